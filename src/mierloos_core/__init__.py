@@ -1,0 +1,1 @@
+"""Ticketing core of Ons Mierloos Theater: domain model, ports and services."""

@@ -1,0 +1,133 @@
+"""The domain's exceptions. Each carries a stable `code` and a message safe to show a visitor."""
+
+from __future__ import annotations
+
+from collections.abc import Mapping
+
+
+class MierloosError(Exception):
+    """Base of every error the core raises on purpose."""
+
+    code = "error"
+    message = "Er ging iets mis."
+
+    def __init__(self, message: str | None = None, **details: object) -> None:
+        if message is not None:
+            self.message = message
+        self.details: Mapping[str, object] = details
+        super().__init__(self.message)
+
+
+class ValidationError(MierloosError):
+    code = "invalid_input"
+    message = "De invoer is ongeldig."
+
+
+class InvalidEmail(ValidationError):
+    code = "invalid_email"
+    message = "Vul een geldig e-mailadres in."
+
+
+class InvalidName(ValidationError):
+    code = "invalid_name"
+    message = "Vul een naam in van hoogstens 200 tekens."
+
+
+class InvalidQuantity(ValidationError):
+    code = "invalid_quantity"
+    message = "Het aantal kaarten per voorstelling moet tussen 1 en het maximum liggen."
+
+
+class EmptyCart(ValidationError):
+    code = "empty_cart"
+    message = "Je winkelwagen is leeg."
+
+
+class TooManyLines(ValidationError):
+    code = "too_many_lines"
+    message = "Er staan te veel voorstellingen in je winkelwagen."
+
+
+class NotFound(MierloosError):
+    code = "not_found"
+    message = "Niet gevonden."
+
+
+class UnknownPerformance(NotFound):
+    code = "unknown_performance"
+    message = "Deze voorstelling bestaat niet."
+
+
+class OrderNotFound(NotFound):
+    code = "order_not_found"
+    message = "Deze bestelling bestaat niet."
+
+
+class PerformanceUnavailable(MierloosError):
+    """A performance cannot be sold: past, not published, cancelled or archived."""
+
+    code = "performance_unavailable"
+    message = "Deze voorstelling is niet meer te boeken."
+
+
+class NotEnoughSeats(MierloosError):
+    code = "not_enough_seats"
+    message = "Er zijn niet genoeg plaatsen meer vrij."
+
+
+class CouponInvalid(ValidationError):
+    """A coupon code that cannot be applied; `reason` says why."""
+
+    code = "coupon_invalid"
+    message = "Deze kortingscode is ongeldig."
+
+
+class CouponUnknown(CouponInvalid):
+    code = "coupon_unknown"
+    message = "Deze kortingscode bestaat niet."
+
+
+class CouponNotActive(CouponInvalid):
+    code = "coupon_not_active"
+    message = "Deze kortingscode is (nog) niet geldig."
+
+
+class CouponExpired(CouponInvalid):
+    code = "coupon_expired"
+    message = "Deze kortingscode is verlopen."
+
+
+class CouponExhausted(CouponInvalid):
+    code = "coupon_exhausted"
+    message = "Deze kortingscode is al te vaak gebruikt."
+
+
+class CouponMinimumNotMet(CouponInvalid):
+    code = "coupon_minimum_not_met"
+    message = "Het bedrag van je bestelling is te laag voor deze kortingscode."
+
+
+class InvalidTransition(MierloosError):
+    code = "invalid_transition"
+    message = "Deze wijziging is in de huidige status niet mogelijk."
+
+
+class Busy(MierloosError):
+    """A lock could not be taken in time; the caller may try again shortly."""
+
+    code = "busy"
+    message = "Het is erg druk. Probeer het over een ogenblik opnieuw."
+
+
+class DependencyUnavailable(MierloosError):
+    """An outside service (payment provider, storage, mail) is down or timed out."""
+
+    code = "dependency_unavailable"
+    message = "Een externe dienst is tijdelijk niet bereikbaar."
+
+
+class PermanentFailure(MierloosError):
+    """An outside service refused the request; retrying will not help."""
+
+    code = "permanent_failure"
+    message = "Het verzoek werd geweigerd."

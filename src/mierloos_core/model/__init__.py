@@ -1,0 +1,1 @@
+"""The domain model: attrs classes with their rules and state machines."""

@@ -1,0 +1,128 @@
+"""Orders and tickets with their state machines.
+
+    pending --paid--> paid --refund--> refunded
+       |
+       +--cancel--> cancelled   (payment failed or canceled)
+       +--expire--> expired     (never paid before its expiry)
+
+A ticket follows its order: reserved while pending, valid once paid, cancelled when the
+order is cancelled or expired, refunded when its money went back.
+"""
+
+from __future__ import annotations
+
+import enum
+import uuid
+from collections import Counter
+from datetime import datetime
+
+import attrs
+
+from mierloos_core.errors import InvalidTransition
+from mierloos_core.model.ids import new_id, new_order_number, new_secret
+from mierloos_core.model.money import Money
+from mierloos_core.model.timeutil import require_aware
+
+
+class OrderStatus(enum.StrEnum):
+    PENDING = "pending"
+    PAID = "paid"
+    CANCELLED = "cancelled"
+    EXPIRED = "expired"
+    REFUNDED = "refunded"
+
+
+class TicketStatus(enum.StrEnum):
+    RESERVED = "reserved"
+    VALID = "valid"
+    CANCELLED = "cancelled"
+    REFUNDED = "refunded"
+
+    @property
+    def holds_seat(self) -> bool:
+        return self in (TicketStatus.RESERVED, TicketStatus.VALID)
+
+
+@attrs.define(kw_only=True)
+class Ticket:
+    order_id: uuid.UUID
+    performance_id: uuid.UUID
+    price: Money
+    status: TicketStatus = TicketStatus.RESERVED
+    secret: str = attrs.field(factory=new_secret, repr=False)
+    id: uuid.UUID = attrs.field(factory=new_id)
+
+
+@attrs.define(kw_only=True)
+class Order:
+    email: str
+    name: str
+    subtotal: Money
+    discount: Money
+    created_at: datetime = attrs.field(validator=require_aware)
+    expires_at: datetime = attrs.field(validator=require_aware)
+    status: OrderStatus = OrderStatus.PENDING
+    coupon_code: str | None = None
+    user_id: uuid.UUID | None = None
+    newsletter: bool = False
+    paid_at: datetime | None = attrs.field(default=None, validator=require_aware)
+    closed_at: datetime | None = attrs.field(default=None, validator=require_aware)
+    needs_attention: str | None = None
+    tickets: list[Ticket] = attrs.field(factory=list)
+    id: uuid.UUID = attrs.field(factory=new_id)
+    number: str = attrs.field(factory=new_order_number)
+    # Grants access to the order status page and tickets through the link in the e-mails.
+    secret: str = attrs.field(factory=new_secret, repr=False)
+
+    @property
+    def total(self) -> Money:
+        return self.subtotal - self.discount
+
+    def seats_held(self) -> Counter[uuid.UUID]:
+        """Seats this order holds, per performance."""
+        return Counter(t.performance_id for t in self.tickets if t.status.holds_seat)
+
+    def is_overdue(self, now: datetime) -> bool:
+        return self.status is OrderStatus.PENDING and self.expires_at <= now
+
+    def mark_paid(self, now: datetime) -> bool:
+        """Confirm payment. False when already paid (a duplicate), an error from any other state."""
+        if self.status is OrderStatus.PAID:
+            return False
+        self._require(OrderStatus.PENDING, "mark_paid")
+        self.status = OrderStatus.PAID
+        self.paid_at = now
+        self.needs_attention = None
+        self._move_tickets(TicketStatus.RESERVED, TicketStatus.VALID)
+        return True
+
+    def cancel(self, now: datetime) -> Counter[uuid.UUID]:
+        """Cancel a pending order; returns the seats to give back (empty when already closed)."""
+        return self._close(OrderStatus.CANCELLED, now)
+
+    def expire(self, now: datetime) -> Counter[uuid.UUID]:
+        """Expire an unpaid order; returns the seats to give back (empty when already closed)."""
+        return self._close(OrderStatus.EXPIRED, now)
+
+    def extend_expiry(self, until: datetime) -> None:
+        if self.status is OrderStatus.PENDING and until > self.expires_at:
+            self.expires_at = until
+
+    def _close(self, status: OrderStatus, now: datetime) -> Counter[uuid.UUID]:
+        if self.status in (OrderStatus.CANCELLED, OrderStatus.EXPIRED):
+            return Counter()
+        self._require(OrderStatus.PENDING, status.value)
+        released = self.seats_held()
+        self.status = status
+        self.closed_at = now
+        self._move_tickets(TicketStatus.RESERVED, TicketStatus.CANCELLED)
+        return released
+
+    def _require(self, expected: OrderStatus, action: str) -> None:
+        if self.status is not expected:
+            raise InvalidTransition(order_id=str(self.id), status=self.status.value, action=action)
+
+    def _move_tickets(self, source: TicketStatus, target: TicketStatus) -> None:
+        for ticket in self.tickets:
+            if ticket.status is source:
+                ticket.status = target

@@ -1,0 +1,79 @@
+"""Payments at the provider, as this system knows them."""
+
+from __future__ import annotations
+
+import enum
+import uuid
+from datetime import datetime
+
+import attrs
+
+from mierloos_core.model.ids import new_id
+from mierloos_core.model.money import Money
+from mierloos_core.model.timeutil import require_aware
+
+
+class PaymentStatus(enum.StrEnum):
+    """Mollie's payment statuses."""
+
+    OPEN = "open"
+    PENDING = "pending"
+    AUTHORIZED = "authorized"
+    PAID = "paid"
+    FAILED = "failed"
+    CANCELED = "canceled"
+    EXPIRED = "expired"
+
+    @property
+    def is_final_failure(self) -> bool:
+        return self in (PaymentStatus.FAILED, PaymentStatus.CANCELED, PaymentStatus.EXPIRED)
+
+
+@attrs.define(kw_only=True)
+class Payment:
+    order_id: uuid.UUID
+    provider: str
+    amount: Money
+    created_at: datetime = attrs.field(validator=require_aware)
+    status: PaymentStatus = PaymentStatus.OPEN
+    provider_payment_id: str | None = None
+    checkout_url: str | None = None
+    expires_at: datetime | None = attrs.field(default=None, validator=require_aware)
+    updated_at: datetime | None = attrs.field(default=None, validator=require_aware)
+    id: uuid.UUID = attrs.field(factory=new_id)
+
+
+@attrs.frozen(kw_only=True)
+class PaymentEvent:
+    """One observed status of a payment: the audit trail of every change."""
+
+    payment_id: uuid.UUID
+    status: PaymentStatus
+    at: datetime = attrs.field(validator=require_aware)
+    source: str = ""
+    id: uuid.UUID = attrs.field(factory=new_id)
+
+
+@attrs.frozen(kw_only=True)
+class PaymentRequest:
+    """What a gateway needs to open a payment for an order."""
+
+    order_id: uuid.UUID
+    amount: Money
+    description: str
+    redirect_url: str
+    webhook_url: str
+    # The same key for every attempt for one order, so a retry never opens a second payment.
+    idempotency_key: str
+
+
+@attrs.frozen(kw_only=True)
+class ProviderPayment:
+    """A payment as the provider reports it: the only trusted source of its status."""
+
+    provider_payment_id: str
+    status: PaymentStatus
+    amount: Money
+    order_id: uuid.UUID | None
+    checkout_url: str | None = None
+    expires_at: datetime | None = attrs.field(default=None, validator=require_aware)

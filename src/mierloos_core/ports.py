@@ -1,0 +1,223 @@
+"""The ports: what the core needs from the outside world, as small typing.Protocols.
+
+Every port has a memory fake in `mierloos_adapters.memory` and a contract test that runs the
+same assertions against the fake and the real adapter.
+"""
+
+from __future__ import annotations
+
+import uuid
+from collections.abc import Mapping, Sequence
+from datetime import datetime, timedelta
+from types import TracebackType
+from typing import Any, Protocol, Self
+
+from mierloos_core.model.accounts import PasswordResetToken, User
+from mierloos_core.model.catalog import Performance, Show
+from mierloos_core.model.coupons import Coupon, CouponUsage
+from mierloos_core.model.files import Image, TicketDocument
+from mierloos_core.model.jobs import Job
+from mierloos_core.model.mail import OutgoingEmail
+from mierloos_core.model.orders import Order
+from mierloos_core.model.payments import Payment, PaymentEvent, PaymentRequest, ProviderPayment
+
+
+class Clock(Protocol):
+    def now(self) -> datetime:
+        """The current moment, timezone-aware."""
+        ...
+
+
+class ShowRepository(Protocol):
+    def add(self, show: Show) -> None: ...
+    def get(self, show_id: uuid.UUID) -> Show | None: ...
+    def get_by_slug(self, slug: str) -> Show | None: ...
+    def list(self) -> list[Show]: ...
+    def update(self, show: Show) -> None: ...
+
+
+class PerformanceRepository(Protocol):
+    def add(self, performance: Performance) -> None: ...
+    def get(self, performance_id: uuid.UUID) -> Performance | None: ...
+    def get_many(self, ids: Sequence[uuid.UUID]) -> dict[uuid.UUID, Performance]: ...
+    def for_show(self, show_id: uuid.UUID) -> list[Performance]: ...
+    def upcoming(self, after: datetime) -> list[Performance]:
+        """Published performances starting after `after`, soonest first."""
+        ...
+
+    def update(self, performance: Performance) -> None:
+        """Store everything but `available_seats`, which only SeatInventory changes."""
+        ...
+
+
+class SeatInventory(Protocol):
+    def reserve(self, seats: Mapping[uuid.UUID, int]) -> None:
+        """Take the seats of every performance, or none: raises NotEnoughSeats.
+
+        Performances are taken in sorted id order so concurrent callers never deadlock.
+        """
+        ...
+
+    def release(self, seats: Mapping[uuid.UUID, int]) -> None: ...
+
+
+class CouponRepository(Protocol):
+    def add(self, coupon: Coupon) -> None: ...
+    def get(self, coupon_id: uuid.UUID) -> Coupon | None: ...
+    def get_by_code(self, code: str) -> Coupon | None: ...
+    def list(self) -> list[Coupon]: ...
+    def update(self, coupon: Coupon) -> None:
+        """Store everything but `usage_count`, which only claim/release change."""
+        ...
+
+    def claim_usage(self, usage: CouponUsage) -> bool:
+        """Record a use if the coupon has uses left, atomically; False when exhausted."""
+        ...
+
+    def release_usage(self, order_id: uuid.UUID, at: datetime) -> bool:
+        """Give back the order's use of a coupon, once; False when there was none to give."""
+        ...
+
+    def usage_for_order(self, order_id: uuid.UUID) -> CouponUsage | None: ...
+
+
+class OrderRepository(Protocol):
+    def add(self, order: Order) -> None: ...
+    def get(self, order_id: uuid.UUID, *, for_update: bool = False) -> Order | None:
+        """With `for_update`, the order stays locked until the unit of work ends."""
+        ...
+
+    def get_by_secret(self, secret: str) -> Order | None: ...
+    def get_by_number(self, number: str) -> Order | None: ...
+    def update(self, order: Order) -> None:
+        """Store the order's state and its tickets' states."""
+        ...
+
+    def overdue(self, now: datetime, limit: int) -> list[uuid.UUID]:
+        """Ids of pending orders whose expiry has passed."""
+        ...
+
+    def seats_held(self, performance_id: uuid.UUID) -> int:
+        """Tickets that hold a seat for the performance (reserved or valid)."""
+        ...
+
+
+class PaymentRepository(Protocol):
+    def add(self, payment: Payment) -> None: ...
+    def latest_for_order(self, order_id: uuid.UUID) -> Payment | None: ...
+    def get_by_provider_id(self, provider_payment_id: str) -> Payment | None: ...
+    def update(self, payment: Payment) -> None: ...
+    def add_event(self, event: PaymentEvent) -> None: ...
+    def events(self, payment_id: uuid.UUID) -> list[PaymentEvent]: ...
+
+
+class UserRepository(Protocol):
+    def add(self, user: User) -> None: ...
+    def get(self, user_id: uuid.UUID) -> User | None: ...
+    def get_by_email(self, email: str) -> User | None: ...
+    def update(self, user: User) -> None: ...
+
+
+class PasswordResetTokenRepository(Protocol):
+    def add(self, token: PasswordResetToken) -> None: ...
+    def get_by_hash(
+        self, token_hash: str, *, for_update: bool = False
+    ) -> PasswordResetToken | None: ...
+    def update(self, token: PasswordResetToken) -> None: ...
+    def void_all(self, user_id: uuid.UUID, at: datetime) -> None:
+        """Mark every unused token of the user used."""
+        ...
+
+    def count_since(self, user_id: uuid.UUID, since: datetime) -> int: ...
+
+
+class ImageRepository(Protocol):
+    def add(self, image: Image) -> None: ...
+    def get(self, image_id: uuid.UUID) -> Image | None: ...
+    def update(self, image: Image) -> None: ...
+
+
+class JobQueue(Protocol):
+    """Jobs enqueued here are written in the caller's unit of work: they exist iff it commits."""
+
+    def enqueue(
+        self,
+        job_type: str,
+        data: Mapping[str, Any],
+        *,
+        priority: int = 0,
+        run_at: datetime | None = None,
+        dedupe_key: str | None = None,
+    ) -> uuid.UUID:
+        """Add a job; with a `dedupe_key` already present, return that job's id instead."""
+        ...
+
+    def get(self, job_id: uuid.UUID) -> Job | None: ...
+    def list(self, *, job_type: str | None = None, status: str | None = None) -> list[Job]: ...
+
+
+class UnitOfWork(Protocol):
+    """One transaction over every repository. Leaving the block without commit rolls back."""
+
+    shows: ShowRepository
+    performances: PerformanceRepository
+    seats: SeatInventory
+    coupons: CouponRepository
+    orders: OrderRepository
+    payments: PaymentRepository
+    users: UserRepository
+    reset_tokens: PasswordResetTokenRepository
+    images: ImageRepository
+    jobs: JobQueue
+
+    def __enter__(self) -> Self: ...
+    def __exit__(
+        self,
+        exc_type: type[BaseException] | None,
+        exc: BaseException | None,
+        tb: TracebackType | None,
+    ) -> None: ...
+    def commit(self) -> None: ...
+    def rollback(self) -> None: ...
+
+
+class PaymentGateway(Protocol):
+    """A payment provider. Raises DependencyUnavailable when down, PermanentFailure on refusal."""
+
+    name: str
+
+    def create_payment(self, request: PaymentRequest) -> ProviderPayment: ...
+    def get_payment(self, provider_payment_id: str) -> ProviderPayment: ...
+
+
+class ObjectStorage(Protocol):
+    """Bytes under keys. Raises DependencyUnavailable when the store cannot be reached."""
+
+    def put(self, key: str, data: bytes, content_type: str) -> None: ...
+    def get(self, key: str) -> bytes:
+        """Raises NotFound for a missing key."""
+        ...
+
+    def delete(self, key: str) -> None: ...
+    def exists(self, key: str) -> bool: ...
+    def url_for(self, key: str, expires_in: timedelta) -> str | None:
+        """A URL anyone holding it can GET until it expires, or None when the app must serve it."""
+        ...
+
+
+class Mailer(Protocol):
+    """Raises DependencyUnavailable when the mail server is down or refuses for now."""
+
+    def send(self, email: OutgoingEmail) -> None: ...
+
+
+class TicketRenderer(Protocol):
+    def render(self, tickets: Sequence[TicketDocument]) -> bytes:
+        """One PDF with one page per ticket."""
+        ...
+
+
+class PasswordHasher(Protocol):
+    def hash(self, password: str) -> str: ...
+    def verify(self, password_hash: str, password: str) -> bool: ...
+    def needs_rehash(self, password_hash: str) -> bool: ...
