@@ -205,6 +205,14 @@ class ObjectStorage(Protocol):
         ...
 
 
+class EmailTemplates(Protocol):
+    def render(
+        self, template: str, *, to: str, context: Mapping[str, Any], locale: str = "nl"
+    ) -> OutgoingEmail:
+        """The named e-mail (subject, text and HTML parts) for `to`; KeyError if unknown."""
+        ...
+
+
 class Mailer(Protocol):
     """Raises DependencyUnavailable when the mail server is down or refuses for now."""
 

@@ -1,0 +1,521 @@
+"""In-memory fakes of every port, for unit tests and for embedders who want no I/O at all."""
+
+from __future__ import annotations
+
+import copy
+import hmac
+import json
+import threading
+import uuid
+from collections.abc import Callable, Mapping, Sequence
+from datetime import UTC, datetime, timedelta
+from types import TracebackType
+from typing import Any, Generic, Self, TypeVar
+
+import attrs
+
+from mierloos_core.errors import (
+    DependencyUnavailable,
+    NotFound,
+    PermanentFailure,
+    UnknownPerformance,
+)
+from mierloos_core.model.accounts import PasswordResetToken, User, normalize_email
+from mierloos_core.model.catalog import Performance, PerformanceStatus, Show
+from mierloos_core.model.coupons import Coupon, CouponUsage, normalize_code
+from mierloos_core.model.files import Image, TicketDocument
+from mierloos_core.model.ids import new_secret
+from mierloos_core.model.jobs import Job
+from mierloos_core.model.mail import OutgoingEmail
+from mierloos_core.model.orders import Order
+from mierloos_core.model.payments import (
+    Payment,
+    PaymentEvent,
+    PaymentRequest,
+    PaymentStatus,
+    ProviderPayment,
+)
+from mierloos_core.ports import Clock
+
+_T = TypeVar("_T")
+
+
+class FixedClock:
+    """A clock that moves only when told to."""
+
+    def __init__(self, now: datetime | None = None) -> None:
+        self._now = now or datetime(2026, 1, 1, 12, 0, tzinfo=UTC)
+
+    def now(self) -> datetime:
+        return self._now
+
+    def set(self, now: datetime) -> None:
+        self._now = now
+
+    def advance(self, delta: timedelta) -> None:
+        self._now += delta
+
+
+class SystemClock:
+    def now(self) -> datetime:
+        return datetime.now(UTC)
+
+
+class MemoryStorage:
+    def __init__(self) -> None:
+        self.objects: dict[str, tuple[bytes, str]] = {}
+        self.down = False
+
+    def _check(self) -> None:
+        if self.down:
+            raise DependencyUnavailable("storage is down")
+
+    def put(self, key: str, data: bytes, content_type: str) -> None:
+        self._check()
+        self.objects[key] = (bytes(data), content_type)
+
+    def get(self, key: str) -> bytes:
+        self._check()
+        try:
+            return self.objects[key][0]
+        except KeyError:
+            raise NotFound(key=key) from None
+
+    def content_type(self, key: str) -> str:
+        return self.objects[key][1]
+
+    def delete(self, key: str) -> None:
+        self._check()
+        self.objects.pop(key, None)
+
+    def exists(self, key: str) -> bool:
+        self._check()
+        return key in self.objects
+
+    def url_for(self, key: str, expires_in: timedelta) -> str | None:
+        return None
+
+
+class MemoryMailer:
+    def __init__(self) -> None:
+        self.sent: list[OutgoingEmail] = []
+        self.down = False
+
+    def send(self, email: OutgoingEmail) -> None:
+        if self.down:
+            raise DependencyUnavailable("mail server is down")
+        self.sent.append(email)
+
+    def to(self, address: str) -> list[OutgoingEmail]:
+        return [m for m in self.sent if m.to == address]
+
+
+class PlainEmailTemplates:
+    """Templates as plain text: the subject is the template name, the body lists the context."""
+
+    def render(self, template: str, *, to: str, context: Any, locale: str = "nl") -> OutgoingEmail:
+        body = "\n".join(f"{key}: {value}" for key, value in sorted(dict(context).items()))
+        return OutgoingEmail(to=to, subject=template, text=body)
+
+
+class TextTicketRenderer:
+    """Renders tickets as text, one form feed-separated page per ticket."""
+
+    def render(self, tickets: Sequence[TicketDocument]) -> bytes:
+        pages = [
+            f"{t.theatre_name}\n{t.show_title}\n{t.starts_at.isoformat()}\n"
+            f"{t.order_number} {t.position}/{t.count}\n{t.holder_name}\n{t.secret}"
+            for t in tickets
+        ]
+        return "\f".join(pages).encode()
+
+
+class PlainPasswordHasher:
+    """Reversible 'hashing' for tests only: fast, and tells which parameters made it."""
+
+    def __init__(self, version: int = 1) -> None:
+        self.version = version
+
+    def hash(self, password: str) -> str:
+        return f"plain${self.version}${password}"
+
+    def verify(self, password_hash: str, password: str) -> bool:
+        return password_hash.split("$", 2)[-1] == password
+
+    def needs_rehash(self, password_hash: str) -> bool:
+        return not password_hash.startswith(f"plain${self.version}$")
+
+
+@attrs.define
+class _FakePayment:
+    payment: ProviderPayment
+    request: PaymentRequest
+
+
+class MemoryPaymentGateway:
+    """A payment provider in memory. Tests steer it: `set_status`, `down`, `refuse`."""
+
+    name = "memory"
+
+    def __init__(self) -> None:
+        self._lock = threading.Lock()
+        self.payments: dict[str, _FakePayment] = {}
+        self._by_key: dict[str, str] = {}
+        self.down = False
+        self.refuse = False
+        self.create_calls = 0
+
+    def create_payment(self, request: PaymentRequest) -> ProviderPayment:
+        with self._lock:
+            self.create_calls += 1
+            if self.down:
+                raise DependencyUnavailable("payment provider is down")
+            if self.refuse:
+                raise PermanentFailure("payment refused by provider")
+            known = self._by_key.get(request.idempotency_key)
+            if known is not None:
+                return self.payments[known].payment
+            provider_id = "tr_" + new_secret()[:10]
+            payment = ProviderPayment(
+                provider_payment_id=provider_id,
+                status=PaymentStatus.OPEN,
+                amount=request.amount,
+                order_id=request.order_id,
+                checkout_url=f"https://pay.example/{provider_id}",
+            )
+            self.payments[provider_id] = _FakePayment(payment, request)
+            self._by_key[request.idempotency_key] = provider_id
+            return payment
+
+    def get_payment(self, provider_payment_id: str) -> ProviderPayment:
+        with self._lock:
+            if self.down:
+                raise DependencyUnavailable("payment provider is down")
+            try:
+                return self.payments[provider_payment_id].payment
+            except KeyError:
+                raise NotFound(provider_payment_id=provider_payment_id) from None
+
+    def set_status(self, provider_payment_id: str, status: PaymentStatus) -> None:
+        with self._lock:
+            fake = self.payments[provider_payment_id]
+            fake.payment = attrs.evolve(fake.payment, status=status)
+
+
+# --- Persistence -------------------------------------------------------------------------------
+# The store keeps copies, as a database would: a change to an object read from a repository
+# reaches the store only through `add`/`update`.
+
+
+@attrs.define
+class MemoryStore:
+    shows: dict[uuid.UUID, Show] = attrs.Factory(dict)
+    performances: dict[uuid.UUID, Performance] = attrs.Factory(dict)
+    coupons: dict[uuid.UUID, Coupon] = attrs.Factory(dict)
+    coupon_usages: dict[uuid.UUID, CouponUsage] = attrs.Factory(dict)
+    orders: dict[uuid.UUID, Order] = attrs.Factory(dict)
+    payments: dict[uuid.UUID, Payment] = attrs.Factory(dict)
+    payment_events: list[PaymentEvent] = attrs.Factory(list)
+    users: dict[uuid.UUID, User] = attrs.Factory(dict)
+    reset_tokens: dict[uuid.UUID, PasswordResetToken] = attrs.Factory(dict)
+    images: dict[uuid.UUID, Image] = attrs.Factory(dict)
+    jobs: dict[uuid.UUID, Job] = attrs.Factory(dict)
+    lock: threading.RLock = attrs.field(factory=threading.RLock, eq=False)
+
+    def snapshot(self) -> dict[str, Any]:
+        return {
+            field.name: copy.deepcopy(getattr(self, field.name))
+            for field in attrs.fields(MemoryStore)
+            if field.name != "lock"
+        }
+
+    def restore(self, snapshot: dict[str, Any]) -> None:
+        for name, value in snapshot.items():
+            setattr(self, name, value)
+
+
+def _copy(obj: _T) -> _T:
+    return copy.deepcopy(obj)
+
+
+class _Repository(Generic[_T]):
+    _table: str
+
+    def __init__(self, store: MemoryStore) -> None:
+        self._store = store
+
+    @property
+    def _rows(self) -> dict[uuid.UUID, _T]:
+        rows: dict[uuid.UUID, _T] = getattr(self._store, self._table)
+        return rows
+
+    def add(self, item: _T) -> None:
+        key = item.id  # type: ignore[attr-defined]
+        if key in self._rows:
+            raise ValueError(f"duplicate id {key}")
+        self._rows[key] = _copy(item)
+
+    def get(self, item_id: uuid.UUID) -> _T | None:
+        item = self._rows.get(item_id)
+        return _copy(item) if item is not None else None
+
+    def update(self, item: _T) -> None:
+        key = item.id  # type: ignore[attr-defined]
+        if key not in self._rows:
+            raise KeyError(key)
+        self._rows[key] = _copy(item)
+
+    def list(self) -> list[_T]:
+        return [_copy(item) for item in self._rows.values()]
+
+    def _find(self, predicate: Callable[[_T], bool]) -> _T | None:
+        for item in self._rows.values():
+            if predicate(item):
+                return _copy(item)
+        return None
+
+
+class MemoryShows(_Repository[Show]):
+    _table = "shows"
+
+    def get_by_slug(self, slug: str) -> Show | None:
+        return self._find(lambda show: show.slug == slug)
+
+
+class MemoryPerformances(_Repository[Performance]):
+    _table = "performances"
+
+    def get_many(self, ids: Sequence[uuid.UUID]) -> dict[uuid.UUID, Performance]:
+        return {i: _copy(self._rows[i]) for i in ids if i in self._rows}
+
+    def for_show(self, show_id: uuid.UUID) -> list[Performance]:
+        found = [p for p in self._rows.values() if p.show_id == show_id]
+        return [_copy(p) for p in sorted(found, key=lambda p: p.starts_at)]
+
+    def upcoming(self, after: datetime) -> list[Performance]:
+        found = [
+            p
+            for p in self._rows.values()
+            if p.status is PerformanceStatus.PUBLISHED and p.starts_at > after
+        ]
+        return [_copy(p) for p in sorted(found, key=lambda p: p.starts_at)]
+
+    def update(self, item: Performance) -> None:
+        stored = self._rows[item.id]
+        self._rows[item.id] = attrs.evolve(_copy(item), available_seats=stored.available_seats)
+
+
+class MemorySeatInventory:
+    def __init__(self, store: MemoryStore) -> None:
+        self._store = store
+
+    def reserve(self, seats: Mapping[uuid.UUID, int]) -> None:
+        for performance_id in sorted(seats):
+            performance = self._store.performances.get(performance_id)
+            if performance is None:
+                raise UnknownPerformance(performance_id=str(performance_id))
+            # The unit of work rolls back seats taken earlier in the loop.
+            performance.reserve(seats[performance_id])
+
+    def release(self, seats: Mapping[uuid.UUID, int]) -> None:
+        for performance_id in sorted(seats):
+            self._store.performances[performance_id].release(seats[performance_id])
+
+
+class MemoryCoupons(_Repository[Coupon]):
+    _table = "coupons"
+
+    def get_by_code(self, code: str) -> Coupon | None:
+        wanted = normalize_code(code)
+        return self._find(lambda coupon: coupon.code == wanted)
+
+    def add(self, item: Coupon) -> None:
+        if self.get_by_code(item.code) is not None:
+            raise ValueError(f"duplicate coupon code {item.code}")
+        super().add(item)
+
+    def update(self, item: Coupon) -> None:
+        stored = self._rows[item.id]
+        self._rows[item.id] = attrs.evolve(_copy(item), usage_count=stored.usage_count)
+
+    def claim_usage(self, usage: CouponUsage) -> bool:
+        coupon = self._rows[usage.coupon_id]
+        if coupon.exhausted:
+            return False
+        coupon.usage_count += 1
+        self._store.coupon_usages[usage.id] = _copy(usage)
+        return True
+
+    def release_usage(self, order_id: uuid.UUID, at: datetime) -> bool:
+        for usage in self._store.coupon_usages.values():
+            if usage.order_id == order_id and usage.released_at is None:
+                usage.released_at = at
+                self._rows[usage.coupon_id].usage_count -= 1
+                return True
+        return False
+
+    def usage_for_order(self, order_id: uuid.UUID) -> CouponUsage | None:
+        for usage in self._store.coupon_usages.values():
+            if usage.order_id == order_id:
+                return _copy(usage)
+        return None
+
+
+class MemoryOrders(_Repository[Order]):
+    _table = "orders"
+
+    def get(self, item_id: uuid.UUID, *, for_update: bool = False) -> Order | None:
+        # The unit of work holds the store's lock, which is as strong as any row lock.
+        return super().get(item_id)
+
+    def get_by_secret(self, secret: str) -> Order | None:
+        return self._find(lambda order: hmac.compare_digest(order.secret, secret))
+
+    def get_by_number(self, number: str) -> Order | None:
+        return self._find(lambda order: order.number == number)
+
+    def overdue(self, now: datetime, limit: int) -> list[uuid.UUID]:
+        due = sorted(
+            (o for o in self._rows.values() if o.is_overdue(now)), key=lambda o: o.expires_at
+        )
+        return [o.id for o in due[:limit]]
+
+    def seats_held(self, performance_id: uuid.UUID) -> int:
+        return sum(order.seats_held()[performance_id] for order in self._rows.values())
+
+
+class MemoryPayments(_Repository[Payment]):
+    _table = "payments"
+
+    def latest_for_order(self, order_id: uuid.UUID) -> Payment | None:
+        found = [p for p in self._rows.values() if p.order_id == order_id]
+        return _copy(max(found, key=lambda p: p.created_at)) if found else None
+
+    def get_by_provider_id(self, provider_payment_id: str) -> Payment | None:
+        return self._find(lambda p: p.provider_payment_id == provider_payment_id)
+
+    def add_event(self, event: PaymentEvent) -> None:
+        self._store.payment_events.append(event)
+
+    def events(self, payment_id: uuid.UUID) -> list[PaymentEvent]:
+        return [e for e in self._store.payment_events if e.payment_id == payment_id]
+
+
+class MemoryUsers(_Repository[User]):
+    _table = "users"
+
+    def add(self, item: User) -> None:
+        if self.get_by_email(item.email) is not None:
+            raise ValueError("duplicate e-mail")
+        super().add(item)
+
+    def get_by_email(self, email: str) -> User | None:
+        wanted = normalize_email(email)
+        return self._find(lambda user: user.email == wanted)
+
+
+class MemoryResetTokens(_Repository[PasswordResetToken]):
+    _table = "reset_tokens"
+
+    def get_by_hash(
+        self, token_hash: str, *, for_update: bool = False
+    ) -> PasswordResetToken | None:
+        return self._find(lambda token: hmac.compare_digest(token.token_hash, token_hash))
+
+    def void_all(self, user_id: uuid.UUID, at: datetime) -> None:
+        for token in self._rows.values():
+            if token.user_id == user_id and token.used_at is None:
+                token.used_at = at
+
+    def count_since(self, user_id: uuid.UUID, since: datetime) -> int:
+        return sum(1 for t in self._rows.values() if t.user_id == user_id and t.created_at >= since)
+
+
+class MemoryImages(_Repository[Image]):
+    _table = "images"
+
+
+class MemoryJobQueue(_Repository[Job]):
+    _table = "jobs"
+
+    def __init__(self, store: MemoryStore, clock: Clock) -> None:
+        super().__init__(store)
+        self._clock = clock
+
+    def enqueue(
+        self,
+        job_type: str,
+        data: Mapping[str, Any],
+        *,
+        priority: int = 0,
+        run_at: datetime | None = None,
+        dedupe_key: str | None = None,
+    ) -> uuid.UUID:
+        if dedupe_key is not None:
+            existing = self._find(lambda job: job.dedupe_key == dedupe_key)
+            if existing is not None:
+                return existing.id
+        now = self._clock.now()
+        job = Job(
+            type=job_type,
+            data=json.loads(json.dumps(dict(data))),  # payloads must survive JSON, as in SQL
+            priority=priority,
+            created_at=now,
+            updated_at=now,
+            next_retry_at=run_at,
+            dedupe_key=dedupe_key,
+        )
+        self._rows[job.id] = job
+        return job.id
+
+    def list(self, *, job_type: str | None = None, status: str | None = None) -> list[Job]:
+        return [
+            _copy(job)
+            for job in sorted(self._rows.values(), key=lambda j: j.created_at)
+            if (job_type is None or job.type == job_type)
+            and (status is None or job.status == status)
+        ]
+
+
+class MemoryUnitOfWork:
+    """A unit of work over a MemoryStore, serialised by its lock and rolled back by snapshot."""
+
+    def __init__(self, store: MemoryStore, clock: Clock | None = None) -> None:
+        self.store = store
+        self.shows = MemoryShows(store)
+        self.performances = MemoryPerformances(store)
+        self.seats = MemorySeatInventory(store)
+        self.coupons = MemoryCoupons(store)
+        self.orders = MemoryOrders(store)
+        self.payments = MemoryPayments(store)
+        self.users = MemoryUsers(store)
+        self.reset_tokens = MemoryResetTokens(store)
+        self.images = MemoryImages(store)
+        self.jobs = MemoryJobQueue(store, clock or SystemClock())
+        self._snapshot: dict[str, Any] | None = None
+
+    def __enter__(self) -> Self:
+        self.store.lock.acquire()
+        self._snapshot = self.store.snapshot()
+        return self
+
+    def __exit__(
+        self,
+        exc_type: type[BaseException] | None,
+        exc: BaseException | None,
+        tb: TracebackType | None,
+    ) -> None:
+        try:
+            self.rollback()
+        finally:
+            self._snapshot = None
+            self.store.lock.release()
+
+    def commit(self) -> None:
+        if self._snapshot is None:
+            raise RuntimeError("commit outside the unit of work")
+        self._snapshot = self.store.snapshot()
+
+    def rollback(self) -> None:
+        if self._snapshot is not None:
+            self.store.restore(copy.deepcopy(self._snapshot))

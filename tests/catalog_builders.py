@@ -1,0 +1,93 @@
+"""Builders for test data, written through the public unit of work like any caller would."""
+
+from __future__ import annotations
+
+import itertools
+from collections.abc import Callable
+from datetime import datetime, timedelta
+from decimal import Decimal
+
+from mierloos_core.model.catalog import Performance, PerformanceStatus, Show
+from mierloos_core.model.coupons import Coupon, DiscountKind
+from mierloos_core.model.money import Money
+from mierloos_core.ports import Clock, UnitOfWork
+
+_counter = itertools.count(1)
+
+
+class CatalogBuilder:
+    def __init__(self, make_uow: Callable[[], UnitOfWork], clock: Clock) -> None:
+        self.make_uow = make_uow
+        self.clock = clock
+
+    def show(self, title: str | None = None) -> Show:
+        n = next(_counter)
+        show = Show(title=title or f"Voorstelling {n}", slug=f"voorstelling-{n}")
+        with self.make_uow() as uow:
+            uow.shows.add(show)
+            uow.commit()
+        return show
+
+    def performance(
+        self,
+        show: Show | None = None,
+        *,
+        starts_in: timedelta = timedelta(days=7),
+        starts_at: datetime | None = None,
+        capacity: int = 100,
+        available: int | None = None,
+        price: Money = Money(2500),
+        status: PerformanceStatus = PerformanceStatus.PUBLISHED,
+    ) -> Performance:
+        show = show or self.show()
+        performance = Performance(
+            show_id=show.id,
+            starts_at=starts_at or self.clock.now() + starts_in,
+            price=price,
+            capacity=capacity,
+            available_seats=capacity if available is None else available,
+            status=status,
+        )
+        with self.make_uow() as uow:
+            uow.performances.add(performance)
+            uow.commit()
+        return performance
+
+    def coupon(
+        self,
+        code: str = "WELKOM",
+        *,
+        kind: DiscountKind = DiscountKind.PERCENTAGE,
+        value: Decimal | int | str = 10,
+        max_usages: int | None = None,
+        minimum_order: Money = Money(0),
+        valid_from: datetime | None = None,
+        valid_until: datetime | None = None,
+        active: bool = True,
+    ) -> Coupon:
+        coupon = Coupon(
+            code=code,
+            kind=kind,
+            value=Decimal(value),
+            max_usages=max_usages,
+            minimum_order=minimum_order,
+            valid_from=valid_from,
+            valid_until=valid_until,
+            active=active,
+        )
+        with self.make_uow() as uow:
+            uow.coupons.add(coupon)
+            uow.commit()
+        return coupon
+
+    def seats_left(self, performance: Performance) -> int:
+        with self.make_uow() as uow:
+            found = uow.performances.get(performance.id)
+        assert found is not None
+        return found.available_seats
+
+    def coupon_usage_count(self, coupon: Coupon) -> int:
+        with self.make_uow() as uow:
+            found = uow.coupons.get(coupon.id)
+        assert found is not None
+        return found.usage_count
