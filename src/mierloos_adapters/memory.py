@@ -17,6 +17,7 @@ import attrs
 from mierloos_core.errors import (
     DependencyUnavailable,
     NotFound,
+    PerformanceUnavailable,
     PermanentFailure,
     UnknownPerformance,
 )
@@ -314,6 +315,8 @@ class MemorySeatInventory:
             performance = self._store.performances.get(performance_id)
             if performance is None:
                 raise UnknownPerformance(performance_id=str(performance_id))
+            if performance.status is not PerformanceStatus.PUBLISHED:
+                raise PerformanceUnavailable(performance_id=str(performance_id))
             # The unit of work rolls back seats taken earlier in the loop.
             performance.reserve(seats[performance_id])
 

@@ -54,6 +54,8 @@ class SeatInventory(Protocol):
     def reserve(self, seats: Mapping[uuid.UUID, int]) -> None:
         """Take the seats of every performance, or none: raises NotEnoughSeats.
 
+        Only published performances give seats (PerformanceUnavailable otherwise), checked in
+        the same atomic step, so a performance cancelled meanwhile sells nothing.
         Performances are taken in sorted id order so concurrent callers never deadlock.
         """
         ...

@@ -1,0 +1,76 @@
+"""Engines for Postgres and SQLite, set up so the unit of work's guarantees hold on both."""
+
+from __future__ import annotations
+
+from typing import Any
+
+from sqlalchemy import Engine, create_engine, event
+from sqlalchemy.engine import make_url
+
+# How long a statement waits for a row lock before the caller is told "busy, try again".
+DEFAULT_LOCK_TIMEOUT_MS = 5000
+
+
+def normalize_database_url(url: str) -> str:
+    """Accept the URLs hosting platforms hand out and pick the psycopg 3 driver for Postgres."""
+    for prefix in ("postgres://", "postgresql://"):
+        if url.startswith(prefix):
+            return "postgresql+psycopg://" + url[len(prefix) :]
+    return url
+
+
+def make_engine(
+    url: str,
+    *,
+    pool_size: int = 10,
+    max_overflow: int = 10,
+    lock_timeout_ms: int = DEFAULT_LOCK_TIMEOUT_MS,
+    echo: bool = False,
+) -> Engine:
+    url = normalize_database_url(url)
+    backend = make_url(url).get_backend_name()
+    if backend == "sqlite":
+        return _sqlite_engine(url, lock_timeout_ms=lock_timeout_ms, echo=echo)
+    if backend == "postgresql":
+        return create_engine(
+            url,
+            pool_size=pool_size,
+            max_overflow=max_overflow,
+            pool_pre_ping=True,
+            pool_timeout=60,
+            echo=echo,
+            connect_args={
+                "options": f"-c lock_timeout={lock_timeout_ms} -c timezone=UTC",
+                "connect_timeout": 10,
+                "application_name": "mierloos",
+            },
+        )
+    raise ValueError(f"unsupported database {backend!r}: use postgresql or sqlite")
+
+
+def _sqlite_engine(url: str, *, lock_timeout_ms: int, echo: bool) -> Engine:
+    engine = create_engine(
+        url,
+        echo=echo,
+        connect_args={"timeout": max(lock_timeout_ms, 30_000) / 1000, "check_same_thread": False},
+    )
+
+    @event.listens_for(engine, "connect")
+    def _configure(dbapi_connection: Any, _record: Any) -> None:
+        # Let SQLAlchemy, not the sqlite3 module, decide when transactions begin.
+        dbapi_connection.isolation_level = None
+        cursor = dbapi_connection.cursor()
+        cursor.execute("PRAGMA journal_mode=WAL")
+        cursor.execute("PRAGMA synchronous=NORMAL")
+        cursor.execute("PRAGMA foreign_keys=ON")
+        cursor.execute(f"PRAGMA busy_timeout={max(lock_timeout_ms, 30_000)}")
+        cursor.close()
+
+    @event.listens_for(engine, "begin")
+    def _begin_immediate(connection: Any) -> None:
+        # Take the write lock at the start: a deferred transaction that reads and then writes
+        # can fail with SQLITE_BUSY when another writer commits in between, and no busy
+        # timeout helps it.
+        connection.exec_driver_sql("BEGIN IMMEDIATE")
+
+    return engine

@@ -1,0 +1,242 @@
+"""The schema, as SQLAlchemy Core tables. Alembic migrations create it; these map it.
+
+Statuses are short strings guarded by CHECK constraints, so adding a status is a small
+migration on both databases. Money columns hold integer cents.
+"""
+
+from __future__ import annotations
+
+import enum
+
+from sqlalchemy import (
+    Boolean,
+    CheckConstraint,
+    Column,
+    ForeignKey,
+    Index,
+    Integer,
+    MetaData,
+    Numeric,
+    String,
+    Table,
+    Text,
+    UniqueConstraint,
+    Uuid,
+)
+
+from mierloos_adapters.sqlalchemy.types import JsonDocument, UtcDateTime
+from mierloos_core.model.accounts import Role
+from mierloos_core.model.catalog import PerformanceStatus
+from mierloos_core.model.coupons import DiscountKind
+from mierloos_core.model.files import ImageStatus
+from mierloos_core.model.jobs import JobStatus
+from mierloos_core.model.orders import OrderStatus, TicketStatus
+from mierloos_core.model.payments import PaymentStatus
+
+metadata = MetaData(
+    naming_convention={
+        "ix": "ix_%(column_0_label)s",
+        "uq": "uq_%(table_name)s_%(column_0_name)s",
+        "ck": "ck_%(table_name)s_%(constraint_name)s",
+        "fk": "fk_%(table_name)s_%(column_0_name)s_%(referred_table_name)s",
+        "pk": "pk_%(table_name)s",
+    }
+)
+
+
+def one_of(column: str, values: type[enum.StrEnum]) -> CheckConstraint:
+    allowed = ", ".join(f"'{v.value}'" for v in values)
+    return CheckConstraint(f"{column} IN ({allowed})", name=f"{column}_valid")
+
+
+users = Table(
+    "users",
+    metadata,
+    Column("id", Uuid, primary_key=True),
+    Column("email", String(254), nullable=False, unique=True),
+    Column("name", String(200), nullable=False),
+    Column("password_hash", String(255), nullable=False),
+    Column("role", String(20), nullable=False),
+    Column("created_at", UtcDateTime, nullable=False),
+    Column("password_changed_at", UtcDateTime),
+    one_of("role", Role),
+)
+
+shows = Table(
+    "shows",
+    metadata,
+    Column("id", Uuid, primary_key=True),
+    Column("title", String(200), nullable=False),
+    Column("slug", String(200), nullable=False, unique=True),
+    Column("description", Text, nullable=False, default=""),
+    Column("image_id", Uuid),
+    Column("created_at", UtcDateTime),
+)
+
+performances = Table(
+    "performances",
+    metadata,
+    Column("id", Uuid, primary_key=True),
+    Column("show_id", Uuid, ForeignKey("shows.id"), nullable=False, index=True),
+    Column("starts_at", UtcDateTime, nullable=False),
+    Column("price_cents", Integer, nullable=False),
+    Column("capacity", Integer, nullable=False),
+    Column("available_seats", Integer, nullable=False),
+    Column("status", String(20), nullable=False),
+    Column("hall", String(100)),
+    one_of("status", PerformanceStatus),
+    CheckConstraint("price_cents >= 0", name="price_not_negative"),
+    CheckConstraint(
+        "available_seats >= 0 AND available_seats <= capacity", name="seats_within_capacity"
+    ),
+    Index("ix_performances_status_starts_at", "status", "starts_at"),
+)
+
+coupons = Table(
+    "coupons",
+    metadata,
+    Column("id", Uuid, primary_key=True),
+    Column("code", String(50), nullable=False, unique=True),
+    Column("kind", String(20), nullable=False),
+    Column("value", Numeric(12, 2), nullable=False),
+    Column("valid_from", UtcDateTime),
+    Column("valid_until", UtcDateTime),
+    Column("max_usages", Integer),
+    Column("usage_count", Integer, nullable=False, default=0),
+    Column("minimum_order_cents", Integer, nullable=False, default=0),
+    Column("active", Boolean, nullable=False, default=True),
+    Column("description", Text, nullable=False, default=""),
+    one_of("kind", DiscountKind),
+    CheckConstraint(
+        "usage_count >= 0 AND (max_usages IS NULL OR usage_count <= max_usages)",
+        name="usage_within_limit",
+    ),
+)
+
+orders = Table(
+    "orders",
+    metadata,
+    Column("id", Uuid, primary_key=True),
+    Column("number", String(20), nullable=False, unique=True),
+    Column("secret", String(64), nullable=False, unique=True),
+    Column("email", String(254), nullable=False, index=True),
+    Column("name", String(200), nullable=False),
+    Column("status", String(20), nullable=False),
+    Column("subtotal_cents", Integer, nullable=False),
+    Column("discount_cents", Integer, nullable=False),
+    Column("coupon_code", String(50)),
+    Column("user_id", Uuid, ForeignKey("users.id")),
+    Column("newsletter", Boolean, nullable=False, default=False),
+    Column("created_at", UtcDateTime, nullable=False),
+    Column("expires_at", UtcDateTime, nullable=False),
+    Column("paid_at", UtcDateTime),
+    Column("closed_at", UtcDateTime),
+    Column("needs_attention", Text),
+    one_of("status", OrderStatus),
+    CheckConstraint("discount_cents >= 0 AND discount_cents <= subtotal_cents", name="discount"),
+    Index("ix_orders_status_expires_at", "status", "expires_at"),
+)
+
+tickets = Table(
+    "tickets",
+    metadata,
+    Column("id", Uuid, primary_key=True),
+    Column("order_id", Uuid, ForeignKey("orders.id", ondelete="CASCADE"), nullable=False),
+    Column("position", Integer, nullable=False),
+    Column("performance_id", Uuid, ForeignKey("performances.id"), nullable=False),
+    Column("price_cents", Integer, nullable=False),
+    Column("status", String(20), nullable=False),
+    Column("secret", String(64), nullable=False, unique=True),
+    one_of("status", TicketStatus),
+    UniqueConstraint("order_id", "position", name="uq_tickets_order_position"),
+    Index("ix_tickets_performance_id_status", "performance_id", "status"),
+)
+
+coupon_usages = Table(
+    "coupon_usages",
+    metadata,
+    Column("id", Uuid, primary_key=True),
+    Column("coupon_id", Uuid, ForeignKey("coupons.id"), nullable=False, index=True),
+    Column("order_id", Uuid, ForeignKey("orders.id"), nullable=False, unique=True),
+    Column("discount_cents", Integer, nullable=False),
+    Column("created_at", UtcDateTime, nullable=False),
+    Column("released_at", UtcDateTime),
+)
+
+payments = Table(
+    "payments",
+    metadata,
+    Column("id", Uuid, primary_key=True),
+    Column("order_id", Uuid, ForeignKey("orders.id"), nullable=False, index=True),
+    Column("provider", String(20), nullable=False),
+    Column("provider_payment_id", String(100), unique=True),
+    Column("status", String(20), nullable=False),
+    Column("amount_cents", Integer, nullable=False),
+    Column("checkout_url", Text),
+    Column("expires_at", UtcDateTime),
+    Column("created_at", UtcDateTime, nullable=False),
+    Column("updated_at", UtcDateTime),
+    one_of("status", PaymentStatus),
+)
+
+payment_events = Table(
+    "payment_events",
+    metadata,
+    Column("id", Uuid, primary_key=True),
+    Column("payment_id", Uuid, ForeignKey("payments.id"), nullable=False, index=True),
+    Column("status", String(20), nullable=False),
+    Column("at", UtcDateTime, nullable=False),
+    Column("source", String(50), nullable=False, default=""),
+)
+
+images = Table(
+    "images",
+    metadata,
+    Column("id", Uuid, primary_key=True),
+    Column("show_id", Uuid, ForeignKey("shows.id"), nullable=False, index=True),
+    Column("original_key", String(500), nullable=False),
+    Column("content_type", String(100), nullable=False),
+    Column("status", String(20), nullable=False),
+    Column("variants", JsonDocument, nullable=False),
+    Column("created_at", UtcDateTime, nullable=False),
+    one_of("status", ImageStatus),
+)
+
+password_reset_tokens = Table(
+    "password_reset_tokens",
+    metadata,
+    Column("id", Uuid, primary_key=True),
+    Column("user_id", Uuid, ForeignKey("users.id", ondelete="CASCADE"), nullable=False),
+    Column("token_hash", String(128), nullable=False, unique=True),
+    Column("created_at", UtcDateTime, nullable=False),
+    Column("expires_at", UtcDateTime, nullable=False),
+    Column("used_at", UtcDateTime),
+    Index("ix_password_reset_tokens_user_id_created_at", "user_id", "created_at"),
+)
+
+jobs = Table(
+    "jobs",
+    metadata,
+    Column("id", Uuid, primary_key=True),
+    Column("type", String(50), nullable=False),
+    Column("queue_name", String(50), nullable=False, default="default"),
+    Column("status", String(20), nullable=False),
+    Column("priority", Integer, nullable=False, default=0),
+    Column("data", JsonDocument, nullable=False),
+    Column("result", JsonDocument),
+    Column("error_message", Text),
+    Column("execution_count", Integer, nullable=False, default=0),
+    Column("max_attempts", Integer),
+    Column("next_retry_at", UtcDateTime),
+    Column("created_at", UtcDateTime, nullable=False),
+    Column("updated_at", UtcDateTime, nullable=False),
+    Column("completed_at", UtcDateTime),
+    Column("lease_owner", String(100)),
+    Column("lease_expires_at", UtcDateTime),
+    Column("dedupe_key", String(200), unique=True),
+    one_of("status", JobStatus),
+    Index("ix_jobs_type_status", "type", "status"),
+    Index("ix_jobs_claim", "queue_name", "status", "next_retry_at"),
+    Index("ix_jobs_created_at", "created_at"),
+    Index("ix_jobs_lease_expires_at", "lease_expires_at"),
+)

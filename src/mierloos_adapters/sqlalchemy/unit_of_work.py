@@ -1,0 +1,83 @@
+"""The unit of work: one connection, one transaction, every repository on it."""
+
+from __future__ import annotations
+
+from types import TracebackType
+from typing import Self
+
+from sqlalchemy import Connection, Engine
+from sqlalchemy.exc import DBAPIError, OperationalError
+
+from mierloos_adapters.sqlalchemy import repositories as r
+from mierloos_core.errors import Busy
+from mierloos_core.ports import Clock
+
+# Postgres SQLSTATEs that mean "someone else holds what you need": lock_not_available,
+# deadlock_detected, serialization_failure.
+_CONTENTION_CODES = {"55P03", "40P01", "40001"}
+
+
+def is_contention(error: BaseException) -> bool:
+    if not isinstance(error, DBAPIError):
+        return False
+    code = getattr(error.orig, "sqlstate", None)
+    if code in _CONTENTION_CODES:
+        return True
+    return isinstance(error, OperationalError) and "database is locked" in str(error.orig)
+
+
+class SqlUnitOfWork:
+    def __init__(self, engine: Engine, clock: Clock) -> None:
+        self.engine = engine
+        self.clock = clock
+        self._connection: Connection | None = None
+
+    @property
+    def connection(self) -> Connection:
+        if self._connection is None:
+            raise RuntimeError("the unit of work is not open")
+        return self._connection
+
+    def __enter__(self) -> Self:
+        if self._connection is not None:
+            raise RuntimeError("the unit of work is already open")
+        connection = self.engine.connect()
+        self._connection = connection
+        self.shows = r.SqlShows(connection)
+        self.performances = r.SqlPerformances(connection)
+        self.seats = r.SqlSeatInventory(connection)
+        self.coupons = r.SqlCoupons(connection)
+        self.orders = r.SqlOrders(connection)
+        self.payments = r.SqlPayments(connection)
+        self.users = r.SqlUsers(connection)
+        self.reset_tokens = r.SqlResetTokens(connection)
+        self.images = r.SqlImages(connection)
+        self.jobs = r.SqlJobQueue(connection, self.clock)
+        return self
+
+    def __exit__(
+        self,
+        exc_type: type[BaseException] | None,
+        exc: BaseException | None,
+        tb: TracebackType | None,
+    ) -> None:
+        connection, self._connection = self._connection, None
+        if connection is None:
+            return
+        try:
+            connection.rollback()
+        finally:
+            connection.close()
+        if exc is not None and is_contention(exc):
+            raise Busy() from exc
+
+    def commit(self) -> None:
+        try:
+            self.connection.commit()
+        except DBAPIError as error:
+            if is_contention(error):
+                raise Busy() from error
+            raise
+
+    def rollback(self) -> None:
+        self.connection.rollback()
