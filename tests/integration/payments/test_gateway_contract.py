@@ -1,0 +1,196 @@
+"""The PaymentGateway contract: the same assertions for the memory fake and the Mollie adapter.
+
+Each provider comes with a driver that plays the provider's side: the customer paying, the
+provider going down, the provider refusing.
+"""
+
+from __future__ import annotations
+
+import uuid
+from typing import Protocol
+
+import pytest
+
+from mierloos_adapters.memory import MemoryPaymentGateway
+from mierloos_adapters.mollie import MolliePaymentGateway
+from mierloos_core.errors import DependencyUnavailable, NotFound, PermanentFailure
+from mierloos_core.model.money import Money
+from mierloos_core.model.payments import PaymentRequest, PaymentStatus
+from mierloos_core.ports import PaymentGateway
+from tests.integration.payments.mollie_server import MollieServer
+
+
+class ProviderDriver(Protocol):
+    gateway: PaymentGateway
+
+    def change_status(self, provider_payment_id: str, status: PaymentStatus) -> None: ...
+    def go_down(self) -> None: ...
+    def refuse_payments(self) -> None: ...
+    def payment_count(self) -> int: ...
+
+
+class MemoryDriver:
+    def __init__(self) -> None:
+        self.fake = MemoryPaymentGateway()
+        self.gateway: PaymentGateway = self.fake
+
+    def change_status(self, provider_payment_id: str, status: PaymentStatus) -> None:
+        self.fake.set_status(provider_payment_id, status)
+
+    def go_down(self) -> None:
+        self.fake.down = True
+
+    def refuse_payments(self) -> None:
+        self.fake.refuse = True
+
+    def payment_count(self) -> int:
+        return len(self.fake.payments)
+
+
+class MollieDriver:
+    def __init__(self, server: MollieServer, gateway: MolliePaymentGateway) -> None:
+        self.server = server
+        self.gateway: PaymentGateway = gateway
+
+    def change_status(self, provider_payment_id: str, status: PaymentStatus) -> None:
+        self.server.set_status(provider_payment_id, status.value)
+
+    def go_down(self) -> None:
+        self.server.error_status = 503
+
+    def refuse_payments(self) -> None:
+        self.server.refuse_creates = True
+
+    def payment_count(self) -> int:
+        return len(self.server.payments)
+
+
+@pytest.fixture(params=["memory", "mollie"])
+def provider(request: pytest.FixtureRequest) -> ProviderDriver:
+    if request.param == "memory":
+        return MemoryDriver()
+    server: MollieServer = request.getfixturevalue("mollie_server")
+    gateway: MolliePaymentGateway = request.getfixturevalue("mollie_gateway")
+    return MollieDriver(server, gateway)
+
+
+def payment_request(
+    amount: str = "12.50", *, order_id: uuid.UUID | None = None, key: str | None = None
+) -> PaymentRequest:
+    order_id = order_id or uuid.uuid4()
+    return PaymentRequest(
+        order_id=order_id,
+        amount=Money.euros(amount),
+        description=f"Ons Mierloos Theater, bestelling {str(order_id)[:8]}",
+        redirect_url=f"https://tickets.example/bestelling/{order_id}",
+        webhook_url="https://tickets.example/webhooks/mollie",
+        idempotency_key=key or f"payment-{order_id}",
+    )
+
+
+def test_create_opens_a_payment_with_checkout_url_amount_and_order(
+    provider: ProviderDriver,
+) -> None:
+    request = payment_request("12.50")
+
+    payment = provider.gateway.create_payment(request)
+
+    assert payment.provider_payment_id.startswith("tr_")
+    assert payment.status is PaymentStatus.OPEN
+    assert payment.checkout_url is not None
+    assert payment.checkout_url.startswith(("http://", "https://"))
+    assert payment.amount == Money(1250)
+    assert payment.order_id == request.order_id
+    assert provider.payment_count() == 1
+
+
+def test_the_same_idempotency_key_twice_gives_one_payment(provider: ProviderDriver) -> None:
+    request = payment_request()
+
+    first = provider.gateway.create_payment(request)
+    second = provider.gateway.create_payment(request)
+
+    assert second.provider_payment_id == first.provider_payment_id
+    assert second.order_id == request.order_id
+    assert provider.payment_count() == 1
+
+
+def test_different_idempotency_keys_give_different_payments(provider: ProviderDriver) -> None:
+    first = provider.gateway.create_payment(payment_request(key="order-a"))
+    second = provider.gateway.create_payment(payment_request(key="order-b"))
+
+    assert first.provider_payment_id != second.provider_payment_id
+    assert provider.payment_count() == 2
+
+
+def test_get_returns_an_open_payment_as_created(provider: ProviderDriver) -> None:
+    request = payment_request("1234.56")
+    created = provider.gateway.create_payment(request)
+
+    fetched = provider.gateway.get_payment(created.provider_payment_id)
+
+    assert fetched.provider_payment_id == created.provider_payment_id
+    assert fetched.status is PaymentStatus.OPEN
+    assert fetched.amount == Money(123456)
+    assert fetched.order_id == request.order_id
+    assert fetched.checkout_url == created.checkout_url
+
+
+@pytest.mark.parametrize(
+    "status",
+    [PaymentStatus.PAID, PaymentStatus.FAILED, PaymentStatus.CANCELED, PaymentStatus.EXPIRED],
+)
+def test_get_reports_the_status_the_provider_moved_the_payment_to(
+    provider: ProviderDriver, status: PaymentStatus
+) -> None:
+    request = payment_request()
+    created = provider.gateway.create_payment(request)
+
+    provider.change_status(created.provider_payment_id, status)
+    fetched = provider.gateway.get_payment(created.provider_payment_id)
+
+    assert fetched.status is status
+    assert fetched.provider_payment_id == created.provider_payment_id
+    assert fetched.order_id == request.order_id
+    assert fetched.amount == request.amount
+
+
+@pytest.mark.parametrize("unknown_id", ["tr_doesnotexist", "not-a-payment-id"])
+def test_get_of_an_unknown_payment_raises_not_found(
+    provider: ProviderDriver, unknown_id: str
+) -> None:
+    with pytest.raises(NotFound):
+        provider.gateway.get_payment(unknown_id)
+
+
+def test_create_while_the_provider_is_down_raises_dependency_unavailable(
+    provider: ProviderDriver,
+) -> None:
+    provider.go_down()
+
+    with pytest.raises(DependencyUnavailable):
+        provider.gateway.create_payment(payment_request())
+
+    assert provider.payment_count() == 0
+
+
+def test_get_while_the_provider_is_down_raises_dependency_unavailable(
+    provider: ProviderDriver,
+) -> None:
+    created = provider.gateway.create_payment(payment_request())
+    provider.go_down()
+
+    with pytest.raises(DependencyUnavailable):
+        provider.gateway.get_payment(created.provider_payment_id)
+
+
+def test_create_refused_by_the_provider_raises_permanent_failure(
+    provider: ProviderDriver,
+) -> None:
+    provider.refuse_payments()
+
+    with pytest.raises(PermanentFailure) as caught:
+        provider.gateway.create_payment(payment_request())
+
+    assert caught.value.message  # a message safe to show, never empty
+    assert provider.payment_count() == 0
