@@ -183,6 +183,14 @@ class UnitOfWork(Protocol):
     def rollback(self) -> None: ...
 
 
+class Links(Protocol):
+    """Absolute URLs of the site, for payment providers and e-mails."""
+
+    def order_page(self, order_secret: str) -> str: ...
+    def payment_webhook(self) -> str: ...
+    def password_reset(self, token: str) -> str: ...
+
+
 class PaymentGateway(Protocol):
     """A payment provider. Raises DependencyUnavailable when down, PermanentFailure on refusal."""
 

@@ -1,0 +1,1 @@
+"""Entrypoints: the composition root, the web site, the worker and the command line."""

@@ -47,6 +47,9 @@ class CheckoutPolicy:
     max_lines: int = 20
     # How long an unpaid order holds its seats before the cleanup gives them back.
     order_ttl: timedelta = timedelta(minutes=15)
+    # The payment_creation job waits this long for the web request's own attempt to open the
+    # payment; it exists so a sale survives a crash or a provider outage right after commit.
+    payment_grace: timedelta = timedelta(seconds=30)
 
 
 @attrs.frozen(kw_only=True)
@@ -126,7 +129,12 @@ def checkout(
         # Inserts first, the contended updates last: the rows everyone wants (coupon,
         # performances) stay locked only from their update to the commit.
         uow.orders.add(order)
-        uow.jobs.enqueue(JobType.PAYMENT_CREATION, {"order_id": str(order.id)})
+        uow.jobs.enqueue(
+            JobType.PAYMENT_CREATION,
+            {"order_id": str(order.id)},
+            run_at=now + policy.payment_grace,
+            dedupe_key=f"payment_creation:{order.id}",
+        )
         if coupon is not None:
             usage = CouponUsage(
                 coupon_id=coupon.id, order_id=order.id, discount=discount, created_at=now

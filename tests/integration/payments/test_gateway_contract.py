@@ -7,10 +7,12 @@ provider going down, the provider refusing.
 from __future__ import annotations
 
 import uuid
+from pathlib import Path
 from typing import Protocol
 
 import pytest
 
+from mierloos_adapters.fake_payments import FakePaymentProvider
 from mierloos_adapters.memory import MemoryPaymentGateway
 from mierloos_adapters.mollie import MolliePaymentGateway
 from mierloos_core.errors import DependencyUnavailable, NotFound, PermanentFailure
@@ -65,10 +67,33 @@ class MollieDriver:
         return len(self.server.payments)
 
 
-@pytest.fixture(params=["memory", "mollie"])
-def provider(request: pytest.FixtureRequest) -> ProviderDriver:
+class FakeProviderDriver:
+    """The embedded default's provider, steered through the files it reads."""
+
+    def __init__(self, directory: Path) -> None:
+        self.directory = directory
+        self.fake = FakePaymentProvider(directory, base_url="http://127.0.0.1:8000")
+        self.gateway: PaymentGateway = self.fake
+
+    def change_status(self, provider_payment_id: str, status: PaymentStatus) -> None:
+        self.fake.set_status(provider_payment_id, status)
+
+    def go_down(self) -> None:
+        (self.directory / "down").touch()
+
+    def refuse_payments(self) -> None:
+        (self.directory / "refuse").touch()
+
+    def payment_count(self) -> int:
+        return len(list(self.directory.glob("tr_fake*.json")))
+
+
+@pytest.fixture(params=["memory", "fake", "mollie"])
+def provider(request: pytest.FixtureRequest, tmp_path: Path) -> ProviderDriver:
     if request.param == "memory":
         return MemoryDriver()
+    if request.param == "fake":
+        return FakeProviderDriver(tmp_path / "fake-payments")
     server: MollieServer = request.getfixturevalue("mollie_server")
     gateway: MolliePaymentGateway = request.getfixturevalue("mollie_gateway")
     return MollieDriver(server, gateway)

@@ -1,0 +1,140 @@
+"""A local payment provider for the embedded default and for demos.
+
+It keeps its payments as JSON files (one per payment) so the web process, which serves its
+checkout page, and a worker in another process see the same state. The web layer shows the
+page at the payment's checkout URL and calls `complete()` when the visitor presses pay, fail
+or cancel; then, like Mollie, the provider POSTs `id=<payment id>` to the webhook URL.
+
+To try the provider-down path by hand, create the file `down` in its directory (`refuse`
+makes it refuse new payments); remove the file to bring it back.
+"""
+
+from __future__ import annotations
+
+import hashlib
+import json
+import os
+import re
+import secrets
+import tempfile
+import threading
+import uuid
+from datetime import UTC, datetime, timedelta
+from pathlib import Path
+from typing import Any
+
+from mierloos_core.errors import DependencyUnavailable, NotFound, PermanentFailure
+from mierloos_core.model.money import Money
+from mierloos_core.model.payments import PaymentRequest, PaymentStatus, ProviderPayment
+
+CHECKOUT_PATH = "/fake-payments/"
+PAYMENT_LIFETIME = timedelta(minutes=15)
+_FAKE_ID = re.compile(r"tr_fake[0-9a-f]{16}")
+
+
+class FakePaymentProvider:
+    name = "fake"
+
+    def __init__(self, directory: Path, *, base_url: str) -> None:
+        self.directory = Path(directory)
+        self.directory.mkdir(parents=True, exist_ok=True)
+        self.base_url = base_url.rstrip("/")
+        self._lock = threading.Lock()
+
+    def create_payment(self, request: PaymentRequest) -> ProviderPayment:
+        self._check_up()
+        if (self.directory / "refuse").exists():
+            raise PermanentFailure("the fake provider refuses new payments")
+        key_file = self._key_path(request.idempotency_key)
+        with self._lock:
+            if key_file.exists():
+                return self.get_payment(key_file.read_text().strip())
+            payment_id = "tr_fake" + secrets.token_hex(8)
+            now = datetime.now(UTC)
+            record = {
+                "id": payment_id,
+                "status": PaymentStatus.OPEN.value,
+                "amount_cents": request.amount.cents,
+                "description": request.description,
+                "order_id": str(request.order_id),
+                "redirect_url": request.redirect_url,
+                "webhook_url": request.webhook_url,
+                "created_at": now.isoformat(),
+                "expires_at": (now + PAYMENT_LIFETIME).isoformat(),
+            }
+            self._write(self._path(payment_id), record)
+            # Claim the key with O_EXCL so two processes racing on it keep the first payment.
+            try:
+                fd = os.open(key_file, os.O_WRONLY | os.O_CREAT | os.O_EXCL, 0o600)
+            except FileExistsError:
+                self._path(payment_id).unlink(missing_ok=True)
+                return self.get_payment(key_file.read_text().strip())
+            with os.fdopen(fd, "w") as file:
+                file.write(payment_id)
+            return self._to_payment(record)
+
+    def get_payment(self, provider_payment_id: str) -> ProviderPayment:
+        self._check_up()
+        return self._to_payment(self.record(provider_payment_id))
+
+    def record(self, provider_payment_id: str) -> dict[str, Any]:
+        """The stored payment, for the fake checkout page."""
+        path = self._path(provider_payment_id)
+        try:
+            record: dict[str, Any] = json.loads(path.read_text())
+        except (FileNotFoundError, ValueError):
+            raise NotFound(provider_payment_id=provider_payment_id) from None
+        if record["status"] == PaymentStatus.OPEN.value and self._expired(record):
+            record["status"] = PaymentStatus.EXPIRED.value
+        return record
+
+    def complete(self, provider_payment_id: str, status: PaymentStatus) -> dict[str, Any]:
+        """The visitor's choice on the checkout page; only an open payment changes."""
+        if status not in (PaymentStatus.PAID, PaymentStatus.FAILED, PaymentStatus.CANCELED):
+            raise ValueError(f"a visitor cannot make a payment {status}")
+        with self._lock:
+            record = self.record(provider_payment_id)
+            if record["status"] == PaymentStatus.OPEN.value:
+                record["status"] = status.value
+                self._write(self._path(provider_payment_id), record)
+            return record
+
+    def set_status(self, provider_payment_id: str, status: PaymentStatus) -> None:
+        """Any status, as the provider's own systems might set it (expiry, chargebacks)."""
+        with self._lock:
+            record = self.record(provider_payment_id)
+            record["status"] = status.value
+            self._write(self._path(provider_payment_id), record)
+
+    def _check_up(self) -> None:
+        if (self.directory / "down").exists():
+            raise DependencyUnavailable("the fake payment provider is down")
+
+    def _expired(self, record: dict[str, Any]) -> bool:
+        return datetime.fromisoformat(record["expires_at"]) <= datetime.now(UTC)
+
+    def _to_payment(self, record: dict[str, Any]) -> ProviderPayment:
+        open_ = record["status"] == PaymentStatus.OPEN.value
+        return ProviderPayment(
+            provider_payment_id=record["id"],
+            status=PaymentStatus(record["status"]),
+            amount=Money(record["amount_cents"]),
+            order_id=uuid.UUID(record["order_id"]),
+            checkout_url=f"{self.base_url}{CHECKOUT_PATH}{record['id']}" if open_ else None,
+            expires_at=datetime.fromisoformat(record["expires_at"]),
+        )
+
+    def _path(self, provider_payment_id: str) -> Path:
+        if not _FAKE_ID.fullmatch(provider_payment_id):
+            raise NotFound(provider_payment_id=provider_payment_id)
+        return self.directory / f"{provider_payment_id}.json"
+
+    def _key_path(self, idempotency_key: str) -> Path:
+        digest = hashlib.sha256(idempotency_key.encode()).hexdigest()
+        return self.directory / f"key-{digest}"
+
+    def _write(self, path: Path, record: dict[str, Any]) -> None:
+        fd, temporary = tempfile.mkstemp(dir=self.directory, prefix=".tmp-")
+        with os.fdopen(fd, "w") as file:
+            json.dump(record, file)
+        os.replace(temporary, path)

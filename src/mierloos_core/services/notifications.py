@@ -1,0 +1,106 @@
+"""E-mails are jobs: written with the change that causes them, sent by a worker, retried.
+
+An e-mail job carries the template, the recipient and either a ready context or an order id
+from which the context is built at send time (so the mail shows the order as it is then).
+"""
+
+from __future__ import annotations
+
+import uuid
+from collections.abc import Callable, Mapping
+from typing import Any
+
+from mierloos_core.errors import PermanentFailure
+from mierloos_core.model.jobs import JobType
+from mierloos_core.model.money import Money
+from mierloos_core.model.orders import Order
+from mierloos_core.model.timeutil import local
+from mierloos_core.ports import EmailTemplates, Links, Mailer, UnitOfWork
+
+
+def enqueue_email(
+    uow: UnitOfWork,
+    template: str,
+    *,
+    to: str,
+    order_id: uuid.UUID | None = None,
+    context: Mapping[str, Any] | None = None,
+    once_key: str | None = None,
+    locale: str = "nl",
+) -> uuid.UUID:
+    """Queue an e-mail in the open unit of work. With `once_key`, at most one such mail ever."""
+    data: dict[str, Any] = {"template": template, "to": to, "locale": locale}
+    if order_id is not None:
+        data["order_id"] = str(order_id)
+    if context:
+        data["context"] = dict(context)
+    dedupe = f"email:{template}:{once_key}" if once_key else None
+    return uow.jobs.enqueue(JobType.EMAIL, data, dedupe_key=dedupe)
+
+
+def order_context(uow: UnitOfWork, order: Order, links: Links) -> dict[str, Any]:
+    """What every order e-mail may show, as JSON-friendly values."""
+    lines: dict[uuid.UUID, dict[str, Any]] = {}
+    for ticket in order.tickets:
+        line = lines.get(ticket.performance_id)
+        if line is None:
+            performance = uow.performances.get(ticket.performance_id)
+            show = uow.shows.get(performance.show_id) if performance else None
+            starts = local(performance.starts_at) if performance else None
+            line = lines[ticket.performance_id] = {
+                "show": show.title if show else "",
+                "date": starts.strftime("%d-%m-%Y %H:%M") if starts else "",
+                "quantity": 0,
+                "amount_cents": 0,
+            }
+        line["quantity"] += 1
+        line["amount_cents"] += ticket.price.cents
+    for line in lines.values():
+        line["amount"] = Money(line.pop("amount_cents")).display()
+    return {
+        "name": order.name,
+        "order_number": order.number,
+        "order_url": links.order_page(order.secret),
+        "lines": list(lines.values()),
+        "subtotal": order.subtotal.display(),
+        "discount": order.discount.display(),
+        "total": order.total.display(),
+        "status": order.status.value,
+    }
+
+
+class EmailSender:
+    """The `email` job handler."""
+
+    def __init__(
+        self,
+        uow: Callable[[], UnitOfWork],
+        mailer: Mailer,
+        templates: EmailTemplates,
+        links: Links,
+    ) -> None:
+        self.uow = uow
+        self.mailer = mailer
+        self.templates = templates
+        self.links = links
+
+    def __call__(self, data: Mapping[str, Any]) -> None:
+        try:
+            template, to = str(data["template"]), str(data["to"])
+        except KeyError as missing:
+            raise PermanentFailure(f"e-mail job without {missing}") from None
+        context: dict[str, Any] = {}
+        if "order_id" in data:
+            with self.uow() as uow:
+                order = uow.orders.get(uuid.UUID(str(data["order_id"])))
+                if order is None:
+                    raise PermanentFailure("e-mail for an order that does not exist")
+                context.update(order_context(uow, order, self.links))
+        context.update(data.get("context") or {})
+        try:
+            email = self.templates.render(
+                template, to=to, context=context, locale=str(data.get("locale", "nl"))
+            )
+        except (KeyError, ValueError) as error:
+            raise PermanentFailure(f"e-mail {template!r} cannot be rendered: {error}") from error
+        self.mailer.send(email)

@@ -1,0 +1,357 @@
+"""Payments: open one at the provider, follow its status, and close orders that never pay.
+
+The provider is the only trusted source of a payment's status: webhooks, the visitor's
+return and the cleanup all fetch the payment and apply what it says through `_apply`, which
+locks the order row and looks at its current state, so duplicates, races and out-of-order
+deliveries change nothing twice.
+
+Lock order, everywhere: the order row, then the coupon, then performances by id (checkout
+takes the last two in the same order), so no two of these transactions can deadlock.
+"""
+
+from __future__ import annotations
+
+import logging
+import uuid
+from collections.abc import Callable
+from datetime import datetime, timedelta
+
+import attrs
+
+from mierloos_core import errors
+from mierloos_core.model.jobs import JobType
+from mierloos_core.model.orders import Order, OrderStatus
+from mierloos_core.model.payments import (
+    Payment,
+    PaymentEvent,
+    PaymentRequest,
+    PaymentStatus,
+    ProviderPayment,
+)
+from mierloos_core.ports import Clock, Links, PaymentGateway, UnitOfWork
+from mierloos_core.services.notifications import enqueue_email
+
+log = logging.getLogger(__name__)
+
+THEATRE = "Ons Mierloos Theater"
+_CLOSED = (OrderStatus.CANCELLED, OrderStatus.EXPIRED)
+
+
+@attrs.frozen(kw_only=True)
+class PaymentPolicy:
+    # Seats stay held this long past the payment's own expiry, so a visitor still paying at
+    # the last second is not overtaken by the cleanup.
+    hold_margin: timedelta = timedelta(minutes=5)
+    # Hold when the provider does not say when its payment expires.
+    default_hold: timedelta = timedelta(minutes=15)
+
+
+@attrs.frozen(kw_only=True)
+class PaymentStart:
+    order_status: OrderStatus
+    checkout_url: str | None
+    created: bool  # this call recorded a new payment
+
+
+class Payments:
+    def __init__(
+        self,
+        uow: Callable[[], UnitOfWork],
+        clock: Clock,
+        gateway: PaymentGateway,
+        links: Links,
+        policy: PaymentPolicy = PaymentPolicy(),
+    ) -> None:
+        self.uow = uow
+        self.clock = clock
+        self.gateway = gateway
+        self.links = links
+        self.policy = policy
+
+    # --- opening a payment ------------------------------------------------------------------
+
+    def start(self, order_id: uuid.UUID, *, notify: bool = False) -> PaymentStart:
+        """Open a payment for a pending order, or reuse the open one.
+
+        Raises DependencyUnavailable when the provider is down (the payment_creation job will
+        retry) and PermanentFailure when it refuses. With `notify`, a newly opened payment's
+        link is e-mailed to the visitor (the retry path: they are no longer on the site).
+        """
+        now = self.clock.now()
+        with self.uow() as uow:
+            order = self._order(uow, order_id)
+            if order.status is not OrderStatus.PENDING:
+                return PaymentStart(order_status=order.status, checkout_url=None, created=False)
+            latest = uow.payments.latest_for_order(order_id)
+        if latest is not None and self._reusable(latest, now):
+            return PaymentStart(
+                order_status=order.status, checkout_url=latest.checkout_url, created=False
+            )
+
+        provider = self.gateway.create_payment(self._request(order, latest))
+
+        with self.uow() as uow:
+            order = self._order(uow, order_id, lock=True)
+            created = uow.payments.get_by_provider_id(provider.provider_payment_id) is None
+            if created:
+                payment = Payment(
+                    order_id=order.id,
+                    provider=self.gateway.name,
+                    provider_payment_id=provider.provider_payment_id,
+                    status=provider.status,
+                    amount=provider.amount,
+                    checkout_url=provider.checkout_url,
+                    expires_at=provider.expires_at,
+                    created_at=now,
+                    updated_at=now,
+                )
+                uow.payments.add(payment)
+                uow.payments.add_event(
+                    PaymentEvent(
+                        payment_id=payment.id, status=provider.status, at=now, source="create"
+                    )
+                )
+                self._hold_seats(order, provider, opened_at=now)
+                uow.orders.update(order)
+                if notify and order.status is OrderStatus.PENDING:
+                    enqueue_email(
+                        uow,
+                        "payment_link",
+                        to=order.email,
+                        order_id=order.id,
+                        context={"payment_url": provider.checkout_url or ""},
+                        once_key=provider.provider_payment_id,
+                    )
+            uow.commit()
+        return PaymentStart(
+            order_status=order.status, checkout_url=provider.checkout_url, created=created
+        )
+
+    def defer(self, order_id: uuid.UUID) -> None:
+        """The provider is down at checkout: tell the visitor the link follows by e-mail.
+
+        The seats stay held; the payment_creation job written at checkout retries with backoff
+        and e-mails the link when it gets one.
+        """
+        with self.uow() as uow:
+            order = self._order(uow, order_id, lock=True)
+            if order.status is OrderStatus.PENDING:
+                enqueue_email(
+                    uow, "order_received", to=order.email, order_id=order.id, once_key=str(order.id)
+                )
+                uow.commit()
+
+    def creation_job(self, order_id: uuid.UUID) -> None:
+        """The payment_creation job: opens the payment unless the web request already did."""
+        self.start(order_id, notify=True)
+
+    def creation_gave_up(self, order_id: uuid.UUID, reason: str) -> None:
+        """Every attempt failed: ask the visitor to pay another way, and flag it for staff."""
+        with self.uow() as uow:
+            order = self._order(uow, order_id, lock=True)
+            if order.status is not OrderStatus.PENDING:
+                return
+            order.needs_attention = f"Betaling kon niet worden aangemaakt: {reason}"[:500]
+            uow.orders.update(order)
+            enqueue_email(
+                uow, "payment_required", to=order.email, order_id=order.id, once_key=str(order.id)
+            )
+            uow.commit()
+
+    def abandon(self, order_id: uuid.UUID) -> None:
+        """The provider refused the payment outright: cancel the order and free its seats."""
+        with self.uow() as uow:
+            order = self._order(uow, order_id, lock=True)
+            if order.status is OrderStatus.PENDING:
+                self._close(uow, order, OrderStatus.CANCELLED, self.clock.now())
+                uow.commit()
+
+    # --- following a payment ----------------------------------------------------------------
+
+    def sync(self, provider_payment_id: str, *, source: str = "webhook") -> OrderStatus | None:
+        """Fetch the payment from the provider and apply its status. None for unknown ids."""
+        try:
+            provider = self.gateway.get_payment(provider_payment_id)
+        except errors.NotFound:
+            log.warning("payment %s unknown at the provider; ignored", provider_payment_id)
+            return None
+        return self._apply(provider, source)
+
+    def refresh_order(self, order_id: uuid.UUID) -> OrderStatus:
+        """The visitor came back from the provider: check the payment now, webhook or not."""
+        with self.uow() as uow:
+            order = self._order(uow, order_id)
+            payment = uow.payments.latest_for_order(order_id)
+        if order.status is not OrderStatus.PENDING or payment is None:
+            return order.status
+        assert payment.provider_payment_id is not None
+        try:
+            status = self.sync(payment.provider_payment_id, source="return")
+        except errors.DependencyUnavailable:
+            return order.status  # the webhook or the cleanup will tell
+        return status or order.status
+
+    def _apply(self, provider: ProviderPayment, source: str) -> OrderStatus | None:
+        now = self.clock.now()
+        with self.uow() as uow:
+            payment = uow.payments.get_by_provider_id(provider.provider_payment_id)
+            if payment is None:
+                log.warning("payment %s is not ours; ignored", provider.provider_payment_id)
+                return None
+            order = self._order(uow, payment.order_id, lock=True)
+            self._record_status(uow, payment, provider, now, source)
+            latest = uow.payments.latest_for_order(order.id)
+            is_latest = latest is not None and latest.id == payment.id
+            self._follow(uow, order, payment, provider, now, is_latest=is_latest)
+            uow.commit()
+            return order.status
+
+    def _follow(
+        self,
+        uow: UnitOfWork,
+        order: Order,
+        payment: Payment,
+        provider: ProviderPayment,
+        now: datetime,
+        *,
+        is_latest: bool,
+    ) -> None:
+        """Move the (locked) order as the provider's status says."""
+        if provider.status is PaymentStatus.PAID:
+            if order.status is OrderStatus.PENDING:
+                order.mark_paid(now)
+                uow.orders.update(order)
+                uow.jobs.enqueue(
+                    JobType.PDF_GENERATION,
+                    {"order_id": str(order.id)},
+                    dedupe_key=f"pdf:{order.id}",
+                )
+                enqueue_email(
+                    uow,
+                    "order_confirmed",
+                    to=order.email,
+                    order_id=order.id,
+                    once_key=str(order.id),
+                )
+            elif order.status in _CLOSED and order.needs_attention is None:
+                # Its seats were given back already: a person decides between refund and seats.
+                order.needs_attention = "Betaald nadat de bestelling was vervallen."
+                uow.orders.update(order)
+                log.error("order %s paid after it was closed", order.number)
+        elif provider.status.is_final_failure and order.status is OrderStatus.PENDING:
+            if is_latest:
+                expired = provider.status is PaymentStatus.EXPIRED
+                self._close(
+                    uow, order, OrderStatus.EXPIRED if expired else OrderStatus.CANCELLED, now
+                )
+        elif order.status is OrderStatus.PENDING and self._hold_seats(
+            order, provider, opened_at=payment.created_at
+        ):
+            uow.orders.update(order)
+
+    # --- orders nobody paid for -------------------------------------------------------------
+
+    def expire_overdue(self, batch: int = 100) -> int:
+        """Close pending orders past their expiry, asking the provider first. Returns closed."""
+        now = self.clock.now()
+        with self.uow() as uow:
+            overdue = uow.orders.overdue(now, batch)
+        closed = 0
+        for order_id in overdue:
+            try:
+                closed += self._expire_one(order_id, now)
+            except errors.DependencyUnavailable:
+                log.warning("provider unreachable; order %s stays pending for now", order_id)
+        return closed
+
+    def _expire_one(self, order_id: uuid.UUID, now: datetime) -> int:
+        with self.uow() as uow:
+            payment = uow.payments.latest_for_order(order_id)
+        provider = None
+        if payment is not None and payment.provider_payment_id is not None:
+            try:
+                provider = self.gateway.get_payment(payment.provider_payment_id)
+            except errors.NotFound:
+                provider = None
+        with self.uow() as uow:
+            order = self._order(uow, order_id, lock=True)
+            if not order.is_overdue(now):
+                return 0  # paid, closed or extended meanwhile
+            if provider is not None and payment is not None:
+                self._record_status(uow, payment, provider, now, "cleanup")
+                self._follow(uow, order, payment, provider, now, is_latest=True)
+            if order.is_overdue(now):
+                self._close(uow, order, OrderStatus.EXPIRED, now)
+            uow.commit()
+            return 1 if order.status in (OrderStatus.EXPIRED, OrderStatus.CANCELLED) else 0
+
+    # --- helpers ----------------------------------------------------------------------------
+
+    def _close(self, uow: UnitOfWork, order: Order, status: OrderStatus, now: datetime) -> None:
+        """Cancel or expire a locked pending order and give back its seats and coupon, once."""
+        seats = order.expire(now) if status is OrderStatus.EXPIRED else order.cancel(now)
+        if not seats:
+            return
+        uow.orders.update(order)
+        uow.coupons.release_usage(order.id, now)
+        uow.seats.release(seats)
+        enqueue_email(
+            uow, "order_cancelled", to=order.email, order_id=order.id, once_key=str(order.id)
+        )
+
+    def _record_status(
+        self,
+        uow: UnitOfWork,
+        payment: Payment,
+        provider: ProviderPayment,
+        now: datetime,
+        source: str,
+    ) -> None:
+        if payment.status is provider.status:
+            return
+        payment.status = provider.status
+        payment.checkout_url = provider.checkout_url
+        payment.updated_at = now
+        if provider.expires_at is not None:
+            payment.expires_at = provider.expires_at
+        uow.payments.update(payment)
+        uow.payments.add_event(
+            PaymentEvent(payment_id=payment.id, status=provider.status, at=now, source=source)
+        )
+
+    def _hold_seats(self, order: Order, provider: ProviderPayment, *, opened_at: datetime) -> bool:
+        """Keep the seats while the payment can still be completed; True if that moved expiry."""
+        expiry = provider.expires_at or opened_at + self.policy.default_hold
+        until = expiry + self.policy.hold_margin
+        before = order.expires_at
+        order.extend_expiry(until)
+        return order.expires_at != before
+
+    def _reusable(self, payment: Payment, now: datetime) -> bool:
+        return (
+            payment.status is PaymentStatus.OPEN
+            and payment.checkout_url is not None
+            and (payment.expires_at is None or payment.expires_at > now)
+        )
+
+    def _request(self, order: Order, previous: Payment | None) -> PaymentRequest:
+        # One key per payment attempt: retries of an attempt reuse it, so the provider opens
+        # one payment however often we ask; a new attempt after a dead payment gets a new one.
+        key = f"mierloos-{order.id}"
+        if previous is not None:
+            key += f"-after-{previous.provider_payment_id}"
+        return PaymentRequest(
+            order_id=order.id,
+            amount=order.total,
+            description=f"{THEATRE} bestelling {order.number}",
+            redirect_url=self.links.order_page(order.secret),
+            webhook_url=self.links.payment_webhook(),
+            idempotency_key=key,
+        )
+
+    @staticmethod
+    def _order(uow: UnitOfWork, order_id: uuid.UUID, *, lock: bool = False) -> Order:
+        order = uow.orders.get(order_id, for_update=lock)
+        if order is None:
+            raise errors.OrderNotFound(order_id=str(order_id))
+        return order

@@ -1,0 +1,217 @@
+"""Configuration from environment variables, validated at start-up.
+
+With nothing set, everything runs embedded: SQLite under ./var, files under ./var/storage,
+mail as .eml files in ./var/outbox, the fake payment provider, a worker inside the web process.
+Every problem is reported in one ConfigError, one line per variable, never with a secret.
+"""
+
+from __future__ import annotations
+
+import os
+import secrets
+from collections.abc import Mapping
+from pathlib import Path
+from typing import Literal
+from urllib.parse import urlparse
+
+import attrs
+
+from mierloos_adapters.sqlalchemy.engine import normalize_database_url
+
+StorageKind = Literal["local", "s3"]
+
+
+class ConfigError(Exception):
+    def __init__(self, problems: list[str]) -> None:
+        self.problems = problems
+        super().__init__("configuration problems:\n" + "\n".join(f"- {p}" for p in problems))
+
+
+@attrs.frozen(kw_only=True)
+class S3Settings:
+    bucket: str
+    access_key_id: str = attrs.field(repr=False)
+    secret_access_key: str = attrs.field(repr=False)
+    endpoint_url: str | None
+    region: str
+
+
+@attrs.frozen(kw_only=True)
+class SmtpSettings:
+    host: str
+    port: int
+    username: str | None
+    password: str | None = attrs.field(repr=False)
+    sender: str
+    security: Literal["starttls", "tls", "none"]
+
+
+@attrs.frozen(kw_only=True)
+class Settings:
+    var_dir: Path
+    database_url: str
+    base_url: str
+    secret_key: str = attrs.field(repr=False)
+    s3: S3Settings | None
+    smtp: SmtpSettings | None
+    mollie_api_key: str | None = attrs.field(repr=False)
+    mollie_api_endpoint: str | None
+    worker_polling_interval: float
+    worker_max_attempts: int
+    order_ttl_minutes: int
+    embedded_worker: bool
+    sender: str
+
+    @property
+    def is_embedded(self) -> bool:
+        return self.database_url.startswith("sqlite")
+
+    @property
+    def storage_dir(self) -> Path:
+        return self.var_dir / "storage"
+
+    @property
+    def outbox_dir(self) -> Path:
+        return self.var_dir / "outbox"
+
+    def describe(self) -> list[str]:
+        """What runs where, for start-up logs; no secrets."""
+        db = urlparse(self.database_url)
+        return [
+            f"database: {db.scheme} {db.hostname or db.path}",
+            f"storage: {'s3 bucket ' + self.s3.bucket if self.s3 else self.storage_dir}",
+            f"mail: {'smtp ' + self.smtp.host if self.smtp else self.outbox_dir}",
+            f"payments: {'mollie' if self.mollie_api_key else 'fake provider'}",
+            f"worker: {'in this process' if self.embedded_worker else 'separate'}",
+        ]
+
+
+def _flag(value: str) -> bool:
+    return value.strip().lower() in {"1", "true", "yes", "on"}
+
+
+def load_settings(environ: Mapping[str, str] | None = None) -> Settings:
+    env = dict(os.environ if environ is None else environ)
+    problems: list[str] = []
+
+    def get(name: str, default: str | None = None) -> str | None:
+        value = env.get(name, "").strip()
+        return value or default
+
+    def number(name: str, default: str, kind: type[int] | type[float], low: float) -> float:
+        raw = get(name, default) or default
+        try:
+            value = kind(raw)
+        except ValueError:
+            problems.append(f"{name} must be a number, got {raw!r}")
+            return kind(default)
+        if value < low:
+            problems.append(f"{name} must be at least {low}")
+        return value
+
+    var_dir = Path(get("MIERLOOS_VAR_DIR", "var") or "var").resolve()
+    database_url = normalize_database_url(
+        get("DATABASE_URL") or f"sqlite:///{var_dir / 'mierloos.db'}"
+    )
+    if not database_url.startswith(("sqlite", "postgresql")):
+        problems.append("DATABASE_URL must be a postgresql:// or sqlite:/// URL")
+
+    base_url = (get("BASE_URL") or "http://127.0.0.1:8000").rstrip("/")
+    parsed = urlparse(base_url)
+    if parsed.scheme not in {"http", "https"} or not parsed.netloc:
+        problems.append("BASE_URL must be an absolute http(s) URL, e.g. https://tickets.example.nl")
+
+    production = not database_url.startswith("sqlite")
+    secret_key = get("SECRET_KEY")
+    if secret_key is None:
+        if production:
+            problems.append("SECRET_KEY is required outside the embedded setup (32+ characters)")
+            secret_key = ""
+        else:
+            secret_key = _embedded_secret(var_dir)
+    elif len(secret_key) < 32:
+        problems.append("SECRET_KEY must be at least 32 characters long")
+
+    s3 = None
+    r2_account = get("R2_ACCOUNT_ID")
+    endpoint = get("S3_ENDPOINT_URL")
+    if r2_account or endpoint or get("R2_BUCKET_NAME"):
+        missing = [
+            name
+            for name in ("R2_ACCESS_KEY_ID", "R2_SECRET_ACCESS_KEY", "R2_BUCKET_NAME")
+            if not get(name)
+        ]
+        if not (r2_account or endpoint):
+            missing.append("R2_ACCOUNT_ID (or S3_ENDPOINT_URL)")
+        problems.extend(f"{name} is required for object storage" for name in missing)
+        if not missing:
+            s3 = S3Settings(
+                bucket=get("R2_BUCKET_NAME") or "",
+                access_key_id=get("R2_ACCESS_KEY_ID") or "",
+                secret_access_key=get("R2_SECRET_ACCESS_KEY") or "",
+                endpoint_url=endpoint or f"https://{r2_account}.r2.cloudflarestorage.com",
+                region=get("S3_REGION", "auto") or "auto",
+            )
+
+    sender = get("SMTP_FROM", "Ons Mierloos Theater <kaarten@localhost>") or ""
+    smtp = None
+    if get("SMTP_HOST"):
+        port = int(number("SMTP_PORT", "587", int, 1))
+        security = (get("SMTP_SECURITY") or ("tls" if port == 465 else "starttls")).lower()
+        if security not in {"starttls", "tls", "none"}:
+            problems.append("SMTP_SECURITY must be starttls, tls or none")
+            security = "starttls"
+        if not get("SMTP_FROM"):
+            problems.append("SMTP_FROM is required with SMTP_HOST")
+        smtp = SmtpSettings(
+            host=get("SMTP_HOST") or "",
+            port=port,
+            username=get("SMTP_USER"),
+            password=get("SMTP_PASSWORD"),
+            sender=sender,
+            security=security,  # type: ignore[arg-type]
+        )
+
+    mollie_key = get("MOLLIE_API_KEY")
+    if mollie_key and not (mollie_key.startswith(("test_", "live_")) and len(mollie_key) >= 30):
+        problems.append("MOLLIE_API_KEY must look like test_... or live_... (30+ characters)")
+
+    polling = float(number("WORKER_POLLING_INTERVAL", "5", float, 0.01))
+    attempts = int(number("WORKER_MAX_ATTEMPTS", "5", int, 1))
+    ttl = int(number("ORDER_TTL_MINUTES", "15", int, 1))
+    embedded_worker = _flag(get("MIERLOOS_EMBEDDED_WORKER", "1" if not production else "0") or "0")
+
+    if problems:
+        raise ConfigError(problems)
+    return Settings(
+        var_dir=var_dir,
+        database_url=database_url,
+        base_url=base_url,
+        secret_key=secret_key,
+        s3=s3,
+        smtp=smtp,
+        mollie_api_key=mollie_key,
+        mollie_api_endpoint=get("MOLLIE_API_ENDPOINT"),
+        worker_polling_interval=polling,
+        worker_max_attempts=attempts,
+        order_ttl_minutes=ttl,
+        embedded_worker=embedded_worker,
+        sender=sender,
+    )
+
+
+def _embedded_secret(var_dir: Path) -> str:
+    """A per-installation key kept in ./var, so sessions survive restarts of the embedded site."""
+    path = var_dir / "secret_key"
+    if path.exists():
+        return path.read_text().strip()
+    var_dir.mkdir(parents=True, exist_ok=True)
+    key = secrets.token_urlsafe(48)
+    # O_EXCL: two processes starting at once agree on the first key written.
+    try:
+        fd = os.open(path, os.O_WRONLY | os.O_CREAT | os.O_EXCL, 0o600)
+    except FileExistsError:
+        return path.read_text().strip()
+    with os.fdopen(fd, "w") as file:
+        file.write(key)
+    return key

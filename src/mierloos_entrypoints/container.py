@@ -1,0 +1,87 @@
+"""The composition root: configuration in, adapters out. Entry points ask it for what they need.
+
+`Container(settings=...)` picks the production adapter wherever its variables are set and the
+embedded one elsewhere. Embedders may override any provider, e.g. with the memory fakes:
+``container.payment_gateway.override(MemoryPaymentGateway())``.
+"""
+
+from __future__ import annotations
+
+from dependency_injector import containers, providers
+
+from mierloos_adapters.email_templates import JinjaEmailTemplates
+from mierloos_adapters.file_mailer import FileMailer
+from mierloos_adapters.local_storage import LocalStorage
+from mierloos_adapters.memory import SystemClock
+from mierloos_adapters.passwords import Argon2PasswordHasher
+from mierloos_adapters.pdf import ReportlabTicketRenderer
+from mierloos_adapters.sqlalchemy import SqlUnitOfWork, make_engine
+from mierloos_core.ports import Mailer, ObjectStorage, PaymentGateway
+from mierloos_entrypoints.config import Settings, load_settings
+
+
+def _engine(settings: Settings):  # type: ignore[no-untyped-def]
+    if settings.is_embedded:
+        settings.var_dir.mkdir(parents=True, exist_ok=True)
+    return make_engine(settings.database_url)
+
+
+def _storage(settings: Settings) -> ObjectStorage:
+    if settings.s3 is None:
+        return LocalStorage(settings.storage_dir)
+    from mierloos_adapters.s3 import S3Storage
+
+    return S3Storage(
+        bucket=settings.s3.bucket,
+        access_key_id=settings.s3.access_key_id,
+        secret_access_key=settings.s3.secret_access_key,
+        endpoint_url=settings.s3.endpoint_url,
+        region=settings.s3.region,
+    )
+
+
+def _mailer(settings: Settings) -> Mailer:
+    if settings.smtp is None:
+        return FileMailer(settings.outbox_dir, sender=settings.sender)
+    from mierloos_adapters.smtp import SmtpMailer
+
+    return SmtpMailer(
+        settings.smtp.host,
+        settings.smtp.port,
+        settings.smtp.username,
+        settings.smtp.password,
+        sender=settings.smtp.sender,
+        security=settings.smtp.security,
+    )
+
+
+def _payment_gateway(settings: Settings) -> PaymentGateway:
+    if settings.mollie_api_key is None:
+        from mierloos_adapters.fake_payments import FakePaymentProvider
+
+        return FakePaymentProvider(settings.var_dir / "fake-payments", base_url=settings.base_url)
+    from mierloos_adapters.mollie import MolliePaymentGateway
+
+    return MolliePaymentGateway(settings.mollie_api_key, api_endpoint=settings.mollie_api_endpoint)
+
+
+class Container(containers.DeclarativeContainer):
+    settings = providers.Singleton(load_settings)
+
+    clock = providers.Singleton(SystemClock)
+    engine = providers.Singleton(_engine, settings)
+    uow = providers.Factory(SqlUnitOfWork, engine=engine, clock=clock)
+
+    storage = providers.Singleton(_storage, settings)
+    mailer = providers.Singleton(_mailer, settings)
+    email_templates = providers.Singleton(JinjaEmailTemplates, base_url=settings.provided.base_url)
+    payment_gateway = providers.Singleton(_payment_gateway, settings)
+    ticket_renderer = providers.Singleton(ReportlabTicketRenderer)
+    password_hasher = providers.Singleton(Argon2PasswordHasher)
+
+
+def build_container(settings: Settings | None = None) -> Container:
+    container = Container()
+    if settings is not None:
+        container.settings.override(providers.Object(settings))
+    return container
