@@ -1,0 +1,377 @@
+"""Ticket PDFs with reportlab: one A6 page per ticket, with a QR code of the ticket's secret.
+
+Implements the `TicketRenderer` port. Text is set in DejaVu Sans, shipped in `fonts/` (see
+`fonts/LICENSE.txt`), which covers accented Latin (é, ë, ł, ş, ą, ő ...) and the euro sign; it is
+embedded as a subset. The QR code is computed with segno and drawn as one filled path of
+rectangles (horizontal runs of dark modules, merged with identical runs in the rows below),
+which is both much faster and much smaller than reportlab's own QR widget.
+"""
+
+from __future__ import annotations
+
+import functools
+import io
+import re
+import threading
+import unicodedata
+from collections.abc import Sequence
+from datetime import datetime
+from pathlib import Path
+
+import segno
+from reportlab.lib.pagesizes import A6
+from reportlab.lib.units import mm
+from reportlab.pdfbase import pdfmetrics
+from reportlab.pdfbase.ttfonts import TTFont
+from reportlab.pdfgen.canvas import Canvas
+
+from mierloos_core.model.files import TicketDocument
+from mierloos_core.model.timeutil import local
+
+__all__ = ["ReportlabTicketRenderer", "dutch_datetime", "register_fonts"]
+
+FONT_DIR = Path(__file__).with_name("fonts")
+REGULAR = "MierloosSans"
+BOLD = "MierloosSans-Bold"
+_FONT_FILES = {REGULAR: "DejaVuSans.ttf", BOLD: "DejaVuSans-Bold.ttf"}
+
+_font_lock = threading.Lock()
+_fonts_registered = False
+
+
+def register_fonts() -> None:
+    """Register the ticket fonts with reportlab, once per process; safe to call from any thread."""
+    global _fonts_registered
+    if _fonts_registered:
+        return
+    with _font_lock:
+        if _fonts_registered:
+            return
+        for name, filename in _FONT_FILES.items():
+            pdfmetrics.registerFont(TTFont(name, str(FONT_DIR / filename)))
+        _fonts_registered = True
+
+
+_DAYS = ("maandag", "dinsdag", "woensdag", "donderdag", "vrijdag", "zaterdag", "zondag")
+_MONTHS = (
+    "januari",
+    "februari",
+    "maart",
+    "april",
+    "mei",
+    "juni",
+    "juli",
+    "augustus",
+    "september",
+    "oktober",
+    "november",
+    "december",
+)
+
+
+def dutch_datetime(moment: datetime) -> str:
+    """The moment on a clock in Mierlo, in Dutch: ``zaterdag 14 maart 2026, 20:15``."""
+    t = local(moment)
+    return f"{_DAYS[t.weekday()]} {t.day} {_MONTHS[t.month - 1]} {t.year}, {t:%H:%M}"
+
+
+# --- text fitting -------------------------------------------------------------------------------
+
+ELLIPSIS = "\u2026"
+
+
+@functools.lru_cache(maxsize=4096)
+def _printable(text: str, font_name: str) -> str:
+    """`text` on one line with only characters the font has.
+
+    Line breaks, tabs and other control characters become spaces, invisible formatting
+    characters (soft hyphens, zero-width joiners) go; a character the font lacks becomes its
+    base letter when it has one (NFKD), else "?". Runs of whitespace collapse to one space.
+    """
+    glyphs = pdfmetrics.getFont(font_name).face.charToGlyph
+    out = []
+    for char in unicodedata.normalize("NFC", text):
+        category = unicodedata.category(char)
+        if char.isspace() or category == "Cc":
+            out.append(" ")
+        elif category == "Cf":
+            continue
+        elif ord(char) in glyphs:
+            out.append(char)
+        else:
+            base = "".join(
+                c
+                for c in unicodedata.normalize("NFKD", char)
+                if ord(c) in glyphs and not unicodedata.combining(c)
+            )
+            out.append(base or "?")
+    return " ".join("".join(out).split())
+
+
+def _width(text: str, font_name: str, size: float) -> float:
+    return float(pdfmetrics.stringWidth(text, font_name, size))
+
+
+def _longest_prefix(text: str, font_name: str, size: float, width: float) -> int:
+    """How many leading characters of `text` fit in `width` (at least one)."""
+    font = pdfmetrics.getFont(font_name)
+    used = 0.0
+    for index, char in enumerate(text):
+        used += font.stringWidth(char, size)
+        if used > width:
+            return max(index, 1)
+    return len(text)
+
+
+def _wrap(text: str, font_name: str, size: float, width: float) -> list[str]:
+    """Greedy word wrap; a word wider than a line is broken between characters."""
+    lines: list[str] = []
+    current = ""
+    for word in text.split(" "):
+        candidate = f"{current} {word}" if current else word
+        if _width(candidate, font_name, size) <= width:
+            current = candidate
+            continue
+        if current:
+            lines.append(current)
+        while _width(word, font_name, size) > width:
+            cut = _longest_prefix(word, font_name, size, width)
+            lines.append(word[:cut])
+            word = word[cut:]
+        current = word
+    lines.append(current)
+    return lines
+
+
+def _ellipsize(line: str, font_name: str, size: float, width: float) -> str:
+    line = line.rstrip()
+    while line and _width(line + ELLIPSIS, font_name, size) > width:
+        line = line[:-1].rstrip()
+    return line + ELLIPSIS
+
+
+@functools.lru_cache(maxsize=4096)
+def fit_text(
+    text: str,
+    font_name: str,
+    max_size: float,
+    min_size: float,
+    width: float,
+    max_lines: int = 1,
+) -> tuple[float, tuple[str, ...]]:
+    """The largest size from `max_size` down to `min_size` (in half points) at which `text`
+    wraps into at most `max_lines` lines of `width`, and those lines.
+
+    Text that does not fit even at `min_size` is cut after `max_lines` lines, ending in an
+    ellipsis: whatever happens, every line is at most `width` wide.
+    """
+    text = _printable(text, font_name)
+    size = max_size
+    while True:
+        lines = _wrap(text, font_name, size, width)
+        if len(lines) <= max_lines:
+            return size, tuple(lines)
+        if size <= min_size:
+            break
+        size = max(min_size, size - 0.5)
+    kept = lines[:max_lines]
+    kept[-1] = _ellipsize(kept[-1], font_name, size, width)
+    return size, tuple(kept)
+
+
+# --- QR code ------------------------------------------------------------------------------------
+
+_DARK_RUN = re.compile(b"\x01+")
+QUIET_ZONE = 4  # modules of white around the symbol, as the QR standard asks
+# The standard picks, per symbol, the data mask with the lowest penalty score; segno spends 80%
+# of its time on that search. Any mask decodes alike, and on random 43-character secrets a fixed
+# mask 7 scored within 6% of the best mask on average and decoded as often as the best mask from
+# blurred, noisy, rotated low-resolution images (zxing-cpp, 300 secrets): keep it fixed.
+QR_MASK = 7
+
+
+def qr_path(data: str) -> tuple[int, str]:
+    """The QR symbol of `data` as (modules per side, PDF path of its dark modules).
+
+    The path is rectangles ``column row width height re`` in module units, rows counted from the
+    top: each a horizontal run of dark modules, stretched down over the rows below that repeat
+    exactly the same run.
+    """
+    matrix = segno.make(data, error="m", micro=False, mask=QR_MASK).matrix
+    parts: list[str] = []
+    emit = parts.append
+    above: dict[tuple[int, int], int] = {}  # run (start, end) in the row above -> its first row
+    for row_index, row in enumerate(matrix):
+        here: dict[tuple[int, int], int] = {}
+        for match in _DARK_RUN.finditer(row):
+            span = match.span()
+            here[span] = above.pop(span, row_index)
+        for (start, end), top in above.items():
+            emit(f"{start} {top} {end - start} {row_index - top} re")
+        above = here
+    size = len(matrix)
+    for (start, end), top in above.items():
+        emit(f"{start} {top} {end - start} {size - top} re")
+    return size, " ".join(parts)
+
+
+def qr_operators(data: str, x: float, y: float, box: float) -> str:
+    """PDF content operators that fill the QR code of `data` in black, fitting it with its quiet
+    zone into the square of side `box` whose lower left corner is (x, y).
+
+    One path of integer rectangles in module space, filled once: no seams between modules.
+    """
+    size, path = qr_path(data)
+    module = box / (size + 2 * QUIET_ZONE)
+    left = x + QUIET_ZONE * module
+    top = y + box - QUIET_ZONE * module
+    # Flip the y axis so rows count downwards from the symbol's top left corner.
+    return f"q 0 g {module:.5f} 0 0 {-module:.5f} {left:.3f} {top:.3f} cm {path} f Q"
+
+
+# --- the page -----------------------------------------------------------------------------------
+
+PAGE_WIDTH, PAGE_HEIGHT = A6  # 105 x 148 mm: prints on any printer, reads well on a phone
+MARGIN = 8 * mm
+CONTENT_WIDTH = PAGE_WIDTH - 2 * MARGIN
+HEADER_HEIGHT = 14 * mm
+LABEL_WIDTH = 21 * mm
+VALUE_X = MARGIN + LABEL_WIDTH
+VALUE_WIDTH = CONTENT_WIDTH - LABEL_WIDTH
+ROW_HEIGHT = 6 * mm
+QR_BOX = 50 * mm  # symbol plus quiet zone; a version 4 symbol is about 40 mm wide
+QR_BOTTOM = 19 * mm
+
+ACCENT = (0.478, 0.122, 0.169)  # theatre red
+GREY = (0.38, 0.38, 0.38)
+RULE = (0.8, 0.8, 0.8)
+
+
+class ReportlabTicketRenderer:
+    """Renders an order's tickets as one PDF, one A6 page per ticket.
+
+    What the tickets of an order share (theatre, show, date, hall, price, order number and the
+    labels) is drawn once per PDF as a form XObject that every page reuses; each page adds only
+    the holder's name, the QR code and its position in the order.
+
+    The embedded fonts are always deflated. `compress_pages` deflates the page streams too,
+    which halves a big order's PDF but costs a sixth of the time: each page is mostly its QR
+    path of small integers, and reportlab ASCII85-encodes compressed streams in pure Python.
+    `invariant` makes the output depend on the tickets only (no creation time, no random id),
+    so rendering the same order twice gives the same bytes.
+    """
+
+    def __init__(self, *, compress_pages: bool = False, invariant: bool = True) -> None:
+        register_fonts()
+        self._compress_pages = compress_pages
+        self._invariant = invariant
+
+    def render(self, tickets: Sequence[TicketDocument]) -> bytes:
+        if not tickets:
+            raise ValueError("cannot render a PDF without tickets")
+        buffer = io.BytesIO()
+        canvas = Canvas(
+            buffer,
+            pagesize=A6,
+            pageCompression=1 if self._compress_pages else 0,
+            invariant=1 if self._invariant else 0,
+            initialFontName=REGULAR,
+            initialFontSize=10,
+            lang="nl-NL",
+        )
+        first = tickets[0]
+        canvas.setTitle(f"Toegangskaarten {first.order_number}")
+        canvas.setAuthor(first.theatre_name)
+        canvas.setSubject(first.show_title)
+        canvas.setCreator("mierloos")
+        forms: dict[tuple[object, ...], tuple[str, float]] = {}
+        for ticket in tickets:
+            key = (
+                ticket.theatre_name,
+                ticket.show_title,
+                ticket.starts_at,
+                ticket.hall,
+                ticket.price,
+                ticket.order_number,
+            )
+            if key not in forms:
+                name = f"ticket{len(forms)}"
+                canvas.beginForm(name)
+                name_y = self._draw_shared(canvas, ticket)
+                canvas.endForm()
+                forms[key] = (name, name_y)
+            form, name_y = forms[key]
+            canvas.doForm(form)
+            self._draw_own(canvas, ticket, name_y)
+            canvas.showPage()
+        # Pages and forms took their compression when they were made; the fonts, written now,
+        # take the document's: deflate them whatever the pages do (zlib alone, no ASCII85).
+        canvas.setPageCompression(1)
+        canvas.save()
+        return buffer.getvalue()
+
+    def _draw_shared(self, canvas: Canvas, ticket: TicketDocument) -> float:
+        """Draw what all tickets of the order share; return the baseline of the name row."""
+        # Header band with the theatre's name.
+        canvas.setFillColorRGB(*ACCENT)
+        canvas.rect(0, PAGE_HEIGHT - HEADER_HEIGHT, PAGE_WIDTH, HEADER_HEIGHT, stroke=0, fill=1)
+        size, lines = fit_text(ticket.theatre_name, BOLD, 13, 7, CONTENT_WIDTH)
+        canvas.setFillColorRGB(1, 1, 1)
+        canvas.setFont(BOLD, size)
+        canvas.drawString(MARGIN, PAGE_HEIGHT - HEADER_HEIGHT / 2 - size * 0.35, lines[0])
+
+        # Show title: up to three lines, shrunk before it is cut.
+        canvas.setFillColorRGB(0, 0, 0)
+        size, lines = fit_text(ticket.show_title, BOLD, 16, 10, CONTENT_WIDTH, 3)
+        canvas.setFont(BOLD, size)
+        y = PAGE_HEIGHT - HEADER_HEIGHT - 5 * mm - size * 0.8
+        for line in lines:
+            canvas.drawString(MARGIN, y, line)
+            y -= size * 1.2
+        y += size * 1.2 - 4 * mm
+        canvas.setStrokeColorRGB(*RULE)
+        canvas.setLineWidth(0.5)
+        canvas.line(MARGIN, y, PAGE_WIDTH - MARGIN, y)
+
+        # The details, as label and value rows; the name comes last, on each page.
+        rows = (
+            ("Datum", dutch_datetime(ticket.starts_at)),
+            ("Zaal", ticket.hall) if ticket.hall else ("Plaats", "vrije plaatsing"),
+            ("Prijs", ticket.price.display()),
+            ("Bestelling", ticket.order_number),
+            ("Naam", ""),
+        )
+        for label, value in rows:
+            y -= ROW_HEIGHT
+            canvas.setFillColorRGB(*GREY)
+            canvas.setFont(REGULAR, 7.5)
+            canvas.drawString(MARGIN, y, label)
+            if value:
+                size, lines = fit_text(value, BOLD, 10, 6.5, VALUE_WIDTH)
+                canvas.setFillColorRGB(0, 0, 0)
+                canvas.setFont(BOLD, size)
+                canvas.drawString(VALUE_X, y, lines[0])
+
+        canvas.setFillColorRGB(*GREY)
+        canvas.setFont(REGULAR, 6.5)
+        canvas.drawCentredString(
+            PAGE_WIDTH / 2, 8 * mm, "Toon deze code bij de ingang. Eén kaart is één persoon."
+        )
+        return y
+
+    def _draw_own(self, canvas: Canvas, ticket: TicketDocument, name_y: float) -> None:
+        """Draw what is this ticket's own: the holder's name, the QR code, its position."""
+        size, lines = fit_text(ticket.holder_name, BOLD, 10, 6.5, VALUE_WIDTH, 2)
+        canvas.setFont(BOLD, size)
+        for line in lines:
+            canvas.drawString(VALUE_X, name_y, line)
+            name_y -= size * 1.2
+        self._draw_qr(canvas, ticket.secret, (PAGE_WIDTH - QR_BOX) / 2, QR_BOTTOM, QR_BOX)
+        canvas.setFont(BOLD, 11)
+        canvas.drawCentredString(
+            PAGE_WIDTH / 2, QR_BOTTOM - 3 * mm, f"Kaart {ticket.position} van {ticket.count}"
+        )
+
+    def _draw_qr(self, canvas: Canvas, data: str, x: float, y: float, box: float) -> None:
+        """Draw the QR code of `data` with its quiet zone in the square (x, y, box)."""
+        canvas.addLiteral(qr_operators(data, x, y, box))
