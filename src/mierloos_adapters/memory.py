@@ -62,22 +62,6 @@ class SystemClock:
         return datetime.now(UTC)
 
 
-class StaticLinks:
-    """Links under one base URL, laid out as the web site lays them out."""
-
-    def __init__(self, base_url: str = "http://127.0.0.1:8000") -> None:
-        self.base_url = base_url.rstrip("/")
-
-    def order_page(self, order_secret: str) -> str:
-        return f"{self.base_url}/bestelling/{order_secret}"
-
-    def payment_webhook(self) -> str:
-        return f"{self.base_url}/webhooks/payments"
-
-    def password_reset(self, token: str) -> str:
-        return f"{self.base_url}/account/wachtwoord-herstellen/{token}"
-
-
 class MemoryStorage:
     def __init__(self) -> None:
         self.objects: dict[str, tuple[bytes, str]] = {}

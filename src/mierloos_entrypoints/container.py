@@ -7,16 +7,22 @@ embedded one elsewhere. Embedders may override any provider, e.g. with the memor
 
 from __future__ import annotations
 
+from datetime import timedelta
+
 from dependency_injector import containers, providers
 
 from mierloos_adapters.email_templates import JinjaEmailTemplates
 from mierloos_adapters.file_mailer import FileMailer
+from mierloos_adapters.links import SiteLinks
 from mierloos_adapters.local_storage import LocalStorage
 from mierloos_adapters.memory import SystemClock
 from mierloos_adapters.passwords import Argon2PasswordHasher
 from mierloos_adapters.pdf import ReportlabTicketRenderer
 from mierloos_adapters.sqlalchemy import SqlUnitOfWork, make_engine
 from mierloos_core.ports import Mailer, ObjectStorage, PaymentGateway
+from mierloos_core.services.checkout import CheckoutPolicy
+from mierloos_core.services.notifications import EmailSender
+from mierloos_core.services.payments import Payments
 from mierloos_entrypoints.config import Settings, load_settings
 
 
@@ -65,6 +71,10 @@ def _payment_gateway(settings: Settings) -> PaymentGateway:
     return MolliePaymentGateway(settings.mollie_api_key, api_endpoint=settings.mollie_api_endpoint)
 
 
+def _checkout_policy(settings: Settings) -> CheckoutPolicy:
+    return CheckoutPolicy(order_ttl=timedelta(minutes=settings.order_ttl_minutes))
+
+
 class Container(containers.DeclarativeContainer):
     settings = providers.Singleton(load_settings)
 
@@ -78,6 +88,15 @@ class Container(containers.DeclarativeContainer):
     payment_gateway = providers.Singleton(_payment_gateway, settings)
     ticket_renderer = providers.Singleton(ReportlabTicketRenderer)
     password_hasher = providers.Singleton(Argon2PasswordHasher)
+    links = providers.Singleton(SiteLinks, base_url=settings.provided.base_url)
+
+    checkout_policy = providers.Singleton(_checkout_policy, settings)
+    payments = providers.Singleton(
+        Payments, uow=uow.provider, clock=clock, gateway=payment_gateway, links=links
+    )
+    email_sender = providers.Singleton(
+        EmailSender, uow=uow.provider, mailer=mailer, templates=email_templates, links=links
+    )
 
 
 def build_container(settings: Settings | None = None) -> Container:

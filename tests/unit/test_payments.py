@@ -8,7 +8,8 @@ from datetime import timedelta
 
 import pytest
 
-from mierloos_adapters.memory import MemoryPaymentGateway, MemoryUnitOfWork, StaticLinks
+from mierloos_adapters.links import SiteLinks
+from mierloos_adapters.memory import MemoryPaymentGateway, MemoryUnitOfWork
 from mierloos_core import errors
 from mierloos_core.model.cart import CartLine
 from mierloos_core.model.jobs import JobType
@@ -26,7 +27,7 @@ def gateway():
 
 @pytest.fixture
 def payments(store, clock, gateway):
-    return Payments(lambda: MemoryUnitOfWork(store, clock), clock, gateway, StaticLinks())
+    return Payments(lambda: MemoryUnitOfWork(store, clock), clock, gateway, SiteLinks("http://127.0.0.1:8000"))
 
 
 def place(store, clock, performance, quantity=2, coupon=None):

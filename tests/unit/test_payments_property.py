@@ -7,12 +7,12 @@ from datetime import UTC, datetime, timedelta
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
+from mierloos_adapters.links import SiteLinks
 from mierloos_adapters.memory import (
     FixedClock,
     MemoryPaymentGateway,
     MemoryStore,
     MemoryUnitOfWork,
-    StaticLinks,
 )
 from mierloos_core import errors
 from mierloos_core.model.cart import CartLine
@@ -58,7 +58,7 @@ def test_seats_and_coupon_uses_always_match_the_orders(script):
     performances = [catalog.performance(capacity=6, starts_in=timedelta(days=2)) for _ in range(2)]
     coupon = catalog.coupon("DRIE", max_usages=3)
     gateway = MemoryPaymentGateway()
-    payments = Payments(uow, clock, gateway, StaticLinks())
+    payments = Payments(uow, clock, gateway, SiteLinks("http://127.0.0.1:8000"))
     orders = []
 
     def order_at(index):

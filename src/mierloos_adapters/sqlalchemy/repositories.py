@@ -54,12 +54,15 @@ def _show_values(show: Show) -> dict[str, Any]:
     }
 
 
+_SHOW_BY_ID = select(t.shows).where(t.shows.c.id == bindparam("show_id"))
+
+
 class SqlShows(_Repository):
     def add(self, show: Show) -> None:
         self.db.execute(insert(t.shows).values(_show_values(show)))
 
     def get(self, show_id: uuid.UUID) -> Show | None:
-        row = self.db.execute(select(t.shows).where(t.shows.c.id == show_id)).first()
+        row = self.db.execute(_SHOW_BY_ID, {"show_id": show_id}).first()
         return _show(row) if row else None
 
     def get_by_slug(self, slug: str) -> Show | None:
@@ -88,6 +91,15 @@ def _performance(row: Row[Any]) -> Performance:
     )
 
 
+# Statements on the checkout path are built once: building them per call costs more Python
+# time than the round trip to the database.
+_PERFORMANCES_BY_IDS = select(t.performances).where(
+    t.performances.c.id.in_(bindparam("ids", expanding=True))
+)
+_INSERT_ORDER = insert(t.orders)
+_INSERT_TICKETS = insert(t.tickets)
+
+
 class SqlPerformances(_Repository):
     def add(self, performance: Performance) -> None:
         self.db.execute(
@@ -112,7 +124,7 @@ class SqlPerformances(_Repository):
     def get_many(self, ids: Sequence[uuid.UUID]) -> dict[uuid.UUID, Performance]:
         if not ids:
             return {}
-        rows = self.db.execute(select(t.performances).where(t.performances.c.id.in_(ids)))
+        rows = self.db.execute(_PERFORMANCES_BY_IDS, {"ids": list(ids)})
         return {row.id: _performance(row) for row in rows}
 
     def for_show(self, show_id: uuid.UUID) -> list[Performance]:
@@ -344,13 +356,12 @@ class SqlOrders(_Repository):
 
     def add(self, order: Order) -> None:
         self.db.execute(
-            insert(t.orders).values(
-                id=order.id, number=order.number, secret=order.secret, **self._state(order)
-            )
+            _INSERT_ORDER,
+            {"id": order.id, "number": order.number, "secret": order.secret, **self._state(order)},
         )
         if order.tickets:
             self.db.execute(
-                insert(t.tickets),
+                _INSERT_TICKETS,
                 [
                     {
                         "id": ticket.id,

@@ -109,5 +109,5 @@ class Performance:
 
     def release(self, seats: int) -> None:
         if seats <= 0 or self.available_seats + seats > self.capacity:
-            raise ValueError("cannot release more seats than were taken")
+            raise ValueError("cannot give back more seats than were taken")
         self.available_seats += seats

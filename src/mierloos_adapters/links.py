@@ -1,0 +1,21 @@
+"""The site's public URLs, for payment providers and e-mails. The web routes use the same paths."""
+
+from __future__ import annotations
+
+ORDER_PAGE = "/bestelling/{secret}"
+PAYMENT_WEBHOOK = "/webhooks/payments"
+PASSWORD_RESET = "/account/wachtwoord-herstellen/{token}"  # noqa: S105 - a path
+
+
+class SiteLinks:
+    def __init__(self, base_url: str) -> None:
+        self.base_url = base_url.rstrip("/")
+
+    def order_page(self, order_secret: str) -> str:
+        return self.base_url + ORDER_PAGE.format(secret=order_secret)
+
+    def payment_webhook(self) -> str:
+        return self.base_url + PAYMENT_WEBHOOK
+
+    def password_reset(self, token: str) -> str:
+        return self.base_url + PASSWORD_RESET.format(token=token)

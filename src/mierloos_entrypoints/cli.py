@@ -1,0 +1,75 @@
+"""The `mierloos` command: one entry point for running and operating the theatre's ticketing."""
+
+from __future__ import annotations
+
+import sys
+
+import click
+
+from mierloos_entrypoints.config import ConfigError, Settings, load_settings
+
+
+def _settings() -> Settings:
+    try:
+        return load_settings()
+    except ConfigError as error:
+        click.echo(str(error), err=True)
+        sys.exit(2)
+
+
+@click.group()
+def main() -> None:
+    """Ons Mierloos Theater: tickets, payments and the jobs behind them."""
+
+
+@main.command()
+def migrate() -> None:
+    """Bring the database schema up to date."""
+    from mierloos_adapters.migrations import upgrade
+    from mierloos_entrypoints.container import build_container
+
+    container = build_container(_settings())
+    upgrade(container.engine())
+    click.echo("database is up to date")
+
+
+@main.command("demo-data")
+def demo_data() -> None:
+    """Load a few demo shows (only into an empty catalogue)."""
+    from mierloos_adapters.migrations import upgrade
+    from mierloos_entrypoints.container import build_container
+    from mierloos_entrypoints.demo import load_demo_data
+
+    container = build_container(_settings())
+    upgrade(container.engine())
+    added = load_demo_data(container.uow, container.clock().now())
+    click.echo("demo data loaded" if added else "the catalogue has shows already; nothing added")
+
+
+@main.command()
+@click.option("--host", default="127.0.0.1", show_default=True)
+@click.option("--port", default=8000, show_default=True, type=int)
+@click.option("--demo/--no-demo", default=None, help="Load demo data (default: when embedded).")
+def serve(host: str, port: int, demo: bool | None) -> None:
+    """Run the web site (and, when embedded, a worker inside it)."""
+    import uvicorn
+
+    from mierloos_adapters.migrations import upgrade
+    from mierloos_entrypoints.container import build_container
+    from mierloos_entrypoints.demo import load_demo_data
+    from mierloos_entrypoints.web.app import create_app
+
+    settings = _settings()
+    container = build_container(settings)
+    upgrade(container.engine())
+    if demo if demo is not None else settings.is_embedded:
+        load_demo_data(container.uow, container.clock().now())
+    for line in settings.describe():
+        click.echo(f"  {line}")
+    app = create_app(container)
+    click.echo(f"Ons Mierloos Theater is open at {settings.base_url}")
+    uvicorn.run(app, host=host, port=port, log_level="info", proxy_headers=True)
+
+
+if __name__ == "__main__":
+    main()

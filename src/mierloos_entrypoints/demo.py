@@ -1,0 +1,78 @@
+"""Demo data for the embedded site: a few shows, one sold out, one past, one cancelled."""
+
+from __future__ import annotations
+
+from collections.abc import Callable
+from datetime import datetime, time, timedelta
+from decimal import Decimal
+
+from mierloos_core.model.catalog import Performance, PerformanceStatus, Show
+from mierloos_core.model.coupons import Coupon, DiscountKind
+from mierloos_core.model.money import Money
+from mierloos_core.model.timeutil import AMSTERDAM
+from mierloos_core.ports import UnitOfWork
+
+SHOWS = [
+    (
+        "De Gebroeders Mierlo",
+        "gebroeders-mierlo",
+        "Een komedie over twee broers, één bakkerij en heel veel meel.",
+        [(7, 20, 15, 120, None), (14, 20, 15, 120, None), (21, 14, 30, 120, None)],
+    ),
+    (
+        "Het Zwanenmeer (Brabants Balletgezelschap)",
+        "zwanenmeer",
+        "Tsjaikovski's klassieker, in een intieme bewerking voor ons kleine podium.",
+        [(10, 19, 30, 80, None), (11, 19, 30, 80, "sold_out")],
+    ),
+    (
+        "Jazz op Zondag",
+        "jazz-op-zondag",
+        "Het Mierlose Jazzkwartet met gasten. Vrije plaatsing, koffie inbegrepen.",
+        [(-3, 15, 0, 60, None), (5, 15, 0, 60, "cancelled"), (33, 15, 0, 60, None)],
+    ),
+    (
+        "Uitverkocht! Een avond cabaret",
+        "cabaret-uitverkocht",
+        "Cabaret met een knipoog naar het dorpsleven.",
+        [(3, 20, 30, 90, "sold_out")],
+    ),
+]
+
+
+def load_demo_data(make_uow: Callable[[], UnitOfWork], now: datetime) -> bool:
+    """Add the demo catalogue unless there are shows already. True when it added them."""
+    with make_uow() as uow:
+        if uow.shows.list():
+            return False
+        today = now.astimezone(AMSTERDAM).date()
+        for title, slug, description, performances in SHOWS:
+            show = Show(title=title, slug=slug, description=description, created_at=now)
+            uow.shows.add(show)
+            for days, hour, minute, capacity, special in performances:
+                starts = datetime.combine(
+                    today + timedelta(days=days), time(hour, minute), tzinfo=AMSTERDAM
+                )
+                uow.performances.add(
+                    Performance(
+                        show_id=show.id,
+                        starts_at=starts,
+                        price=Money(2250 if capacity > 80 else 1750),
+                        capacity=capacity,
+                        available_seats=0 if special == "sold_out" else capacity,
+                        status=PerformanceStatus.CANCELLED
+                        if special == "cancelled"
+                        else PerformanceStatus.PUBLISHED,
+                        hall="Grote zaal" if capacity >= 100 else None,
+                    )
+                )
+        uow.coupons.add(
+            Coupon(
+                code="WELKOM10",
+                kind=DiscountKind.PERCENTAGE,
+                value=Decimal(10),
+                description="10% korting voor nieuwe bezoekers",
+            )
+        )
+        uow.commit()
+    return True
