@@ -14,6 +14,7 @@ from typing import Any, Generic, Self, TypeVar
 
 import attrs
 
+from mierloos_adapters.object_keys import check_content_type, check_expiry, check_key
 from mierloos_core.errors import (
     DependencyUnavailable,
     NotFound,
@@ -62,38 +63,68 @@ class SystemClock:
         return datetime.now(UTC)
 
 
+class MemoryRateLimiter:
+    """Sliding-window counts in this process's memory."""
+
+    def __init__(self, clock: Clock | None = None) -> None:
+        self._clock = clock or SystemClock()
+        self._hits: dict[str, list[datetime]] = {}
+        self._lock = threading.Lock()
+
+    def allow(self, key: str, limit: int, window: timedelta) -> bool:
+        now = self._clock.now()
+        with self._lock:
+            recent = [t for t in self._hits.get(key, []) if t > now - window]
+            allowed = len(recent) < limit
+            if allowed:
+                recent.append(now)
+            self._hits[key] = recent
+            if len(self._hits) > 100_000:  # forget idle keys rather than grow without bound
+                self._hits = {k: v for k, v in self._hits.items() if v and v[-1] > now - window}
+            return allowed
+
+
 class MemoryStorage:
+    """Objects in a dict; the same key rules as the real adapters."""
+
     def __init__(self) -> None:
         self.objects: dict[str, tuple[bytes, str]] = {}
         self.down = False
 
-    def _check(self) -> None:
+    def _check(self, key: str) -> None:
         if self.down:
             raise DependencyUnavailable("storage is down")
+        check_key(key)
 
     def put(self, key: str, data: bytes, content_type: str) -> None:
-        self._check()
+        self._check(key)
+        check_content_type(content_type)
         self.objects[key] = (bytes(data), content_type)
 
     def get(self, key: str) -> bytes:
-        self._check()
+        return self.get_with_content_type(key)[0]
+
+    def get_with_content_type(self, key: str) -> tuple[bytes, str]:
+        self._check(key)
         try:
-            return self.objects[key][0]
+            return self.objects[key]
         except KeyError:
             raise NotFound(key=key) from None
 
     def content_type(self, key: str) -> str:
-        return self.objects[key][1]
+        return self.get_with_content_type(key)[1]
 
     def delete(self, key: str) -> None:
-        self._check()
+        self._check(key)
         self.objects.pop(key, None)
 
     def exists(self, key: str) -> bool:
-        self._check()
+        self._check(key)
         return key in self.objects
 
     def url_for(self, key: str, expires_in: timedelta) -> str | None:
+        self._check(key)
+        check_expiry(expires_in)
         return None
 
 
