@@ -131,3 +131,23 @@ class PermanentFailure(MierloosError):
 
     code = "permanent_failure"
     message = "Het verzoek werd geweigerd."
+
+
+class AccountExists(ValidationError):
+    code = "account_exists"
+    message = "Er bestaat al een account met dit e-mailadres. Wachtwoord vergeten?"
+
+
+class WeakPassword(ValidationError):
+    code = "weak_password"
+    message = "Kies een wachtwoord van minstens 10 tekens dat niet makkelijk te raden is."
+
+
+class InvalidResetLink(MierloosError):
+    code = "invalid_reset_link"
+    message = "Deze herstellink is ongeldig, al gebruikt of verlopen. Vraag een nieuwe aan."
+
+
+class TooManyAttempts(MierloosError):
+    code = "too_many_attempts"
+    message = "Te veel pogingen. Probeer het later opnieuw."

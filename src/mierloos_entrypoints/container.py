@@ -15,11 +15,12 @@ from mierloos_adapters.email_templates import JinjaEmailTemplates
 from mierloos_adapters.file_mailer import FileMailer
 from mierloos_adapters.links import SiteLinks
 from mierloos_adapters.local_storage import LocalStorage
-from mierloos_adapters.memory import SystemClock
+from mierloos_adapters.memory import MemoryRateLimiter, SystemClock
 from mierloos_adapters.passwords import Argon2PasswordHasher
 from mierloos_adapters.pdf import ReportlabTicketRenderer
 from mierloos_adapters.sqlalchemy import SqlUnitOfWork, make_engine
 from mierloos_core.ports import Mailer, ObjectStorage, PaymentGateway
+from mierloos_core.services.accounts import Accounts, ResetTokens
 from mierloos_core.services.checkout import CheckoutPolicy
 from mierloos_core.services.notifications import EmailSender
 from mierloos_core.services.payments import Payments
@@ -71,6 +72,10 @@ def _payment_gateway(settings: Settings) -> PaymentGateway:
     return MolliePaymentGateway(settings.mollie_api_key, api_endpoint=settings.mollie_api_endpoint)
 
 
+def _reset_url(links: SiteLinks, tokens: ResetTokens, nonce: str) -> str:
+    return links.password_reset(tokens.token(nonce))
+
+
 def _checkout_policy(settings: Settings) -> CheckoutPolicy:
     return CheckoutPolicy(order_ttl=timedelta(minutes=settings.order_ttl_minutes))
 
@@ -94,8 +99,25 @@ class Container(containers.DeclarativeContainer):
     payments = providers.Singleton(
         Payments, uow=uow.provider, clock=clock, gateway=payment_gateway, links=links
     )
+    reset_tokens = providers.Singleton(ResetTokens, secret_key=settings.provided.secret_key)
+    # Per process: each web process throttles its own clients; per-address reset limits are
+    # counted in the database and hold across processes.
+    rate_limiter = providers.Singleton(MemoryRateLimiter, clock=clock)
+    accounts = providers.Singleton(
+        Accounts,
+        uow=uow.provider,
+        clock=clock,
+        hasher=password_hasher,
+        limiter=rate_limiter,
+        tokens=reset_tokens,
+    )
     email_sender = providers.Singleton(
-        EmailSender, uow=uow.provider, mailer=mailer, templates=email_templates, links=links
+        EmailSender,
+        uow=uow.provider,
+        mailer=mailer,
+        templates=email_templates,
+        links=links,
+        reset_url=providers.Callable(_reset_url, links, reset_tokens).provider,
     )
 
 

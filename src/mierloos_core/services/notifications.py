@@ -78,11 +78,14 @@ class EmailSender:
         mailer: Mailer,
         templates: EmailTemplates,
         links: Links,
+        reset_url: Callable[[str], str] | None = None,
     ) -> None:
         self.uow = uow
         self.mailer = mailer
         self.templates = templates
         self.links = links
+        # Turns a reset nonce into the link; the link itself is never stored anywhere.
+        self.reset_url = reset_url
 
     def __call__(self, data: Mapping[str, Any]) -> None:
         try:
@@ -97,6 +100,11 @@ class EmailSender:
                     raise PermanentFailure("e-mail for an order that does not exist")
                 context.update(order_context(uow, order, self.links))
         context.update(data.get("context") or {})
+        nonce = context.pop("reset_nonce", None)
+        if nonce is not None:
+            if self.reset_url is None:
+                raise PermanentFailure("no way to make reset links here")
+            context["reset_url"] = self.reset_url(str(nonce))
         try:
             email = self.templates.render(
                 template, to=to, context=context, locale=str(data.get("locale", "nl"))

@@ -1,0 +1,256 @@
+"""Accounts: registration, login, staff, and a password reset that is safe.
+
+Reset links: the e-mail job carries only a random nonce; the token in the link is an HMAC of
+that nonce under the site's secret key, derived when the mail is rendered. The database keeps
+only the token's SHA-256. So neither the jobs table (shown to staff) nor a database dump nor
+the logs hold a usable link.
+"""
+
+from __future__ import annotations
+
+import base64
+import hashlib
+import hmac
+import logging
+import secrets
+import uuid
+from collections.abc import Callable
+from datetime import timedelta
+
+import attrs
+
+from mierloos_core import errors
+from mierloos_core.model.accounts import PasswordResetToken, Role, User, normalize_email
+from mierloos_core.ports import Clock, PasswordHasher, RateLimiter, UnitOfWork
+from mierloos_core.services.checkout import clean_email, clean_name
+from mierloos_core.services.notifications import enqueue_email
+
+log = logging.getLogger(__name__)
+
+_COMMON = {
+    "wachtwoord",
+    "wachtwoord1",
+    "wachtwoord123",
+    "password",
+    "password1",
+    "password123",
+    "welkom123",
+    "qwertyuiop",
+    "1234567890",
+    "0123456789",
+    "theater123",
+    "mierlo1234",
+}
+
+
+@attrs.frozen(kw_only=True)
+class AccountPolicy:
+    min_password: int = 10
+    max_password: int = 256  # hashing cost grows with length: cap it
+    reset_lifetime: timedelta = timedelta(hours=1)
+    resets_per_email_per_hour: int = 3
+    resets_per_client_per_hour: int = 10
+    logins_per_account_per_15_min: int = 10
+
+
+def check_password(password: str, *, email: str, policy: AccountPolicy) -> None:
+    lowered = password.lower()
+    if (
+        not policy.min_password <= len(password) <= policy.max_password
+        or lowered in _COMMON
+        or lowered == email.lower()
+        or lowered == email.split("@")[0].lower()
+        or len(set(password)) < 4
+    ):
+        raise errors.WeakPassword()
+
+
+class ResetTokens:
+    """Derives reset tokens from nonces; only someone with the secret key can."""
+
+    def __init__(self, secret_key: str) -> None:
+        self._key = hashlib.sha256(("password-reset:" + secret_key).encode()).digest()
+
+    def token(self, nonce: str) -> str:
+        digest = hmac.new(self._key, nonce.encode(), hashlib.sha256).digest()
+        return base64.urlsafe_b64encode(digest).rstrip(b"=").decode()
+
+    @staticmethod
+    def digest(token: str) -> str:
+        return hashlib.sha256(token.encode()).hexdigest()
+
+
+class Accounts:
+    def __init__(
+        self,
+        uow: Callable[[], UnitOfWork],
+        clock: Clock,
+        hasher: PasswordHasher,
+        limiter: RateLimiter,
+        tokens: ResetTokens,
+        policy: AccountPolicy = AccountPolicy(),
+    ) -> None:
+        self.uow = uow
+        self.clock = clock
+        self.hasher = hasher
+        self.limiter = limiter
+        self.tokens = tokens
+        self.policy = policy
+        # Verified against when the e-mail is unknown, so both answers take as long.
+        self._dummy_hash = hasher.hash(secrets.token_urlsafe(16))
+
+    def register(self, email: str, name: str, password: str, *, role: Role = Role.VISITOR) -> User:
+        email, name = clean_email(email), clean_name(name)
+        check_password(password, email=email, policy=self.policy)
+        now = self.clock.now()
+        user = User(
+            email=email,
+            name=name,
+            password_hash=self.hasher.hash(password),
+            role=role,
+            created_at=now,
+            password_changed_at=now,
+        )
+        with self.uow() as uow:
+            if uow.users.get_by_email(email) is not None:
+                raise errors.AccountExists()
+            try:
+                uow.users.add(user)
+            except ValueError:  # the same address registered a moment ago
+                raise errors.AccountExists() from None
+            enqueue_email(
+                uow,
+                "account_created",
+                to=user.email,
+                context={"name": user.name},
+                once_key=str(user.id),
+            )
+            uow.commit()
+        return user
+
+    def create_staff(self, email: str, name: str, password: str) -> User:
+        """A staff account, or an existing account made staff with this password."""
+        email = clean_email(email)
+        with self.uow() as uow:
+            existing = uow.users.get_by_email(email)
+        if existing is None:
+            return self.register(email, name, password, role=Role.STAFF)
+        check_password(password, email=email, policy=self.policy)
+        with self.uow() as uow:
+            user = uow.users.get(existing.id)
+            assert user is not None
+            user.role = Role.STAFF
+            self._set_password(uow, user, password)
+            uow.commit()
+        return user
+
+    def authenticate(self, email: str, password: str, *, client: str = "") -> User | None:
+        """The user for these credentials, or None. Rehashes when the parameters changed."""
+        address = normalize_email(email)
+        window = timedelta(minutes=15)
+        if not self.limiter.allow(
+            f"login:{address}", self.policy.logins_per_account_per_15_min, window
+        ):
+            raise errors.TooManyAttempts()
+        if len(password) > self.policy.max_password:
+            return None
+        with self.uow() as uow:
+            user = uow.users.get_by_email(address)
+        if user is None:
+            self.hasher.verify(self._dummy_hash, password)
+            return None
+        if not self.hasher.verify(user.password_hash, password):
+            return None
+        if self.hasher.needs_rehash(user.password_hash):
+            with self.uow() as uow:
+                fresh = uow.users.get(user.id)
+                if fresh is not None and fresh.password_hash == user.password_hash:
+                    fresh.password_hash = self.hasher.hash(password)
+                    uow.users.update(fresh)
+                    uow.commit()
+                    user = fresh
+        return user
+
+    def session_user(self, user_id: uuid.UUID, stamp: str | None) -> User | None:
+        """The user of a session, unless their password changed since it began."""
+        with self.uow() as uow:
+            user = uow.users.get(user_id)
+        if user is None or session_stamp(user) != stamp:
+            return None
+        return user
+
+    def request_password_reset(self, email: str, *, client: str) -> None:
+        """Mail a reset link if the address has an account. Says nothing either way."""
+        address = normalize_email(email)
+        if len(address) > 254 or not self.limiter.allow(
+            f"reset-client:{client}", self.policy.resets_per_client_per_hour, timedelta(hours=1)
+        ):
+            log.info("password reset throttled for a client")
+            return
+        now = self.clock.now()
+        with self.uow() as uow:
+            user = uow.users.get_by_email(address)
+            if user is None:
+                return
+            recent = uow.reset_tokens.count_since(user.id, now - timedelta(hours=1))
+            if recent >= self.policy.resets_per_email_per_hour:
+                log.info("password reset throttled for user %s", user.id)
+                return
+            nonce = secrets.token_urlsafe(32)
+            uow.reset_tokens.add(
+                PasswordResetToken(
+                    user_id=user.id,
+                    token_hash=ResetTokens.digest(self.tokens.token(nonce)),
+                    created_at=now,
+                    expires_at=now + self.policy.reset_lifetime,
+                )
+            )
+            enqueue_email(
+                uow,
+                "password_reset",
+                to=user.email,
+                context={"name": user.name, "reset_nonce": nonce},
+            )
+            uow.commit()
+        log.info("password reset mail queued for user %s", user.id)
+
+    def reset_password(self, token: str, new_password: str) -> User:
+        """Set a new password with a reset link's token; every other token dies with it."""
+        if not 20 <= len(token) <= 100:
+            raise errors.InvalidResetLink()
+        now = self.clock.now()
+        with self.uow() as uow:
+            found = uow.reset_tokens.get_by_hash(ResetTokens.digest(token), for_update=True)
+            if found is None or not found.usable(now):
+                raise errors.InvalidResetLink()
+            user = uow.users.get(found.user_id)
+            if user is None:
+                raise errors.InvalidResetLink()
+            check_password(new_password, email=user.email, policy=self.policy)
+            self._set_password(uow, user, new_password)
+            uow.commit()
+        log.info("password reset completed for user %s", user.id)
+        return user
+
+    def change_password(self, user_id: uuid.UUID, current: str, new_password: str) -> User:
+        with self.uow() as uow:
+            user = uow.users.get(user_id)
+            if user is None or not self.hasher.verify(user.password_hash, current):
+                raise errors.ValidationError("Je huidige wachtwoord klopt niet.")
+            check_password(new_password, email=user.email, policy=self.policy)
+            self._set_password(uow, user, new_password)
+            uow.commit()
+        return user
+
+    def _set_password(self, uow: UnitOfWork, user: User, password: str) -> None:
+        now = self.clock.now()
+        user.password_hash = self.hasher.hash(password)
+        user.password_changed_at = now
+        uow.users.update(user)
+        uow.reset_tokens.void_all(user.id, now)
+
+
+def session_stamp(user: User) -> str:
+    """Changes whenever the password does; sessions carry it and die with it."""
+    changed = user.password_changed_at.isoformat() if user.password_changed_at else ""
+    return hashlib.sha256(f"{user.id}:{changed}".encode()).hexdigest()[:16]
