@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 ORDER_PAGE = "/bestelling/{secret}"
+TICKETS_DOWNLOAD = "/bestelling/{secret}/kaarten.pdf"
 PAYMENT_WEBHOOK = "/webhooks/payments"
 PASSWORD_RESET = "/account/wachtwoord-herstellen/{token}"  # noqa: S105 - a path
 
@@ -19,3 +20,6 @@ class SiteLinks:
 
     def password_reset(self, token: str) -> str:
         return self.base_url + PASSWORD_RESET.format(token=token)
+
+    def tickets_download(self, order_secret: str) -> str:
+        return self.base_url + TICKETS_DOWNLOAD.format(secret=order_secret)

@@ -17,7 +17,7 @@ from mierloos_core.model.catalog import Performance, PerformanceStatus, Show
 from mierloos_core.model.coupons import Coupon, CouponUsage, DiscountKind
 from mierloos_core.model.files import Image, ImageStatus
 from mierloos_core.model.money import Money
-from mierloos_core.model.orders import Order, OrderStatus, Ticket, TicketStatus
+from mierloos_core.model.orders import Order, OrderStatus, Ticket, TicketsPdf, TicketStatus
 from mierloos_core.model.payments import Payment, PaymentEvent, PaymentStatus
 from mierloos_core.ports import UnitOfWork
 
@@ -224,11 +224,16 @@ def test_orders_keep_their_tickets_and_state_changes(make_uow, show_and_performa
         assert uow.orders.get_by_secret("geraden") is None
         assert uow.orders.seats_held(performance.id) == 3
         found.mark_paid(clock.now())
+        found.tickets_pdf = TicketsPdf(
+            key=f"orders/{order.id}/tickets-1.pdf", pages=3, size=12345, created_at=clock.now()
+        )
         uow.orders.update(found)
         uow.commit()
     with make_uow() as uow:
         paid = uow.orders.get(order.id)
     assert paid.status is OrderStatus.PAID
+    assert paid.tickets_pdf.key == f"orders/{order.id}/tickets-1.pdf"
+    assert (paid.tickets_pdf.pages, paid.tickets_pdf.size) == (3, 12345)
     assert [t.status for t in paid.tickets] == [TicketStatus.VALID] * 3
     assert [t.secret for t in paid.tickets] == [t.secret for t in order.tickets]
 

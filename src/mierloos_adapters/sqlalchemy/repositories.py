@@ -19,7 +19,7 @@ from mierloos_core.model.coupons import Coupon, CouponUsage, DiscountKind, norma
 from mierloos_core.model.files import Image, ImageStatus
 from mierloos_core.model.jobs import Job, JobStatus
 from mierloos_core.model.money import Money
-from mierloos_core.model.orders import Order, OrderStatus, Ticket, TicketStatus
+from mierloos_core.model.orders import Order, OrderStatus, Ticket, TicketsPdf, TicketStatus
 from mierloos_core.model.payments import Payment, PaymentEvent, PaymentStatus
 from mierloos_core.ports import Clock
 
@@ -440,11 +440,20 @@ class SqlOrders(_Repository):
             paid_at=row.paid_at,
             closed_at=row.closed_at,
             needs_attention=row.needs_attention,
+            tickets_pdf=TicketsPdf(
+                key=row.tickets_pdf_key,
+                pages=row.tickets_pdf_pages,
+                size=row.tickets_pdf_size,
+                created_at=row.tickets_pdf_created_at,
+            )
+            if row.tickets_pdf_key
+            else None,
             tickets=[_ticket(r) for r in ticket_rows],
         )
 
     @staticmethod
     def _state(order: Order) -> dict[str, Any]:
+        pdf = order.tickets_pdf
         return {
             "email": order.email,
             "name": order.name,
@@ -459,6 +468,10 @@ class SqlOrders(_Repository):
             "paid_at": order.paid_at,
             "closed_at": order.closed_at,
             "needs_attention": order.needs_attention,
+            "tickets_pdf_key": pdf.key if pdf else None,
+            "tickets_pdf_pages": pdf.pages if pdf else None,
+            "tickets_pdf_size": pdf.size if pdf else None,
+            "tickets_pdf_created_at": pdf.created_at if pdf else None,
         }
 
 

@@ -53,6 +53,16 @@ class Ticket:
     id: uuid.UUID = attrs.field(factory=new_id)
 
 
+@attrs.frozen(kw_only=True)
+class TicketsPdf:
+    """The stored PDF with the order's tickets."""
+
+    key: str
+    pages: int
+    size: int
+    created_at: datetime = attrs.field(validator=require_aware)
+
+
 @attrs.define(kw_only=True)
 class Order:
     email: str
@@ -68,6 +78,7 @@ class Order:
     paid_at: datetime | None = attrs.field(default=None, validator=require_aware)
     closed_at: datetime | None = attrs.field(default=None, validator=require_aware)
     needs_attention: str | None = None
+    tickets_pdf: TicketsPdf | None = None
     tickets: list[Ticket] = attrs.field(factory=list)
     id: uuid.UUID = attrs.field(factory=new_id)
     number: str = attrs.field(factory=new_order_number)
@@ -77,6 +88,10 @@ class Order:
     @property
     def total(self) -> Money:
         return self.subtotal - self.discount
+
+    @property
+    def valid_tickets(self) -> list[Ticket]:
+        return [t for t in self.tickets if t.status is TicketStatus.VALID]
 
     def seats_held(self) -> Counter[uuid.UUID]:
         """Seats this order holds, per performance."""
