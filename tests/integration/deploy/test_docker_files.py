@@ -1,0 +1,108 @@
+"""The Dockerfiles and compose file, checked without a Docker engine (built where one runs)."""
+
+from __future__ import annotations
+
+import re
+import shutil
+import subprocess
+from pathlib import Path
+
+import pytest
+import yaml
+
+from mierloos_entrypoints.config import load_settings
+
+ROOT = Path(__file__).resolve().parents[3]
+DOCKERFILES = [ROOT / "docker" / "Dockerfile", ROOT / "docker" / "Dockerfile.worker"]
+COMPOSE = ROOT / "docker" / "docker-compose.yml"
+
+
+def instructions(dockerfile: Path) -> list[tuple[str, str]]:
+    text = re.sub(r"\\\n", " ", dockerfile.read_text())
+    lines = [line.strip() for line in text.splitlines()]
+    return [
+        (line.split(None, 1)[0].upper(), line.split(None, 1)[1] if " " in line else "")
+        for line in lines
+        if line and not line.startswith("#")
+    ]
+
+
+@pytest.mark.parametrize("dockerfile", DOCKERFILES, ids=lambda p: p.name)
+def test_every_file_a_dockerfile_copies_exists(dockerfile):
+    copies = [
+        args for op, args in instructions(dockerfile) if op == "COPY" and "--from" not in args
+    ]
+    assert copies, "nothing is copied into the image"
+    for args in copies:
+        *sources, _target = args.split()
+        for source in sources:
+            assert (ROOT / source).exists(), f"{dockerfile.name} copies missing {source}"
+
+
+@pytest.mark.parametrize("dockerfile", DOCKERFILES, ids=lambda p: p.name)
+def test_images_are_multi_stage_non_root_and_health_checked(dockerfile):
+    ops = instructions(dockerfile)
+    assert sum(op == "FROM" for op, _ in ops) >= 2
+    users = [args for op, args in ops if op == "USER"]
+    assert users
+    assert users[-1] not in {"root", "0"}
+    assert any(op == "HEALTHCHECK" for op, _ in ops)
+    assert any(op == "CMD" and "mierloos" in args for op, args in ops)
+
+
+def test_compose_wires_every_service_the_app_needs():
+    compose = yaml.safe_load(COMPOSE.read_text())
+    services = compose["services"]
+    assert {"postgres", "minio", "minio-bucket", "mailpit", "web", "worker"} <= set(services)
+    for name in ("web", "worker"):
+        service = services[name]
+        assert (
+            ROOT / "docker" / service["build"]["context"] / service["build"]["dockerfile"]
+        ).exists()
+        assert service["depends_on"]["postgres"]["condition"] == "service_healthy"
+        assert (
+            service["depends_on"]["minio-bucket"]["condition"] == "service_completed_successfully"
+        )
+
+
+def test_compose_environment_is_a_valid_configuration(tmp_path):
+    compose = yaml.safe_load(COMPOSE.read_text())
+    for name in ("web", "worker"):
+        env = {
+            key: re.sub(r"\$\{[A-Z_]+:-([^}]*)\}", r"\1", str(value))
+            for key, value in compose["services"][name]["environment"].items()
+        }
+        env["MIERLOOS_VAR_DIR"] = str(tmp_path)
+        settings = load_settings(env)
+        assert settings.database_url.startswith("postgresql+psycopg://")
+        assert settings.s3 is not None
+        assert settings.s3.endpoint_url == "http://minio:9000"
+        assert settings.smtp is not None
+        assert settings.smtp.host == "mailpit"
+    assert compose["services"]["web"]["environment"]["MIERLOOS_EMBEDDED_WORKER"] == "0"
+
+
+def _docker_works() -> bool:
+    if shutil.which("docker") is None:
+        return False
+    return subprocess.run(["docker", "info"], capture_output=True, timeout=20).returncode == 0
+
+
+@pytest.mark.skipif(not _docker_works(), reason="no Docker engine: checked statically above")
+@pytest.mark.parametrize("dockerfile", DOCKERFILES, ids=lambda p: p.name)
+def test_images_build_where_docker_runs(dockerfile):
+    result = subprocess.run(
+        [
+            "docker",
+            "build",
+            "-f",
+            str(dockerfile),
+            "-t",
+            f"mierloos-test-{dockerfile.name.lower()}",
+            str(ROOT),
+        ],
+        capture_output=True,
+        text=True,
+        timeout=1200,
+    )
+    assert result.returncode == 0, result.stderr[-2000:]
