@@ -71,5 +71,44 @@ def serve(host: str, port: int, demo: bool | None) -> None:
     uvicorn.run(app, host=host, port=port, log_level="info", proxy_headers=True)
 
 
+@main.command("create-staff")
+@click.option("--email", prompt=True)
+@click.option("--name", prompt=True)
+@click.option(
+    "--password-stdin", is_flag=True, help="Read the password from standard input (for scripts)."
+)
+def create_staff(email: str, name: str, password_stdin: bool) -> None:
+    """Create a staff account (or make an existing account staff)."""
+    from mierloos_adapters.migrations import upgrade
+    from mierloos_core.errors import MierloosError
+    from mierloos_entrypoints.container import build_container
+
+    if password_stdin:
+        password = sys.stdin.readline().rstrip("\n")
+    else:
+        password = click.prompt("Password", hide_input=True, confirmation_prompt=True)
+    container = build_container(_settings())
+    upgrade(container.engine())
+    try:
+        user = container.accounts().create_staff(email, name, password)
+    except MierloosError as error:
+        click.echo(f"error: {error.message}", err=True)
+        sys.exit(1)
+    click.echo(f"staff account ready: {user.email}")
+
+
+@main.command()
+def check() -> None:
+    """Check the configuration and that every dependency answers. Exit 1 if one does not."""
+    from mierloos_entrypoints.checks import run_checks
+
+    settings = _settings()
+    failures = 0
+    for name, ok, detail in run_checks(settings):
+        failures += not ok
+        click.echo(f"{'ok  ' if ok else 'FAIL'} {name}: {detail}")
+    sys.exit(1 if failures else 0)
+
+
 if __name__ == "__main__":
     main()
