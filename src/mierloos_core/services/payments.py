@@ -194,11 +194,14 @@ class Payments:
     def _apply(self, provider: ProviderPayment, source: str) -> OrderStatus | None:
         now = self.clock.now()
         with self.uow() as uow:
-            payment = uow.payments.get_by_provider_id(provider.provider_payment_id)
-            if payment is None:
+            known = uow.payments.get_by_provider_id(provider.provider_payment_id)
+            if known is None:
                 log.warning("payment %s is not ours; ignored", provider.provider_payment_id)
                 return None
-            order = self._order(uow, payment.order_id, lock=True)
+            order = self._order(uow, known.order_id, lock=True)
+            # Read again under the order's lock: a concurrent delivery may have moved it.
+            payment = uow.payments.get_by_provider_id(provider.provider_payment_id)
+            assert payment is not None
             self._record_status(uow, payment, provider, now, source)
             latest = uow.payments.latest_for_order(order.id)
             is_latest = latest is not None and latest.id == payment.id
@@ -277,6 +280,8 @@ class Payments:
             order = self._order(uow, order_id, lock=True)
             if not order.is_overdue(now):
                 return 0  # paid, closed or extended meanwhile
+            if provider is not None:
+                payment = uow.payments.get_by_provider_id(provider.provider_payment_id)
             if provider is not None and payment is not None:
                 self._record_status(uow, payment, provider, now, "cleanup")
                 self._follow(uow, order, payment, provider, now, is_latest=True)

@@ -1,0 +1,122 @@
+"""Payment races on real databases: duplicate webhooks and cleanup, with real row locks."""
+
+from __future__ import annotations
+
+import threading
+from datetime import timedelta
+
+from sqlalchemy import func, select
+
+from mierloos_adapters.links import SiteLinks
+from mierloos_adapters.memory import MemoryPaymentGateway
+from mierloos_adapters.sqlalchemy import SqlUnitOfWork
+from mierloos_adapters.sqlalchemy import tables as t
+from mierloos_core.model.cart import CartLine
+from mierloos_core.model.orders import OrderStatus
+from mierloos_core.model.payments import PaymentStatus
+from mierloos_core.services.checkout import CheckoutRequest, checkout
+from mierloos_core.services.payments import Payments
+
+
+def together(targets):
+    barrier = threading.Barrier(len(targets))
+    errors = []
+
+    def run(target):
+        barrier.wait()
+        try:
+            target()
+        except Exception as error:
+            errors.append(error)
+
+    threads = [threading.Thread(target=run, args=(target,)) for target in targets]
+    for thread in threads:
+        thread.start()
+    for thread in threads:
+        thread.join(timeout=60)
+    assert not any(thread.is_alive() for thread in threads)
+    return errors
+
+
+def setup(engine, clock, sql_catalog, *, coupon=False):
+    performance = sql_catalog.performance(capacity=10)
+    if coupon:
+        sql_catalog.coupon("RACE", max_usages=5)
+    gateway = MemoryPaymentGateway()
+    payments = Payments(lambda: SqlUnitOfWork(engine, clock), clock, gateway, SiteLinks("http://x"))
+    placed = checkout(
+        SqlUnitOfWork(engine, clock),
+        clock,
+        CheckoutRequest(
+            email="race@example.nl",
+            name="Race",
+            lines=[CartLine(performance_id=performance.id, quantity=3)],
+            coupon_code="RACE" if coupon else None,
+        ),
+    )
+    payments.start(placed.order_id)
+    with SqlUnitOfWork(engine, clock) as uow:
+        provider_id = uow.payments.latest_for_order(placed.order_id).provider_payment_id
+    return performance, gateway, payments, placed, provider_id
+
+
+def count_jobs(engine, job_type, template=None):
+    query = select(t.jobs.c.data).where(t.jobs.c.type == job_type)
+    with engine.connect() as connection:
+        rows = connection.execute(query).scalars().all()
+    return len([d for d in rows if template is None or d.get("template") == template])
+
+
+def test_ten_concurrent_paid_webhooks_give_one_pdf_job_and_one_mail(engine, clock, sql_catalog):
+    performance, gateway, payments, placed, provider_id = setup(engine, clock, sql_catalog)
+    gateway.set_status(provider_id, PaymentStatus.PAID)
+
+    errors = together([lambda: payments.sync(provider_id)] * 10)
+
+    assert errors == []
+    with SqlUnitOfWork(engine, clock) as uow:
+        order = uow.orders.get(placed.order_id)
+        events = uow.payments.events(uow.payments.latest_for_order(placed.order_id).id)
+    assert order.status is OrderStatus.PAID
+    assert len(order.valid_tickets) == 3
+    assert count_jobs(engine, "pdf_generation") == 1
+    assert count_jobs(engine, "email", "order_confirmed") == 1
+    assert [e.status for e in events] == [PaymentStatus.OPEN, PaymentStatus.PAID]
+    assert sql_catalog.seats_left(performance) == 7
+
+
+def test_duplicate_failures_racing_the_cleanup_release_once(engine, clock, sql_catalog):
+    performance, gateway, payments, placed, provider_id = setup(
+        engine, clock, sql_catalog, coupon=True
+    )
+    gateway.set_status(provider_id, PaymentStatus.EXPIRED)
+    clock.advance(timedelta(hours=1))
+
+    errors = together([lambda: payments.sync(provider_id)] * 5 + [payments.expire_overdue] * 5)
+
+    assert errors == []
+    with SqlUnitOfWork(engine, clock) as uow:
+        order = uow.orders.get(placed.order_id)
+        coupon = uow.coupons.get_by_code("RACE")
+    assert order.status is OrderStatus.EXPIRED
+    assert sql_catalog.seats_left(performance) == 10
+    assert coupon.usage_count == 0
+    assert count_jobs(engine, "email", "order_cancelled") == 1
+    with engine.connect() as connection:
+        released = connection.execute(
+            select(func.count())
+            .select_from(t.coupon_usages)
+            .where(t.coupon_usages.c.released_at.is_not(None))
+        ).scalar()
+    assert released == 1
+
+
+def test_a_late_failure_after_paid_changes_nothing(engine, clock, sql_catalog):
+    performance, gateway, payments, _placed, provider_id = setup(engine, clock, sql_catalog)
+    gateway.set_status(provider_id, PaymentStatus.PAID)
+    payments.sync(provider_id)
+    gateway.set_status(provider_id, PaymentStatus.FAILED)
+
+    assert payments.sync(provider_id) is OrderStatus.PAID
+    assert sql_catalog.seats_left(performance) == 7
+    assert count_jobs(engine, "email", "order_cancelled") == 0
