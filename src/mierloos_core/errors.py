@@ -151,3 +151,29 @@ class InvalidResetLink(MierloosError):
 class TooManyAttempts(MierloosError):
     code = "too_many_attempts"
     message = "Te veel pogingen. Probeer het later opnieuw."
+
+
+class TicketsUnavailable(NotFound):
+    """No tickets to download: unknown order, not the caller's, not paid, or no PDF yet.
+
+    One error for every case, so the answer tells nothing about which orders exist.
+    """
+
+    code = "tickets_unavailable"
+    message = "Er zijn geen kaarten te downloaden bij deze link."
+
+
+class InvalidImage(ValidationError):
+    """Not an image we accept: another kind of file, an unsupported format, or a broken file."""
+
+    code = "invalid_image"
+    message = (
+        "Dit bestand is geen bruikbare afbeelding. Kies een JPEG-, PNG-, GIF- of WebP-bestand."
+    )
+
+
+class ImageTooLarge(InvalidImage):
+    """Too many bytes or too many pixels."""
+
+    code = "image_too_large"
+    message = "Deze afbeelding is te groot."

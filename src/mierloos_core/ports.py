@@ -12,10 +12,12 @@ from datetime import datetime, timedelta
 from types import TracebackType
 from typing import Any, Protocol, Self
 
+import attrs
+
 from mierloos_core.model.accounts import PasswordResetToken, User
 from mierloos_core.model.catalog import Performance, Show
 from mierloos_core.model.coupons import Coupon, CouponUsage
-from mierloos_core.model.files import Image, TicketDocument
+from mierloos_core.model.files import Image, ImageInfo, TicketDocument
 from mierloos_core.model.jobs import Job
 from mierloos_core.model.mail import OutgoingEmail
 from mierloos_core.model.orders import Order
@@ -246,3 +248,91 @@ class PasswordHasher(Protocol):
     def hash(self, password: str) -> str: ...
     def verify(self, password_hash: str, password: str) -> bool: ...
     def needs_rehash(self, password_hash: str) -> bool: ...
+
+
+class ImageProcessor(Protocol):
+    """Reads uploaded images and makes the resized copies the site shows.
+
+    Accepts JPEG, PNG, GIF and WebP. Raises InvalidImage for anything else (another kind of
+    file, a corrupt or truncated image) and ImageTooLarge for an image with more pixels than
+    the processor's limit (decompression bombs), before decoding its pixels.
+    """
+
+    def inspect(self, data: bytes) -> ImageInfo:
+        """Format and size (EXIF orientation applied) of a complete, decodable image."""
+        ...
+
+    def variants(self, data: bytes, sizes: Mapping[str, int]) -> dict[str, bytes]:
+        """For each name -> box in `sizes`, a JPEG of the image fitting a box x box square.
+
+        Orientation applied, aspect ratio kept (`fit_within`), never scaled up, transparency
+        on white, and no metadata at all (EXIF, GPS, XMP, comments, ICC profiles) left.
+        """
+        ...
+
+
+@attrs.frozen(kw_only=True)
+class JobSummary:
+    """The job dashboard's numbers, counted over the whole jobs table."""
+
+    by_status: Mapping[str, int]
+    """Every JobStatus, with 0 for those that have no job."""
+    by_type: Mapping[str, Mapping[str, int]]
+    """Job type -> status -> count, for the types that have jobs."""
+    total: int
+    oldest_pending_age: timedelta | None
+    """How long the oldest pending job has existed; None when nothing is pending."""
+    failed_last_hour: int
+    """Jobs that ended `failed` within the last hour."""
+
+
+@attrs.frozen(kw_only=True)
+class JobAttemptError:
+    """What one failed (or lost) attempt of a job left behind."""
+
+    attempt: int
+    at: datetime
+    error: str
+    worker: str | None = None
+
+
+@attrs.frozen(kw_only=True)
+class JobDetails:
+    job: Job
+    errors: tuple[JobAttemptError, ...] = ()
+
+
+@attrs.frozen(kw_only=True)
+class JobPage:
+    jobs: tuple[Job, ...]
+    total: int
+    page: int
+    per_page: int
+
+    @property
+    def pages(self) -> int:
+        return max(1, -(-self.total // self.per_page))
+
+
+class JobLedger(Protocol):
+    """The jobs table as staff see it: the dashboard's summary, pages of jobs, and retries."""
+
+    def summary(self) -> JobSummary: ...
+    def page(
+        self,
+        *,
+        status: str | None = None,
+        job_type: str | None = None,
+        page: int = 1,
+        per_page: int = 50,
+    ) -> JobPage:
+        """Newest first, filtered by status and/or type; `page` counts from 1."""
+        ...
+
+    def get(self, job_id: uuid.UUID) -> JobDetails | None: ...
+    def retry(self, job_id: uuid.UUID) -> bool:
+        """Put a `failed` job back to pending, due now, with one more attempt allowed.
+
+        False (and nothing changed) when the job does not exist or is not failed.
+        """
+        ...
