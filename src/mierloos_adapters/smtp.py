@@ -1,0 +1,230 @@
+"""Mailer over SMTP (standard library smtplib), and the MIME building every mailer shares.
+
+Error mapping, so the job runner knows whether to try again:
+
+- connection refused, timeouts, lost connections, TLS hiccups and 4xx replies
+  -> DependencyUnavailable (retry later);
+- 5xx replies (recipient refused, authentication rejected), a server lacking STARTTLS or
+  AUTH, and a certificate that does not verify -> PermanentFailure (retrying will not help).
+
+Nothing here logs a subject or a body: they may carry password-reset links.
+"""
+
+from __future__ import annotations
+
+import logging
+import smtplib
+import ssl
+from datetime import UTC, datetime
+from email.message import EmailMessage
+from email.utils import format_datetime, make_msgid, parseaddr
+from typing import Literal, NoReturn
+
+from mierloos_core.errors import DependencyUnavailable, PermanentFailure
+from mierloos_core.model.mail import OutgoingEmail
+
+log = logging.getLogger(__name__)
+
+Security = Literal["starttls", "tls", "none"]
+_SECURITIES: tuple[Security, ...] = ("starttls", "tls", "none")
+
+_UNAVAILABLE = "De mailserver is tijdelijk niet bereikbaar."
+_REFUSED = "De mailserver weigerde de e-mail."
+
+
+def envelope_address(mailbox: str) -> str:
+    """The bare address of a mailbox like ``"Ons Mierloos Theater <kaarten@example.nl>"``."""
+    address = parseaddr(mailbox)[1]
+    if "@" not in address:
+        raise ValueError(f"not an e-mail address: {mailbox!r}")
+    return address
+
+
+def message_id_for(email: OutgoingEmail, sender: str) -> str:
+    """The Message-ID header: the e-mail's own id when it has one, so a retry keeps it."""
+    domain = envelope_address(sender).rpartition("@")[2]
+    given = (email.message_id or "").strip()
+    if not given:
+        return make_msgid(domain=domain)
+    if given.startswith("<") and given.endswith(">"):
+        return given
+    if "@" in given:
+        return f"<{given}>"
+    return f"<{given}@{domain}>"
+
+
+def build_message(
+    email: OutgoingEmail, *, sender: str, date: datetime | None = None
+) -> EmailMessage:
+    """The MIME message for an e-mail: text/plain, or multipart/alternative with HTML.
+
+    Parts are UTF-8 in quoted-printable, so the message is 7-bit clean for any server.
+    """
+    message = EmailMessage()
+    message["From"] = sender
+    message["To"] = email.to
+    message["Subject"] = " ".join(email.subject.split())
+    message["Date"] = format_datetime(date or datetime.now(UTC))
+    message["Message-ID"] = message_id_for(email, sender)
+    message.set_content(email.text, charset="utf-8", cte="quoted-printable")
+    if email.html is not None:
+        message.add_alternative(email.html, subtype="html", charset="utf-8", cte="quoted-printable")
+    return message
+
+
+class SmtpMailer:
+    """Sends each e-mail over a fresh SMTP connection.
+
+    `security`: "starttls" (usually port 587), "tls" (implicit TLS, usually 465) or "none"
+    (a local relay). `ssl_context` defaults to the system's trusted certificates.
+    """
+
+    def __init__(
+        self,
+        host: str,
+        port: int,
+        username: str | None = None,
+        password: str | None = None,
+        *,
+        sender: str,
+        security: Security = "starttls",
+        timeout: float = 10.0,
+        ssl_context: ssl.SSLContext | None = None,
+        local_hostname: str | None = None,
+    ) -> None:
+        if security not in _SECURITIES:
+            raise ValueError(f"security must be one of {_SECURITIES}, not {security!r}")
+        if (username is None) != (password is None):
+            raise ValueError("give both username and password, or neither")
+        envelope_address(sender)
+        self.host = host
+        self.port = port
+        self.sender = sender
+        self.security: Security = security
+        self.timeout = timeout
+        self._username = username
+        self._password = password
+        self._ssl_context = ssl_context
+        self._local_hostname = local_hostname
+
+    def __repr__(self) -> str:
+        return f"SmtpMailer({self.host!r}, {self.port!r}, security={self.security!r})"
+
+    def send(self, email: OutgoingEmail) -> None:
+        message = build_message(email, sender=self.sender)
+        message_id = str(message["Message-ID"])
+        recipient_domain = _domain(email.to)
+        try:
+            self._deliver(message, email.to)
+        except smtplib.SMTPRecipientsRefused as exc:
+            code, reply = _first_refusal(exc.recipients)
+            _raise_for_reply(code, reply, "recipient refused", message_id, recipient_domain, exc)
+        except (smtplib.SMTPConnectError, smtplib.SMTPServerDisconnected) as exc:
+            _raise_unavailable("connection failed", message_id, recipient_domain, exc)
+        except smtplib.SMTPResponseException as exc:
+            _raise_for_reply(
+                exc.smtp_code, exc.smtp_error, "reply", message_id, recipient_domain, exc
+            )
+        except smtplib.SMTPNotSupportedError as exc:
+            _raise_permanent("server lacks a required extension", message_id, recipient_domain, exc)
+        except smtplib.SMTPException as exc:
+            _raise_permanent("smtp error", message_id, recipient_domain, exc)
+        except ssl.SSLCertVerificationError as exc:
+            _raise_permanent("certificate not trusted", message_id, recipient_domain, exc)
+        except OSError as exc:  # refused, timed out, unreachable, TLS errors (ssl.SSLError)
+            _raise_unavailable(type(exc).__name__, message_id, recipient_domain, exc)
+        log.info(
+            "mail sent", extra={"message_id": message_id, "recipient_domain": recipient_domain}
+        )
+
+    def _deliver(self, message: EmailMessage, recipient: str) -> None:
+        context = self._ssl_context or ssl.create_default_context()
+        client: smtplib.SMTP
+        if self.security == "tls":
+            client = smtplib.SMTP_SSL(
+                self.host,
+                self.port,
+                local_hostname=self._local_hostname,
+                timeout=self.timeout,
+                context=context,
+            )
+        else:
+            client = smtplib.SMTP(
+                self.host, self.port, local_hostname=self._local_hostname, timeout=self.timeout
+            )
+        with client:
+            client.ehlo()
+            if self.security == "starttls":
+                client.starttls(context=context)
+                client.ehlo()
+            if self._username is not None and self._password is not None:
+                client.login(self._username, self._password)
+            refused = client.send_message(
+                message, from_addr=envelope_address(self.sender), to_addrs=[recipient]
+            )
+        if refused:  # only some recipients refused; we send to one, so this is defensive
+            raise smtplib.SMTPRecipientsRefused(refused)
+
+
+def _domain(address: str) -> str:
+    """The part of an address safe enough to log."""
+    return parseaddr(address)[1].rpartition("@")[2] or "?"
+
+
+def _first_refusal(recipients: dict[str, tuple[int, bytes]]) -> tuple[int, bytes]:
+    return next(iter(recipients.values()), (0, b""))
+
+
+def _reply_text(reply: bytes | str) -> str:
+    text = reply.decode("utf-8", "replace") if isinstance(reply, bytes) else str(reply)
+    return " ".join(text.split())[:200]
+
+
+def _raise_for_reply(
+    code: int,
+    reply: bytes | str,
+    what: str,
+    message_id: str,
+    recipient_domain: str,
+    exc: Exception,
+) -> NoReturn:
+    text = _reply_text(reply)
+    if 500 <= code < 600:
+        log.warning(
+            "mail refused permanently: %s %s %s",
+            what,
+            code,
+            text,
+            extra={"message_id": message_id, "recipient_domain": recipient_domain},
+        )
+        raise PermanentFailure(_REFUSED, smtp_code=code, reply=text) from exc
+    log.warning(
+        "mail deferred: %s %s %s",
+        what,
+        code,
+        text,
+        extra={"message_id": message_id, "recipient_domain": recipient_domain},
+    )
+    raise DependencyUnavailable(_UNAVAILABLE, smtp_code=code, reply=text) from exc
+
+
+def _raise_unavailable(
+    reason: str, message_id: str, recipient_domain: str, exc: Exception
+) -> NoReturn:
+    log.warning(
+        "mail server unavailable: %s",
+        reason,
+        extra={"message_id": message_id, "recipient_domain": recipient_domain},
+    )
+    raise DependencyUnavailable(_UNAVAILABLE, reason=reason) from exc
+
+
+def _raise_permanent(
+    reason: str, message_id: str, recipient_domain: str, exc: Exception
+) -> NoReturn:
+    log.warning(
+        "mail not sendable: %s",
+        reason,
+        extra={"message_id": message_id, "recipient_domain": recipient_domain},
+    )
+    raise PermanentFailure(_REFUSED, reason=reason) from exc
