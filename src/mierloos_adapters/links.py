@@ -5,6 +5,7 @@ from __future__ import annotations
 ORDER_PAGE = "/bestelling/{secret}"
 TICKETS_DOWNLOAD = "/bestelling/{secret}/kaarten.pdf"
 PAYMENT_WEBHOOK = "/webhooks/payments"
+LOGIN = "/account/inloggen"
 PASSWORD_RESET = "/account/wachtwoord-herstellen/{token}"  # noqa: S105 - a path
 
 
@@ -23,3 +24,6 @@ class SiteLinks:
 
     def tickets_download(self, order_secret: str) -> str:
         return self.base_url + TICKETS_DOWNLOAD.format(secret=order_secret)
+
+    def login(self) -> str:
+        return self.base_url + LOGIN

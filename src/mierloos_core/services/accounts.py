@@ -122,7 +122,7 @@ class Accounts:
                 uow,
                 "account_created",
                 to=user.email,
-                context={"name": user.name},
+                context={"name": user.name, "email": user.email},
                 once_key=str(user.id),
             )
             uow.commit()

@@ -12,9 +12,7 @@ from typing import Any
 
 from mierloos_core.errors import PermanentFailure
 from mierloos_core.model.jobs import JobType
-from mierloos_core.model.money import Money
-from mierloos_core.model.orders import Order
-from mierloos_core.model.timeutil import local
+from mierloos_core.model.orders import Order, OrderStatus
 from mierloos_core.ports import EmailTemplates, Links, Mailer, UnitOfWork
 
 
@@ -39,33 +37,32 @@ def enqueue_email(
 
 
 def order_context(uow: UnitOfWork, order: Order, links: Links) -> dict[str, Any]:
-    """What every order e-mail may show, as JSON-friendly values."""
+    """What every order e-mail may show, as JSON-friendly values: cents and ISO 8601 moments."""
     lines: dict[uuid.UUID, dict[str, Any]] = {}
     for ticket in order.tickets:
         line = lines.get(ticket.performance_id)
         if line is None:
             performance = uow.performances.get(ticket.performance_id)
             show = uow.shows.get(performance.show_id) if performance else None
-            starts = local(performance.starts_at) if performance else None
             line = lines[ticket.performance_id] = {
                 "show": show.title if show else "",
-                "date": starts.strftime("%d-%m-%Y %H:%M") if starts else "",
+                "date": performance.starts_at.isoformat() if performance else "",
                 "quantity": 0,
                 "amount_cents": 0,
             }
         line["quantity"] += 1
         line["amount_cents"] += ticket.price.cents
-    for line in lines.values():
-        line["amount"] = Money(line.pop("amount_cents")).display()
     return {
         "name": order.name,
         "order_number": order.number,
         "order_url": links.order_page(order.secret),
+        "download_url": links.tickets_download(order.secret),
         "lines": list(lines.values()),
-        "subtotal": order.subtotal.display(),
-        "discount": order.discount.display(),
-        "total": order.total.display(),
+        "subtotal_cents": order.subtotal.cents,
+        "discount_cents": order.discount.cents,
+        "total_cents": order.total.cents,
         "status": order.status.value,
+        "reason": "expired" if order.status is OrderStatus.EXPIRED else "cancelled",
     }
 
 
@@ -99,6 +96,7 @@ class EmailSender:
                 if order is None:
                     raise PermanentFailure("e-mail for an order that does not exist")
                 context.update(order_context(uow, order, self.links))
+        context.setdefault("login_url", self.links.login())
         context.update(data.get("context") or {})
         nonce = context.pop("reset_nonce", None)
         if nonce is not None:

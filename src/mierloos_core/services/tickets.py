@@ -241,7 +241,6 @@ class Tickets:
                     TICKETS_READY_TEMPLATE,
                     to=order.email,
                     order_id=order.id,
-                    context={"download_url": self.links.tickets_download(order.secret)},
                     once_key=key,
                 )
                 uow.commit()

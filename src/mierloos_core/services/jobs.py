@@ -1,0 +1,105 @@
+"""Job handlers: one callable per job type, registered by the composition root.
+
+The worker (a Dramatiq actor per job type) calls `JobRegistry.run(job_type, data)`; this
+module knows nothing about Dramatiq or the database. Whether a failure is worth another
+attempt is decided here too (`is_retryable`), so the policy lives in the core:
+
+- `DoNotRetry` (and its subclasses `UnknownJobType`, `InvalidJobPayload`), the domain's
+  `PermanentFailure` and `ValidationError`: the job fails at once.
+- Anything else (`DependencyUnavailable`, `Busy`, a bug, a time limit): the job is retried
+  with the `RetryPolicy` of `mierloos_core.model.jobs` until its attempts run out.
+
+Handlers must be idempotent: delivery is at least once.
+"""
+
+from __future__ import annotations
+
+import logging
+from collections.abc import Callable, Mapping
+from typing import Any
+
+import attrs
+
+from mierloos_core.errors import MierloosError, PermanentFailure, ValidationError
+
+log = logging.getLogger(__name__)
+
+Handler = Callable[[Mapping[str, Any]], object]
+"""Runs one job from its JSON payload. Raise to fail the attempt."""
+
+GiveUpHook = Callable[[Mapping[str, Any], str], None]
+"""Called once a job is `failed` for good, with its payload and the last error."""
+
+
+class DoNotRetry(MierloosError):
+    """The job cannot succeed however often it runs: mark it failed at once."""
+
+    code = "job_not_retryable"
+    message = "Deze taak kan niet worden uitgevoerd."
+
+
+class UnknownJobType(DoNotRetry):
+    code = "unknown_job_type"
+    message = "Onbekend soort taak."
+
+
+class InvalidJobPayload(DoNotRetry):
+    code = "invalid_job_payload"
+    message = "De gegevens van deze taak zijn ongeldig."
+
+
+_PERMANENT: tuple[type[BaseException], ...] = (DoNotRetry, PermanentFailure, ValidationError)
+
+
+def is_retryable(error: BaseException) -> bool:
+    """Whether another attempt may succeed where this one raised `error`."""
+    return not isinstance(error, _PERMANENT)
+
+
+@attrs.frozen
+class _Registration:
+    handler: Handler
+    on_give_up: GiveUpHook | None
+
+
+class JobRegistry:
+    """Job type -> handler. Filled by the composition root, used by the worker's actors."""
+
+    def __init__(self) -> None:
+        self._handlers: dict[str, _Registration] = {}
+
+    def register(
+        self, job_type: str, handler: Handler, *, on_give_up: GiveUpHook | None = None
+    ) -> None:
+        """Handle `job_type` with `handler`; registering a type twice replaces the first."""
+        if not job_type:
+            raise ValueError("a job type is a non-empty string")
+        self._handlers[str(job_type)] = _Registration(handler, on_give_up)
+
+    def handles(self, job_type: str) -> bool:
+        return str(job_type) in self._handlers
+
+    @property
+    def job_types(self) -> frozenset[str]:
+        return frozenset(self._handlers)
+
+    def run(self, job_type: str, data: object) -> object:
+        """Run the handler of `job_type` on `data` (a JSON object) and return what it returns.
+
+        Raises UnknownJobType or InvalidJobPayload (both DoNotRetry) before running anything.
+        """
+        registration = self._handlers.get(str(job_type))
+        if registration is None:
+            raise UnknownJobType(f"no handler for job type {job_type!r}")
+        if not isinstance(data, Mapping) or not all(isinstance(key, str) for key in data):
+            raise InvalidJobPayload(f"a {job_type} job needs a JSON object as payload")
+        return registration.handler(data)
+
+    def gave_up(self, job_type: str, data: object, reason: str) -> None:
+        """Tell the job type's give-up hook (if any) that a job failed for good."""
+        registration = self._handlers.get(str(job_type))
+        if registration is None or registration.on_give_up is None:
+            return
+        if not isinstance(data, Mapping):
+            return
+        registration.on_give_up(data, reason)
