@@ -9,8 +9,11 @@ from decimal import Decimal
 from typing import Any
 
 from sqlalchemy import Connection, Row, and_, bindparam, func, insert, or_, select, update
+from sqlalchemy.dialects.postgresql import insert as _pg_insert
+from sqlalchemy.dialects.sqlite import insert as _sqlite_insert
 from sqlalchemy.exc import IntegrityError
 
+from mierloos_adapters.jobqueue.signals import announce
 from mierloos_adapters.sqlalchemy import tables as t
 from mierloos_core import errors
 from mierloos_core.model.accounts import PasswordResetToken, Role, User, normalize_email
@@ -738,7 +741,13 @@ def job_from_row(row: Row[Any]) -> Job:
 
 
 class SqlJobQueue(_Repository):
-    """Writes jobs in the caller's transaction. The broker (jobqueue package) runs them."""
+    """Writes jobs in the caller's transaction. The broker (jobqueue package) runs them.
+
+    On Postgres the enqueue also sends a NOTIFY in that transaction: idle workers wake when it
+    commits, and never for a transaction that rolls back.
+    """
+
+    queue_name = "default"
 
     def __init__(self, connection: Connection, clock: Clock) -> None:
         super().__init__(connection)
@@ -754,29 +763,51 @@ class SqlJobQueue(_Repository):
         dedupe_key: str | None = None,
     ) -> uuid.UUID:
         if dedupe_key is not None:
-            existing = self.db.execute(
-                select(t.jobs.c.id).where(t.jobs.c.dedupe_key == dedupe_key)
-            ).scalar()
+            existing = self._dedupe(dedupe_key)
             if existing is not None:
-                return uuid.UUID(str(existing))
+                return existing
         now = self.clock.now()
         job_id = uuid.uuid4()
-        self.db.execute(
-            insert(t.jobs).values(
-                id=job_id,
-                type=job_type,
-                queue_name="default",
-                status=JobStatus.PENDING.value,
-                priority=priority,
-                data=dict(data),
-                execution_count=0,
-                next_retry_at=run_at,
-                created_at=now,
-                updated_at=now,
-                dedupe_key=dedupe_key,
+        values = {
+            "id": job_id,
+            "type": str(job_type),
+            "queue_name": self.queue_name,
+            "status": JobStatus.PENDING.value,
+            "priority": priority,
+            "data": dict(data),
+            "execution_count": 0,
+            "next_retry_at": run_at,
+            "created_at": now,
+            "updated_at": now,
+            "dedupe_key": dedupe_key,
+        }
+        if dedupe_key is None:
+            self.db.execute(insert(t.jobs).values(**values))
+        else:
+            # Two transactions enqueueing the same key at once (workers scheduling a recurring
+            # job): the second waits for the first and then inserts nothing, instead of failing
+            # the caller's whole transaction on the unique constraint.
+            dialect = self.db.dialect.name
+            dml: Any = _pg_insert if dialect == "postgresql" else _sqlite_insert
+            statement = (
+                dml(t.jobs)
+                .values(**values)
+                .on_conflict_do_nothing(index_elements=[t.jobs.c.dedupe_key])
+                .returning(t.jobs.c.id)
             )
-        )
+            if self.db.execute(statement).first() is None:
+                existing = self._dedupe(dedupe_key)
+                if existing is None:  # pragma: no cover - the conflicting row must be there
+                    raise RuntimeError(f"job {dedupe_key!r} neither inserted nor found")
+                return existing
+        announce(self.db, self.queue_name, run_at)
         return job_id
+
+    def _dedupe(self, dedupe_key: str) -> uuid.UUID | None:
+        existing = self.db.execute(
+            select(t.jobs.c.id).where(t.jobs.c.dedupe_key == dedupe_key)
+        ).scalar()
+        return None if existing is None else uuid.UUID(str(existing))
 
     def get(self, job_id: uuid.UUID) -> Job | None:
         row = self.db.execute(select(t.jobs).where(t.jobs.c.id == job_id)).first()

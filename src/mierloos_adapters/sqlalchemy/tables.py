@@ -238,6 +238,8 @@ jobs = Table(
     Column("lease_owner", String(100)),
     Column("lease_expires_at", UtcDateTime),
     Column("dedupe_key", String(200), unique=True),
+    # One entry per failed or lost attempt: {"attempt", "at", "error", "worker"} (migration 0003).
+    Column("errors", JsonDocument),
     one_of("status", JobStatus),
     Index("ix_jobs_type_status", "type", "status"),
     Index("ix_jobs_claim", "queue_name", "status", "next_retry_at"),

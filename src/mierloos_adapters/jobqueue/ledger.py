@@ -1,0 +1,140 @@
+"""The JobLedger over the `jobs` table: the dashboard's summary, pages of jobs, staff retries."""
+
+from __future__ import annotations
+
+import uuid
+from datetime import UTC, datetime, timedelta
+from typing import Any
+
+from sqlalchemy import Engine, func, select, update
+
+from mierloos_adapters.jobqueue import signals
+from mierloos_adapters.sqlalchemy import tables as t
+from mierloos_adapters.sqlalchemy.repositories import job_from_row
+from mierloos_core.model.jobs import JobStatus
+from mierloos_core.ports import Clock, JobAttemptError, JobDetails, JobPage, JobSummary
+
+_jobs = t.jobs
+
+
+def _aware(value: datetime) -> datetime:
+    return value if value.tzinfo is not None else value.replace(tzinfo=UTC)
+
+
+def attempt_errors(entries: Any) -> tuple[JobAttemptError, ...]:
+    found = []
+    for entry in entries or []:
+        try:
+            found.append(
+                JobAttemptError(
+                    attempt=int(entry["attempt"]),
+                    at=_aware(datetime.fromisoformat(entry["at"])),
+                    error=str(entry["error"]),
+                    worker=entry.get("worker"),
+                )
+            )
+        except (KeyError, TypeError, ValueError):
+            continue  # an entry written by hand or by an older version: skip, never fail
+    return tuple(found)
+
+
+class SqlJobLedger:
+    def __init__(self, engine: Engine, clock: Clock) -> None:
+        self.engine = engine
+        self.clock = clock
+
+    def summary(self) -> JobSummary:
+        now = self.clock.now()
+        with self.engine.connect() as connection:
+            counts = connection.execute(
+                select(_jobs.c.type, _jobs.c.status, func.count()).group_by(
+                    _jobs.c.type, _jobs.c.status
+                )
+            ).all()
+            oldest = connection.execute(
+                select(func.min(_jobs.c.created_at)).where(
+                    _jobs.c.status == JobStatus.PENDING.value
+                )
+            ).scalar()
+            failed_recently = connection.execute(
+                select(func.count())
+                .select_from(_jobs)
+                .where(
+                    _jobs.c.status == JobStatus.FAILED.value,
+                    _jobs.c.updated_at >= now - timedelta(hours=1),
+                )
+            ).scalar_one()
+        by_status = {status.value: 0 for status in JobStatus}
+        by_type: dict[str, dict[str, int]] = {}
+        for job_type, status, count in counts:
+            by_status[status] = by_status.get(status, 0) + count
+            by_type.setdefault(job_type, {})[status] = count
+        if oldest is not None:
+            oldest = _aware(oldest)
+        return JobSummary(
+            by_status=by_status,
+            by_type=by_type,
+            total=sum(by_status.values()),
+            oldest_pending_age=max(now - oldest, timedelta(0)) if oldest is not None else None,
+            failed_last_hour=int(failed_recently),
+        )
+
+    def page(
+        self,
+        *,
+        status: str | None = None,
+        job_type: str | None = None,
+        page: int = 1,
+        per_page: int = 50,
+    ) -> JobPage:
+        if page < 1 or per_page < 1:
+            raise ValueError("pages count from 1 and hold at least one job")
+        conditions = []
+        if status is not None:
+            conditions.append(_jobs.c.status == str(status))
+        if job_type is not None:
+            conditions.append(_jobs.c.type == str(job_type))
+        with self.engine.connect() as connection:
+            total = connection.execute(
+                select(func.count()).select_from(_jobs).where(*conditions)
+            ).scalar_one()
+            rows = connection.execute(
+                select(_jobs)
+                .where(*conditions)
+                .order_by(_jobs.c.created_at.desc(), _jobs.c.id.desc())
+                .limit(per_page)
+                .offset((page - 1) * per_page)
+            ).all()
+        return JobPage(
+            jobs=tuple(job_from_row(row) for row in rows),
+            total=int(total),
+            page=page,
+            per_page=per_page,
+        )
+
+    def get(self, job_id: uuid.UUID) -> JobDetails | None:
+        with self.engine.connect() as connection:
+            row = connection.execute(select(_jobs).where(_jobs.c.id == job_id)).first()
+        if row is None:
+            return None
+        return JobDetails(job=job_from_row(row), errors=attempt_errors(row.errors))
+
+    def retry(self, job_id: uuid.UUID) -> bool:
+        now = self.clock.now()
+        with self.engine.begin() as connection:
+            retried = connection.execute(
+                update(_jobs)
+                .where(_jobs.c.id == job_id, _jobs.c.status == JobStatus.FAILED.value)
+                .values(
+                    status=JobStatus.PENDING.value,
+                    next_retry_at=now,
+                    max_attempts=_jobs.c.execution_count + 1,
+                    lease_owner=None,
+                    lease_expires_at=None,
+                    updated_at=now,
+                )
+                .returning(_jobs.c.queue_name)
+            ).first()
+            if retried is not None:
+                signals.announce(connection, retried.queue_name)
+        return retried is not None

@@ -1,0 +1,131 @@
+"""The Starlette application: every route, middleware and error handler, wired in one place."""
+
+from __future__ import annotations
+
+from typing import TYPE_CHECKING
+
+import httpx
+from starlette.applications import Starlette
+from starlette.exceptions import HTTPException
+from starlette.middleware import Middleware
+from starlette.routing import BaseRoute, Mount, Route
+from starlette.staticfiles import StaticFiles
+from starlette.types import Lifespan
+
+from mierloos_adapters.fake_payments import CHECKOUT_PATH, FakePaymentProvider
+from mierloos_adapters.links import ORDER_PAGE, PAYMENT_WEBHOOK
+from mierloos_core.errors import MierloosError
+from mierloos_entrypoints.web import api, errors, payments
+from mierloos_entrypoints.web.inputs import BadInput
+from mierloos_entrypoints.web.pages import cart, catalog, checkout, orders
+from mierloos_entrypoints.web.rendering import STATIC_DIR, make_templates
+from mierloos_entrypoints.web.security import (
+    MAX_BODY_BYTES,
+    BodySizeLimitMiddleware,
+    SecurityHeadersMiddleware,
+    csrf_protected,
+    security_headers,
+    session_middleware,
+)
+from mierloos_entrypoints.web.services import WebServices
+
+if TYPE_CHECKING:
+    from mierloos_entrypoints.container import Container
+
+
+def routes(*, fake_payments: bool) -> list[BaseRoute]:
+    """Every URL of the visitors' site. HTML form posts are all wrapped in `csrf_protected`."""
+    site: list[BaseRoute] = [
+        Route("/", catalog.home, name="home"),
+        Route("/voorstellingen/{slug}", catalog.show, name="show"),
+        Route("/afbeeldingen/{image_id}/{size}.jpg", catalog.show_image, name="show_image"),
+        Route("/winkelwagen", cart.cart_page, name="cart"),
+        Route(
+            "/winkelwagen/toevoegen",
+            csrf_protected(cart.add_to_cart),
+            methods=["POST"],
+            name="cart_add",
+        ),
+        Route(
+            "/winkelwagen/verwijderen",
+            csrf_protected(cart.remove_from_cart),
+            methods=["POST"],
+            name="cart_remove",
+        ),
+        Route("/afrekenen", checkout.checkout_form, name="checkout"),
+        Route(
+            "/afrekenen",
+            csrf_protected(checkout.place_order),
+            methods=["POST"],
+            name="checkout_post",
+        ),
+        Route(ORDER_PAGE, orders.order_page, name="order"),
+        Route(
+            ORDER_PAGE + "/betalen",
+            csrf_protected(orders.pay_order),
+            methods=["POST"],
+            name="order_pay",
+        ),
+        Route(PAYMENT_WEBHOOK, payments.payment_webhook, methods=["POST"], name="webhook"),
+        Route("/api/openapi.json", api.openapi, name="api_openapi"),
+        Route("/api/shows", api.shows, name="api_shows"),
+        Route(
+            "/api/performances/{performance_id}/availability",
+            api.availability,
+            name="api_availability",
+        ),
+        Route("/api/cart/validate", api.validate, methods=["POST"], name="api_cart_validate"),
+        Route("/api/checkout", api.place_order, methods=["POST"], name="api_checkout"),
+        Route("/api/orders/{secret}", api.order_status, name="api_order"),
+        Mount("/static", app=StaticFiles(directory=STATIC_DIR), name="static"),
+    ]
+    if fake_payments:
+        fake_page = CHECKOUT_PATH + "{payment_id}"
+        site += [
+            Route(fake_page, payments.fake_payment_page, name="fake_payment"),
+            Route(
+                fake_page,
+                csrf_protected(payments.fake_payment_action),
+                methods=["POST"],
+                name="fake_payment_action",
+            ),
+        ]
+    return site
+
+
+def create_app(
+    container: Container,
+    *,
+    webhook_transport: httpx.AsyncBaseTransport | None = None,
+    lifespan: Lifespan[Starlette] | None = None,
+) -> Starlette:
+    """The visitors' site and JSON API over the container's services.
+
+    `webhook_transport` is how the fake provider's page reaches the webhook (tests route it
+    into the app itself); by default it goes over the network to BASE_URL. `lifespan` runs
+    around the app's life, e.g. the embedded worker of `mierloos serve`.
+    """
+    web = WebServices.from_container(container)
+    headers = security_headers(https=web.https)
+    app = Starlette(
+        routes=routes(fake_payments=isinstance(web.payment_gateway, FakePaymentProvider)),
+        middleware=[
+            Middleware(SecurityHeadersMiddleware, headers=headers),
+            Middleware(
+                BodySizeLimitMiddleware, max_bytes=MAX_BODY_BYTES, too_large=errors.too_large
+            ),
+            session_middleware(web.settings.secret_key, https=web.https),
+        ],
+        exception_handlers={
+            HTTPException: errors.http_exception,
+            BadInput: errors.bad_input,
+            MierloosError: errors.domain_error,
+            Exception: errors.server_error_handler(headers),
+        },
+        lifespan=lifespan,
+    )
+    app.state.container = container
+    app.state.services = web
+    app.state.templates = make_templates()
+    app.state.webhook_transport = webhook_transport
+    return app

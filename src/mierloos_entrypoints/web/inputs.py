@@ -1,0 +1,112 @@
+"""Reading visitor input with limits on everything: forms, ids, quantities, secrets.
+
+Every field has a maximum length; anything that does not fit is refused with `BadInput`
+(a 4xx with a Dutch message), never passed on to the core.
+"""
+
+from __future__ import annotations
+
+import re
+import uuid
+
+from starlette.datastructures import FormData
+from starlette.requests import Request
+
+# A form on this site has a handful of fields; more is someone else's idea.
+MAX_FORM_FIELDS = 20
+MAX_FIELD_BYTES = 4 * 1024
+
+MAX_NAME = 200
+MAX_EMAIL = 254
+MAX_COUPON = 64
+MAX_SLUG = 120
+
+# `new_secret()` is 32 random bytes in url-safe base64: 43 characters.
+_SECRET = re.compile(r"[A-Za-z0-9_-]{43}")
+_SLUG = re.compile(r"[a-z0-9][a-z0-9-]*")
+_COUPON = re.compile(r"[A-Za-z0-9_-]+")
+_DIGITS = re.compile(r"[0-9]{1,4}")
+
+
+class BadInput(Exception):
+    """Input that does not fit; `message` is safe to show."""
+
+    def __init__(self, message: str, *, field: str | None = None, status_code: int = 400) -> None:
+        super().__init__(message)
+        self.message = message
+        self.field = field
+        self.status_code = status_code
+
+
+async def read_form(request: Request) -> FormData:
+    """The urlencoded form of a POST, with limits on field count and size; no file uploads."""
+    return await request.form(
+        max_files=0, max_fields=MAX_FORM_FIELDS, max_part_size=MAX_FIELD_BYTES
+    )
+
+
+def text(form: FormData, name: str, *, max_length: int, required: bool = False) -> str:
+    """A text field, stripped; refuses uploads, over-long values and NUL characters."""
+    value = form.get(name, "")
+    if not isinstance(value, str):
+        raise BadInput("Dit formulier accepteert geen bestanden.", field=name)
+    value = value.strip()
+    if len(value) > max_length:
+        raise BadInput(f"Dit veld mag hoogstens {max_length} tekens bevatten.", field=name)
+    if "\x00" in value or not is_utf8(value):
+        raise BadInput("Dit veld bevat ongeldige tekens.", field=name)
+    if required and not value:
+        raise BadInput("Dit veld is verplicht.", field=name)
+    return value
+
+
+def is_utf8(value: str) -> bool:
+    """False for strings with lone surrogates: valid JSON escapes, but not storable text."""
+    try:
+        value.encode("utf-8")
+    except UnicodeEncodeError:
+        return False
+    return True
+
+
+def checkbox(form: FormData, name: str) -> bool:
+    value = form.get(name)
+    return isinstance(value, str) and value in {"1", "on", "ja", "true"}
+
+
+def parse_uuid(value: object) -> uuid.UUID | None:
+    """A UUID in its canonical 36-character form, or None."""
+    if not isinstance(value, str) or len(value) != 36:
+        return None
+    try:
+        return uuid.UUID(value)
+    except ValueError:
+        return None
+
+
+def parse_quantity(value: object, maximum: int) -> int:
+    """A whole number of tickets from 1 to `maximum`."""
+    if not isinstance(value, str) or not _DIGITS.fullmatch(value.strip()):
+        raise BadInput(f"Kies een aantal van 1 tot en met {maximum}.", field="quantity")
+    quantity = int(value)
+    if not 1 <= quantity <= maximum:
+        raise BadInput(f"Kies een aantal van 1 tot en met {maximum}.", field="quantity")
+    return quantity
+
+
+def is_secret(value: str) -> bool:
+    """Has the shape of an order secret. Anything else is not looked up at all."""
+    return bool(_SECRET.fullmatch(value))
+
+
+def is_slug(value: str) -> bool:
+    return len(value) <= MAX_SLUG and bool(_SLUG.fullmatch(value))
+
+
+def coupon_code(value: str) -> str | None:
+    """A coupon code as typed, or None when empty; refuses characters no code ever has."""
+    if not value:
+        return None
+    if len(value) > MAX_COUPON or not _COUPON.fullmatch(value):
+        raise BadInput("Deze kortingscode bestaat niet.", field="coupon")
+    return value

@@ -1,0 +1,1 @@
+"""The visitors' HTML pages, one module per concept."""

@@ -1,0 +1,181 @@
+"""The checkout form: name, e-mail, coupon, newsletter; then on to the payment page.
+
+The order is placed for the cart's valid lines only, and only if they are still the lines the
+visitor saw on the form (a hidden fingerprint), so nobody pays for less than they chose.
+"""
+
+from __future__ import annotations
+
+import hashlib
+import logging
+from typing import Any
+
+import attrs
+from starlette.concurrency import run_in_threadpool
+from starlette.datastructures import FormData
+from starlette.requests import Request
+from starlette.responses import RedirectResponse, Response
+
+from mierloos_core import errors
+from mierloos_core.model.cart import CartValidation
+from mierloos_core.services.checkout import CheckoutRequest, PlacedOrder, checkout
+from mierloos_entrypoints.observability import CHECKOUTS, log_context
+from mierloos_entrypoints.web.cart_session import write_cart
+from mierloos_entrypoints.web.errors import status_for
+from mierloos_entrypoints.web.inputs import (
+    MAX_COUPON,
+    MAX_EMAIL,
+    MAX_NAME,
+    BadInput,
+    checkbox,
+    coupon_code,
+    text,
+)
+from mierloos_entrypoints.web.pages.cart import validated_cart
+from mierloos_entrypoints.web.rendering import flash, render
+from mierloos_entrypoints.web.services import WebServices, services
+
+log = logging.getLogger(__name__)
+
+DEFERRED_MESSAGE = (
+    "Je bestelling is ontvangen en je plaatsen zijn gereserveerd. De betaalpagina is even niet "
+    "bereikbaar: we sturen je de betaallink per e-mail zodra die er is."
+)
+REFUSED_MESSAGE = (
+    "De betaaldienst weigerde deze betaling, dus je bestelling is geannuleerd en er is niets "
+    "afgeschreven. Je kaarten staan nog in je winkelwagen: probeer het opnieuw, of neem contact "
+    "op met de kassa."
+)
+
+
+@attrs.frozen(kw_only=True)
+class CheckoutForm:
+    name: str = ""
+    email: str = ""
+    coupon: str = ""
+    newsletter: bool = False
+
+
+def cart_fingerprint(cart: CartValidation) -> str:
+    """Identifies the valid lines (performance and quantity) the form was shown with."""
+    key = ",".join(sorted(f"{v.performance.id}:{v.line.quantity}" for v in cart.valid))
+    return hashlib.sha256(key.encode()).hexdigest()[:32]
+
+
+def _form_page(
+    request: Request,
+    cart: CartValidation,
+    form: CheckoutForm,
+    *,
+    error: str | None = None,
+    field: str | None = None,
+    status_code: int = 200,
+) -> Response:
+    context: dict[str, Any] = {
+        "cart": cart,
+        "form": form,
+        "error": error,
+        "error_field": field,
+        "fingerprint": cart_fingerprint(cart),
+        "limits": {"name": MAX_NAME, "email": MAX_EMAIL, "coupon": MAX_COUPON},
+    }
+    return render(request, "pages/checkout.html", context, status_code=status_code)
+
+
+async def checkout_form(request: Request) -> Response:
+    cart = await validated_cart(request)
+    if not cart.can_check_out:
+        flash(request, "Er staat niets in je winkelwagen dat je nog kunt bestellen.", "error")
+        return RedirectResponse("/winkelwagen", status_code=303)
+    return _form_page(request, cart, CheckoutForm())
+
+
+async def place_order(request: Request, form: FormData) -> Response:
+    web = services(request)
+    kept = CheckoutForm(
+        name=_kept(form, "name", MAX_NAME),
+        email=_kept(form, "email", MAX_EMAIL),
+        coupon=_kept(form, "coupon", MAX_COUPON),
+        newsletter=checkbox(form, "newsletter"),
+    )
+    cart = await validated_cart(request)
+    if not cart.can_check_out:
+        flash(request, "Er staat niets in je winkelwagen dat je nog kunt bestellen.", "error")
+        return RedirectResponse("/winkelwagen", status_code=303)
+    try:
+        name = text(form, "name", max_length=MAX_NAME, required=True)
+        email = text(form, "email", max_length=MAX_EMAIL, required=True)
+        coupon = coupon_code(text(form, "coupon", max_length=MAX_COUPON))
+        seen = text(form, "cart_version", max_length=64)
+    except BadInput as bad:
+        return _form_page(request, cart, kept, error=bad.message, field=bad.field, status_code=400)
+    if seen != cart_fingerprint(cart):
+        return _form_page(
+            request,
+            cart,
+            kept,
+            error="Je winkelwagen is intussen veranderd. Controleer je bestelling en bevestig "
+            "opnieuw.",
+            status_code=409,
+        )
+    order_request = CheckoutRequest(
+        email=email,
+        name=name,
+        lines=[valid.line for valid in cart.valid],
+        coupon_code=coupon,
+        newsletter=kept.newsletter,
+    )
+    try:
+        placed = await run_in_threadpool(
+            checkout, web.uow(), web.clock, order_request, web.checkout_policy
+        )
+    except errors.MierloosError as error:
+        CHECKOUTS.labels(error.code).inc()
+        field = "coupon" if isinstance(error, errors.CouponInvalid) else None
+        if isinstance(error, errors.InvalidEmail):
+            field = "email"
+        elif isinstance(error, errors.InvalidName):
+            field = "name"
+        return _form_page(
+            request, cart, kept, error=error.message, field=field, status_code=status_for(error)
+        )
+
+    outcome = await run_in_threadpool(open_payment, web, placed)
+    CHECKOUTS.labels(outcome.kind).inc()
+    if outcome.kind != "refused":
+        write_cart(request.session, [])
+    order_page = f"/bestelling/{placed.secret}"
+    if outcome.kind == "refused":
+        flash(request, REFUSED_MESSAGE, "error")
+        return RedirectResponse("/winkelwagen", status_code=303)
+    if outcome.kind == "deferred":
+        flash(request, DEFERRED_MESSAGE, "warning")
+    return RedirectResponse(outcome.checkout_url or order_page, status_code=303)
+
+
+@attrs.frozen(kw_only=True)
+class PaymentOutcome:
+    kind: str  # "redirect", "deferred" (provider down) or "refused" (order abandoned)
+    checkout_url: str | None = None
+
+
+def open_payment(web: WebServices, placed: PlacedOrder) -> PaymentOutcome:
+    """Open the payment for a new order: the provider's page, or the e-mail when it is down."""
+    with log_context(order_id=placed.order_id):
+        try:
+            start = web.payments.start(placed.order_id)
+        except errors.DependencyUnavailable:
+            log.warning("payment provider unavailable at checkout; link follows by e-mail")
+            web.payments.defer(placed.order_id)
+            return PaymentOutcome(kind="deferred")
+        except errors.PermanentFailure:
+            log.warning("payment provider refused the payment; order abandoned")
+            web.payments.abandon(placed.order_id)
+            return PaymentOutcome(kind="refused")
+    return PaymentOutcome(kind="redirect", checkout_url=start.checkout_url)
+
+
+def _kept(form: FormData, name: str, limit: int) -> str:
+    """What the visitor typed, to show again (cut to the field's limit)."""
+    value = form.get(name, "")
+    return value.strip()[:limit] if isinstance(value, str) else ""

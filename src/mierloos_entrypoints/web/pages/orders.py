@@ -1,0 +1,86 @@
+"""The order status page, reached only through the order's secret link, and "pay now"."""
+
+from __future__ import annotations
+
+import logging
+
+from starlette.concurrency import run_in_threadpool
+from starlette.datastructures import FormData
+from starlette.exceptions import HTTPException
+from starlette.requests import Request
+from starlette.responses import RedirectResponse, Response
+
+from mierloos_core import errors
+from mierloos_entrypoints.observability import log_context
+from mierloos_entrypoints.web.inputs import is_secret
+from mierloos_entrypoints.web.order_view import OrderView, load_order_view
+from mierloos_entrypoints.web.rendering import flash, render
+from mierloos_entrypoints.web.services import WebServices, services
+
+log = logging.getLogger(__name__)
+
+PRIVATE = {"X-Robots-Tag": "noindex, nofollow"}
+
+
+def current_order(web: WebServices, secret: str) -> OrderView | None:
+    """The order, after asking the provider about its payment when it is still pending."""
+    view = load_order_view(web.uow(), secret, web.clock.now())
+    if view is None or not (view.is_pending and view.has_payment):
+        return view
+    with log_context(order_id=view.order_id):
+        try:
+            status = web.payments.refresh_order(view.order_id)
+        except errors.MierloosError as error:  # busy: show what we know
+            log.warning("could not refresh the order's payment: %s", error.code)
+            return view
+    if status is view.status:
+        return view
+    return load_order_view(web.uow(), secret, web.clock.now())
+
+
+def _secret(request: Request) -> str:
+    secret = request.path_params["secret"]
+    if not is_secret(secret):
+        raise HTTPException(status_code=404)
+    return str(secret)
+
+
+async def order_page(request: Request) -> Response:
+    secret = _secret(request)
+    web = services(request)
+    view = await run_in_threadpool(current_order, web, secret)
+    if view is None:
+        raise HTTPException(status_code=404)
+    return render(request, "pages/order.html", {"order": view, "secret": secret}, headers=PRIVATE)
+
+
+async def pay_order(request: Request, form: FormData) -> Response:
+    """Open a new payment for a pending order (or reuse the open one) and go there."""
+    secret = _secret(request)
+    web = services(request)
+    order_path = f"/bestelling/{secret}"
+    view = await run_in_threadpool(current_order, web, secret)
+    if view is None:
+        raise HTTPException(status_code=404)
+    if not view.is_pending:
+        return RedirectResponse(order_path, status_code=303)
+    try:
+        start = await run_in_threadpool(web.payments.start, view.order_id)
+    except errors.DependencyUnavailable:
+        flash(
+            request,
+            "De betaalpagina is even niet bereikbaar. Probeer het over een paar minuten opnieuw; "
+            "we sturen je de betaallink ook per e-mail.",
+            "warning",
+        )
+        return RedirectResponse(order_path, status_code=303)
+    except errors.PermanentFailure:
+        await run_in_threadpool(web.payments.abandon, view.order_id)
+        flash(
+            request,
+            "De betaaldienst weigerde deze betaling; je bestelling is geannuleerd en er is niets "
+            "afgeschreven.",
+            "error",
+        )
+        return RedirectResponse(order_path, status_code=303)
+    return RedirectResponse(start.checkout_url or order_path, status_code=303)

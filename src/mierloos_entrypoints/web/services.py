@@ -1,0 +1,57 @@
+"""What the web entry points need from the container, resolved once when the app is built.
+
+Endpoints reach it through `services(request)`. Tests and embedders override container
+providers (clock, payment gateway, ...) before calling `create_app`.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable
+from typing import TYPE_CHECKING, cast
+
+import attrs
+from starlette.requests import HTTPConnection
+
+from mierloos_core.ports import Clock, ObjectStorage, PaymentGateway, UnitOfWork
+from mierloos_core.services.checkout import CheckoutPolicy
+from mierloos_core.services.payments import Payments
+from mierloos_entrypoints.config import Settings
+
+if TYPE_CHECKING:
+    from mierloos_entrypoints.container import Container
+
+
+@attrs.frozen(kw_only=True)
+class WebServices:
+    settings: Settings
+    clock: Clock
+    uow: Callable[[], UnitOfWork]
+    payments: Payments
+    payment_gateway: PaymentGateway
+    checkout_policy: CheckoutPolicy
+    storage: ObjectStorage
+
+    @classmethod
+    def from_container(cls, container: Container) -> WebServices:
+        def new_unit_of_work() -> UnitOfWork:
+            # SqlUnitOfWork sets its repositories in __enter__, so mypy cannot see it match.
+            return cast(UnitOfWork, container.uow())
+
+        return cls(
+            settings=container.settings(),
+            clock=container.clock(),
+            uow=new_unit_of_work,
+            payments=container.payments(),
+            payment_gateway=container.payment_gateway(),
+            checkout_policy=container.checkout_policy(),
+            storage=container.storage(),
+        )
+
+    @property
+    def https(self) -> bool:
+        return self.settings.base_url.startswith("https://")
+
+
+def services(connection: HTTPConnection) -> WebServices:
+    found: WebServices = connection.app.state.services
+    return found

@@ -1,0 +1,504 @@
+"""The background worker: Dramatiq over the `jobs` table, one thin actor per job type.
+
+Run it with ``mierloos worker`` (which calls `run_worker`) or with Dramatiq's own command,
+``dramatiq mierloos_entrypoints.worker``: importing this module sets up the broker and the
+actors. Each actor hands its job to the core's JobRegistry, which the composition root fills
+(see `build_registry`).
+
+Environment:
+  DATABASE_URL               the database (default sqlite:///$MIERLOOS_VAR_DIR/mierloos.db)
+  WORKER_POLLING_INTERVAL    base seconds of retry backoff and of idle polling (default 5)
+  WORKER_MAX_ATTEMPTS        attempts before a job is failed (default 5)
+  WORKER_LEASE_SECONDS       how long a claim lasts without a heartbeat (default 60)
+  ORPHANED_ORDER_CLEANUP_PERIOD   seconds between cleanup jobs, 0 = never (default 300)
+  MIERLOOS_JOB_HANDLERS      "module:function" returning the JobRegistry
+                             (default mierloos_entrypoints.worker:build_registry)
+  PORT                       the /health (and /metrics) HTTP port, 0 = off (default 8080)
+  HEALTH_HOST                the address it listens on (default 0.0.0.0)
+  WORKER_SHUTDOWN_TIMEOUT    seconds SIGTERM waits for running jobs (default 600)
+"""
+
+from __future__ import annotations
+
+import importlib
+import json
+import logging
+import multiprocessing
+import os
+import signal
+import sys
+import threading
+import time
+from collections.abc import Callable, Sequence
+from datetime import timedelta
+from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
+from pathlib import Path
+from typing import Any
+
+import dramatiq
+from dramatiq import Worker
+from dramatiq.middleware import CurrentMessage
+from sqlalchemy import Engine, text
+
+from mierloos_adapters.jobqueue.broker import JobsBroker
+from mierloos_adapters.sqlalchemy import make_engine, normalize_database_url
+from mierloos_core.model.jobs import JobType, RetryPolicy
+from mierloos_core.services.jobs import JobRegistry, is_retryable
+from mierloos_entrypoints.observability import log_context, timed_job
+
+log = logging.getLogger("mierloos.worker")
+
+#: How long one run of each job type may take before Dramatiq's TimeLimit interrupts it
+#: (the attempt then fails and is retried like any other failure).
+TIME_LIMITS: dict[str, timedelta] = {
+    JobType.PDF_GENERATION: timedelta(minutes=2),
+    JobType.EMAIL: timedelta(minutes=1),
+    JobType.IMAGE_PROCESSING: timedelta(minutes=5),
+    JobType.PAYMENT_CREATION: timedelta(minutes=1),
+    JobType.PAYMENT_WEBHOOK: timedelta(minutes=1),
+    JobType.ORPHANED_ORDER_CLEANUP: timedelta(minutes=5),
+}
+
+#: A worker whose consumer loop has not turned for this long is reported unhealthy.
+LOOP_STALE_SECONDS = 30.0
+
+QUEUE = "default"
+
+
+def _env(name: str, default: str) -> str:
+    return os.environ.get(name, "").strip() or default
+
+
+def _env_float(name: str, default: float, low: float) -> float:
+    raw = _env(name, str(default))
+    try:
+        value = float(raw)
+    except ValueError:
+        raise SystemExit(f"{name} must be a number, got {raw!r}") from None
+    if value < low:
+        raise SystemExit(f"{name} must be at least {low}")
+    return value
+
+
+def database_url() -> str:
+    configured = os.environ.get("DATABASE_URL", "").strip()
+    if configured:
+        return normalize_database_url(configured)
+    var_dir = Path(_env("MIERLOOS_VAR_DIR", "var")).resolve()
+    return f"sqlite:///{var_dir / 'mierloos.db'}"
+
+
+def retry_policy() -> RetryPolicy:
+    """WORKER_POLLING_INTERVAL is the base, doubling per attempt, capped at 5 minutes."""
+    base = timedelta(seconds=_env_float("WORKER_POLLING_INTERVAL", 5.0, 0.01))
+    attempts = int(_env_float("WORKER_MAX_ATTEMPTS", 5, 1))
+    return RetryPolicy(base=base, cap=max(timedelta(minutes=5), base), max_attempts=attempts)
+
+
+# --- the job handlers ------------------------------------------------------------------------
+
+
+def build_registry() -> JobRegistry:
+    """The default MIERLOOS_JOB_HANDLERS hook: the composition root's handlers.
+
+    The container registers the core services (`register_job_handlers(registry)` in
+    `mierloos_entrypoints.container`, when it exists). A job type without a handler fails at
+    once as unknown, and the worker logs at start which types have none.
+    """
+    registry = JobRegistry()
+    try:
+        from mierloos_entrypoints import container
+    except ImportError:  # pragma: no cover - the container is part of the package
+        return registry
+    register = getattr(container, "register_job_handlers", None)
+    if register is not None:
+        register(registry)
+    return registry
+
+
+_registry: JobRegistry | None = None
+_registry_lock = threading.Lock()
+
+
+def registry() -> JobRegistry:
+    """This process's JobRegistry, built once from MIERLOOS_JOB_HANDLERS."""
+    global _registry
+    if _registry is None:
+        with _registry_lock:
+            if _registry is None:
+                _registry = _load_registry()
+    return _registry
+
+
+def _load_registry() -> JobRegistry:
+    path = _env("MIERLOOS_JOB_HANDLERS", "mierloos_entrypoints.worker:build_registry")
+    module_name, _, attribute = path.partition(":")
+    factory: Callable[[], JobRegistry] = getattr(
+        importlib.import_module(module_name), attribute or "build_registry"
+    )
+    built = factory()
+    if not isinstance(built, JobRegistry):
+        raise TypeError(f"{path} returned {type(built).__name__}, not a JobRegistry")
+    missing = sorted(set(JobType) - built.job_types)
+    if missing:
+        log.warning("no handler for job types %s: such jobs fail as unknown", ", ".join(missing))
+    return built
+
+
+def _give_up(job_type: str, data: Any, reason: str) -> None:
+    registry().gave_up(job_type, data, reason)
+
+
+def run_job(job_type: str, data: Any) -> None:
+    """What every actor does: run the registered handler, with the job in the log context."""
+    message = CurrentMessage.get_current_message()
+    job_id = message.message_id if message is not None else None
+    with log_context(job_id=job_id, job_type=job_type), timed_job(str(job_type)):
+        registry().run(job_type, data)
+
+
+# --- the broker and the actors -------------------------------------------------------------
+
+
+def setup_broker() -> JobsBroker:
+    """A JobsBroker from the environment, set as Dramatiq's global broker."""
+    url = database_url()
+    # Worker threads settle their jobs concurrently; the consumer, heartbeat and scheduler
+    # threads need one each. Overflow connections close again when the rush is over.
+    engine: Engine = make_engine(url, pool_size=10, max_overflow=20)
+    policy = retry_policy()
+    broker = JobsBroker(
+        engine,
+        policy=policy,
+        poll_interval=policy.base,
+        lease=timedelta(seconds=_env_float("WORKER_LEASE_SECONDS", 60, 0.5)),
+        is_retryable=is_retryable,
+        on_give_up=_give_up,
+        async_commit=True,  # its own engine; see JobsBroker
+    )
+    cleanup = _env_float("ORPHANED_ORDER_CLEANUP_PERIOD", 300, 0)
+    if cleanup > 0:
+        broker.schedule(JobType.ORPHANED_ORDER_CLEANUP, timedelta(seconds=max(cleanup, 1)))
+    dramatiq.set_broker(broker)
+    return broker
+
+
+broker = setup_broker()
+
+
+def _limit(job_type: JobType) -> int:
+    return int(TIME_LIMITS[job_type].total_seconds() * 1000)
+
+
+@dramatiq.actor(
+    actor_name=JobType.PDF_GENERATION.value,
+    queue_name=QUEUE,
+    time_limit=_limit(JobType.PDF_GENERATION),
+)
+def pdf_generation(data: dict[str, Any]) -> None:
+    run_job(JobType.PDF_GENERATION, data)
+
+
+@dramatiq.actor(actor_name=JobType.EMAIL.value, queue_name=QUEUE, time_limit=_limit(JobType.EMAIL))
+def email(data: dict[str, Any]) -> None:
+    run_job(JobType.EMAIL, data)
+
+
+@dramatiq.actor(
+    actor_name=JobType.IMAGE_PROCESSING.value,
+    queue_name=QUEUE,
+    time_limit=_limit(JobType.IMAGE_PROCESSING),
+)
+def image_processing(data: dict[str, Any]) -> None:
+    run_job(JobType.IMAGE_PROCESSING, data)
+
+
+@dramatiq.actor(
+    actor_name=JobType.PAYMENT_CREATION.value,
+    queue_name=QUEUE,
+    time_limit=_limit(JobType.PAYMENT_CREATION),
+)
+def payment_creation(data: dict[str, Any]) -> None:
+    run_job(JobType.PAYMENT_CREATION, data)
+
+
+@dramatiq.actor(
+    actor_name=JobType.PAYMENT_WEBHOOK.value,
+    queue_name=QUEUE,
+    time_limit=_limit(JobType.PAYMENT_WEBHOOK),
+)
+def payment_webhook(data: dict[str, Any]) -> None:
+    run_job(JobType.PAYMENT_WEBHOOK, data)
+
+
+@dramatiq.actor(
+    actor_name=JobType.ORPHANED_ORDER_CLEANUP.value,
+    queue_name=QUEUE,
+    time_limit=_limit(JobType.ORPHANED_ORDER_CLEANUP),
+)
+def orphaned_order_cleanup(data: dict[str, Any]) -> None:
+    run_job(JobType.ORPHANED_ORDER_CLEANUP, data)
+
+
+# --- health ------------------------------------------------------------------------------------
+
+
+class _DatabaseCheck:
+    """`SELECT 1`, at most every two seconds, on a connection of its own."""
+
+    def __init__(self, url: str) -> None:
+        self.engine = make_engine(url, pool_size=1, max_overflow=0)
+        self.lock = threading.Lock()
+        self.checked_at = 0.0
+        self.result: tuple[bool, str | None] = (False, "not checked yet")
+
+    def __call__(self) -> tuple[bool, str | None]:
+        with self.lock:
+            if time.monotonic() - self.checked_at < 2.0:
+                return self.result
+            try:
+                with self.engine.connect() as connection:
+                    connection.execute(text("SELECT 1"))
+                self.result = (True, None)
+            except Exception as error:
+                self.result = (False, type(error).__name__)
+            self.checked_at = time.monotonic()
+            return self.result
+
+
+def health_report(
+    database: Callable[[], tuple[bool, str | None]],
+    loops: Sequence[tuple[int | None, bool, float]],
+) -> tuple[int, dict[str, Any]]:
+    """(HTTP status, JSON body): 200 when the database answers and every loop turns."""
+    reachable, problem = database()
+    now = time.time()
+    workers = [
+        {
+            "pid": pid,
+            "alive": alive and now - last_loop < LOOP_STALE_SECONDS,
+            "last_loop_seconds_ago": round(max(now - last_loop, 0.0), 3),
+        }
+        for pid, alive, last_loop in loops
+    ]
+    healthy = reachable and bool(workers) and all(w["alive"] for w in workers)
+    body: dict[str, Any] = {
+        "status": "ok" if healthy else "unavailable",
+        "database": {"reachable": reachable, **({"error": problem} if problem else {})},
+        "workers": workers,
+    }
+    return (200 if healthy else 503), body
+
+
+def serve_health(
+    host: str, port: int, report: Callable[[], tuple[int, dict[str, Any]]]
+) -> ThreadingHTTPServer:
+    class Handler(BaseHTTPRequestHandler):
+        def do_GET(self) -> None:
+            if self.path.split("?")[0] == "/health":
+                status, body = report()
+                payload, content_type = json.dumps(body).encode(), "application/json"
+            elif self.path.split("?")[0] == "/metrics":
+                from prometheus_client import CONTENT_TYPE_LATEST, generate_latest
+
+                status, payload, content_type = 200, generate_latest(), CONTENT_TYPE_LATEST
+            else:
+                status, payload, content_type = 404, b'{"error": "not found"}', "application/json"
+            self.send_response(status)
+            self.send_header("Content-Type", content_type)
+            self.send_header("Content-Length", str(len(payload)))
+            self.end_headers()
+            self.wfile.write(payload)
+
+        def log_message(self, format: str, *args: Any) -> None:
+            return
+
+    server = ThreadingHTTPServer((host, port), Handler)
+    server.daemon_threads = True
+    threading.Thread(target=server.serve_forever, name="health", daemon=True).start()
+    return server
+
+
+# --- running -----------------------------------------------------------------------------------
+
+
+def _ensure_sqlite_dir(url: str) -> None:
+    if url.startswith("sqlite:///") and url != "sqlite:///:memory:":
+        Path(url[len("sqlite:///") :]).parent.mkdir(parents=True, exist_ok=True)
+
+
+def _run_here(
+    threads: int,
+    queues: Sequence[str] | None,
+    shutdown_timeout: float,
+    stop: threading.Event,
+    on_loop: Callable[[float], None] | None = None,
+) -> None:
+    """Run one Dramatiq Worker in this process until `stop` is set, then shut down gracefully."""
+    registry()  # fail at start, not at the first job, when the handlers cannot be built
+    broker.emit_after("process_boot")
+    worker = Worker(broker, queues=set(queues) if queues else None, worker_threads=threads)
+    worker.start()
+    log.info("worker %s ready: %d threads", broker.worker_id, threads)
+    while not stop.wait(0.5):
+        if on_loop is not None:
+            on_loop(broker.last_loop_at)
+    log.info("stopping: no new claims; finishing or handing back the jobs in hand")
+    worker.stop(timeout=int(shutdown_timeout * 1000))
+    broker.close()
+    log.info("worker %s stopped", broker.worker_id)
+
+
+def _install_stop_signals(stop: threading.Event) -> None:
+    def handle(signum: int, _frame: Any) -> None:
+        if stop.is_set():
+            log.warning("second signal: exiting now; leases of running jobs will expire")
+            os._exit(1)
+        stop.set()
+
+    signal.signal(signal.SIGTERM, handle)
+    signal.signal(signal.SIGINT, handle)
+
+
+def _child(
+    index: int,
+    threads: int,
+    queues: Sequence[str] | None,
+    shutdown_timeout: float,
+    loops: Any,
+) -> None:
+    """One worker process of `run_worker`: reports its loop's heartbeat to the parent."""
+    _configure_logging()
+    stop = threading.Event()
+    signal.signal(signal.SIGINT, signal.SIG_IGN)  # the parent forwards a SIGTERM instead
+
+    def handle(signum: int, _frame: Any) -> None:
+        stop.set()
+
+    signal.signal(signal.SIGTERM, handle)
+
+    def report(last_loop: float) -> None:
+        loops[index] = last_loop
+
+    _run_here(threads, queues, shutdown_timeout, stop, on_loop=report)
+
+
+def _configure_logging() -> None:
+    if logging.getLogger().handlers:
+        return
+    try:
+        from mierloos_entrypoints.observability import configure_logging
+
+        configure_logging(json_lines=not sys.stderr.isatty())
+    except Exception:  # pragma: no cover - logging must never stop a worker
+        logging.basicConfig(level=logging.INFO)
+
+
+def run_worker(
+    processes: int = 1,
+    threads: int = 8,
+    *,
+    port: int | None = None,
+    host: str | None = None,
+    queues: Sequence[str] | None = None,
+    shutdown_timeout: float | None = None,
+) -> int:
+    """Run the worker until SIGTERM or SIGINT; the exit status.
+
+    `processes` worker processes with `threads` threads each; one process runs in this one,
+    more are started with multiprocessing (spawn) and supervised: one that dies is started
+    again. `/health` on `port` (default PORT, else 8080; 0 = none) answers 200 while the
+    database answers and every consumer loop turns, 503 otherwise. On SIGTERM nothing new is
+    claimed, running jobs finish (up to `shutdown_timeout` seconds, WORKER_SHUTDOWN_TIMEOUT,
+    default 600), jobs waiting in memory are handed back, and it exits with 0.
+    """
+    if processes < 1 or threads < 1:
+        raise ValueError("at least one process and one thread")
+    _configure_logging()
+    url = database_url()
+    _ensure_sqlite_dir(url)
+    port = int(_env("PORT", "8080")) if port is None else port
+    host = host or _env("HEALTH_HOST", "0.0.0.0")  # noqa: S104 - probes come from outside
+    timeout = (
+        _env_float("WORKER_SHUTDOWN_TIMEOUT", 600, 1)
+        if shutdown_timeout is None
+        else shutdown_timeout
+    )
+    stop = threading.Event()
+    _install_stop_signals(stop)
+    check = _DatabaseCheck(url)
+
+    if processes == 1:
+        server = None
+        if port:
+            server = serve_health(
+                host, port, lambda: health_report(check, [(os.getpid(), True, broker.last_loop_at)])
+            )
+        try:
+            _run_here(threads, queues, timeout, stop)
+        finally:
+            if server is not None:
+                server.shutdown()
+        return 0
+
+    context = multiprocessing.get_context("spawn")
+    loops = context.Array("d", [time.time()] * processes, lock=False)
+    children: list[Any] = [None] * processes
+
+    def start(index: int) -> None:
+        loops[index] = time.time()
+        child = context.Process(
+            target=_child,
+            args=(index, threads, list(queues or []), timeout, loops),
+            name=f"mierloos-worker-{index}",
+        )
+        child.start()
+        children[index] = child
+
+    for index in range(processes):
+        start(index)
+
+    def report() -> tuple[int, dict[str, Any]]:
+        return health_report(
+            check, [(c.pid, c.is_alive(), loops[i]) for i, c in enumerate(children)]
+        )
+
+    server = serve_health(host, port, report) if port else None
+    try:
+        while not stop.wait(1.0):
+            for index, child in enumerate(children):
+                if not child.is_alive():
+                    log.error(
+                        "worker process %s exited (%s); starting another", child.pid, child.exitcode
+                    )
+                    start(index)
+        for child in children:
+            if child.is_alive() and child.pid is not None:
+                os.kill(child.pid, signal.SIGTERM)
+        for child in children:
+            child.join(timeout + 30)
+        return 0 if all(c.exitcode == 0 for c in children) else 1
+    finally:
+        if server is not None:
+            server.shutdown()
+
+
+def main(argv: Sequence[str] | None = None) -> int:
+    """`python -m mierloos_entrypoints.worker [--processes N] [--threads N]`."""
+    import argparse
+
+    parser = argparse.ArgumentParser(prog="mierloos-worker", description=__doc__.splitlines()[0])
+    parser.add_argument("--processes", type=int, default=1)
+    parser.add_argument("--threads", type=int, default=8)
+    parser.add_argument("--port", type=int, default=None)
+    parser.add_argument("--queues", nargs="*", default=None)
+    args = parser.parse_args(argv)
+    return run_worker(args.processes, args.threads, port=args.port, queues=args.queues)
+
+
+if __name__ == "__main__":
+    # Run the importable module, not this __main__ copy, so there is one broker and one
+    # set of actors however the handlers' modules import this one.
+    from mierloos_entrypoints.worker import main as _main
+
+    sys.exit(_main())

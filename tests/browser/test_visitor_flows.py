@@ -1,0 +1,126 @@
+"""A visitor in a real browser: buying tickets, sold-out shows, a cart line that expired."""
+
+from __future__ import annotations
+
+import re
+from datetime import timedelta
+
+import pytest
+from playwright.sync_api import Page, expect
+
+from tests.browser.conftest import LiveSite, screenshot
+
+pytestmark = pytest.mark.browser
+
+ERROR_RED = "rgb(176, 0, 32)"
+
+
+def _add_from_show_page(page: Page, site: LiveSite, title: str, nth: int, quantity: int) -> None:
+    page.goto(site.url("/"))
+    page.get_by_role("link", name=title).click()
+    performance = page.locator("li.performance").nth(nth)
+    performance.get_by_label("Aantal kaarten").select_option(str(quantity))
+    performance.get_by_role("button", name="In winkelwagen").click()
+    expect(page).to_have_url(site.url("/winkelwagen"))
+
+
+def test_a_visitor_buys_two_tickets_and_reaches_the_payment_page(
+    page: Page, live_site: LiveSite
+) -> None:
+    page.goto(live_site.url("/"))
+    expect(page.get_by_role("heading", level=1)).to_have_text("Agenda")
+    page.get_by_role("link", name="De Gebroeders Mierlo").click()
+    expect(page.get_by_role("heading", level=1)).to_have_text("De Gebroeders Mierlo")
+
+    first = page.locator("li.performance").first
+    first.get_by_label("Aantal kaarten").select_option("2")
+    first.get_by_role("button", name="In winkelwagen").click()
+
+    expect(page).to_have_url(live_site.url("/winkelwagen"))
+    expect(page.locator("tr.cart-line")).to_have_count(1)
+    expect(page.locator("td.total")).to_have_text("€ 45,00")
+    page.get_by_role("link", name="Afrekenen").click()
+
+    page.get_by_label("Naam").fill("Marieke van den Heuvel")
+    page.get_by_label("E-mailadres").fill("marieke@example.nl")
+    page.get_by_label("Ja, stuur mij de nieuwsbrief").check()
+    page.get_by_role("button", name="Bestellen en betalen").click()
+
+    expect(page).to_have_url(re.compile(r"/fake-payments/tr_fake[0-9a-f]{16}$"))
+    expect(page.get_by_role("heading", level=1)).to_have_text("Testbetaling")
+    expect(page.locator("dd.amount")).to_have_text("€ 45,00")
+    expect(page.get_by_role("button", name="Betalen")).to_be_visible()
+    screenshot(page, "visitor-buys-two-tickets-payment-page")
+
+    page.get_by_role("button", name="Betalen").click()
+
+    expect(page).to_have_url(re.compile(r"/bestelling/[A-Za-z0-9_-]{43}$"))
+    expect(page.locator(".order-status")).to_contain_text("Betaald")
+    expect(page.locator("td.total")).to_have_text("€ 45,00")
+    screenshot(page, "visitor-buys-two-tickets-order-paid")
+    with live_site.container.uow() as uow:
+        webhooks = uow.jobs.list(job_type="payment_webhook")
+    assert len(webhooks) == 1  # the fake provider called the webhook, as Mollie would
+
+
+def test_a_sold_out_performance_is_not_offered(page: Page, live_site: LiveSite) -> None:
+    page.goto(live_site.url("/"))
+    cabaret = page.locator("li.show-card", has_text="Uitverkocht! Een avond cabaret")
+    expect(cabaret.locator(".sold-out")).to_have_text("Uitverkocht")
+
+    page.get_by_role("link", name="Het Zwanenmeer (Brabants Balletgezelschap)").click()
+    expect(page.locator("li.performance")).to_have_count(1)
+
+    page.goto(live_site.url("/voorstellingen/cabaret-uitverkocht"))
+    expect(page.get_by_role("button", name="In winkelwagen")).to_have_count(0)
+    expect(page.get_by_role("status")).to_contain_text("geen kaarten te koop")
+    screenshot(page, "sold-out-performance-not-offered")
+
+
+def test_an_expired_cart_line_is_red_and_left_out(page: Page, live_site: LiveSite) -> None:
+    _add_from_show_page(page, live_site, "De Gebroeders Mierlo", 0, 2)
+    _add_from_show_page(page, live_site, "De Gebroeders Mierlo", 1, 1)
+    expect(page.locator("td.total")).to_have_text("€ 67,50")
+
+    live_site.clock.offset = timedelta(days=8)  # the first performance has been
+    page.reload()
+
+    expired = page.locator("tr.cart-line.unavailable")
+    expect(expired).to_have_count(1)
+    expect(expired).to_contain_text("Deze voorstelling is al geweest.")
+    expect(expired.locator("td").first).to_have_css("color", ERROR_RED)
+    expect(page.locator("td.total")).to_have_text("€ 22,50")
+    screenshot(page, "expired-cart-line-in-red")
+
+    page.get_by_role("link", name="Afrekenen").click()
+    expect(page.locator("tbody tr.cart-line")).to_have_count(1)
+    page.get_by_label("Naam").fill("Jan")
+    page.get_by_label("E-mailadres").fill("jan@example.nl")
+    page.get_by_role("button", name="Bestellen en betalen").click()
+
+    expect(page).to_have_url(re.compile(r"/fake-payments/"))
+    expect(page.locator("dd.amount")).to_have_text("€ 22,50")
+    screenshot(page, "expired-cart-line-excluded-from-payment")
+
+
+def test_the_skip_link_and_forms_work_from_the_keyboard(page: Page, live_site: LiveSite) -> None:
+    page.goto(live_site.url("/voorstellingen/gebroeders-mierlo"))
+
+    page.keyboard.press("Tab")
+    skip = page.get_by_role("link", name="Direct naar de inhoud")
+    expect(skip).to_be_focused()
+    expect(skip).to_be_in_viewport()
+    page.keyboard.press("Enter")
+    expect(page).to_have_url(live_site.url("/voorstellingen/gebroeders-mierlo#inhoud"))
+
+    quantity = page.locator("li.performance").first.get_by_label("Aantal kaarten")
+    quantity.focus()
+    page.keyboard.press("ArrowDown")
+    page.keyboard.press("Tab")
+    expect(page.locator("li.performance").first.get_by_role("button")).to_be_focused()
+    page.keyboard.press("Enter")
+
+    expect(page).to_have_url(live_site.url("/winkelwagen"))
+    expect(page.locator("tr.cart-line")).to_have_count(1)
+    expect(page.locator("td.total")).to_have_text("€ 45,00")
+    screenshot(page, "keyboard-only-add-to-cart")

@@ -1,0 +1,120 @@
+"""The payment webhook: checks the id, queues one job per call, answers fast, never processes."""
+
+from __future__ import annotations
+
+import uuid
+from types import TracebackType
+
+import attrs
+import pytest
+from starlette.testclient import TestClient
+
+from mierloos_adapters.memory import MemoryPaymentGateway
+from mierloos_core.errors import Busy
+from mierloos_core.model.orders import OrderStatus
+from mierloos_core.model.payments import PaymentStatus
+from tests.integration.web.web_support import Site, add_to_cart, check_out
+
+
+def test_a_webhook_call_queues_one_job_and_answers_200_empty(
+    site: Site, client: TestClient
+) -> None:
+    response = client.post("/webhooks/payments", data={"id": "tr_WDqYK6vllg"})
+
+    assert response.status_code == 200
+    assert response.content == b""
+    jobs = site.jobs("payment_webhook")
+    assert len(jobs) == 1
+    assert jobs[0].data == {"provider_payment_id": "tr_WDqYK6vllg"}
+
+
+def test_every_call_queues_its_own_job(site: Site, client: TestClient) -> None:
+    for _ in range(3):
+        assert client.post("/webhooks/payments", data={"id": "tr_same"}).status_code == 200
+
+    assert len(site.jobs("payment_webhook")) == 3
+
+
+def test_the_webhook_needs_no_csrf_token_nor_session(client: TestClient) -> None:
+    response = client.post(
+        "/webhooks/payments",
+        content=b"id=tr_abc123",
+        headers={"content-type": "application/x-www-form-urlencoded"},
+    )
+
+    assert response.status_code == 200
+    assert "set-cookie" not in response.headers
+
+
+def test_the_webhook_does_not_process_inline(site: Site, client: TestClient) -> None:
+    add_to_cart(client, site.performances("gebroeders-mierlo")[0].id, 1)
+    check_out(client)
+    gateway = site.gateway
+    assert isinstance(gateway, MemoryPaymentGateway)
+    payment_id = next(iter(gateway.payments))
+    gateway.set_status(payment_id, PaymentStatus.PAID)
+
+    client.post("/webhooks/payments", data={"id": payment_id})
+
+    order_id = uuid.UUID(site.jobs("payment_creation")[0].data["order_id"])
+    with site.container.uow() as uow:
+        order = uow.orders.get(order_id)
+    assert order is not None
+    assert order.status is OrderStatus.PENDING
+    assert len(site.jobs("payment_webhook")) == 1
+
+
+@pytest.mark.parametrize(
+    ("body", "content_type"),
+    [
+        (b"", "application/x-www-form-urlencoded"),
+        (b"id=", "application/x-www-form-urlencoded"),
+        (b"id=tr_", "application/x-www-form-urlencoded"),
+        (b"id=ord_abc", "application/x-www-form-urlencoded"),
+        (b"id=tr_abc%20def", "application/x-www-form-urlencoded"),
+        (b"id=tr_<script>", "application/x-www-form-urlencoded"),
+        (b"id=tr_" + b"a" * 65, "application/x-www-form-urlencoded"),
+        (b"id=tr_a&id=tr_b", "application/x-www-form-urlencoded"),
+        (b"id=tr_\xff", "application/x-www-form-urlencoded"),
+        (b"payment=tr_abc", "application/x-www-form-urlencoded"),
+        (b'{"id": "tr_abc"}', "application/json"),
+        (b"id=tr_abc", "text/plain"),
+        (b"x" * 2000, "application/x-www-form-urlencoded"),
+    ],
+)
+def test_malformed_calls_get_400_without_detail(
+    site: Site, client: TestClient, body: bytes, content_type: str
+) -> None:
+    response = client.post(
+        "/webhooks/payments", content=body, headers={"content-type": content_type}
+    )
+
+    assert response.status_code == 400
+    assert response.content == b""
+    assert site.jobs("payment_webhook") == []
+
+
+def test_only_post_is_allowed(client: TestClient) -> None:
+    assert client.get("/webhooks/payments").status_code == 405
+
+
+class _BusyUnitOfWork:
+    def __enter__(self) -> _BusyUnitOfWork:
+        raise Busy()
+
+    def __exit__(
+        self,
+        exc_type: type[BaseException] | None,
+        exc: BaseException | None,
+        tb: TracebackType | None,
+    ) -> None:
+        return None
+
+
+def test_a_busy_database_answers_503_so_the_provider_retries(site: Site) -> None:
+    site.app.state.services = attrs.evolve(site.app.state.services, uow=_BusyUnitOfWork)
+    with site.client() as client:
+        response = client.post("/webhooks/payments", data={"id": "tr_abc"})
+
+    assert response.status_code == 503
+    assert response.headers["retry-after"]
