@@ -46,6 +46,11 @@ def csrf_token(request: Request) -> str:
     return token
 
 
+def rotate_csrf_token(request: Request) -> None:
+    """A new token (after logging in or out), so a token seen before cannot be replayed."""
+    request.session[_CSRF_SESSION_KEY] = secrets.token_urlsafe(32)
+
+
 def csrf_protected(handler: FormHandler) -> Endpoint:
     """Wrap an HTML form handler: read the form, check its CSRF token, then call the handler."""
 

@@ -13,6 +13,7 @@ import attrs
 from starlette.requests import HTTPConnection
 
 from mierloos_core.ports import Clock, ObjectStorage, PaymentGateway, UnitOfWork
+from mierloos_core.services.accounts import Accounts
 from mierloos_core.services.checkout import CheckoutPolicy
 from mierloos_core.services.payments import Payments
 from mierloos_entrypoints.config import Settings
@@ -30,6 +31,7 @@ class WebServices:
     payment_gateway: PaymentGateway
     checkout_policy: CheckoutPolicy
     storage: ObjectStorage
+    accounts: Accounts
 
     @classmethod
     def from_container(cls, container: Container) -> WebServices:
@@ -45,6 +47,7 @@ class WebServices:
             payment_gateway=container.payment_gateway(),
             checkout_policy=container.checkout_policy(),
             storage=container.storage(),
+            accounts=container.accounts(),
         )
 
     @property
