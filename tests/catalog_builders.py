@@ -15,6 +15,10 @@ from mierloos_core.ports import Clock, UnitOfWork
 _counter = itertools.count(1)
 
 
+DEFAULT_PRICE = Money(2500)
+NO_MINIMUM = Money(0)
+
+
 class CatalogBuilder:
     def __init__(self, make_uow: Callable[[], UnitOfWork], clock: Clock) -> None:
         self.make_uow = make_uow
@@ -36,7 +40,7 @@ class CatalogBuilder:
         starts_at: datetime | None = None,
         capacity: int = 100,
         available: int | None = None,
-        price: Money = Money(2500),
+        price: Money = DEFAULT_PRICE,
         status: PerformanceStatus = PerformanceStatus.PUBLISHED,
     ) -> Performance:
         show = show or self.show()
@@ -60,7 +64,7 @@ class CatalogBuilder:
         kind: DiscountKind = DiscountKind.PERCENTAGE,
         value: Decimal | int | str = 10,
         max_usages: int | None = None,
-        minimum_order: Money = Money(0),
+        minimum_order: Money = NO_MINIMUM,
         valid_from: datetime | None = None,
         valid_until: datetime | None = None,
         active: bool = True,

@@ -6,6 +6,7 @@ ORDER_PAGE = "/bestelling/{secret}"
 TICKETS_DOWNLOAD = "/bestelling/{secret}/kaarten.pdf"
 PAYMENT_WEBHOOK = "/webhooks/payments"
 LOGIN = "/account/inloggen"
+LOGOUT = "/account/uitloggen"
 PASSWORD_RESET = "/account/wachtwoord-herstellen/{token}"  # noqa: S105 - a path
 
 

@@ -13,6 +13,7 @@ from dependency_injector import containers, providers
 
 from mierloos_adapters.email_templates import JinjaEmailTemplates
 from mierloos_adapters.file_mailer import FileMailer
+from mierloos_adapters.jobqueue.ledger import SqlJobLedger
 from mierloos_adapters.links import SiteLinks
 from mierloos_adapters.local_storage import LocalStorage
 from mierloos_adapters.memory import MemoryRateLimiter, SystemClock
@@ -86,6 +87,7 @@ class Container(containers.DeclarativeContainer):
     clock = providers.Singleton(SystemClock)
     engine = providers.Singleton(_engine, settings)
     uow = providers.Factory(SqlUnitOfWork, engine=engine, clock=clock)
+    job_ledger = providers.Singleton(SqlJobLedger, engine=engine, clock=clock)
 
     storage = providers.Singleton(_storage, settings)
     mailer = providers.Singleton(_mailer, settings)

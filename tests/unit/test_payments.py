@@ -27,7 +27,9 @@ def gateway():
 
 @pytest.fixture
 def payments(store, clock, gateway):
-    return Payments(lambda: MemoryUnitOfWork(store, clock), clock, gateway, SiteLinks("http://127.0.0.1:8000"))
+    return Payments(
+        lambda: MemoryUnitOfWork(store, clock), clock, gateway, SiteLinks("http://127.0.0.1:8000")
+    )
 
 
 def place(store, clock, performance, quantity=2, coupon=None):

@@ -13,11 +13,11 @@ from starlette.staticfiles import StaticFiles
 from starlette.types import Lifespan
 
 from mierloos_adapters.fake_payments import CHECKOUT_PATH, FakePaymentProvider
-from mierloos_adapters.links import ORDER_PAGE, PAYMENT_WEBHOOK
+from mierloos_adapters.links import LOGIN, LOGOUT, ORDER_PAGE, PAYMENT_WEBHOOK
 from mierloos_core.errors import MierloosError
 from mierloos_entrypoints.web import api, errors, payments
 from mierloos_entrypoints.web.inputs import BadInput
-from mierloos_entrypoints.web.pages import cart, catalog, checkout, orders
+from mierloos_entrypoints.web.pages import accounts, admin, cart, catalog, checkout, orders
 from mierloos_entrypoints.web.rendering import STATIC_DIR, make_templates
 from mierloos_entrypoints.web.security import (
     MAX_BODY_BYTES,
@@ -66,6 +66,9 @@ def routes(*, fake_payments: bool) -> list[BaseRoute]:
             methods=["POST"],
             name="order_pay",
         ),
+        Route(LOGIN, accounts.login_form, name="login"),
+        Route(LOGIN, csrf_protected(accounts.login), methods=["POST"], name="login_post"),
+        Route(LOGOUT, csrf_protected(accounts.logout), methods=["POST"], name="logout"),
         Route(PAYMENT_WEBHOOK, payments.payment_webhook, methods=["POST"], name="webhook"),
         Route("/api/openapi.json", api.openapi, name="api_openapi"),
         Route("/api/shows", api.shows, name="api_shows"),
@@ -78,6 +81,7 @@ def routes(*, fake_payments: bool) -> list[BaseRoute]:
         Route("/api/checkout", api.place_order, methods=["POST"], name="api_checkout"),
         Route("/api/orders/{secret}", api.order_status, name="api_order"),
         Mount("/static", app=StaticFiles(directory=STATIC_DIR), name="static"),
+        *admin.routes(),
     ]
     if fake_payments:
         fake_page = CHECKOUT_PATH + "{payment_id}"

@@ -21,28 +21,26 @@ from mierloos_core.model.accounts import User
 from mierloos_core.services.accounts import session_stamp
 from mierloos_entrypoints.web.security import Endpoint, rotate_csrf_token
 from mierloos_entrypoints.web.services import services
-
-USER_KEY = "user"
-_CACHE_ATTR = "mierloos_user"
+from mierloos_entrypoints.web.session_keys import USER_CACHE_ATTR, USER_KEY
 
 
 def log_in(request: Request, user: User) -> None:
     """Bind the session to `user`; the cart stays, the CSRF token is renewed."""
     request.session[USER_KEY] = [str(user.id), session_stamp(user)]
     rotate_csrf_token(request)
-    setattr(request.state, _CACHE_ATTR, user)
+    setattr(request.state, USER_CACHE_ATTR, user)
 
 
 def log_out(request: Request) -> None:
     """End the session entirely (cart and flash messages included)."""
     request.session.clear()
-    setattr(request.state, _CACHE_ATTR, None)
+    setattr(request.state, USER_CACHE_ATTR, None)
 
 
 async def current_user(request: Request) -> User | None:
     """The session's user, or None when nobody (or a stale session) is logged in."""
-    if hasattr(request.state, _CACHE_ATTR):
-        cached: User | None = getattr(request.state, _CACHE_ATTR)
+    if hasattr(request.state, USER_CACHE_ATTR):
+        cached: User | None = getattr(request.state, USER_CACHE_ATTR)
         return cached
     user = None
     raw = request.session.get(USER_KEY) if "session" in request.scope else None
@@ -55,7 +53,7 @@ async def current_user(request: Request) -> User | None:
             user = await run_in_threadpool(services(request).accounts.session_user, user_id, raw[1])
         if user is None:
             request.session.pop(USER_KEY, None)
-    setattr(request.state, _CACHE_ATTR, user)
+    setattr(request.state, USER_CACHE_ATTR, user)
     return user
 
 

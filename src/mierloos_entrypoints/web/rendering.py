@@ -17,6 +17,7 @@ from mierloos_core.model.orders import OrderStatus
 from mierloos_core.model.timeutil import local
 from mierloos_entrypoints.web.cart_session import ticket_count
 from mierloos_entrypoints.web.security import CSRF_FIELD, csrf_token
+from mierloos_entrypoints.web.session_keys import USER_CACHE_ATTR, USER_KEY
 
 THEATRE = "Ons Mierloos Theater"
 TEMPLATES_DIR = Path(__file__).parent / "templates"
@@ -126,12 +127,21 @@ def render(
 ) -> Response:
     """A page; with the session's CSRF token, cart count and flash messages unless told not to."""
     templates: Jinja2Templates = request.app.state.templates
-    values: dict[str, Any] = {"flashes": [], "cart_count": 0, "csrf_token": ""}
+    values: dict[str, Any] = {
+        "flashes": [],
+        "cart_count": 0,
+        "csrf_token": "",
+        "logged_in": False,
+        "user": None,
+    }
     if with_session and "session" in request.scope:
         values.update(
             csrf_token=csrf_token(request),
             cart_count=ticket_count(request.session),
             flashes=_take_flashes(request),
+            # The header needs no database: pages that looked the user up share what they found.
+            logged_in=USER_KEY in request.session,
+            user=getattr(request.state, USER_CACHE_ATTR, None),
         )
     values.update(context or {})
     return templates.TemplateResponse(

@@ -12,7 +12,7 @@ from typing import TYPE_CHECKING, cast
 import attrs
 from starlette.requests import HTTPConnection
 
-from mierloos_core.ports import Clock, ObjectStorage, PaymentGateway, UnitOfWork
+from mierloos_core.ports import Clock, JobLedger, ObjectStorage, PaymentGateway, UnitOfWork
 from mierloos_core.services.accounts import Accounts
 from mierloos_core.services.checkout import CheckoutPolicy
 from mierloos_core.services.payments import Payments
@@ -32,6 +32,7 @@ class WebServices:
     checkout_policy: CheckoutPolicy
     storage: ObjectStorage
     accounts: Accounts
+    jobs: JobLedger
 
     @classmethod
     def from_container(cls, container: Container) -> WebServices:
@@ -48,6 +49,7 @@ class WebServices:
             checkout_policy=container.checkout_policy(),
             storage=container.storage(),
             accounts=container.accounts(),
+            jobs=container.job_ledger(),
         )
 
     @property

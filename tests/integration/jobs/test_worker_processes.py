@@ -58,8 +58,6 @@ def test_a_failing_job_is_retried_with_the_policy_backoff_then_completes(
         expected = policy.delay_after(attempt).total_seconds()
         assert abs((later - earlier) - expected) <= 0.1 * expected, (attempt, later - earlier)
     errors = jobs_db.row(job_id).errors
-    import datetime as _d, sys as _s
-    _s.stderr.write(f"GAPS {[round(datetime_fromiso(e['at']) - st, 4) for e, st in zip(errors, starts)]} {[round(b - a, 4) for a, b in itertools.pairwise(starts)]}\n")
     assert [e["attempt"] for e in errors] == [1, 2]
     assert all("DependencyUnavailable" in e["error"] for e in errors)
     assert worker.process.poll() is None
@@ -119,4 +117,5 @@ def test_sigterm_lets_the_running_job_finish_and_hands_back_the_rest(
 
 def datetime_fromiso(text):
     from datetime import datetime as _dt
+
     return _dt.fromisoformat(text).timestamp()

@@ -169,3 +169,22 @@ def check_out(client: TestClient, **fields: str) -> httpx.Response:
 
 def iter_forms(html: str) -> Iterator[str]:
     yield from re.findall(r"<form\b.*?</form>", html, flags=re.S)
+
+
+def log_in(client: TestClient, email: str, password: str) -> httpx.Response:
+    """Log in through the login form; the client's cookies then carry the session."""
+    form = client.get("/account/inloggen")
+    return client.post(
+        "/account/inloggen",
+        data={"csrf_token": csrf_token(form.text), "email": email, "password": password},
+    )
+
+
+STAFF_PASSWORD = "kassa-wachtwoord-2026"
+
+
+def log_in_as_staff(site: Site, client: TestClient, email: str = "kassa@example.org") -> None:
+    """Create (or reuse) a staff account and log `client` in with it."""
+    site.container.accounts().create_staff(email, "Kassa", STAFF_PASSWORD)
+    answer = log_in(client, email, STAFF_PASSWORD)
+    assert answer.status_code == 303, answer.text

@@ -1,0 +1,14 @@
+"""Staff pages under /beheer. Every route here is wrapped in `staff_required`.
+
+Each admin module keeps its own `ROUTES` list; `routes()` joins them in one place.
+"""
+
+from __future__ import annotations
+
+from starlette.routing import BaseRoute
+
+from mierloos_entrypoints.web.pages.admin import overview
+
+
+def routes() -> list[BaseRoute]:
+    return [*overview.ROUTES]

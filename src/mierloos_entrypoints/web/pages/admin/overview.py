@@ -1,0 +1,23 @@
+"""The staff landing page: what needs attention now."""
+
+from __future__ import annotations
+
+from starlette.concurrency import run_in_threadpool
+from starlette.requests import Request
+from starlette.responses import Response
+from starlette.routing import BaseRoute, Route
+
+from mierloos_entrypoints.web.auth import staff_required
+from mierloos_entrypoints.web.rendering import render
+from mierloos_entrypoints.web.services import services
+
+
+async def overview(request: Request) -> Response:
+    web = services(request)
+    summary = await run_in_threadpool(web.jobs.summary)
+    return render(request, "admin/overview.html", {"summary": summary})
+
+
+ROUTES: list[BaseRoute] = [
+    Route("/beheer", staff_required(overview), name="admin_overview"),
+]

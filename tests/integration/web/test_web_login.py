@@ -1,0 +1,92 @@
+"""Logging in and out, and the staff-only admin behind it."""
+
+from __future__ import annotations
+
+from datetime import timedelta
+
+from starlette.testclient import TestClient
+
+from tests.integration.web.web_support import (
+    STAFF_PASSWORD,
+    Site,
+    csrf_token,
+    log_in,
+    log_in_as_staff,
+)
+
+
+def test_the_admin_sends_a_visitor_without_a_session_to_log_in(client: TestClient) -> None:
+    answer = client.get("/beheer?x=1")
+    assert answer.status_code == 303
+    assert answer.headers["location"] == "/account/inloggen?next=%2Fbeheer%3Fx%3D1"
+
+
+def test_staff_log_in_and_land_where_they_were_going(site: Site, client: TestClient) -> None:
+    site.container.accounts().create_staff("kassa@example.org", "Kassa", STAFF_PASSWORD)
+    form = client.get("/account/inloggen?next=/beheer")
+    answer = client.post(
+        "/account/inloggen",
+        data={
+            "csrf_token": csrf_token(form.text),
+            "email": "KASSA@example.org",
+            "password": STAFF_PASSWORD,
+            "next": "/beheer",
+        },
+    )
+    assert answer.status_code == 303
+    assert answer.headers["location"] == "/beheer"
+    page = client.get("/beheer")
+    assert page.status_code == 200
+    assert "Achtergrondtaken" in page.text
+
+
+def test_a_wrong_password_is_refused_without_saying_which_part_was_wrong(
+    site: Site, client: TestClient
+) -> None:
+    site.container.accounts().create_staff("kassa@example.org", "Kassa", STAFF_PASSWORD)
+    wrong_password = log_in(client, "kassa@example.org", "niet-het-wachtwoord")
+    unknown_user = log_in(client, "niemand@example.org", STAFF_PASSWORD)
+    assert wrong_password.status_code == unknown_user.status_code == 400
+    assert "horen niet bij elkaar" in wrong_password.text
+    assert "horen niet bij elkaar" in unknown_user.text
+    assert client.get("/beheer").status_code == 303
+
+
+def test_a_visitor_account_is_refused_the_admin(site: Site, client: TestClient) -> None:
+    site.container.accounts().register("bezoeker@example.org", "Bezoeker", STAFF_PASSWORD)
+    assert log_in(client, "bezoeker@example.org", STAFF_PASSWORD).status_code == 303
+    assert client.get("/beheer").status_code == 403
+
+
+def test_logging_out_ends_the_session(site: Site, client: TestClient) -> None:
+    log_in_as_staff(site, client)
+    home = client.get("/")
+    answer = client.post("/account/uitloggen", data={"csrf_token": csrf_token(home.text)})
+    assert answer.status_code == 303
+    assert client.get("/beheer").status_code == 303
+
+
+def test_a_password_change_ends_other_sessions(site: Site, client: TestClient) -> None:
+    log_in_as_staff(site, client)
+    user = site.container.accounts().authenticate("kassa@example.org", STAFF_PASSWORD)
+    assert user is not None
+    site.clock.advance(timedelta(minutes=1))
+    site.container.accounts().change_password(user.id, STAFF_PASSWORD, "een-heel-nieuw-wachtwoord")
+    assert client.get("/beheer").status_code == 303
+
+
+def test_login_never_redirects_to_another_site(site: Site, client: TestClient) -> None:
+    site.container.accounts().create_staff("kassa@example.org", "Kassa", STAFF_PASSWORD)
+    for target in ("https://evil.example/", "//evil.example/", "/\\evil.example"):
+        form = client.get("/account/inloggen")
+        answer = client.post(
+            "/account/inloggen",
+            data={
+                "csrf_token": csrf_token(form.text),
+                "email": "kassa@example.org",
+                "password": STAFF_PASSWORD,
+                "next": target,
+            },
+        )
+        assert answer.headers["location"] == "/"
+        client.post("/account/uitloggen", data={"csrf_token": csrf_token(client.get("/").text)})
