@@ -7,12 +7,16 @@ embedded one elsewhere. Embedders may override any provider, e.g. with the memor
 
 from __future__ import annotations
 
+import uuid
+from collections.abc import Mapping
 from datetime import timedelta
+from typing import Any
 
 from dependency_injector import containers, providers
 
 from mierloos_adapters.email_templates import JinjaEmailTemplates
 from mierloos_adapters.file_mailer import FileMailer
+from mierloos_adapters.images import PillowImageProcessor
 from mierloos_adapters.jobqueue.ledger import SqlJobLedger
 from mierloos_adapters.links import SiteLinks
 from mierloos_adapters.local_storage import LocalStorage
@@ -20,11 +24,16 @@ from mierloos_adapters.memory import MemoryRateLimiter, SystemClock
 from mierloos_adapters.passwords import Argon2PasswordHasher
 from mierloos_adapters.pdf import ReportlabTicketRenderer
 from mierloos_adapters.sqlalchemy import SqlUnitOfWork, make_engine
+from mierloos_core import errors
+from mierloos_core.model.jobs import JobType
 from mierloos_core.ports import Mailer, ObjectStorage, PaymentGateway
 from mierloos_core.services.accounts import Accounts, ResetTokens
 from mierloos_core.services.checkout import CheckoutPolicy
+from mierloos_core.services.images import ShowImages
+from mierloos_core.services.jobs import JobRegistry
 from mierloos_core.services.notifications import EmailSender
 from mierloos_core.services.payments import Payments
+from mierloos_core.services.tickets import Tickets
 from mierloos_entrypoints.config import Settings, load_settings
 
 
@@ -101,6 +110,21 @@ class Container(containers.DeclarativeContainer):
     payments = providers.Singleton(
         Payments, uow=uow.provider, clock=clock, gateway=payment_gateway, links=links
     )
+    tickets = providers.Singleton(
+        Tickets,
+        uow_factory=uow.provider,
+        clock=clock,
+        renderer=ticket_renderer,
+        storage=storage,
+        links=links,
+    )
+    images = providers.Singleton(
+        ShowImages,
+        uow_factory=uow.provider,
+        clock=clock,
+        storage=storage,
+        processor=providers.Singleton(PillowImageProcessor),
+    )
     reset_tokens = providers.Singleton(ResetTokens, secret_key=settings.provided.secret_key)
     # Per process: each web process throttles its own clients; per-address reset limits are
     # counted in the database and hold across processes.
@@ -121,6 +145,49 @@ class Container(containers.DeclarativeContainer):
         links=links,
         reset_url=providers.Callable(_reset_url, links, reset_tokens).provider,
     )
+
+
+def _payload_value(data: Mapping[str, Any], name: str) -> str:
+    value = data.get(name)
+    if not isinstance(value, str) or not value:
+        raise errors.PermanentFailure(f"job payload without a valid {name}")
+    return value
+
+
+def _payload_id(data: Mapping[str, Any], name: str) -> uuid.UUID:
+    try:
+        return uuid.UUID(_payload_value(data, name))
+    except ValueError:
+        raise errors.PermanentFailure(f"job payload without a valid {name}") from None
+
+
+def register_job_handlers(registry: JobRegistry, container: Container | None = None) -> None:
+    """Every job type's core service, as the worker runs it (the worker's default hook)."""
+    container = container or build_container()
+    payments = container.payments()
+    tickets = container.tickets()
+    images = container.images()
+
+    def payment_creation_gave_up(data: Mapping[str, Any], reason: str) -> None:
+        payments.creation_gave_up(_payload_id(data, "order_id"), reason)
+
+    registry.register(
+        JobType.PAYMENT_CREATION,
+        lambda data: payments.creation_job(_payload_id(data, "order_id")),
+        on_give_up=payment_creation_gave_up,
+    )
+    registry.register(
+        JobType.PAYMENT_WEBHOOK,
+        lambda data: payments.sync(_payload_value(data, "provider_payment_id")),
+    )
+    registry.register(
+        JobType.ORPHANED_ORDER_CLEANUP, lambda data: {"closed": payments.expire_overdue()}
+    )
+    registry.register(JobType.PDF_GENERATION, tickets.pdf_job, on_give_up=tickets.pdf_job_gave_up)
+    registry.register(
+        JobType.IMAGE_PROCESSING, images.processing_job, on_give_up=images.processing_gave_up
+    )
+    registry.register(JobType.EMAIL, container.email_sender())
 
 
 def build_container(settings: Settings | None = None) -> Container:
