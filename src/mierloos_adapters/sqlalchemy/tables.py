@@ -31,7 +31,7 @@ from mierloos_core.model.coupons import DiscountKind
 from mierloos_core.model.files import ImageStatus
 from mierloos_core.model.jobs import JobStatus
 from mierloos_core.model.orders import OrderStatus, TicketStatus
-from mierloos_core.model.payments import PaymentStatus
+from mierloos_core.model.payments import PaymentStatus, RefundStatus
 
 metadata = MetaData(
     naming_convention={
@@ -191,6 +191,25 @@ payment_events = Table(
     Column("status", String(20), nullable=False),
     Column("at", UtcDateTime, nullable=False),
     Column("source", String(50), nullable=False, default=""),
+)
+
+refunds = Table(
+    "refunds",
+    metadata,
+    Column("id", Uuid, primary_key=True),
+    Column("order_id", Uuid, ForeignKey("orders.id"), nullable=False, index=True),
+    Column("payment_id", Uuid, ForeignKey("payments.id"), nullable=False),
+    Column("amount_cents", Integer, nullable=False),
+    Column("whole", Boolean, nullable=False),
+    Column("status", String(20), nullable=False),
+    Column("reason", String(200), nullable=False),
+    Column("requested_by", String(254), nullable=False),
+    Column("provider_refund_id", String(100), unique=True),
+    Column("error", String(500)),
+    Column("created_at", UtcDateTime, nullable=False),
+    Column("updated_at", UtcDateTime),
+    one_of("status", RefundStatus),
+    CheckConstraint("amount_cents > 0", name="amount_positive"),
 )
 
 images = Table(

@@ -77,3 +77,77 @@ class ProviderPayment:
     order_id: uuid.UUID | None
     checkout_url: str | None = None
     expires_at: datetime | None = attrs.field(default=None, validator=require_aware)
+
+
+class RefundStatus(enum.StrEnum):
+    """Mollie's refund statuses, plus `requested`: recorded here, not yet accepted by the provider."""
+
+    REQUESTED = "requested"
+    QUEUED = "queued"
+    PENDING = "pending"
+    PROCESSING = "processing"
+    REFUNDED = "refunded"
+    FAILED = "failed"
+    CANCELED = "canceled"
+
+    @property
+    def counts(self) -> bool:
+        """The money is (or may still be) on its way back: it is no longer refundable."""
+        return self not in (RefundStatus.FAILED, RefundStatus.CANCELED)
+
+    @property
+    def accepted(self) -> bool:
+        """The provider took the refund on."""
+        return self.counts and self is not RefundStatus.REQUESTED
+
+    @property
+    def is_final(self) -> bool:
+        return self in (RefundStatus.REFUNDED, RefundStatus.FAILED, RefundStatus.CANCELED)
+
+
+@attrs.define(kw_only=True)
+class Refund:
+    """Money of a paid order going back, whole or in part.
+
+    A refund that brings the order's refunded total to what was paid is `whole`: once the
+    provider accepts it, the order's tickets become invalid and their seats return. A partial
+    refund is money only; the tickets stay valid.
+    """
+
+    order_id: uuid.UUID
+    payment_id: uuid.UUID
+    amount: Money
+    whole: bool
+    created_at: datetime = attrs.field(validator=require_aware)
+    reason: str = ""
+    requested_by: str = ""
+    status: RefundStatus = RefundStatus.REQUESTED
+    provider_refund_id: str | None = None
+    error: str | None = None
+    updated_at: datetime | None = attrs.field(default=None, validator=require_aware)
+    id: uuid.UUID = attrs.field(factory=new_id)
+
+    @property
+    def idempotency_key(self) -> str:
+        # One key per refund: a retry after a timeout finds the refund the provider made.
+        return f"mierloos-refund-{self.id}"
+
+
+@attrs.frozen(kw_only=True)
+class RefundRequest:
+    """What a gateway needs to refund (part of) a payment."""
+
+    provider_payment_id: str
+    amount: Money
+    description: str
+    idempotency_key: str
+
+
+@attrs.frozen(kw_only=True)
+class ProviderRefund:
+    """A refund as the provider reports it."""
+
+    provider_refund_id: str
+    provider_payment_id: str
+    status: RefundStatus
+    amount: Money
