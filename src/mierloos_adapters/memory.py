@@ -421,6 +421,11 @@ class MemoryOrders(_Repository[Order]):
     def seats_held(self, performance_id: uuid.UUID) -> int:
         return sum(order.seats_held()[performance_id] for order in self._rows.values())
 
+    def for_user(self, user_id: uuid.UUID, *, limit: int) -> list[Order]:
+        mine = [order for order in self._rows.values() if order.user_id == user_id]
+        mine.sort(key=lambda order: (order.created_at, order.number), reverse=True)
+        return [_copy(order) for order in mine[:limit]]
+
 
 class MemoryPayments(_Repository[Payment]):
     _table = "payments"

@@ -105,6 +105,10 @@ class OrderRepository(Protocol):
         """Tickets that hold a seat for the performance (reserved or valid)."""
         ...
 
+    def for_user(self, user_id: uuid.UUID, *, limit: int) -> list[Order]:
+        """The user's own orders (placed while logged in), newest first."""
+        ...
+
 
 class PaymentRepository(Protocol):
     def add(self, payment: Payment) -> None: ...

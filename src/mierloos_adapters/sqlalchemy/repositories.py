@@ -419,6 +419,16 @@ class SqlOrders(_Repository):
         ).scalar_one()
         return int(count)
 
+    def for_user(self, user_id: uuid.UUID, *, limit: int) -> list[Order]:
+        ids = self.db.execute(
+            select(t.orders.c.id)
+            .where(t.orders.c.user_id == user_id)
+            .order_by(t.orders.c.created_at.desc(), t.orders.c.number.desc())
+            .limit(limit)
+        ).scalars()
+        found = [self.get(order_id) for order_id in list(ids)]
+        return [order for order in found if order is not None]
+
     def _load(self, query: Any) -> Order | None:
         row = self.db.execute(query).first()
         if row is None:
