@@ -899,3 +899,15 @@ class MemoryJobLedger:
             job.lease_expires_at = None
             job.updated_at = now
             return True
+
+    def purge_completed(self, finished_before: datetime) -> int:
+        with self._store.lock:
+            doomed = [
+                job.id
+                for job in self._store.jobs.values()
+                if job.status is JobStatus.COMPLETED
+                and (job.completed_at or job.updated_at or job.created_at) < finished_before
+            ]
+            for job_id in doomed:
+                del self._store.jobs[job_id]
+        return len(doomed)

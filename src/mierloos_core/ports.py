@@ -341,3 +341,12 @@ class JobLedger(Protocol):
         False (and nothing changed) when the job does not exist or is not failed.
         """
         ...
+
+    def purge_completed(self, finished_before: datetime) -> int:
+        """Delete `completed` jobs that completed before that moment; how many went.
+
+        A completed job without `completed_at` (written by hand) counts from its last update.
+
+        Pending, processing and failed jobs are never touched, however old.
+        """
+        ...

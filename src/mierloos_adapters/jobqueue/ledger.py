@@ -6,7 +6,7 @@ import uuid
 from datetime import UTC, datetime, timedelta
 from typing import Any
 
-from sqlalchemy import Engine, func, select, update
+from sqlalchemy import Engine, delete, func, select, update
 
 from mierloos_adapters.jobqueue import signals
 from mierloos_adapters.sqlalchemy import tables as t
@@ -138,3 +138,13 @@ class SqlJobLedger:
             if retried is not None:
                 signals.announce(connection, retried.queue_name)
         return retried is not None
+
+    def purge_completed(self, finished_before: datetime) -> int:
+        finished = func.coalesce(_jobs.c.completed_at, _jobs.c.updated_at, _jobs.c.created_at)
+        with self.engine.begin() as connection:
+            result = connection.execute(
+                delete(_jobs).where(
+                    _jobs.c.status == JobStatus.COMPLETED.value, finished < finished_before
+                )
+            )
+        return int(result.rowcount)
