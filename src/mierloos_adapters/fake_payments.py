@@ -4,9 +4,10 @@ It keeps its payments as JSON files (one per payment) so the web process, which 
 checkout page, and a worker in another process see the same state. The web layer shows the
 page at the payment's checkout URL and calls `complete()` when the visitor presses pay, fail
 or cancel; then, like Mollie, the provider POSTs `id=<payment id>` to the webhook URL.
+Refunds (JSON files too) are `refunded` at once: this provider always has the money at hand.
 
 To try the provider-down path by hand, create the file `down` in its directory (`refuse`
-makes it refuse new payments); remove the file to bring it back.
+makes it refuse new payments and refunds); remove the file to bring it back.
 """
 
 from __future__ import annotations
@@ -25,11 +26,18 @@ from typing import Any
 
 from mierloos_core.errors import DependencyUnavailable, NotFound, PermanentFailure
 from mierloos_core.model.money import Money
-from mierloos_core.model.payments import PaymentRequest, PaymentStatus, ProviderPayment
+from mierloos_core.model.payments import (
+    PaymentRequest,
+    PaymentStatus,
+    ProviderPayment,
+    ProviderRefund,
+    RefundRequest,
+    RefundStatus,
+)
 
 CHECKOUT_PATH = "/fake-payments/"
 PAYMENT_LIFETIME = timedelta(minutes=15)
-_FAKE_ID = re.compile(r"tr_fake[0-9a-f]{16}")
+_FAKE_ID = re.compile(r"(tr|re)_fake[0-9a-f]{16}")
 
 
 class FakePaymentProvider:
@@ -79,6 +87,8 @@ class FakePaymentProvider:
 
     def record(self, provider_payment_id: str) -> dict[str, Any]:
         """The stored payment, for the fake checkout page."""
+        if not provider_payment_id.startswith("tr_"):
+            raise NotFound(provider_payment_id=provider_payment_id)
         path = self._path(provider_payment_id)
         try:
             record: dict[str, Any] = json.loads(path.read_text())
@@ -106,6 +116,75 @@ class FakePaymentProvider:
             record["status"] = status.value
             self._write(self._path(provider_payment_id), record)
 
+    def create_refund(self, request: RefundRequest) -> ProviderRefund:
+        """Refunds of the fake provider are done at once: it always has the money at hand."""
+        self._check_up()
+        if (self.directory / "refuse").exists():
+            raise PermanentFailure("the fake provider refuses refunds")
+        key_file = self._key_path("refund:" + request.idempotency_key)
+        with self._lock:
+            if key_file.exists():
+                return self._to_refund(self._refund_record(key_file.read_text().strip()))
+            try:
+                payment = self.record(request.provider_payment_id)
+            except NotFound:
+                raise PermanentFailure("the fake provider knows no such payment") from None
+            refunded = sum(
+                r["amount_cents"]
+                for r in self._refund_records(request.provider_payment_id)
+                if RefundStatus(r["status"]).counts
+            )
+            if payment["status"] != PaymentStatus.PAID.value:
+                raise PermanentFailure("the fake provider refunds paid payments only")
+            if not 0 < request.amount.cents <= payment["amount_cents"] - refunded:
+                raise PermanentFailure("the refund is more than what is left of the payment")
+            record = {
+                "id": "re_fake" + secrets.token_hex(8),
+                "payment_id": request.provider_payment_id,
+                "status": RefundStatus.REFUNDED.value,
+                "amount_cents": request.amount.cents,
+                "description": request.description,
+                "created_at": datetime.now(UTC).isoformat(),
+            }
+            self._write(self._path(record["id"]), record)
+            key_file.write_text(record["id"])
+            return self._to_refund(record)
+
+    def get_refund(self, provider_payment_id: str, provider_refund_id: str) -> ProviderRefund:
+        self._check_up()
+        record = self._refund_record(provider_refund_id)
+        if record["payment_id"] != provider_payment_id:
+            raise NotFound(provider_refund_id=provider_refund_id)
+        return self._to_refund(record)
+
+    def set_refund_status(self, provider_refund_id: str, status: RefundStatus) -> None:
+        with self._lock:
+            record = self._refund_record(provider_refund_id)
+            record["status"] = status.value
+            self._write(self._path(provider_refund_id), record)
+
+    def _refund_record(self, provider_refund_id: str) -> dict[str, Any]:
+        if not provider_refund_id.startswith("re_"):
+            raise NotFound(provider_refund_id=provider_refund_id)
+        try:
+            record: dict[str, Any] = json.loads(self._path(provider_refund_id).read_text())
+        except (FileNotFoundError, ValueError):
+            raise NotFound(provider_refund_id=provider_refund_id) from None
+        return record
+
+    def _refund_records(self, provider_payment_id: str) -> list[dict[str, Any]]:
+        records = (json.loads(path.read_text()) for path in self.directory.glob("re_fake*.json"))
+        return [r for r in records if r["payment_id"] == provider_payment_id]
+
+    @staticmethod
+    def _to_refund(record: dict[str, Any]) -> ProviderRefund:
+        return ProviderRefund(
+            provider_refund_id=record["id"],
+            provider_payment_id=record["payment_id"],
+            status=RefundStatus(record["status"]),
+            amount=Money(record["amount_cents"]),
+        )
+
     def _check_up(self) -> None:
         if (self.directory / "down").exists():
             raise DependencyUnavailable("the fake payment provider is down")
@@ -124,10 +203,10 @@ class FakePaymentProvider:
             expires_at=datetime.fromisoformat(record["expires_at"]),
         )
 
-    def _path(self, provider_payment_id: str) -> Path:
-        if not _FAKE_ID.fullmatch(provider_payment_id):
-            raise NotFound(provider_payment_id=provider_payment_id)
-        return self.directory / f"{provider_payment_id}.json"
+    def _path(self, provider_id: str) -> Path:
+        if not _FAKE_ID.fullmatch(provider_id):
+            raise NotFound(provider_id=provider_id)
+        return self.directory / f"{provider_id}.json"
 
     def _key_path(self, idempotency_key: str) -> Path:
         digest = hashlib.sha256(idempotency_key.encode()).hexdigest()

@@ -40,6 +40,10 @@ from mierloos_core.model.payments import (
     PaymentRequest,
     PaymentStatus,
     ProviderPayment,
+    ProviderRefund,
+    Refund,
+    RefundRequest,
+    RefundStatus,
 )
 from mierloos_core.ports import Clock, JobDetails, JobPage, JobSummary
 
@@ -200,6 +204,9 @@ class MemoryPaymentGateway:
         self.down = False
         self.refuse = False
         self.create_calls = 0
+        self.refunds: dict[str, ProviderRefund] = {}
+        self._refund_keys: dict[str, str] = {}
+        self.refund_calls = 0
 
     def create_payment(self, request: PaymentRequest) -> ProviderPayment:
         with self._lock:
@@ -237,6 +244,49 @@ class MemoryPaymentGateway:
             fake = self.payments[provider_payment_id]
             fake.payment = attrs.evolve(fake.payment, status=status)
 
+    def create_refund(self, request: RefundRequest) -> ProviderRefund:
+        """Refunds start `pending`, like Mollie's; tests move them with `set_refund_status`."""
+        with self._lock:
+            self.refund_calls += 1
+            if self.down:
+                raise DependencyUnavailable("payment provider is down")
+            known = self._refund_keys.get(request.idempotency_key)
+            if known is not None:
+                return self.refunds[known]
+            fake = self.payments.get(request.provider_payment_id)
+            if self.refuse or fake is None or fake.payment.status is not PaymentStatus.PAID:
+                raise PermanentFailure("refund refused by provider")
+            refunded = sum(
+                r.amount.cents
+                for r in self.refunds.values()
+                if r.provider_payment_id == request.provider_payment_id and r.status.counts
+            )
+            if not 0 < request.amount.cents <= fake.payment.amount.cents - refunded:
+                raise PermanentFailure("refund amount exceeds what is refundable")
+            refund = ProviderRefund(
+                provider_refund_id="re_" + new_secret()[:10],
+                provider_payment_id=request.provider_payment_id,
+                status=RefundStatus.PENDING,
+                amount=request.amount,
+            )
+            self.refunds[refund.provider_refund_id] = refund
+            self._refund_keys[request.idempotency_key] = refund.provider_refund_id
+            return refund
+
+    def get_refund(self, provider_payment_id: str, provider_refund_id: str) -> ProviderRefund:
+        with self._lock:
+            if self.down:
+                raise DependencyUnavailable("payment provider is down")
+            refund = self.refunds.get(provider_refund_id)
+            if refund is None or refund.provider_payment_id != provider_payment_id:
+                raise NotFound(provider_refund_id=provider_refund_id)
+            return refund
+
+    def set_refund_status(self, provider_refund_id: str, status: RefundStatus) -> None:
+        with self._lock:
+            refund = self.refunds[provider_refund_id]
+            self.refunds[provider_refund_id] = attrs.evolve(refund, status=status)
+
 
 # --- Persistence -------------------------------------------------------------------------------
 # The store keeps copies, as a database would: a change to an object read from a repository
@@ -252,6 +302,7 @@ class MemoryStore:
     orders: dict[uuid.UUID, Order] = attrs.Factory(dict)
     payments: dict[uuid.UUID, Payment] = attrs.Factory(dict)
     payment_events: list[PaymentEvent] = attrs.Factory(list)
+    refunds: dict[uuid.UUID, Refund] = attrs.Factory(dict)
     users: dict[uuid.UUID, User] = attrs.Factory(dict)
     reset_tokens: dict[uuid.UUID, PasswordResetToken] = attrs.Factory(dict)
     images: dict[uuid.UUID, Image] = attrs.Factory(dict)
@@ -444,6 +495,14 @@ class MemoryPayments(_Repository[Payment]):
         return [e for e in self._store.payment_events if e.payment_id == payment_id]
 
 
+class MemoryRefunds(_Repository[Refund]):
+    _table = "refunds"
+
+    def for_order(self, order_id: uuid.UUID) -> list[Refund]:
+        found = [r for r in self._rows.values() if r.order_id == order_id]
+        return [_copy(r) for r in sorted(found, key=lambda r: r.created_at)]
+
+
 class MemoryUsers(_Repository[User]):
     _table = "users"
 
@@ -531,6 +590,7 @@ class MemoryUnitOfWork:
         self.coupons = MemoryCoupons(store)
         self.orders = MemoryOrders(store)
         self.payments = MemoryPayments(store)
+        self.refunds = MemoryRefunds(store)
         self.users = MemoryUsers(store)
         self.reset_tokens = MemoryResetTokens(store)
         self.images = MemoryImages(store)

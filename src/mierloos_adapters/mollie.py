@@ -4,7 +4,7 @@ Errors are translated to the core's:
 
 - connection errors, timeouts, 429 and 5xx answers -> ``DependencyUnavailable`` (try again later);
 - other 4xx answers (401 bad key, 422 validation, ...) -> ``PermanentFailure``;
-- 404 on a payment lookup -> ``NotFound``.
+- 404 on a payment or refund lookup -> ``NotFound`` (on a refund's creation: a refusal).
 
 The API key lives only inside the mollie client objects: it is never logged, never put into an
 exception message and never shown by ``repr``.
@@ -30,21 +30,32 @@ from mollie.api.error import (
     ResponseError,
     ResponseHandlingError,
 )
+from mollie.api.objects.payment import Payment as MolliePayment
+from mollie.api.resources.refunds import PaymentRefunds
 
 from mierloos_core.errors import DependencyUnavailable, NotFound, PermanentFailure
 from mierloos_core.model.money import Money
-from mierloos_core.model.payments import PaymentRequest, PaymentStatus, ProviderPayment
+from mierloos_core.model.payments import (
+    PaymentRequest,
+    PaymentStatus,
+    ProviderPayment,
+    ProviderRefund,
+    RefundRequest,
+    RefundStatus,
+)
 
 logger = logging.getLogger(__name__)
 
 _KEY_PATTERN = re.compile(r"(test|live)_\w+")
 _MIN_KEY_LENGTH = 30
 _PAYMENT_ID_PREFIX = "tr_"
+_REFUND_ID_PREFIX = "re_"
 _STATUS_IN_MESSAGE = re.compile(r"status code: (\d{3})")
 
 _UNAVAILABLE = "De betaalprovider is tijdelijk niet bereikbaar."
 _REFUSED = "De betaalprovider weigerde het verzoek."
 _UNKNOWN_PAYMENT = "Deze betaling is niet bekend bij de betaalprovider."
+_UNKNOWN_REFUND = "Deze terugbetaling is niet bekend bij de betaalprovider."
 
 
 def _check_api_key(api_key: object) -> str:
@@ -150,6 +161,56 @@ class MolliePaymentGateway:
             self._translate(exc, action="get", provider_payment_id=provider_payment_id)
         return self._to_provider_payment(result)
 
+    def create_refund(self, request: RefundRequest) -> ProviderRefund:
+        data: dict[str, Any] = {
+            "amount": {"currency": "EUR", "value": request.amount.provider_value()},
+            "description": request.description,
+        }
+        logger.info(
+            "mollie: refunding %s of payment %s",
+            request.amount.provider_value(),
+            request.provider_payment_id,
+        )
+        if not request.provider_payment_id.startswith(_PAYMENT_ID_PREFIX):
+            raise PermanentFailure(
+                _UNKNOWN_PAYMENT, provider_payment_id=request.provider_payment_id
+            )
+        try:
+            result = self._refunds(request.provider_payment_id).create(
+                data, idempotency_key=request.idempotency_key
+            )
+        except Error as exc:
+            self._translate(exc, action="refund", provider_payment_id=request.provider_payment_id)
+        refund = self._to_provider_refund(result, request.provider_payment_id)
+        logger.info(
+            "mollie: refund %s of payment %s is %s",
+            refund.provider_refund_id,
+            request.provider_payment_id,
+            refund.status,
+        )
+        return refund
+
+    def get_refund(self, provider_payment_id: str, provider_refund_id: str) -> ProviderRefund:
+        if not provider_payment_id.startswith(_PAYMENT_ID_PREFIX) or not (
+            provider_refund_id.startswith(_REFUND_ID_PREFIX)
+        ):
+            raise NotFound(_UNKNOWN_REFUND, provider_refund_id=provider_refund_id)
+        try:
+            result = self._refunds(provider_payment_id).get(provider_refund_id)
+        except Error as exc:
+            self._translate(
+                exc,
+                action="get_refund",
+                provider_payment_id=provider_payment_id,
+                provider_refund_id=provider_refund_id,
+            )
+        return self._to_provider_refund(result, provider_payment_id)
+
+    def _refunds(self, provider_payment_id: str) -> PaymentRefunds:
+        # The payment's refunds endpoint, without first fetching the payment itself.
+        client = self._client()
+        return PaymentRefunds(client, MolliePayment({"id": provider_payment_id}, client))
+
     def _translate(self, exc: Error, *, action: str, **context: str) -> NoReturn:
         """Raise the domain error for a failed call to Mollie."""
         if isinstance(exc, IdentifierError):
@@ -163,6 +224,8 @@ class MolliePaymentGateway:
             detail = str(exc)
             if status == 404 and action == "get":
                 raise NotFound(_UNKNOWN_PAYMENT, provider="mollie", **context) from exc
+            if status == 404 and action == "get_refund":
+                raise NotFound(_UNKNOWN_REFUND, provider="mollie", **context) from exc
             if status == 429 or status >= 500:
                 logger.warning("mollie: %s failed with HTTP %s: %s", action, status, detail)
                 raise DependencyUnavailable(
@@ -217,6 +280,25 @@ class MolliePaymentGateway:
             )
         except (KeyError, TypeError, ValueError, InvalidOperation, AttributeError) as exc:
             logger.warning("mollie: unexpected payment data: %r", exc)
+            raise DependencyUnavailable(
+                "De betaalprovider gaf een onverwacht antwoord.", provider="mollie"
+            ) from exc
+
+    def _to_provider_refund(
+        self, data: Mapping[str, Any], provider_payment_id: str
+    ) -> ProviderRefund:
+        try:
+            amount = data["amount"]
+            if amount["currency"] != "EUR":
+                raise ValueError("unexpected currency")
+            return ProviderRefund(
+                provider_refund_id=str(data["id"]),
+                provider_payment_id=str(data.get("paymentId") or provider_payment_id),
+                status=RefundStatus(data["status"]),
+                amount=Money.euros(str(amount["value"])),
+            )
+        except (KeyError, TypeError, ValueError, InvalidOperation, AttributeError) as exc:
+            logger.warning("mollie: unexpected refund data: %r", exc)
             raise DependencyUnavailable(
                 "De betaalprovider gaf een onverwacht antwoord.", provider="mollie"
             ) from exc

@@ -177,3 +177,30 @@ class ImageTooLarge(InvalidImage):
 
     code = "image_too_large"
     message = "Deze afbeelding is te groot."
+
+
+class RefundNotAllowed(InvalidTransition):
+    """Only a paid order with money left to refund can be refunded."""
+
+    code = "refund_not_allowed"
+    message = "Deze bestelling kan niet (meer) worden terugbetaald."
+
+
+class InvalidRefundAmount(ValidationError):
+    code = "invalid_refund_amount"
+    message = "Vul een bedrag in van minstens € 0,01 en hoogstens wat nog terug te betalen is."
+
+
+class RefundDelayed(DependencyUnavailable):
+    """The provider did not answer: the refund is recorded and sent again later (same key)."""
+
+    code = "refund_delayed"
+    message = (
+        "De betaalprovider is nu niet bereikbaar. De terugbetaling is vastgelegd en wordt "
+        "opnieuw verstuurd zodra u deze bestelling opnieuw bekijkt."
+    )
+
+
+class RefundRefused(PermanentFailure):
+    code = "refund_refused"
+    message = "De betaalprovider weigerde de terugbetaling. Er is niets terugbetaald."

@@ -21,7 +21,15 @@ from mierloos_core.model.files import Image, ImageInfo, TicketDocument
 from mierloos_core.model.jobs import Job
 from mierloos_core.model.mail import OutgoingEmail
 from mierloos_core.model.orders import Order
-from mierloos_core.model.payments import Payment, PaymentEvent, PaymentRequest, ProviderPayment
+from mierloos_core.model.payments import (
+    Payment,
+    PaymentEvent,
+    PaymentRequest,
+    ProviderPayment,
+    ProviderRefund,
+    Refund,
+    RefundRequest,
+)
 
 
 class Clock(Protocol):
@@ -119,6 +127,16 @@ class PaymentRepository(Protocol):
     def events(self, payment_id: uuid.UUID) -> list[PaymentEvent]: ...
 
 
+class RefundRepository(Protocol):
+    def add(self, refund: Refund) -> None: ...
+    def get(self, refund_id: uuid.UUID) -> Refund | None: ...
+    def for_order(self, order_id: uuid.UUID) -> list[Refund]:
+        """The order's refunds, oldest first."""
+        ...
+
+    def update(self, refund: Refund) -> None: ...
+
+
 class UserRepository(Protocol):
     def add(self, user: User) -> None: ...
     def get(self, user_id: uuid.UUID) -> User | None: ...
@@ -173,6 +191,7 @@ class UnitOfWork(Protocol):
     coupons: CouponRepository
     orders: OrderRepository
     payments: PaymentRepository
+    refunds: RefundRepository
     users: UserRepository
     reset_tokens: PasswordResetTokenRepository
     images: ImageRepository
@@ -206,6 +225,13 @@ class PaymentGateway(Protocol):
 
     def create_payment(self, request: PaymentRequest) -> ProviderPayment: ...
     def get_payment(self, provider_payment_id: str) -> ProviderPayment: ...
+    def create_refund(self, request: RefundRequest) -> ProviderRefund:
+        """Refund (part of) a paid payment; the same idempotency key gives the same refund."""
+        ...
+
+    def get_refund(self, provider_payment_id: str, provider_refund_id: str) -> ProviderRefund:
+        """Raises NotFound for an unknown refund."""
+        ...
 
 
 class ObjectStorage(Protocol):

@@ -23,7 +23,13 @@ from mierloos_core.model.files import Image, ImageStatus
 from mierloos_core.model.jobs import Job, JobStatus
 from mierloos_core.model.money import Money
 from mierloos_core.model.orders import Order, OrderStatus, Ticket, TicketsPdf, TicketStatus
-from mierloos_core.model.payments import Payment, PaymentEvent, PaymentStatus
+from mierloos_core.model.payments import (
+    Payment,
+    PaymentEvent,
+    PaymentStatus,
+    Refund,
+    RefundStatus,
+)
 from mierloos_core.ports import Clock
 
 
@@ -571,6 +577,61 @@ class SqlPayments(_Repository):
             )
             for r in rows
         ]
+
+
+def _refund(row: Row[Any]) -> Refund:
+    return Refund(
+        id=row.id,
+        order_id=row.order_id,
+        payment_id=row.payment_id,
+        amount=Money(row.amount_cents),
+        whole=row.whole,
+        status=RefundStatus(row.status),
+        reason=row.reason,
+        requested_by=row.requested_by,
+        provider_refund_id=row.provider_refund_id,
+        error=row.error,
+        created_at=row.created_at,
+        updated_at=row.updated_at,
+    )
+
+
+class SqlRefunds(_Repository):
+    @staticmethod
+    def _values(refund: Refund) -> dict[str, Any]:
+        return {
+            "order_id": refund.order_id,
+            "payment_id": refund.payment_id,
+            "amount_cents": refund.amount.cents,
+            "whole": refund.whole,
+            "status": refund.status.value,
+            "reason": refund.reason,
+            "requested_by": refund.requested_by,
+            "provider_refund_id": refund.provider_refund_id,
+            "error": refund.error,
+            "created_at": refund.created_at,
+            "updated_at": refund.updated_at,
+        }
+
+    def add(self, refund: Refund) -> None:
+        self.db.execute(insert(t.refunds).values(id=refund.id, **self._values(refund)))
+
+    def get(self, refund_id: uuid.UUID) -> Refund | None:
+        row = self.db.execute(select(t.refunds).where(t.refunds.c.id == refund_id)).first()
+        return _refund(row) if row else None
+
+    def for_order(self, order_id: uuid.UUID) -> list[Refund]:
+        rows = self.db.execute(
+            select(t.refunds)
+            .where(t.refunds.c.order_id == order_id)
+            .order_by(t.refunds.c.created_at, t.refunds.c.id)
+        )
+        return [_refund(row) for row in rows]
+
+    def update(self, refund: Refund) -> None:
+        self.db.execute(
+            update(t.refunds).where(t.refunds.c.id == refund.id).values(self._values(refund))
+        )
 
 
 # --- accounts -----------------------------------------------------------------------------------

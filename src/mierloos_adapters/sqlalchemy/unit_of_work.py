@@ -49,6 +49,7 @@ class SqlUnitOfWork:
         self.coupons = r.SqlCoupons(connection)
         self.orders = r.SqlOrders(connection)
         self.payments = r.SqlPayments(connection)
+        self.refunds = r.SqlRefunds(connection)
         self.users = r.SqlUsers(connection)
         self.reset_tokens = r.SqlResetTokens(connection)
         self.images = r.SqlImages(connection)

@@ -119,6 +119,20 @@ class Order:
         """Expire an unpaid order; returns the seats to give back (empty when already closed)."""
         return self._close(OrderStatus.EXPIRED, now)
 
+    def refund(self, now: datetime) -> Counter[uuid.UUID]:
+        """All its money went back: tickets become invalid; returns the seats to give back.
+
+        Empty when already refunded, so the seats return once; an error from any other state.
+        """
+        if self.status is OrderStatus.REFUNDED:
+            return Counter()
+        self._require(OrderStatus.PAID, "refund")
+        released = self.seats_held()
+        self.status = OrderStatus.REFUNDED
+        self.closed_at = now
+        self._move_tickets(TicketStatus.VALID, TicketStatus.REFUNDED)
+        return released
+
     def extend_expiry(self, until: datetime) -> None:
         if self.status is OrderStatus.PENDING and until > self.expires_at:
             self.expires_at = until

@@ -80,7 +80,7 @@ class ProviderPayment:
 
 
 class RefundStatus(enum.StrEnum):
-    """Mollie's refund statuses, plus `requested`: recorded here, not yet accepted by the provider."""
+    """Mollie's refund statuses, plus `requested`: recorded here, not yet accepted there."""
 
     REQUESTED = "requested"
     QUEUED = "queued"

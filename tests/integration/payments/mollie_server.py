@@ -5,7 +5,10 @@ Endpoints (Bearer auth with one of `api_keys`):
 - ``POST /v2/payments``: JSON body (what mollie-api-python sends) or a form body with bracketed
   keys (``amount[value]=12.50``); honours ``Idempotency-Key``: the same key answers the first
   response again, with ``Idempotent-Replayed: true``;
-- ``GET /v2/payments/{id}``.
+- ``GET /v2/payments/{id}``;
+- ``POST /v2/payments/{id}/refunds`` (``amount``, ``description``; honours ``Idempotency-Key``)
+  and ``GET /v2/payments/{id}/refunds/{refund_id}``: refunds of a paid payment, up to what is
+  left of it; new refunds are ``pending``.
 
 Answers use Mollie's JSON shapes: the payment resource, and ``{status, title, detail, field?}``
 errors for 401, 404 and 422.
@@ -17,8 +20,9 @@ Test knobs, as Python attributes (or the ``/_control/...`` endpoints for other p
   as Mollie's JSON or, with ``error_as_html``, as a proxy's HTML page;
 - ``delay_seconds``: wait this long before handling an API request (to outlast the client's
   timeout); the request is then handled as usual, like a slow Mollie would;
-- ``refuse_creates``: creates answer 422;
-- ``set_status(payment_id, status)``: the provider changes a payment's status.
+- ``refuse_creates``: creates answer 422; ``refuse_refunds``: refund creates answer 422;
+- ``set_status(payment_id, status)``: the provider changes a payment's status;
+- ``set_refund_status(refund_id, status)``: the same for a refund.
 
 Run it in a thread with ``running(server)``, or standalone: ``python mollie_server.py 8089``.
 """
@@ -51,6 +55,7 @@ from starlette.routing import Route
 DEFAULT_API_KEY = "test_mierloosLocalMollie0123456789abc"
 HAL_JSON = "application/hal+json"
 STATUSES = ("open", "pending", "authorized", "paid", "canceled", "expired", "failed")
+REFUND_STATUSES = ("queued", "pending", "processing", "refunded", "failed", "canceled")
 PAYMENT_LIFETIME = timedelta(minutes=15)
 
 _TITLES = {
@@ -180,6 +185,7 @@ class MollieServer:
         self._generation = 0
         self.base_url = ""
         self.payments: dict[str, dict[str, Any]] = {}
+        self.refunds: dict[str, dict[str, Any]] = {}
         self.replies: dict[str, dict[str, Any]] = {}
         self.received: list[ReceivedRequest] = []
         self.fail_next_creates = 0
@@ -188,10 +194,17 @@ class MollieServer:
         self.error_as_html = False
         self.delay_seconds = 0.0
         self.refuse_creates = False
+        self.refuse_refunds = False
         self.app = Starlette(
             routes=[
                 Route("/v2/payments", self._create, methods=["POST"]),
                 Route("/v2/payments/{payment_id}", self._get, methods=["GET"]),
+                Route("/v2/payments/{payment_id}/refunds", self._create_refund, methods=["POST"]),
+                Route(
+                    "/v2/payments/{payment_id}/refunds/{refund_id}",
+                    self._get_refund,
+                    methods=["GET"],
+                ),
                 Route("/_control/reset", self._control_reset, methods=["POST"]),
                 Route("/_control/faults", self._control_faults, methods=["POST"]),
                 Route(
@@ -210,6 +223,7 @@ class MollieServer:
         with self._lock:
             self._generation += 1
             self.payments = {}
+            self.refunds = {}
             self.replies = {}
             self.received = []
             self.fail_next_creates = 0
@@ -218,6 +232,7 @@ class MollieServer:
             self.error_as_html = False
             self.delay_seconds = 0.0
             self.refuse_creates = False
+            self.refuse_refunds = False
 
     def set_status(self, payment_id: str, status: str) -> None:
         """The provider moves a payment to `status`, as Mollie does when the customer acts."""
@@ -233,10 +248,22 @@ class MollieServer:
             if status != "open":
                 payment["_links"].pop("checkout", None)
 
-    def creates(self) -> list[ReceivedRequest]:
-        """The create requests received so far, oldest first."""
+    def set_refund_status(self, refund_id: str, status: str) -> None:
+        """The provider moves a refund on (queued -> pending -> processing -> refunded/failed)."""
+        if status not in REFUND_STATUSES:
+            raise ValueError(f"unknown refund status {status!r}")
         with self._lock:
-            return [r for r in self.received if r.method == "POST"]
+            self.refunds[refund_id]["status"] = status
+
+    def creates(self) -> list[ReceivedRequest]:
+        """The payment create requests received so far, oldest first."""
+        with self._lock:
+            return [r for r in self.received if r.method == "POST" and r.path == "/v2/payments"]
+
+    def refund_creates(self) -> list[ReceivedRequest]:
+        """The refund create requests received so far, oldest first."""
+        with self._lock:
+            return [r for r in self.received if r.method == "POST" and r.path.endswith("/refunds")]
 
     def wait_idle(self, timeout: float = 5.0) -> bool:
         """Wait until no API request is being handled (e.g. one still sleeping in a delay)."""
@@ -387,6 +414,112 @@ class MollieServer:
         finally:
             self._leave()
 
+    async def _create_refund(self, request: Request) -> Response:
+        body = await self._body(request)
+        generation = await self._enter(request, body)
+        try:
+            with self._lock:
+                if generation != self._generation:
+                    return self._injected_error(503)
+                if not self._authorized(request):
+                    return _error(401, "Missing authentication, or failed to authenticate")
+                if self.error_status is not None:
+                    return self._injected_error(self.error_status)
+                key = request.headers.get("idempotency-key")
+                if key and key in self.replies:
+                    return JSONResponse(
+                        self.replies[key],
+                        status_code=201,
+                        media_type=HAL_JSON,
+                        headers={"Idempotent-Replayed": "true"},
+                    )
+                payment_id = request.path_params["payment_id"]
+                payment = self.payments.get(payment_id)
+                if payment is None:
+                    return _error(404, f"No payment exists with token {payment_id}.")
+                if self.refuse_refunds:
+                    return _error(422, "The refund was refused by the test server.", "amount")
+                try:
+                    self._validate_refund(payment, body)
+                except _Refusal as refusal:
+                    return _error(422, refusal.detail, refusal.field)
+                refund = self._new_refund(request, payment, body)
+                self.refunds[refund["id"]] = refund
+                reply = json.loads(json.dumps(refund))
+                if key:
+                    self.replies[key] = reply
+                return JSONResponse(reply, status_code=201, media_type=HAL_JSON)
+        finally:
+            self._leave()
+
+    def _validate_refund(self, payment: Mapping[str, Any], body: Any) -> None:
+        if payment["status"] != "paid":
+            raise _Refusal("The payment cannot be refunded: it is not paid.", "payment")
+        if not isinstance(body, Mapping) or not isinstance(body.get("amount"), Mapping):
+            raise _Refusal("The amount is required.", "amount")
+        amount = body["amount"]
+        if amount.get("currency") != payment["amount"]["currency"]:
+            raise _Refusal("The amount currency does not match the payment.", "amount.currency")
+        value = amount.get("value")
+        if not isinstance(value, str) or not _AMOUNT_VALUE.fullmatch(value):
+            raise _Refusal("The amount contains an invalid value.", "amount.value")
+        refunded = sum(
+            Decimal(r["amount"]["value"])
+            for r in self.refunds.values()
+            if r["paymentId"] == payment["id"] and r["status"] not in ("failed", "canceled")
+        )
+        remaining = Decimal(payment["amount"]["value"]) - refunded
+        if not Decimal("0.01") <= Decimal(value) <= remaining:
+            raise _Refusal(
+                f"The amount is higher than the amount that can be refunded ({remaining}).",
+                "amount.value",
+            )
+        description = body.get("description", "")
+        if not isinstance(description, str) or len(description) > 255:
+            raise _Refusal("The description is invalid.", "description")
+
+    def _new_refund(
+        self, request: Request, payment: Mapping[str, Any], body: Mapping[str, Any]
+    ) -> dict[str, Any]:
+        refund_id = "re_" + "".join(secrets.choice(_ID_ALPHABET) for _ in range(10))
+        base = str(request.base_url).rstrip("/")
+        payment_url = f"{base}/v2/payments/{payment['id']}"
+        return {
+            "resource": "refund",
+            "id": refund_id,
+            "amount": {"value": body["amount"]["value"], "currency": body["amount"]["currency"]},
+            "status": "pending",
+            "createdAt": _timestamp(datetime.now(UTC)),
+            "description": body.get("description", ""),
+            "metadata": body.get("metadata"),
+            "paymentId": payment["id"],
+            "_links": {
+                "self": {"href": f"{payment_url}/refunds/{refund_id}", "type": HAL_JSON},
+                "payment": {"href": payment_url, "type": HAL_JSON},
+                "documentation": {
+                    "href": "https://docs.mollie.com/reference/v2/refunds-api/create-payment-refund",
+                    "type": "text/html",
+                },
+            },
+        }
+
+    async def _get_refund(self, request: Request) -> Response:
+        generation = await self._enter(request, None)
+        try:
+            with self._lock:
+                if generation != self._generation:
+                    return self._injected_error(503)
+                if not self._authorized(request):
+                    return _error(401, "Missing authentication, or failed to authenticate")
+                if self.error_status is not None:
+                    return self._injected_error(self.error_status)
+                refund = self.refunds.get(request.path_params["refund_id"])
+                if refund is None or refund["paymentId"] != request.path_params["payment_id"]:
+                    return _error(404, "No refund exists with token.")
+                return JSONResponse(refund, media_type=HAL_JSON)
+        finally:
+            self._leave()
+
     # -- control endpoints, for a server run in another process ---------------------------
 
     async def _control_reset(self, request: Request) -> Response:
@@ -403,6 +536,7 @@ class MollieServer:
                 "error_as_html",
                 "delay_seconds",
                 "refuse_creates",
+                "refuse_refunds",
             ):
                 if name in faults:
                     setattr(self, name, faults[name])

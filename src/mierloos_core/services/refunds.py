@@ -1,0 +1,275 @@
+"""Refunds: staff give back the money of a paid order, whole or in part.
+
+Rules:
+
+- Only a paid order can be refunded, for at least one cent and at most what was paid minus
+  what is refunded or still on its way back (refunds `requested` here or in progress at the
+  provider count; failed and canceled ones do not).
+- A refund that brings the refunded total to what was paid is *whole*: once the provider
+  accepts it, every valid ticket becomes refunded (invalid), their seats go back to the
+  performances and the order becomes REFUNDED. A *partial* refund is money only: the tickets
+  stay valid and keep their seats.
+- A refund does not give back the order's coupon use: the coupon was used for a sale that
+  happened.
+
+The refund is recorded (`requested`) under the order's row lock before the provider is asked,
+so two staff members pressing at once cannot both refund the whole order. The provider is
+asked outside any transaction, with a key per refund: if it does not answer, the refund stays
+`requested` (and keeps counting) and `refresh` sends it again with the same key, so a refund
+the provider did make before a timeout is found, never made twice. A refusal (4xx) marks the
+refund failed and changes nothing else. Seats go back only through `Order.refund`, which does
+so once, under the order lock.
+
+Lock order as in payments: the order row first, then performances by id.
+"""
+
+from __future__ import annotations
+
+import logging
+import uuid
+from collections.abc import Callable, Sequence
+from datetime import datetime
+
+import attrs
+
+from mierloos_core import errors
+from mierloos_core.model.money import Money
+from mierloos_core.model.orders import Order, OrderStatus
+from mierloos_core.model.payments import (
+    Payment,
+    PaymentStatus,
+    ProviderRefund,
+    Refund,
+    RefundRequest,
+    RefundStatus,
+)
+from mierloos_core.ports import Clock, PaymentGateway, UnitOfWork
+
+log = logging.getLogger(__name__)
+
+THEATRE = "Ons Mierloos Theater"
+MAX_REASON_LENGTH = 200
+
+
+@attrs.frozen(kw_only=True)
+class RefundSummary:
+    """An order's refunds as staff see them."""
+
+    order_status: OrderStatus
+    paid: Money  # zero for an order that was never paid
+    committed: Money  # refunded, or on its way back
+    refunds: tuple[Refund, ...]
+
+    @property
+    def refundable(self) -> Money:
+        return max(self.paid - self.committed, Money.zero())
+
+
+def committed(refunds: Sequence[Refund]) -> Money:
+    return Money(sum(r.amount.cents for r in refunds if r.status.counts))
+
+
+class Refunds:
+    def __init__(
+        self, uow: Callable[[], UnitOfWork], clock: Clock, gateway: PaymentGateway
+    ) -> None:
+        self.uow = uow
+        self.clock = clock
+        self.gateway = gateway
+
+    def summary(self, order_id: uuid.UUID) -> RefundSummary:
+        """What was paid and refunded, from our records only (no call to the provider)."""
+        with self.uow() as uow:
+            order = _order(uow, order_id)
+            payment = uow.payments.latest_for_order(order_id)
+            refunds = uow.refunds.for_order(order_id)
+        paid = payment.amount if payment is not None and _is_paid(order, payment) else Money(0)
+        return RefundSummary(
+            order_status=order.status,
+            paid=paid,
+            committed=committed(refunds),
+            refunds=tuple(refunds),
+        )
+
+    def refund(
+        self,
+        order_id: uuid.UUID,
+        *,
+        amount: Money | None = None,
+        reason: str = "",
+        requested_by: str = "",
+    ) -> Refund:
+        """Refund `amount` (None: all that is left) of a paid order.
+
+        Raises RefundNotAllowed (not paid, or nothing left), InvalidRefundAmount, RefundDelayed
+        (the provider did not answer; the refund is recorded and `refresh` sends it again) and
+        RefundRefused (the provider refused; the refund is marked failed).
+        """
+        reason = reason.strip()
+        if len(reason) > MAX_REASON_LENGTH:
+            raise errors.ValidationError(
+                f"De reden mag hoogstens {MAX_REASON_LENGTH} tekens lang zijn."
+            )
+        now = self.clock.now()
+        with self.uow() as uow:
+            order = _order(uow, order_id, lock=True)
+            payment = uow.payments.latest_for_order(order_id)
+            if payment is None or not _is_paid(order, payment):
+                raise errors.RefundNotAllowed(order_id=str(order_id), status=order.status.value)
+            left = payment.amount - committed(uow.refunds.for_order(order_id))
+            if left.cents <= 0:
+                raise errors.RefundNotAllowed(
+                    "Deze bestelling is al volledig terugbetaald, of die terugbetaling loopt nog.",
+                    order_id=str(order_id),
+                )
+            wanted = left if amount is None else amount
+            if not 0 < wanted.cents <= left.cents:
+                raise errors.InvalidRefundAmount(
+                    f"Vul een bedrag in van minstens € 0,01 en hoogstens {left}.",
+                    requested=wanted.cents,
+                    refundable=left.cents,
+                )
+            refund = Refund(
+                order_id=order.id,
+                payment_id=payment.id,
+                amount=wanted,
+                whole=wanted == left,
+                reason=reason,
+                requested_by=requested_by,
+                created_at=now,
+                updated_at=now,
+            )
+            uow.refunds.add(refund)
+            uow.commit()
+        assert payment.provider_payment_id is not None
+        request = self._request(refund, order, payment.provider_payment_id)
+        try:
+            provider = self.gateway.create_refund(request)
+        except errors.DependencyUnavailable as down:
+            log.warning("refund %s of order %s not sent yet: %s", refund.id, order.number, down)
+            raise errors.RefundDelayed(refund_id=str(refund.id)) from down
+        except errors.PermanentFailure as refusal:
+            self._refused(refund.id, refusal)
+            raise errors.RefundRefused(refund_id=str(refund.id)) from refusal
+        return self._record(refund.id, provider)
+
+    def refresh(self, order_id: uuid.UUID) -> RefundSummary:
+        """Follow the order's unfinished refunds at the provider; send unsent ones again.
+
+        For the staff page: a provider that is down leaves the refunds as they were.
+        """
+        with self.uow() as uow:
+            order = _order(uow, order_id)
+            payment = uow.payments.latest_for_order(order_id)
+            open_refunds = [r for r in uow.refunds.for_order(order_id) if not r.status.is_final]
+        for refund in open_refunds:
+            if payment is None or payment.id != refund.payment_id:
+                log.error("refund %s is not of the order's latest payment", refund.id)
+                continue
+            assert payment.provider_payment_id is not None
+            try:
+                provider = self._ask(refund, order, payment.provider_payment_id)
+            except errors.DependencyUnavailable:
+                log.warning("provider unreachable; refunds of %s stay as they are", order.number)
+                break
+            except errors.NotFound:
+                log.error("refund %s unknown at the provider", refund.provider_refund_id)
+                continue
+            except errors.PermanentFailure as refusal:
+                self._refused(refund.id, refusal)
+                continue
+            self._record(refund.id, provider)
+        return self.summary(order_id)
+
+    # --- helpers ----------------------------------------------------------------------------
+
+    def _ask(self, refund: Refund, order: Order, provider_payment_id: str) -> ProviderRefund:
+        if refund.provider_refund_id is None:
+            # Never answered: ask again with the same key, which finds a refund already made.
+            return self.gateway.create_refund(self._request(refund, order, provider_payment_id))
+        return self.gateway.get_refund(provider_payment_id, refund.provider_refund_id)
+
+    def _record(self, refund_id: uuid.UUID, provider: ProviderRefund) -> Refund:
+        """Store what the provider says and, for an accepted whole refund, close the order."""
+        now = self.clock.now()
+        with self.uow() as uow:
+            refund = _refund(uow, refund_id)
+            order = _order(uow, refund.order_id, lock=True)
+            # Read again under the order's lock: a concurrent refresh may have moved it.
+            refund = _refund(uow, refund_id)
+            if not refund.status.is_final and (
+                refund.status is not provider.status
+                or refund.provider_refund_id != provider.provider_refund_id
+            ):
+                was_accepted = refund.status.accepted
+                refund.status = provider.status
+                refund.provider_refund_id = provider.provider_refund_id
+                refund.updated_at = now
+                uow.refunds.update(refund)
+                if was_accepted and not refund.status.counts and refund.whole:
+                    self._flag_failed_after_closing(uow, order, refund)
+            if refund.whole and refund.status.accepted and order.status is OrderStatus.PAID:
+                self._close(uow, order, now)
+            uow.commit()
+            return refund
+
+    def _refused(self, refund_id: uuid.UUID, refusal: errors.PermanentFailure) -> None:
+        now = self.clock.now()
+        with self.uow() as uow:
+            refund = _refund(uow, refund_id)
+            _order(uow, refund.order_id, lock=True)
+            refund = _refund(uow, refund_id)
+            if refund.status is RefundStatus.REQUESTED:
+                refund.status = RefundStatus.FAILED
+                refund.error = refusal.message[:500]
+                refund.updated_at = now
+                uow.refunds.update(refund)
+                uow.commit()
+
+    @staticmethod
+    def _close(uow: UnitOfWork, order: Order, now: datetime) -> None:
+        seats = order.refund(now)
+        uow.orders.update(order)
+        if seats:
+            uow.seats.release(seats)
+
+    @staticmethod
+    def _flag_failed_after_closing(uow: UnitOfWork, order: Order, refund: Refund) -> None:
+        # The tickets are invalid and the seats may be sold again: a person decides.
+        if order.status is OrderStatus.REFUNDED:
+            order.needs_attention = (
+                f"Terugbetaling van {refund.amount} mislukte bij de betaalprovider, "
+                "maar de kaarten zijn al ongeldig."
+            )
+            uow.orders.update(order)
+            log.error("whole refund %s of order %s failed after closing", refund.id, order.number)
+
+    @staticmethod
+    def _request(refund: Refund, order: Order, provider_payment_id: str) -> RefundRequest:
+        return RefundRequest(
+            provider_payment_id=provider_payment_id,
+            amount=refund.amount,
+            description=f"{THEATRE} terugbetaling bestelling {order.number}",
+            idempotency_key=refund.idempotency_key,
+        )
+
+
+def _is_paid(order: Order, payment: Payment) -> bool:
+    return (
+        order.status in (OrderStatus.PAID, OrderStatus.REFUNDED)
+        and payment.status is PaymentStatus.PAID
+    )
+
+
+def _order(uow: UnitOfWork, order_id: uuid.UUID, *, lock: bool = False) -> Order:
+    order = uow.orders.get(order_id, for_update=lock)
+    if order is None:
+        raise errors.OrderNotFound(order_id=str(order_id))
+    return order
+
+
+def _refund(uow: UnitOfWork, refund_id: uuid.UUID) -> Refund:
+    refund = uow.refunds.get(refund_id)
+    if refund is None:
+        raise errors.NotFound(refund_id=str(refund_id))
+    return refund
