@@ -57,8 +57,11 @@ def serve(host: str, port: int, demo: bool | None) -> None:
     from mierloos_adapters.migrations import upgrade
     from mierloos_entrypoints.container import build_container
     from mierloos_entrypoints.demo import load_demo_data
+    from mierloos_entrypoints.log_redaction import uvicorn_log_config
+    from mierloos_entrypoints.observability import configure_logging
     from mierloos_entrypoints.web.app import create_app
 
+    configure_logging(json_lines=not sys.stderr.isatty())
     settings = _settings()
     container = build_container(settings)
     upgrade(container.engine())
@@ -68,7 +71,15 @@ def serve(host: str, port: int, demo: bool | None) -> None:
         click.echo(f"  {line}")
     app = create_app(container)
     click.echo(f"Ons Mierloos Theater is open at {settings.base_url}")
-    uvicorn.run(app, host=host, port=port, log_level="info", proxy_headers=True)
+    # uvicorn's own loggers, with reset tokens cut out of the access log and errors.
+    uvicorn.run(
+        app,
+        host=host,
+        port=port,
+        log_level="info",
+        log_config=uvicorn_log_config(),
+        proxy_headers=True,
+    )
 
 
 @main.command("create-staff")

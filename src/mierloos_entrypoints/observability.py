@@ -19,6 +19,8 @@ from typing import Any
 
 from prometheus_client import Counter, Histogram
 
+from mierloos_entrypoints.log_redaction import RedactResetTokens
+
 _context: contextvars.ContextVar[tuple[tuple[str, str], ...]] = contextvars.ContextVar(
     "log_context", default=()
 )
@@ -101,6 +103,7 @@ def configure_logging(*, json_lines: bool, level: int = logging.INFO) -> None:
     handler = logging.StreamHandler(sys.stderr)
     handler.setFormatter(JsonFormatter() if json_lines else ReadableFormatter())
     handler.addFilter(_ContextFilter())
+    handler.addFilter(RedactResetTokens())
     root = logging.getLogger()
     for existing in list(root.handlers):
         root.removeHandler(existing)

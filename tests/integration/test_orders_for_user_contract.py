@@ -6,12 +6,11 @@ from datetime import timedelta
 
 from mierloos_core.model.accounts import User
 from mierloos_core.model.orders import Order
-from tests.integration.test_uow_contract import (  # noqa: F401 - fixtures
-    make_uow,
-    pending_order,
-    show_and_performance,
-    stored,
-)
+from tests.integration import test_uow_contract as contract
+from tests.integration.test_uow_contract import pending_order, stored
+
+# The fixtures of the unit-of-work contract: memory, SQLite and Postgres.
+make_uow, show_and_performance = contract.make_uow, contract.show_and_performance
 
 
 def _user(clock, email: str) -> User:

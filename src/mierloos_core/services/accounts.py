@@ -214,6 +214,14 @@ class Accounts:
             uow.commit()
         log.info("password reset mail queued for user %s", user.id)
 
+    def reset_link_usable(self, token: str) -> bool:
+        """Whether a reset link still works, so its page can say so before asking anything."""
+        if not 20 <= len(token) <= 100:
+            return False
+        with self.uow() as uow:
+            found = uow.reset_tokens.get_by_hash(ResetTokens.digest(token))
+        return found is not None and found.usable(self.clock.now())
+
     def reset_password(self, token: str, new_password: str) -> User:
         """Set a new password with a reset link's token; every other token dies with it."""
         if not 20 <= len(token) <= 100:

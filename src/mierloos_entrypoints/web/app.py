@@ -13,11 +13,28 @@ from starlette.staticfiles import StaticFiles
 from starlette.types import Lifespan
 
 from mierloos_adapters.fake_payments import CHECKOUT_PATH, FakePaymentProvider
-from mierloos_adapters.links import LOGIN, LOGOUT, ORDER_PAGE, PAYMENT_WEBHOOK
+from mierloos_adapters.links import (
+    LOGIN,
+    LOGOUT,
+    ORDER_PAGE,
+    PASSWORD_RESET,
+    PAYMENT_WEBHOOK,
+    TICKETS_DOWNLOAD,
+)
 from mierloos_core.errors import MierloosError
+from mierloos_entrypoints.log_redaction import install_redaction
 from mierloos_entrypoints.web import api, errors, payments
 from mierloos_entrypoints.web.inputs import BadInput
-from mierloos_entrypoints.web.pages import accounts, admin, cart, catalog, checkout, orders
+from mierloos_entrypoints.web.pages import (
+    accounts,
+    admin,
+    cart,
+    catalog,
+    checkout,
+    my_account,
+    orders,
+    password_reset,
+)
 from mierloos_entrypoints.web.rendering import STATIC_DIR, make_templates
 from mierloos_entrypoints.web.security import (
     MAX_BODY_BYTES,
@@ -69,6 +86,36 @@ def routes(*, fake_payments: bool) -> list[BaseRoute]:
         Route(LOGIN, accounts.login_form, name="login"),
         Route(LOGIN, csrf_protected(accounts.login), methods=["POST"], name="login_post"),
         Route(LOGOUT, csrf_protected(accounts.logout), methods=["POST"], name="logout"),
+        Route(TICKETS_DOWNLOAD, orders.tickets_download, name="tickets_download"),
+        Route(accounts.ACCOUNT_HOME, my_account.account_page, name="account"),
+        Route(
+            accounts.ACCOUNT_HOME + "/bestellingen/{order_id}/kaarten.pdf",
+            my_account.account_tickets_download,
+            name="account_tickets_download",
+        ),
+        Route("/account/registreren", accounts.register_form, name="register"),
+        Route(
+            "/account/registreren",
+            csrf_protected(accounts.register),
+            methods=["POST"],
+            name="register_post",
+        ),
+        Route(
+            "/account/wachtwoord-vergeten", password_reset.forgot_form, name="password_forgotten"
+        ),
+        Route(
+            "/account/wachtwoord-vergeten",
+            csrf_protected(password_reset.forgot),
+            methods=["POST"],
+            name="password_forgotten_post",
+        ),
+        Route(PASSWORD_RESET, password_reset.reset_form, name="password_reset"),
+        Route(
+            PASSWORD_RESET,
+            csrf_protected(password_reset.reset),
+            methods=["POST"],
+            name="password_reset_post",
+        ),
         Route(PAYMENT_WEBHOOK, payments.payment_webhook, methods=["POST"], name="webhook"),
         Route("/api/openapi.json", api.openapi, name="api_openapi"),
         Route("/api/shows", api.shows, name="api_shows"),
@@ -109,6 +156,7 @@ def create_app(
     into the app itself); by default it goes over the network to BASE_URL. `lifespan` runs
     around the app's life, e.g. the embedded worker of `mierloos serve`.
     """
+    install_redaction()  # reset tokens never reach a log, however logging was set up
     web = WebServices.from_container(container)
     headers = security_headers(https=web.https)
     app = Starlette(

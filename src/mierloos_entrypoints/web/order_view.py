@@ -114,3 +114,36 @@ def load_order_view(uow: UnitOfWork, secret: str, now: datetime) -> OrderView | 
         payment_url=payment_url,
         tickets_ready=order.status is OrderStatus.PAID and order.tickets_pdf is not None,
     )
+
+
+@attrs.frozen(kw_only=True)
+class AccountOrderView:
+    """One line of "Mijn account": an order placed while logged in."""
+
+    order_id: uuid.UUID
+    number: str
+    secret: str = attrs.field(repr=False)
+    status: OrderStatus
+    created_at: datetime
+    total: Money
+    tickets: int
+    tickets_ready: bool
+
+
+def load_account_orders(uow: UnitOfWork, user_id: uuid.UUID, limit: int) -> list[AccountOrderView]:
+    """The user's own orders, newest first."""
+    with uow:
+        orders = uow.orders.for_user(user_id, limit=limit)
+    return [
+        AccountOrderView(
+            order_id=order.id,
+            number=order.number,
+            secret=order.secret,
+            status=order.status,
+            created_at=order.created_at,
+            total=order.total,
+            tickets=len(order.tickets),
+            tickets_ready=order.status is OrderStatus.PAID and order.tickets_pdf is not None,
+        )
+        for order in orders
+    ]

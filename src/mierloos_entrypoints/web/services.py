@@ -16,6 +16,7 @@ from mierloos_core.ports import Clock, JobLedger, ObjectStorage, PaymentGateway,
 from mierloos_core.services.accounts import Accounts
 from mierloos_core.services.checkout import CheckoutPolicy
 from mierloos_core.services.payments import Payments
+from mierloos_core.services.tickets import Tickets
 from mierloos_entrypoints.config import Settings
 
 if TYPE_CHECKING:
@@ -33,6 +34,7 @@ class WebServices:
     storage: ObjectStorage
     accounts: Accounts
     jobs: JobLedger
+    tickets: Tickets
 
     @classmethod
     def from_container(cls, container: Container) -> WebServices:
@@ -50,6 +52,7 @@ class WebServices:
             storage=container.storage(),
             accounts=container.accounts(),
             jobs=container.job_ledger(),
+            tickets=container.tickets(),
         )
 
     @property

@@ -1,4 +1,4 @@
-"""Account pages: log in and log out. (Registration and password reset live here too.)"""
+"""Account pages: register, log in and log out. (Password reset: `password_reset.py`.)"""
 
 from __future__ import annotations
 
@@ -11,7 +11,8 @@ from starlette.responses import RedirectResponse, Response
 
 from mierloos_core import errors
 from mierloos_entrypoints.web.auth import current_user, log_in, log_out, safe_next
-from mierloos_entrypoints.web.inputs import MAX_EMAIL, text
+from mierloos_entrypoints.web.errors import status_for
+from mierloos_entrypoints.web.inputs import MAX_EMAIL, MAX_NAME, text
 from mierloos_entrypoints.web.rendering import flash, render
 from mierloos_entrypoints.web.services import services
 
@@ -19,10 +20,28 @@ log = logging.getLogger(__name__)
 
 MAX_PASSWORD = 256
 LOGIN_FAILED = "Dat e-mailadres en wachtwoord horen niet bij elkaar."
+PASSWORDS_DIFFER = "De twee wachtwoorden zijn niet gelijk. Typ ze nog eens."
+ACCOUNT_HOME = "/account"
 
 
-def _client(request: Request) -> str:
+def client_address(request: Request) -> str:
     return request.client.host if request.client else "unknown"
+
+
+def password_field(form: FormData, name: str) -> str:
+    """A password as typed (never stripped); empty when it is no text or far too long."""
+    value = form.get(name, "")
+    if not isinstance(value, str) or len(value) > MAX_PASSWORD or "\x00" in value:
+        return ""
+    return value
+
+
+def new_password(form: FormData) -> str:
+    """The new password of a form with a repeat field; refuses two different ones."""
+    password = password_field(form, "password")
+    if password != password_field(form, "password_repeat"):
+        raise errors.ValidationError(PASSWORDS_DIFFER)
+    return password
 
 
 async def login_form(request: Request) -> Response:
@@ -35,13 +54,11 @@ async def login_form(request: Request) -> Response:
 async def login(request: Request, form: FormData) -> Response:
     target = safe_next(text(form, "next", max_length=500))
     email = text(form, "email", max_length=MAX_EMAIL)
-    password = form.get("password", "")
-    if not isinstance(password, str) or len(password) > MAX_PASSWORD:
-        password = ""
+    password = password_field(form, "password")
     web = services(request)
     try:
         user = await run_in_threadpool(
-            web.accounts.authenticate, email, password, client=_client(request)
+            web.accounts.authenticate, email, password, client=client_address(request)
         )
     except errors.TooManyAttempts as error:
         return render(
@@ -67,3 +84,34 @@ async def logout(request: Request, form: FormData) -> Response:
     log_out(request)
     flash(request, "Je bent uitgelogd.", "ok")
     return RedirectResponse("/", status_code=303)
+
+
+async def register_form(request: Request) -> Response:
+    target = safe_next(request.query_params.get("next"), ACCOUNT_HOME)
+    if await current_user(request) is not None:
+        return RedirectResponse(target, status_code=303)
+    return render(request, "pages/account/register.html", {"next": target, "name": "", "email": ""})
+
+
+async def register(request: Request, form: FormData) -> Response:
+    target = safe_next(text(form, "next", max_length=500), ACCOUNT_HOME)
+    name = text(form, "name", max_length=MAX_NAME)
+    email = text(form, "email", max_length=MAX_EMAIL)
+    kept = {"next": target, "name": name, "email": email}
+    web = services(request)
+    try:
+        password = new_password(form)
+        user = await run_in_threadpool(web.accounts.register, email, name, password)
+    except errors.ValidationError as error:
+        # A taken address is said plainly, as the service does: this form cannot hide it
+        # (the account would not be made), and the message points to "wachtwoord vergeten".
+        return render(
+            request,
+            "pages/account/register.html",
+            {**kept, "error": error.message, "taken": isinstance(error, errors.AccountExists)},
+            status_code=status_for(error),
+        )
+    log_in(request, user)
+    log.info("user %s registered", user.id)
+    flash(request, f"Welkom, {user.name}. Je account is aangemaakt en je bent ingelogd.", "ok")
+    return RedirectResponse(target, status_code=303)

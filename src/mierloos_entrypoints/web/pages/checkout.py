@@ -20,6 +20,7 @@ from mierloos_core import errors
 from mierloos_core.model.cart import CartValidation
 from mierloos_core.services.checkout import CheckoutRequest, PlacedOrder, checkout
 from mierloos_entrypoints.observability import CHECKOUTS, log_context
+from mierloos_entrypoints.web.auth import current_user
 from mierloos_entrypoints.web.cart_session import write_cart
 from mierloos_entrypoints.web.errors import status_for
 from mierloos_entrypoints.web.inputs import (
@@ -118,12 +119,14 @@ async def place_order(request: Request, form: FormData) -> Response:
             "opnieuw.",
             status_code=409,
         )
+    user = await current_user(request)
     order_request = CheckoutRequest(
         email=email,
         name=name,
         lines=[valid.line for valid in cart.valid],
         coupon_code=coupon,
         newsletter=kept.newsletter,
+        user_id=user.id if user else None,  # so the order shows under "Mijn account"
     )
     try:
         placed = await run_in_threadpool(

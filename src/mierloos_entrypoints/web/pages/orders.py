@@ -1,4 +1,4 @@
-"""The order status page, reached only through the order's secret link, and "pay now"."""
+"""The order page, reached only through the order's secret link: "pay now" and the tickets."""
 
 from __future__ import annotations
 
@@ -11,6 +11,7 @@ from starlette.requests import Request
 from starlette.responses import RedirectResponse, Response
 
 from mierloos_core import errors
+from mierloos_core.services.tickets import TicketsDownload
 from mierloos_entrypoints.observability import log_context
 from mierloos_entrypoints.web.inputs import is_secret
 from mierloos_entrypoints.web.order_view import OrderView, load_order_view
@@ -20,6 +21,7 @@ from mierloos_entrypoints.web.services import WebServices, services
 log = logging.getLogger(__name__)
 
 PRIVATE = {"X-Robots-Tag": "noindex, nofollow"}
+DOWNLOAD_HEADERS = {"Cache-Control": "private, no-store", "X-Robots-Tag": "noindex"}
 
 
 def current_order(web: WebServices, secret: str) -> OrderView | None:
@@ -84,3 +86,22 @@ async def pay_order(request: Request, form: FormData) -> Response:
         )
         return RedirectResponse(order_path, status_code=303)
     return RedirectResponse(start.checkout_url or order_path, status_code=303)
+
+
+def tickets_response(download: TicketsDownload) -> Response:
+    """Send the visitor to the presigned URL, or hand over the file as an attachment."""
+    if download.url is not None:
+        return RedirectResponse(download.url, status_code=303, headers=DOWNLOAD_HEADERS)
+    disposition = f'attachment; filename="{download.filename}"'
+    return Response(
+        download.data,
+        media_type=download.content_type,
+        headers={**DOWNLOAD_HEADERS, "Content-Disposition": disposition},
+    )
+
+
+async def tickets_download(request: Request) -> Response:
+    """The order's PDF for whoever holds its link; one 404 for every reason there is none."""
+    secret = _secret(request)
+    download = await run_in_threadpool(services(request).tickets.download, secret)
+    return tickets_response(download)
