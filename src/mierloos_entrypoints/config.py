@@ -15,6 +15,8 @@ from typing import Literal
 from urllib.parse import urlparse
 
 import attrs
+from sqlalchemy.engine import make_url
+from sqlalchemy.exc import ArgumentError
 
 from mierloos_adapters.sqlalchemy.engine import normalize_database_url
 
@@ -61,6 +63,8 @@ class Settings:
     order_ttl_minutes: int
     embedded_worker: bool
     sender: str
+    metrics_token: str | None = attrs.field(default=None, repr=False)
+    """Bearer token for the web site's /metrics; without one only loopback clients get it."""
 
     @property
     def is_embedded(self) -> bool:
@@ -83,6 +87,7 @@ class Settings:
             f"mail: {'smtp ' + self.smtp.host if self.smtp else self.outbox_dir}",
             f"payments: {'mollie' if self.mollie_api_key else 'fake provider'}",
             f"worker: {'in this process' if self.embedded_worker else 'separate'}",
+            f"metrics: {'bearer token' if self.metrics_token else 'loopback clients only'}",
         ]
 
 
@@ -115,6 +120,9 @@ def load_settings(environ: Mapping[str, str] | None = None) -> Settings:
     )
     if not database_url.startswith(("sqlite", "postgresql")):
         problems.append("DATABASE_URL must be a postgresql:// or sqlite:/// URL")
+    elif not _valid_database_url(database_url):
+        # The URL itself is never repeated: it may hold a password.
+        problems.append("DATABASE_URL cannot be parsed (is its port a number?)")
 
     base_url = (get("BASE_URL") or "http://127.0.0.1:8000").rstrip("/")
     parsed = urlparse(base_url)
@@ -179,6 +187,10 @@ def load_settings(environ: Mapping[str, str] | None = None) -> Settings:
     polling = float(number("WORKER_POLLING_INTERVAL", "5", float, 0.01))
     attempts = int(number("WORKER_MAX_ATTEMPTS", "5", int, 1))
     ttl = int(number("ORDER_TTL_MINUTES", "15", int, 1))
+    metrics_token = get("METRICS_TOKEN")
+    if metrics_token is not None and len(metrics_token) < 16:
+        problems.append("METRICS_TOKEN must be at least 16 characters long")
+
     embedded_worker = _flag(get("MIERLOOS_EMBEDDED_WORKER", "1" if not production else "0") or "0")
 
     if problems:
@@ -197,7 +209,16 @@ def load_settings(environ: Mapping[str, str] | None = None) -> Settings:
         order_ttl_minutes=ttl,
         embedded_worker=embedded_worker,
         sender=sender,
+        metrics_token=metrics_token,
     )
+
+
+def _valid_database_url(url: str) -> bool:
+    try:
+        make_url(url)
+    except (ArgumentError, ValueError):
+        return False
+    return True
 
 
 def _embedded_secret(var_dir: Path) -> str:

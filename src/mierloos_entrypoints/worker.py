@@ -16,20 +16,28 @@ Environment:
   PORT                       the /health (and /metrics) HTTP port, 0 = off (default 8080)
   HEALTH_HOST                the address it listens on (default 0.0.0.0)
   WORKER_SHUTDOWN_TIMEOUT    seconds SIGTERM waits for running jobs (default 600)
+  PROMETHEUS_MULTIPROC_DIR   where worker processes share their metrics with the supervisor
+                             (default: a temporary directory, when --processes > 1)
+
+/metrics shows the jobs run and their durations (by type and outcome, summed over the worker
+processes) and the jobs table's counts by type and status.
 """
 
 from __future__ import annotations
 
+import contextlib
 import importlib
 import json
 import logging
 import multiprocessing
 import os
+import shutil
 import signal
 import sys
+import tempfile
 import threading
 import time
-from collections.abc import Callable, Sequence
+from collections.abc import Callable, Iterator, Sequence
 from datetime import timedelta
 from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 from pathlib import Path
@@ -41,9 +49,12 @@ from dramatiq.middleware import CurrentMessage
 from sqlalchemy import Engine, text
 
 from mierloos_adapters.jobqueue.broker import JobsBroker
+from mierloos_adapters.jobqueue.ledger import SqlJobLedger
+from mierloos_adapters.memory import SystemClock
 from mierloos_adapters.sqlalchemy import make_engine, normalize_database_url
 from mierloos_core.model.jobs import JobType, RetryPolicy
 from mierloos_core.services.jobs import JobRegistry, is_retryable
+from mierloos_entrypoints.metrics import exposition
 from mierloos_entrypoints.observability import log_context, timed_job
 
 log = logging.getLogger("mierloos.worker")
@@ -128,6 +139,13 @@ def registry() -> JobRegistry:
             if _registry is None:
                 _registry = _load_registry()
     return _registry
+
+
+def use_registry(handlers: JobRegistry) -> None:
+    """Run this process's jobs with these handlers (the embedded worker of `mierloos serve`)."""
+    global _registry
+    with _registry_lock:
+        _registry = handlers
 
 
 def _load_registry() -> JobRegistry:
@@ -247,7 +265,8 @@ class _DatabaseCheck:
     """`SELECT 1`, at most every two seconds, on a connection of its own."""
 
     def __init__(self, url: str) -> None:
-        self.engine = make_engine(url, pool_size=1, max_overflow=0)
+        # One connection for the health check, one for a /metrics scrape at the same time.
+        self.engine = make_engine(url, pool_size=1, max_overflow=1)
         self.lock = threading.Lock()
         self.checked_at = 0.0
         self.result: tuple[bool, str | None] = (False, "not checked yet")
@@ -291,17 +310,23 @@ def health_report(
 
 
 def serve_health(
-    host: str, port: int, report: Callable[[], tuple[int, dict[str, Any]]]
+    host: str,
+    port: int,
+    report: Callable[[], tuple[int, dict[str, Any]]],
+    metrics: Callable[[], bytes] | None = None,
 ) -> ThreadingHTTPServer:
+    """/health (the report) and /metrics (Prometheus text, by default this process's)."""
+    from mierloos_entrypoints.metrics import CONTENT_TYPE
+
+    metrics = metrics or exposition
+
     class Handler(BaseHTTPRequestHandler):
         def do_GET(self) -> None:
             if self.path.split("?")[0] == "/health":
                 status, body = report()
                 payload, content_type = json.dumps(body).encode(), "application/json"
             elif self.path.split("?")[0] == "/metrics":
-                from prometheus_client import CONTENT_TYPE_LATEST, generate_latest
-
-                status, payload, content_type = 200, generate_latest(), CONTENT_TYPE_LATEST
+                status, payload, content_type = 200, metrics(), CONTENT_TYPE
             else:
                 status, payload, content_type = 404, b'{"error": "not found"}', "application/json"
             self.send_response(status)
@@ -427,12 +452,16 @@ def run_worker(
     stop = threading.Event()
     _install_stop_signals(stop)
     check = _DatabaseCheck(url)
+    ledger = SqlJobLedger(check.engine, SystemClock())
 
     if processes == 1:
         server = None
         if port:
             server = serve_health(
-                host, port, lambda: health_report(check, [(os.getpid(), True, broker.last_loop_at)])
+                host,
+                port,
+                lambda: health_report(check, [(os.getpid(), True, broker.last_loop_at)]),
+                lambda: exposition(ledger),
             )
         try:
             _run_here(threads, queues, timeout, stop)
@@ -441,6 +470,45 @@ def run_worker(
                 server.shutdown()
         return 0
 
+    with _shared_metrics_dir() as metrics_dir:
+        return _supervise(
+            processes, threads, queues, timeout, stop, check, port, host, ledger, metrics_dir
+        )
+
+
+@contextlib.contextmanager
+def _shared_metrics_dir() -> Iterator[str]:
+    """Where the worker processes write their counters for the supervisor's /metrics.
+
+    PROMETHEUS_MULTIPROC_DIR when set, else a temporary directory removed at exit; children
+    are started with spawn, so they see it before prometheus_client is imported.
+    """
+    configured = os.environ.get("PROMETHEUS_MULTIPROC_DIR")
+    if configured:
+        yield configured
+        return
+    directory = tempfile.mkdtemp(prefix="mierloos-metrics-")
+    os.environ["PROMETHEUS_MULTIPROC_DIR"] = directory
+    try:
+        yield directory
+    finally:
+        os.environ.pop("PROMETHEUS_MULTIPROC_DIR", None)
+        shutil.rmtree(directory, ignore_errors=True)
+
+
+def _supervise(
+    processes: int,
+    threads: int,
+    queues: Sequence[str] | None,
+    timeout: float,
+    stop: threading.Event,
+    check: _DatabaseCheck,
+    port: int,
+    host: str,
+    ledger: SqlJobLedger,
+    metrics_dir: str,
+) -> int:
+    """Run `processes` worker processes, starting again any that dies, until `stop` is set."""
     context = multiprocessing.get_context("spawn")
     loops = context.Array("d", [time.time()] * processes, lock=False)
     children: list[Any] = [None] * processes
@@ -463,7 +531,10 @@ def run_worker(
             check, [(c.pid, c.is_alive(), loops[i]) for i, c in enumerate(children)]
         )
 
-    server = serve_health(host, port, report) if port else None
+    def metrics() -> bytes:
+        return exposition(ledger, multiprocess_dir=metrics_dir)
+
+    server = serve_health(host, port, report, metrics) if port else None
     try:
         while not stop.wait(1.0):
             for index, child in enumerate(children):

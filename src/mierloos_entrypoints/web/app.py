@@ -23,7 +23,7 @@ from mierloos_adapters.links import (
 )
 from mierloos_core.errors import MierloosError
 from mierloos_entrypoints.log_redaction import install_redaction
-from mierloos_entrypoints.web import api, errors, payments
+from mierloos_entrypoints.web import api, errors, operations, payments
 from mierloos_entrypoints.web.inputs import BadInput
 from mierloos_entrypoints.web.pages import (
     accounts,
@@ -127,6 +127,8 @@ def routes(*, fake_payments: bool) -> list[BaseRoute]:
         Route("/api/cart/validate", api.validate, methods=["POST"], name="api_cart_validate"),
         Route("/api/checkout", api.place_order, methods=["POST"], name="api_checkout"),
         Route("/api/orders/{secret}", api.order_status, name="api_order"),
+        Route("/health", operations.health, name="health"),
+        Route("/metrics", operations.metrics, name="metrics"),
         Mount("/static", app=StaticFiles(directory=STATIC_DIR), name="static"),
         *admin.routes(),
     ]
