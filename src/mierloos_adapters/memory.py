@@ -9,7 +9,7 @@ import struct
 import threading
 import uuid
 import zlib
-from collections.abc import Callable, Mapping, Sequence
+from collections.abc import Callable, Collection, Mapping, Sequence
 from datetime import UTC, datetime, timedelta
 from types import TracebackType
 from typing import Any, Generic, Self, TypeVar
@@ -33,7 +33,7 @@ from mierloos_core.model.files import Image, ImageInfo, TicketDocument, fit_with
 from mierloos_core.model.ids import new_secret
 from mierloos_core.model.jobs import Job, JobStatus
 from mierloos_core.model.mail import OutgoingEmail
-from mierloos_core.model.orders import Order
+from mierloos_core.model.orders import Order, OrderStatus
 from mierloos_core.model.payments import (
     Payment,
     PaymentEvent,
@@ -391,6 +391,14 @@ class MemoryPerformances(_Repository[Performance]):
         stored = self._rows[item.id]
         self._rows[item.id] = attrs.evolve(_copy(item), available_seats=stored.available_seats)
 
+    def change_capacity(self, performance_id: uuid.UUID, capacity: int) -> bool:
+        stored = self._rows.get(performance_id)
+        if stored is None or capacity < stored.seats_taken:
+            return False
+        stored.available_seats += capacity - stored.capacity
+        stored.capacity = capacity
+        return True
+
 
 class MemorySeatInventory:
     def __init__(self, store: MemoryStore) -> None:
@@ -472,6 +480,16 @@ class MemoryOrders(_Repository[Order]):
     def seats_held(self, performance_id: uuid.UUID) -> int:
         return sum(order.seats_held()[performance_id] for order in self._rows.values())
 
+    def ids_for_performance(
+        self, performance_id: uuid.UUID, statuses: Collection[OrderStatus]
+    ) -> list[uuid.UUID]:
+        return [
+            order.id
+            for order in self._rows.values()
+            if order.status in statuses
+            and any(ticket.performance_id == performance_id for ticket in order.tickets)
+        ]
+
     def for_user(self, user_id: uuid.UUID, *, limit: int) -> list[Order]:
         mine = [order for order in self._rows.values() if order.user_id == user_id]
         mine.sort(key=lambda order: (order.created_at, order.number), reverse=True)
@@ -535,6 +553,10 @@ class MemoryResetTokens(_Repository[PasswordResetToken]):
 
 class MemoryImages(_Repository[Image]):
     _table = "images"
+
+    def latest_for_show(self, show_id: uuid.UUID) -> Image | None:
+        mine = [image for image in self._rows.values() if image.show_id == show_id]
+        return _copy(max(mine, key=lambda image: image.created_at)) if mine else None
 
 
 class MemoryJobQueue(_Repository[Job]):

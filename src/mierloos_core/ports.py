@@ -7,7 +7,7 @@ same assertions against the fake and the real adapter.
 from __future__ import annotations
 
 import uuid
-from collections.abc import Mapping, Sequence
+from collections.abc import Collection, Mapping, Sequence
 from datetime import datetime, timedelta
 from types import TracebackType
 from typing import Any, Protocol, Self
@@ -20,7 +20,7 @@ from mierloos_core.model.coupons import Coupon, CouponUsage
 from mierloos_core.model.files import Image, ImageInfo, TicketDocument
 from mierloos_core.model.jobs import Job
 from mierloos_core.model.mail import OutgoingEmail
-from mierloos_core.model.orders import Order
+from mierloos_core.model.orders import Order, OrderStatus
 from mierloos_core.model.payments import (
     Payment,
     PaymentEvent,
@@ -57,6 +57,15 @@ class PerformanceRepository(Protocol):
 
     def update(self, performance: Performance) -> None:
         """Store everything but `available_seats`, which only SeatInventory changes."""
+        ...
+
+    def change_capacity(self, performance_id: uuid.UUID, capacity: int) -> bool:
+        """Set the capacity and move `available_seats` by the same amount, atomically.
+
+        False (and nothing changed) when fewer seats than are taken (held or sold) remain, or
+        the performance does not exist. One conditional update: a concurrent checkout either
+        took its seats before (and counts) or finds the new number of seats after.
+        """
         ...
 
 
@@ -113,6 +122,12 @@ class OrderRepository(Protocol):
         """Tickets that hold a seat for the performance (reserved or valid)."""
         ...
 
+    def ids_for_performance(
+        self, performance_id: uuid.UUID, statuses: Collection[OrderStatus]
+    ) -> list[uuid.UUID]:
+        """Ids of the orders in one of `statuses` with a ticket for the performance."""
+        ...
+
     def for_user(self, user_id: uuid.UUID, *, limit: int) -> list[Order]:
         """The user's own orders (placed while logged in), newest first."""
         ...
@@ -161,6 +176,9 @@ class ImageRepository(Protocol):
     def add(self, image: Image) -> None: ...
     def get(self, image_id: uuid.UUID) -> Image | None: ...
     def update(self, image: Image) -> None: ...
+    def latest_for_show(self, show_id: uuid.UUID) -> Image | None:
+        """The show's most recent upload, whatever its processing status."""
+        ...
 
 
 class JobQueue(Protocol):

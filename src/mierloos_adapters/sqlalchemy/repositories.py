@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 import uuid
-from collections.abc import Mapping, Sequence
+from collections.abc import Collection, Mapping, Sequence
 from datetime import datetime
 from decimal import Decimal
 from typing import Any
@@ -170,6 +170,18 @@ class SqlPerformances(_Repository):
                 capacity=performance.capacity,
             )
         )
+
+    def change_capacity(self, performance_id: uuid.UUID, capacity: int) -> bool:
+        seats = t.performances.c
+        changed = self.db.execute(
+            update(t.performances)
+            .where(seats.id == performance_id, seats.capacity - seats.available_seats <= capacity)
+            .values(
+                available_seats=seats.available_seats + (capacity - seats.capacity),
+                capacity=capacity,
+            )
+        )
+        return changed.rowcount == 1
 
 
 class SqlSeatInventory(_Repository):
@@ -434,6 +446,23 @@ class SqlOrders(_Repository):
         ).scalars()
         found = [self.get(order_id) for order_id in list(ids)]
         return [order for order in found if order is not None]
+
+    def ids_for_performance(
+        self, performance_id: uuid.UUID, statuses: Collection[OrderStatus]
+    ) -> list[uuid.UUID]:
+        if not statuses:
+            return []
+        rows = self.db.execute(
+            select(t.orders.c.id)
+            .where(
+                t.orders.c.status.in_([status.value for status in statuses]),
+                t.orders.c.id.in_(
+                    select(t.tickets.c.order_id).where(t.tickets.c.performance_id == performance_id)
+                ),
+            )
+            .order_by(t.orders.c.created_at)
+        )
+        return [row.id for row in rows]
 
     def _load(self, query: Any) -> Order | None:
         row = self.db.execute(query).first()
@@ -785,6 +814,15 @@ class SqlImages(_Repository):
             .where(t.images.c.id == image.id)
             .values(status=image.status.value, variants=image.variants)
         )
+
+    def latest_for_show(self, show_id: uuid.UUID) -> Image | None:
+        row = self.db.execute(
+            select(t.images)
+            .where(t.images.c.show_id == show_id)
+            .order_by(t.images.c.created_at.desc())
+            .limit(1)
+        ).first()
+        return _image(row) if row else None
 
 
 # --- jobs ---------------------------------------------------------------------------------------

@@ -8,7 +8,7 @@ from datetime import datetime
 
 import attrs
 
-from mierloos_core.errors import NotEnoughSeats
+from mierloos_core.errors import InvalidTransition, NotEnoughSeats
 from mierloos_core.model.ids import new_id
 from mierloos_core.model.money import Money
 from mierloos_core.model.timeutil import require_aware
@@ -19,6 +19,22 @@ class PerformanceStatus(enum.StrEnum):
     PUBLISHED = "published"
     CANCELLED = "cancelled"
     ARCHIVED = "archived"
+
+
+# The performance state machine:
+#
+#   draft --publish--> published --unpublish--> draft   (only while nothing was ever sold)
+#   draft --archive--> archived
+#   published --cancel--> cancelled --archive--> archived
+#   published --archive--> archived                     (only once it has started)
+_NEXT_STATUSES: dict[PerformanceStatus, frozenset[PerformanceStatus]] = {
+    PerformanceStatus.DRAFT: frozenset({PerformanceStatus.PUBLISHED, PerformanceStatus.ARCHIVED}),
+    PerformanceStatus.PUBLISHED: frozenset(
+        {PerformanceStatus.DRAFT, PerformanceStatus.CANCELLED, PerformanceStatus.ARCHIVED}
+    ),
+    PerformanceStatus.CANCELLED: frozenset({PerformanceStatus.ARCHIVED}),
+    PerformanceStatus.ARCHIVED: frozenset(),
+}
 
 
 class UnavailableReason(enum.StrEnum):
@@ -99,6 +115,37 @@ class Performance:
     def is_available(self, now: datetime, seats: int = 1) -> bool:
         return self.unavailable_reason(now, seats) is None
 
+    @property
+    def seats_taken(self) -> int:
+        """Seats held by pending orders or sold."""
+        return self.capacity - self.available_seats
+
+    @property
+    def editable(self) -> bool:
+        """Date, price, capacity and hall can change only before it is cancelled or archived."""
+        return self.status in (PerformanceStatus.DRAFT, PerformanceStatus.PUBLISHED)
+
+    def can_move_to(self, status: PerformanceStatus, now: datetime) -> bool:
+        if status not in _NEXT_STATUSES[self.status]:
+            return False
+        # A performance still to come is cancelled (its buyers are told), never quietly archived.
+        return not (
+            self.status is PerformanceStatus.PUBLISHED
+            and status is PerformanceStatus.ARCHIVED
+            and self.starts_at > now
+        )
+
+    def move_to(self, status: PerformanceStatus, now: datetime) -> None:
+        """Change status along the state machine; InvalidTransition for any other move."""
+        if not self.can_move_to(status, now):
+            raise InvalidTransition(
+                _TRANSITION_REFUSALS.get(status, InvalidTransition.message),
+                performance_id=str(self.id),
+                status=self.status.value,
+                target=status.value,
+            )
+        self.status = status
+
     def reserve(self, seats: int) -> None:
         """Take `seats` seats. Adapters make the same rule atomic in storage."""
         if seats <= 0:
@@ -111,3 +158,14 @@ class Performance:
         if seats <= 0 or self.available_seats + seats > self.capacity:
             raise ValueError("cannot give back more seats than were taken")
         self.available_seats += seats
+
+
+_TRANSITION_REFUSALS = {
+    PerformanceStatus.PUBLISHED: "Alleen een concept kan gepubliceerd worden.",
+    PerformanceStatus.DRAFT: "Alleen een gepubliceerde voorstelling kan terug naar concept.",
+    PerformanceStatus.CANCELLED: "Alleen een gepubliceerde voorstelling kan geannuleerd worden.",
+    PerformanceStatus.ARCHIVED: (
+        "Archiveren kan voor een concept, een geannuleerde voorstelling of een voorstelling "
+        "die al begonnen is. Annuleer een voorstelling die nog moet komen."
+    ),
+}
