@@ -45,7 +45,15 @@ from mierloos_core.model.payments import (
     RefundRequest,
     RefundStatus,
 )
-from mierloos_core.ports import Clock, JobDetails, JobPage, JobSummary
+from mierloos_core.ports import (
+    Clock,
+    JobDetails,
+    JobPage,
+    JobSummary,
+    OrderSearch,
+    OrderSearchPage,
+    OrderSummary,
+)
 
 _T = TypeVar("_T")
 
@@ -494,6 +502,47 @@ class MemoryOrders(_Repository[Order]):
         mine = [order for order in self._rows.values() if order.user_id == user_id]
         mine.sort(key=lambda order: (order.created_at, order.number), reverse=True)
         return [_copy(order) for order in mine[:limit]]
+
+    def search(self, query: OrderSearch) -> OrderSearchPage:
+        if query.page < 1 or query.per_page < 1:
+            raise ValueError("pages count from 1 and hold at least one order")
+        text = query.text.strip().lower()
+
+        def matches(order: Order) -> bool:
+            if query.status is not None and order.status is not query.status:
+                return False
+            if query.needs_attention and not order.needs_attention:
+                return False
+            return not text or (
+                order.number.lower() == text
+                or text in order.email.lower()
+                or text in order.name.lower()
+            )
+
+        found = sorted(
+            (o for o in self._rows.values() if matches(o)),
+            key=lambda o: (o.created_at, str(o.id)),
+            reverse=True,
+        )
+        start = (query.page - 1) * query.per_page
+        return OrderSearchPage(
+            orders=tuple(
+                OrderSummary(
+                    id=o.id,
+                    number=o.number,
+                    email=o.email,
+                    name=o.name,
+                    status=o.status,
+                    total=o.total,
+                    created_at=o.created_at,
+                    needs_attention=o.needs_attention,
+                )
+                for o in found[start : start + query.per_page]
+            ),
+            total=len(found),
+            page=query.page,
+            per_page=query.per_page,
+        )
 
 
 class MemoryPayments(_Repository[Payment]):

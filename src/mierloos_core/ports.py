@@ -20,6 +20,7 @@ from mierloos_core.model.coupons import Coupon, CouponUsage
 from mierloos_core.model.files import Image, ImageInfo, TicketDocument
 from mierloos_core.model.jobs import Job
 from mierloos_core.model.mail import OutgoingEmail
+from mierloos_core.model.money import Money
 from mierloos_core.model.orders import Order, OrderStatus
 from mierloos_core.model.payments import (
     Payment,
@@ -102,6 +103,46 @@ class CouponRepository(Protocol):
     def usage_for_order(self, order_id: uuid.UUID) -> CouponUsage | None: ...
 
 
+@attrs.frozen(kw_only=True)
+class OrderSearch:
+    """Staff's order search: `text` is an order number (whole), or part of an e-mail or name.
+
+    Case-insensitive; wildcard characters in `text` match only themselves.
+    """
+
+    text: str = ""
+    status: OrderStatus | None = None
+    needs_attention: bool = False
+    page: int = 1
+    per_page: int = 25
+
+
+@attrs.frozen(kw_only=True)
+class OrderSummary:
+    """One row of the search results."""
+
+    id: uuid.UUID
+    number: str
+    email: str
+    name: str
+    status: OrderStatus
+    total: Money
+    created_at: datetime
+    needs_attention: str | None = None
+
+
+@attrs.frozen(kw_only=True)
+class OrderSearchPage:
+    orders: tuple[OrderSummary, ...]
+    total: int
+    page: int
+    per_page: int
+
+    @property
+    def pages(self) -> int:
+        return max(1, -(-self.total // self.per_page))
+
+
 class OrderRepository(Protocol):
     def add(self, order: Order) -> None: ...
     def get(self, order_id: uuid.UUID, *, for_update: bool = False) -> Order | None:
@@ -130,6 +171,10 @@ class OrderRepository(Protocol):
 
     def for_user(self, user_id: uuid.UUID, *, limit: int) -> list[Order]:
         """The user's own orders (placed while logged in), newest first."""
+        ...
+
+    def search(self, query: OrderSearch) -> OrderSearchPage:
+        """Orders matching `query`, newest first, one page of them."""
         ...
 
 

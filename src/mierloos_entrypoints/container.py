@@ -33,6 +33,7 @@ from mierloos_core.services.images import ShowImages
 from mierloos_core.services.jobs import JobRegistry
 from mierloos_core.services.notifications import EmailSender
 from mierloos_core.services.payments import Payments
+from mierloos_core.services.staff_orders import StaffOrders
 from mierloos_core.services.tickets import Tickets
 from mierloos_entrypoints.config import Settings, load_settings
 
@@ -118,6 +119,7 @@ class Container(containers.DeclarativeContainer):
         storage=storage,
         links=links,
     )
+    staff_orders = providers.Singleton(StaffOrders, uow=uow.provider, links=links)
     images = providers.Singleton(
         ShowImages,
         uow_factory=uow.provider,

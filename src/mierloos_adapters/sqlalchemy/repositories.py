@@ -30,7 +30,7 @@ from mierloos_core.model.payments import (
     Refund,
     RefundStatus,
 )
-from mierloos_core.ports import Clock
+from mierloos_core.ports import Clock, OrderSearch, OrderSearchPage, OrderSummary
 
 
 class _Repository:
@@ -446,6 +446,64 @@ class SqlOrders(_Repository):
         ).scalars()
         found = [self.get(order_id) for order_id in list(ids)]
         return [order for order in found if order is not None]
+
+    def search(self, query: OrderSearch) -> OrderSearchPage:
+        if query.page < 1 or query.per_page < 1:
+            raise ValueError("pages count from 1 and hold at least one order")
+        orders = t.orders.c
+        conditions: list[Any] = []
+        if query.status is not None:
+            conditions.append(orders.status == query.status.value)
+        if query.needs_attention:
+            conditions.append(func.coalesce(orders.needs_attention, "") != "")
+        text = query.text.strip().lower()
+        if text:
+            # icontains with autoescape: % and _ typed by staff match only themselves.
+            conditions.append(
+                or_(
+                    func.lower(orders.number) == text,
+                    orders.email.icontains(text, autoescape=True),
+                    orders.name.icontains(text, autoescape=True),
+                )
+            )
+        total = self.db.execute(
+            select(func.count()).select_from(t.orders).where(*conditions)
+        ).scalar_one()
+        rows = self.db.execute(
+            select(
+                orders.id,
+                orders.number,
+                orders.email,
+                orders.name,
+                orders.status,
+                orders.subtotal_cents,
+                orders.discount_cents,
+                orders.created_at,
+                orders.needs_attention,
+            )
+            .where(*conditions)
+            .order_by(orders.created_at.desc(), orders.id.desc())
+            .limit(query.per_page)
+            .offset((query.page - 1) * query.per_page)
+        )
+        return OrderSearchPage(
+            orders=tuple(
+                OrderSummary(
+                    id=row.id,
+                    number=row.number,
+                    email=row.email,
+                    name=row.name,
+                    status=OrderStatus(row.status),
+                    total=Money(row.subtotal_cents - row.discount_cents),
+                    created_at=row.created_at,
+                    needs_attention=row.needs_attention,
+                )
+                for row in rows
+            ),
+            total=int(total),
+            page=query.page,
+            per_page=query.per_page,
+        )
 
     def ids_for_performance(
         self, performance_id: uuid.UUID, statuses: Collection[OrderStatus]

@@ -16,6 +16,7 @@ from mierloos_core.ports import Clock, JobLedger, ObjectStorage, PaymentGateway,
 from mierloos_core.services.accounts import Accounts
 from mierloos_core.services.checkout import CheckoutPolicy
 from mierloos_core.services.payments import Payments
+from mierloos_core.services.staff_orders import StaffOrders
 from mierloos_core.services.tickets import Tickets
 from mierloos_entrypoints.config import Settings
 
@@ -35,6 +36,7 @@ class WebServices:
     accounts: Accounts
     jobs: JobLedger
     tickets: Tickets
+    staff_orders: StaffOrders
 
     @classmethod
     def from_container(cls, container: Container) -> WebServices:
@@ -53,6 +55,7 @@ class WebServices:
             accounts=container.accounts(),
             jobs=container.job_ledger(),
             tickets=container.tickets(),
+            staff_orders=container.staff_orders(),
         )
 
     @property

@@ -1,0 +1,205 @@
+"""Orders as staff handle them: search, the detail view, resending tickets, clearing a flag.
+
+Resending is idempotent per request: the caller passes a `request_key` (the web page puts a
+fresh one in each rendered form), and a second request with the same key, say a double click,
+finds the job the first one queued instead of queueing another.
+"""
+
+from __future__ import annotations
+
+import re
+import uuid
+from collections import Counter
+from collections.abc import Callable
+from datetime import datetime
+
+import attrs
+
+from mierloos_core import errors
+from mierloos_core.model.jobs import JobType
+from mierloos_core.model.money import Money
+from mierloos_core.model.orders import Order, OrderStatus, TicketStatus
+from mierloos_core.model.payments import Payment, PaymentEvent
+from mierloos_core.ports import Links, OrderSearch, OrderSearchPage, UnitOfWork
+from mierloos_core.services.notifications import enqueue_email
+from mierloos_core.services.tickets import TICKETS_READY_TEMPLATE
+
+MAX_QUERY_LENGTH = 100
+MAX_PER_PAGE = 50
+DEFAULT_PER_PAGE = 25
+
+_REQUEST_KEY = re.compile(r"[A-Za-z0-9_-]{8,64}")
+
+
+class InvalidSearch(errors.ValidationError):
+    code = "invalid_search"
+    message = f"Zoek op hoogstens {MAX_QUERY_LENGTH} tekens."
+
+
+@attrs.frozen(kw_only=True)
+class StaffOrderLine:
+    """The tickets of one performance in an order."""
+
+    performance_id: uuid.UUID
+    show_title: str
+    starts_at: datetime | None
+    hall: str | None
+    unit_price: Money
+    quantity: int
+    total: Money
+    ticket_statuses: tuple[tuple[TicketStatus, int], ...]
+
+
+@attrs.frozen(kw_only=True)
+class StaffOrderDetail:
+    order: Order
+    lines: tuple[StaffOrderLine, ...]
+    payment: Payment | None
+    payment_events: tuple[PaymentEvent, ...]
+    order_url: str
+    tickets_url: str | None
+
+    @property
+    def can_resend_tickets(self) -> bool:
+        return self.order.status is OrderStatus.PAID
+
+
+@attrs.frozen(kw_only=True)
+class ResendOutcome:
+    """What a resend queued: a new PDF (`pdf_generation`) or the tickets e-mail again."""
+
+    job_id: uuid.UUID
+    job_type: JobType
+    to: str
+
+
+class StaffOrders:
+    def __init__(self, uow: Callable[[], UnitOfWork], links: Links) -> None:
+        self.uow = uow
+        self.links = links
+
+    def search(
+        self,
+        text: str = "",
+        *,
+        status: OrderStatus | None = None,
+        needs_attention: bool = False,
+        page: int = 1,
+        per_page: int = DEFAULT_PER_PAGE,
+    ) -> OrderSearchPage:
+        """Newest first; `text` is a whole order number or part of an e-mail address or name."""
+        text = text.strip()
+        if len(text) > MAX_QUERY_LENGTH or "\x00" in text:
+            raise InvalidSearch()
+        query = OrderSearch(
+            text=text,
+            status=status,
+            needs_attention=needs_attention,
+            page=max(1, page),
+            per_page=min(max(1, per_page), MAX_PER_PAGE),
+        )
+        with self.uow() as uow:
+            return uow.orders.search(query)
+
+    def detail(self, order_id: uuid.UUID) -> StaffOrderDetail:
+        with self.uow() as uow:
+            order = uow.orders.get(order_id)
+            if order is None:
+                raise errors.OrderNotFound(order_id=str(order_id))
+            lines = self._lines(uow, order)
+            payment = uow.payments.latest_for_order(order.id)
+            events = uow.payments.events(payment.id) if payment is not None else []
+        ready = order.status is OrderStatus.PAID and order.tickets_pdf is not None
+        return StaffOrderDetail(
+            order=order,
+            lines=lines,
+            payment=payment,
+            payment_events=tuple(sorted(events, key=lambda event: event.at)),
+            order_url=self.links.order_page(order.secret),
+            tickets_url=self.links.tickets_download(order.secret) if ready else None,
+        )
+
+    def resend_tickets(self, order_id: uuid.UUID, *, request_key: str) -> ResendOutcome:
+        """Queue the PDF when the order has none yet, else the tickets e-mail once more.
+
+        Paid orders only (InvalidTransition otherwise). The same `request_key` queues once.
+        """
+        if not _REQUEST_KEY.fullmatch(request_key):
+            raise errors.ValidationError("Dit formulier is ongeldig. Laad de pagina opnieuw.")
+        with self.uow() as uow:
+            order = uow.orders.get(order_id, for_update=True)
+            if order is None:
+                raise errors.OrderNotFound(order_id=str(order_id))
+            if order.status is not OrderStatus.PAID:
+                raise errors.InvalidTransition(
+                    "Alleen voor betaalde bestellingen kunnen kaarten worden verstuurd.",
+                    order_id=str(order_id),
+                )
+            if order.tickets_pdf is None:
+                # The PDF job queues the tickets e-mail itself once the file is recorded.
+                job_type = JobType.PDF_GENERATION
+                job_id = uow.jobs.enqueue(
+                    job_type,
+                    {"order_id": str(order.id)},
+                    dedupe_key=f"pdf:{order.id}:resend:{request_key}",
+                )
+            else:
+                job_type = JobType.EMAIL
+                job_id = enqueue_email(
+                    uow,
+                    TICKETS_READY_TEMPLATE,
+                    to=order.email,
+                    order_id=order.id,
+                    once_key=f"{order.tickets_pdf.key}:resend:{request_key}",
+                )
+            uow.commit()
+        return ResendOutcome(job_id=job_id, job_type=job_type, to=order.email)
+
+    def mark_handled(self, order_id: uuid.UUID) -> bool:
+        """Clear the order's needs-attention note; False when there was none (nothing changed)."""
+        with self.uow() as uow:
+            order = uow.orders.get(order_id, for_update=True)
+            if order is None:
+                raise errors.OrderNotFound(order_id=str(order_id))
+            if not order.needs_attention:
+                return False
+            order.needs_attention = None
+            uow.orders.update(order)
+            uow.commit()
+        return True
+
+    @staticmethod
+    def _lines(uow: UnitOfWork, order: Order) -> tuple[StaffOrderLine, ...]:
+        by_performance: dict[uuid.UUID, list[TicketStatus]] = {}
+        prices: dict[uuid.UUID, Money] = {}
+        for ticket in order.tickets:
+            by_performance.setdefault(ticket.performance_id, []).append(ticket.status)
+            prices.setdefault(ticket.performance_id, ticket.price)
+        performances = uow.performances.get_many(sorted(by_performance))
+        titles: dict[uuid.UUID, str] = {}
+        lines = []
+        for performance_id, statuses in by_performance.items():
+            performance = performances.get(performance_id)
+            title = "Onbekende voorstelling"
+            if performance is not None:
+                if performance.show_id not in titles:
+                    show = uow.shows.get(performance.show_id)
+                    titles[performance.show_id] = show.title if show else title
+                title = titles[performance.show_id]
+            line_total = sum(
+                (t.price for t in order.tickets if t.performance_id == performance_id), Money(0)
+            )
+            lines.append(
+                StaffOrderLine(
+                    performance_id=performance_id,
+                    show_title=title,
+                    starts_at=performance.starts_at if performance else None,
+                    hall=performance.hall if performance else None,
+                    unit_price=prices[performance_id],
+                    quantity=len(statuses),
+                    total=line_total,
+                    ticket_statuses=tuple(sorted(Counter(statuses).items())),
+                )
+            )
+        lines.sort(key=lambda line: (line.starts_at is None, line.starts_at or order.created_at))
+        return tuple(lines)

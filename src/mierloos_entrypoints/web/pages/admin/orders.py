@@ -1,0 +1,170 @@
+"""Staff's order pages: search, the detail page, resend tickets, mark handled."""
+
+from __future__ import annotations
+
+import secrets
+import uuid
+from typing import Any
+from urllib.parse import urlencode
+
+from starlette.concurrency import run_in_threadpool
+from starlette.datastructures import FormData
+from starlette.exceptions import HTTPException
+from starlette.requests import Request
+from starlette.responses import RedirectResponse, Response
+from starlette.routing import BaseRoute, Route
+
+from mierloos_core import errors
+from mierloos_core.model.jobs import JobType
+from mierloos_core.model.orders import OrderStatus, TicketStatus
+from mierloos_core.model.payments import PaymentStatus
+from mierloos_core.services.staff_orders import MAX_QUERY_LENGTH
+from mierloos_entrypoints.web.auth import staff_required
+from mierloos_entrypoints.web.inputs import BadInput, parse_uuid, text
+from mierloos_entrypoints.web.pages.admin.jobs import moment, page_param
+from mierloos_entrypoints.web.rendering import ORDER_STATUS_LABELS, flash, render
+from mierloos_entrypoints.web.security import csrf_protected
+from mierloos_entrypoints.web.services import services
+
+PAYMENT_STATUS_LABELS = {
+    PaymentStatus.OPEN: "Open",
+    PaymentStatus.PENDING: "In behandeling",
+    PaymentStatus.AUTHORIZED: "Geautoriseerd",
+    PaymentStatus.PAID: "Betaald",
+    PaymentStatus.FAILED: "Mislukt",
+    PaymentStatus.CANCELED: "Geannuleerd",
+    PaymentStatus.EXPIRED: "Verlopen",
+}
+TICKET_STATUS_LABELS = {
+    TicketStatus.RESERVED: "gereserveerd",
+    TicketStatus.VALID: "geldig",
+    TicketStatus.CANCELLED: "geannuleerd",
+    TicketStatus.REFUNDED: "terugbetaald",
+}
+# Orders on which the refund form (posting to the refunds module's route) is offered.
+REFUNDABLE = {"paid", "partially_refunded"}
+
+
+def _filters(request: Request) -> tuple[str, OrderStatus | None, bool]:
+    query = request.query_params
+    search = query.get("q", "").strip()
+    if len(search) > MAX_QUERY_LENGTH or "\x00" in search:
+        raise BadInput(f"Zoek op hoogstens {MAX_QUERY_LENGTH} tekens.", field="q")
+    raw_status = query.get("status", "")
+    try:
+        status = OrderStatus(raw_status) if raw_status else None
+    except ValueError:
+        raise BadInput("Deze status bestaat niet voor bestellingen.", field="status") from None
+    return search, status, query.get("aandacht") == "1"
+
+
+def _link(search: str, status: OrderStatus | None, attention: bool, page: int) -> str:
+    params: dict[str, Any] = {}
+    if search:
+        params["q"] = search
+    if status is not None:
+        params["status"] = status.value
+    if attention:
+        params["aandacht"] = "1"
+    if page > 1:
+        params["pagina"] = page
+    return "/beheer/bestellingen" + (f"?{urlencode(params)}" if params else "")
+
+
+async def orders_search(request: Request) -> Response:
+    search, status, attention = _filters(request)
+    page = page_param(request)
+    web = services(request)
+    found = await run_in_threadpool(
+        lambda: web.staff_orders.search(search, status=status, needs_attention=attention, page=page)
+    )
+    return render(
+        request,
+        "admin/orders.html",
+        {
+            "found": found,
+            "search": search,
+            "status": status.value if status else "",
+            "attention": attention,
+            "statuses": ORDER_STATUS_LABELS,
+            "moment": moment,
+            "link": lambda number: _link(search, status, attention, number),
+        },
+    )
+
+
+def _order_id(request: Request) -> uuid.UUID:
+    order_id = parse_uuid(request.path_params["order_id"])
+    if order_id is None:
+        raise HTTPException(status_code=404)
+    return order_id
+
+
+def _detail_path(order_id: uuid.UUID) -> str:
+    return f"/beheer/bestellingen/{order_id}"
+
+
+async def order_detail(request: Request) -> Response:
+    web = services(request)
+    detail = await run_in_threadpool(web.staff_orders.detail, _order_id(request))
+    return render(
+        request,
+        "admin/orders_detail.html",
+        {
+            "detail": detail,
+            "order": detail.order,
+            "moment": moment,
+            "payment_labels": PAYMENT_STATUS_LABELS,
+            "ticket_labels": TICKET_STATUS_LABELS,
+            "refundable": detail.order.status.value in REFUNDABLE,
+            # A fresh key per rendered form: a double click sends the same key and resends once.
+            "request_key": secrets.token_urlsafe(16),
+        },
+    )
+
+
+async def resend_tickets(request: Request, form: FormData) -> Response:
+    order_id = _order_id(request)
+    request_key = text(form, "request_key", max_length=64, required=True)
+    web = services(request)
+    try:
+        outcome = await run_in_threadpool(
+            lambda: web.staff_orders.resend_tickets(order_id, request_key=request_key)
+        )
+    except errors.InvalidTransition as error:
+        flash(request, error.message, "error")
+        return RedirectResponse(_detail_path(order_id), status_code=303)
+    if outcome.job_type is JobType.PDF_GENERATION:
+        message = f"De kaarten worden opnieuw gemaakt; daarna gaan ze per e-mail naar {outcome.to}."
+    else:
+        message = f"De kaarten worden opnieuw per e-mail verstuurd naar {outcome.to}."
+    flash(request, message, "ok")
+    return RedirectResponse(_detail_path(order_id), status_code=303)
+
+
+async def mark_handled(request: Request, form: FormData) -> Response:
+    order_id = _order_id(request)
+    web = services(request)
+    if await run_in_threadpool(web.staff_orders.mark_handled, order_id):
+        flash(request, "De bestelling is als afgehandeld gemarkeerd.", "ok")
+    else:
+        flash(request, "Deze bestelling vroeg al geen aandacht meer; er is niets veranderd.")
+    return RedirectResponse(_detail_path(order_id), status_code=303)
+
+
+ROUTES: list[BaseRoute] = [
+    Route("/beheer/bestellingen", staff_required(orders_search), name="admin_orders"),
+    Route("/beheer/bestellingen/{order_id}", staff_required(order_detail), name="admin_order"),
+    Route(
+        "/beheer/bestellingen/{order_id}/kaarten-versturen",
+        staff_required(csrf_protected(resend_tickets)),
+        methods=["POST"],
+        name="admin_order_resend",
+    ),
+    Route(
+        "/beheer/bestellingen/{order_id}/afgehandeld",
+        staff_required(csrf_protected(mark_handled)),
+        methods=["POST"],
+        name="admin_order_handled",
+    ),
+]
