@@ -17,7 +17,13 @@ from mierloos_adapters.memory import MemoryPaymentGateway
 from mierloos_adapters.mollie import MolliePaymentGateway
 from mierloos_core.errors import DependencyUnavailable, NotFound, PermanentFailure
 from mierloos_core.model.money import Money
-from mierloos_core.model.payments import PaymentRequest, PaymentStatus
+from mierloos_core.model.payments import (
+    PaymentRequest,
+    PaymentStatus,
+    ProviderPayment,
+    RefundRequest,
+    RefundStatus,
+)
 from mierloos_core.ports import PaymentGateway
 from tests.integration.payments.mollie_server import MollieServer
 
@@ -29,6 +35,9 @@ class ProviderDriver(Protocol):
     def go_down(self) -> None: ...
     def refuse_payments(self) -> None: ...
     def payment_count(self) -> int: ...
+    def change_refund_status(self, provider_refund_id: str, status: RefundStatus) -> None: ...
+    def refuse_refunds(self) -> None: ...
+    def refund_count(self) -> int: ...
 
 
 class MemoryDriver:
@@ -48,6 +57,15 @@ class MemoryDriver:
     def payment_count(self) -> int:
         return len(self.fake.payments)
 
+    def change_refund_status(self, provider_refund_id: str, status: RefundStatus) -> None:
+        self.fake.set_refund_status(provider_refund_id, status)
+
+    def refuse_refunds(self) -> None:
+        self.fake.refuse = True
+
+    def refund_count(self) -> int:
+        return len(self.fake.refunds)
+
 
 class MollieDriver:
     def __init__(self, server: MollieServer, gateway: MolliePaymentGateway) -> None:
@@ -65,6 +83,15 @@ class MollieDriver:
 
     def payment_count(self) -> int:
         return len(self.server.payments)
+
+    def change_refund_status(self, provider_refund_id: str, status: RefundStatus) -> None:
+        self.server.set_refund_status(provider_refund_id, status.value)
+
+    def refuse_refunds(self) -> None:
+        self.server.refuse_refunds = True
+
+    def refund_count(self) -> int:
+        return len(self.server.refunds)
 
 
 class FakeProviderDriver:
@@ -86,6 +113,15 @@ class FakeProviderDriver:
 
     def payment_count(self) -> int:
         return len(list(self.directory.glob("tr_fake*.json")))
+
+    def change_refund_status(self, provider_refund_id: str, status: RefundStatus) -> None:
+        self.fake.set_refund_status(provider_refund_id, status)
+
+    def refuse_refunds(self) -> None:
+        (self.directory / "refuse").touch()
+
+    def refund_count(self) -> int:
+        return len(list(self.directory.glob("re_fake*.json")))
 
 
 @pytest.fixture(params=["memory", "fake", "mollie"])
@@ -219,3 +255,149 @@ def test_create_refused_by_the_provider_raises_permanent_failure(
 
     assert caught.value.message  # a message safe to show, never empty
     assert provider.payment_count() == 0
+
+
+# --- refunds ------------------------------------------------------------------------------------
+
+
+def paid_payment(provider: ProviderDriver, amount: str = "25.00") -> ProviderPayment:
+    payment = provider.gateway.create_payment(payment_request(amount))
+    provider.change_status(payment.provider_payment_id, PaymentStatus.PAID)
+    return payment
+
+
+def refund_request(
+    payment: ProviderPayment, amount: str = "25.00", *, key: str | None = None
+) -> RefundRequest:
+    return RefundRequest(
+        provider_payment_id=payment.provider_payment_id,
+        amount=Money.euros(amount),
+        description="Ons Mierloos Theater terugbetaling",
+        idempotency_key=key or f"refund-{uuid.uuid4()}",
+    )
+
+
+def test_a_refund_of_a_paid_payment_is_accepted_for_its_amount(provider: ProviderDriver) -> None:
+    payment = paid_payment(provider, "25.00")
+
+    refund = provider.gateway.create_refund(refund_request(payment, "10.00"))
+
+    assert refund.provider_refund_id.startswith("re_")
+    assert refund.provider_payment_id == payment.provider_payment_id
+    assert refund.amount == Money(1000)
+    assert refund.status.accepted
+    assert provider.refund_count() == 1
+
+
+def test_the_same_refund_key_twice_refunds_once(provider: ProviderDriver) -> None:
+    payment = paid_payment(provider)
+    request = refund_request(payment, "25.00", key="refund-once")
+
+    first = provider.gateway.create_refund(request)
+    second = provider.gateway.create_refund(request)
+
+    assert second.provider_refund_id == first.provider_refund_id
+    assert provider.refund_count() == 1
+
+
+def test_partial_refunds_add_up_to_the_payment_and_no_further(provider: ProviderDriver) -> None:
+    payment = paid_payment(provider, "25.00")
+    provider.gateway.create_refund(refund_request(payment, "10.00"))
+    provider.gateway.create_refund(refund_request(payment, "15.00"))
+
+    with pytest.raises(PermanentFailure):
+        provider.gateway.create_refund(refund_request(payment, "0.01"))
+
+    assert provider.refund_count() == 2
+
+
+def test_a_refund_larger_than_the_payment_is_refused(provider: ProviderDriver) -> None:
+    payment = paid_payment(provider, "25.00")
+
+    with pytest.raises(PermanentFailure) as caught:
+        provider.gateway.create_refund(refund_request(payment, "25.01"))
+
+    assert caught.value.message
+    assert provider.refund_count() == 0
+
+
+def test_a_refund_of_an_unpaid_payment_is_refused(provider: ProviderDriver) -> None:
+    payment = provider.gateway.create_payment(payment_request("25.00"))
+
+    with pytest.raises(PermanentFailure):
+        provider.gateway.create_refund(refund_request(payment, "5.00"))
+
+    assert provider.refund_count() == 0
+
+
+def test_a_refund_the_provider_refuses_raises_permanent_failure(
+    provider: ProviderDriver,
+) -> None:
+    payment = paid_payment(provider)
+    provider.refuse_refunds()
+
+    with pytest.raises(PermanentFailure):
+        provider.gateway.create_refund(refund_request(payment, "5.00"))
+
+    assert provider.refund_count() == 0
+
+
+@pytest.mark.parametrize(
+    "status", [RefundStatus.PROCESSING, RefundStatus.REFUNDED, RefundStatus.FAILED]
+)
+def test_get_refund_reports_the_status_the_provider_moved_it_to(
+    provider: ProviderDriver, status: RefundStatus
+) -> None:
+    payment = paid_payment(provider)
+    created = provider.gateway.create_refund(refund_request(payment, "7.50"))
+
+    provider.change_refund_status(created.provider_refund_id, status)
+    fetched = provider.gateway.get_refund(payment.provider_payment_id, created.provider_refund_id)
+
+    assert fetched.status is status
+    assert fetched.provider_refund_id == created.provider_refund_id
+    assert fetched.amount == Money(750)
+
+
+def test_a_failed_refund_leaves_its_amount_refundable(provider: ProviderDriver) -> None:
+    payment = paid_payment(provider, "25.00")
+    failed = provider.gateway.create_refund(refund_request(payment, "25.00"))
+    provider.change_refund_status(failed.provider_refund_id, RefundStatus.FAILED)
+
+    again = provider.gateway.create_refund(refund_request(payment, "25.00"))
+
+    assert again.provider_refund_id != failed.provider_refund_id
+    assert again.status.accepted
+
+
+@pytest.mark.parametrize("unknown_id", ["re_doesnotexist", "not-a-refund-id"])
+def test_get_of_an_unknown_refund_raises_not_found(
+    provider: ProviderDriver, unknown_id: str
+) -> None:
+    payment = paid_payment(provider)
+
+    with pytest.raises(NotFound):
+        provider.gateway.get_refund(payment.provider_payment_id, unknown_id)
+
+
+def test_refund_while_the_provider_is_down_raises_dependency_unavailable(
+    provider: ProviderDriver,
+) -> None:
+    payment = paid_payment(provider)
+    provider.go_down()
+
+    with pytest.raises(DependencyUnavailable):
+        provider.gateway.create_refund(refund_request(payment, "5.00"))
+
+    assert provider.refund_count() == 0
+
+
+def test_get_refund_while_the_provider_is_down_raises_dependency_unavailable(
+    provider: ProviderDriver,
+) -> None:
+    payment = paid_payment(provider)
+    created = provider.gateway.create_refund(refund_request(payment, "5.00"))
+    provider.go_down()
+
+    with pytest.raises(DependencyUnavailable):
+        provider.gateway.get_refund(payment.provider_payment_id, created.provider_refund_id)
