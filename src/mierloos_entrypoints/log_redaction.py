@@ -85,11 +85,6 @@ def install_redaction() -> None:
         _add_once(handler)
 
 
-def protect_handler(handler: logging.Handler) -> logging.Handler:
-    _add_once(handler)
-    return handler
-
-
 def uvicorn_log_config() -> dict[str, Any]:
     """uvicorn's default logging configuration, with the filter on every handler and logger."""
     from uvicorn.config import LOGGING_CONFIG

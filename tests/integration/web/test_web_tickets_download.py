@@ -17,13 +17,13 @@ from tests.integration.web.web_support import BASE_URL, Site, add_to_cart, check
 
 def place_order(site: Site, client: TestClient, quantity: int = 2) -> tuple[uuid.UUID, str]:
     """A new pending order of `client`: its id and secret."""
+    query = text("SELECT id, secret FROM orders")
+    with site.container.engine().connect() as connection:
+        before = set(connection.execute(query).all())
     add_to_cart(client, site.performances("gebroeders-mierlo")[0].id, quantity)
     assert check_out(client).status_code == 303
     with site.container.engine().connect() as connection:
-        row = connection.execute(
-            text("SELECT id, secret FROM orders ORDER BY created_at DESC, number DESC")
-        ).first()
-    assert row is not None
+        (row,) = set(connection.execute(query).all()) - before
     return uuid.UUID(str(row.id)), str(row.secret)
 
 
