@@ -21,6 +21,7 @@ from tests.integration.web.web_support import (
     add_to_cart,
     check_out,
     csrf_token,
+    log_in_as_staff,
 )
 
 _FIELDS = {"input", "select", "textarea"}
@@ -236,6 +237,38 @@ def test_the_error_page_for_a_crash_passes(site: Site) -> None:
 
     assert page.status_code == 500
     assert accessibility_problems(page.text) == []
+
+
+def test_the_staff_job_and_order_pages_pass(site: Site) -> None:
+    with site.client() as buyer:
+        add_to_cart(buyer, site.performances("gebroeders-mierlo")[0].id, 2)
+        check_out(buyer)
+    gateway = site.gateway
+    assert isinstance(gateway, MemoryPaymentGateway)
+    gateway.set_status(next(iter(gateway.payments)), PaymentStatus.PAID)
+    secret = _secret(site)
+    with site.client() as buyer:
+        buyer.get(f"/bestelling/{secret}")
+    with site.container.uow() as uow:
+        order = uow.orders.get_by_secret(secret)
+        job = uow.jobs.list()[-1]
+    assert order is not None
+    pages: dict[str, httpx.Response] = {}
+    with site.client() as staff:
+        log_in_as_staff(site, staff)
+        for path in (
+            "/beheer/taken",
+            "/beheer/taken?status=pending",
+            f"/beheer/taken/{job.id}",
+            "/beheer/bestellingen",
+            f"/beheer/bestellingen?q={order.number}&aandacht=1",
+            f"/beheer/bestellingen/{order.id}",
+        ):
+            pages[path] = staff.get(path)
+
+    assert {path: page.status_code for path, page in pages.items()} == dict.fromkeys(pages, 200)
+    failures = {path: accessibility_problems(page.text) for path, page in pages.items()}
+    assert {path: found for path, found in failures.items() if found} == {}
 
 
 def _page(body: str, lang: str = "nl", skip: bool = True) -> str:
