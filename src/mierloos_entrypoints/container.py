@@ -33,6 +33,7 @@ from mierloos_core.services.images import ShowImages
 from mierloos_core.services.jobs import JobRegistry
 from mierloos_core.services.notifications import EmailSender
 from mierloos_core.services.payments import Payments
+from mierloos_core.services.refunds import Refunds
 from mierloos_core.services.staff_orders import StaffOrders
 from mierloos_core.services.tickets import Tickets
 from mierloos_entrypoints.config import Settings, load_settings
@@ -120,6 +121,7 @@ class Container(containers.DeclarativeContainer):
         links=links,
     )
     staff_orders = providers.Singleton(StaffOrders, uow=uow.provider, links=links)
+    refunds = providers.Singleton(Refunds, uow=uow.provider, clock=clock, gateway=payment_gateway)
     images = providers.Singleton(
         ShowImages,
         uow_factory=uow.provider,

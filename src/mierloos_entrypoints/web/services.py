@@ -16,6 +16,7 @@ from mierloos_core.ports import Clock, JobLedger, ObjectStorage, PaymentGateway,
 from mierloos_core.services.accounts import Accounts
 from mierloos_core.services.checkout import CheckoutPolicy
 from mierloos_core.services.payments import Payments
+from mierloos_core.services.refunds import Refunds
 from mierloos_core.services.staff_orders import StaffOrders
 from mierloos_core.services.tickets import Tickets
 from mierloos_entrypoints.config import Settings
@@ -37,6 +38,7 @@ class WebServices:
     jobs: JobLedger
     tickets: Tickets
     staff_orders: StaffOrders
+    refunds: Refunds
 
     @classmethod
     def from_container(cls, container: Container) -> WebServices:
@@ -56,6 +58,7 @@ class WebServices:
             jobs=container.job_ledger(),
             tickets=container.tickets(),
             staff_orders=container.staff_orders(),
+            refunds=container.refunds(),
         )
 
     @property

@@ -7,8 +7,8 @@ from __future__ import annotations
 
 from starlette.routing import BaseRoute
 
-from mierloos_entrypoints.web.pages.admin import jobs, orders, overview
+from mierloos_entrypoints.web.pages.admin import jobs, orders, overview, refunds
 
 
 def routes() -> list[BaseRoute]:
-    return [*overview.ROUTES, *jobs.ROUTES, *orders.ROUTES]
+    return [*overview.ROUTES, *jobs.ROUTES, *orders.ROUTES, *refunds.ROUTES]

@@ -1,0 +1,82 @@
+"""Staff refund a paid order, whole or in part; the order's detail page holds the form.
+
+Form fields: `amount` (euros, `12,50` or `12.50`; empty = all that is left to refund) and
+`reason` (at most 200 characters). Refunding all that is left makes the tickets invalid and
+frees their seats; a partial refund is money only and the tickets stay valid.
+"""
+
+from __future__ import annotations
+
+from starlette.concurrency import run_in_threadpool
+from starlette.datastructures import FormData
+from starlette.exceptions import HTTPException
+from starlette.requests import Request
+from starlette.responses import RedirectResponse, Response
+from starlette.routing import BaseRoute, Route
+
+from mierloos_core import errors
+from mierloos_core.model.money import Money
+from mierloos_core.model.payments import Refund
+from mierloos_core.services.refunds import MAX_REASON_LENGTH
+from mierloos_entrypoints.web.auth import current_user, staff_required
+from mierloos_entrypoints.web.inputs import BadInput, parse_cents, parse_uuid, text
+from mierloos_entrypoints.web.rendering import flash
+from mierloos_entrypoints.web.security import csrf_protected
+from mierloos_entrypoints.web.services import services
+
+MAX_AMOUNT_LENGTH = 20
+
+
+def done_message(refund: Refund) -> str:
+    if refund.whole:
+        return (
+            f"{refund.amount} wordt terugbetaald. De kaarten zijn ongeldig gemaakt en de "
+            "plaatsen zijn weer vrij."
+        )
+    return f"{refund.amount} wordt terugbetaald (gedeeltelijk). De kaarten blijven geldig."
+
+
+def _amount(form: FormData) -> Money | None:
+    raw = text(form, "amount", max_length=MAX_AMOUNT_LENGTH)
+    return Money(parse_cents(raw, field="amount")) if raw else None
+
+
+async def refund_order(request: Request, form: FormData) -> Response:
+    order_id = parse_uuid(request.path_params["order_id"])
+    if order_id is None:
+        raise HTTPException(status_code=404)
+    back = RedirectResponse(f"/beheer/bestellingen/{order_id}", status_code=303)
+    try:
+        amount = _amount(form)
+        reason = text(form, "reason", max_length=MAX_REASON_LENGTH)
+    except BadInput as bad:
+        flash(request, bad.message, "error")
+        return back
+    staff = await current_user(request)
+    requested_by = staff.email if staff is not None else ""
+    refunds = services(request).refunds
+
+    def refund() -> Refund:
+        return refunds.refund(order_id, amount=amount, reason=reason, requested_by=requested_by)
+
+    try:
+        done = await run_in_threadpool(refund)
+    except errors.OrderNotFound:
+        raise HTTPException(status_code=404) from None
+    except errors.RefundDelayed as delayed:
+        flash(request, delayed.message, "warning")
+    except errors.MierloosError as refused:
+        flash(request, refused.message, "error")
+    else:
+        flash(request, done_message(done), "ok")
+    return back
+
+
+ROUTES: list[BaseRoute] = [
+    Route(
+        "/beheer/bestellingen/{order_id}/terugbetalen",
+        staff_required(csrf_protected(refund_order)),
+        methods=["POST"],
+        name="admin_refund",
+    ),
+]
