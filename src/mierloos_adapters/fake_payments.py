@@ -138,7 +138,7 @@ class FakePaymentProvider:
                 raise PermanentFailure("the fake provider refunds paid payments only")
             if not 0 < request.amount.cents <= payment["amount_cents"] - refunded:
                 raise PermanentFailure("the refund is more than what is left of the payment")
-            record = {
+            record: dict[str, Any] = {
                 "id": "re_fake" + secrets.token_hex(8),
                 "payment_id": request.provider_payment_id,
                 "status": RefundStatus.REFUNDED.value,

@@ -209,7 +209,8 @@ class MolliePaymentGateway:
     def _refunds(self, provider_payment_id: str) -> PaymentRefunds:
         # The payment's refunds endpoint, without first fetching the payment itself.
         client = self._client()
-        return PaymentRefunds(client, MolliePayment({"id": provider_payment_id}, client))
+        payment = MolliePayment({"id": provider_payment_id}, client)  # type: ignore[no-untyped-call]
+        return PaymentRefunds(client, payment)
 
     def _translate(self, exc: Error, *, action: str, **context: str) -> NoReturn:
         """Raise the domain error for a failed call to Mollie."""
