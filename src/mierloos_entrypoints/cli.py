@@ -1,75 +1,112 @@
-"""The `mierloos` command: one entry point for running and operating the theatre's ticketing."""
+"""The `mierloos` command: one entry point for running and operating the theatre's ticketing.
+
+Exit codes: 0 done, 1 an operation failed (a dependency down, a job not retryable, ...),
+2 a usage or configuration error. Configuration problems are printed one per line, without
+secrets and without a traceback.
+"""
 
 from __future__ import annotations
 
+import os
 import sys
+from typing import TYPE_CHECKING
 
 import click
 
-from mierloos_entrypoints.config import ConfigError, Settings, load_settings
+from mierloos_entrypoints.cli_jobs import jobs
+from mierloos_entrypoints.cli_support import (
+    FAILED,
+    USAGE_ERROR,
+    fail,
+    migrated_container,
+    operation,
+    settings_or_exit,
+)
+from mierloos_entrypoints.config import Settings
+
+if TYPE_CHECKING:
+    from mierloos_entrypoints.container import Container
 
 
-def _settings() -> Settings:
-    try:
-        return load_settings()
-    except ConfigError as error:
-        click.echo(str(error), err=True)
-        sys.exit(2)
-
-
-@click.group()
+@click.group(context_settings={"help_option_names": ["-h", "--help"]})
 def main() -> None:
-    """Ons Mierloos Theater: tickets, payments and the jobs behind them."""
+    """Ons Mierloos Theater: tickets, payments and the jobs behind them.
+
+    Configured by environment variables (see README.md); with none set everything runs
+    embedded under ./var (or MIERLOOS_VAR_DIR).
+    """
 
 
 @main.command()
 def migrate() -> None:
     """Bring the database schema up to date."""
-    from mierloos_adapters.migrations import upgrade
-    from mierloos_entrypoints.container import build_container
-
-    container = build_container(_settings())
-    upgrade(container.engine())
+    settings = settings_or_exit()
+    click.echo("migrating the database...")
+    migrated_container(settings)
     click.echo("database is up to date")
 
 
 @main.command("demo-data")
 def demo_data() -> None:
     """Load a few demo shows (only into an empty catalogue)."""
-    from mierloos_adapters.migrations import upgrade
-    from mierloos_entrypoints.container import build_container
     from mierloos_entrypoints.demo import load_demo_data
 
-    container = build_container(_settings())
-    upgrade(container.engine())
-    added = load_demo_data(container.uow, container.clock().now())
+    container = migrated_container(settings_or_exit())
+    with operation("loading demo data"):
+        added = load_demo_data(container.uow, container.clock().now())
     click.echo("demo data loaded" if added else "the catalogue has shows already; nothing added")
 
 
 @main.command()
-@click.option("--host", default="127.0.0.1", show_default=True)
-@click.option("--port", default=8000, show_default=True, type=int)
-@click.option("--demo/--no-demo", default=None, help="Load demo data (default: when embedded).")
-def serve(host: str, port: int, demo: bool | None) -> None:
-    """Run the web site (and, when embedded, a worker inside it)."""
+@click.option("--host", default="127.0.0.1", show_default=True, help="Address to listen on.")
+@click.option("--port", default=8000, show_default=True, type=click.IntRange(1, 65535))
+@click.option(
+    "--demo/--no-demo",
+    default=None,
+    help="Load demo shows and a demo staff login (default: when embedded).",
+)
+@click.option(
+    "--worker/--no-worker",
+    default=None,
+    help="Run a job worker inside the web process (default: when embedded).",
+)
+@click.option(
+    "--worker-threads",
+    default=2,
+    show_default=True,
+    type=click.IntRange(1, 4),
+    help="Threads of the worker inside the web process.",
+)
+def serve(
+    host: str, port: int, demo: bool | None, worker: bool | None, worker_threads: int
+) -> None:
+    """Run the web site (and, when embedded, a worker inside it).
+
+    Without BASE_URL the site's links point at http://HOST:PORT (127.0.0.1 for 0.0.0.0).
+    """
+    import attrs
     import uvicorn
 
-    from mierloos_adapters.migrations import upgrade
-    from mierloos_entrypoints.container import build_container
-    from mierloos_entrypoints.demo import load_demo_data
     from mierloos_entrypoints.log_redaction import uvicorn_log_config
     from mierloos_entrypoints.observability import configure_logging
     from mierloos_entrypoints.web.app import create_app
 
     configure_logging(json_lines=not sys.stderr.isatty())
-    settings = _settings()
-    container = build_container(settings)
-    upgrade(container.engine())
+    local = "127.0.0.1" if host in ("0.0.0.0", "::", "") else host  # noqa: S104 - a display
+    defaults = {} if os.environ.get("BASE_URL", "").strip() else {"BASE_URL": _url(local, port)}
+    settings = settings_or_exit(defaults)
+    container = migrated_container(settings)
     if demo if demo is not None else settings.is_embedded:
-        load_demo_data(container.uow, container.clock().now())
-    for line in settings.describe():
+        _load_demo(container, settings)
+    run_worker_here = settings.embedded_worker if worker is None else worker
+    for line in attrs.evolve(settings, embedded_worker=run_worker_here).describe():
         click.echo(f"  {line}")
-    app = create_app(container)
+    lifespan = None
+    if run_worker_here:
+        from mierloos_entrypoints.embedded_worker import EmbeddedWorker, worker_lifespan
+
+        lifespan = worker_lifespan(EmbeddedWorker(container, threads=worker_threads))
+    app = create_app(container, lifespan=lifespan)
     click.echo(f"Ons Mierloos Theater is open at {settings.base_url}")
     # uvicorn's own loggers, with reset tokens cut out of the access log and errors.
     uvicorn.run(
@@ -79,7 +116,56 @@ def serve(host: str, port: int, demo: bool | None) -> None:
         log_level="info",
         log_config=uvicorn_log_config(),
         proxy_headers=True,
+        lifespan="on",
     )
+
+
+def _url(host: str, port: int) -> str:
+    return f"http://[{host}]:{port}" if ":" in host else f"http://{host}:{port}"
+
+
+def _load_demo(container: Container, settings: Settings) -> None:
+    from mierloos_entrypoints.demo import ensure_demo_staff, load_demo_data
+
+    with operation("loading demo data"):
+        if load_demo_data(container.uow, container.clock().now()):
+            click.echo("demo shows loaded")
+        login = ensure_demo_staff(container.uow, container.accounts(), settings.var_dir)
+    if login.password is not None:
+        click.echo(f"  staff login: {login.email} / {login.password}  (also in {login.file})")
+    else:
+        click.echo(f"  staff login: {login.email}, password in {login.file}")
+
+
+@main.command()
+@click.option("--processes", default=1, show_default=True, type=click.IntRange(1, 64))
+@click.option("--threads", default=8, show_default=True, type=click.IntRange(1, 256))
+@click.option(
+    "--port",
+    default=None,
+    type=click.IntRange(0, 65535),
+    help="Port of /health and /metrics (default: PORT, else 8080; 0 = none).",
+)
+@click.option(
+    "--queue", "queues", multiple=True, help="Only these queues (repeatable; default: all)."
+)
+def worker(processes: int, threads: int, port: int | None, queues: tuple[str, ...]) -> None:
+    """Run background jobs until SIGTERM: finishes or hands back the jobs in hand, then exits.
+
+    More settings (lease, shutdown timeout, health address) are read from the environment:
+    see `python -m mierloos_entrypoints.worker --help`.
+    """
+    settings_or_exit()  # the handlers build the container: report its problems before starting
+    try:
+        from mierloos_entrypoints.worker import run_worker
+    except SystemExit as error:  # a worker variable with a wrong value, e.g. a non-number
+        if isinstance(error.code, str):
+            click.echo("configuration problems:", err=True)
+            click.echo(f"- {error.code}", err=True)
+            sys.exit(USAGE_ERROR)
+        raise
+    click.echo(f"starting {processes} worker process(es) with {threads} thread(s) each")
+    sys.exit(run_worker(processes, threads, port=port, queues=list(queues) or None))
 
 
 @main.command("create-staff")
@@ -90,21 +176,18 @@ def serve(host: str, port: int, demo: bool | None) -> None:
 )
 def create_staff(email: str, name: str, password_stdin: bool) -> None:
     """Create a staff account (or make an existing account staff)."""
-    from mierloos_adapters.migrations import upgrade
     from mierloos_core.errors import MierloosError
-    from mierloos_entrypoints.container import build_container
 
     if password_stdin:
         password = sys.stdin.readline().rstrip("\n")
     else:
         password = click.prompt("Password", hide_input=True, confirmation_prompt=True)
-    container = build_container(_settings())
-    upgrade(container.engine())
-    try:
-        user = container.accounts().create_staff(email, name, password)
-    except MierloosError as error:
-        click.echo(f"error: {error.message}", err=True)
-        sys.exit(1)
+    container = migrated_container(settings_or_exit())
+    with operation("creating the account"):
+        try:
+            user = container.accounts().create_staff(email, name, password)
+        except MierloosError as error:
+            fail(error.message)
     click.echo(f"staff account ready: {user.email}")
 
 
@@ -113,13 +196,15 @@ def check() -> None:
     """Check the configuration and that every dependency answers. Exit 1 if one does not."""
     from mierloos_entrypoints.checks import run_checks
 
-    settings = _settings()
+    settings = settings_or_exit()
     failures = 0
     for name, ok, detail in run_checks(settings):
         failures += not ok
         click.echo(f"{'ok  ' if ok else 'FAIL'} {name}: {detail}")
-    sys.exit(1 if failures else 0)
+    sys.exit(FAILED if failures else 0)
 
+
+main.add_command(jobs)
 
 if __name__ == "__main__":
     main()

@@ -1,16 +1,29 @@
-"""Demo data for the embedded site: a few shows, one sold out, one past, one cancelled."""
+"""Demo data for the embedded site: a few shows, one sold out, one past, one cancelled.
+
+And a staff login to try the admin pages with: created once, with a random password that is
+printed when it is made and kept in `var/staff-login.txt` (readable by its owner only).
+"""
 
 from __future__ import annotations
 
+import os
+import secrets
 from collections.abc import Callable
 from datetime import datetime, time, timedelta
 from decimal import Decimal
+from pathlib import Path
+
+import attrs
 
 from mierloos_core.model.catalog import Performance, PerformanceStatus, Show
 from mierloos_core.model.coupons import Coupon, DiscountKind
 from mierloos_core.model.money import Money
 from mierloos_core.model.timeutil import AMSTERDAM
 from mierloos_core.ports import UnitOfWork
+from mierloos_core.services.accounts import Accounts
+
+DEMO_STAFF_EMAIL = "kassa@ons-mierloos-theater.nl"
+STAFF_LOGIN_FILE = "staff-login.txt"
 
 SHOWS = [
     (
@@ -76,3 +89,29 @@ def load_demo_data(make_uow: Callable[[], UnitOfWork], now: datetime) -> bool:
         )
         uow.commit()
     return True
+
+
+@attrs.frozen
+class DemoLogin:
+    email: str
+    password: str | None
+    """Set only on the run that created the account: print it once."""
+    file: Path
+
+
+def ensure_demo_staff(
+    make_uow: Callable[[], UnitOfWork], accounts: Accounts, var_dir: Path
+) -> DemoLogin:
+    """The demo staff account, created with a random password unless it exists already."""
+    file = var_dir / STAFF_LOGIN_FILE
+    with make_uow() as uow:
+        existing = uow.users.get_by_email(DEMO_STAFF_EMAIL)
+    if existing is not None:
+        return DemoLogin(DEMO_STAFF_EMAIL, None, file)
+    password = secrets.token_urlsafe(12)
+    accounts.create_staff(DEMO_STAFF_EMAIL, "Kassa (demo)", password)
+    var_dir.mkdir(parents=True, exist_ok=True)
+    fd = os.open(file, os.O_WRONLY | os.O_CREAT | os.O_TRUNC, 0o600)
+    with os.fdopen(fd, "w") as out:
+        out.write(f"e-mail: {DEMO_STAFF_EMAIL}\nwachtwoord: {password}\n")
+    return DemoLogin(DEMO_STAFF_EMAIL, password, file)

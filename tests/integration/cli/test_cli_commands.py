@@ -1,0 +1,198 @@
+"""The `mierloos` commands: help, exit codes, configuration errors, accounts and demo data."""
+
+from __future__ import annotations
+
+import subprocess
+import sys
+from pathlib import Path
+
+import pytest
+from click.testing import CliRunner, Result
+
+from mierloos_entrypoints.cli import main
+from tests.integration.cli.conftest import SECRET_KEY
+from tests.integration.cli.processes import ROOT, command_env
+
+COMMANDS = [
+    [],
+    ["migrate"],
+    ["demo-data"],
+    ["serve"],
+    ["worker"],
+    ["create-staff"],
+    ["check"],
+    ["jobs"],
+    ["jobs", "list"],
+    ["jobs", "retry"],
+    ["jobs", "purge"],
+]
+SECRET = "hunter2-geheim-wachtwoord"
+
+
+def run(var_dir: Path, *args: str, stdin: str | None = None, **env: str) -> Result:
+    return CliRunner().invoke(
+        main,
+        list(args),
+        input=stdin,
+        prog_name="mierloos",
+        env={"MIERLOOS_VAR_DIR": str(var_dir), "DATABASE_URL": None, "SECRET_KEY": None, **env},
+        catch_exceptions=False,
+    )
+
+
+def run_process(var_dir: Path, *args: str, **env: str) -> subprocess.CompletedProcess[str]:
+    return subprocess.run(
+        [sys.executable, "-m", "mierloos_entrypoints.cli", *args],
+        cwd=ROOT,
+        env=command_env(MIERLOOS_VAR_DIR=str(var_dir), **env),
+        capture_output=True,
+        text=True,
+        timeout=60,
+    )
+
+
+@pytest.mark.parametrize("command", COMMANDS, ids=lambda c: " ".join(c) or "mierloos")
+def test_every_command_explains_itself_with_help(var_dir, command):
+    answer = run(var_dir, *command, "--help")
+
+    assert answer.exit_code == 0
+    assert answer.output.startswith("Usage: mierloos")
+    assert not var_dir.exists(), "help touches nothing"
+
+
+def test_an_unknown_command_is_a_usage_error(var_dir):
+    assert run(var_dir, "dance").exit_code == 2
+
+
+@pytest.mark.parametrize(
+    ("env", "line"),
+    [
+        ({"DATABASE_URL": "nonsense"}, "- DATABASE_URL must be a postgresql:// or sqlite:/// URL"),
+        (
+            {
+                "DATABASE_URL": f"postgresql://kassa:{SECRET}@db:notaport/x",
+                "SECRET_KEY": SECRET_KEY,
+            },
+            "- DATABASE_URL cannot be parsed (is its port a number?)",
+        ),
+        (
+            {"DATABASE_URL": "postgresql://db/x"},
+            "- SECRET_KEY is required outside the embedded setup (32+ characters)",
+        ),
+        ({"SECRET_KEY": SECRET}, "- SECRET_KEY must be at least 32 characters long"),
+        ({"SMTP_HOST": "mail", "SMTP_PORT": "smtp"}, "- SMTP_PORT must be a number, got 'smtp'"),
+        (
+            {"R2_BUCKET_NAME": "kaarten", "R2_SECRET_ACCESS_KEY": SECRET},
+            "- R2_ACCESS_KEY_ID is required for object storage",
+        ),
+        ({"METRICS_TOKEN": "kort"}, "- METRICS_TOKEN must be at least 16 characters long"),
+    ],
+)
+def test_a_configuration_problem_is_one_line_exit_2_and_never_shows_a_secret(var_dir, env, line):
+    answer = run(var_dir, "check", **env)
+
+    assert answer.exit_code == 2
+    assert answer.stdout == ""
+    assert answer.stderr.splitlines()[0] == "configuration problems:"
+    assert line in answer.stderr.splitlines()
+    assert SECRET not in answer.stderr
+
+
+def test_every_problem_is_reported_at_once(var_dir):
+    answer = run(var_dir, "migrate", DATABASE_URL="nonsense", WORKER_MAX_ATTEMPTS="zero")
+
+    assert answer.exit_code == 2
+    problems = answer.stderr.splitlines()[1:]
+    assert len(problems) == 3
+    assert all(problem.startswith("- ") for problem in problems)
+
+
+def test_the_installed_command_reports_a_bad_database_url_without_a_traceback(var_dir):
+    answer = run_process(var_dir, "check", DATABASE_URL="nonsense")
+
+    assert answer.returncode == 2
+    assert "DATABASE_URL must be a postgresql:// or sqlite:/// URL" in answer.stderr
+    assert "Traceback" not in answer.stderr
+
+
+def test_an_unreachable_database_is_one_line_and_exit_1_without_the_password(var_dir):
+    url = f"postgresql://kassa:{SECRET}@127.0.0.1:1/mierloos"
+
+    answer = run_process(var_dir, "migrate", DATABASE_URL=url, SECRET_KEY=SECRET_KEY)
+
+    assert answer.returncode == 1
+    errors = [line for line in answer.stderr.splitlines() if line.startswith("error:")]
+    assert len(errors) == 1
+    assert errors[0].startswith("error: migrating the database failed: OperationalError")
+    assert "Traceback" not in answer.stderr
+    assert SECRET not in answer.stderr + answer.stdout
+
+
+def test_the_worker_reports_a_wrong_worker_variable_as_a_configuration_error(var_dir):
+    answer = run_process(var_dir, "worker", "--port", "0", WORKER_LEASE_SECONDS="long")
+
+    assert answer.returncode == 2
+    assert "- WORKER_LEASE_SECONDS must be a number, got 'long'" in answer.stderr
+    assert "Traceback" not in answer.stderr
+
+
+def test_check_reports_every_embedded_dependency(var_dir):
+    assert run(var_dir, "migrate").exit_code == 0
+
+    answer = run(var_dir, "check")
+
+    assert answer.exit_code == 0, answer.output
+    names = [line.split()[1].rstrip(":") for line in answer.output.splitlines()]
+    assert names == ["database", "storage", "mail", "payments"]
+    assert all(line.startswith("ok") for line in answer.output.splitlines())
+
+
+def test_check_exits_1_when_a_dependency_is_down(var_dir, postgres_admin_url):
+    down = "postgresql://postgres@127.0.0.1:1/postgres"
+
+    answer = run(var_dir, "check", DATABASE_URL=down, SECRET_KEY=SECRET_KEY)
+
+    assert answer.exit_code == 1
+    assert answer.output.splitlines()[0].startswith("FAIL database:")
+
+
+def test_demo_data_loads_once(var_dir):
+    first = run(var_dir, "demo-data")
+    second = run(var_dir, "demo-data")
+
+    assert first.exit_code == 0
+    assert first.output.splitlines()[-1] == "demo data loaded"
+    assert second.output.splitlines()[-1] == "the catalogue has shows already; nothing added"
+
+
+def test_create_staff_reads_the_password_from_stdin(var_dir):
+    answer = run(
+        var_dir,
+        "create-staff",
+        "--email",
+        "Kassa@Example.org",
+        "--name",
+        "Kassa",
+        "--password-stdin",
+        stdin="een-lang-en-sterk-wachtwoord\n",
+    )
+
+    assert answer.exit_code == 0, answer.output
+    assert answer.output.splitlines()[-1] == "staff account ready: kassa@example.org"
+
+
+def test_create_staff_with_a_weak_password_exits_1_with_the_reason(var_dir):
+    answer = run(
+        var_dir,
+        "create-staff",
+        "--email",
+        "kassa@example.org",
+        "--name",
+        "Kassa",
+        "--password-stdin",
+        stdin="kassa\n",
+    )
+
+    assert answer.exit_code == 1
+    assert answer.stderr.startswith("error: ")
+    assert "wachtwoord" in answer.stderr.lower()
