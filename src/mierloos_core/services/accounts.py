@@ -260,5 +260,7 @@ class Accounts:
 
 def session_stamp(user: User) -> str:
     """Changes whenever the password does; sessions carry it and die with it."""
+    # The hash has a fresh salt per change, so even two changes within one clock tick differ.
     changed = user.password_changed_at.isoformat() if user.password_changed_at else ""
-    return hashlib.sha256(f"{user.id}:{changed}".encode()).hexdigest()[:16]
+    material = f"{user.id}:{changed}:{user.password_hash}"
+    return hashlib.sha256(material.encode()).hexdigest()[:16]
