@@ -241,8 +241,9 @@ def test_resend_with_a_pdf_queues_the_tickets_mail_once_per_click(
     page = staff.get(f"/beheer/bestellingen/{order.id}").text
     assert "tickets-1.pdf" in page
 
-    resend(staff, order.id, page)
+    first = resend(staff, order.id, page)
     resend(staff, order.id, page)  # the same form twice: a double click
+    assert "opnieuw naar de klant gemaild" in staff.get(first.headers["location"]).text
 
     new = [job for job in site.jobs(JobType.EMAIL) if job.id not in before]
     assert [(job.data["template"], job.data["to"]) for job in new] == [

@@ -134,10 +134,11 @@ async def resend_tickets(request: Request, form: FormData) -> Response:
     except errors.InvalidTransition as error:
         flash(request, error.message, "error")
         return RedirectResponse(_detail_path(order_id), status_code=303)
+    # The flash travels in the (signed, not encrypted) session cookie: no e-mail address in it.
     if outcome.job_type is JobType.PDF_GENERATION:
-        message = f"De kaarten worden opnieuw gemaakt; daarna gaan ze per e-mail naar {outcome.to}."
+        message = "De kaarten worden opnieuw gemaakt en daarna naar de klant gemaild."
     else:
-        message = f"De kaarten worden opnieuw per e-mail verstuurd naar {outcome.to}."
+        message = "De kaarten worden opnieuw naar de klant gemaild."
     flash(request, message, "ok")
     return RedirectResponse(_detail_path(order_id), status_code=303)
 
