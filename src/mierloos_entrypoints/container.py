@@ -34,6 +34,8 @@ from mierloos_core.services.jobs import JobRegistry
 from mierloos_core.services.notifications import EmailSender
 from mierloos_core.services.payments import Payments
 from mierloos_core.services.refunds import Refunds
+from mierloos_core.services.staff_catalog import StaffCatalog
+from mierloos_core.services.staff_coupons import StaffCoupons
 from mierloos_core.services.staff_orders import StaffOrders
 from mierloos_core.services.tickets import Tickets
 from mierloos_entrypoints.config import Settings, load_settings
@@ -129,6 +131,8 @@ class Container(containers.DeclarativeContainer):
         storage=storage,
         processor=providers.Singleton(PillowImageProcessor),
     )
+    staff_catalog = providers.Singleton(StaffCatalog, uow_factory=uow.provider, clock=clock)
+    staff_coupons = providers.Singleton(StaffCoupons, uow_factory=uow.provider, clock=clock)
     reset_tokens = providers.Singleton(ResetTokens, secret_key=settings.provided.secret_key)
     # Per process: each web process throttles its own clients; per-address reset limits are
     # counted in the database and hold across processes.

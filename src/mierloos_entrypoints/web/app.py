@@ -37,7 +37,9 @@ from mierloos_entrypoints.web.pages import (
 )
 from mierloos_entrypoints.web.rendering import STATIC_DIR, make_templates
 from mierloos_entrypoints.web.security import (
+    IMAGE_UPLOAD_PATH,
     MAX_BODY_BYTES,
+    MAX_UPLOAD_BODY_BYTES,
     BodySizeLimitMiddleware,
     SecurityHeadersMiddleware,
     csrf_protected,
@@ -166,7 +168,10 @@ def create_app(
         middleware=[
             Middleware(SecurityHeadersMiddleware, headers=headers),
             Middleware(
-                BodySizeLimitMiddleware, max_bytes=MAX_BODY_BYTES, too_large=errors.too_large
+                BodySizeLimitMiddleware,
+                max_bytes=MAX_BODY_BYTES,
+                too_large=errors.too_large,
+                overrides=[(IMAGE_UPLOAD_PATH, MAX_UPLOAD_BODY_BYTES)],
             ),
             session_middleware(web.settings.secret_key, https=web.https),
         ],

@@ -8,6 +8,7 @@ from __future__ import annotations
 
 import re
 import uuid
+from datetime import datetime
 
 from starlette.datastructures import FormData
 from starlette.requests import Request
@@ -110,3 +111,39 @@ def coupon_code(value: str) -> str | None:
     if len(value) > MAX_COUPON or not _COUPON.fullmatch(value):
         raise BadInput("Deze kortingscode bestaat niet.", field="coupon")
     return value
+
+
+_EUROS = re.compile(r"(?:€\s*)?(-?[0-9]{1,7})(?:[.,]([0-9]{1,2}))?")
+_LOCAL_MOMENT = re.compile(r"([0-9]{4})-([0-9]{2})-([0-9]{2})[T ]([0-9]{2}):([0-9]{2})")
+_WHOLE = re.compile(r"-?[0-9]{1,9}")
+
+
+def parse_cents(value: str, *, field: str) -> int:
+    """An amount typed in euros, '12,50', '12.50', '€ 12' or '-3', as whole cents."""
+    found = _EUROS.fullmatch(value.strip().replace(" ", "")) if value else None
+    if found is None:
+        raise BadInput("Vul een bedrag in euro's in, bijvoorbeeld 12,50.", field=field)
+    euros, cents = found.group(1), (found.group(2) or "0").ljust(2, "0")
+    sign = -1 if euros.startswith("-") else 1
+    return sign * (abs(int(euros)) * 100 + int(cents))
+
+
+def parse_local_moment(value: str, *, field: str) -> datetime:
+    """A date and time as a datetime-local field sends it, '2026-03-08T20:15', without zone."""
+    found = _LOCAL_MOMENT.fullmatch(value.strip())
+    try:
+        if found is None:
+            raise ValueError(value)
+        year, month, day, hour, minute = (int(part) for part in found.groups())
+        return datetime(year, month, day, hour, minute)
+    except ValueError:
+        raise BadInput(
+            "Vul een datum en tijd in, bijvoorbeeld 2026-03-08 20:15.", field=field
+        ) from None
+
+
+def parse_whole_number(value: str, *, field: str) -> int:
+    """A whole number as typed; the service decides which range is allowed."""
+    if not _WHOLE.fullmatch(value.strip()):
+        raise BadInput("Vul een heel getal in.", field=field)
+    return int(value.strip())

@@ -8,6 +8,7 @@ JSON API (JSON bodies only, no cookies used) are the only POST routes without it
 
 from __future__ import annotations
 
+import re
 import secrets
 from collections.abc import Awaitable, Callable, Iterable
 from typing import Any
@@ -20,6 +21,7 @@ from starlette.requests import Request
 from starlette.responses import Response
 from starlette.types import ASGIApp, Message, Receive, Scope, Send
 
+from mierloos_core.services.images import MAX_UPLOAD_BYTES
 from mierloos_entrypoints.web.inputs import read_form
 
 CSRF_FIELD = "csrf_token"
@@ -30,6 +32,9 @@ SESSION_MAX_AGE = 7 * 24 * 3600
 # Bodies the site accepts: forms and JSON of a few kilobytes. A larger body is refused before
 # anything reads it.
 MAX_BODY_BYTES = 64 * 1024
+# The show image upload, and only it, takes one image file plus a few form fields.
+IMAGE_UPLOAD_PATH = re.compile(r"/beheer/voorstellingen/[0-9a-f-]{36}/afbeelding")
+MAX_UPLOAD_BODY_BYTES = MAX_UPLOAD_BYTES + MAX_BODY_BYTES
 # The stylesheet and images of the site itself: they change only with a release.
 STATIC_CACHE = "public, max-age=3600"
 
@@ -154,7 +159,8 @@ def add_security_headers(
 class BodySizeLimitMiddleware:
     """Refuses request bodies above `max_bytes` with 413, by header or while reading.
 
-    `overrides` raises (or lowers) the limit for paths under a prefix, e.g. image uploads.
+    `overrides` raises (or lowers) the limit for paths under a prefix, or for paths a pattern
+    matches whole, e.g. the image upload route.
     """
 
     def __init__(
@@ -163,7 +169,7 @@ class BodySizeLimitMiddleware:
         *,
         max_bytes: int,
         too_large: Callable[[Scope], Response],
-        overrides: Iterable[tuple[str, int]] = (),
+        overrides: Iterable[tuple[str | re.Pattern[str], int]] = (),
     ) -> None:
         self.app = app
         self.max_bytes = max_bytes
@@ -171,8 +177,8 @@ class BodySizeLimitMiddleware:
         self.overrides = tuple(overrides)
 
     def limit_for(self, path: str) -> int:
-        for prefix, limit in self.overrides:
-            if path.startswith(prefix):
+        for where, limit in self.overrides:
+            if path.startswith(where) if isinstance(where, str) else where.fullmatch(path):
                 return limit
         return self.max_bytes
 

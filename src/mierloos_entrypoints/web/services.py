@@ -15,8 +15,11 @@ from starlette.requests import HTTPConnection
 from mierloos_core.ports import Clock, JobLedger, ObjectStorage, PaymentGateway, UnitOfWork
 from mierloos_core.services.accounts import Accounts
 from mierloos_core.services.checkout import CheckoutPolicy
+from mierloos_core.services.images import ShowImages
 from mierloos_core.services.payments import Payments
 from mierloos_core.services.refunds import Refunds
+from mierloos_core.services.staff_catalog import StaffCatalog
+from mierloos_core.services.staff_coupons import StaffCoupons
 from mierloos_core.services.staff_orders import StaffOrders
 from mierloos_core.services.tickets import Tickets
 from mierloos_entrypoints.config import Settings
@@ -39,6 +42,9 @@ class WebServices:
     tickets: Tickets
     staff_orders: StaffOrders
     refunds: Refunds
+    staff_catalog: StaffCatalog
+    staff_coupons: StaffCoupons
+    images: ShowImages
 
     @classmethod
     def from_container(cls, container: Container) -> WebServices:
@@ -59,6 +65,9 @@ class WebServices:
             tickets=container.tickets(),
             staff_orders=container.staff_orders(),
             refunds=container.refunds(),
+            staff_catalog=container.staff_catalog(),
+            staff_coupons=container.staff_coupons(),
+            images=container.images(),
         )
 
     @property

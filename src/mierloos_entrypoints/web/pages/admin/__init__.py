@@ -7,8 +7,8 @@ from __future__ import annotations
 
 from starlette.routing import BaseRoute
 
-from mierloos_entrypoints.web.pages.admin import jobs, orders, overview, refunds
+from mierloos_entrypoints.web.pages.admin import catalog, jobs, orders, overview, refunds
 
 
 def routes() -> list[BaseRoute]:
-    return [*overview.ROUTES, *jobs.ROUTES, *orders.ROUTES, *refunds.ROUTES]
+    return [*overview.ROUTES, *jobs.ROUTES, *orders.ROUTES, *refunds.ROUTES, *catalog.ROUTES]

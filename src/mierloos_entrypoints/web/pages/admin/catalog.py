@@ -1,0 +1,357 @@
+"""Staff pages for shows, their performances and show images, under /beheer/voorstellingen."""
+
+from __future__ import annotations
+
+import uuid
+from typing import Any
+
+from starlette.concurrency import run_in_threadpool
+from starlette.datastructures import FormData, UploadFile
+from starlette.requests import Request
+from starlette.responses import RedirectResponse, Response
+from starlette.routing import BaseRoute, Route
+
+from mierloos_core import errors
+from mierloos_core.model.catalog import Performance, PerformanceStatus
+from mierloos_core.model.money import Money
+from mierloos_core.services.images import MAX_UPLOAD_BYTES
+from mierloos_core.services.staff_catalog import (
+    MAX_DESCRIPTION,
+    MAX_HALL,
+    MAX_SLUG,
+    MAX_TITLE,
+    PerformanceForm,
+    ShowForm,
+)
+from mierloos_entrypoints.web.auth import staff_required
+from mierloos_entrypoints.web.inputs import (
+    parse_cents,
+    parse_local_moment,
+    parse_whole_number,
+)
+from mierloos_entrypoints.web.pages.admin.forms import (
+    FormReader,
+    euros_value,
+    form_context,
+    staff_form,
+    wall_time_value,
+)
+from mierloos_entrypoints.web.rendering import flash, render
+from mierloos_entrypoints.web.services import services
+
+PERFORMANCE_STATUS_LABELS = {
+    PerformanceStatus.DRAFT: "Concept",
+    PerformanceStatus.PUBLISHED: "Gepubliceerd",
+    PerformanceStatus.CANCELLED: "Geannuleerd",
+    PerformanceStatus.ARCHIVED: "Gearchiveerd",
+}
+# URL action -> (target status, button text, message afterwards)
+ACTIONS = {
+    "publiceren": (PerformanceStatus.PUBLISHED, "Publiceren", "De uitvoering is gepubliceerd."),
+    "concept": (PerformanceStatus.DRAFT, "Terug naar concept", "De uitvoering is weer concept."),
+    "annuleren": (PerformanceStatus.CANCELLED, "Annuleren", "De uitvoering is geannuleerd."),
+    "archiveren": (PerformanceStatus.ARCHIVED, "Archiveren", "De uitvoering is gearchiveerd."),
+}
+IMAGE_FIELD = "afbeelding"
+
+
+def _common(request: Request) -> dict[str, Any]:
+    return {
+        "status_labels": PERFORMANCE_STATUS_LABELS,
+        "actions": ACTIONS,
+        "now": services(request).clock.now(),
+    }
+
+
+# --- shows ---------------------------------------------------------------------------------------
+
+
+async def show_list(request: Request) -> Response:
+    shows = await run_in_threadpool(services(request).staff_catalog.overview)
+    return render(request, "admin/shows.html", {"shows": shows, **_common(request)})
+
+
+async def new_show(request: Request) -> Response:
+    return render(request, "admin/shows_new.html", {"values": {}, "errors": {}, **_limits()})
+
+
+async def create_show(request: Request, form: FormData) -> Response:
+    reader = FormReader(form)
+    show_form = _read_show(reader)
+    if not reader.errors:
+        try:
+            show = await run_in_threadpool(services(request).staff_catalog.create_show, show_form)
+        except errors.ValidationError as error:
+            reader.add_service_errors(error)
+        else:
+            flash(request, f'Voorstelling "{show.title}" is aangemaakt.', "ok")
+            return RedirectResponse(f"/beheer/voorstellingen/{show.id}", status_code=303)
+    return render(
+        request,
+        "admin/shows_new.html",
+        form_context(reader, **_limits()),
+        status_code=422,
+    )
+
+
+async def show_page(request: Request) -> Response:
+    show_id: uuid.UUID = request.path_params["show_id"]
+    return await _render_show(request, show_id)
+
+
+async def save_show(request: Request, form: FormData) -> Response:
+    show_id: uuid.UUID = request.path_params["show_id"]
+    reader = FormReader(form)
+    show_form = _read_show(reader)
+    if not reader.errors:
+        try:
+            await run_in_threadpool(services(request).staff_catalog.edit_show, show_id, show_form)
+        except errors.ValidationError as error:
+            reader.add_service_errors(error)
+        else:
+            flash(request, "De voorstelling is opgeslagen.", "ok")
+            return RedirectResponse(f"/beheer/voorstellingen/{show_id}", status_code=303)
+    return await _render_show(request, show_id, show_form=reader, status_code=422)
+
+
+async def add_performance(request: Request, form: FormData) -> Response:
+    show_id: uuid.UUID = request.path_params["show_id"]
+    reader = FormReader(form)
+    performance_form = _read_performance(reader)
+    if performance_form is not None:
+        try:
+            await run_in_threadpool(
+                services(request).staff_catalog.add_performance, show_id, performance_form
+            )
+        except errors.ValidationError as error:
+            reader.add_service_errors(error)
+        else:
+            flash(request, "De uitvoering is toegevoegd als concept.", "ok")
+            return RedirectResponse(f"/beheer/voorstellingen/{show_id}", status_code=303)
+    return await _render_show(request, show_id, performance_form=reader, status_code=422)
+
+
+async def upload_image(request: Request, form: FormData) -> Response:
+    """The only route that takes a file: one, within the body limit of its path."""
+    show_id: uuid.UUID = request.path_params["show_id"]
+    upload = form.get(IMAGE_FIELD)
+    if not isinstance(upload, UploadFile):
+        return await _image_refused(request, show_id, "Kies een afbeelding om te uploaden.", 422)
+    data = await upload.read(MAX_UPLOAD_BYTES + 1)
+    web = services(request)
+    try:
+        await run_in_threadpool(web.images.upload, show_id, data, upload.filename or "")
+    except errors.ImageTooLarge as error:
+        return await _image_refused(request, show_id, error.message, 413)
+    except errors.InvalidImage as error:
+        return await _image_refused(request, show_id, error.message, 422)
+    flash(request, "De afbeelding is ontvangen en wordt nu in de juiste maten gemaakt.", "ok")
+    return RedirectResponse(f"/beheer/voorstellingen/{show_id}", status_code=303)
+
+
+async def _image_refused(
+    request: Request, show_id: uuid.UUID, message: str, status_code: int
+) -> Response:
+    return await _render_show(request, show_id, image_error=message, status_code=status_code)
+
+
+# --- performances --------------------------------------------------------------------------------
+
+
+async def performance_page(request: Request) -> Response:
+    performance_id: uuid.UUID = request.path_params["performance_id"]
+    return await _render_performance(request, performance_id)
+
+
+async def save_performance(request: Request, form: FormData) -> Response:
+    performance_id: uuid.UUID = request.path_params["performance_id"]
+    reader = FormReader(form)
+    performance_form = _read_performance(reader)
+    if performance_form is not None:
+        try:
+            await run_in_threadpool(
+                services(request).staff_catalog.edit_performance,
+                performance_id,
+                performance_form,
+            )
+        except errors.ValidationError as error:
+            reader.add_service_errors(error)
+        else:
+            flash(request, "De uitvoering is opgeslagen.", "ok")
+            return RedirectResponse(f"/beheer/uitvoeringen/{performance_id}", status_code=303)
+    return await _render_performance(request, performance_id, reader=reader, status_code=422)
+
+
+async def change_status(request: Request, form: FormData) -> Response:
+    performance_id: uuid.UUID = request.path_params["performance_id"]
+    action = ACTIONS.get(request.path_params["action"])
+    if action is None:
+        return await _render_performance(
+            request, performance_id, status_error="Deze actie bestaat niet.", status_code=404
+        )
+    status, _, done = action
+    catalog = services(request).staff_catalog
+    change = {
+        PerformanceStatus.PUBLISHED: catalog.publish,
+        PerformanceStatus.DRAFT: catalog.unpublish,
+        PerformanceStatus.ARCHIVED: catalog.archive,
+    }.get(status)
+    try:
+        if change is not None:
+            await run_in_threadpool(change, performance_id)
+        else:
+            cancellation = await run_in_threadpool(catalog.cancel, performance_id)
+            if cancellation.cancelled_orders:
+                done += (
+                    f" {cancellation.cancelled_orders} onbetaalde bestelling(en) zijn "
+                    "geannuleerd; de kopers krijgen daarvan bericht."
+                )
+    except errors.InvalidTransition as error:
+        return await _render_performance(
+            request, performance_id, status_error=error.message, status_code=409
+        )
+    flash(request, done, "ok")
+    return RedirectResponse(f"/beheer/uitvoeringen/{performance_id}", status_code=303)
+
+
+# --- reading forms and rendering pages -----------------------------------------------------------
+
+
+def _limits() -> dict[str, int]:
+    return {
+        "max_title": MAX_TITLE,
+        "max_slug": MAX_SLUG,
+        "max_description": MAX_DESCRIPTION,
+        "max_hall": MAX_HALL,
+    }
+
+
+def _read_show(reader: FormReader) -> ShowForm:
+    return ShowForm(
+        title=reader.text("title", max_length=MAX_TITLE),
+        slug=reader.text("slug", max_length=MAX_SLUG),
+        description=reader.text("description", max_length=MAX_DESCRIPTION),
+    )
+
+
+def _read_performance(reader: FormReader) -> PerformanceForm | None:
+    starts_at = reader.parsed("starts_at", parse_local_moment)
+    price = reader.parsed("price", parse_cents)
+    capacity = reader.parsed("capacity", parse_whole_number)
+    hall = reader.text("hall", max_length=MAX_HALL)
+    if reader.errors or starts_at is None or price is None or capacity is None:
+        return None
+    return PerformanceForm(starts_at=starts_at, price=Money(price), capacity=capacity, hall=hall)
+
+
+def _performance_values(performance: Performance) -> dict[str, str]:
+    return {
+        "starts_at": wall_time_value(performance.starts_at),
+        "price": euros_value(performance.price.cents),
+        "capacity": str(performance.capacity),
+        "hall": performance.hall or "",
+    }
+
+
+async def _render_show(
+    request: Request,
+    show_id: uuid.UUID,
+    *,
+    show_form: FormReader | None = None,
+    performance_form: FormReader | None = None,
+    image_error: str | None = None,
+    status_code: int = 200,
+) -> Response:
+    details = await run_in_threadpool(services(request).staff_catalog.show, show_id)
+    show = details.show
+    return render(
+        request,
+        "admin/shows_edit.html",
+        {
+            "details": details,
+            "show_values": show_form.values
+            if show_form
+            else {"title": show.title, "slug": show.slug, "description": show.description},
+            "show_errors": show_form.errors if show_form else {},
+            "performance_values": performance_form.values if performance_form else {},
+            "performance_errors": performance_form.errors if performance_form else {},
+            "image_error": image_error,
+            "image_field": IMAGE_FIELD,
+            "max_upload_mb": MAX_UPLOAD_BYTES // (1024 * 1024),
+            **_limits(),
+            **_common(request),
+        },
+        status_code=status_code,
+    )
+
+
+async def _render_performance(
+    request: Request,
+    performance_id: uuid.UUID,
+    *,
+    reader: FormReader | None = None,
+    status_error: str | None = None,
+    status_code: int = 200,
+) -> Response:
+    details = await run_in_threadpool(services(request).staff_catalog.performance, performance_id)
+    return render(
+        request,
+        "admin/performance_edit.html",
+        {
+            "details": details,
+            "values": reader.values if reader else _performance_values(details.performance),
+            "errors": reader.errors if reader else {},
+            "status_error": status_error,
+            **_limits(),
+            **_common(request),
+        },
+        status_code=status_code,
+    )
+
+
+ROUTES: list[BaseRoute] = [
+    Route("/beheer/voorstellingen", staff_required(show_list), name="admin_shows"),
+    Route("/beheer/voorstellingen/nieuw", staff_required(new_show), name="admin_show_new"),
+    Route(
+        "/beheer/voorstellingen/nieuw",
+        staff_required(staff_form(create_show)),
+        methods=["POST"],
+        name="admin_show_create",
+    ),
+    Route("/beheer/voorstellingen/{show_id:uuid}", staff_required(show_page), name="admin_show"),
+    Route(
+        "/beheer/voorstellingen/{show_id:uuid}",
+        staff_required(staff_form(save_show)),
+        methods=["POST"],
+        name="admin_show_save",
+    ),
+    Route(
+        "/beheer/voorstellingen/{show_id:uuid}/uitvoeringen",
+        staff_required(staff_form(add_performance)),
+        methods=["POST"],
+        name="admin_performance_add",
+    ),
+    Route(
+        "/beheer/voorstellingen/{show_id:uuid}/afbeelding",
+        staff_required(staff_form(upload_image, files=1)),
+        methods=["POST"],
+        name="admin_show_image",
+    ),
+    Route(
+        "/beheer/uitvoeringen/{performance_id:uuid}",
+        staff_required(performance_page),
+        name="admin_performance",
+    ),
+    Route(
+        "/beheer/uitvoeringen/{performance_id:uuid}",
+        staff_required(staff_form(save_performance)),
+        methods=["POST"],
+        name="admin_performance_save",
+    ),
+    Route(
+        "/beheer/uitvoeringen/{performance_id:uuid}/{action:str}",
+        staff_required(staff_form(change_status)),
+        methods=["POST"],
+        name="admin_performance_status",
+    ),
+]

@@ -1,0 +1,97 @@
+"""Staff forms: read every field, keep what was typed, and collect each field's error.
+
+A form that does not pass comes back with the input kept and the messages next to the fields
+(422), whether the problem was found here (format) or by the core service (rules).
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable
+from datetime import datetime
+from typing import Any, TypeVar
+
+from starlette.datastructures import FormData
+from starlette.requests import Request
+from starlette.responses import Response
+
+from mierloos_core import errors
+from mierloos_core.model.timeutil import local
+from mierloos_entrypoints.web.inputs import MAX_FORM_FIELDS, BadInput, text
+from mierloos_entrypoints.web.security import MAX_BODY_BYTES, Endpoint, FormHandler, csrf_protected
+
+_T = TypeVar("_T")
+
+# Typed values longer than this are not sent back into the form (they were refused anyway).
+_MAX_ECHO = 5000
+
+
+class FormReader:
+    def __init__(self, form: FormData) -> None:
+        self.form = form
+        self.values: dict[str, str] = {}
+        self.errors: dict[str, str] = {}
+
+    def text(self, name: str, *, max_length: int) -> str:
+        raw = self.form.get(name, "")
+        self.values[name] = raw[:_MAX_ECHO] if isinstance(raw, str) else ""
+        try:
+            return text(self.form, name, max_length=max_length)
+        except BadInput as error:
+            self.errors[name] = error.message
+            return ""
+
+    def parsed(self, name: str, parse: Callable[..., _T], *, optional: bool = False) -> _T | None:
+        """The field read by `parse(value, field=name)`; None when empty (if optional) or bad."""
+        value = self.text(name, max_length=100)
+        if name in self.errors:
+            return None
+        if not value:
+            if not optional:
+                self.errors[name] = "Dit veld is verplicht."
+            return None
+        try:
+            return parse(value, field=name)
+        except BadInput as error:
+            self.errors[name] = error.message
+            return None
+
+    def add_service_errors(self, error: errors.ValidationError) -> None:
+        fields = error.details.get("fields")
+        if isinstance(fields, dict):
+            for name, message in fields.items():
+                self.errors.setdefault(str(name), str(message))
+        else:
+            self.errors.setdefault("algemeen", error.message)
+
+
+def wall_time_value(moment: datetime | None) -> str:
+    """A datetime-local field's value for an aware moment, in Mierlo's time."""
+    return local(moment).strftime("%Y-%m-%dT%H:%M") if moment else ""
+
+
+def euros_value(cents: int) -> str:
+    return f"{cents // 100},{cents % 100:02d}" if cents >= 0 else f"-{euros_value(-cents)}"
+
+
+def staff_form(handler: FormHandler, *, files: int = 0) -> Endpoint:
+    """`csrf_protected`, reading the form with room for long text (and `files` files) first.
+
+    Over-long fields then reach the form's own checks and come back next to their field,
+    instead of failing the whole request in the parser. The request body limit bounds it all.
+    """
+    checked = csrf_protected(handler)
+
+    async def endpoint(request: Request) -> Response:
+        await request.form(
+            max_files=files, max_fields=MAX_FORM_FIELDS, max_part_size=MAX_BODY_BYTES
+        )
+        return await checked(request)
+
+    endpoint.__name__ = handler.__name__
+    endpoint.__doc__ = handler.__doc__
+    endpoint.csrf_protected = True  # type: ignore[attr-defined]
+    return endpoint
+
+
+def form_context(reader: FormReader, **extra: Any) -> dict[str, Any]:
+    return {"values": reader.values, "errors": reader.errors, **extra}
