@@ -271,6 +271,57 @@ def test_the_staff_job_and_order_pages_pass(site: Site) -> None:
     assert {path: found for path, found in failures.items() if found} == {}
 
 
+def test_the_staff_catalogue_and_coupon_pages_pass(site: Site) -> None:
+    performance = site.performances("gebroeders-mierlo")[0]
+    show = f"/beheer/voorstellingen/{performance.show_id}"
+    with site.container.uow() as uow:
+        coupon = uow.coupons.get_by_code("WELKOM10")
+    assert coupon is not None
+    pages: dict[str, httpx.Response] = {}
+    with site.client() as staff:
+        log_in_as_staff(site, staff)
+        for path in (
+            "/beheer/voorstellingen",
+            "/beheer/voorstellingen/nieuw",
+            show,
+            f"/beheer/uitvoeringen/{performance.id}",
+            "/beheer/kortingscodes",
+            "/beheer/kortingscodes/nieuw",
+            f"/beheer/kortingscodes/{coupon.id}",
+        ):
+            pages[path] = staff.get(path)
+        token = csrf_token(pages[show].text)
+        pages["show form with errors"] = staff.post(
+            "/beheer/voorstellingen/nieuw", data={"csrf_token": token, "title": ""}
+        )
+        pages["performance form with errors"] = staff.post(
+            f"{show}/uitvoeringen", data={"csrf_token": token, "price": "-1"}
+        )
+        pages["refused status change"] = staff.post(
+            f"/beheer/uitvoeringen/{performance.id}/publiceren", data={"csrf_token": token}
+        )
+        pages["refused image"] = staff.post(
+            f"{show}/afbeelding",
+            data={"csrf_token": token},
+            files={"afbeelding": ("tekst.jpg", b"geen afbeelding", "image/jpeg")},
+        )
+        pages["coupon form with errors"] = staff.post(
+            "/beheer/kortingscodes/nieuw", data={"csrf_token": token, "kind": "x"}
+        )
+
+    expected = {
+        "show form with errors": 422,
+        "performance form with errors": 422,
+        "refused status change": 409,
+        "refused image": 422,
+        "coupon form with errors": 422,
+    }
+    statuses = {path: page.status_code for path, page in pages.items()}
+    assert statuses == {path: expected.get(path, 200) for path in pages}
+    failures = {path: accessibility_problems(page.text) for path, page in pages.items()}
+    assert {path: found for path, found in failures.items() if found} == {}
+
+
 def _page(body: str, lang: str = "nl", skip: bool = True) -> str:
     link = '<a href="#m">Naar de inhoud</a>' if skip else ""
     return f'<html lang="{lang}">{link}<main id="m">{body}</main></html>'

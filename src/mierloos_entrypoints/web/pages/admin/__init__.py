@@ -7,8 +7,22 @@ from __future__ import annotations
 
 from starlette.routing import BaseRoute
 
-from mierloos_entrypoints.web.pages.admin import catalog, jobs, orders, overview, refunds
+from mierloos_entrypoints.web.pages.admin import (
+    catalog,
+    coupons,
+    jobs,
+    orders,
+    overview,
+    refunds,
+)
 
 
 def routes() -> list[BaseRoute]:
-    return [*overview.ROUTES, *jobs.ROUTES, *orders.ROUTES, *refunds.ROUTES, *catalog.ROUTES]
+    return [
+        *overview.ROUTES,
+        *jobs.ROUTES,
+        *orders.ROUTES,
+        *refunds.ROUTES,
+        *catalog.ROUTES,
+        *coupons.ROUTES,
+    ]

@@ -1,0 +1,202 @@
+"""Staff pages for coupons under /beheer/kortingscodes: list, create, edit, (de)activate."""
+
+from __future__ import annotations
+
+import uuid
+from decimal import Decimal
+from typing import Any
+
+from starlette.concurrency import run_in_threadpool
+from starlette.datastructures import FormData
+from starlette.requests import Request
+from starlette.responses import RedirectResponse, Response
+from starlette.routing import BaseRoute, Route
+
+from mierloos_core import errors
+from mierloos_core.model.coupons import Coupon, DiscountKind
+from mierloos_core.model.money import Money
+from mierloos_core.services.staff_coupons import MAX_CODE, MAX_DESCRIPTION, CouponForm
+from mierloos_entrypoints.web.auth import staff_required
+from mierloos_entrypoints.web.inputs import parse_cents, parse_local_moment, parse_whole_number
+from mierloos_entrypoints.web.pages.admin.forms import (
+    FormReader,
+    euros_value,
+    staff_form,
+    wall_time_value,
+)
+from mierloos_entrypoints.web.rendering import flash, render
+from mierloos_entrypoints.web.services import services
+
+COUPONS = "/beheer/kortingscodes"
+KIND_LABELS = {DiscountKind.PERCENTAGE: "Percentage", DiscountKind.FIXED: "Vast bedrag"}
+
+
+async def coupon_list(request: Request) -> Response:
+    coupons = await run_in_threadpool(services(request).staff_coupons.list)
+    discounts = {coupon.id: _discount(coupon) for coupon in coupons}
+    return render(request, "admin/coupons.html", {"coupons": coupons, "discounts": discounts})
+
+
+async def new_coupon(request: Request) -> Response:
+    return _form_page(request, None, {"kind": DiscountKind.PERCENTAGE.value}, {})
+
+
+async def create_coupon(request: Request, form: FormData) -> Response:
+    reader = FormReader(form)
+    coupon_form = _read(reader)
+    if coupon_form is not None:
+        try:
+            coupon = await run_in_threadpool(services(request).staff_coupons.create, coupon_form)
+        except errors.ValidationError as error:
+            reader.add_service_errors(error)
+        else:
+            flash(request, f"Kortingscode {coupon.code} is aangemaakt.", "ok")
+            return RedirectResponse(COUPONS, status_code=303)
+    return _form_page(request, None, reader.values, reader.errors, status_code=422)
+
+
+async def coupon_page(request: Request) -> Response:
+    coupon = await run_in_threadpool(
+        services(request).staff_coupons.get, request.path_params["coupon_id"]
+    )
+    return _form_page(request, coupon, _values(coupon), {})
+
+
+async def save_coupon(request: Request, form: FormData) -> Response:
+    coupon_id: uuid.UUID = request.path_params["coupon_id"]
+    staff = services(request).staff_coupons
+    coupon = await run_in_threadpool(staff.get, coupon_id)
+    reader = FormReader(form)
+    coupon_form = _read(reader)
+    if coupon_form is not None:
+        try:
+            await run_in_threadpool(staff.edit, coupon_id, coupon_form)
+        except errors.ValidationError as error:
+            reader.add_service_errors(error)
+        else:
+            flash(request, "De kortingscode is opgeslagen.", "ok")
+            return RedirectResponse(COUPONS, status_code=303)
+    return _form_page(request, coupon, reader.values, reader.errors, status_code=422)
+
+
+async def deactivate(request: Request, form: FormData) -> Response:
+    coupon = await run_in_threadpool(
+        services(request).staff_coupons.deactivate, request.path_params["coupon_id"]
+    )
+    flash(request, f"Kortingscode {coupon.code} is uitgeschakeld.", "ok")
+    return RedirectResponse(COUPONS, status_code=303)
+
+
+async def activate(request: Request, form: FormData) -> Response:
+    coupon = await run_in_threadpool(
+        services(request).staff_coupons.activate, request.path_params["coupon_id"]
+    )
+    flash(request, f"Kortingscode {coupon.code} is weer actief.", "ok")
+    return RedirectResponse(COUPONS, status_code=303)
+
+
+def _read(reader: FormReader) -> CouponForm | None:
+    code = reader.text("code", max_length=MAX_CODE)
+    kind_text = reader.text("kind", max_length=20)
+    kind = DiscountKind(kind_text) if kind_text in set(DiscountKind) else None
+    if kind is None and "kind" not in reader.errors:
+        reader.errors["kind"] = "Kies percentage of vast bedrag."
+    cents = reader.parsed("value", parse_cents)
+    valid_from = reader.parsed("valid_from", parse_local_moment, optional=True)
+    valid_until = reader.parsed("valid_until", parse_local_moment, optional=True)
+    max_usages = reader.parsed("max_usages", parse_whole_number, optional=True)
+    minimum = reader.parsed("minimum_order", parse_cents, optional=True)
+    description = reader.text("description", max_length=MAX_DESCRIPTION)
+    if reader.errors or kind is None or cents is None:
+        return None
+    # The value field takes euros for a fixed amount and a percentage with up to 2 decimals:
+    # both are read as hundredths.
+    value = Decimal(cents) if kind is DiscountKind.FIXED else Decimal(cents) / 100
+    return CouponForm(
+        code=code,
+        kind=kind,
+        value=value,
+        valid_from=valid_from,
+        valid_until=valid_until,
+        max_usages=max_usages,
+        minimum_order=Money(minimum or 0),
+        description=description,
+    )
+
+
+def _discount(coupon: Coupon) -> str:
+    if coupon.kind is DiscountKind.FIXED:
+        return Money(int(coupon.value)).display()
+    return _percent(coupon.value) + "%"
+
+
+def _percent(value: Decimal) -> str:
+    return f"{value.normalize():f}".replace(".", ",")
+
+
+def _values(coupon: Coupon) -> dict[str, str]:
+    value = (
+        euros_value(int(coupon.value))
+        if coupon.kind is DiscountKind.FIXED
+        else _percent(coupon.value)
+    )
+    return {
+        "code": coupon.code,
+        "kind": coupon.kind.value,
+        "value": value,
+        "valid_from": wall_time_value(coupon.valid_from),
+        "valid_until": wall_time_value(coupon.valid_until),
+        "max_usages": "" if coupon.max_usages is None else str(coupon.max_usages),
+        "minimum_order": euros_value(coupon.minimum_order.cents),
+        "description": coupon.description,
+    }
+
+
+def _form_page(
+    request: Request,
+    coupon: Coupon | None,
+    values: dict[str, str],
+    problems: dict[str, str],
+    *,
+    status_code: int = 200,
+) -> Response:
+    context: dict[str, Any] = {
+        "coupon": coupon,
+        "values": values,
+        "errors": problems,
+        "kind_labels": KIND_LABELS,
+        "max_code": MAX_CODE,
+        "max_description": MAX_DESCRIPTION,
+    }
+    return render(request, "admin/coupons_form.html", context, status_code=status_code)
+
+
+ROUTES: list[BaseRoute] = [
+    Route(COUPONS, staff_required(coupon_list), name="admin_coupons"),
+    Route(COUPONS + "/nieuw", staff_required(new_coupon), name="admin_coupon_new"),
+    Route(
+        COUPONS + "/nieuw",
+        staff_required(staff_form(create_coupon)),
+        methods=["POST"],
+        name="admin_coupon_create",
+    ),
+    Route(COUPONS + "/{coupon_id:uuid}", staff_required(coupon_page), name="admin_coupon"),
+    Route(
+        COUPONS + "/{coupon_id:uuid}",
+        staff_required(staff_form(save_coupon)),
+        methods=["POST"],
+        name="admin_coupon_save",
+    ),
+    Route(
+        COUPONS + "/{coupon_id:uuid}/uitschakelen",
+        staff_required(staff_form(deactivate)),
+        methods=["POST"],
+        name="admin_coupon_deactivate",
+    ),
+    Route(
+        COUPONS + "/{coupon_id:uuid}/inschakelen",
+        staff_required(staff_form(activate)),
+        methods=["POST"],
+        name="admin_coupon_activate",
+    ),
+]
