@@ -232,3 +232,40 @@ def test_a_refund_without_the_csrf_token_is_refused(site: Site, staff: TestClien
 
     assert answer.status_code == 403
     assert refunds(site, order_id) == []
+
+
+def test_the_order_page_lists_refunds_and_offers_only_what_is_left(
+    site: Site, staff: TestClient
+) -> None:
+    order_id = paid_order(site)
+    post_refund(staff, order_id, amount="12,50", reason="Eén kaart terug")
+
+    page = staff.get(f"/beheer/bestellingen/{order_id}")
+
+    assert page.status_code == 200
+    assert "Eén kaart terug" in page.text
+    assert "nog terug te betalen: € 32,50" in page.text
+    assert 'action="/beheer/bestellingen/' in page.text  # the form stays for the rest
+
+    post_refund(staff, order_id)  # all that is left
+    page = staff.get(f"/beheer/bestellingen/{order_id}")
+    assert "nog terug te betalen: € 0,00" in page.text
+    assert "/terugbetalen" not in page.text
+
+
+def test_a_refund_held_up_by_an_outage_is_sent_when_staff_look_again(
+    site: Site, staff: TestClient
+) -> None:
+    order_id = paid_order(site)
+    gateway = gateway_of(site)
+    gateway.down = True
+    post_refund(staff, order_id)
+    assert refunds(site, order_id)[0].provider_refund_id is None
+
+    gateway.down = False
+    page = staff.get(f"/beheer/bestellingen/{order_id}")
+
+    assert page.status_code == 200
+    [refund] = refunds(site, order_id)
+    assert refund.provider_refund_id is not None
+    assert refund.status is not RefundStatus.REQUESTED

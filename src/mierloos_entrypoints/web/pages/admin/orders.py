@@ -42,7 +42,16 @@ TICKET_STATUS_LABELS = {
     TicketStatus.REFUNDED: "terugbetaald",
 }
 # Orders on which the refund form (posting to the refunds module's route) is offered.
-REFUNDABLE = {"paid", "partially_refunded"}
+REFUNDABLE = {"paid"}
+REFUND_STATUS_LABELS = {
+    "requested": "vastgelegd, nog niet bij de betaalprovider",
+    "queued": "in de wachtrij bij de betaalprovider",
+    "pending": "wordt verwerkt",
+    "processing": "wordt verwerkt",
+    "refunded": "terugbetaald",
+    "failed": "mislukt",
+    "canceled": "geannuleerd",
+}
 
 
 def _filters(request: Request) -> tuple[str, OrderStatus | None, bool]:
@@ -106,7 +115,10 @@ def _detail_path(order_id: uuid.UUID) -> str:
 
 async def order_detail(request: Request) -> Response:
     web = services(request)
-    detail = await run_in_threadpool(web.staff_orders.detail, _order_id(request))
+    order_id = _order_id(request)
+    detail = await run_in_threadpool(web.staff_orders.detail, order_id)
+    # Looking at the order follows its unfinished refunds (and resends any the provider missed).
+    refunds = await run_in_threadpool(web.refunds.refresh, order_id)
     return render(
         request,
         "admin/orders_detail.html",
@@ -116,7 +128,9 @@ async def order_detail(request: Request) -> Response:
             "moment": moment,
             "payment_labels": PAYMENT_STATUS_LABELS,
             "ticket_labels": TICKET_STATUS_LABELS,
-            "refundable": detail.order.status.value in REFUNDABLE,
+            "refunds": refunds,
+            "refund_labels": REFUND_STATUS_LABELS,
+            "refundable": detail.order.status.value in REFUNDABLE and refunds.refundable.cents > 0,
             # A fresh key per rendered form: a double click sends the same key and resends once.
             "request_key": secrets.token_urlsafe(16),
         },
