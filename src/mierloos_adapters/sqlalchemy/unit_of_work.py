@@ -6,7 +6,7 @@ from types import TracebackType
 from typing import Self
 
 from sqlalchemy import Connection, Engine
-from sqlalchemy.exc import DBAPIError, OperationalError
+from sqlalchemy.exc import DBAPIError, IntegrityError, OperationalError
 
 from mierloos_adapters.sqlalchemy import repositories as r
 from mierloos_core.errors import Busy
@@ -15,6 +15,11 @@ from mierloos_core.ports import Clock
 # Postgres SQLSTATEs that mean "someone else holds what you need": lock_not_available,
 # deadlock_detected, serialization_failure.
 _CONTENTION_CODES = {"55P03", "40P01", "40001"}
+# unique_violation, check_violation: the services check these rules first, so when the
+# database still refuses, a concurrent change got there between the check and the write.
+# Trying again meets the service's own check and its clear message.
+_RACE_CODES = {"23505", "23514"}
+_SQLITE_RACES = ("UNIQUE constraint failed", "CHECK constraint failed")
 
 
 def is_contention(error: BaseException) -> bool:
@@ -24,6 +29,13 @@ def is_contention(error: BaseException) -> bool:
     if code in _CONTENTION_CODES:
         return True
     return isinstance(error, OperationalError) and "database is locked" in str(error.orig)
+
+
+def is_lost_race(error: BaseException) -> bool:
+    if not isinstance(error, IntegrityError):
+        return False
+    code = getattr(error.orig, "sqlstate", None)
+    return code in _RACE_CODES or any(text in str(error.orig) for text in _SQLITE_RACES)
 
 
 class SqlUnitOfWork:
@@ -69,14 +81,14 @@ class SqlUnitOfWork:
             connection.rollback()
         finally:
             connection.close()
-        if exc is not None and is_contention(exc):
+        if exc is not None and (is_contention(exc) or is_lost_race(exc)):
             raise Busy() from exc
 
     def commit(self) -> None:
         try:
             self.connection.commit()
         except DBAPIError as error:
-            if is_contention(error):
+            if is_contention(error) or is_lost_race(error):
                 raise Busy() from error
             raise
 
