@@ -1,4 +1,7 @@
-"""A visitor in a real browser: buying tickets, sold-out shows, a cart line that expired."""
+"""A visitor in a real browser: sold-out shows, a cart line that expired, the keyboard.
+
+The purchase through to the downloaded PDF runs against a served site: test_served_flows.py.
+"""
 
 from __future__ import annotations
 
@@ -22,45 +25,6 @@ def _add_from_show_page(page: Page, site: LiveSite, title: str, nth: int, quanti
     performance.get_by_label("Aantal kaarten").select_option(str(quantity))
     performance.get_by_role("button", name="In winkelwagen").click()
     expect(page).to_have_url(site.url("/winkelwagen"))
-
-
-def test_a_visitor_buys_two_tickets_and_reaches_the_payment_page(
-    page: Page, live_site: LiveSite
-) -> None:
-    page.goto(live_site.url("/"))
-    expect(page.get_by_role("heading", level=1)).to_have_text("Agenda")
-    page.get_by_role("link", name="De Gebroeders Mierlo").click()
-    expect(page.get_by_role("heading", level=1)).to_have_text("De Gebroeders Mierlo")
-
-    first = page.locator("li.performance").first
-    first.get_by_label("Aantal kaarten").select_option("2")
-    first.get_by_role("button", name="In winkelwagen").click()
-
-    expect(page).to_have_url(live_site.url("/winkelwagen"))
-    expect(page.locator("tr.cart-line")).to_have_count(1)
-    expect(page.locator("td.total")).to_have_text("€ 45,00")
-    page.get_by_role("link", name="Afrekenen").click()
-
-    page.get_by_label("Naam").fill("Marieke van den Heuvel")
-    page.get_by_label("E-mailadres").fill("marieke@example.nl")
-    page.get_by_label("Ja, stuur mij de nieuwsbrief").check()
-    page.get_by_role("button", name="Bestellen en betalen").click()
-
-    expect(page).to_have_url(re.compile(r"/fake-payments/tr_fake[0-9a-f]{16}$"))
-    expect(page.get_by_role("heading", level=1)).to_have_text("Testbetaling")
-    expect(page.locator("dd.amount")).to_have_text("€ 45,00")
-    expect(page.get_by_role("button", name="Betalen")).to_be_visible()
-    screenshot(page, "visitor-buys-two-tickets-payment-page")
-
-    page.get_by_role("button", name="Betalen").click()
-
-    expect(page).to_have_url(re.compile(r"/bestelling/[A-Za-z0-9_-]{43}$"))
-    expect(page.locator(".order-status")).to_contain_text("Betaald")
-    expect(page.locator("td.total")).to_have_text("€ 45,00")
-    screenshot(page, "visitor-buys-two-tickets-order-paid")
-    with live_site.container.uow() as uow:
-        webhooks = uow.jobs.list(job_type="payment_webhook")
-    assert len(webhooks) == 1  # the fake provider called the webhook, as Mollie would
 
 
 def test_a_sold_out_performance_is_not_offered(page: Page, live_site: LiveSite) -> None:
