@@ -162,3 +162,64 @@ def test_staff_retry_puts_a_failed_job_back_with_one_more_attempt(ledger_and_put
     assert again.lease_owner is None
     assert ledger.get(done.id).job.status is JobStatus.COMPLETED
     assert ledger.get(uuid.uuid4()) is None
+
+
+# --- purging the ledger of old completed jobs ---------------------------------------------
+
+
+def aged(clock: FixedClock, status: JobStatus, days: float, *, completed: bool = True) -> Job:
+    at = clock.now() - timedelta(days=days)
+    return Job(
+        type="email",
+        data={},
+        status=status,
+        created_at=at - timedelta(minutes=1),
+        updated_at=at,
+        completed_at=at if completed and status is JobStatus.COMPLETED else None,
+        execution_count=1,
+    )
+
+
+def test_purge_deletes_only_completed_jobs_finished_before_the_cutoff(ledger_and_put, clock):
+    ledger, put = ledger_and_put
+    old_done = [aged(clock, JobStatus.COMPLETED, 40) for _ in range(3)]
+    recent_done = aged(clock, JobStatus.COMPLETED, 2)
+    old_others = [
+        aged(clock, status, 90)
+        for status in (JobStatus.PENDING, JobStatus.PROCESSING, JobStatus.FAILED)
+    ]
+    for job in [*old_done, recent_done, *old_others]:
+        put(job)
+
+    purged = ledger.purge_completed(clock.now() - timedelta(days=30))
+
+    assert purged == 3
+    for job in old_done:
+        assert ledger.get(job.id) is None
+    assert ledger.get(recent_done.id) is not None
+    for job in old_others:
+        kept = ledger.get(job.id)
+        assert kept is not None
+        assert kept.job.status is job.status
+    assert ledger.summary().total == 4
+
+
+def test_purge_counts_a_completed_job_without_completion_time_from_its_last_update(
+    ledger_and_put, clock
+):
+    ledger, put = ledger_and_put
+    put(aged(clock, JobStatus.COMPLETED, 10, completed=False))
+    fresh = aged(clock, JobStatus.COMPLETED, 1, completed=False)
+    put(fresh)
+
+    assert ledger.purge_completed(clock.now() - timedelta(days=5)) == 1
+    assert [job.id for job in ledger.page().jobs] == [fresh.id]
+
+
+def test_purging_twice_deletes_nothing_the_second_time(ledger_and_put, clock):
+    ledger, put = ledger_and_put
+    put(aged(clock, JobStatus.COMPLETED, 40))
+    cutoff = clock.now() - timedelta(days=30)
+
+    assert ledger.purge_completed(cutoff) == 1
+    assert ledger.purge_completed(cutoff) == 0
