@@ -14,7 +14,6 @@ uvicorn logger of the `log_config` that `mierloos serve` passes to uvicorn
 
 from __future__ import annotations
 
-import copy
 import logging
 import re
 import traceback
@@ -86,15 +85,18 @@ def install_redaction() -> None:
 
 
 def uvicorn_log_config() -> dict[str, Any]:
-    """uvicorn's default logging configuration, with the filter on every handler and logger."""
-    from uvicorn.config import LOGGING_CONFIG
+    """uvicorn's loggers without handlers of their own: their records go up to the root.
 
-    config = copy.deepcopy(LOGGING_CONFIG)
-    config.setdefault("filters", {})[FILTER_NAME] = {"()": RedactResetTokens}
-    for handler in config.get("handlers", {}).values():
-        handler["filters"] = [*handler.get("filters", []), FILTER_NAME]
-    loggers = config.setdefault("loggers", {})
-    for name in UVICORN_LOGGERS:
-        logger = loggers.setdefault(name, {})
-        logger["filters"] = [*logger.get("filters", []), FILTER_NAME]
-    return config
+    So the site's one handler (JSON lines in production, readable lines in development, see
+    `configure_logging`) writes them too, and the filter sits on each uvicorn logger as well.
+    """
+    loggers = {
+        name: {"handlers": [], "propagate": True, "level": "INFO", "filters": [FILTER_NAME]}
+        for name in ("uvicorn", *UVICORN_LOGGERS)
+    }
+    return {
+        "version": 1,
+        "disable_existing_loggers": False,
+        "filters": {FILTER_NAME: {"()": RedactResetTokens}},
+        "loggers": loggers,
+    }

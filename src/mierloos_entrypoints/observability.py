@@ -112,3 +112,5 @@ def configure_logging(*, json_lines: bool, level: int = logging.INFO) -> None:
     # Libraries that would otherwise log request URLs with credentials or tokens in them.
     for noisy in ("botocore", "boto3", "urllib3", "httpx", "httpcore"):
         logging.getLogger(noisy).setLevel(logging.WARNING)
+    # Alembic announces each of its plugins at start-up; the migrations it runs stay visible.
+    logging.getLogger("alembic.runtime.plugins").setLevel(logging.WARNING)
