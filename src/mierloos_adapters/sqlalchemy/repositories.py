@@ -13,7 +13,7 @@ from sqlalchemy.dialects.postgresql import insert as _pg_insert
 from sqlalchemy.dialects.sqlite import insert as _sqlite_insert
 from sqlalchemy.exc import IntegrityError
 
-from mierloos_adapters.jobqueue.signals import announce
+from mierloos_adapters.jobqueue.signals import CHANNEL, announce, payload
 from mierloos_adapters.sqlalchemy import tables as t
 from mierloos_core import errors
 from mierloos_core.model.accounts import PasswordResetToken, Role, User, normalize_email
@@ -907,6 +907,38 @@ def job_from_row(row: Row[Any]) -> Job:
     )
 
 
+_JOB_COLUMNS = (
+    "id",
+    "type",
+    "queue_name",
+    "status",
+    "priority",
+    "data",
+    "execution_count",
+    "next_retry_at",
+    "created_at",
+    "updated_at",
+    "dedupe_key",
+)
+
+
+def _job_insert(dml: Any) -> Any:
+    """INSERT of one job that steps aside (no error) for a row with the same dedupe key."""
+    return (
+        dml(t.jobs)
+        .values({name: bindparam(name, type_=t.jobs.c[name].type) for name in _JOB_COLUMNS})
+        .on_conflict_do_nothing(index_elements=[t.jobs.c.dedupe_key])
+        .returning(t.jobs.c.id)
+    )
+
+
+_ENQUEUE_SQLITE = _job_insert(_sqlite_insert)
+_inserted_job = _job_insert(_pg_insert).cte("inserted_job")
+_ENQUEUE_AND_NOTIFY_PG = select(
+    _inserted_job.c.id, func.pg_notify(CHANNEL, bindparam("wake"))
+).select_from(_inserted_job)
+
+
 class SqlJobQueue(_Repository):
     """Writes jobs in the caller's transaction. The broker (jobqueue package) runs them.
 
@@ -929,10 +961,6 @@ class SqlJobQueue(_Repository):
         run_at: datetime | None = None,
         dedupe_key: str | None = None,
     ) -> uuid.UUID:
-        if dedupe_key is not None:
-            existing = self._dedupe(dedupe_key)
-            if existing is not None:
-                return existing
         now = self.clock.now()
         job_id = uuid.uuid4()
         values = {
@@ -948,27 +976,22 @@ class SqlJobQueue(_Repository):
             "updated_at": now,
             "dedupe_key": dedupe_key,
         }
-        if dedupe_key is None:
-            self.db.execute(insert(t.jobs).values(**values))
+        if self.db.dialect.name == "postgresql":
+            # Insert and NOTIFY in one round trip; the NOTIFY only when a row went in.
+            values["wake"] = payload(self.queue_name, run_at)
+            inserted = self.db.execute(_ENQUEUE_AND_NOTIFY_PG, values).first() is not None
         else:
-            # Two transactions enqueueing the same key at once (workers scheduling a recurring
-            # job): the second waits for the first and then inserts nothing, instead of failing
-            # the caller's whole transaction on the unique constraint.
-            dialect = self.db.dialect.name
-            dml: Any = _pg_insert if dialect == "postgresql" else _sqlite_insert
-            statement = (
-                dml(t.jobs)
-                .values(**values)
-                .on_conflict_do_nothing(index_elements=[t.jobs.c.dedupe_key])
-                .returning(t.jobs.c.id)
-            )
-            if self.db.execute(statement).first() is None:
-                existing = self._dedupe(dedupe_key)
-                if existing is None:  # pragma: no cover - the conflicting row must be there
-                    raise RuntimeError(f"job {dedupe_key!r} neither inserted nor found")
-                return existing
-        announce(self.db, self.queue_name, run_at)
-        return job_id
+            inserted = self.db.execute(_ENQUEUE_SQLITE, values).first() is not None
+            if inserted:
+                announce(self.db, self.queue_name, run_at)
+        if inserted:
+            return job_id
+        # Only a dedupe key can keep a row out: a transaction enqueueing the same key (workers
+        # scheduling a recurring job) inserted it first, or finished earlier.
+        existing = self._dedupe(dedupe_key) if dedupe_key is not None else None
+        if existing is None:  # pragma: no cover - the conflicting row must be there
+            raise RuntimeError(f"job {dedupe_key!r} neither inserted nor found")
+        return existing
 
     def _dedupe(self, dedupe_key: str) -> uuid.UUID | None:
         existing = self.db.execute(
