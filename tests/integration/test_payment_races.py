@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import functools
 import threading
 from datetime import timedelta
 
@@ -120,3 +121,29 @@ def test_a_late_failure_after_paid_changes_nothing(engine, clock, sql_catalog):
     assert payments.sync(provider_id) is OrderStatus.PAID
     assert sql_catalog.seats_left(performance) == 7
     assert count_jobs(engine, "email", "order_cancelled") == 0
+
+
+def test_staff_cancelling_a_performance_races_a_failed_payment_without_deadlock(
+    engine, clock, sql_catalog
+):
+    """Both lock the order and the performance; both must take them in the same order."""
+    from mierloos_core.services.staff_catalog import StaffCatalog
+
+    staff = StaffCatalog(lambda: SqlUnitOfWork(engine, clock), clock)
+    for _ in range(15):
+        performance, gateway, payments, placed, provider_id = setup(engine, clock, sql_catalog)
+        gateway.set_status(provider_id, PaymentStatus.FAILED)
+
+        errors = together(
+            [
+                functools.partial(staff.cancel, performance.id),
+                functools.partial(payments.sync, provider_id),
+            ]
+        )
+
+        assert errors == []
+        with SqlUnitOfWork(engine, clock) as uow:
+            order = uow.orders.get(placed.order_id)
+            stored = uow.performances.get(performance.id)
+        assert order.status is OrderStatus.CANCELLED
+        assert stored.available_seats == stored.capacity, "the seats came back exactly once"

@@ -23,7 +23,7 @@ from mierloos_core import errors
 from mierloos_core.model.catalog import Performance, PerformanceStatus, Show
 from mierloos_core.model.files import Image
 from mierloos_core.model.money import Money
-from mierloos_core.model.orders import OrderStatus
+from mierloos_core.model.orders import Order, OrderStatus
 from mierloos_core.model.timeutil import AMSTERDAM, utc
 from mierloos_core.ports import Clock, UnitOfWork
 from mierloos_core.services.notifications import enqueue_email
@@ -244,27 +244,29 @@ class StaffCatalog:
         return self._move(performance_id, PerformanceStatus.ARCHIVED)
 
     def cancel(self, performance_id: uuid.UUID) -> Cancellation:
-        """Cancel a published performance without paid orders, and its pending orders."""
+        """Cancel a published performance without paid orders, and its pending orders.
+
+        Locks are taken in the order every payment transition takes them, orders (by id)
+        before the performance, so a webhook closing one of these orders meanwhile waits
+        for this instead of deadlocking with it.
+        """
         now = self.clock.now()
         with self.uow() as uow:
             performance = _performance(uow, performance_id)
             performance.move_to(PerformanceStatus.CANCELLED, now)
-            # Storing the status first locks the row: from here no checkout takes its seats,
-            # and every order that took some before is visible below.
+            listed = _orders(uow, performance_id, OrderStatus.PENDING, OrderStatus.PAID)
+            orders = _locked(uow, listed)
+            _refuse_if_paid(performance_id, orders)
             uow.performances.update(performance)
-            paid = _orders(uow, performance_id, OrderStatus.PAID)
-            if paid:
-                raise errors.InvalidTransition(
-                    f"Deze voorstelling heeft {_orders_text(len(paid), 'betaalde')}. "
-                    "Betaal die eerst terug; daarna kan de voorstelling geannuleerd worden.",
-                    performance_id=str(performance_id),
-                    paid_orders=len(paid),
-                )
+            # From here no checkout takes a seat. One that took seats after the listing above
+            # left a pending order: lock it too (its own transaction is over) and look again.
+            late = _orders(uow, performance_id, OrderStatus.PENDING, OrderStatus.PAID)
+            orders += _locked(uow, [order_id for order_id in late if order_id not in listed])
+            _refuse_if_paid(performance_id, orders)
             cancelled = 0
-            for order_id in _orders(uow, performance_id, OrderStatus.PENDING):
-                order = uow.orders.get(order_id, for_update=True)
-                seats = order.cancel(now) if order is not None else None
-                if order is None or not seats:
+            for order in orders:
+                seats = order.cancel(now)
+                if not seats:
                     continue
                 uow.orders.update(order)
                 uow.coupons.release_usage(order.id, now)
@@ -378,6 +380,23 @@ def _performance(uow: UnitOfWork, performance_id: uuid.UUID) -> Performance:
 
 def _orders(uow: UnitOfWork, performance_id: uuid.UUID, *statuses: OrderStatus) -> list[uuid.UUID]:
     return uow.orders.ids_for_performance(performance_id, statuses)
+
+
+def _locked(uow: UnitOfWork, order_ids: list[uuid.UUID]) -> list[Order]:
+    """The orders, each row locked, in id order (the order every locker uses)."""
+    locked = (uow.orders.get(order_id, for_update=True) for order_id in sorted(order_ids))
+    return [order for order in locked if order is not None]
+
+
+def _refuse_if_paid(performance_id: uuid.UUID, orders: list[Order]) -> None:
+    paid = sum(1 for order in orders if order.status is OrderStatus.PAID)
+    if paid:
+        raise errors.InvalidTransition(
+            f"Deze voorstelling heeft {_orders_text(paid, 'betaalde')}. "
+            "Betaal die eerst terug; daarna kan de voorstelling geannuleerd worden.",
+            performance_id=str(performance_id),
+            paid_orders=paid,
+        )
 
 
 def _orders_text(count: int, kind: str) -> str:
