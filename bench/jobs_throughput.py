@@ -228,6 +228,7 @@ def run_postgres(args: argparse.Namespace, admin_url: str, work: Path) -> tuple[
             "BENCH_STATS_DIR": str(stats_dir),
             "PORT": "0",
             "ORPHANED_ORDER_CLEANUP_PERIOD": "0",
+            "REFUND_FOLLOW_UP_PERIOD": "0",
             "WORKER_POLLING_INTERVAL": "5",
         }
         command = [

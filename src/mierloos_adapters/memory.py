@@ -569,6 +569,13 @@ class MemoryRefunds(_Repository[Refund]):
         found = [r for r in self._rows.values() if r.order_id == order_id]
         return [_copy(r) for r in sorted(found, key=lambda r: r.created_at)]
 
+    def orders_with_open_refunds(self, limit: int) -> list[uuid.UUID]:
+        open_refunds = sorted(
+            (r for r in self._rows.values() if not r.status.is_final),
+            key=lambda r: r.created_at,
+        )
+        return list(dict.fromkeys(r.order_id for r in open_refunds))[:limit]
+
 
 class MemoryUsers(_Repository[User]):
     _table = "users"

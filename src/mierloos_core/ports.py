@@ -195,6 +195,9 @@ class RefundRepository(Protocol):
         ...
 
     def update(self, refund: Refund) -> None: ...
+    def orders_with_open_refunds(self, limit: int) -> list[uuid.UUID]:
+        """Orders with a refund not yet refunded, failed or canceled; oldest refund first."""
+        ...
 
 
 class UserRepository(Protocol):

@@ -196,6 +196,8 @@ def register_job_handlers(registry: JobRegistry, container: Container | None = N
         JobType.IMAGE_PROCESSING, images.processing_job, on_give_up=images.processing_gave_up
     )
     registry.register(JobType.EMAIL, container.email_sender())
+    refunds = container.refunds()
+    registry.register(JobType.REFUND_FOLLOW_UP, lambda data: {"orders": refunds.follow_up()})
 
 
 def build_container(settings: Settings | None = None) -> Container:

@@ -11,6 +11,7 @@ Environment:
   WORKER_MAX_ATTEMPTS        attempts before a job is failed (default 5)
   WORKER_LEASE_SECONDS       how long a claim lasts without a heartbeat (default 60)
   ORPHANED_ORDER_CLEANUP_PERIOD   seconds between cleanup jobs, 0 = never (default 300)
+  REFUND_FOLLOW_UP_PERIOD    seconds between looks at unfinished refunds, 0 = never (default 600)
   MIERLOOS_JOB_HANDLERS      "module:function" returning the JobRegistry
                              (default mierloos_entrypoints.worker:build_registry)
   PORT                       the /health (and /metrics) HTTP port, 0 = off (default 8080)
@@ -68,6 +69,7 @@ TIME_LIMITS: dict[str, timedelta] = {
     JobType.PAYMENT_CREATION: timedelta(minutes=1),
     JobType.PAYMENT_WEBHOOK: timedelta(minutes=1),
     JobType.ORPHANED_ORDER_CLEANUP: timedelta(minutes=5),
+    JobType.REFUND_FOLLOW_UP: timedelta(minutes=5),
 }
 
 #: A worker whose consumer loop has not turned for this long is reported unhealthy.
@@ -197,6 +199,9 @@ def setup_broker() -> JobsBroker:
     cleanup = _env_float("ORPHANED_ORDER_CLEANUP_PERIOD", 300, 0)
     if cleanup > 0:
         broker.schedule(JobType.ORPHANED_ORDER_CLEANUP, timedelta(seconds=max(cleanup, 1)))
+    refunds = _env_float("REFUND_FOLLOW_UP_PERIOD", 600, 0)
+    if refunds > 0:
+        broker.schedule(JobType.REFUND_FOLLOW_UP, timedelta(seconds=max(refunds, 1)))
     dramatiq.set_broker(broker)
     return broker
 
@@ -256,6 +261,15 @@ def payment_webhook(data: dict[str, Any]) -> None:
 )
 def orphaned_order_cleanup(data: dict[str, Any]) -> None:
     run_job(JobType.ORPHANED_ORDER_CLEANUP, data)
+
+
+@dramatiq.actor(
+    actor_name=JobType.REFUND_FOLLOW_UP.value,
+    queue_name=QUEUE,
+    time_limit=_limit(JobType.REFUND_FOLLOW_UP),
+)
+def refund_follow_up(data: dict[str, Any]) -> None:
+    run_job(JobType.REFUND_FOLLOW_UP, data)
 
 
 # --- health ------------------------------------------------------------------------------------

@@ -71,6 +71,7 @@ def served_site(tmp_path: Path) -> Iterator[ServedSite]:
             SMTP_FROM="Ons Mierloos Theater <kaarten@ons-mierloos-theater.nl>",
             WORKER_POLLING_INTERVAL="0.2",
             ORPHANED_ORDER_CLEANUP_PERIOD="0",
+            REFUND_FOLLOW_UP_PERIOD="0",
         ),
         tmp_path / "serve.log",
         cwd=tmp_path,

@@ -89,6 +89,7 @@ def test_serve_and_worker_processes_sell_a_ticket_store_its_pdf_and_mail_it(
         SMTP_FROM=SENDER,
         WORKER_POLLING_INTERVAL="0.5",
         ORPHANED_ORDER_CLEANUP_PERIOD="0",
+        REFUND_FOLLOW_UP_PERIOD="0",
         WORKER_SHUTDOWN_TIMEOUT="10",
     )
     worker_port = free_port()

@@ -76,6 +76,26 @@ def test_refunds_are_stored_and_read_back_with_every_field(engine, clock, sql_ca
     assert not accepted.whole
 
 
+def test_orders_with_open_refunds_are_found_oldest_first_until_they_finish(
+    engine, clock, sql_catalog
+):
+    _, gateway, refunds, first = paid_order(engine, clock, sql_catalog)
+    clock.advance(timedelta(minutes=1))
+    _, _, second_refunds, second = paid_order(engine, clock, sql_catalog)
+    open_refund = refunds.refund(first.order_id, amount=Money(500))
+    clock.advance(timedelta(minutes=1))
+    second_refunds.refund(second.order_id, amount=Money(500))
+
+    with SqlUnitOfWork(engine, clock) as uow:
+        assert uow.refunds.orders_with_open_refunds(10) == [first.order_id, second.order_id]
+        assert uow.refunds.orders_with_open_refunds(1) == [first.order_id]
+
+    gateway.set_refund_status(open_refund.provider_refund_id, RefundStatus.REFUNDED)
+    refunds.refresh(first.order_id)
+    with SqlUnitOfWork(engine, clock) as uow:
+        assert uow.refunds.orders_with_open_refunds(10) == [second.order_id]
+
+
 def test_ten_simultaneous_whole_refunds_refund_once_and_free_seats_once(engine, clock, sql_catalog):
     performance, gateway, refunds, placed = paid_order(engine, clock, sql_catalog)
     barrier = threading.Barrier(10)

@@ -417,3 +417,23 @@ def test_ten_simultaneous_whole_refunds_refund_once(
     assert len(recorded(make_uow, paid.order_id)) == 1
     assert len(gateway.refunds) == 1
     assert catalog.seats_left(performance) == CAPACITY
+
+
+def test_the_follow_up_job_sends_held_up_refunds_and_records_decisions_without_staff(
+    refunds, paid, make_uow, gateway, catalog, performance
+):
+    gateway.down = True
+    with pytest.raises(errors.RefundDelayed):
+        refunds.refund(paid.order_id)
+    gateway.down = False
+
+    assert refunds.follow_up() == 1
+
+    [sent] = recorded(make_uow, paid.order_id)
+    assert sent.provider_refund_id is not None
+    assert catalog.seats_left(performance) == CAPACITY
+    gateway.set_refund_status(sent.provider_refund_id, RefundStatus.REFUNDED)
+    assert refunds.follow_up() == 1
+    [done] = recorded(make_uow, paid.order_id)
+    assert done.status is RefundStatus.REFUNDED
+    assert refunds.follow_up() == 0, "finished refunds are not looked at again"

@@ -720,6 +720,17 @@ class SqlRefunds(_Repository):
             update(t.refunds).where(t.refunds.c.id == refund.id).values(self._values(refund))
         )
 
+    def orders_with_open_refunds(self, limit: int) -> list[uuid.UUID]:
+        final = [status.value for status in RefundStatus if status.is_final]
+        rows = self.db.execute(
+            select(t.refunds.c.order_id)
+            .where(t.refunds.c.status.not_in(final))
+            .group_by(t.refunds.c.order_id)
+            .order_by(func.min(t.refunds.c.created_at))
+            .limit(limit)
+        )
+        return [row.order_id for row in rows]
+
 
 # --- accounts -----------------------------------------------------------------------------------
 

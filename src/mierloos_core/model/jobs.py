@@ -27,6 +27,7 @@ class JobType(enum.StrEnum):
     PAYMENT_CREATION = "payment_creation"
     PAYMENT_WEBHOOK = "payment_webhook"
     ORPHANED_ORDER_CLEANUP = "orphaned_order_cleanup"
+    REFUND_FOLLOW_UP = "refund_follow_up"
 
 
 @attrs.define(kw_only=True)

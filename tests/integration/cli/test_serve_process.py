@@ -53,7 +53,11 @@ def start_serve(tmp_path: Path) -> Iterator:
         port = free_port()
         process = MierloosProcess(
             ["serve", "--port", str(port), *options],
-            command_env(MIERLOOS_VAR_DIR=str(var_dir), ORPHANED_ORDER_CLEANUP_PERIOD="0"),
+            command_env(
+                MIERLOOS_VAR_DIR=str(var_dir),
+                ORPHANED_ORDER_CLEANUP_PERIOD="0",
+                REFUND_FOLLOW_UP_PERIOD="0",
+            ),
             tmp_path / f"serve-{len(started)}.log",
             cwd=tmp_path,
         )

@@ -109,6 +109,7 @@ def test_dramatiqs_own_command_runs_the_worker_module(jobs_pg, effects, tmp_path
         "JOB_EFFECTS": str(effects.path),
         "WORKER_POLLING_INTERVAL": "0.5",
         "ORPHANED_ORDER_CLEANUP_PERIOD": "0",
+        "REFUND_FOLLOW_UP_PERIOD": "0",
     }
     log = (tmp_path / "dramatiq.log").open("wb")
     process = subprocess.Popen(

@@ -337,9 +337,9 @@ def test_the_reset_pages_pass_the_accessibility_check(
     pages["mistake"] = choose_password(client, link, "kort")
     pages["invalid"] = client.get(path_of(link + "x"))
 
-    assert {
-        name: accessibility_problems(page.text) for name, page in pages.items()
-    } == {name: [] for name in pages}
+    assert {name: accessibility_problems(page.text) for name, page in pages.items()} == {
+        name: [] for name in pages
+    }
 
 
 def test_forms_without_a_csrf_token_are_refused(site: Site, client: TestClient) -> None:
