@@ -48,6 +48,8 @@ TEMPLATE_CONTEXT: Final[Mapping[str, tuple[str, ...]]] = {
     "tickets_ready": ("name", "order_number", "download_url"),
     # `reason` is "cancelled" (payment failed or was cancelled) or "expired" (never paid).
     "order_cancelled": ("name", "order_number", "reason", "order_url"),
+    # The provider took a refund on; `whole` says whether the tickets became invalid.
+    "order_refunded": ("name", "order_number", "amount_cents", "whole", "order_url"),
     # The link carries the reset token: valid one hour, single use.
     "password_reset": ("name", "reset_url"),
     "account_created": ("name", "email", "login_url"),
@@ -106,6 +108,13 @@ EXAMPLE_CONTEXT: Final[Mapping[str, Mapping[str, Any]]] = {
         "name": "Anna de Vries",
         "order_number": "OMT-2026-0042",
         "reason": "expired",
+        "order_url": "https://kaarten.example.nl/bestelling/s3cr3t-order",
+    },
+    "order_refunded": {
+        "name": "Anna de Vries",
+        "order_number": "OMT-2026-0042",
+        "amount_cents": 2250,
+        "whole": False,
         "order_url": "https://kaarten.example.nl/bestelling/s3cr3t-order",
     },
     "password_reset": {

@@ -138,3 +138,24 @@ def test_account_mails_render_with_their_links(world):
     assert f"{BASE}/account/inloggen" in welcome.text
     assert f"{BASE}/account/wachtwoord-herstellen/" in reset.text
     assert "reset_nonce" not in reset.text
+
+
+def test_a_refund_mail_renders_with_the_amount_and_the_order(world):
+    from mierloos_core.model.money import Money
+    from mierloos_core.services.refunds import Refunds
+
+    placed = place(world)
+    world.payments.start(placed.order_id)
+    with world.uow() as u:
+        pid = u.payments.latest_for_order(placed.order_id).provider_payment_id
+    world.gateway.set_status(pid, PaymentStatus.PAID)
+    world.payments.sync(pid)
+    world.send_all()
+
+    Refunds(world.uow, world.clock, world.gateway).refund(placed.order_id, amount=Money(1250))
+    before = len(world.mailer.sent)
+    [refund_mail] = world.send_all()[before:]
+
+    assert refund_mail.subject == f"We betalen € 12,50 terug voor bestelling {placed.number}"
+    assert "blijven geldig" in refund_mail.text
+    assert f"{BASE}/bestelling/{placed.secret}" in refund_mail.text

@@ -31,6 +31,7 @@ LINK_KEY = {
     "order_confirmed": "order_url",
     "tickets_ready": "download_url",
     "order_cancelled": "order_url",
+    "order_refunded": "order_url",
     "password_reset": "reset_url",
     "account_created": "login_url",
 }
@@ -44,6 +45,7 @@ SUBJECT_WORD = {
         "order_confirmed": "bevestiging",
         "tickets_ready": "kaarten",
         "order_cancelled": "bestelling",
+        "order_refunded": "terug",
         "password_reset": "wachtwoord",
         "account_created": "welkom",
     },
@@ -54,6 +56,7 @@ SUBJECT_WORD = {
         "order_confirmed": "confirmed",
         "tickets_ready": "tickets",
         "order_cancelled": "order",
+        "order_refunded": "refunding",
         "password_reset": "password",
         "account_created": "welcome",
     },

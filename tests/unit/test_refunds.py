@@ -437,3 +437,26 @@ def test_the_follow_up_job_sends_held_up_refunds_and_records_decisions_without_s
     [done] = recorded(make_uow, paid.order_id)
     assert done.status is RefundStatus.REFUNDED
     assert refunds.follow_up() == 0, "finished refunds are not looked at again"
+
+
+def test_the_customer_is_mailed_once_when_the_provider_takes_a_refund_on(
+    refunds, paid, make_uow, gateway
+):
+    def refund_mails():
+        with make_uow() as uow:
+            mails = uow.jobs.list(job_type="email")
+        return [job for job in mails if job.data["template"] == "order_refunded"]
+
+    gateway.down = True
+    with pytest.raises(errors.RefundDelayed):
+        refunds.refund(paid.order_id, amount=Money(1250))
+    assert refund_mails() == [], "nothing is said before the provider has it"
+    gateway.down = False
+
+    refunds.refresh(paid.order_id)
+    refunds.refresh(paid.order_id)
+
+    mails = refund_mails()
+    assert len(mails) == 1
+    assert mails[0].data["context"] == {"amount_cents": 1250, "whole": False}
+    assert mails[0].data["order_id"] == str(paid.order_id)

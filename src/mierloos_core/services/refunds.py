@@ -44,6 +44,7 @@ from mierloos_core.model.payments import (
     RefundStatus,
 )
 from mierloos_core.ports import Clock, PaymentGateway, UnitOfWork
+from mierloos_core.services.notifications import enqueue_email
 
 log = logging.getLogger(__name__)
 
@@ -219,6 +220,15 @@ class Refunds:
                 refund.provider_refund_id = provider.provider_refund_id
                 refund.updated_at = now
                 uow.refunds.update(refund)
+                if refund.status.accepted and not was_accepted:
+                    enqueue_email(
+                        uow,
+                        "order_refunded",
+                        to=order.email,
+                        order_id=order.id,
+                        context={"amount_cents": refund.amount.cents, "whole": refund.whole},
+                        once_key=str(refund.id),
+                    )
                 if was_accepted and not refund.status.counts and refund.whole:
                     self._flag_failed_after_closing(uow, order, refund)
             if refund.whole and refund.status.accepted and order.status is OrderStatus.PAID:

@@ -36,6 +36,7 @@ LINK_KEY = {
     "order_confirmed": "order_url",
     "tickets_ready": "download_url",
     "order_cancelled": "order_url",
+    "order_refunded": "order_url",
     "password_reset": "reset_url",
     "account_created": "login_url",
 }
