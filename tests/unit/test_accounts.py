@@ -230,3 +230,13 @@ def test_create_staff_makes_a_new_or_promotes_an_existing_account(accounts, visi
     assert staff.id == visitor.id
     assert staff.is_staff
     assert accounts.create_staff("kassa@example.nl", "Kassa", "Staf-Wachtwoord-2026").is_staff
+
+
+def test_registrations_from_one_client_are_throttled(accounts):
+    for n in range(10):
+        accounts.register(f"nieuw{n}@example.nl", "Nieuw", "Lang-Genoeg-Wachtwoord-1", client="c1")
+
+    with pytest.raises(errors.TooManyAttempts):
+        accounts.register("nog-een@example.nl", "Nieuw", "Lang-Genoeg-Wachtwoord-1", client="c1")
+    # Another client is not held back by the first one.
+    accounts.register("ander@example.nl", "Ander", "Lang-Genoeg-Wachtwoord-1", client="c2")

@@ -51,6 +51,8 @@ class AccountPolicy:
     resets_per_email_per_hour: int = 3
     resets_per_client_per_hour: int = 10
     logins_per_account_per_15_min: int = 10
+    # Each registration costs a hash and sends a mail, and tells whether an address is taken.
+    registrations_per_client_per_hour: int = 10
 
 
 def check_password(password: str, *, email: str, policy: AccountPolicy) -> None:
@@ -99,8 +101,23 @@ class Accounts:
         # Verified against when the e-mail is unknown, so both answers take as long.
         self._dummy_hash = hasher.hash(secrets.token_urlsafe(16))
 
-    def register(self, email: str, name: str, password: str, *, role: Role = Role.VISITOR) -> User:
+    def register(
+        self,
+        email: str,
+        name: str,
+        password: str,
+        *,
+        role: Role = Role.VISITOR,
+        client: str | None = None,
+    ) -> User:
+        """A new account. `client` (the caller's address) throttles registrations from it."""
         email, name = clean_email(email), clean_name(name)
+        if client is not None and not self.limiter.allow(
+            f"register-client:{client}",
+            self.policy.registrations_per_client_per_hour,
+            timedelta(hours=1),
+        ):
+            raise errors.TooManyAttempts()
         check_password(password, email=email, policy=self.policy)
         now = self.clock.now()
         user = User(

@@ -232,3 +232,17 @@ def test_account_pages_pass_the_accessibility_check(site: Site, client: TestClie
     assert {name: accessibility_problems(page.text) for name, page in pages.items()} == {
         name: [] for name in pages
     }
+
+
+def test_a_client_registering_many_accounts_is_slowed_down(site: Site) -> None:
+    for n in range(10):
+        with site.client() as client:
+            assert register(client, email=f"bot{n}@example.nl").status_code == 303
+
+    with site.client() as client:
+        answer = register(client, email="bot-te-veel@example.nl")
+
+    assert answer.status_code == 429
+    assert "Te veel pogingen" in answer.text
+    assert 'value="bot-te-veel@example.nl"' in answer.text
+    assert user_count(site) == 10

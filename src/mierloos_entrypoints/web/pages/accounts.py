@@ -101,8 +101,10 @@ async def register(request: Request, form: FormData) -> Response:
     web = services(request)
     try:
         password = new_password(form)
-        user = await run_in_threadpool(web.accounts.register, email, name, password)
-    except errors.ValidationError as error:
+        user = await run_in_threadpool(
+            lambda: web.accounts.register(email, name, password, client=client_address(request))
+        )
+    except (errors.ValidationError, errors.TooManyAttempts) as error:
         # A taken address is said plainly, as the service does: this form cannot hide it
         # (the account would not be made), and the message points to "wachtwoord vergeten".
         return render(
