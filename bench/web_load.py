@@ -69,6 +69,8 @@ def serve_site(var_dir: str, port: int, ready: Any) -> None:
         MIERLOOS_VAR_DIR=var_dir,
         BASE_URL=f"http://127.0.0.1:{port}",
         MIERLOOS_EMBEDDED_WORKER="0",
+        # The checkouts pay on the fake provider's page, also when DATABASE_URL is Postgres.
+        MIERLOOS_FAKE_PAYMENTS="1",
     )
     container = build_container(load_settings(environ))
     upgrade(container.engine())

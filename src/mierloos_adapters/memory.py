@@ -350,7 +350,8 @@ class _Repository(Generic[_T]):
             raise ValueError(f"duplicate id {key}")
         self._rows[key] = _copy(item)
 
-    def get(self, item_id: uuid.UUID) -> _T | None:
+    def get(self, item_id: uuid.UUID, *, for_update: bool = False) -> _T | None:
+        # The unit of work holds the store's lock, which is as strong as any row lock.
         item = self._rows.get(item_id)
         return _copy(item) if item is not None else None
 
@@ -468,10 +469,6 @@ class MemoryCoupons(_Repository[Coupon]):
 
 class MemoryOrders(_Repository[Order]):
     _table = "orders"
-
-    def get(self, item_id: uuid.UUID, *, for_update: bool = False) -> Order | None:
-        # The unit of work holds the store's lock, which is as strong as any row lock.
-        return super().get(item_id)
 
     def get_by_secret(self, secret: str) -> Order | None:
         return self._find(lambda order: hmac.compare_digest(order.secret, secret))

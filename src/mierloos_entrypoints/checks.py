@@ -72,7 +72,19 @@ def _mail(settings: Settings) -> Check:
 
 def _payments(settings: Settings) -> Check:
     if settings.mollie_api_key is None:
-        return ("payments", True, "fake provider (no MOLLIE_API_KEY)")
+        if settings.is_embedded:
+            return ("payments", True, "fake provider (no MOLLIE_API_KEY)")
+        if settings.fake_payments:
+            return (
+                "payments",
+                True,
+                "warning: fake provider by MIERLOOS_FAKE_PAYMENTS=1, tickets without paying",
+            )
+        return (
+            "payments",
+            False,
+            "fake provider outside the embedded setup: set MOLLIE_API_KEY",
+        )
     mode = "live" if settings.mollie_api_key.startswith("live_") else "test"
     return ("payments", True, f"mollie, {mode} key of the right form")
 

@@ -65,10 +65,17 @@ class Settings:
     sender: str
     metrics_token: str | None = attrs.field(default=None, repr=False)
     """Bearer token for the web site's /metrics; without one only loopback clients get it."""
+    fake_payments: bool = False
+    """MIERLOOS_FAKE_PAYMENTS=1: the fake provider outside the embedded setup (demos, tests)."""
 
     @property
     def is_embedded(self) -> bool:
         return self.database_url.startswith("sqlite")
+
+    @property
+    def fake_payments_allowed(self) -> bool:
+        """Whether the fake provider may stand in for Mollie: anyone can 'pay' on its page."""
+        return self.is_embedded or self.fake_payments
 
     @property
     def storage_dir(self) -> Path:
@@ -183,6 +190,12 @@ def load_settings(environ: Mapping[str, str] | None = None) -> Settings:
     mollie_key = get("MOLLIE_API_KEY")
     if mollie_key and not (mollie_key.startswith(("test_", "live_")) and len(mollie_key) >= 30):
         problems.append("MOLLIE_API_KEY must look like test_... or live_... (30+ characters)")
+    fake_payments = _flag(get("MIERLOOS_FAKE_PAYMENTS", "0") or "0")
+    if mollie_key is None and production and not fake_payments:
+        problems.append(
+            "MOLLIE_API_KEY is required outside the embedded setup"
+            " (MIERLOOS_FAKE_PAYMENTS=1 for a demo without payments)"
+        )
 
     polling = float(number("WORKER_POLLING_INTERVAL", "5", float, 0.01))
     attempts = int(number("WORKER_MAX_ATTEMPTS", "5", int, 1))
@@ -210,6 +223,7 @@ def load_settings(environ: Mapping[str, str] | None = None) -> Settings:
         embedded_worker=embedded_worker,
         sender=sender,
         metrics_token=metrics_token,
+        fake_payments=fake_payments,
     )
 
 

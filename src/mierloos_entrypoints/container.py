@@ -38,7 +38,7 @@ from mierloos_core.services.staff_catalog import StaffCatalog
 from mierloos_core.services.staff_coupons import StaffCoupons
 from mierloos_core.services.staff_orders import StaffOrders
 from mierloos_core.services.tickets import Tickets
-from mierloos_entrypoints.config import Settings, load_settings
+from mierloos_entrypoints.config import ConfigError, Settings, load_settings
 
 
 def _engine(settings: Settings):  # type: ignore[no-untyped-def]
@@ -78,6 +78,14 @@ def _mailer(settings: Settings) -> Mailer:
 
 def _payment_gateway(settings: Settings) -> PaymentGateway:
     if settings.mollie_api_key is None:
+        if not settings.fake_payments_allowed:
+            # Settings built by hand skip load_settings' check; never sell free tickets silently.
+            raise ConfigError(
+                [
+                    "MOLLIE_API_KEY is required outside the embedded setup"
+                    " (or MIERLOOS_FAKE_PAYMENTS=1)"
+                ]
+            )
         from mierloos_adapters.fake_payments import FakePaymentProvider
 
         return FakePaymentProvider(settings.var_dir / "fake-payments", base_url=settings.base_url)

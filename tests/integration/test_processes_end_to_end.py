@@ -78,6 +78,7 @@ def test_serve_and_worker_processes_sell_a_ticket_store_its_pdf_and_mail_it(
         SECRET_KEY="e2e-secret-key-" + "e" * 40,
         BASE_URL=base_url,
         MIERLOOS_VAR_DIR=str(tmp_path / "var"),  # the fake provider's payments, shared
+        MIERLOOS_FAKE_PAYMENTS="1",
         S3_ENDPOINT_URL=s3_server.endpoint_url,
         S3_REGION=s3_server.region,
         R2_ACCESS_KEY_ID=s3_server.access_key,

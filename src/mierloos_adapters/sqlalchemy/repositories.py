@@ -124,10 +124,9 @@ class SqlPerformances(_Repository):
             )
         )
 
-    def get(self, performance_id: uuid.UUID) -> Performance | None:
-        row = self.db.execute(
-            select(t.performances).where(t.performances.c.id == performance_id)
-        ).first()
+    def get(self, performance_id: uuid.UUID, *, for_update: bool = False) -> Performance | None:
+        query = select(t.performances).where(t.performances.c.id == performance_id)
+        row = self.db.execute(query.with_for_update() if for_update else query).first()
         return _performance(row) if row else None
 
     def get_many(self, ids: Sequence[uuid.UUID]) -> dict[uuid.UUID, Performance]:
@@ -287,8 +286,9 @@ class SqlCoupons(_Repository):
             )
         )
 
-    def get(self, coupon_id: uuid.UUID) -> Coupon | None:
-        row = self.db.execute(select(t.coupons).where(t.coupons.c.id == coupon_id)).first()
+    def get(self, coupon_id: uuid.UUID, *, for_update: bool = False) -> Coupon | None:
+        query = select(t.coupons).where(t.coupons.c.id == coupon_id)
+        row = self.db.execute(query.with_for_update() if for_update else query).first()
         return _coupon(row) if row else None
 
     def get_by_code(self, code: str) -> Coupon | None:

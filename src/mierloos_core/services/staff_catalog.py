@@ -208,7 +208,8 @@ class StaffCatalog:
         change is one conditional update, so a checkout at the same moment cannot oversell.
         """
         with self.uow() as uow:
-            performance = _performance(uow, performance_id)
+            # Locked: a cancel or status change meanwhile is never written over.
+            performance = _performance(uow, performance_id, lock=True)
             if not performance.editable:
                 raise errors.InvalidTransition(
                     "Een geannuleerde of gearchiveerde voorstelling kan niet meer veranderen.",
@@ -246,23 +247,28 @@ class StaffCatalog:
     def cancel(self, performance_id: uuid.UUID) -> Cancellation:
         """Cancel a published performance without paid orders, and its pending orders.
 
-        Locks are taken in the order every payment transition takes them, orders (by id)
-        before the performance, so a webhook closing one of these orders meanwhile waits
-        for this instead of deadlocking with it.
+        Locks are taken in the order every other writer takes them: orders (by id), then the
+        performances they hold seats of (by id, as checkouts do). A payment closing one of
+        these orders meanwhile waits for this instead of deadlocking with it.
         """
         now = self.clock.now()
         with self.uow() as uow:
-            performance = _performance(uow, performance_id)
-            performance.move_to(PerformanceStatus.CANCELLED, now)
+            _performance(uow, performance_id).move_to(PerformanceStatus.CANCELLED, now)
             listed = _orders(uow, performance_id, OrderStatus.PENDING, OrderStatus.PAID)
             orders = _locked(uow, listed)
             _refuse_if_paid(performance_id, orders)
+            touched = {performance_id} | {t.performance_id for o in orders for t in o.tickets}
+            for touched_id in sorted(touched):
+                uow.performances.get(touched_id, for_update=True)
+            performance = _performance(uow, performance_id, lock=True)
+            performance.move_to(PerformanceStatus.CANCELLED, now)
+            # A checkout that took seats after the listing left an order not locked above;
+            # locking it now would break the order of locks. Start again instead (Busy).
+            if set(_orders(uow, performance_id, OrderStatus.PENDING, OrderStatus.PAID)) - set(
+                listed
+            ):
+                raise errors.Busy()
             uow.performances.update(performance)
-            # From here no checkout takes a seat. One that took seats after the listing above
-            # left a pending order: lock it too (its own transaction is over) and look again.
-            late = _orders(uow, performance_id, OrderStatus.PENDING, OrderStatus.PAID)
-            orders += _locked(uow, [order_id for order_id in late if order_id not in listed])
-            _refuse_if_paid(performance_id, orders)
             cancelled = 0
             for order in orders:
                 seats = order.cancel(now)
@@ -286,7 +292,7 @@ class StaffCatalog:
     def _move(self, performance_id: uuid.UUID, status: PerformanceStatus) -> Performance:
         now = self.clock.now()
         with self.uow() as uow:
-            performance = _performance(uow, performance_id)
+            performance = _performance(uow, performance_id, lock=True)
             performance.move_to(status, now)
             uow.performances.update(performance)
             # Checked after the update, which locks the row against checkouts meanwhile.
@@ -371,8 +377,8 @@ def _show(uow: UnitOfWork, show_id: uuid.UUID) -> Show:
     return show
 
 
-def _performance(uow: UnitOfWork, performance_id: uuid.UUID) -> Performance:
-    performance = uow.performances.get(performance_id)
+def _performance(uow: UnitOfWork, performance_id: uuid.UUID, *, lock: bool = False) -> Performance:
+    performance = uow.performances.get(performance_id, for_update=lock)
     if performance is None:
         raise errors.UnknownPerformance(performance_id=str(performance_id))
     return performance

@@ -67,7 +67,8 @@ class StaffCoupons:
         """Change a coupon; its limit cannot go below the uses it already has."""
         changed = _check(form)
         with self.uow() as uow:
-            coupon = _coupon(uow, coupon_id)
+            # Locked: a deactivation meanwhile is never written over with the old state.
+            coupon = _coupon(uow, coupon_id, lock=True)
             _require_free_code(uow, changed.code, coupon_id)
             limit = changed.max_usages
             if limit is not None and limit < coupon.usage_count:
@@ -92,7 +93,7 @@ class StaffCoupons:
 
     def _set_active(self, coupon_id: uuid.UUID, *, active: bool) -> Coupon:
         with self.uow() as uow:
-            coupon = _coupon(uow, coupon_id)
+            coupon = _coupon(uow, coupon_id, lock=True)
             coupon.active = active
             uow.coupons.update(coupon)
             uow.commit()
@@ -162,8 +163,8 @@ def _require_free_code(uow: UnitOfWork, code: str, coupon_id: uuid.UUID | None) 
         raise invalid({"code": "Deze code bestaat al. Kies een andere."})
 
 
-def _coupon(uow: UnitOfWork, coupon_id: uuid.UUID) -> Coupon:
-    coupon = uow.coupons.get(coupon_id)
+def _coupon(uow: UnitOfWork, coupon_id: uuid.UUID, *, lock: bool = False) -> Coupon:
+    coupon = uow.coupons.get(coupon_id, for_update=lock)
     if coupon is None:
         raise errors.NotFound("Deze kortingscode bestaat niet.", coupon_id=str(coupon_id))
     return coupon

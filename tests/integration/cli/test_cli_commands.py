@@ -6,12 +6,17 @@ import subprocess
 import sys
 from pathlib import Path
 
+import attrs
 import pytest
 from click.testing import CliRunner, Result
 
+from mierloos_entrypoints.checks import run_checks
 from mierloos_entrypoints.cli import main
+from mierloos_entrypoints.config import ConfigError
+from mierloos_entrypoints.container import build_container
 from tests.integration.cli.conftest import SECRET_KEY
 from tests.integration.cli.processes import ROOT, command_env
+from tests.integration.web.web_support import settings_for
 
 COMMANDS = [
     [],
@@ -86,6 +91,11 @@ def test_an_unknown_command_is_a_usage_error(var_dir):
             "- R2_ACCESS_KEY_ID is required for object storage",
         ),
         ({"METRICS_TOKEN": "kort"}, "- METRICS_TOKEN must be at least 16 characters long"),
+        (
+            {"DATABASE_URL": "postgresql://db/x", "SECRET_KEY": SECRET_KEY},
+            "- MOLLIE_API_KEY is required outside the embedded setup"
+            " (MIERLOOS_FAKE_PAYMENTS=1 for a demo without payments)",
+        ),
     ],
 )
 def test_a_configuration_problem_is_one_line_exit_2_and_never_shows_a_secret(var_dir, env, line):
@@ -103,7 +113,8 @@ def test_every_problem_is_reported_at_once(var_dir):
 
     assert answer.exit_code == 2
     problems = answer.stderr.splitlines()[1:]
-    assert len(problems) == 3
+    # DATABASE_URL, SECRET_KEY and MOLLIE_API_KEY (both required outside SQLite), WORKER_...
+    assert len(problems) == 4
     assert all(problem.startswith("- ") for problem in problems)
 
 
@@ -118,7 +129,9 @@ def test_the_installed_command_reports_a_bad_database_url_without_a_traceback(va
 def test_an_unreachable_database_is_one_line_and_exit_1_without_the_password(var_dir):
     url = f"postgresql://kassa:{SECRET}@127.0.0.1:1/mierloos"
 
-    answer = run_process(var_dir, "migrate", DATABASE_URL=url, SECRET_KEY=SECRET_KEY)
+    answer = run_process(
+        var_dir, "migrate", DATABASE_URL=url, SECRET_KEY=SECRET_KEY, MIERLOOS_FAKE_PAYMENTS="1"
+    )
 
     assert answer.returncode == 1
     errors = [line for line in answer.stderr.splitlines() if line.startswith("error:")]
@@ -150,10 +163,49 @@ def test_check_reports_every_embedded_dependency(var_dir):
 def test_check_exits_1_when_a_dependency_is_down(var_dir, postgres_admin_url):
     down = "postgresql://postgres@127.0.0.1:1/postgres"
 
-    answer = run(var_dir, "check", DATABASE_URL=down, SECRET_KEY=SECRET_KEY)
+    answer = run(
+        var_dir, "check", DATABASE_URL=down, SECRET_KEY=SECRET_KEY, MIERLOOS_FAKE_PAYMENTS="1"
+    )
 
     assert answer.exit_code == 1
     assert answer.output.splitlines()[0].startswith("FAIL database:")
+
+
+def test_serve_on_postgres_without_a_mollie_key_stops_at_start_up_in_one_line(var_dir):
+    answer = run_process(var_dir, "serve", DATABASE_URL="postgresql://db/x", SECRET_KEY=SECRET_KEY)
+
+    assert answer.returncode == 2
+    assert "- MOLLIE_API_KEY is required outside the embedded setup" in answer.stderr
+    assert "Traceback" not in answer.stderr
+
+
+def test_check_on_postgres_with_fake_payments_set_warns_but_passes(var_dir, postgres_cli_url):
+    env = {"DATABASE_URL": postgres_cli_url, "SECRET_KEY": SECRET_KEY}
+    assert run(var_dir, "migrate", MIERLOOS_FAKE_PAYMENTS="1", **env).exit_code == 0
+
+    answer = run(var_dir, "check", MIERLOOS_FAKE_PAYMENTS="1", **env)
+
+    assert answer.exit_code == 0, answer.output
+    payments = answer.output.splitlines()[-1]
+    assert payments.startswith("ok   payments: warning: fake provider")
+    assert "MIERLOOS_FAKE_PAYMENTS=1" in payments
+
+
+def test_check_fails_the_fake_provider_outside_the_embedded_setup(var_dir, postgres_cli_url):
+    settings = attrs.evolve(
+        settings_for(var_dir),
+        database_url=postgres_cli_url,
+        embedded_worker=False,
+    )
+
+    checks = {name: (ok, detail) for name, ok, detail in run_checks(settings)}
+
+    assert checks["payments"] == (
+        False,
+        "fake provider outside the embedded setup: set MOLLIE_API_KEY",
+    )
+    with pytest.raises(ConfigError, match="MIERLOOS_FAKE_PAYMENTS"):
+        build_container(settings).payment_gateway()
 
 
 def test_demo_data_loads_once(var_dir):

@@ -70,6 +70,7 @@ def module_cli(request, tmp_path_factory) -> Iterator[Cli]:
             "MIERLOOS_VAR_DIR": str(tmp_path_factory.mktemp("cli-pg-var")),
             "DATABASE_URL": url,
             "SECRET_KEY": SECRET_KEY,
+            "MIERLOOS_FAKE_PAYMENTS": "1",
         }
     cli = Cli(env, None)  # type: ignore[arg-type]
     migrated = cli("migrate")

@@ -32,6 +32,7 @@ def test_worker_metrics_show_job_counts_and_durations_of_every_process(tmp_path,
         command_env(
             DATABASE_URL=postgres_cli_url,
             SECRET_KEY=SECRET_KEY,
+            MIERLOOS_FAKE_PAYMENTS="1",
             MIERLOOS_VAR_DIR=str(tmp_path / "var"),
             MIERLOOS_JOB_HANDLERS="tests.integration.jobs.job_handlers:build_registry",
             JOB_EFFECTS=str(tmp_path / "effects.jsonl"),
