@@ -26,7 +26,12 @@ def enqueue_email(
     once_key: str | None = None,
     locale: str = "nl",
 ) -> uuid.UUID:
-    """Queue an e-mail in the open unit of work. With `once_key`, at most one such mail ever."""
+    """Queue an e-mail in the open unit of work.
+
+    With `once_key`, at most one such mail while its job is in the jobs table: purging old
+    completed jobs (`mierloos jobs purge`) forgets the key. Keep purges well past the time
+    any duplicate could still arrive (days, not minutes).
+    """
     data: dict[str, Any] = {"template": template, "to": to, "locale": locale}
     if order_id is not None:
         data["order_id"] = str(order_id)
