@@ -549,6 +549,14 @@ class MemoryPayments(_Repository[Payment]):
         found = [p for p in self._rows.values() if p.order_id == order_id]
         return _copy(max(found, key=lambda p: p.created_at)) if found else None
 
+    def paid_for_order(self, order_id: uuid.UUID) -> Payment | None:
+        found = [
+            p
+            for p in self._rows.values()
+            if p.order_id == order_id and p.status is PaymentStatus.PAID
+        ]
+        return _copy(max(found, key=lambda p: p.created_at)) if found else None
+
     def get_by_provider_id(self, provider_payment_id: str) -> Payment | None:
         return self._find(lambda p: p.provider_payment_id == provider_payment_id)
 

@@ -8,6 +8,7 @@ from __future__ import annotations
 
 import threading
 import uuid
+from datetime import timedelta
 
 import pytest
 
@@ -460,3 +461,35 @@ def test_the_customer_is_mailed_once_when_the_provider_takes_a_refund_on(
     assert len(mails) == 1
     assert mails[0].data["context"] == {"amount_cents": 1250, "whole": False}
     assert mails[0].data["order_id"] == str(paid.order_id)
+
+
+# --- which payment is refunded -------------------------------------------------------------------
+
+
+def test_the_paid_payment_is_refunded_when_a_later_one_was_opened_and_left(
+    refunds, make_uow, clock, gateway, performance
+):
+    placed = place(make_uow, clock, performance)
+    payments = Payments(make_uow, clock, gateway, SiteLinks("http://x"))
+    payments.start(placed.order_id)
+    with make_uow() as uow:
+        first = uow.payments.latest_for_order(placed.order_id)
+        first.status = PaymentStatus.PENDING  # the visitor is at their bank: not reusable
+        uow.payments.update(first)
+        uow.commit()
+    clock.advance(timedelta(minutes=1))
+    payments.start(placed.order_id)  # a second tab opens a second payment
+    with make_uow() as uow:
+        assert uow.payments.latest_for_order(placed.order_id).id != first.id
+    gateway.set_status(first.provider_payment_id, PaymentStatus.PAID)
+    assert payments.sync(first.provider_payment_id) is OrderStatus.PAID
+
+    refund = refunds.refund(placed.order_id, amount=Money(1000))
+
+    assert refund.payment_id == first.id
+    assert gateway.refunds[refund.provider_refund_id].provider_payment_id == (
+        first.provider_payment_id
+    )
+    summary = refunds.refresh(placed.order_id)
+    assert summary.paid == Money(5000)
+    assert summary.refundable == Money(4000)

@@ -626,6 +626,18 @@ class SqlPayments(_Repository):
         ).first()
         return _payment(row) if row else None
 
+    def paid_for_order(self, order_id: uuid.UUID) -> Payment | None:
+        row = self.db.execute(
+            select(t.payments)
+            .where(
+                t.payments.c.order_id == order_id,
+                t.payments.c.status == PaymentStatus.PAID.value,
+            )
+            .order_by(t.payments.c.created_at.desc())
+            .limit(1)
+        ).first()
+        return _payment(row) if row else None
+
     def get_by_provider_id(self, provider_payment_id: str) -> Payment | None:
         row = self.db.execute(
             select(t.payments).where(t.payments.c.provider_payment_id == provider_payment_id)

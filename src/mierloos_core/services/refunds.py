@@ -36,8 +36,6 @@ from mierloos_core import errors
 from mierloos_core.model.money import Money
 from mierloos_core.model.orders import Order, OrderStatus
 from mierloos_core.model.payments import (
-    Payment,
-    PaymentStatus,
     ProviderRefund,
     Refund,
     RefundRequest,
@@ -82,9 +80,9 @@ class Refunds:
         """What was paid and refunded, from our records only (no call to the provider)."""
         with self.uow() as uow:
             order = _order(uow, order_id)
-            payment = uow.payments.latest_for_order(order_id)
+            payment = uow.payments.paid_for_order(order_id)
             refunds = uow.refunds.for_order(order_id)
-        paid = payment.amount if payment is not None and _is_paid(order, payment) else Money(0)
+        paid = payment.amount if payment is not None and _is_paid(order) else Money(0)
         return RefundSummary(
             order_status=order.status,
             paid=paid,
@@ -114,8 +112,8 @@ class Refunds:
         now = self.clock.now()
         with self.uow() as uow:
             order = _order(uow, order_id, lock=True)
-            payment = uow.payments.latest_for_order(order_id)
-            if payment is None or not _is_paid(order, payment):
+            payment = uow.payments.paid_for_order(order_id)
+            if payment is None or not _is_paid(order):
                 raise errors.RefundNotAllowed(order_id=str(order_id), status=order.status.value)
             left = payment.amount - committed(uow.refunds.for_order(order_id))
             if left.cents <= 0:
@@ -174,11 +172,11 @@ class Refunds:
         """
         with self.uow() as uow:
             order = _order(uow, order_id)
-            payment = uow.payments.latest_for_order(order_id)
+            payment = uow.payments.paid_for_order(order_id)
             open_refunds = [r for r in uow.refunds.for_order(order_id) if not r.status.is_final]
         for refund in open_refunds:
             if payment is None or payment.id != refund.payment_id:
-                log.error("refund %s is not of the order's latest payment", refund.id)
+                log.error("refund %s is not of the order's paid payment", refund.id)
                 continue
             assert payment.provider_payment_id is not None
             try:
@@ -277,11 +275,8 @@ class Refunds:
         )
 
 
-def _is_paid(order: Order, payment: Payment) -> bool:
-    return (
-        order.status in (OrderStatus.PAID, OrderStatus.REFUNDED)
-        and payment.status is PaymentStatus.PAID
-    )
+def _is_paid(order: Order) -> bool:
+    return order.status in (OrderStatus.PAID, OrderStatus.REFUNDED)
 
 
 def _order(uow: UnitOfWork, order_id: uuid.UUID, *, lock: bool = False) -> Order:
