@@ -493,3 +493,21 @@ def test_the_paid_payment_is_refunded_when_a_later_one_was_opened_and_left(
     summary = refunds.refresh(placed.order_id)
     assert summary.paid == Money(5000)
     assert summary.refundable == Money(4000)
+
+
+def test_a_paid_payment_unknown_at_the_provider_is_refused_before_anything_is_recorded(
+    refunds, paid, make_uow, gateway
+):
+    with make_uow() as uow:
+        payment = uow.payments.paid_for_order(paid.order_id)
+        payment.provider_payment_id = None
+        uow.payments.update(payment)
+        uow.commit()
+
+    with pytest.raises(errors.RefundNotAllowed) as caught:
+        refunds.refund(paid.order_id)
+
+    assert "niet bekend bij de betaalprovider" in caught.value.message
+    assert recorded(make_uow, paid.order_id) == []
+    assert gateway.refund_calls == 0
+    assert refunds.follow_up() == 0, "no refund is left waiting for a provider id"

@@ -115,6 +115,17 @@ class Refunds:
             payment = uow.payments.paid_for_order(order_id)
             if payment is None or not _is_paid(order):
                 raise errors.RefundNotAllowed(order_id=str(order_id), status=order.status.value)
+            provider_payment_id = payment.provider_payment_id
+            if provider_payment_id is None:
+                # Checked before recording: a refund that can never be sent must not wait.
+                log.error(
+                    "paid payment %s of order %s has no provider id", payment.id, order.number
+                )
+                raise errors.RefundNotAllowed(
+                    "De betaling van deze bestelling is niet bekend bij de betaalprovider; "
+                    "terugbetalen kan hier niet.",
+                    order_id=str(order_id),
+                )
             left = payment.amount - committed(uow.refunds.for_order(order_id))
             if left.cents <= 0:
                 raise errors.RefundNotAllowed(
@@ -140,8 +151,7 @@ class Refunds:
             )
             uow.refunds.add(refund)
             uow.commit()
-        assert payment.provider_payment_id is not None
-        request = self._request(refund, order, payment.provider_payment_id)
+        request = self._request(refund, order, provider_payment_id)
         try:
             provider = self.gateway.create_refund(request)
         except errors.DependencyUnavailable as down:
@@ -178,7 +188,9 @@ class Refunds:
             if payment is None or payment.id != refund.payment_id:
                 log.error("refund %s is not of the order's paid payment", refund.id)
                 continue
-            assert payment.provider_payment_id is not None
+            if payment.provider_payment_id is None:
+                log.error("refund %s: its payment has no provider id", refund.id)
+                continue
             try:
                 provider = self._ask(refund, order, payment.provider_payment_id)
             except errors.DependencyUnavailable:
