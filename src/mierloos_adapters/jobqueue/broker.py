@@ -113,6 +113,17 @@ def describe(error: BaseException) -> str:
 # --- messages ------------------------------------------------------------------------------------
 
 
+class JobData(dict[str, Any]):
+    """A job's data as its handler gets it; its repr hides the content.
+
+    Dramatiq's actors log every call's arguments at DEBUG ("Received args=..."): the data
+    holds e-mail addresses and password-reset nonces, which stay out of the logs.
+    """
+
+    def __repr__(self) -> str:
+        return f"<job data, {len(self)} fields>"
+
+
 class JobMessage(MessageProxy):
     """A claimed job: the Dramatiq message plus the lease it was claimed under."""
 
@@ -149,6 +160,14 @@ class JobMessage(MessageProxy):
     @property
     def data(self) -> Any:
         return self._message.args[0] if self._message.args else {}
+
+    # Dramatiq logs messages with %s ("Failed to process message ..."): the payload holds
+    # e-mail addresses and reset nonces, so a job shows only as its type and id.
+    def __str__(self) -> str:
+        return f"{self.actor_name}({self.job_id})"
+
+    def __repr__(self) -> str:
+        return f"<JobMessage {self}>"
 
     def stuff_exception(self, exception: BaseException) -> None:
         super().stuff_exception(exception)
@@ -560,7 +579,7 @@ class JobsBroker(Broker):
         message = Message(
             queue_name=row.queue_name,
             actor_name=row.type,
-            args=(row.data,),
+            args=(JobData(row.data) if isinstance(row.data, dict) else row.data,),
             kwargs={},
             options={
                 "job_attempt": row.execution_count,
