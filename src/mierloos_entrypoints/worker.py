@@ -16,6 +16,8 @@ Environment:
                              (default mierloos_entrypoints.worker:build_registry)
   PORT                       the /health (and /metrics) HTTP port, 0 = off (default 8080)
   HEALTH_HOST                the address it listens on (default 0.0.0.0)
+  METRICS_TOKEN              bearer token for /metrics; without it only loopback clients get
+                             them (/health stays open to probes)
   WORKER_SHUTDOWN_TIMEOUT    seconds SIGTERM waits for running jobs (default 600)
   PROMETHEUS_MULTIPROC_DIR   where worker processes share their metrics with the supervisor
                              (default: a temporary directory, when --processes > 1)
@@ -56,6 +58,7 @@ from mierloos_adapters.sqlalchemy import make_engine, normalize_database_url
 from mierloos_core.model.jobs import JobType, RetryPolicy
 from mierloos_core.services.jobs import JobRegistry, is_retryable
 from mierloos_entrypoints.metrics import exposition
+from mierloos_entrypoints.metrics_access import metrics_refusal
 from mierloos_entrypoints.observability import log_context, timed_job
 
 log = logging.getLogger("mierloos.worker")
@@ -91,6 +94,14 @@ def _env_float(name: str, default: float, low: float) -> float:
     if value < low:
         raise SystemExit(f"{name} must be at least {low}")
     return value
+
+
+def metrics_token() -> str | None:
+    """METRICS_TOKEN, the bearer token for /metrics (see `serve_health`)."""
+    token = os.environ.get("METRICS_TOKEN", "").strip() or None
+    if token is not None and len(token) < 16:
+        raise SystemExit("METRICS_TOKEN must be at least 16 characters long")
+    return token
 
 
 def database_url() -> str:
@@ -328,22 +339,39 @@ def serve_health(
     port: int,
     report: Callable[[], tuple[int, dict[str, Any]]],
     metrics: Callable[[], bytes] | None = None,
+    *,
+    metrics_token: str | None = None,
 ) -> ThreadingHTTPServer:
-    """/health (the report) and /metrics (Prometheus text, by default this process's)."""
+    """/health (the report, open to probes) and /metrics (Prometheus text, by default this
+    process's) for the clients the web site's rule lets in (`metrics_refusal`)."""
     from mierloos_entrypoints.metrics import CONTENT_TYPE
 
     metrics = metrics or exposition
 
     class Handler(BaseHTTPRequestHandler):
         def do_GET(self) -> None:
+            extra_headers: dict[str, str] = {}
             if self.path.split("?")[0] == "/health":
                 status, body = report()
                 payload, content_type = json.dumps(body).encode(), "application/json"
             elif self.path.split("?")[0] == "/metrics":
-                status, payload, content_type = 200, metrics(), CONTENT_TYPE
+                refusal = metrics_refusal(
+                    metrics_token, self.client_address[0], self.headers.get("Authorization", "")
+                )
+                if refusal is None:
+                    status, payload, content_type = 200, metrics(), CONTENT_TYPE
+                else:
+                    status, payload, content_type = (
+                        refusal.status,
+                        refusal.body.encode(),
+                        "text/plain; charset=utf-8",
+                    )
+                    extra_headers.update(refusal.headers)
             else:
                 status, payload, content_type = 404, b'{"error": "not found"}', "application/json"
             self.send_response(status)
+            for name, value in extra_headers.items():
+                self.send_header(name, value)
             self.send_header("Content-Type", content_type)
             self.send_header("Content-Length", str(len(payload)))
             self.end_headers()
@@ -458,6 +486,7 @@ def run_worker(
     _ensure_sqlite_dir(url)
     port = int(_env("PORT", "8080")) if port is None else port
     host = host or _env("HEALTH_HOST", "0.0.0.0")  # noqa: S104 - probes come from outside
+    token = metrics_token()
     timeout = (
         _env_float("WORKER_SHUTDOWN_TIMEOUT", 600, 1)
         if shutdown_timeout is None
@@ -476,6 +505,7 @@ def run_worker(
                 port,
                 lambda: health_report(check, [(os.getpid(), True, broker.last_loop_at)]),
                 lambda: exposition(ledger),
+                metrics_token=token,
             )
         try:
             _run_here(threads, queues, timeout, stop)
@@ -486,7 +516,7 @@ def run_worker(
 
     with _shared_metrics_dir() as metrics_dir:
         return _supervise(
-            processes, threads, queues, timeout, stop, check, port, host, ledger, metrics_dir
+            processes, threads, queues, timeout, stop, check, port, host, ledger, metrics_dir, token
         )
 
 
@@ -521,6 +551,7 @@ def _supervise(
     host: str,
     ledger: SqlJobLedger,
     metrics_dir: str,
+    token: str | None,
 ) -> int:
     """Run `processes` worker processes, starting again any that dies, until `stop` is set."""
     context = multiprocessing.get_context("spawn")
@@ -548,7 +579,7 @@ def _supervise(
     def metrics() -> bytes:
         return exposition(ledger, multiprocess_dir=metrics_dir)
 
-    server = serve_health(host, port, report, metrics) if port else None
+    server = serve_health(host, port, report, metrics, metrics_token=token) if port else None
     try:
         while not stop.wait(1.0):
             for index, child in enumerate(children):

@@ -1,15 +1,11 @@
 """Endpoints for operators, not visitors: `/health` for probes and `/metrics` for Prometheus.
 
 `/metrics` holds the checkout and webhook counters and the jobs table's counts (see
-`mierloos_entrypoints.metrics`). With METRICS_TOKEN set it answers any client that sends
-``Authorization: Bearer <token>``; without it only clients on the loopback address (a
-Prometheus or a proxy on the same machine), since a scrape reveals sales and job volumes.
+`mierloos_entrypoints.metrics`); who may read them is decided in
+`mierloos_entrypoints.metrics_access`, the rule the worker's /metrics follows too.
 """
 
 from __future__ import annotations
-
-import hmac
-import ipaddress
 
 from sqlalchemy import text
 from starlette.concurrency import run_in_threadpool
@@ -17,31 +13,20 @@ from starlette.requests import Request
 from starlette.responses import JSONResponse, Response
 
 from mierloos_entrypoints.metrics import CONTENT_TYPE, exposition
+from mierloos_entrypoints.metrics_access import metrics_refusal
 from mierloos_entrypoints.web.services import services
-
-
-def _is_loopback(host: str | None) -> bool:
-    try:
-        return host is not None and ipaddress.ip_address(host).is_loopback
-    except ValueError:
-        return False
 
 
 def _metrics_allowed(request: Request) -> Response | None:
     """None when the client may read the metrics, else the answer it gets."""
-    token = services(request).settings.metrics_token
-    if token is None:
-        if _is_loopback(request.client.host if request.client else None):
-            return None
-        return Response("metrics are served to loopback clients only\n", status_code=403)
-    scheme, _, given = request.headers.get("authorization", "").partition(" ")
-    if scheme.lower() == "bearer" and hmac.compare_digest(given.strip().encode(), token.encode()):
-        return None
-    return Response(
-        "a bearer token is required\n",
-        status_code=401,
-        headers={"WWW-Authenticate": 'Bearer realm="metrics"'},
+    refusal = metrics_refusal(
+        services(request).settings.metrics_token,
+        request.client.host if request.client else None,
+        request.headers.get("authorization", ""),
     )
+    if refusal is None:
+        return None
+    return Response(refusal.body, status_code=refusal.status, headers=refusal.headers)
 
 
 async def metrics(request: Request) -> Response:
