@@ -511,3 +511,87 @@ def test_a_paid_payment_unknown_at_the_provider_is_refused_before_anything_is_re
     assert recorded(make_uow, paid.order_id) == []
     assert gateway.refund_calls == 0
     assert refunds.follow_up() == 0, "no refund is left waiting for a provider id"
+
+
+# --- the order closes when the money is back, not when the rest is asked -------------------------
+
+
+def refund_held_up(refunds, gateway, clock, order_id, cents):
+    gateway.down = True
+    with pytest.raises(errors.RefundDelayed):
+        refunds.refund(order_id, amount=Money(cents))
+    gateway.down = False
+    clock.advance(timedelta(minutes=1))
+
+
+def test_the_rest_accepted_while_an_earlier_refund_is_unsent_keeps_the_tickets_valid(
+    refunds, paid, make_uow, clock, gateway, catalog, performance
+):
+    refund_held_up(refunds, gateway, clock, paid.order_id, 1000)
+
+    rest = refunds.refund(paid.order_id)  # all that is left: 40 euros
+
+    assert rest.amount == Money(4000)
+    assert rest.status is RefundStatus.PENDING
+    assert not rest.whole
+    order = order_of(make_uow, paid.order_id)
+    assert order.status is OrderStatus.PAID
+    assert ticket_states(order) == {TicketStatus.VALID}
+    assert catalog.seats_left(performance) == CAPACITY - TICKETS
+
+
+def test_when_the_earlier_refund_then_fails_the_customer_keeps_valid_tickets(
+    refunds, paid, make_uow, clock, gateway, catalog, performance
+):
+    refund_held_up(refunds, gateway, clock, paid.order_id, 1000)
+    refunds.refund(paid.order_id)
+    gateway.refuse = True
+
+    summary = refunds.refresh(paid.order_id)
+
+    assert [r.status for r in summary.refunds] == [RefundStatus.FAILED, RefundStatus.PENDING]
+    assert summary.refundable == Money(1000)
+    order = order_of(make_uow, paid.order_id)
+    assert order.status is OrderStatus.PAID
+    assert order.needs_attention is None
+    assert ticket_states(order) == {TicketStatus.VALID}
+    assert catalog.seats_left(performance) == CAPACITY - TICKETS
+
+
+def test_when_the_earlier_refund_is_accepted_last_it_closes_the_order_once(
+    refunds, paid, make_uow, clock, gateway, catalog, performance
+):
+    refund_held_up(refunds, gateway, clock, paid.order_id, 1000)
+    refunds.refund(paid.order_id)
+
+    first, rest = refunds.refresh(paid.order_id).refunds
+    refunds.refresh(paid.order_id)
+
+    assert (first.amount, first.status, first.whole) == (
+        Money(1000),
+        RefundStatus.PENDING,
+        True,
+    )
+    assert not rest.whole
+    order = order_of(make_uow, paid.order_id)
+    assert order.status is OrderStatus.REFUNDED
+    assert ticket_states(order) == {TicketStatus.REFUNDED}
+    assert catalog.seats_left(performance) == CAPACITY
+
+
+def test_a_partial_refund_failing_after_the_order_closed_flags_it_and_takes_no_seats_back(
+    refunds, paid, make_uow, clock, gateway, catalog, performance
+):
+    first = refunds.refund(paid.order_id, amount=Money(1000))
+    clock.advance(timedelta(minutes=1))
+    refunds.refund(paid.order_id)  # the rest: both accepted, the order closes
+    assert order_of(make_uow, paid.order_id).status is OrderStatus.REFUNDED
+    gateway.set_refund_status(first.provider_refund_id, RefundStatus.FAILED)
+
+    refunds.refresh(paid.order_id)
+
+    order = order_of(make_uow, paid.order_id)
+    assert order.status is OrderStatus.REFUNDED
+    assert "€ 10,00 mislukte" in (order.needs_attention or "")
+    assert ticket_states(order) == {TicketStatus.REFUNDED}
+    assert catalog.seats_left(performance) == CAPACITY

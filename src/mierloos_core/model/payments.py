@@ -109,16 +109,16 @@ class RefundStatus(enum.StrEnum):
 class Refund:
     """Money of a paid order going back, whole or in part.
 
-    A refund that brings the order's refunded total to what was paid is `whole`: once the
-    provider accepts it, the order's tickets become invalid and their seats return. A partial
-    refund is money only; the tickets stay valid.
+    A refund is `whole` when the provider's acceptance of it brought the accepted refunds of
+    the order to what was paid: that closed the order (tickets invalid, seats returned). Until
+    then every refund is money only and the tickets stay valid.
     """
 
     order_id: uuid.UUID
     payment_id: uuid.UUID
     amount: Money
-    whole: bool
     created_at: datetime = attrs.field(validator=require_aware)
+    whole: bool = False
     reason: str = ""
     requested_by: str = ""
     status: RefundStatus = RefundStatus.REQUESTED

@@ -5,10 +5,13 @@ Rules:
 - Only a paid order can be refunded, for at least one cent and at most what was paid minus
   what is refunded or still on its way back (refunds `requested` here or in progress at the
   provider count; failed and canceled ones do not).
-- A refund that brings the refunded total to what was paid is *whole*: once the provider
-  accepts it, every valid ticket becomes refunded (invalid), their seats go back to the
-  performances and the order becomes REFUNDED. A *partial* refund is money only: the tickets
-  stay valid and keep their seats.
+- The order closes when the refunds the provider *accepted* add up to what was paid, not when
+  a refund asking for the rest is recorded (an earlier one may still fail): every valid
+  ticket becomes refunded (invalid), their seats go back to the performances once and the
+  order becomes REFUNDED. The refund whose acceptance closed it is marked `whole`. Until then
+  refunds are money only: the tickets stay valid and keep their seats.
+- A refund that fails after the order closed leaves the seats where they are (they may be
+  sold again) and flags the order `needs_attention`: a person decides.
 - A refund does not give back the order's coupon use: the coupon was used for a sale that
   happened.
 
@@ -143,7 +146,6 @@ class Refunds:
                 order_id=order.id,
                 payment_id=payment.id,
                 amount=wanted,
-                whole=wanted == left,
                 reason=reason,
                 requested_by=requested_by,
                 created_at=now,
@@ -214,35 +216,37 @@ class Refunds:
         return self.gateway.get_refund(provider_payment_id, refund.provider_refund_id)
 
     def _record(self, refund_id: uuid.UUID, provider: ProviderRefund) -> Refund:
-        """Store what the provider says and, for an accepted whole refund, close the order."""
+        """Store what the provider says; close the order once accepted refunds cover it."""
         now = self.clock.now()
         with self.uow() as uow:
             refund = _refund(uow, refund_id)
             order = _order(uow, refund.order_id, lock=True)
             # Read again under the order's lock: a concurrent refresh may have moved it.
             refund = _refund(uow, refund_id)
-            if not refund.status.is_final and (
-                refund.status is not provider.status
-                or refund.provider_refund_id != provider.provider_refund_id
+            if refund.status.is_final or (
+                refund.status is provider.status
+                and refund.provider_refund_id == provider.provider_refund_id
             ):
-                was_accepted = refund.status.accepted
-                refund.status = provider.status
-                refund.provider_refund_id = provider.provider_refund_id
-                refund.updated_at = now
-                uow.refunds.update(refund)
-                if refund.status.accepted and not was_accepted:
-                    enqueue_email(
-                        uow,
-                        "order_refunded",
-                        to=order.email,
-                        order_id=order.id,
-                        context={"amount_cents": refund.amount.cents, "whole": refund.whole},
-                        once_key=str(refund.id),
-                    )
-                if was_accepted and not refund.status.counts and refund.whole:
-                    self._flag_failed_after_closing(uow, order, refund)
-            if refund.whole and refund.status.accepted and order.status is OrderStatus.PAID:
-                self._close(uow, order, now)
+                return refund
+            was_accepted = refund.status.accepted
+            refund.status = provider.status
+            refund.provider_refund_id = provider.provider_refund_id
+            refund.updated_at = now
+            if refund.status.accepted and not was_accepted:
+                if order.status is OrderStatus.PAID and _all_accepted(uow, order, refund):
+                    refund.whole = True
+                    self._close(uow, order, now)
+                enqueue_email(
+                    uow,
+                    "order_refunded",
+                    to=order.email,
+                    order_id=order.id,
+                    context={"amount_cents": refund.amount.cents, "whole": refund.whole},
+                    once_key=str(refund.id),
+                )
+            if not refund.status.counts:
+                _flag_failed_after_closing(uow, order, refund)
+            uow.refunds.update(refund)
             uow.commit()
             return refund
 
@@ -250,13 +254,14 @@ class Refunds:
         now = self.clock.now()
         with self.uow() as uow:
             refund = _refund(uow, refund_id)
-            _order(uow, refund.order_id, lock=True)
+            order = _order(uow, refund.order_id, lock=True)
             refund = _refund(uow, refund_id)
             if refund.status is RefundStatus.REQUESTED:
                 refund.status = RefundStatus.FAILED
                 refund.error = refusal.message[:500]
                 refund.updated_at = now
                 uow.refunds.update(refund)
+                _flag_failed_after_closing(uow, order, refund)
                 uow.commit()
 
     @staticmethod
@@ -265,17 +270,6 @@ class Refunds:
         uow.orders.update(order)
         if seats:
             uow.seats.release(seats)
-
-    @staticmethod
-    def _flag_failed_after_closing(uow: UnitOfWork, order: Order, refund: Refund) -> None:
-        # The tickets are invalid and the seats may be sold again: a person decides.
-        if order.status is OrderStatus.REFUNDED:
-            order.needs_attention = (
-                f"Terugbetaling van {refund.amount} mislukte bij de betaalprovider, "
-                "maar de kaarten zijn al ongeldig."
-            )
-            uow.orders.update(order)
-            log.error("whole refund %s of order %s failed after closing", refund.id, order.number)
 
     @staticmethod
     def _request(refund: Refund, order: Order, provider_payment_id: str) -> RefundRequest:
@@ -303,3 +297,24 @@ def _refund(uow: UnitOfWork, refund_id: uuid.UUID) -> Refund:
     if refund is None:
         raise errors.NotFound(refund_id=str(refund_id))
     return refund
+
+
+def _all_accepted(uow: UnitOfWork, order: Order, accepted: Refund) -> bool:
+    """Do the accepted refunds, `accepted` (not stored yet) among them, cover what was paid?"""
+    payment = uow.payments.paid_for_order(order.id)
+    if payment is None:
+        return False
+    others = [r for r in uow.refunds.for_order(order.id) if r.id != accepted.id]
+    back = accepted.amount.cents + sum(r.amount.cents for r in others if r.status.accepted)
+    return back >= payment.amount.cents
+
+
+def _flag_failed_after_closing(uow: UnitOfWork, order: Order, refund: Refund) -> None:
+    # The tickets are invalid and the seats may be sold again: a person decides.
+    if order.status is OrderStatus.REFUNDED:
+        order.needs_attention = (
+            f"Terugbetaling van {refund.amount} mislukte bij de betaalprovider, "
+            "maar de kaarten zijn al ongeldig."
+        )
+        uow.orders.update(order)
+        log.error("refund %s of order %s failed after closing", refund.id, order.number)
