@@ -240,3 +240,17 @@ def test_registrations_from_one_client_are_throttled(accounts):
         accounts.register("nog-een@example.nl", "Nieuw", "Lang-Genoeg-Wachtwoord-1", client="c1")
     # Another client is not held back by the first one.
     accounts.register("ander@example.nl", "Ander", "Lang-Genoeg-Wachtwoord-1", client="c2")
+
+
+def test_login_attempts_from_one_client_are_throttled_across_addresses(accounts, visitor, clock):
+    for n in range(30):
+        assert (
+            accounts.authenticate(f"ander{n}@example.nl", "fout-wachtwoord!", client="c1") is None
+        )
+
+    with pytest.raises(errors.TooManyAttempts):
+        accounts.authenticate("an@example.nl", PASSWORD, client="c1")
+    # Another client still logs in; the first one may again after the window.
+    assert accounts.authenticate("an@example.nl", PASSWORD, client="c2").id == visitor.id
+    clock.advance(timedelta(minutes=15, seconds=1))
+    assert accounts.authenticate("an@example.nl", PASSWORD, client="c1").id == visitor.id

@@ -51,6 +51,8 @@ class AccountPolicy:
     resets_per_email_per_hour: int = 3
     resets_per_client_per_hour: int = 10
     logins_per_account_per_15_min: int = 10
+    # Password spraying tries one password on many addresses: the per-account limit misses it.
+    logins_per_client_per_15_min: int = 30
     # Each registration costs a hash and sends a mail, and tells whether an address is taken.
     registrations_per_client_per_hour: int = 10
 
@@ -161,10 +163,17 @@ class Accounts:
             uow.commit()
         return user
 
-    def authenticate(self, email: str, password: str, *, client: str = "") -> User | None:
-        """The user for these credentials, or None. Rehashes when the parameters changed."""
+    def authenticate(self, email: str, password: str, *, client: str | None = None) -> User | None:
+        """The user for these credentials, or None. Rehashes when the parameters changed.
+
+        Attempts are limited per account and, given `client` (the caller's address), per client.
+        """
         address = normalize_email(email)
         window = timedelta(minutes=15)
+        if client is not None and not self.limiter.allow(
+            f"login-client:{client}", self.policy.logins_per_client_per_15_min, window
+        ):
+            raise errors.TooManyAttempts()
         if not self.limiter.allow(
             f"login:{address}", self.policy.logins_per_account_per_15_min, window
         ):
