@@ -129,3 +129,35 @@ def test_ten_simultaneous_whole_refunds_refund_once_and_free_seats_once(engine, 
         order = uow.orders.get(placed.order_id)
     assert order.status is OrderStatus.REFUNDED
     assert {ticket.status for ticket in order.tickets} == {TicketStatus.REFUNDED}
+
+
+def test_ten_presses_of_one_partial_refund_form_refund_once(engine, clock, sql_catalog):
+    _, gateway, refunds, placed = paid_order(engine, clock, sql_catalog)
+    barrier = threading.Barrier(10)
+    outcomes: list[object] = []
+
+    def press() -> None:
+        barrier.wait()
+        try:
+            outcomes.append(
+                refunds.refund(placed.order_id, amount=Money(500), request_key="een-formulier")
+            )
+        except errors.MierloosError as error:
+            outcomes.append(error)
+
+    threads = [threading.Thread(target=press) for _ in range(10)]
+    for thread in threads:
+        thread.start()
+    for thread in threads:
+        thread.join(timeout=60)
+
+    made = [o for o in outcomes if not isinstance(o, errors.MierloosError)]
+    assert len(outcomes) == 10
+    assert made, "at least one press got through"
+    assert {refund.id for refund in made} == {made[0].id}
+    # SQLite answers Busy to presses that could not get the lock in time; nothing else fails.
+    assert all(isinstance(o, errors.Busy) for o in outcomes if o not in made)
+    assert len(gateway.refunds) == 1
+    with SqlUnitOfWork(engine, clock) as uow:
+        [refund] = uow.refunds.for_order(placed.order_id)
+    assert (refund.amount, refund.request_key) == (Money(500), "een-formulier")

@@ -204,12 +204,14 @@ refunds = Table(
     Column("status", String(20), nullable=False),
     Column("reason", String(200), nullable=False),
     Column("requested_by", String(254), nullable=False),
+    Column("request_key", String(64)),
     Column("provider_refund_id", String(100), unique=True),
     Column("error", String(500)),
     Column("created_at", UtcDateTime, nullable=False),
     Column("updated_at", UtcDateTime),
     one_of("status", RefundStatus),
     CheckConstraint("amount_cents > 0", name="amount_positive"),
+    UniqueConstraint("order_id", "request_key", name="uq_refunds_order_id_request_key"),
 )
 
 images = Table(

@@ -111,7 +111,8 @@ class Refund:
 
     A refund is `whole` when the provider's acceptance of it brought the accepted refunds of
     the order to what was paid: that closed the order (tickets invalid, seats returned). Until
-    then every refund is money only and the tickets stay valid.
+    then every refund is money only and the tickets stay valid. `request_key` is the key of
+    the staff form that asked for it: the same key for the same order is the same refund.
     """
 
     order_id: uuid.UUID
@@ -121,6 +122,7 @@ class Refund:
     whole: bool = False
     reason: str = ""
     requested_by: str = ""
+    request_key: str | None = None
     status: RefundStatus = RefundStatus.REQUESTED
     provider_refund_id: str | None = None
     error: str | None = None

@@ -15,6 +15,11 @@ Rules:
 - A refund does not give back the order's coupon use: the coupon was used for a sale that
   happened.
 
+A double click must not pay out twice: the staff form carries a fresh `request_key` per
+rendered page, and a second call with the same (order, key) returns the first refund as it
+stands, without asking the provider again (checked under the order lock; the table has a
+unique constraint on the pair).
+
 The refund is recorded (`requested`) under the order's row lock before the provider is asked,
 so two staff members pressing at once cannot both refund the whole order. The provider is
 asked outside any transaction, with a key per refund: if it does not answer, the refund stays
@@ -29,6 +34,7 @@ Lock order as in payments: the order row first, then performances by id.
 from __future__ import annotations
 
 import logging
+import re
 import uuid
 from collections.abc import Callable, Sequence
 from datetime import datetime
@@ -51,6 +57,7 @@ log = logging.getLogger(__name__)
 
 THEATRE = "Ons Mierloos Theater"
 MAX_REASON_LENGTH = 200
+REQUEST_KEY = re.compile(r"[A-Za-z0-9_-]{8,64}")
 
 
 @attrs.frozen(kw_only=True)
@@ -100,8 +107,12 @@ class Refunds:
         amount: Money | None = None,
         reason: str = "",
         requested_by: str = "",
+        request_key: str | None = None,
     ) -> Refund:
         """Refund `amount` (None: all that is left) of a paid order.
+
+        With a `request_key` already used for this order, the refund made for it is returned
+        as it stands (whatever its status) and nothing is sent.
 
         Raises RefundNotAllowed (not paid, or nothing left), InvalidRefundAmount, RefundDelayed
         (the provider did not answer; the refund is recorded and `refresh` sends it again) and
@@ -112,9 +123,16 @@ class Refunds:
             raise errors.ValidationError(
                 f"De reden mag hoogstens {MAX_REASON_LENGTH} tekens lang zijn."
             )
+        if request_key is not None and not REQUEST_KEY.fullmatch(request_key):
+            raise errors.ValidationError("Dit formulier is verlopen. Laad de pagina opnieuw.")
         now = self.clock.now()
         with self.uow() as uow:
             order = _order(uow, order_id, lock=True)
+            earlier = uow.refunds.for_order(order_id)
+            if request_key is not None:
+                for same in earlier:
+                    if same.request_key == request_key:
+                        return same
             payment = uow.payments.paid_for_order(order_id)
             if payment is None or not _is_paid(order):
                 raise errors.RefundNotAllowed(order_id=str(order_id), status=order.status.value)
@@ -129,7 +147,7 @@ class Refunds:
                     "terugbetalen kan hier niet.",
                     order_id=str(order_id),
                 )
-            left = payment.amount - committed(uow.refunds.for_order(order_id))
+            left = payment.amount - committed(earlier)
             if left.cents <= 0:
                 raise errors.RefundNotAllowed(
                     "Deze bestelling is al volledig terugbetaald, of die terugbetaling loopt nog.",
@@ -148,6 +166,7 @@ class Refunds:
                 amount=wanted,
                 reason=reason,
                 requested_by=requested_by,
+                request_key=request_key,
                 created_at=now,
                 updated_at=now,
             )

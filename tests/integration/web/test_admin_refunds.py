@@ -6,6 +6,8 @@ below that is money only: the tickets stay valid.
 
 from __future__ import annotations
 
+import re
+import secrets
 import uuid
 
 import pytest
@@ -50,7 +52,12 @@ def post_refund(
     client: TestClient, order_id: uuid.UUID | str, **fields: str
 ) -> tuple[int, str, str]:
     """The answer's status and location, and the flash message shown on the next page."""
-    data = {"csrf_token": session_token(client), "amount": "", "reason": ""}
+    data = {
+        "csrf_token": session_token(client),
+        "amount": "",
+        "reason": "",
+        "request_key": secrets.token_urlsafe(16),  # a fresh page each time
+    }
     data.update(fields)
     answer = client.post(f"/beheer/bestellingen/{order_id}/terugbetalen", data=data)
     shown = client.get("/").text if answer.status_code == 303 else ""
@@ -269,3 +276,70 @@ def test_a_refund_held_up_by_an_outage_is_sent_when_staff_look_again(
     [refund] = refunds(site, order_id)
     assert refund.provider_refund_id is not None
     assert refund.status is not RefundStatus.REQUESTED
+
+
+def refund_form_key(page: str) -> str:
+    form = page[page.index('action="/beheer/bestellingen/') :]
+    form = form[form.index("/terugbetalen") :]
+    found = re.search(r'name="request_key" value="([^"]+)"', form)
+    assert found, "the refund form carries a request key"
+    return found.group(1)
+
+
+def test_a_double_click_on_a_partial_refund_refunds_once(site: Site, staff: TestClient) -> None:
+    order_id = paid_order(site)
+    key = refund_form_key(staff.get(f"/beheer/bestellingen/{order_id}").text)
+
+    post_refund(staff, order_id, amount="12,50", request_key=key)
+    status, _, shown = post_refund(staff, order_id, amount="12,50", request_key=key)
+
+    assert status == 303
+    assert "€ 12,50 wordt terugbetaald (gedeeltelijk)" in shown
+    [refund] = refunds(site, order_id)
+    assert refund.request_key == key
+    assert gateway_of(site).refund_calls == 1
+
+
+def test_two_real_submissions_make_two_partial_refunds(site: Site, staff: TestClient) -> None:
+    order_id = paid_order(site)
+    first_page = staff.get(f"/beheer/bestellingen/{order_id}").text
+    post_refund(staff, order_id, amount="10,00", request_key=refund_form_key(first_page))
+    second_page = staff.get(f"/beheer/bestellingen/{order_id}").text
+
+    post_refund(staff, order_id, amount="5,00", request_key=refund_form_key(second_page))
+
+    assert refund_form_key(first_page) != refund_form_key(second_page)
+    assert [r.amount.cents for r in refunds(site, order_id)] == [1000, 500]
+    assert gateway_of(site).refund_calls == 2
+    assert "nog terug te betalen: € 30,00" in staff.get(f"/beheer/bestellingen/{order_id}").text
+
+
+def test_the_same_key_after_a_refusal_shows_the_refusal_and_sends_nothing_again(
+    site: Site, staff: TestClient
+) -> None:
+    order_id = paid_order(site)
+    gateway = gateway_of(site)
+    gateway.refuse = True
+    post_refund(staff, order_id, request_key="dubbel-geklikt-1")
+    gateway.refuse = False
+
+    _, _, shown = post_refund(staff, order_id, request_key="dubbel-geklikt-1")
+
+    assert "weigerde de terugbetaling" in shown
+    [refund] = refunds(site, order_id)
+    assert refund.status is RefundStatus.FAILED
+    assert gateway.refund_calls == 1
+
+
+@pytest.mark.parametrize("key", ["", "kort", "met spaties erin!"])
+def test_a_refund_without_a_valid_request_key_refunds_nothing(
+    site: Site, staff: TestClient, key: str
+) -> None:
+    order_id = paid_order(site)
+
+    status, _, shown = post_refund(staff, order_id, request_key=key)
+
+    assert status == 303
+    assert "verplicht" in shown or "Laad de pagina opnieuw" in shown
+    assert refunds(site, order_id) == []
+    assert gateway_of(site).refund_calls == 0

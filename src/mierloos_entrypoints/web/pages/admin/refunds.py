@@ -1,8 +1,9 @@
 """Staff refund a paid order, whole or in part; the order's detail page holds the form.
 
-Form fields: `amount` (euros, `12,50` or `12.50`; empty = all that is left to refund) and
-`reason` (at most 200 characters). Refunding all that is left makes the tickets invalid and
-frees their seats; a partial refund is money only and the tickets stay valid.
+Form fields: `amount` (euros, `12,50` or `12.50`; empty = all that is left to refund),
+`reason` (at most 200 characters) and `request_key` (fresh per rendered page: a double click
+sends the same key and refunds once). Once the provider has accepted refunds for all that was
+paid, the tickets become invalid and their seats free; until then refunds are money only.
 """
 
 from __future__ import annotations
@@ -16,7 +17,7 @@ from starlette.routing import BaseRoute, Route
 
 from mierloos_core import errors
 from mierloos_core.model.money import Money
-from mierloos_core.model.payments import Refund
+from mierloos_core.model.payments import Refund, RefundStatus
 from mierloos_core.services.refunds import MAX_REASON_LENGTH
 from mierloos_entrypoints.web.auth import current_user, staff_required
 from mierloos_entrypoints.web.inputs import BadInput, parse_cents, parse_uuid, text
@@ -28,6 +29,8 @@ MAX_AMOUNT_LENGTH = 20
 
 
 def done_message(refund: Refund) -> str:
+    if refund.status is RefundStatus.REQUESTED:  # asked before and not sent yet
+        return f"De terugbetaling van {refund.amount} is vastgelegd en wordt nog verstuurd."
     if refund.whole:
         return (
             f"{refund.amount} wordt terugbetaald. De kaarten zijn ongeldig gemaakt en de "
@@ -49,6 +52,7 @@ async def refund_order(request: Request, form: FormData) -> Response:
     try:
         amount = _amount(form)
         reason = text(form, "reason", max_length=MAX_REASON_LENGTH)
+        request_key = text(form, "request_key", max_length=64, required=True)
     except BadInput as bad:
         flash(request, bad.message, "error")
         return back
@@ -57,7 +61,13 @@ async def refund_order(request: Request, form: FormData) -> Response:
     refunds = services(request).refunds
 
     def refund() -> Refund:
-        return refunds.refund(order_id, amount=amount, reason=reason, requested_by=requested_by)
+        return refunds.refund(
+            order_id,
+            amount=amount,
+            reason=reason,
+            requested_by=requested_by,
+            request_key=request_key,
+        )
 
     try:
         done = await run_in_threadpool(refund)
@@ -68,7 +78,12 @@ async def refund_order(request: Request, form: FormData) -> Response:
     except errors.MierloosError as refused:
         flash(request, refused.message, "error")
     else:
-        flash(request, done_message(done), "ok")
+        if not done.status.counts:  # the same form sent again after the provider refused
+            flash(request, errors.RefundRefused.message, "error")
+        elif done.status is RefundStatus.REQUESTED:
+            flash(request, done_message(done), "warning")
+        else:
+            flash(request, done_message(done), "ok")
     return back
 
 
