@@ -15,11 +15,12 @@ import logging
 import uuid
 from collections.abc import Callable
 from datetime import datetime, timedelta
+from typing import Literal
 
 import attrs
 
 from mierloos_core import errors
-from mierloos_core.model.jobs import JobType
+from mierloos_core.model.jobs import JobStatus, JobType
 from mierloos_core.model.orders import Order, OrderStatus
 from mierloos_core.model.payments import (
     Payment,
@@ -51,6 +52,14 @@ class PaymentStart:
     order_status: OrderStatus
     checkout_url: str | None
     created: bool  # this call recorded a new payment
+
+
+@attrs.frozen(kw_only=True)
+class PaymentOpening:
+    """What became of a visitor's request to pay (see `Payments.open_or_defer`)."""
+
+    kind: Literal["redirect", "deferred", "refused"]
+    checkout_url: str | None = None  # with "redirect": the provider's page (None: not pending)
 
 
 class Payments:
@@ -127,19 +136,52 @@ class Payments:
             order_status=order.status, checkout_url=provider.checkout_url, created=created
         )
 
-    def defer(self, order_id: uuid.UUID) -> None:
-        """The provider is down at checkout: tell the visitor the link follows by e-mail.
+    def open_or_defer(self, order_id: uuid.UUID) -> PaymentOpening:
+        """The visitor wants to pay, at checkout or later from the order page.
 
-        The seats stay held; the payment_creation job written at checkout retries with backoff
-        and e-mails the link when it gets one.
+        "redirect": the provider's page is open (or the order is no longer pending).
+        "deferred": the provider is down; the link follows by e-mail (see `defer`).
+        "refused": the provider refused the payment; the order is cancelled (`abandon`).
+        """
+        try:
+            start = self.start(order_id)
+        except errors.DependencyUnavailable:
+            log.warning("payment provider unavailable; the link follows by e-mail")
+            self.defer(order_id)
+            return PaymentOpening(kind="deferred")
+        except errors.PermanentFailure:
+            log.warning("payment provider refused the payment; order abandoned")
+            self.abandon(order_id)
+            return PaymentOpening(kind="refused")
+        return PaymentOpening(kind="redirect", checkout_url=start.checkout_url)
+
+    def defer(self, order_id: uuid.UUID) -> None:
+        """The provider is down: tell the visitor the link follows by e-mail, and see it does.
+
+        The seats stay held. A payment_creation job retries with backoff and e-mails the link
+        when it gets one: checkout's own job while it is still waiting, else a new one.
         """
         with self.uow() as uow:
             order = self._order(uow, order_id, lock=True)
             if order.status is OrderStatus.PENDING:
+                self._queue_creation(uow, order)
                 enqueue_email(
                     uow, "order_received", to=order.email, order_id=order.id, once_key=str(order.id)
                 )
                 uow.commit()
+
+    @staticmethod
+    def _queue_creation(uow: UnitOfWork, order: Order) -> None:
+        data = {"order_id": str(order.id)}
+        key = f"payment_creation:{order.id}"  # the job checkout writes
+        job = uow.jobs.get(uow.jobs.enqueue(JobType.PAYMENT_CREATION, data, dedupe_key=key))
+        if job is None or job.status in (JobStatus.PENDING, JobStatus.PROCESSING):
+            return
+        # Checkout's job is done: one more, once per payment it would replace, so pressing
+        # "Betalen" again and again while the provider is down queues one job.
+        latest = uow.payments.latest_for_order(order.id)
+        after = latest.provider_payment_id if latest is not None else "none"
+        uow.jobs.enqueue(JobType.PAYMENT_CREATION, data, dedupe_key=f"{key}:after:{after}")
 
     def creation_job(self, order_id: uuid.UUID) -> None:
         """The payment_creation job: opens the payment unless the web request already did."""

@@ -276,7 +276,7 @@ async def place_order(request: Request) -> Response:
     except errors.MierloosError as error:
         CHECKOUTS.labels(error.code).inc()
         raise
-    outcome = await run_in_threadpool(open_payment, web, placed)
+    outcome = await run_in_threadpool(open_payment, web, placed.order_id)
     CHECKOUTS.labels(outcome.kind).inc()
     if outcome.kind == "refused":
         raise errors.PermanentFailure(

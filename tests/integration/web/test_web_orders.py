@@ -4,11 +4,16 @@ from __future__ import annotations
 
 import re
 
-from sqlalchemy import text
+from sqlalchemy import text, update
 from starlette.testclient import TestClient
 
 from mierloos_adapters.memory import MemoryPaymentGateway
+from mierloos_adapters.sqlalchemy import tables as t
+from mierloos_core import errors
+from mierloos_core.model.jobs import JobStatus
 from mierloos_core.model.payments import PaymentStatus
+from mierloos_core.services.jobs import JobRegistry
+from mierloos_entrypoints.container import register_job_handlers
 from tests.integration.web.web_support import Site, add_to_cart, check_out, csrf_token
 
 
@@ -131,3 +136,54 @@ def test_an_unknown_secret_is_a_404(client: TestClient) -> None:
 
     assert response.status_code == 404
     assert "Pagina niet gevonden" in response.text
+
+
+def _work_off(site: Site, job_type: str) -> None:
+    """A worker's pass over the pending jobs of a type; one that fails is given up at once."""
+    registry = JobRegistry()
+    register_job_handlers(registry, site.container)
+    for job in site.jobs(job_type):
+        if job.status is not JobStatus.PENDING:
+            continue
+        try:
+            registry.run(job_type, job.data)
+            status = JobStatus.COMPLETED
+        except errors.DependencyUnavailable as error:
+            registry.gave_up(job_type, job.data, str(error))
+            status = JobStatus.FAILED
+        with site.container.engine().begin() as connection:
+            connection.execute(update(t.jobs).where(t.jobs.c.id == job.id).values(status=status))
+
+
+def _emails(site: Site, template: str) -> list[dict]:
+    return [job.data for job in site.jobs("email") if job.data["template"] == template]
+
+
+def test_paying_while_the_provider_is_down_queues_the_link_by_email_once(
+    site: Site, client: TestClient
+) -> None:
+    gateway = _gateway(site)
+    gateway.down = True
+    secret = _place(site, client)
+    _work_off(site, "payment_creation")  # checkout's job gives up: the provider stays down
+    assert len(_emails(site, "payment_required")) == 1
+    token = csrf_token(client.get(f"/bestelling/{secret}").text)
+
+    for _ in range(2):
+        answer = client.post(f"/bestelling/{secret}/betalen", data={"csrf_token": token})
+        assert answer.headers["location"] == f"/bestelling/{secret}"
+    pending = [j for j in site.jobs("payment_creation") if j.status is JobStatus.PENDING]
+    assert len(pending) == 1, "pressing twice while the provider is down queues one job"
+    assert "we sturen je de betaallink ook per e-mail" in client.get(f"/bestelling/{secret}").text
+
+    gateway.down = False
+    _work_off(site, "payment_creation")
+    registry = JobRegistry()
+    register_job_handlers(registry, site.container)
+    registry.run("payment_creation", pending[0].data)  # delivered twice: at least once
+
+    links = _emails(site, "payment_link")
+    payment = next(iter(gateway.payments.values())).payment
+    assert len(links) == 1
+    assert links[0]["to"] == "jan@example.nl"
+    assert links[0]["context"]["payment_url"] == payment.checkout_url

@@ -7,7 +7,7 @@ visitor saw on the form (a hidden fingerprint), so nobody pays for less than the
 from __future__ import annotations
 
 import hashlib
-import logging
+import uuid
 from typing import Any
 
 import attrs
@@ -18,7 +18,8 @@ from starlette.responses import RedirectResponse, Response
 
 from mierloos_core import errors
 from mierloos_core.model.cart import CartValidation
-from mierloos_core.services.checkout import CheckoutRequest, PlacedOrder, checkout
+from mierloos_core.services.checkout import CheckoutRequest, checkout
+from mierloos_core.services.payments import PaymentOpening
 from mierloos_entrypoints.observability import CHECKOUTS, log_context
 from mierloos_entrypoints.web.auth import current_user
 from mierloos_entrypoints.web.cart_session import write_cart
@@ -35,8 +36,6 @@ from mierloos_entrypoints.web.inputs import (
 from mierloos_entrypoints.web.pages.cart import validated_cart
 from mierloos_entrypoints.web.rendering import flash, render
 from mierloos_entrypoints.web.services import WebServices, services
-
-log = logging.getLogger(__name__)
 
 DEFERRED_MESSAGE = (
     "Je bestelling is ontvangen en je plaatsen zijn gereserveerd. De betaalpagina is even niet "
@@ -143,7 +142,7 @@ async def place_order(request: Request, form: FormData) -> Response:
             request, cart, kept, error=error.message, field=field, status_code=status_for(error)
         )
 
-    outcome = await run_in_threadpool(open_payment, web, placed)
+    outcome = await run_in_threadpool(open_payment, web, placed.order_id)
     CHECKOUTS.labels(outcome.kind).inc()
     if outcome.kind != "refused":
         write_cart(request.session, [])
@@ -156,26 +155,10 @@ async def place_order(request: Request, form: FormData) -> Response:
     return RedirectResponse(outcome.checkout_url or order_page, status_code=303)
 
 
-@attrs.frozen(kw_only=True)
-class PaymentOutcome:
-    kind: str  # "redirect", "deferred" (provider down) or "refused" (order abandoned)
-    checkout_url: str | None = None
-
-
-def open_payment(web: WebServices, placed: PlacedOrder) -> PaymentOutcome:
-    """Open the payment for a new order: the provider's page, or the e-mail when it is down."""
-    with log_context(order_id=placed.order_id):
-        try:
-            start = web.payments.start(placed.order_id)
-        except errors.DependencyUnavailable:
-            log.warning("payment provider unavailable at checkout; link follows by e-mail")
-            web.payments.defer(placed.order_id)
-            return PaymentOutcome(kind="deferred")
-        except errors.PermanentFailure:
-            log.warning("payment provider refused the payment; order abandoned")
-            web.payments.abandon(placed.order_id)
-            return PaymentOutcome(kind="refused")
-    return PaymentOutcome(kind="redirect", checkout_url=start.checkout_url)
+def open_payment(web: WebServices, order_id: uuid.UUID) -> PaymentOpening:
+    """Open the order's payment: the provider's page, or the e-mail when it is down."""
+    with log_context(order_id=order_id):
+        return web.payments.open_or_defer(order_id)
 
 
 def _kept(form: FormData, name: str, limit: int) -> str:

@@ -15,6 +15,7 @@ from mierloos_core.services.tickets import TicketsDownload
 from mierloos_entrypoints.observability import log_context
 from mierloos_entrypoints.web.inputs import is_secret
 from mierloos_entrypoints.web.order_view import OrderView, load_order_view
+from mierloos_entrypoints.web.pages.checkout import open_payment
 from mierloos_entrypoints.web.rendering import flash, render
 from mierloos_entrypoints.web.services import WebServices, services
 
@@ -66,26 +67,22 @@ async def pay_order(request: Request, form: FormData) -> Response:
         raise HTTPException(status_code=404)
     if not view.is_pending:
         return RedirectResponse(order_path, status_code=303)
-    try:
-        start = await run_in_threadpool(web.payments.start, view.order_id)
-    except errors.DependencyUnavailable:
+    opening = await run_in_threadpool(open_payment, web, view.order_id)
+    if opening.kind == "deferred":
         flash(
             request,
             "De betaalpagina is even niet bereikbaar. Probeer het over een paar minuten opnieuw; "
             "we sturen je de betaallink ook per e-mail.",
             "warning",
         )
-        return RedirectResponse(order_path, status_code=303)
-    except errors.PermanentFailure:
-        await run_in_threadpool(web.payments.abandon, view.order_id)
+    elif opening.kind == "refused":
         flash(
             request,
             "De betaaldienst weigerde deze betaling; je bestelling is geannuleerd en er is niets "
             "afgeschreven.",
             "error",
         )
-        return RedirectResponse(order_path, status_code=303)
-    return RedirectResponse(start.checkout_url or order_path, status_code=303)
+    return RedirectResponse(opening.checkout_url or order_path, status_code=303)
 
 
 def tickets_response(download: TicketsDownload) -> Response:
