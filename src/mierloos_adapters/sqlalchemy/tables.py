@@ -139,6 +139,8 @@ orders = Table(
     one_of("status", OrderStatus),
     CheckConstraint("discount_cents >= 0 AND discount_cents <= subtotal_cents", name="discount"),
     Index("ix_orders_status_expires_at", "status", "expires_at"),
+    Index("ix_orders_user_id", "user_id"),
+    Index("ix_orders_created_at", "created_at"),
 )
 
 tickets = Table(
@@ -212,6 +214,7 @@ refunds = Table(
     one_of("status", RefundStatus),
     CheckConstraint("amount_cents > 0", name="amount_positive"),
     UniqueConstraint("order_id", "request_key", name="uq_refunds_order_id_request_key"),
+    Index("ix_refunds_status", "status"),
 )
 
 images = Table(
@@ -266,4 +269,5 @@ jobs = Table(
     Index("ix_jobs_claim", "queue_name", "status", "next_retry_at"),
     Index("ix_jobs_created_at", "created_at"),
     Index("ix_jobs_lease_expires_at", "lease_expires_at"),
+    Index("ix_jobs_status_completed_at", "status", "completed_at"),
 )
