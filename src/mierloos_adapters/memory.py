@@ -572,7 +572,7 @@ class MemoryRefunds(_Repository[Refund]):
 
     def for_order(self, order_id: uuid.UUID) -> list[Refund]:
         found = [r for r in self._rows.values() if r.order_id == order_id]
-        return [_copy(r) for r in sorted(found, key=lambda r: r.created_at)]
+        return [_copy(r) for r in sorted(found, key=lambda r: (r.created_at, r.id))]
 
     def orders_with_open_refunds(self, limit: int) -> list[uuid.UUID]:
         open_refunds = sorted(
