@@ -2,7 +2,8 @@
 
 Errors are translated to the core's:
 
-- connection errors, timeouts, 429 and 5xx answers -> ``DependencyUnavailable`` (try again later);
+- connection errors, timeouts, 409, 429 and 5xx answers -> ``DependencyUnavailable`` (try
+  again later; 409 is Mollie's answer to a request whose idempotency key is still in flight);
 - other 4xx answers (401 bad key, 422 validation, ...) -> ``PermanentFailure``;
 - 404 on a payment or refund lookup -> ``NotFound`` (on a refund's creation: a refusal).
 
@@ -227,7 +228,7 @@ class MolliePaymentGateway:
                 raise NotFound(_UNKNOWN_PAYMENT, provider="mollie", **context) from exc
             if status == 404 and action == "get_refund":
                 raise NotFound(_UNKNOWN_REFUND, provider="mollie", **context) from exc
-            if status == 429 or status >= 500:
+            if status in (409, 429) or status >= 500:
                 logger.warning("mollie: %s failed with HTTP %s: %s", action, status, detail)
                 raise DependencyUnavailable(
                     _UNAVAILABLE, provider="mollie", status=status, **context
@@ -245,7 +246,7 @@ class MolliePaymentGateway:
             # An answer that is not Mollie's JSON: typically a proxy's error page.
             match = _STATUS_IN_MESSAGE.search(str(exc))
             status = int(match.group(1)) if match else 0
-            if 400 <= status < 500 and status not in (404, 408, 429):
+            if 400 <= status < 500 and status not in (404, 408, 409, 429):
                 logger.error("mollie: %s got an unreadable HTTP %s answer", action, status)
                 raise PermanentFailure(
                     _REFUSED, provider="mollie", status=status, **context

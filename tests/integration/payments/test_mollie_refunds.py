@@ -78,7 +78,7 @@ def test_a_refund_that_outlasts_the_timeout_is_found_again_with_its_key(
     assert len(mollie_server.refunds) == 1
 
 
-@pytest.mark.parametrize("status", [429, 500, 502, 503])
+@pytest.mark.parametrize("status", [409, 429, 500, 502, 503])
 def test_busy_or_broken_mollie_answers_make_a_refund_unavailable_not_refused(
     mollie_server: MollieServer, mollie_gateway: MolliePaymentGateway, status: int
 ) -> None:
@@ -89,11 +89,12 @@ def test_busy_or_broken_mollie_answers_make_a_refund_unavailable_not_refused(
         mollie_gateway.create_refund(refund(payment))
 
 
+@pytest.mark.parametrize("status", [409, 502])
 def test_a_proxy_error_page_makes_a_refund_unavailable(
-    mollie_server: MollieServer, mollie_gateway: MolliePaymentGateway
+    mollie_server: MollieServer, mollie_gateway: MolliePaymentGateway, status: int
 ) -> None:
     payment = paid(mollie_server, mollie_gateway)
-    mollie_server.error_status = 502
+    mollie_server.error_status = status
     mollie_server.error_as_html = True
 
     with pytest.raises(DependencyUnavailable):
