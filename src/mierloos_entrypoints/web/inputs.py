@@ -128,6 +128,10 @@ def parse_cents(value: str, *, field: str) -> int:
     return sign * (abs(int(euros)) * 100 + int(cents))
 
 
+#: Years a staff form may name: converting year 1 or 9999 between zones overflows.
+MOMENT_YEARS = range(2000, 2101)
+
+
 def parse_local_moment(value: str, *, field: str) -> datetime:
     """A date and time as a datetime-local field sends it, '2026-03-08T20:15', without zone."""
     found = _LOCAL_MOMENT.fullmatch(value.strip())
@@ -135,11 +139,17 @@ def parse_local_moment(value: str, *, field: str) -> datetime:
         if found is None:
             raise ValueError(value)
         year, month, day, hour, minute = (int(part) for part in found.groups())
-        return datetime(year, month, day, hour, minute)
+        moment = datetime(year, month, day, hour, minute)
     except ValueError:
         raise BadInput(
             "Vul een datum en tijd in, bijvoorbeeld 2026-03-08 20:15.", field=field
         ) from None
+    if moment.year not in MOMENT_YEARS:
+        raise BadInput(
+            f"Kies een jaar van {MOMENT_YEARS.start} tot en met {MOMENT_YEARS.stop - 1}.",
+            field=field,
+        )
+    return moment
 
 
 def parse_whole_number(value: str, *, field: str) -> int:

@@ -487,3 +487,14 @@ def test_an_upload_without_a_file_or_token_is_refused(site: Site, staff: TestCli
     assert "Kies een afbeelding" in no_file.text
     assert no_token.status_code == 403
     assert site.count("images") == 0
+
+
+@pytest.mark.parametrize("starts_at", ["0001-01-01T00:00", "9999-12-31T23:59", "2101-01-01T20:00"])
+def test_a_year_out_of_range_is_answered_next_to_the_field(
+    site: Site, staff: TestClient, starts_at: str
+) -> None:
+    answer = add_performance(staff, show_id(site, "zwanenmeer"), starts_at=starts_at)
+
+    assert answer.status_code == 422
+    assert field_error(answer.text, "nieuw-starts_at") == "Kies een jaar van 2000 tot en met 2100."
+    assert site.count("performances") == 9

@@ -207,3 +207,17 @@ def test_without_token_or_staff_nothing_changes(site: Site, client: TestClient) 
     assert answer.status_code == 403
     assert coupon(site, "WELKOM10").active is True
     assert client.get(f"{COUPONS}/{uuid.uuid4()}").status_code == 404
+
+
+@pytest.mark.parametrize(
+    ("field", "moment"),
+    [("valid_from", "0001-01-01T00:00"), ("valid_until", "9999-12-31T23:59")],
+)
+def test_a_year_out_of_range_is_answered_next_to_the_field(
+    site: Site, staff: TestClient, field: str, moment: str
+) -> None:
+    answer = submit(staff, **{field: moment})
+
+    assert answer.status_code == 422
+    assert field_error(answer.text, field) == "Kies een jaar van 2000 tot en met 2100."
+    assert site.count("coupons") == 1
