@@ -84,8 +84,22 @@ def is_staff_only(endpoint: object) -> bool:
     return bool(getattr(endpoint, "staff_only", False))
 
 
-def safe_next(target: str | None, default: str = "/") -> str:
-    """A post-login destination on this site only: never another host (open redirect)."""
-    if not target or not target.startswith("/") or target.startswith("//") or "\\" in target:
+MAX_NEXT = 500
+
+
+def safe_next(target: object, default: str = "/") -> str:
+    """A post-login destination on this site only: never another host (open redirect).
+
+    Anything else (too long, control characters, not text at all) is the default, so a bad
+    `next` never costs the visitor their login.
+    """
+    if (
+        not isinstance(target, str)
+        or not target.startswith("/")
+        or target.startswith("//")
+        or "\\" in target
+        or len(target) > MAX_NEXT
+        or any(ord(c) < 0x20 or ord(c) == 0x7F for c in target)
+    ):
         return default
     return target

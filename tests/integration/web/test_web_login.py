@@ -87,3 +87,47 @@ def test_login_never_redirects_to_another_site(site: Site, client: TestClient) -
         )
         assert answer.headers["location"] == "/"
         client.post("/account/uitloggen", data={"csrf_token": csrf_token(client.get("/").text)})
+
+
+def test_a_very_long_next_falls_back_to_the_home_page_instead_of_failing_the_login(
+    site: Site, client: TestClient
+) -> None:
+    site.container.accounts().create_staff("kassa@example.org", "Kassa", STAFF_PASSWORD)
+    long_target = "/beheer/" + "a" * 600
+
+    form = client.get("/account/inloggen", params={"next": long_target})
+    answer = client.post(
+        "/account/inloggen",
+        data={
+            "csrf_token": csrf_token(form.text),
+            "email": "kassa@example.org",
+            "password": STAFF_PASSWORD,
+            "next": long_target,
+        },
+    )
+
+    assert form.status_code == 200
+    assert long_target not in form.text
+    assert answer.status_code == 303
+    assert answer.headers["location"] == "/"
+    assert client.get("/beheer").status_code == 200
+
+
+def test_a_next_with_a_line_break_falls_back_to_the_home_page(
+    site: Site, client: TestClient
+) -> None:
+    site.container.accounts().create_staff("kassa@example.org", "Kassa", STAFF_PASSWORD)
+    form = client.get("/account/inloggen")
+
+    answer = client.post(
+        "/account/inloggen",
+        data={
+            "csrf_token": csrf_token(form.text),
+            "email": "kassa@example.org",
+            "password": STAFF_PASSWORD,
+            "next": "/beheer\r\nSet-Cookie: x=1",
+        },
+    )
+
+    assert answer.status_code == 303
+    assert answer.headers["location"] == "/"

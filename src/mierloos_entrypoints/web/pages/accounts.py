@@ -52,7 +52,7 @@ async def login_form(request: Request) -> Response:
 
 
 async def login(request: Request, form: FormData) -> Response:
-    target = safe_next(text(form, "next", max_length=500))
+    target = safe_next(form.get("next"))
     email = text(form, "email", max_length=MAX_EMAIL)
     password = password_field(form, "password")
     web = services(request)
@@ -94,7 +94,7 @@ async def register_form(request: Request) -> Response:
 
 
 async def register(request: Request, form: FormData) -> Response:
-    target = safe_next(text(form, "next", max_length=500), ACCOUNT_HOME)
+    target = safe_next(form.get("next"), ACCOUNT_HOME)
     name = text(form, "name", max_length=MAX_NAME)
     email = text(form, "email", max_length=MAX_EMAIL)
     kept = {"next": target, "name": name, "email": email}
