@@ -498,3 +498,34 @@ def test_a_year_out_of_range_is_answered_next_to_the_field(
     assert answer.status_code == 422
     assert field_error(answer.text, "nieuw-starts_at") == "Kies een jaar van 2000 tot en met 2100."
     assert site.count("performances") == 9
+
+
+def test_editing_a_cancelled_performance_shows_its_page_with_the_reason(
+    site: Site, staff: TestClient
+) -> None:
+    performance = site.performances("gebroeders-mierlo")[1]
+    page = f"/beheer/uitvoeringen/{performance.id}"
+    form = staff.get(page).text
+    starts_at = re.search(r'name="starts_at" type="datetime-local" value="([^"]+)"', form)
+    assert starts_at is not None
+    assert act(staff, performance.id, "annuleren").status_code == 303
+
+    answer = staff.post(
+        page,
+        data={
+            "csrf_token": csrf_token(form),
+            "starts_at": starts_at.group(1),
+            "price": "19,95",
+            "capacity": "50",
+            "hall": "Grote zaal",
+        },
+    )
+
+    assert answer.status_code == 409
+    assert "<h1>De Gebroeders Mierlo: " in answer.text, "the performance's own page"
+    assert (
+        '<p class="flash flash-error" role="alert">Een geannuleerde of gearchiveerde voorstelling'
+        " kan niet meer veranderen.</p>" in answer.text
+    )
+    stored = site.performance(performance.id)
+    assert (stored.status, stored.price) == (PerformanceStatus.CANCELLED, performance.price)

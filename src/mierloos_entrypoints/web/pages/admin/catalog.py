@@ -176,6 +176,10 @@ async def save_performance(request: Request, form: FormData) -> Response:
             )
         except errors.ValidationError as error:
             reader.add_service_errors(error)
+        except errors.InvalidTransition as error:
+            return await _render_performance(
+                request, performance_id, reader=reader, status_error=error.message, status_code=409
+            )
         else:
             flash(request, "De uitvoering is opgeslagen.", "ok")
             return RedirectResponse(f"/beheer/uitvoeringen/{performance_id}", status_code=303)
