@@ -67,6 +67,8 @@ class Settings:
     """Bearer token for the web site's /metrics; without one only loopback clients get it."""
     fake_payments: bool = False
     """MIERLOOS_FAKE_PAYMENTS=1: the fake provider outside the embedded setup (demos, tests)."""
+    checkouts_per_client: int = 20
+    """Orders one client address may place per 10 minutes; 0 = no limit."""
 
     @property
     def is_embedded(self) -> bool:
@@ -200,6 +202,7 @@ def load_settings(environ: Mapping[str, str] | None = None) -> Settings:
     polling = float(number("WORKER_POLLING_INTERVAL", "5", float, 0.01))
     attempts = int(number("WORKER_MAX_ATTEMPTS", "5", int, 1))
     ttl = int(number("ORDER_TTL_MINUTES", "15", int, 1))
+    checkouts_per_client = int(number("CHECKOUTS_PER_CLIENT", "20", int, 0))
     metrics_token = get("METRICS_TOKEN")
     if metrics_token is not None and len(metrics_token) < 16:
         problems.append("METRICS_TOKEN must be at least 16 characters long")
@@ -224,6 +227,7 @@ def load_settings(environ: Mapping[str, str] | None = None) -> Settings:
         sender=sender,
         metrics_token=metrics_token,
         fake_payments=fake_payments,
+        checkouts_per_client=checkouts_per_client,
     )
 
 

@@ -25,13 +25,14 @@ from mierloos_core.model.money import Money
 from mierloos_core.model.timeutil import local
 from mierloos_core.services.cart import validate_cart
 from mierloos_core.services.catalog import ShowListing, upcoming_shows
-from mierloos_core.services.checkout import CheckoutRequest, checkout
+from mierloos_core.services.checkout import CheckoutRequest
 from mierloos_entrypoints.observability import CHECKOUTS
 from mierloos_entrypoints.web.inputs import (
     MAX_COUPON,
     MAX_EMAIL,
     MAX_NAME,
     BadInput,
+    client_address,
     coupon_code,
     is_secret,
     is_utf8,
@@ -39,7 +40,7 @@ from mierloos_entrypoints.web.inputs import (
 )
 from mierloos_entrypoints.web.openapi import openapi_document
 from mierloos_entrypoints.web.order_view import OrderView
-from mierloos_entrypoints.web.pages.checkout import open_payment
+from mierloos_entrypoints.web.pages.checkout import open_payment, place
 from mierloos_entrypoints.web.pages.orders import current_order
 from mierloos_entrypoints.web.rendering import status_label
 from mierloos_entrypoints.web.services import services
@@ -270,9 +271,7 @@ async def place_order(request: Request) -> Response:
         lines=parse_lines(data.get("lines"), web.checkout_policy.max_lines, web.clock.now()),
     )
     try:
-        placed = await run_in_threadpool(
-            checkout, web.uow(), web.clock, order_request, web.checkout_policy
-        )
+        placed = await run_in_threadpool(place, web, order_request, client_address(request))
     except errors.MierloosError as error:
         CHECKOUTS.labels(error.code).inc()
         raise

@@ -157,3 +157,8 @@ def parse_whole_number(value: str, *, field: str) -> int:
     if not _WHOLE.fullmatch(value.strip()):
         raise BadInput("Vul een heel getal in.", field=field)
     return int(value.strip())
+
+
+def client_address(request: Request) -> str:
+    """The caller's address, as uvicorn gives it (behind a proxy: with --proxy-headers)."""
+    return request.client.host if request.client else "unknown"

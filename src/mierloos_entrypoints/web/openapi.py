@@ -209,6 +209,7 @@ def _errors(*statuses: int) -> dict[str, Any]:
         413: "Body too large (payload_too_large).",
         415: "Not JSON (unsupported_media_type).",
         422: "Refused by the rules (invalid_email, invalid_quantity, coupon_*, ...).",
+        429: "Too many orders from this client; retry later (too_many_attempts).",
         502: "The payment provider refused (permanent_failure).",
         503: "Busy or a dependency is down; retry (busy, dependency_unavailable).",
     }
@@ -271,7 +272,7 @@ _PATHS: dict[str, Any] = {
             },
             "responses": {
                 "201": _json("CheckoutResult", "The order was placed; go to payment_url."),
-                **_errors(*_BODY_ERRORS, 404, 409, 502, 503),
+                **_errors(*_BODY_ERRORS, 404, 409, 429, 502, 503),
             },
         }
     },

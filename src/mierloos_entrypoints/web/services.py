@@ -12,7 +12,14 @@ from typing import TYPE_CHECKING, cast
 import attrs
 from starlette.requests import HTTPConnection
 
-from mierloos_core.ports import Clock, JobLedger, ObjectStorage, PaymentGateway, UnitOfWork
+from mierloos_core.ports import (
+    Clock,
+    JobLedger,
+    ObjectStorage,
+    PaymentGateway,
+    RateLimiter,
+    UnitOfWork,
+)
 from mierloos_core.services.accounts import Accounts
 from mierloos_core.services.checkout import CheckoutPolicy
 from mierloos_core.services.images import ShowImages
@@ -39,6 +46,7 @@ class WebServices:
     storage: ObjectStorage
     accounts: Accounts
     jobs: JobLedger
+    limiter: RateLimiter
     tickets: Tickets
     staff_orders: StaffOrders
     refunds: Refunds
@@ -62,6 +70,7 @@ class WebServices:
             storage=container.storage(),
             accounts=container.accounts(),
             jobs=container.job_ledger(),
+            limiter=container.rate_limiter(),
             tickets=container.tickets(),
             staff_orders=container.staff_orders(),
             refunds=container.refunds(),

@@ -11,7 +11,7 @@ from starlette.testclient import TestClient
 
 from mierloos_adapters.memory import MemoryPaymentGateway
 from mierloos_core.model.catalog import PerformanceStatus
-from tests.integration.web.web_support import BASE_URL, Site
+from tests.integration.web.web_support import BASE_URL, Site, add_to_cart, check_out
 
 UNKNOWN = "00000000-0000-4000-8000-000000000000"
 
@@ -261,3 +261,40 @@ def test_the_openapi_document_describes_every_api_route(site: Site, client: Test
         for method in (route.methods or set()) - {"HEAD"}
     }
     assert documented == served
+
+
+def test_one_client_placing_order_after_order_is_slowed_down(
+    site: Site, client: TestClient
+) -> None:
+    one_ticket = [
+        {"performance_id": str(site.performances("gebroeders-mierlo")[1].id), "quantity": 1}
+    ]
+    placed = [
+        client.post("/api/checkout", json=_order(site, lines=one_ticket)).status_code
+        for _ in range(20)
+    ]
+    seats_left = site.performances("gebroeders-mierlo")[1].available_seats
+
+    refused = client.post("/api/checkout", json=_order(site, lines=one_ticket))
+
+    assert placed == [201] * 20
+    assert refused.status_code == 429
+    assert refused.json()["error"]["code"] == "too_many_attempts"
+    assert site.performances("gebroeders-mierlo")[1].available_seats == seats_left
+    # The page's checkout shares the limit: the form says so.
+    add_to_cart(client, site.performances("gebroeders-mierlo")[1].id, 1)
+    page = check_out(client)
+    assert page.status_code == 429
+    assert "Te veel pogingen" in page.text
+
+
+def test_the_order_limit_per_client_can_be_lifted(make_site) -> None:
+    site = make_site(checkouts_per_client=0)
+    performance = site.performances("gebroeders-mierlo")[1]
+    one_ticket = [{"performance_id": str(performance.id), "quantity": 1}]
+    with site.client() as client:
+        answers = {
+            client.post("/api/checkout", json=_order(site, lines=one_ticket)).status_code
+            for _ in range(25)
+        }
+    assert answers == {201}

@@ -11,6 +11,7 @@ from datetime import UTC, datetime
 from pathlib import Path
 from typing import Any
 
+import attrs
 import httpx
 from sqlalchemy import func, select
 from starlette.applications import Starlette
@@ -105,9 +106,11 @@ def build_site(
     demo: bool = True,
     webhook_transport: httpx.AsyncBaseTransport | None = None,
     base_url: str = BASE_URL,
+    **settings: Any,
 ) -> Site:
+    """The site; `settings` replace fields of the test settings (e.g. checkouts_per_client)."""
     shutil.copy(template_db, var_dir / "mierloos.db")
-    container = build_container(settings_for(var_dir, base_url))
+    container = build_container(attrs.evolve(settings_for(var_dir, base_url), **settings))
     clock = clock or FixedClock(START)
     gateway = gateway if gateway is not None else MemoryPaymentGateway()
     container.clock.override(clock)

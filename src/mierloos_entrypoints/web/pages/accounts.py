@@ -12,7 +12,7 @@ from starlette.responses import RedirectResponse, Response
 from mierloos_core import errors
 from mierloos_entrypoints.web.auth import current_user, log_in, log_out, safe_next
 from mierloos_entrypoints.web.errors import status_for
-from mierloos_entrypoints.web.inputs import MAX_EMAIL, MAX_NAME, text
+from mierloos_entrypoints.web.inputs import MAX_EMAIL, MAX_NAME, client_address, text
 from mierloos_entrypoints.web.rendering import flash, render
 from mierloos_entrypoints.web.services import services
 
@@ -22,10 +22,6 @@ MAX_PASSWORD = 256
 LOGIN_FAILED = "Dat e-mailadres en wachtwoord horen niet bij elkaar."
 PASSWORDS_DIFFER = "De twee wachtwoorden zijn niet gelijk. Typ ze nog eens."
 ACCOUNT_HOME = "/account"
-
-
-def client_address(request: Request) -> str:
-    return request.client.host if request.client else "unknown"
 
 
 def password_field(form: FormData, name: str) -> str:

@@ -8,6 +8,7 @@ from __future__ import annotations
 
 import hashlib
 import uuid
+from datetime import timedelta
 from typing import Any
 
 import attrs
@@ -18,7 +19,7 @@ from starlette.responses import RedirectResponse, Response
 
 from mierloos_core import errors
 from mierloos_core.model.cart import CartValidation
-from mierloos_core.services.checkout import CheckoutRequest, checkout
+from mierloos_core.services.checkout import CheckoutRequest, PlacedOrder, checkout
 from mierloos_core.services.payments import PaymentOpening
 from mierloos_entrypoints.observability import CHECKOUTS, log_context
 from mierloos_entrypoints.web.auth import current_user
@@ -30,6 +31,7 @@ from mierloos_entrypoints.web.inputs import (
     MAX_NAME,
     BadInput,
     checkbox,
+    client_address,
     coupon_code,
     text,
 )
@@ -128,9 +130,7 @@ async def place_order(request: Request, form: FormData) -> Response:
         user_id=user.id if user else None,  # so the order shows under "Mijn account"
     )
     try:
-        placed = await run_in_threadpool(
-            checkout, web.uow(), web.clock, order_request, web.checkout_policy
-        )
+        placed = await run_in_threadpool(place, web, order_request, client_address(request))
     except errors.MierloosError as error:
         CHECKOUTS.labels(error.code).inc()
         field = "coupon" if isinstance(error, errors.CouponInvalid) else None
@@ -153,6 +153,19 @@ async def place_order(request: Request, form: FormData) -> Response:
     if outcome.kind == "deferred":
         flash(request, DEFERRED_MESSAGE, "warning")
     return RedirectResponse(outcome.checkout_url or order_page, status_code=303)
+
+
+# Every order holds its seats until it is paid or expires: one client placing order after
+# order could hold a whole performance. CHECKOUTS_PER_CLIENT (default 20) per this window.
+CHECKOUT_WINDOW = timedelta(minutes=10)
+
+
+def place(web: WebServices, order_request: CheckoutRequest, client: str) -> PlacedOrder:
+    """The core's checkout for one client, throttled (TooManyAttempts past the limit)."""
+    limit = web.settings.checkouts_per_client
+    if limit and not web.limiter.allow(f"checkout:{client}", limit, CHECKOUT_WINDOW):
+        raise errors.TooManyAttempts()
+    return checkout(web.uow(), web.clock, order_request, web.checkout_policy)
 
 
 def open_payment(web: WebServices, order_id: uuid.UUID) -> PaymentOpening:

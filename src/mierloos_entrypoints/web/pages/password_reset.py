@@ -18,8 +18,8 @@ from starlette.responses import RedirectResponse, Response
 from mierloos_core import errors
 from mierloos_entrypoints.web.auth import log_in
 from mierloos_entrypoints.web.errors import status_for
-from mierloos_entrypoints.web.inputs import MAX_EMAIL, text
-from mierloos_entrypoints.web.pages.accounts import ACCOUNT_HOME, client_address, new_password
+from mierloos_entrypoints.web.inputs import MAX_EMAIL, client_address, text
+from mierloos_entrypoints.web.pages.accounts import ACCOUNT_HOME, new_password
 from mierloos_entrypoints.web.rendering import flash, render
 from mierloos_entrypoints.web.services import services
 
