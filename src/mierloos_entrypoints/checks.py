@@ -9,6 +9,7 @@ from datetime import timedelta
 
 from sqlalchemy import text
 
+from mierloos_adapters.migrations import head_revision
 from mierloos_entrypoints.config import Settings
 from mierloos_entrypoints.container import build_container
 
@@ -30,6 +31,14 @@ def _database(container) -> Check:  # type: ignore[no-untyped-def]
             version = connection.execute(text("SELECT version_num FROM alembic_version")).scalar()
     except Exception as error:
         return ("database", False, _short(error))
+    head = head_revision()
+    if version != head:
+        return (
+            "database",
+            False,
+            f"reachable, but the schema is at revision {version}, this release needs {head}:"
+            " run `mierloos migrate`",
+        )
     return ("database", True, f"reachable, schema revision {version}")
 
 

@@ -7,6 +7,7 @@ from pathlib import Path
 
 from alembic import command
 from alembic.config import Config
+from alembic.script import ScriptDirectory
 from sqlalchemy import Engine
 
 HERE = Path(__file__).resolve().parent
@@ -20,6 +21,13 @@ def alembic_config(engine: Engine | None = None) -> Config:
     config.set_main_option("script_location", str(HERE))
     config.attributes["engine"] = engine
     return config
+
+
+def head_revision() -> str:
+    """The newest revision this code knows: what `upgrade` brings a database to."""
+    head = ScriptDirectory.from_config(alembic_config()).get_current_head()
+    assert head is not None, "the migrations have one head"
+    return head
 
 
 def upgrade(engine: Engine, revision: str = "head") -> None:

@@ -160,6 +160,26 @@ def test_check_reports_every_embedded_dependency(var_dir):
     assert all(line.startswith("ok") for line in answer.output.splitlines())
 
 
+def test_check_fails_a_database_that_needs_migrating(var_dir):
+    from mierloos_adapters.migrations import head_revision, upgrade
+    from mierloos_adapters.sqlalchemy import make_engine
+
+    var_dir.mkdir(parents=True, exist_ok=True)
+    engine = make_engine(f"sqlite:///{var_dir / 'mierloos.db'}")
+    upgrade(engine, "0001")
+    engine.dispose()
+
+    answer = run(var_dir, "check")
+
+    assert answer.exit_code == 1
+    first = answer.output.splitlines()[0]
+    assert first.startswith("FAIL database:")
+    assert f"at revision 0001, this release needs {head_revision()}" in first
+    assert "mierloos migrate" in first
+    assert run(var_dir, "migrate").exit_code == 0
+    assert run(var_dir, "check").exit_code == 0
+
+
 def test_check_exits_1_when_a_dependency_is_down(var_dir, postgres_admin_url):
     down = "postgresql://postgres@127.0.0.1:1/postgres"
 
