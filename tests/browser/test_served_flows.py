@@ -177,6 +177,9 @@ def test_a_forgotten_password_is_reset_through_the_mailed_link(
 
 
 def test_staff_retry_a_failed_job_from_the_dashboard(page: Page, served_site: ServedSite) -> None:
+    # The demo staff account's welcome mail goes out at start-up: let it arrive first, so the
+    # only job that fails below is the reset mail.
+    served_site.mail_to(STAFF_EMAIL, "Welkom bij")
     served_site.mail.refuse_recipients = "550 5.1.1 Mailbox unavailable"
     page.goto(served_site.url("/account/wachtwoord-vergeten"))
     page.get_by_label("E-mailadres").fill(STAFF_EMAIL)
