@@ -21,7 +21,7 @@ import jinja2
 
 from mierloos_core.model.mail import OutgoingEmail
 from mierloos_core.model.money import Money
-from mierloos_core.model.timeutil import local
+from mierloos_core.model.timeutil import DUTCH_DAYS, DUTCH_MONTHS, local
 
 THEATRE_NAME: Final = "Ons Mierloos Theater"
 LANGUAGES: Final = ("nl", "en")
@@ -128,21 +128,6 @@ EXAMPLE_CONTEXT: Final[Mapping[str, Mapping[str, Any]]] = {
     },
 }
 
-_NL_DAYS = ("maandag", "dinsdag", "woensdag", "donderdag", "vrijdag", "zaterdag", "zondag")
-_NL_MONTHS = (
-    "januari",
-    "februari",
-    "maart",
-    "april",
-    "mei",
-    "juni",
-    "juli",
-    "augustus",
-    "september",
-    "oktober",
-    "november",
-    "december",
-)
 _EN_DAYS = ("Monday", "Tuesday", "Wednesday", "Thursday", "Friday", "Saturday", "Sunday")
 _EN_MONTHS = (
     "January",
@@ -199,7 +184,7 @@ def format_moment(value: object, language: str) -> str:
         raise EmailContextError("a date must carry a UTC offset")
     shown = local(moment)
     if language == "nl":
-        day, month = _NL_DAYS[shown.weekday()], _NL_MONTHS[shown.month - 1]
+        day, month = DUTCH_DAYS[shown.weekday()], DUTCH_MONTHS[shown.month - 1]
         return f"{day} {shown.day} {month} {shown.year}, {shown:%H:%M} uur"
     day, month = _EN_DAYS[shown.weekday()], _EN_MONTHS[shown.month - 1]
     return f"{day} {shown.day} {month} {shown.year}, {shown:%H:%M}"

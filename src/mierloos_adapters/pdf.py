@@ -15,7 +15,6 @@ import re
 import threading
 import unicodedata
 from collections.abc import Sequence
-from datetime import datetime
 from pathlib import Path
 
 import segno
@@ -26,7 +25,7 @@ from reportlab.pdfbase.ttfonts import TTFont
 from reportlab.pdfgen.canvas import Canvas
 
 from mierloos_core.model.files import TicketDocument
-from mierloos_core.model.timeutil import local
+from mierloos_core.model.timeutil import dutch_datetime
 
 __all__ = ["ReportlabTicketRenderer", "dutch_datetime", "register_fonts"]
 
@@ -50,29 +49,6 @@ def register_fonts() -> None:
         for name, filename in _FONT_FILES.items():
             pdfmetrics.registerFont(TTFont(name, str(FONT_DIR / filename)))
         _fonts_registered = True
-
-
-_DAYS = ("maandag", "dinsdag", "woensdag", "donderdag", "vrijdag", "zaterdag", "zondag")
-_MONTHS = (
-    "januari",
-    "februari",
-    "maart",
-    "april",
-    "mei",
-    "juni",
-    "juli",
-    "augustus",
-    "september",
-    "oktober",
-    "november",
-    "december",
-)
-
-
-def dutch_datetime(moment: datetime) -> str:
-    """The moment on a clock in Mierlo, in Dutch: ``zaterdag 14 maart 2026, 20:15``."""
-    t = local(moment)
-    return f"{_DAYS[t.weekday()]} {t.day} {_MONTHS[t.month - 1]} {t.year}, {t:%H:%M}"
 
 
 # --- text fitting -------------------------------------------------------------------------------

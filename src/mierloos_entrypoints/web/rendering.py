@@ -12,6 +12,7 @@ from starlette.requests import Request
 from starlette.responses import Response
 from starlette.templating import Jinja2Templates
 
+from mierloos_core.model import timeutil
 from mierloos_core.model.money import Money
 from mierloos_core.model.orders import OrderStatus
 from mierloos_core.model.timeutil import local
@@ -23,21 +24,6 @@ THEATRE = "Ons Mierloos Theater"
 TEMPLATES_DIR = Path(__file__).parent / "templates"
 STATIC_DIR = Path(__file__).parent / "static"
 
-_DAYS = ("maandag", "dinsdag", "woensdag", "donderdag", "vrijdag", "zaterdag", "zondag")
-_MONTHS = (
-    "januari",
-    "februari",
-    "maart",
-    "april",
-    "mei",
-    "juni",
-    "juli",
-    "augustus",
-    "september",
-    "oktober",
-    "november",
-    "december",
-)
 
 ORDER_STATUS_LABELS: Mapping[str, str] = {
     OrderStatus.PENDING: "Wacht op betaling",
@@ -53,16 +39,11 @@ _MAX_FLASHES = 5
 
 def dutch_datetime(value: datetime) -> str:
     """``zaterdag 14 maart 2026, 20:15 uur`` in Mierlo's time."""
-    moment = local(value)
-    return (
-        f"{_DAYS[moment.weekday()]} {moment.day} {_MONTHS[moment.month - 1]} {moment.year}, "
-        f"{moment:%H:%M} uur"
-    )
+    return f"{timeutil.dutch_datetime(value)} uur"
 
 
 def dutch_date(value: datetime) -> str:
-    moment = local(value)
-    return f"{_DAYS[moment.weekday()]} {moment.day} {_MONTHS[moment.month - 1]} {moment.year}"
+    return timeutil.dutch_date(value)
 
 
 def iso_local(value: datetime) -> str:
