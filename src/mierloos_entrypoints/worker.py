@@ -196,7 +196,9 @@ def setup_broker() -> JobsBroker:
     url = database_url()
     # Worker threads settle their jobs concurrently; the consumer, heartbeat and scheduler
     # threads need one each. Overflow connections close again when the rush is over.
-    engine: Engine = make_engine(url, pool_size=10, max_overflow=20)
+    # No pre-ping: the broker turns a lost connection into Dramatiq's ConnectionError and the
+    # pool replaces it, so testing every checkout would only add a round trip per claim/ack.
+    engine: Engine = make_engine(url, pool_size=10, max_overflow=20, pre_ping=False)
     policy = retry_policy()
     broker = JobsBroker(
         engine,

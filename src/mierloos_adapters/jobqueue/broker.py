@@ -354,6 +354,13 @@ class JobsBroker(Broker):
         self.async_commit = async_commit and self.dialect == "postgresql"
         if self.async_commit:
             event.listen(engine, "connect", _no_synchronous_commit)
+        # Claims and completions are one statement each on Postgres: in autocommit they need
+        # no BEGIN and COMMIT round trips. (SQLite claims in two statements, in a transaction.)
+        self._one_statement = (
+            engine.execution_options(isolation_level="AUTOCOMMIT")
+            if self.dialect == "postgresql"
+            else engine
+        )
         self.queues: dict[str, _QueueState] = {}
         self.last_loop_at = time.time()
         self.listener_connected = False
@@ -548,8 +555,12 @@ class JobsBroker(Broker):
             "expires": now + self.lease,
         }
         s = self._statements
-        with _connection_errors(), self.engine.begin() as connection:
-            if self.dialect == "postgresql":
+        postgres = self.dialect == "postgresql"
+        with (
+            _connection_errors(),
+            self._one_statement.connect() if postgres else self.engine.begin() as connection,
+        ):
+            if postgres:
                 rows = connection.execute(s.claim_pg(limit), params).all()
             else:
                 picked = connection.execute(s.pick(limit), params).all()
@@ -677,7 +688,8 @@ class JobsBroker(Broker):
         for message in messages:
             by_owner.setdefault(message.lease_owner, []).append((message.job_id, message.attempt))
         done: set[uuid.UUID] = set()
-        with _connection_errors(), self.engine.begin() as connection:
+        # Each owner's UPDATE stands alone, so autocommit (Postgres) is as safe as a transaction.
+        with _connection_errors(), self._one_statement.begin() as connection:
             for owner, keys in by_owner.items():
                 result = connection.execute(
                     self._statements.complete, {"keys": keys, "owner": owner, "now": now}

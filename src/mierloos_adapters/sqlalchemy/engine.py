@@ -26,7 +26,11 @@ def make_engine(
     max_overflow: int = 10,
     lock_timeout_ms: int = DEFAULT_LOCK_TIMEOUT_MS,
     echo: bool = False,
+    pre_ping: bool = True,
 ) -> Engine:
+    """An engine for `url`. `pre_ping` tests each pooled connection before use (one round
+    trip): right for request handlers; a caller that handles a lost connection itself, like
+    the jobs broker, saves the round trip."""
     url = normalize_database_url(url)
     backend = make_url(url).get_backend_name()
     if backend == "sqlite":
@@ -36,7 +40,7 @@ def make_engine(
             url,
             pool_size=pool_size,
             max_overflow=max_overflow,
-            pool_pre_ping=True,
+            pool_pre_ping=pre_ping,
             pool_timeout=60,
             echo=echo,
             connect_args={
