@@ -155,9 +155,7 @@ async def jobs_dashboard(request: Request) -> Response:
 
 
 def _job_id(request: Request) -> uuid.UUID:
-    job_id = parse_uuid(request.path_params["job_id"])
-    if job_id is None:
-        raise HTTPException(status_code=404)
+    job_id: uuid.UUID = request.path_params["job_id"]  # the route's uuid converter
     return job_id
 
 
@@ -209,9 +207,9 @@ async def retry_job(request: Request, form: FormData) -> Response:
 
 ROUTES: list[BaseRoute] = [
     Route("/beheer/taken", staff_required(jobs_dashboard), name="admin_jobs"),
-    Route("/beheer/taken/{job_id}", staff_required(job_detail), name="admin_job"),
+    Route("/beheer/taken/{job_id:uuid}", staff_required(job_detail), name="admin_job"),
     Route(
-        "/beheer/taken/{job_id}/opnieuw",
+        "/beheer/taken/{job_id:uuid}/opnieuw",
         staff_required(csrf_protected(retry_job)),
         methods=["POST"],
         name="admin_job_retry",

@@ -9,7 +9,6 @@ from urllib.parse import urlencode
 
 from starlette.concurrency import run_in_threadpool
 from starlette.datastructures import FormData
-from starlette.exceptions import HTTPException
 from starlette.requests import Request
 from starlette.responses import RedirectResponse, Response
 from starlette.routing import BaseRoute, Route
@@ -20,7 +19,7 @@ from mierloos_core.model.orders import OrderStatus, TicketStatus
 from mierloos_core.model.payments import PaymentStatus
 from mierloos_core.services.staff_orders import MAX_QUERY_LENGTH
 from mierloos_entrypoints.web.auth import staff_required
-from mierloos_entrypoints.web.inputs import BadInput, parse_uuid, text
+from mierloos_entrypoints.web.inputs import BadInput, text
 from mierloos_entrypoints.web.pages.admin.jobs import moment, page_param
 from mierloos_entrypoints.web.rendering import ORDER_STATUS_LABELS, flash, render
 from mierloos_entrypoints.web.security import csrf_protected
@@ -103,13 +102,11 @@ async def orders_search(request: Request) -> Response:
 
 
 def _order_id(request: Request) -> uuid.UUID:
-    order_id = parse_uuid(request.path_params["order_id"])
-    if order_id is None:
-        raise HTTPException(status_code=404)
+    order_id: uuid.UUID = request.path_params["order_id"]  # the route's uuid converter
     return order_id
 
 
-def _detail_path(order_id: uuid.UUID) -> str:
+def detail_path(order_id: uuid.UUID) -> str:
     return f"/beheer/bestellingen/{order_id}"
 
 
@@ -147,14 +144,14 @@ async def resend_tickets(request: Request, form: FormData) -> Response:
         )
     except errors.InvalidTransition as error:
         flash(request, error.message, "error")
-        return RedirectResponse(_detail_path(order_id), status_code=303)
+        return RedirectResponse(detail_path(order_id), status_code=303)
     # The flash travels in the (signed, not encrypted) session cookie: no e-mail address in it.
     if outcome.job_type is JobType.PDF_GENERATION:
         message = "De kaarten worden opnieuw gemaakt en daarna naar de klant gemaild."
     else:
         message = "De kaarten worden opnieuw naar de klant gemaild."
     flash(request, message, "ok")
-    return RedirectResponse(_detail_path(order_id), status_code=303)
+    return RedirectResponse(detail_path(order_id), status_code=303)
 
 
 async def mark_handled(request: Request, form: FormData) -> Response:
@@ -164,20 +161,20 @@ async def mark_handled(request: Request, form: FormData) -> Response:
         flash(request, "De bestelling is als afgehandeld gemarkeerd.", "ok")
     else:
         flash(request, "Deze bestelling vroeg al geen aandacht meer; er is niets veranderd.")
-    return RedirectResponse(_detail_path(order_id), status_code=303)
+    return RedirectResponse(detail_path(order_id), status_code=303)
 
 
 ROUTES: list[BaseRoute] = [
     Route("/beheer/bestellingen", staff_required(orders_search), name="admin_orders"),
-    Route("/beheer/bestellingen/{order_id}", staff_required(order_detail), name="admin_order"),
+    Route("/beheer/bestellingen/{order_id:uuid}", staff_required(order_detail), name="admin_order"),
     Route(
-        "/beheer/bestellingen/{order_id}/kaarten-versturen",
+        "/beheer/bestellingen/{order_id:uuid}/kaarten-versturen",
         staff_required(csrf_protected(resend_tickets)),
         methods=["POST"],
         name="admin_order_resend",
     ),
     Route(
-        "/beheer/bestellingen/{order_id}/afgehandeld",
+        "/beheer/bestellingen/{order_id:uuid}/afgehandeld",
         staff_required(csrf_protected(mark_handled)),
         methods=["POST"],
         name="admin_order_handled",

@@ -8,6 +8,8 @@ paid, the tickets become invalid and their seats free; until then refunds are mo
 
 from __future__ import annotations
 
+import uuid
+
 from starlette.concurrency import run_in_threadpool
 from starlette.datastructures import FormData
 from starlette.exceptions import HTTPException
@@ -20,7 +22,8 @@ from mierloos_core.model.money import Money
 from mierloos_core.model.payments import Refund, RefundStatus
 from mierloos_core.services.refunds import MAX_REASON_LENGTH
 from mierloos_entrypoints.web.auth import current_user, staff_required
-from mierloos_entrypoints.web.inputs import BadInput, parse_cents, parse_uuid, text
+from mierloos_entrypoints.web.inputs import BadInput, parse_cents, text
+from mierloos_entrypoints.web.pages.admin.orders import detail_path
 from mierloos_entrypoints.web.rendering import flash
 from mierloos_entrypoints.web.security import csrf_protected
 from mierloos_entrypoints.web.services import services
@@ -45,10 +48,8 @@ def _amount(form: FormData) -> Money | None:
 
 
 async def refund_order(request: Request, form: FormData) -> Response:
-    order_id = parse_uuid(request.path_params["order_id"])
-    if order_id is None:
-        raise HTTPException(status_code=404)
-    back = RedirectResponse(f"/beheer/bestellingen/{order_id}", status_code=303)
+    order_id: uuid.UUID = request.path_params["order_id"]  # the route's uuid converter
+    back = RedirectResponse(detail_path(order_id), status_code=303)
     try:
         amount = _amount(form)
         reason = text(form, "reason", max_length=MAX_REASON_LENGTH)
@@ -89,7 +90,7 @@ async def refund_order(request: Request, form: FormData) -> Response:
 
 ROUTES: list[BaseRoute] = [
     Route(
-        "/beheer/bestellingen/{order_id}/terugbetalen",
+        "/beheer/bestellingen/{order_id:uuid}/terugbetalen",
         staff_required(csrf_protected(refund_order)),
         methods=["POST"],
         name="admin_refund",
