@@ -21,16 +21,7 @@ def test_the_admin_sends_a_visitor_without_a_session_to_log_in(client: TestClien
 
 def test_staff_log_in_and_land_where_they_were_going(site: Site, client: TestClient) -> None:
     site.container.accounts().create_staff("kassa@example.org", "Kassa", STAFF_PASSWORD)
-    form = client.get("/account/inloggen?next=/beheer")
-    answer = client.post(
-        "/account/inloggen",
-        data={
-            "csrf_token": csrf_token(form.text),
-            "email": "KASSA@example.org",
-            "password": STAFF_PASSWORD,
-            "next": "/beheer",
-        },
-    )
+    answer = log_in(client, "KASSA@example.org", STAFF_PASSWORD, next_page="/beheer")
     assert answer.status_code == 303
     assert answer.headers["location"] == "/beheer"
     page = client.get("/beheer")
@@ -75,16 +66,7 @@ def test_a_password_change_ends_other_sessions(site: Site, client: TestClient) -
 def test_login_never_redirects_to_another_site(site: Site, client: TestClient) -> None:
     site.container.accounts().create_staff("kassa@example.org", "Kassa", STAFF_PASSWORD)
     for target in ("https://evil.example/", "//evil.example/", "/\\evil.example"):
-        form = client.get("/account/inloggen")
-        answer = client.post(
-            "/account/inloggen",
-            data={
-                "csrf_token": csrf_token(form.text),
-                "email": "kassa@example.org",
-                "password": STAFF_PASSWORD,
-                "next": target,
-            },
-        )
+        answer = log_in(client, "kassa@example.org", STAFF_PASSWORD, next_page=target)
         assert answer.headers["location"] == "/"
         client.post("/account/uitloggen", data={"csrf_token": csrf_token(client.get("/").text)})
 
@@ -96,15 +78,7 @@ def test_a_very_long_next_falls_back_to_the_home_page_instead_of_failing_the_log
     long_target = "/beheer/" + "a" * 600
 
     form = client.get("/account/inloggen", params={"next": long_target})
-    answer = client.post(
-        "/account/inloggen",
-        data={
-            "csrf_token": csrf_token(form.text),
-            "email": "kassa@example.org",
-            "password": STAFF_PASSWORD,
-            "next": long_target,
-        },
-    )
+    answer = log_in(client, "kassa@example.org", STAFF_PASSWORD, next_page=long_target)
 
     assert form.status_code == 200
     assert long_target not in form.text
@@ -117,16 +91,8 @@ def test_a_next_with_a_line_break_falls_back_to_the_home_page(
     site: Site, client: TestClient
 ) -> None:
     site.container.accounts().create_staff("kassa@example.org", "Kassa", STAFF_PASSWORD)
-    form = client.get("/account/inloggen")
-
-    answer = client.post(
-        "/account/inloggen",
-        data={
-            "csrf_token": csrf_token(form.text),
-            "email": "kassa@example.org",
-            "password": STAFF_PASSWORD,
-            "next": "/beheer\r\nSet-Cookie: x=1",
-        },
+    answer = log_in(
+        client, "kassa@example.org", STAFF_PASSWORD, next_page="/beheer\r\nSet-Cookie: x=1"
     )
 
     assert answer.status_code == 303

@@ -174,13 +174,15 @@ def iter_forms(html: str) -> Iterator[str]:
     yield from re.findall(r"<form\b.*?</form>", html, flags=re.S)
 
 
-def log_in(client: TestClient, email: str, password: str) -> httpx.Response:
+def log_in(
+    client: TestClient, email: str, password: str, *, next_page: str | None = None
+) -> httpx.Response:
     """Log in through the login form; the client's cookies then carry the session."""
     form = client.get("/account/inloggen")
-    return client.post(
-        "/account/inloggen",
-        data={"csrf_token": csrf_token(form.text), "email": email, "password": password},
-    )
+    data = {"csrf_token": csrf_token(form.text), "email": email, "password": password}
+    if next_page is not None:
+        data["next"] = next_page
+    return client.post("/account/inloggen", data=data)
 
 
 STAFF_PASSWORD = "kassa-wachtwoord-2026"
