@@ -10,9 +10,17 @@ first, then by due time (`next_retry_at`, else `created_at`). On Postgres the ro
 with ``FOR UPDATE SKIP LOCKED``; on SQLite the claim runs inside ``BEGIN IMMEDIATE`` (the
 engine begins every transaction so), which admits one writer at a time. A claim sets
 `status = processing`, `execution_count + 1`, `lease_owner` (this broker's worker id) and
-`lease_expires_at`. A heartbeat thread renews the leases of every job in hand until it is
-settled, so a lease only expires when its worker is gone or cut off; then the job is claimable
-again, and the attempt that was lost is written to the job's `errors`.
+`lease_expires_at`. A heartbeat thread renews the leases of the jobs in hand that have not
+finished running, so a lease only expires when its worker is gone or cut off (or could not
+write a finished job's outcome in time); then the job is claimable again, and the attempt that
+was lost is written to the job's `errors`.
+
+Lost connections. Every database path (claim, ack, nack, hand-back, lease renewal, LISTEN)
+treats an error that means "the connection is gone" (`outages.is_connection_lost`) alike: it
+is logged once per outage, and the work is tried again with backoff on a fresh connection. A
+settle is retried until the message's lease would run out, then the job is left to be taken
+over. A claim whose answer was lost may have taken rows nobody holds: the next claim on that
+queue hands back every row this worker owns that is not in hand.
 
 Settling. ack, nack, requeue and a retry each update the row only if it is still
 `processing` under this very lease (owner and attempt number): a job taken over after a lease
@@ -45,7 +53,7 @@ import uuid
 from collections import deque
 from collections.abc import Callable, Iterable, Iterator, Mapping
 from datetime import UTC, datetime, timedelta
-from typing import Any
+from typing import Any, TypeVar
 
 from dramatiq.broker import Broker, Consumer, MessageProxy
 from dramatiq.errors import ConnectionClosed, QueueJoinTimeout, QueueNotFound
@@ -73,9 +81,10 @@ from sqlalchemy import (
 )
 from sqlalchemy.dialects.postgresql import insert as pg_insert
 from sqlalchemy.dialects.sqlite import insert as sqlite_insert
-from sqlalchemy.exc import DBAPIError, InterfaceError, OperationalError
+from sqlalchemy.exc import DBAPIError
 
 from mierloos_adapters.jobqueue import signals
+from mierloos_adapters.jobqueue.outages import Backoff, Outage, is_connection_lost
 from mierloos_adapters.sqlalchemy import tables as t
 from mierloos_adapters.sqlalchemy.repositories import SqlJobQueue
 from mierloos_adapters.sqlalchemy.types import UtcDateTime
@@ -84,6 +93,8 @@ from mierloos_core.model.jobs import JobStatus, RetryPolicy
 from mierloos_core.ports import Clock
 
 log = logging.getLogger(__name__)
+
+_T = TypeVar("_T")
 
 _jobs = t.jobs
 _PENDING = JobStatus.PENDING.value
@@ -152,6 +163,8 @@ class JobMessage(MessageProxy):
         self.errors = errors
         self.errors_changed = False
         self.started = False
+        self.finished = False  # the actor has returned: nothing left but writing the outcome
+        self.lease_until = 0.0  # time.monotonic() when the last lease written runs out
         self.error: str | None = None
         self.error_detail: str | None = None
         self.retry_in: timedelta | None = None
@@ -270,6 +283,9 @@ class _QueueState:
         self.in_hand: dict[str, JobMessage] = {}
         # Set by a consumer with too little room to claim: the in-hand count that wakes it.
         self.wake_below: int | None = None
+        self.prefetch = 0  # how many jobs its consumer holds at most
+        # A claim failed on a lost connection: it may have taken rows that are not in hand.
+        self.orphans_possible = False
 
 
 @contextlib.contextmanager
@@ -277,10 +293,14 @@ def _connection_errors() -> Iterator[None]:
     """Lost or refused database connections become Dramatiq's connection errors."""
     try:
         yield
-    except (OperationalError, InterfaceError) as error:
-        raise ConnectionClosed(error) from error
+    except ConnectionClosed:
+        raise
     except DBAPIError as error:
-        if error.connection_invalidated or is_contention(error):
+        if is_connection_lost(error) or is_contention(error):
+            raise ConnectionClosed(error) from error
+        raise
+    except Exception as error:
+        if is_connection_lost(error):
             raise ConnectionClosed(error) from error
         raise
 
@@ -363,6 +383,8 @@ class JobsBroker(Broker):
         )
         self.queues: dict[str, _QueueState] = {}
         self.last_loop_at = time.time()
+        self.last_claim_at = time.time()  # the last claim that took at least one job
+        self.outage = Outage(log)
         self.listener_connected = False
         self._lock = threading.RLock()
         self._stopping = False
@@ -463,7 +485,10 @@ class JobsBroker(Broker):
             time.sleep(interval / 1000)
 
     def close(self) -> None:
-        """Stop the threads and hand back every job in hand that has not started."""
+        """Stop the threads and hand back every job in hand that has not finished.
+
+        Called once the worker has stopped: a job still running then outlived the shutdown
+        timeout, and is handed back too (see `requeue`)."""
         self.stop_claiming()
         self._closed.set()
         for state in list(self.queues.values()):
@@ -471,11 +496,10 @@ class JobsBroker(Broker):
         for thread in self._threads:
             thread.join(timeout=5)
         self._threads.clear()
-        with self._lock:
-            waiting = [m for s in self.queues.values() for m in s.in_hand.values() if not m.started]
+        waiting = self.unfinished()
         if waiting:
             try:
-                self.requeue(waiting)
+                self.requeue(waiting, running_too=True)
             except ConnectionClosed:
                 log.warning("could not hand back %d jobs; their leases will expire", len(waiting))
         signals.stop_listening_locally(self)
@@ -543,7 +567,32 @@ class JobsBroker(Broker):
             states = [self.queues[queue_name]] if queue_name else list(self.queues.values())
             return [m for s in states for m in s.in_hand.values()]
 
+    def unfinished(self) -> list[JobMessage]:
+        """Jobs in hand whose actor has not returned yet (waiting or running)."""
+        return [m for m in self.in_hand() if not m.finished]
+
     # --- database work ---------------------------------------------------------------------
+
+    def _attempt(self, what: str, work: Callable[[], _T], *, deadline: float | None = None) -> _T:
+        """Run database `work`; on a lost connection try again, with backoff, on a fresh one.
+
+        Tries until `deadline` (a time.monotonic() value), or once when it is None; then
+        raises ConnectionClosed. Outages are logged once, through `self.outage`.
+        """
+        backoff = Backoff()
+        while True:
+            try:
+                with _connection_errors():
+                    result = work()
+            except ConnectionClosed as error:
+                self.outage.failed(what, error.__cause__ or error)
+                pause = backoff.delay()
+                if deadline is None or time.monotonic() + pause > deadline:
+                    raise
+                time.sleep(pause)
+                continue
+            self.outage.recovered()
+            return result
 
     def claim(self, state: _QueueState, limit: int) -> tuple[list[JobMessage], float | None]:
         """Take up to `limit` runnable jobs; also the earliest due time of the rest (epoch)."""
@@ -554,12 +603,30 @@ class JobsBroker(Broker):
             "owner": self.worker_id,
             "expires": now + self.lease,
         }
+        try:
+            rows, next_due = self._attempt(
+                "a claim", lambda: self._claim_rows(state, limit, params)
+            )
+        except ConnectionClosed:
+            state.orphans_possible = True
+            raise
+        messages = [self._message(row, now) for row in rows]
+        messages.sort(key=lambda m: (-m.options["job_priority"], m.options["job_due"]))
+        with self._lock:
+            for message in messages:
+                state.in_hand[message.message_id] = message
+        if messages:
+            self.last_claim_at = time.time()
+        return messages, next_due
+
+    def _claim_rows(
+        self, state: _QueueState, limit: int, params: dict[str, Any]
+    ) -> tuple[list[Any], float | None]:
         s = self._statements
         postgres = self.dialect == "postgresql"
-        with (
-            _connection_errors(),
-            self._one_statement.connect() if postgres else self.engine.begin() as connection,
-        ):
+        with self._one_statement.connect() if postgres else self.engine.begin() as connection:
+            if state.orphans_possible:
+                self._hand_back_orphans(connection, state, params)
             if postgres:
                 rows = connection.execute(s.claim_pg(limit), params).all()
             else:
@@ -578,12 +645,26 @@ class JobsBroker(Broker):
             if len(rows) < limit:
                 found = connection.execute(s.next_due, params).scalar()
                 next_due = _utc(found).timestamp() if found is not None else None
-        messages = [self._message(row, now) for row in rows]
-        messages.sort(key=lambda m: (-m.options["job_priority"], m.options["job_due"]))
+        return rows, next_due
+
+    def _hand_back_orphans(
+        self, connection: Any, state: _QueueState, params: dict[str, Any]
+    ) -> None:
+        """Rows of this queue claimed by this worker but not in hand: pending again.
+
+        Only after a claim failed on a lost connection: it may have been committed with its
+        answer lost. The consumer thread is the only one claiming on this queue here, so no
+        claim is in flight meanwhile.
+        """
         with self._lock:
-            for message in messages:
-                state.in_hand[message.message_id] = message
-        return messages, next_due
+            held = [m.job_id for m in state.in_hand.values()]
+        result = connection.execute(self._statements.orphans, {**params, "held": held})
+        state.orphans_possible = False
+        if result.rowcount:
+            log.warning(
+                "handed back %d jobs whose claim was cut off before it reached this worker",
+                result.rowcount,
+            )
 
     def _message(self, row: Any, now: datetime) -> JobMessage:
         due = _utc(row.next_retry_at or row.created_at)
@@ -608,10 +689,16 @@ class JobsBroker(Broker):
             lease_owner=self.worker_id,
             errors=list(row.errors or []),
         )
+        proxy.lease_until = time.monotonic() + self.lease.total_seconds()
         if row.previous_status == _PROCESSING:
             lost = f"lease expired: worker {row.previous_owner} stopped renewing it"
             proxy.record_error(row.execution_count - 1, now, lost, row.previous_owner)
-            log.warning("job %s taken over from %s", row.id, row.previous_owner)
+            log.warning(
+                "job %s taken over from %s",
+                row.id,
+                row.previous_owner,
+                extra={"job_id": str(row.id), "job_type": row.type},
+            )
         limit = row.max_attempts or self.policy.max_attempts
         if row.execution_count > limit:
             # Only lost attempts get here (failures stop at the limit): a job that keeps
@@ -625,14 +712,44 @@ class JobsBroker(Broker):
         """Write an outcome (completed, retry, failed, handed back) under the message's lease.
 
         False when the job is no longer ours: its lease expired and another worker took it,
-        or it was settled already. Raises ConnectionClosed when the database is unreachable.
+        or it was settled already. A lost connection is retried until the message's lease runs
+        out; then the outcome is given up (False, with a WARNING) and the job will run again
+        once it is taken over. Hand-backs (`requeue`) get a few seconds, then raise
+        ConnectionClosed.
         """
-        if outcome == "completed" and not message.errors_changed:
-            settled = self._completions.complete(message)
+        if outcome != "handed_back":
+            message.finished = True  # from now on the heartbeat leaves its lease alone
+        deadline = time.monotonic() + 5.0 if outcome == "handed_back" else message.lease_until
+        try:
+            if outcome == "completed" and not message.errors_changed:
+                settled = self._completions.complete(message)
+            else:
+                settled, due = self._attempt(
+                    f"writing a job's outcome ({outcome})",
+                    lambda: self._write_outcome(message, outcome),
+                    deadline=deadline,
+                )
+                self._release(message, due)
+        except ConnectionClosed:
+            if outcome == "handed_back":
+                raise
             self._release(message, None)
-            if not settled:
-                self._warn_lost(message, outcome)
-            return settled
+            log.warning(
+                "job %s (%s): %s could not be written before its lease ran out; it will run"
+                " again when taken over",
+                message.job_id,
+                message.actor_name,
+                outcome,
+                extra={"job_id": str(message.job_id), "job_type": message.actor_name},
+            )
+            return False
+        if outcome == "completed" and not message.errors_changed:
+            self._release(message, None)
+        if not settled:
+            self._warn_lost(message, outcome)
+        return settled
+
+    def _write_outcome(self, message: JobMessage, outcome: str) -> tuple[bool, datetime | None]:
         now = self.clock.now()
         values: dict[str, Any] = {"updated_at": now}
         due: datetime | None = None
@@ -672,24 +789,31 @@ class JobsBroker(Broker):
             )
             .values(**values)
         )
-        with _connection_errors(), self.engine.begin() as connection:
+        with self.engine.begin() as connection:
             settled = connection.execute(statement).rowcount == 1
             if settled and outcome in ("retry", "handed_back"):
                 signals.announce(connection, message.queue_name, due)
-        self._release(message, due)
-        if not settled:
-            self._warn_lost(message, outcome)
-        return settled
+        return settled, due
 
     def _complete_batch(self, messages: list[JobMessage]) -> set[uuid.UUID]:
-        """Complete jobs in one statement (the group commit of acks); the ids completed."""
+        """Complete jobs in one statement (the group commit of acks); the ids completed.
+
+        A lost connection is retried until the last of their leases would run out."""
+        deadline = max(m.lease_until for m in messages)
+        return self._attempt(
+            "writing completed jobs",
+            lambda: self._complete_rows(messages),
+            deadline=deadline,
+        )
+
+    def _complete_rows(self, messages: list[JobMessage]) -> set[uuid.UUID]:
         now = self.clock.now()
         by_owner: dict[str, list[tuple[uuid.UUID, int]]] = {}
         for message in messages:
             by_owner.setdefault(message.lease_owner, []).append((message.job_id, message.attempt))
         done: set[uuid.UUID] = set()
         # Each owner's UPDATE stands alone, so autocommit (Postgres) is as safe as a transaction.
-        with _connection_errors(), self._one_statement.begin() as connection:
+        with self._one_statement.begin() as connection:
             for owner, keys in by_owner.items():
                 result = connection.execute(
                     self._statements.complete, {"keys": keys, "owner": owner, "now": now}
@@ -718,32 +842,61 @@ class JobsBroker(Broker):
             message.job_id,
             message.actor_name,
             outcome,
+            extra={"job_id": str(message.job_id), "job_type": message.actor_name},
         )
 
-    def requeue(self, messages: Iterable[JobMessage]) -> None:
-        """Hand back jobs that have not started: pending again, lease released, attempt undone.
+    def requeue(self, messages: Iterable[JobMessage], *, running_too: bool = False) -> None:
+        """Hand back jobs: pending again, lease released, attempt undone.
 
-        A started job is left alone (it may still be running): its lease runs out instead.
+        A started job is left alone (it may still be running; its lease runs out instead),
+        unless `running_too`: at shutdown, a job still running when the timeout ends is handed
+        back at once, with a WARNING naming it, rather than left for its lease to expire.
         """
         for message in messages:
-            if message.started:
-                log.warning("job %s is running; not handed back", message.job_id)
+            if message.finished:
                 continue
+            if message.started:
+                if not running_too:
+                    log.warning(
+                        "job %s is running; not handed back",
+                        message.job_id,
+                        extra={"job_id": str(message.job_id), "job_type": message.actor_name},
+                    )
+                    continue
+                log.warning(
+                    "job %s (%s) still running when the shutdown timeout ended: handed back,"
+                    " it will run again",
+                    message.job_id,
+                    message.actor_name,
+                    extra={"job_id": str(message.job_id), "job_type": message.actor_name},
+                )
             self.settle(message, "handed_back")
 
     def renew_leases(self) -> int:
-        """Push the lease of every job in hand forward; the number of rows renewed."""
-        held = self.in_hand()
+        """Push forward the leases of the jobs in hand that have not finished running.
+
+        A finished job waiting for its outcome to be written is left out: if the outcome
+        cannot be written, its lease runs out and another worker takes the job over, rather
+        than the job being held for ever. The number of rows renewed."""
+        held = self.unfinished()
         if not held:
             return 0
         now = self.clock.now()
+        until = time.monotonic() + self.lease.total_seconds()
         ids = [m.job_id for m in held]
-        with _connection_errors(), self.engine.begin() as connection:
-            result = connection.execute(
-                self._statements.renew,
-                {"ids": ids, "owner": self.worker_id, "expires": now + self.lease, "now": now},
-            )
-            return int(result.rowcount)
+
+        def renew() -> int:
+            with self.engine.begin() as connection:
+                result = connection.execute(
+                    self._statements.renew,
+                    {"ids": ids, "owner": self.worker_id, "expires": now + self.lease, "now": now},
+                )
+                return int(result.rowcount)
+
+        renewed = self._attempt("renewing leases", renew)
+        for message in held:
+            message.lease_until = until
+        return renewed
 
     def enqueue_recurring(self, now: datetime | None = None) -> list[uuid.UUID]:
         """Enqueue the current period's recurring jobs (deduplicated across workers)."""
@@ -763,11 +916,18 @@ class JobsBroker(Broker):
 
     def _heartbeat_loop(self) -> None:
         interval = self.lease.total_seconds() / 3
-        while not self._closed.wait(interval):
+        backoff = Backoff(cap=min(2.0, interval))
+        wait = interval
+        while not self._closed.wait(wait):
             try:
                 self.renew_leases()
+                backoff.reset()
+                wait = interval
+            except ConnectionClosed:
+                wait = backoff.delay()  # logged once by the outage; try again soon
             except Exception:
                 log.exception("renewing job leases failed; will try again")
+                wait = interval
 
     def _schedule_loop(self) -> None:
         done: set[str] = set()
@@ -784,6 +944,9 @@ class JobsBroker(Broker):
                 try:
                     self.enqueue_recurring(now)
                     done.add(key)
+                except ConnectionClosed as error:
+                    self.outage.failed("scheduling recurring jobs", error.__cause__ or error)
+                    wait = min(wait, 5.0)
                 except Exception:
                     log.exception("scheduling %s failed; will try again", job_type)
                     wait = min(wait, 5.0)
@@ -794,11 +957,14 @@ class JobsBroker(Broker):
 
         url = self.engine.url.set(drivername="postgresql")
         conninfo = url.render_as_string(hide_password=False)
+        backoff = Backoff(first=0.1, cap=2.0)
         while not self._closed.is_set():
             try:
                 with psycopg.connect(conninfo, autocommit=True, connect_timeout=10) as conn:
                     conn.execute(f"LISTEN {signals.CHANNEL}")
                     self.listener_connected = True
+                    self.outage.recovered()
+                    backoff.reset()
                     self.wake_all()  # whatever was announced while we were not listening
                     while not self._closed.is_set():
                         for notice in conn.notifies(timeout=1.0):
@@ -810,8 +976,13 @@ class JobsBroker(Broker):
                 self.listener_connected = False
                 if self._closed.is_set():
                     break
-                log.warning("LISTEN connection lost (%s); reconnecting", error)
-                self._closed.wait(1.0)
+                if is_connection_lost(error):
+                    self.outage.failed("LISTEN", error)
+                else:
+                    log.exception("LISTEN failed; reconnecting")
+                # Meanwhile consumers poll, so no job waits for the listener.
+                self.wake_all()
+                self._closed.wait(backoff.delay())
         self.listener_connected = False
 
 
@@ -964,6 +1135,22 @@ class _Statements:
                 updated_at=bindparam("now", type_=UtcDateTime),
             )
         )
+        self.orphans = (
+            update(j)
+            .where(
+                j.c.queue_name == bindparam("queue", type_=String),
+                j.c.status == _PROCESSING,
+                j.c.lease_owner == bindparam("owner", type_=String),
+                j.c.id.not_in(bindparam("held", expanding=True)),
+            )
+            .values(
+                status=_PENDING,
+                lease_owner=None,
+                lease_expires_at=None,
+                execution_count=j.c.execution_count - 1,
+                updated_at=bindparam("now", type_=UtcDateTime),
+            )
+        )
         self._claims_pg: dict[int, Any] = {}
         self._picks: dict[int, Any] = {}
 
@@ -1028,6 +1215,8 @@ class _JobConsumer(Consumer):
         self.next_poll = 0.0
         self.full = False
         self.closed = False
+        self.retry = Backoff(first=0.05, cap=2.0)
+        state.prefetch = prefetch
 
     def __next__(self) -> MessageProxy | None:
         broker, state = self.broker, self.state
@@ -1055,14 +1244,23 @@ class _JobConsumer(Consumer):
                 self.next_poll = now
             if now >= self.next_poll:
                 if room >= self.low_water:
-                    claimed, next_due = broker.claim(state, room)
+                    try:
+                        claimed, next_due = broker.claim(state, room)
+                    except ConnectionClosed:
+                        # Logged once by the broker's outage; the consumer stays and retries.
+                        self.next_poll = time.monotonic() + self.retry.delay()
+                        continue
+                    self.retry.reset()
                     if claimed:
                         self.buffer.extend(claimed)
                         self.idle_delay = broker.poll_interval
                         self.next_poll = time.monotonic()
                         continue
                     wait = self.idle_delay
-                    self.idle_delay = min(self.idle_delay * 2, broker.poll_cap)
+                    # Without LISTEN (or while it reconnects) only polling finds new jobs.
+                    listening = broker.listener_connected or not broker.listen
+                    cap = broker.poll_cap if listening else broker.poll_interval
+                    self.idle_delay = min(self.idle_delay * 2, cap)
                     if next_due is not None:
                         # Never sleep past a known due time (retries, delayed jobs, leases).
                         # One already past belongs to rows another claim holds locked.

@@ -72,11 +72,27 @@ def stop_listening_locally(listener: Wakeable) -> None:
         _listeners.discard(listener)
 
 
+def _take_marks(connection: Connection) -> dict[str, float | None] | None:
+    """The connection's wake marks, removed; None on a connection that was cut.
+
+    Marks live only on SQLite connections. A Postgres connection may be invalidated by the
+    time its transaction ends (the server went away): `info` would then raise, and an error
+    raised here would replace the one that says the connection is gone.
+    """
+    if connection.dialect.name == "postgresql" or connection.invalidated:
+        return None
+    try:
+        marks: dict[str, float | None] | None = connection.info.pop(_WAKE_KEY, None)
+    except Exception:  # the connection died under us: its marks die with it
+        return None
+    return marks
+
+
 @event.listens_for(Engine, "commit")
 def _after_commit(connection: Connection) -> None:
     # Fires just before the DBAPI commit. On SQLite that is early enough and not too early: a
     # woken consumer claims inside BEGIN IMMEDIATE, which waits for this commit to finish.
-    marks = connection.info.pop(_WAKE_KEY, None)
+    marks = _take_marks(connection)
     if not marks:
         return
     with _listeners_lock:
@@ -91,7 +107,7 @@ def _after_commit(connection: Connection) -> None:
 
 @event.listens_for(Engine, "rollback")
 def _after_rollback(connection: Connection) -> None:
-    connection.info.pop(_WAKE_KEY, None)
+    _take_marks(connection)
 
 
 @event.listens_for(Pool, "reset")
