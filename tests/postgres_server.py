@@ -46,47 +46,55 @@ def _free_port() -> int:
         return int(sock.getsockname()[1])
 
 
-@contextlib.contextmanager
-def _initdb_cluster() -> Iterator[str]:
-    binaries = sorted(glob.glob("/usr/lib/postgresql/*/bin/initdb"))
-    if not binaries:
-        raise RuntimeError("no initdb found: install PostgreSQL or set MIERLOOS_TEST_DATABASE_URL")
-    bindir = os.path.dirname(binaries[-1])
-    data = tempfile.mkdtemp(prefix="mierloos-pg-")
-    port = _free_port()
-    as_postgres: list[str] = []
-    if os.geteuid() == 0:  # initdb refuses to run as root
-        shutil.chown(data, "postgres")
-        as_postgres = ["runuser", "-u", "postgres", "--"]
-    subprocess.run(
-        [*as_postgres, f"{bindir}/initdb", "-D", data, "-U", "postgres", "-A", "trust"],
-        check=True,
-        capture_output=True,
-    )
-    subprocess.run(
-        [
-            *as_postgres,
-            f"{bindir}/pg_ctl",
-            "-D",
-            data,
-            "-w",
-            "-l",
-            f"{data}/log",
-            "-o",
-            f"-p {port} -k {data} -c listen_addresses=127.0.0.1 -c fsync=off",
-            "start",
-        ],
-        check=True,
-        capture_output=True,
-    )
-    try:
-        yield f"postgresql+psycopg://postgres@127.0.0.1:{port}/postgres"
-    finally:
+class PrivateCluster:
+    """A throwaway PostgreSQL cluster made with initdb, which a test may stop and start again.
+
+    `stop()` and `start()` keep the port and the data, so clients see a real server restart.
+    """
+
+    def __init__(self) -> None:
+        binaries = sorted(glob.glob("/usr/lib/postgresql/*/bin/initdb"))
+        if not binaries:
+            raise RuntimeError(
+                "no initdb found: install PostgreSQL or set MIERLOOS_TEST_DATABASE_URL"
+            )
+        self.bindir = os.path.dirname(binaries[-1])
+        self.data = tempfile.mkdtemp(prefix="mierloos-pg-")
+        self.port = _free_port()
+        self.as_postgres: list[str] = []
+        if os.geteuid() == 0:  # initdb refuses to run as root
+            shutil.chown(self.data, "postgres")
+            self.as_postgres = ["runuser", "-u", "postgres", "--"]
+        self._pg("initdb", "-D", self.data, "-U", "postgres", "-A", "trust")
+        self.url = f"postgresql+psycopg://postgres@127.0.0.1:{self.port}/postgres"
+
+    def _pg(self, tool: str, *args: str) -> None:
         subprocess.run(
-            [*as_postgres, f"{bindir}/pg_ctl", "-D", data, "-m", "fast", "stop"],
-            capture_output=True,
+            [*self.as_postgres, f"{self.bindir}/{tool}", *args], check=True, capture_output=True
         )
-        shutil.rmtree(data, ignore_errors=True)
+
+    def start(self) -> None:
+        options = f"-p {self.port} -k {self.data} -c listen_addresses=127.0.0.1 -c fsync=off"
+        self._pg("pg_ctl", "-D", self.data, "-w", "-l", f"{self.data}/log", "-o", options, "start")
+
+    def stop(self, mode: str = "fast") -> None:
+        self._pg("pg_ctl", "-D", self.data, "-w", "-m", mode, "stop")
+
+    def remove(self) -> None:
+        with contextlib.suppress(subprocess.CalledProcessError):
+            self.stop("immediate")
+        shutil.rmtree(self.data, ignore_errors=True)
+
+
+@contextlib.contextmanager
+def private_cluster() -> Iterator[PrivateCluster]:
+    """A started PrivateCluster, removed afterwards."""
+    cluster = PrivateCluster()
+    try:
+        cluster.start()
+        yield cluster
+    finally:
+        cluster.remove()
 
 
 @contextlib.contextmanager
@@ -108,8 +116,8 @@ def postgres_server() -> Iterator[str]:
     if _can_connect(local):
         yield local
         return
-    with _initdb_cluster() as url:
-        yield url
+    with private_cluster() as cluster:
+        yield cluster.url
 
 
 @contextlib.contextmanager

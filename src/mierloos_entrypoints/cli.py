@@ -8,8 +8,9 @@ secrets and without a traceback.
 from __future__ import annotations
 
 import os
+import socket
 import sys
-from typing import TYPE_CHECKING
+from typing import TYPE_CHECKING, Any
 
 import click
 
@@ -26,6 +27,13 @@ from mierloos_entrypoints.config import Settings
 
 if TYPE_CHECKING:
     from mierloos_entrypoints.container import Container
+
+_log_level = click.option(
+    "--log-level",
+    type=click.Choice(["DEBUG", "INFO", "WARNING", "ERROR", "CRITICAL"], case_sensitive=False),
+    default=None,
+    help="Log level of the site, the worker and SQLAlchemy (default: LOG_LEVEL, else INFO).",
+)
 
 
 @click.group(context_settings={"help_option_names": ["-h", "--help"]})
@@ -77,10 +85,16 @@ def demo_data() -> None:
     type=click.IntRange(1, 4),
     help="Threads of the worker inside the web process.",
 )
+@_log_level
 def serve(
-    host: str, port: int, demo: bool | None, worker: bool | None, worker_threads: int
+    host: str,
+    port: int,
+    demo: bool | None,
+    worker: bool | None,
+    worker_threads: int,
+    log_level: str | None,
 ) -> None:
-    """Run the web site (and, when embedded, a worker inside it).
+    """Run the web site (and, when embedded, a worker inside it) until SIGTERM or Ctrl-C.
 
     Without BASE_URL the site's links point at http://HOST:PORT (127.0.0.1 for 0.0.0.0).
     """
@@ -91,7 +105,7 @@ def serve(
     from mierloos_entrypoints.observability import configure_logging
     from mierloos_entrypoints.web.app import create_app
 
-    configure_logging(json_lines=not sys.stderr.isatty())
+    configure_logging(level=log_level)
     local = "127.0.0.1" if host in ("0.0.0.0", "::", "") else host  # noqa: S104 - a display
     defaults = {} if os.environ.get("BASE_URL", "").strip() else {"BASE_URL": _url(local, port)}
     settings = settings_or_exit(defaults)
@@ -106,18 +120,52 @@ def serve(
         from mierloos_entrypoints.embedded_worker import EmbeddedWorker, worker_lifespan
 
         lifespan = worker_lifespan(EmbeddedWorker(container, threads=worker_threads))
+    listening = _bind(host, port)
     app = create_app(container, lifespan=lifespan)
     click.echo(f"Ons Mierloos Theater is open at {settings.base_url}")
     # uvicorn's own loggers, with reset tokens cut out of the access log and errors.
-    uvicorn.run(
+    config = uvicorn.Config(
         app,
         host=host,
         port=port,
-        log_level="info",
+        log_level=logging_level_name(log_level),
         log_config=uvicorn_log_config(),
         proxy_headers=True,
         lifespan="on",
     )
+    _clean_stop_server(config).run(sockets=[listening])
+
+
+def logging_level_name(given: str | None) -> str:
+    return (given or os.environ.get("LOG_LEVEL", "").strip() or "info").lower()
+
+
+def _bind(host: str, port: int) -> socket.socket:
+    """The site's listening socket, or one line and exit 1 when the port is taken."""
+    family = socket.AF_INET6 if ":" in host else socket.AF_INET
+    listening = socket.socket(family, socket.SOCK_STREAM)
+    listening.setsockopt(socket.SOL_SOCKET, socket.SO_REUSEADDR, 1)
+    try:
+        listening.bind((host, port))
+    except OSError as error:
+        listening.close()
+        fail(f"cannot listen on {host}:{port}: {error.strerror} (is another server running?)")
+    listening.set_inheritable(True)
+    return listening
+
+
+def _clean_stop_server(config: Any) -> Any:
+    import uvicorn
+
+    class CleanStopServer(uvicorn.Server):
+        """uvicorn re-raises SIGTERM/SIGINT after a graceful shutdown (exit 143/130); a
+        stop asked for is a clean stop here, so `serve` exits 0."""
+
+        def handle_exit(self, sig: int, frame: Any) -> None:
+            super().handle_exit(sig, frame)
+            self._captured_signals.clear()
+
+    return CleanStopServer(config)
 
 
 def _url(host: str, port: int) -> str:
@@ -149,7 +197,10 @@ def _load_demo(container: Container, settings: Settings) -> None:
 @click.option(
     "--queue", "queues", multiple=True, help="Only these queues (repeatable; default: all)."
 )
-def worker(processes: int, threads: int, port: int | None, queues: tuple[str, ...]) -> None:
+@_log_level
+def worker(
+    processes: int, threads: int, port: int | None, queues: tuple[str, ...], log_level: str | None
+) -> None:
     """Run background jobs until SIGTERM: finishes or hands back the jobs in hand, then exits.
 
     More settings (lease, shutdown timeout, health address) are read from the environment:
@@ -164,8 +215,18 @@ def worker(processes: int, threads: int, port: int | None, queues: tuple[str, ..
             click.echo(f"- {error.code}", err=True)
             sys.exit(USAGE_ERROR)
         raise
+    from mierloos_entrypoints.observability import configure_logging
+    from mierloos_entrypoints.worker import PortInUse
+
+    if log_level:
+        os.environ["LOG_LEVEL"] = log_level.upper()  # worker processes read it too
+    configure_logging()
     click.echo(f"starting {processes} worker process(es) with {threads} thread(s) each")
-    sys.exit(run_worker(processes, threads, port=port, queues=list(queues) or None))
+    try:
+        status = run_worker(processes, threads, port=port, queues=list(queues) or None)
+    except PortInUse as error:
+        fail(f"{error}; choose another with --port or PORT")
+    sys.exit(status)
 
 
 @main.command("create-staff")

@@ -53,7 +53,7 @@ def _when(moment: datetime | None) -> str:
 
 
 def _row(job: Job) -> tuple[str, ...]:
-    error = " ".join((job.error_message or "").split())
+    error = " ".join(last_line(job.error_message or "").split())
     if len(error) > ERROR_WIDTH:
         error = error[: ERROR_WIDTH - 1] + "…"
     attempts = str(job.execution_count)
@@ -108,3 +108,9 @@ def purge(days: float) -> None:
     with operation("purging the jobs"):
         deleted = ledger.purge_completed(cutoff)
     click.echo(f"deleted {deleted} completed job(s)")
+
+
+def last_line(error: str) -> str:
+    """What an error message says in the end: the exception's line, not a traceback's start."""
+    lines = [line for line in error.strip().splitlines() if line.strip()]
+    return lines[-1] if lines else ""

@@ -1,8 +1,9 @@
 """Logs and metrics shared by the web site and the worker.
 
-Logs: JSON lines in production, readable lines in development; every record carries the
-order and job ids of the work in hand (set with `log_context`). Metrics: Prometheus
-counters and histograms, served on the web and worker health ports at /metrics.
+Logs: JSON lines or readable lines (LOG_FORMAT), at LOG_LEVEL; every record carries the
+order and job ids of the work in hand as fields (set with `log_context`, by `JobLogContext`
+for Dramatiq's own records, and by `RequestLogContext` for the access log). Metrics:
+Prometheus counters and histograms, served on the web and worker health ports at /metrics.
 """
 
 from __future__ import annotations
@@ -11,13 +12,16 @@ import contextlib
 import contextvars
 import json
 import logging
+import os
 import sys
 import time
-from collections.abc import Iterator
+from collections.abc import Iterator, Mapping
 from datetime import UTC, datetime
 from typing import Any
 
+from dramatiq.middleware import Middleware
 from prometheus_client import Counter, Histogram
+from starlette.types import ASGIApp, Message, Receive, Scope, Send
 
 from mierloos_entrypoints.log_redaction import RedactResetTokens
 
@@ -26,6 +30,12 @@ _context: contextvars.ContextVar[tuple[tuple[str, str], ...]] = contextvars.Cont
 )
 
 CONTEXT_FIELDS = ("order_id", "job_id", "job_type", "request_id")
+# The ids a web request has come to be about, shared (mutable) by everything it runs, so the
+# access log written after the handler returns still knows them (see RequestLogContext).
+_request_ids: contextvars.ContextVar[dict[str, str] | None] = contextvars.ContextVar(
+    "request_ids", default=None
+)
+_ID_FIELDS = ("order_id", "job_id")
 
 JOBS = Counter("mierloos_jobs_total", "Jobs finished, by type and outcome", ["type", "outcome"])
 JOB_SECONDS = Histogram(
@@ -41,7 +51,11 @@ WEBHOOKS = Counter("mierloos_webhooks_total", "Payment webhooks received, by out
 @contextlib.contextmanager
 def log_context(**fields: Any) -> Iterator[None]:
     """Add fields (order_id, job_id, ...) to every log record written inside the block."""
-    merged = {**dict(_context.get()), **{k: str(v) for k, v in fields.items() if v}}
+    given = {k: str(v) for k, v in fields.items() if v}
+    request_ids = _request_ids.get()
+    if request_ids is not None:
+        request_ids.update({k: v for k, v in given.items() if k in _ID_FIELDS})
+    merged = {**dict(_context.get()), **given}
     token = _context.set(tuple(merged.items()))
     try:
         yield
@@ -66,6 +80,9 @@ def timed_job(job_type: str) -> Iterator[None]:
 
 class _ContextFilter(logging.Filter):
     def filter(self, record: logging.LogRecord) -> bool:
+        for key, value in (_request_ids.get() or {}).items():
+            if not hasattr(record, key):
+                setattr(record, key, value)
         for key, value in _context.get():
             setattr(record, key, value)
         return True
@@ -99,7 +116,45 @@ class ReadableFormatter(logging.Formatter):
         return line
 
 
-def configure_logging(*, json_lines: bool, level: int = logging.INFO) -> None:
+LOG_LEVELS = ("DEBUG", "INFO", "WARNING", "ERROR", "CRITICAL")
+LOG_FORMATS = ("json", "text")
+
+
+def logging_problems(environ: Mapping[str, str]) -> list[str]:
+    """LOG_LEVEL and LOG_FORMAT problems, one line each (for the start-up report)."""
+    problems = []
+    level = environ.get("LOG_LEVEL", "").strip()
+    if level and level.upper() not in LOG_LEVELS:
+        problems.append(f"LOG_LEVEL must be one of {', '.join(LOG_LEVELS)}, got {level!r}")
+    form = environ.get("LOG_FORMAT", "").strip()
+    if form and form.lower() not in LOG_FORMATS:
+        problems.append(f"LOG_FORMAT must be json or text, got {form!r}")
+    return problems
+
+
+def configure_logging(
+    *,
+    json_lines: bool | None = None,
+    level: int | str | None = None,
+    environ: Mapping[str, str] | None = None,
+) -> None:
+    """One handler on the root logger, for the site, the worker, Dramatiq and SQLAlchemy.
+
+    The level is `level`, else LOG_LEVEL, else INFO; SQLAlchemy's loggers follow it at DEBUG
+    (statements) and otherwise stay at WARNING. The format is JSON lines when `json_lines`,
+    else LOG_FORMAT (json or text), else JSON outside the embedded setup (a DATABASE_URL that
+    is not SQLite) and text inside it.
+    """
+    environ = os.environ if environ is None else environ
+    if level is None:
+        level = environ.get("LOG_LEVEL", "").strip().upper() or "INFO"
+    if isinstance(level, str):
+        level = logging.getLevelNamesMapping().get(level.upper(), logging.INFO)
+    if json_lines is None:
+        chosen = environ.get("LOG_FORMAT", "").strip().lower()
+        database = environ.get("DATABASE_URL", "").strip()
+        embedded = not database or database.startswith("sqlite")
+        json_lines = chosen == "json" if chosen in LOG_FORMATS else not embedded
     handler = logging.StreamHandler(sys.stderr)
     handler.setFormatter(JsonFormatter() if json_lines else ReadableFormatter())
     handler.addFilter(_ContextFilter())
@@ -109,8 +164,59 @@ def configure_logging(*, json_lines: bool, level: int = logging.INFO) -> None:
         root.removeHandler(existing)
     root.addHandler(handler)
     root.setLevel(level)
+    logging.getLogger("sqlalchemy").setLevel(max(level, logging.WARNING))
+    if level <= logging.DEBUG:
+        logging.getLogger("sqlalchemy.engine").setLevel(logging.INFO)
+    logging.getLogger("mierloos_entrypoints").setLevel(level)
+    logging.getLogger("mierloos_adapters").setLevel(level)
     # Libraries that would otherwise log request URLs with credentials or tokens in them.
     for noisy in ("botocore", "boto3", "urllib3", "httpx", "httpcore"):
         logging.getLogger(noisy).setLevel(logging.WARNING)
     # Alembic announces each of its plugins at start-up; the migrations it runs stay visible.
     logging.getLogger("alembic.runtime.plugins").setLevel(logging.WARNING)
+
+
+class JobLogContext(Middleware):
+    """Dramatiq middleware: the job's id and type on every record about it, Dramatiq's too.
+
+    Set before the actor runs and cleared once the job is acked or nacked, so "Failed to
+    process message" and the broker's own records about settling it carry the ids.
+    """
+
+    def before_process_message(self, broker: Any, message: Any) -> None:
+        _context.set((("job_id", str(message.message_id)), ("job_type", message.actor_name)))
+
+    def _clear(self, broker: Any, message: Any, **_kwargs: Any) -> None:
+        _context.set(())
+
+    after_ack = after_nack = after_skip_message = _clear
+
+
+class RequestLogContext:
+    """ASGI middleware: the order or job a request is about on every record it causes, the
+    access log's included.
+
+    The ids come from the path (`order_id`, `job_id` parameters) and from any `log_context`
+    the handlers open; uvicorn writes the access log when the response starts, after the
+    handler's own context has closed, so the request keeps them in one shared holder.
+    """
+
+    def __init__(self, app: ASGIApp) -> None:
+        self.app = app
+
+    async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
+        if scope["type"] != "http":
+            await self.app(scope, receive, send)
+            return
+        ids: dict[str, str] = {}
+        token = _request_ids.set(ids)
+
+        async def send_with_ids(message: Message) -> None:
+            params = scope.get("path_params") or {}
+            ids.update({k: str(params[k]) for k in _ID_FIELDS if k in params and k not in ids})
+            await send(message)
+
+        try:
+            await self.app(scope, receive, send_with_ids)
+        finally:
+            _request_ids.reset(token)

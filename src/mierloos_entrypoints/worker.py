@@ -18,7 +18,12 @@ Environment:
   HEALTH_HOST                the address it listens on (default 0.0.0.0)
   METRICS_TOKEN              bearer token for /metrics; without it only loopback clients get
                              them (/health stays open to probes)
-  WORKER_SHUTDOWN_TIMEOUT    seconds SIGTERM waits for running jobs (default 600)
+  WORKER_SHUTDOWN_TIMEOUT    seconds SIGTERM waits for running jobs; those still running
+                             then are handed back (default 600)
+  WORKER_STUCK_SECONDS       /health is 503 when a process with free threads has claimed
+                             nothing for this long while a job has been ready as long
+                             (default 30)
+  LOG_LEVEL, LOG_FORMAT      see `mierloos_entrypoints.observability.configure_logging`
   PROMETHEUS_MULTIPROC_DIR   where worker processes share their metrics with the supervisor
                              (default: a temporary directory, when --processes > 1)
 
@@ -49,7 +54,7 @@ from typing import Any
 import dramatiq
 from dramatiq import Worker
 from dramatiq.middleware import CurrentMessage
-from sqlalchemy import Engine, text
+from sqlalchemy import Engine
 
 from mierloos_adapters.jobqueue.broker import JobsBroker
 from mierloos_adapters.jobqueue.ledger import SqlJobLedger
@@ -59,7 +64,14 @@ from mierloos_core.model.jobs import JobType, RetryPolicy
 from mierloos_core.services.jobs import JobRegistry, is_retryable
 from mierloos_entrypoints.metrics import exposition
 from mierloos_entrypoints.metrics_access import metrics_refusal
-from mierloos_entrypoints.observability import log_context, timed_job
+from mierloos_entrypoints.observability import JobLogContext, log_context, timed_job
+from mierloos_entrypoints.worker_health import (
+    IN_HAND,
+    LAST_CLAIM,
+    DatabaseCheck,
+    ProcessState,
+    health_report,
+)
 
 log = logging.getLogger("mierloos.worker")
 
@@ -74,9 +86,6 @@ TIME_LIMITS: dict[str, timedelta] = {
     JobType.ORPHANED_ORDER_CLEANUP: timedelta(minutes=5),
     JobType.REFUND_FOLLOW_UP: timedelta(minutes=5),
 }
-
-#: A worker whose consumer loop has not turned for this long is reported unhealthy.
-LOOP_STALE_SECONDS = 30.0
 
 QUEUE = "default"
 
@@ -215,6 +224,7 @@ def setup_broker() -> JobsBroker:
     refunds = _env_float("REFUND_FOLLOW_UP_PERIOD", 600, 0)
     if refunds > 0:
         broker.schedule(JobType.REFUND_FOLLOW_UP, timedelta(seconds=max(refunds, 1)))
+    broker.add_middleware(JobLogContext())
     dramatiq.set_broker(broker)
     return broker
 
@@ -242,54 +252,6 @@ ACTORS = {job_type: _declare_actor(job_type) for job_type in JobType}
 
 
 # --- health ------------------------------------------------------------------------------------
-
-
-class _DatabaseCheck:
-    """`SELECT 1`, at most every two seconds, on a connection of its own."""
-
-    def __init__(self, url: str) -> None:
-        # One connection for the health check, one for a /metrics scrape at the same time.
-        self.engine = make_engine(url, pool_size=1, max_overflow=1)
-        self.lock = threading.Lock()
-        self.checked_at = 0.0
-        self.result: tuple[bool, str | None] = (False, "not checked yet")
-
-    def __call__(self) -> tuple[bool, str | None]:
-        with self.lock:
-            if time.monotonic() - self.checked_at < 2.0:
-                return self.result
-            try:
-                with self.engine.connect() as connection:
-                    connection.execute(text("SELECT 1"))
-                self.result = (True, None)
-            except Exception as error:
-                self.result = (False, type(error).__name__)
-            self.checked_at = time.monotonic()
-            return self.result
-
-
-def health_report(
-    database: Callable[[], tuple[bool, str | None]],
-    loops: Sequence[tuple[int | None, bool, float]],
-) -> tuple[int, dict[str, Any]]:
-    """(HTTP status, JSON body): 200 when the database answers and every loop turns."""
-    reachable, problem = database()
-    now = time.time()
-    workers = [
-        {
-            "pid": pid,
-            "alive": alive and now - last_loop < LOOP_STALE_SECONDS,
-            "last_loop_seconds_ago": round(max(now - last_loop, 0.0), 3),
-        }
-        for pid, alive, last_loop in loops
-    ]
-    healthy = reachable and bool(workers) and all(w["alive"] for w in workers)
-    body: dict[str, Any] = {
-        "status": "ok" if healthy else "unavailable",
-        "database": {"reachable": reachable, **({"error": problem} if problem else {})},
-        "workers": workers,
-    }
-    return (200 if healthy else 503), body
 
 
 def serve_health(
@@ -352,22 +314,39 @@ def _ensure_sqlite_dir(url: str) -> None:
         Path(url[len("sqlite:///") :]).parent.mkdir(parents=True, exist_ok=True)
 
 
+def process_state(threads: int) -> ProcessState:
+    """This process's consumer loop, claims and jobs in hand, as /health weighs them."""
+    return ProcessState(
+        pid=os.getpid(),
+        alive=True,
+        last_loop=broker.last_loop_at,
+        last_claim=broker.last_claim_at,
+        in_hand=len(broker.unfinished()),
+        threads=threads,
+    )
+
+
 def _run_here(
     threads: int,
     queues: Sequence[str] | None,
     shutdown_timeout: float,
     stop: threading.Event,
-    on_loop: Callable[[float], None] | None = None,
+    on_loop: Callable[[ProcessState], None] | None = None,
 ) -> None:
-    """Run one Dramatiq Worker in this process until `stop` is set, then shut down gracefully."""
+    """Run one Dramatiq Worker in this process until `stop` is set, then shut down gracefully.
+
+    Jobs still running when `shutdown_timeout` ends are handed back (`JobsBroker.close`)."""
     registry()  # fail at start, not at the first job, when the handlers cannot be built
     broker.emit_after("process_boot")
     worker = Worker(broker, queues=set(queues) if queues else None, worker_threads=threads)
     worker.start()
     log.info("worker %s ready: %d threads", broker.worker_id, threads)
     while not stop.wait(0.5):
+        state = process_state(threads)
+        IN_HAND.set(state.in_hand)
+        LAST_CLAIM.set(state.last_claim)
         if on_loop is not None:
-            on_loop(broker.last_loop_at)
+            on_loop(state)
     log.info("stopping: no new claims; finishing or handing back the jobs in hand")
     worker.stop(timeout=int(shutdown_timeout * 1000))
     broker.close()
@@ -402,8 +381,9 @@ def _child(
 
     signal.signal(signal.SIGTERM, handle)
 
-    def report(last_loop: float) -> None:
-        loops[index] = last_loop
+    def report(state: ProcessState) -> None:
+        base = index * _SHARED_FIELDS
+        loops[base : base + _SHARED_FIELDS] = [state.last_loop, state.last_claim, state.in_hand]
 
     _run_here(threads, queues, shutdown_timeout, stop, on_loop=report)
 
@@ -414,9 +394,17 @@ def _configure_logging() -> None:
     try:
         from mierloos_entrypoints.observability import configure_logging
 
-        configure_logging(json_lines=not sys.stderr.isatty())
+        configure_logging()
     except Exception:  # pragma: no cover - logging must never stop a worker
         logging.basicConfig(level=logging.INFO)
+
+
+#: Per worker process, in the supervisor's shared array: last loop, last claim, jobs in hand.
+_SHARED_FIELDS = 3
+
+
+class PortInUse(Exception):
+    """The health port cannot be bound: another process (a second worker?) has it."""
 
 
 def run_worker(
@@ -432,10 +420,11 @@ def run_worker(
 
     `processes` worker processes with `threads` threads each; one process runs in this one,
     more are started with multiprocessing (spawn) and supervised: one that dies is started
-    again. `/health` on `port` (default PORT, else 8080; 0 = none) answers 200 while the
-    database answers and every consumer loop turns, 503 otherwise. On SIGTERM nothing new is
-    claimed, running jobs finish (up to `shutdown_timeout` seconds, WORKER_SHUTDOWN_TIMEOUT,
-    default 600), jobs waiting in memory are handed back, and it exits with 0.
+    again. `/health` on `port` (default PORT, else 8080; 0 = none) answers as
+    `worker_health` describes. On SIGTERM nothing new is claimed, running jobs finish (up to
+    `shutdown_timeout` seconds, WORKER_SHUTDOWN_TIMEOUT, default 600) or are handed back when
+    it ends, jobs waiting in memory are handed back, and it exits with 0. Raises PortInUse
+    when the health port is taken.
     """
     if processes < 1 or threads < 1:
         raise ValueError("at least one process and one thread")
@@ -450,44 +439,67 @@ def run_worker(
         if shutdown_timeout is None
         else shutdown_timeout
     )
-    stop = threading.Event()
-    _install_stop_signals(stop)
-    check = _DatabaseCheck(url)
+    stuck_after = _env_float("WORKER_STUCK_SECONDS", 30, 1)
+    check = DatabaseCheck(url)
     ledger = SqlJobLedger(check.engine, SystemClock())
+    context = multiprocessing.get_context("spawn")
+    shared = context.Array("d", [time.time(), time.time(), 0.0] * processes, lock=False)
+    children: list[Any] = []
 
-    if processes == 1:
+    def states() -> list[ProcessState]:
+        if processes == 1:
+            return [process_state(threads)]
+        return [
+            ProcessState(
+                pid=child.pid,
+                alive=child.is_alive(),
+                last_loop=shared[i * _SHARED_FIELDS],
+                last_claim=shared[i * _SHARED_FIELDS + 1],
+                in_hand=int(shared[i * _SHARED_FIELDS + 2]),
+                threads=threads,
+            )
+            for i, child in enumerate(children)
+            if child is not None
+        ]
+
+    def report() -> tuple[int, dict[str, Any]]:
+        return health_report(check, states(), stuck_after=stuck_after)
+
+    with _shared_metrics_dir(processes > 1) as metrics_dir:
+
+        def metrics() -> bytes:
+            return exposition(ledger, multiprocess_dir=metrics_dir)
+
         server = None
         if port:
-            server = serve_health(
-                host,
-                port,
-                lambda: health_report(check, [(os.getpid(), True, broker.last_loop_at)]),
-                lambda: exposition(ledger),
-                metrics_token=token,
-            )
+            try:
+                server = serve_health(host, port, report, metrics, metrics_token=token)
+            except OSError as error:
+                raise PortInUse(
+                    f"the health port {host}:{port} is not free ({error.strerror})"
+                ) from None
+        stop = threading.Event()
+        _install_stop_signals(stop)
         try:
-            _run_here(threads, queues, timeout, stop)
+            if processes == 1:
+                _run_here(threads, queues, timeout, stop)
+                return 0
+            return _supervise(processes, threads, queues, timeout, stop, shared, children)
         finally:
             if server is not None:
                 server.shutdown()
-        return 0
-
-    with _shared_metrics_dir() as metrics_dir:
-        return _supervise(
-            processes, threads, queues, timeout, stop, check, port, host, ledger, metrics_dir, token
-        )
 
 
 @contextlib.contextmanager
-def _shared_metrics_dir() -> Iterator[str]:
+def _shared_metrics_dir(needed: bool) -> Iterator[str | None]:
     """Where the worker processes write their counters for the supervisor's /metrics.
 
     PROMETHEUS_MULTIPROC_DIR when set, else a temporary directory removed at exit; children
     are started with spawn, so they see it before prometheus_client is imported.
     """
     configured = os.environ.get("PROMETHEUS_MULTIPROC_DIR")
-    if configured:
-        yield configured
+    if not needed or configured:
+        yield configured if needed else None
         return
     directory = tempfile.mkdtemp(prefix="mierloos-metrics-")
     os.environ["PROMETHEUS_MULTIPROC_DIR"] = directory
@@ -504,23 +516,18 @@ def _supervise(
     queues: Sequence[str] | None,
     timeout: float,
     stop: threading.Event,
-    check: _DatabaseCheck,
-    port: int,
-    host: str,
-    ledger: SqlJobLedger,
-    metrics_dir: str,
-    token: str | None,
+    shared: Any,
+    children: list[Any],
 ) -> int:
     """Run `processes` worker processes, starting again any that dies, until `stop` is set."""
     context = multiprocessing.get_context("spawn")
-    loops = context.Array("d", [time.time()] * processes, lock=False)
-    children: list[Any] = [None] * processes
+    children[:] = [None] * processes
 
     def start(index: int) -> None:
-        loops[index] = time.time()
+        shared[index * _SHARED_FIELDS] = time.time()
         child = context.Process(
             target=_child,
-            args=(index, threads, list(queues or []), timeout, loops),
+            args=(index, threads, list(queues or []), timeout, shared),
             name=f"mierloos-worker-{index}",
         )
         child.start()
@@ -528,36 +535,22 @@ def _supervise(
 
     for index in range(processes):
         start(index)
-
-    def report() -> tuple[int, dict[str, Any]]:
-        return health_report(
-            check, [(c.pid, c.is_alive(), loops[i]) for i, c in enumerate(children)]
-        )
-
-    def metrics() -> bytes:
-        return exposition(ledger, multiprocess_dir=metrics_dir)
-
-    server = serve_health(host, port, report, metrics, metrics_token=token) if port else None
-    try:
-        while not stop.wait(1.0):
-            for index, child in enumerate(children):
-                if not child.is_alive():
-                    log.error(
-                        "worker process %s exited (%s); starting another", child.pid, child.exitcode
-                    )
-                    start(index)
-        for child in children:
-            if child.is_alive() and child.pid is not None:
-                os.kill(child.pid, signal.SIGTERM)
-        for child in children:
-            child.join(timeout + 30)
-        # A child still starting up has no SIGTERM handler yet and dies of the signal; it
-        # had claimed nothing, so that is a clean stop too.
-        clean = (0, -signal.SIGTERM)
-        return 0 if all(c.exitcode in clean for c in children) else 1
-    finally:
-        if server is not None:
-            server.shutdown()
+    while not stop.wait(1.0):
+        for index, child in enumerate(children):
+            if not child.is_alive():
+                log.error(
+                    "worker process %s exited (%s); starting another", child.pid, child.exitcode
+                )
+                start(index)
+    for child in children:
+        if child.is_alive() and child.pid is not None:
+            os.kill(child.pid, signal.SIGTERM)
+    for child in children:
+        child.join(timeout + 30)
+    # A child still starting up has no SIGTERM handler yet and dies of the signal; it had
+    # claimed nothing, so that is a clean stop too.
+    clean = (0, -signal.SIGTERM)
+    return 0 if all(c.exitcode in clean for c in children) else 1
 
 
 def main(argv: Sequence[str] | None = None) -> int:
@@ -570,7 +563,11 @@ def main(argv: Sequence[str] | None = None) -> int:
     parser.add_argument("--port", type=int, default=None)
     parser.add_argument("--queues", nargs="*", default=None)
     args = parser.parse_args(argv)
-    return run_worker(args.processes, args.threads, port=args.port, queues=args.queues)
+    try:
+        return run_worker(args.processes, args.threads, port=args.port, queues=args.queues)
+    except PortInUse as error:
+        print(f"error: {error}", file=sys.stderr)
+        return 1
 
 
 if __name__ == "__main__":

@@ -84,8 +84,8 @@ from sqlalchemy.dialects.sqlite import insert as sqlite_insert
 from sqlalchemy.exc import DBAPIError
 
 from mierloos_adapters.jobqueue import signals
-from mierloos_adapters.jobqueue.outages import Backoff, Outage, is_connection_lost
 from mierloos_adapters.sqlalchemy import tables as t
+from mierloos_adapters.sqlalchemy.outages import Backoff, Outage, is_connection_lost
 from mierloos_adapters.sqlalchemy.repositories import SqlJobQueue
 from mierloos_adapters.sqlalchemy.types import UtcDateTime
 from mierloos_adapters.sqlalchemy.unit_of_work import is_contention

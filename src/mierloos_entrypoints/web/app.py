@@ -23,6 +23,7 @@ from mierloos_adapters.links import (
 )
 from mierloos_core.errors import MierloosError
 from mierloos_entrypoints.log_redaction import install_redaction
+from mierloos_entrypoints.observability import RequestLogContext
 from mierloos_entrypoints.web import api, errors, operations, payments
 from mierloos_entrypoints.web.inputs import BadInput
 from mierloos_entrypoints.web.pages import (
@@ -166,6 +167,7 @@ def create_app(
     app = Starlette(
         routes=routes(fake_payments=isinstance(web.payment_gateway, FakePaymentProvider)),
         middleware=[
+            Middleware(RequestLogContext),
             Middleware(SecurityHeadersMiddleware, headers=headers),
             Middleware(
                 BodySizeLimitMiddleware,

@@ -7,6 +7,8 @@ and answered with a plain 500 page (or JSON error under /api).
 from __future__ import annotations
 
 import logging
+import threading
+import time
 from collections.abc import Awaitable, Callable, Mapping
 
 from starlette.datastructures import MutableHeaders
@@ -15,6 +17,7 @@ from starlette.requests import Request
 from starlette.responses import JSONResponse, Response
 from starlette.types import Scope
 
+from mierloos_adapters.sqlalchemy.outages import is_connection_lost
 from mierloos_core import errors
 from mierloos_entrypoints.web.inputs import BadInput
 from mierloos_entrypoints.web.rendering import render
@@ -180,10 +183,74 @@ def too_large(scope: Scope) -> Response:
     return error_page(request, 413, with_session=False)
 
 
+#: Seconds a visitor is asked to wait while the database is unreachable.
+OUTAGE_RETRY_AFTER = 10
+_OUTAGE_TEXT = (
+    "De site is even niet bereikbaar. Probeer het over een minuut opnieuw; er is niets veranderd."
+)
+_CHECKOUT_OUTAGE_TEXT = (
+    "De site is even niet bereikbaar: je bestelling is niet geplaatst en er is niets "
+    "gereserveerd of betaald. Probeer het over een minuut opnieuw."
+)
+_CHECKOUT_PATHS = ("/afrekenen", "/api/checkout")
+
+
+class LogThrottle:
+    """At most one log record per kind of failure per `every` seconds, with a count of the rest."""
+
+    def __init__(self, every: float = 10.0) -> None:
+        self.every = every
+        self.lock = threading.Lock()
+        self.last: dict[str, float] = {}
+        self.suppressed: dict[str, int] = {}
+
+    def allow(self, kind: str) -> int | None:
+        """None to stay quiet, else how many records of this kind were held back before."""
+        now = time.monotonic()
+        with self.lock:
+            if now - self.last.get(kind, -self.every) < self.every:
+                self.suppressed[kind] = self.suppressed.get(kind, 0) + 1
+                return None
+            self.last[kind] = now
+            return self.suppressed.pop(kind, 0)
+
+
+_outage_log = LogThrottle()
+
+
+def _outage_response(request: Request, exc: Exception) -> Response:
+    kind = type(exc).__name__
+    held_back = _outage_log.allow(kind)
+    if held_back is not None:
+        first = (str(exc).strip().splitlines() or [""])[0][:200]
+        log.warning(
+            "database unreachable (%s: %s) on %s %s: answering 503 (%d more like it in the"
+            " last %g s)",
+            kind,
+            first,
+            request.method,
+            request.url.path,
+            held_back,
+            _outage_log.every,
+        )
+    message = _CHECKOUT_OUTAGE_TEXT if request.url.path in _CHECKOUT_PATHS else _OUTAGE_TEXT
+    headers = {"Retry-After": str(OUTAGE_RETRY_AFTER)}
+    if is_api(request.url.path):
+        return api_error("unavailable", message, 503, headers)
+    try:
+        return error_page(request, 503, message, headers=headers, with_session=False)
+    except Exception:  # rendering needs nothing from the database, but never fail here
+        return Response(message, status_code=503, media_type="text/plain", headers=headers)
+
+
 def server_error_handler(
     security: dict[str, str],
 ) -> Callable[[Request, Exception], Awaitable[Response]]:
     async def server_error(request: Request, exc: Exception) -> Response:
+        if is_connection_lost(exc):
+            response = _outage_response(request, exc)
+            add_security_headers(MutableHeaders(raw=response.raw_headers), security)
+            return response
         log.error(
             "unhandled %s on %s %s",
             type(exc).__name__,
