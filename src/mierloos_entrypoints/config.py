@@ -19,6 +19,7 @@ from sqlalchemy.engine import make_url
 from sqlalchemy.exc import ArgumentError
 
 from mierloos_adapters.sqlalchemy.engine import normalize_database_url
+from mierloos_entrypoints.log_settings import logging_problems
 
 StorageKind = Literal["local", "s3"]
 
@@ -208,6 +209,8 @@ def load_settings(environ: Mapping[str, str] | None = None) -> Settings:
         problems.append("METRICS_TOKEN must be at least 16 characters long")
 
     embedded_worker = _flag(get("MIERLOOS_EMBEDDED_WORKER", "1" if not production else "0") or "0")
+
+    problems += logging_problems(env)  # LOG_LEVEL, LOG_FORMAT
 
     if problems:
         raise ConfigError(problems)

@@ -24,6 +24,7 @@ from prometheus_client import Counter, Histogram
 from starlette.types import ASGIApp, Message, Receive, Scope, Send
 
 from mierloos_entrypoints.log_redaction import RedactResetTokens
+from mierloos_entrypoints.log_settings import LOG_FORMATS
 
 _context: contextvars.ContextVar[tuple[tuple[str, str], ...]] = contextvars.ContextVar(
     "log_context", default=()
@@ -114,22 +115,6 @@ class ReadableFormatter(logging.Formatter):
         if record.exc_info:
             line += "\n" + self.formatException(record.exc_info)
         return line
-
-
-LOG_LEVELS = ("DEBUG", "INFO", "WARNING", "ERROR", "CRITICAL")
-LOG_FORMATS = ("json", "text")
-
-
-def logging_problems(environ: Mapping[str, str]) -> list[str]:
-    """LOG_LEVEL and LOG_FORMAT problems, one line each (for the start-up report)."""
-    problems = []
-    level = environ.get("LOG_LEVEL", "").strip()
-    if level and level.upper() not in LOG_LEVELS:
-        problems.append(f"LOG_LEVEL must be one of {', '.join(LOG_LEVELS)}, got {level!r}")
-    form = environ.get("LOG_FORMAT", "").strip()
-    if form and form.lower() not in LOG_FORMATS:
-        problems.append(f"LOG_FORMAT must be json or text, got {form!r}")
-    return problems
 
 
 def configure_logging(

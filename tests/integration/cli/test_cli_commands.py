@@ -149,6 +149,22 @@ def test_the_worker_reports_a_wrong_worker_variable_as_a_configuration_error(var
     assert "Traceback" not in answer.stderr
 
 
+def test_a_second_worker_on_a_taken_health_port_is_one_line_and_exit_1(var_dir):
+    import socket
+
+    with socket.socket() as taken:
+        taken.bind(("127.0.0.1", 0))
+        taken.listen()
+        port = taken.getsockname()[1]
+        answer = run_process(var_dir, "worker", "--port", str(port), HEALTH_HOST="127.0.0.1")
+
+    assert answer.returncode == 1
+    assert answer.stderr.strip().splitlines() == [
+        f"error: the health port 127.0.0.1:{port} is not free (Address already in use);"
+        " choose another with --port or PORT"
+    ]
+
+
 def test_check_reports_every_embedded_dependency(var_dir):
     assert run(var_dir, "migrate").exit_code == 0
 

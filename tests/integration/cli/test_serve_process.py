@@ -30,8 +30,8 @@ from tests.integration.cli.processes import (
 pytestmark = pytest.mark.slow
 
 BUYER = "koper@example.nl"
-# uvicorn shuts down gracefully on SIGTERM, then ends with the signal it caught.
-STOPPED = (0, -signal.SIGTERM)
+# A stop asked for with SIGTERM (or Ctrl-C) is a clean stop: exit 0, not 143.
+STOPPED = (0,)
 
 
 def order_id(var_dir: Path, buyer: str) -> str:
@@ -150,3 +150,41 @@ def test_without_a_worker_the_payment_jobs_wait_in_the_table(tmp_path, start_ser
     assert not LocalStorage(var_dir / "storage").exists(
         f"orders/{order_id(var_dir, BUYER)}/tickets-1.pdf"
     )
+
+
+def test_ctrl_c_stops_serve_with_exit_0(tmp_path, start_serve):
+    serve, _ = start_serve(tmp_path / "var", "--no-demo")
+    serve.process.send_signal(signal.SIGINT)
+    assert serve.process.wait(20) == 0
+
+
+def test_serve_on_a_port_in_use_is_one_line_and_exit_1(tmp_path):
+    import socket
+    import subprocess
+    import sys
+
+    with socket.socket() as taken:
+        taken.bind(("127.0.0.1", 0))
+        taken.listen()
+        port = taken.getsockname()[1]
+        done = subprocess.run(
+            [
+                sys.executable,
+                "-m",
+                "mierloos_entrypoints.cli",
+                "serve",
+                "--no-demo",
+                "--port",
+                str(port),
+            ],
+            cwd=tmp_path,
+            env=command_env(MIERLOOS_VAR_DIR=str(tmp_path / "var")),
+            capture_output=True,
+            text=True,
+            timeout=60,
+        )
+    assert done.returncode == 1
+    errors = done.stderr.strip().splitlines()
+    assert len(errors) == 1, done.stderr
+    assert f"127.0.0.1:{port}" in errors[0]
+    assert "Traceback" not in done.stdout + done.stderr

@@ -106,3 +106,12 @@ def test_images_build_where_docker_runs(dockerfile):
         timeout=1200,
     )
     assert result.returncode == 0, result.stderr[-2000:]
+
+
+def test_every_service_may_stop_for_longer_than_the_worker_shutdown_timeout():
+    compose = yaml.safe_load(COMPOSE.read_text())
+    timeout = float(compose["services"]["worker"]["environment"]["WORKER_SHUTDOWN_TIMEOUT"])
+    for name, service in compose["services"].items():
+        grace = str(service.get("stop_grace_period", "10s"))
+        assert grace.endswith("s"), (name, grace)
+        assert float(grace[:-1]) > timeout + 10, (name, grace, timeout)
