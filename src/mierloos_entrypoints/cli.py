@@ -106,6 +106,7 @@ def serve(
     from mierloos_entrypoints.web.app import create_app
 
     configure_logging(level=log_level)
+    listening = _bind(host, port)  # first: a taken port is one line, before any other work
     local = "127.0.0.1" if host in ("0.0.0.0", "::", "") else host  # noqa: S104 - a display
     defaults = {} if os.environ.get("BASE_URL", "").strip() else {"BASE_URL": _url(local, port)}
     settings = settings_or_exit(defaults)
@@ -120,7 +121,6 @@ def serve(
         from mierloos_entrypoints.embedded_worker import EmbeddedWorker, worker_lifespan
 
         lifespan = worker_lifespan(EmbeddedWorker(container, threads=worker_threads))
-    listening = _bind(host, port)
     app = create_app(container, lifespan=lifespan)
     click.echo(f"Ons Mierloos Theater is open at {settings.base_url}")
     # uvicorn's own loggers, with reset tokens cut out of the access log and errors.

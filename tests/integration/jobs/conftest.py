@@ -144,9 +144,15 @@ class WorkerProcess:
         return self.process.wait(timeout)
 
     def close(self) -> None:
+        # SIGTERM first: a supervisor killed outright leaves its worker processes running,
+        # claiming the next test's jobs.
         if self.process.poll() is None:
-            self.process.kill()
-            self.process.wait(10)
+            self.process.send_signal(signal.SIGTERM)
+            try:
+                self.process.wait(15)
+            except subprocess.TimeoutExpired:
+                self.process.kill()
+                self.process.wait(10)
         self.log_file.close()
 
 
