@@ -321,4 +321,3 @@ def test_sigterm_past_the_shutdown_timeout_hands_the_running_job_back_at_once(
     assert job.status is JobStatus.COMPLETED
     assert runs(effects) == {"long": 2}
     heir.terminate()
-
