@@ -283,7 +283,6 @@ class _QueueState:
         self.in_hand: dict[str, JobMessage] = {}
         # Set by a consumer with too little room to claim: the in-hand count that wakes it.
         self.wake_below: int | None = None
-        self.prefetch = 0  # how many jobs its consumer holds at most
         # A claim failed on a lost connection: it may have taken rows that are not in hand.
         self.orphans_possible = False
 
@@ -1216,7 +1215,6 @@ class _JobConsumer(Consumer):
         self.full = False
         self.closed = False
         self.retry = Backoff(first=0.05, cap=2.0)
-        state.prefetch = prefetch
 
     def __next__(self) -> MessageProxy | None:
         broker, state = self.broker, self.state
