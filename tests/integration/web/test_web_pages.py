@@ -59,7 +59,8 @@ def test_home_dates_skip_past_and_cancelled_performances(site: Site, client: Tes
 
 def test_shows_are_in_order_of_first_date(client: TestClient) -> None:
     html = client.get("/").text
-    slugs = re.findall(r'<h2><a href="/voorstellingen/([a-z0-9-]+)"', html)
+    # A show playing in two months is listed under both; its first listing comes first.
+    slugs = list(dict.fromkeys(re.findall(r'<h3><a href="/voorstellingen/([a-z0-9-]+)"', html)))
 
     assert slugs == ["cabaret-uitverkocht", "gebroeders-mierlo", "zwanenmeer", "jazz-op-zondag"]
 
