@@ -114,7 +114,7 @@ def load_demo_data(
         uow.commit()
     if images is not None:
         for show in shows:
-            images.upload(show.id, draw_poster(show.title, show.slug, show.genre), "affiche.png")
+            images.upload(show.id, draw_poster(show.title, show.slug, show.genre), "affiche.jpg")
     return True
 
 

@@ -46,7 +46,7 @@ def _wrap(
 
 
 def draw_poster(title: str, slug: str, genre: str = "") -> bytes:
-    """A PNG poster of WIDTH x HEIGHT pixels."""
+    """A JPEG poster of WIDTH x HEIGHT pixels."""
     seed = int.from_bytes(hashlib.sha256(slug.encode()).digest()[:8], "big")
     rng = random.Random(seed)
     background, accent, paper = _PALETTES[seed % len(_PALETTES)]
@@ -82,5 +82,5 @@ def draw_poster(title: str, slug: str, genre: str = "") -> bytes:
     draw.text((80, HEIGHT - 100), THEATRE, font=_font(44, bold=False), fill=background)
 
     out = io.BytesIO()
-    image.save(out, format="PNG")
+    image.save(out, format="JPEG", quality=90)
     return out.getvalue()
