@@ -166,12 +166,7 @@ def test_a_show_image_is_served_from_storage(site: Site, client: TestClient) -> 
 
     image_id = uuid.uuid4()
     site.container.storage().put(variant_key(image_id, "md"), b"\xff\xd8jpeg", "image/jpeg")
-    with site.container.uow() as uow:
-        show = uow.shows.get_by_slug("zwanenmeer")
-        assert show is not None
-        show.image_id = image_id
-        uow.shows.update(show)
-        uow.commit()
+    site.edit_show("zwanenmeer", image_id=image_id)
 
     card = _card(client.get("/").text, "zwanenmeer")
     image = client.get(f"/afbeeldingen/{image_id}/md.jpg")
