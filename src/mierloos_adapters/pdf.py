@@ -24,6 +24,7 @@ from reportlab.pdfbase import pdfmetrics
 from reportlab.pdfbase.ttfonts import TTFont
 from reportlab.pdfgen.canvas import Canvas
 
+from mierloos_adapters.i18n import texts
 from mierloos_core.model.files import TicketDocument
 from mierloos_core.model.timeutil import dutch_datetime
 
@@ -253,10 +254,13 @@ class ReportlabTicketRenderer:
             invariant=1 if self._invariant else 0,
             initialFontName=REGULAR,
             initialFontSize=10,
-            lang="nl-NL",
+            lang="en-GB" if tickets[0].language == "en" else "nl-NL",
         )
         first = tickets[0]
-        canvas.setTitle(f"Toegangskaarten {first.order_number}")
+        words = texts(first.language)
+        canvas.setTitle(
+            words.gettext("Toegangskaarten %(number)s") % {"number": first.order_number}
+        )
         canvas.setAuthor(first.theatre_name)
         canvas.setSubject(first.show_title)
         canvas.setCreator("mierloos")
@@ -310,12 +314,15 @@ class ReportlabTicketRenderer:
         canvas.line(MARGIN, y, PAGE_WIDTH - MARGIN, y)
 
         # The details, as label and value rows; the name comes last, on each page.
+        words = texts(ticket.language)
         rows = (
-            ("Datum", dutch_datetime(ticket.starts_at)),
-            ("Zaal", ticket.hall) if ticket.hall else ("Plaats", "vrije plaatsing"),
-            ("Prijs", ticket.price.display()),
-            ("Bestelling", ticket.order_number),
-            ("Naam", ""),
+            (words.gettext("Datum"), words.when(ticket.starts_at)),
+            (words.gettext("Zaal"), ticket.hall)
+            if ticket.hall
+            else (words.gettext("Plaats"), words.gettext("vrije plaatsing")),
+            (words.gettext("Prijs"), words.money(ticket.price)),
+            (words.gettext("Bestelling"), ticket.order_number),
+            (words.gettext("Naam"), ""),
         )
         for label, value in rows:
             y -= ROW_HEIGHT
@@ -331,7 +338,9 @@ class ReportlabTicketRenderer:
         canvas.setFillColorRGB(*GREY)
         canvas.setFont(REGULAR, 6.5)
         canvas.drawCentredString(
-            PAGE_WIDTH / 2, 8 * mm, "Toon deze code bij de ingang. Eén kaart is één persoon."
+            PAGE_WIDTH / 2,
+            8 * mm,
+            words.gettext("Toon deze code bij de ingang. Eén kaart is één persoon."),
         )
         return y
 
@@ -345,7 +354,10 @@ class ReportlabTicketRenderer:
         self._draw_qr(canvas, ticket.secret, (PAGE_WIDTH - QR_BOX) / 2, QR_BOTTOM, QR_BOX)
         canvas.setFont(BOLD, 11)
         canvas.drawCentredString(
-            PAGE_WIDTH / 2, QR_BOTTOM - 3 * mm, f"Kaart {ticket.position} van {ticket.count}"
+            PAGE_WIDTH / 2,
+            QR_BOTTOM - 3 * mm,
+            texts(ticket.language).gettext("Kaart %(position)d van %(count)d")
+            % {"position": ticket.position, "count": ticket.count},
         )
 
     def _draw_qr(self, canvas: Canvas, data: str, x: float, y: float, box: float) -> None:

@@ -61,7 +61,7 @@ def demo_data() -> None:
 
     container = migrated_container(settings_or_exit())
     with operation("loading demo data"):
-        added = load_demo_data(container.uow, container.clock().now())
+        added = load_demo_data(container.uow, container.clock().now(), container.images())
     click.echo("demo data loaded" if added else "the catalogue has shows already; nothing added")
 
 
@@ -176,7 +176,7 @@ def _load_demo(container: Container, settings: Settings) -> None:
     from mierloos_entrypoints.demo import ensure_demo_staff, load_demo_data
 
     with operation("loading demo data"):
-        if load_demo_data(container.uow, container.clock().now()):
+        if load_demo_data(container.uow, container.clock().now(), container.images()):
             click.echo("demo shows loaded")
         login = ensure_demo_staff(container.uow, container.accounts(), settings.var_dir)
     if login.password is not None:

@@ -21,46 +21,70 @@ from mierloos_core.model.money import Money
 from mierloos_core.model.timeutil import AMSTERDAM
 from mierloos_core.ports import UnitOfWork
 from mierloos_core.services.accounts import Accounts
+from mierloos_core.services.images import ShowImages
+from mierloos_entrypoints.demo_posters import draw_poster
 
 DEMO_STAFF_EMAIL = "kassa@ons-mierloos-theater.nl"
 STAFF_LOGIN_FILE = "staff-login.txt"
 
+# title, slug, description, (genre, minutes, age advice), performances as
+# (days from today, hour, minute, capacity, special)
 SHOWS = [
     (
         "De Gebroeders Mierlo",
         "gebroeders-mierlo",
         "Een komedie over twee broers, één bakkerij en heel veel meel.",
+        ("Toneel", 110, "12+"),
         [(7, 20, 15, 120, None), (14, 20, 15, 120, None), (21, 14, 30, 120, None)],
     ),
     (
         "Het Zwanenmeer (Brabants Balletgezelschap)",
         "zwanenmeer",
         "Tsjaikovski's klassieker, in een intieme bewerking voor ons kleine podium.",
+        ("Dans", 95, "6+"),
         [(10, 19, 30, 80, None), (11, 19, 30, 80, "sold_out")],
     ),
     (
         "Jazz op Zondag",
         "jazz-op-zondag",
         "Het Mierlose Jazzkwartet met gasten. Vrije plaatsing, koffie inbegrepen.",
+        ("Muziek", 120, ""),
         [(-3, 15, 0, 60, None), (5, 15, 0, 60, "cancelled"), (33, 15, 0, 60, None)],
     ),
     (
         "Uitverkocht! Een avond cabaret",
         "cabaret-uitverkocht",
         "Cabaret met een knipoog naar het dorpsleven.",
+        ("Cabaret", 90, "16+"),
         [(3, 20, 30, 90, "sold_out")],
     ),
 ]
 
 
-def load_demo_data(make_uow: Callable[[], UnitOfWork], now: datetime) -> bool:
-    """Add the demo catalogue unless there are shows already. True when it added them."""
+def load_demo_data(
+    make_uow: Callable[[], UnitOfWork], now: datetime, images: ShowImages | None = None
+) -> bool:
+    """Add the demo catalogue unless there are shows already. True when it added them.
+
+    With `images`, each show also gets its own poster, uploaded as staff would (a job makes
+    the sizes the site shows).
+    """
+    shows: list[Show] = []
     with make_uow() as uow:
         if uow.shows.list():
             return False
         today = now.astimezone(AMSTERDAM).date()
-        for title, slug, description, performances in SHOWS:
-            show = Show(title=title, slug=slug, description=description, created_at=now)
+        for title, slug, description, (genre, minutes, age), performances in SHOWS:
+            show = Show(
+                title=title,
+                slug=slug,
+                description=description,
+                genre=genre,
+                duration_minutes=minutes,
+                age_advice=age,
+                created_at=now,
+            )
+            shows.append(show)
             uow.shows.add(show)
             for days, hour, minute, capacity, special in performances:
                 starts = datetime.combine(
@@ -88,6 +112,9 @@ def load_demo_data(make_uow: Callable[[], UnitOfWork], now: datetime) -> bool:
             )
         )
         uow.commit()
+    if images is not None:
+        for show in shows:
+            images.upload(show.id, draw_poster(show.title, show.slug, show.genre), "affiche.jpg")
     return True
 
 

@@ -69,6 +69,9 @@ shows = Table(
     Column("title", String(200), nullable=False),
     Column("slug", String(200), nullable=False, unique=True),
     Column("description", Text, nullable=False, default=""),
+    Column("genre", String(40), nullable=False, default=""),
+    Column("duration_minutes", Integer),
+    Column("age_advice", String(20), nullable=False, default=""),
     Column("image_id", Uuid),
     Column("created_at", UtcDateTime),
 )
@@ -127,6 +130,7 @@ orders = Table(
     Column("coupon_code", String(50)),
     Column("user_id", Uuid, ForeignKey("users.id")),
     Column("newsletter", Boolean, nullable=False, default=False),
+    Column("language", String(5), nullable=False, default="nl"),
     Column("created_at", UtcDateTime, nullable=False),
     Column("expires_at", UtcDateTime, nullable=False),
     Column("paid_at", UtcDateTime),

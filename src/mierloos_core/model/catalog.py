@@ -71,6 +71,9 @@ class Show:
     title: str
     slug: str
     description: str = ""
+    genre: str = ""  # one word staff choose (Toneel, Muziek, ...); the agenda filters on it
+    duration_minutes: int | None = None
+    age_advice: str = ""  # e.g. "8+"; empty when the show suits everyone
     id: uuid.UUID = attrs.field(factory=new_id)
     image_id: uuid.UUID | None = None
     created_at: datetime | None = None

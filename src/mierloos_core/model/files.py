@@ -27,6 +27,7 @@ class TicketDocument:
     secret: str = attrs.field(repr=False)
     position: int  # 1-based number of this ticket within the order
     count: int  # tickets in the order
+    language: str = "nl"  # the buyer's, from the order
 
 
 class ImageStatus(enum.StrEnum):

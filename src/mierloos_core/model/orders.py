@@ -23,6 +23,13 @@ from mierloos_core.model.ids import new_id, new_order_number, new_secret
 from mierloos_core.model.money import Money
 from mierloos_core.model.timeutil import require_aware
 
+LANGUAGES = ("nl", "en")  # the first is the default
+
+
+def supported_language(language: str | None) -> str:
+    """`language` when the site speaks it, else the default (Dutch)."""
+    return language if language in LANGUAGES else LANGUAGES[0]
+
 
 class OrderStatus(enum.StrEnum):
     PENDING = "pending"
@@ -75,6 +82,8 @@ class Order:
     coupon_code: str | None = None
     user_id: uuid.UUID | None = None
     newsletter: bool = False
+    # The buyer's language ("nl" or "en"): every later e-mail and the ticket PDF use it.
+    language: str = "nl"
     paid_at: datetime | None = attrs.field(default=None, validator=require_aware)
     closed_at: datetime | None = attrs.field(default=None, validator=require_aware)
     needs_attention: str | None = None

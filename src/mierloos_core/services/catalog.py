@@ -4,12 +4,13 @@ from __future__ import annotations
 
 import uuid
 from collections import defaultdict
-from datetime import datetime
+from datetime import datetime, timedelta
 
 import attrs
 
 from mierloos_core.errors import NotFound
-from mierloos_core.model.catalog import Performance, Show
+from mierloos_core.model.catalog import Performance, PerformanceStatus, Show
+from mierloos_core.model.timeutil import local
 from mierloos_core.ports import UnitOfWork
 
 
@@ -41,17 +42,114 @@ def upcoming_shows(uow: UnitOfWork, now: datetime) -> list[ShowListing]:
     return sorted(listings, key=lambda listing: listing.first_date)
 
 
+THIS_WEEK = timedelta(days=7)
+
+
+@attrs.frozen(kw_only=True)
+class AgendaFilter:
+    """What the visitor narrowed the agenda to; every field empty shows everything."""
+
+    month: str = ""  # "2026-12", in Mierlo's calendar
+    genre: str = ""
+    this_week: bool = False  # from now until seven days from now
+
+
+@attrs.frozen(kw_only=True)
+class AgendaMonth:
+    month: str  # "2026-12"
+    first: datetime  # the month's first performance shown, for its heading
+    listings: list[ShowListing]
+
+
+@attrs.frozen(kw_only=True)
+class Agenda:
+    months: list[AgendaMonth]
+    month_choices: list[tuple[str, datetime]]  # every month with something to come
+    genres: list[str]  # every genre with something to come, alphabetical
+
+
+def month_of(moment: datetime) -> str:
+    return local(moment).strftime("%Y-%m")
+
+
+def agenda(uow: UnitOfWork, now: datetime, wanted: AgendaFilter | None = None) -> Agenda:
+    """The upcoming programme by month; a show playing in two months is listed in both."""
+    wanted = wanted or AgendaFilter()
+    listings = upcoming_shows(uow, now)
+    month_choices: dict[str, datetime] = {}
+    genres = set()
+    for listing in listings:
+        if listing.show.genre:
+            genres.add(listing.show.genre)
+        for performance in listing.performances:
+            month_choices.setdefault(month_of(performance.starts_at), performance.starts_at)
+
+    def shown(show: Show, performance: Performance) -> bool:
+        if wanted.genre and show.genre.casefold() != wanted.genre.casefold():
+            return False
+        if wanted.month and month_of(performance.starts_at) != wanted.month:
+            return False
+        return not (wanted.this_week and performance.starts_at > now + THIS_WEEK)
+
+    per_month: dict[str, dict[uuid.UUID, list[Performance]]] = defaultdict(dict)
+    shows: dict[uuid.UUID, Show] = {}
+    for listing in listings:
+        shows[listing.show.id] = listing.show
+        for performance in listing.performances:
+            if shown(listing.show, performance):
+                month = per_month[month_of(performance.starts_at)]
+                month.setdefault(listing.show.id, []).append(performance)
+    months = [
+        AgendaMonth(
+            month=month,
+            first=min(p.starts_at for ps in by_show.values() for p in ps),
+            listings=sorted(
+                (ShowListing(show=shows[i], performances=ps) for i, ps in by_show.items()),
+                key=lambda listing: listing.first_date,
+            ),
+        )
+        for month, by_show in sorted(per_month.items())
+    ]
+    return Agenda(
+        months=months,
+        month_choices=sorted(month_choices.items()),
+        genres=sorted(genres, key=str.casefold),
+    )
+
+
 @attrs.frozen(kw_only=True)
 class ShowPage:
     show: Show
-    sellable: list[Performance]
+    upcoming: list[Performance]  # published and still to come, sold out ones included
+
+    @property
+    def sellable(self) -> list[Performance]:
+        return [p for p in self.upcoming if not p.sold_out]
 
 
 def show_page(uow: UnitOfWork, now: datetime, slug: str) -> ShowPage:
-    """A show with only the performances that can be booked right now."""
+    """A show with its published performances still to come, soonest first."""
     with uow:
         show = uow.shows.get_by_slug(slug)
         if show is None:
             raise NotFound(slug=slug)
         performances = uow.performances.for_show(show.id)
-    return ShowPage(show=show, sellable=[p for p in performances if p.is_available(now)])
+    upcoming = [
+        p for p in performances if p.status is PerformanceStatus.PUBLISHED and p.starts_at > now
+    ]
+    return ShowPage(show=show, upcoming=sorted(upcoming, key=lambda p: p.starts_at))
+
+
+def performance_of(uow: UnitOfWork, slug: str, performance_id: uuid.UUID) -> ShowListing:
+    """One published performance of a show (for its calendar file); NotFound otherwise."""
+    with uow:
+        show = uow.shows.get_by_slug(slug)
+        performance = uow.performances.get(performance_id)
+    if (
+        show is None
+        or performance is None
+        or performance.show_id != show.id
+        or performance.status is not PerformanceStatus.PUBLISHED
+    ):
+        raise NotFound(slug=slug)
+    return ShowListing(show=show, performances=[performance])

@@ -15,7 +15,7 @@ from mierloos_core.model.catalog import UnavailableReason
 from mierloos_core.model.coupons import CouponUsage
 from mierloos_core.model.jobs import JobType
 from mierloos_core.model.money import Money
-from mierloos_core.model.orders import Order, Ticket
+from mierloos_core.model.orders import Order, Ticket, supported_language
 from mierloos_core.ports import Clock, UnitOfWork
 from mierloos_core.services.cart import MAX_TICKETS_PER_LINE, check_quantities, validate_lines
 
@@ -60,6 +60,7 @@ class CheckoutRequest:
     coupon_code: str | None = None
     user_id: uuid.UUID | None = None
     newsletter: bool = False
+    language: str = "nl"  # the buyer's; later e-mails and the tickets use it
 
 
 @attrs.frozen(kw_only=True)
@@ -118,6 +119,7 @@ def checkout(
             coupon_code=coupon.code if coupon else None,
             user_id=request.user_id,
             newsletter=request.newsletter,
+            language=supported_language(request.language),
             created_at=now,
             expires_at=now + policy.order_ttl,
         )

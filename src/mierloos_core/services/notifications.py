@@ -95,12 +95,14 @@ class EmailSender:
         except KeyError as missing:
             raise PermanentFailure(f"e-mail job without {missing}") from None
         context: dict[str, Any] = {}
+        locale = str(data.get("locale", "nl"))
         if "order_id" in data:
             with self.uow() as uow:
                 order = uow.orders.get(uuid.UUID(str(data["order_id"])))
                 if order is None:
                     raise PermanentFailure("e-mail for an order that does not exist")
                 context.update(order_context(uow, order, self.links))
+                locale = order.language  # the buyer's, whatever the job was queued with
         context.setdefault("login_url", self.links.login())
         context.update(data.get("context") or {})
         nonce = context.pop("reset_nonce", None)
@@ -109,9 +111,7 @@ class EmailSender:
                 raise PermanentFailure("no way to make reset links here")
             context["reset_url"] = self.reset_url(str(nonce))
         try:
-            email = self.templates.render(
-                template, to=to, context=context, locale=str(data.get("locale", "nl"))
-            )
+            email = self.templates.render(template, to=to, context=context, locale=locale)
         except (KeyError, ValueError) as error:
             raise PermanentFailure(f"e-mail {template!r} cannot be rendered: {error}") from error
         self.mailer.send(email)

@@ -32,6 +32,9 @@ MAX_TITLE = 200
 MAX_SLUG = 120
 MAX_DESCRIPTION = 4000
 MAX_HALL = 100
+MAX_GENRE = 40
+MAX_AGE_ADVICE = 20
+MAX_DURATION_MINUTES = 600
 MAX_CAPACITY = 10_000
 MAX_PRICE = Money(100_000)
 FALLBACK_SLUG = "voorstelling"
@@ -84,6 +87,9 @@ class ShowForm:
     title: str
     slug: str = ""  # empty: made from the title
     description: str = ""
+    genre: str = ""
+    duration_minutes: int | None = None
+    age_advice: str = ""
 
 
 @attrs.frozen(kw_only=True)
@@ -165,6 +171,9 @@ class StaffCatalog:
                 title=title,
                 slug=_free_slug(uow, form.slug, title, None),
                 description=description,
+                genre=" ".join(form.genre.split()),
+                duration_minutes=form.duration_minutes,
+                age_advice=form.age_advice.strip(),
                 created_at=self.clock.now(),
             )
             uow.shows.add(show)
@@ -178,6 +187,9 @@ class StaffCatalog:
             show.slug = _free_slug(uow, form.slug, title, show_id)
             show.title = title
             show.description = description
+            show.genre = " ".join(form.genre.split())
+            show.duration_minutes = form.duration_minutes
+            show.age_advice = form.age_advice.strip()
             uow.shows.update(show)
             uow.commit()
         return show
@@ -344,6 +356,20 @@ def _check_show(form: ShowForm) -> tuple[str, str]:
         problems["description"] = f"Een beschrijving heeft hoogstens {MAX_DESCRIPTION} tekens."
     if _has_control_characters(title):
         problems["title"] = "De titel bevat ongeldige tekens."
+    genre, age = " ".join(form.genre.split()), form.age_advice.strip()
+    if len(genre) > MAX_GENRE or _has_control_characters(genre):
+        problems["genre"] = (
+            f"Een genre is hoogstens {MAX_GENRE} gewone tekens, bijvoorbeeld Toneel."
+        )
+    if len(age) > MAX_AGE_ADVICE or _has_control_characters(age):
+        problems["age_advice"] = (
+            f"Een leeftijdsadvies is hoogstens {MAX_AGE_ADVICE} tekens, bijvoorbeeld 8+."
+        )
+    minutes = form.duration_minutes
+    if minutes is not None and not 1 <= minutes <= MAX_DURATION_MINUTES:
+        problems["duration_minutes"] = (
+            f"Kies een duur van 1 tot en met {MAX_DURATION_MINUTES} minuten, of laat het veld leeg."
+        )
     if problems:
         raise invalid(problems)
     return title, description

@@ -214,6 +214,7 @@ class Tickets:
                 secret=ticket.secret,
                 position=position,
                 count=len(pairs),
+                language=order.language,
             )
             for position, (ticket, performance) in enumerate(pairs, start=1)
         ]

@@ -42,7 +42,7 @@ from mierloos_entrypoints.web.openapi import openapi_document
 from mierloos_entrypoints.web.order_view import OrderView
 from mierloos_entrypoints.web.pages.checkout import open_payment, place
 from mierloos_entrypoints.web.pages.orders import current_order
-from mierloos_entrypoints.web.rendering import status_label
+from mierloos_entrypoints.web.rendering import ORDER_STATUS_LABELS
 from mierloos_entrypoints.web.services import services
 
 _JSON = "application/json"
@@ -173,7 +173,7 @@ def order_json(view: OrderView, status_url: str) -> dict[str, Any]:
     return {
         "order_number": view.number,
         "status": view.status.value,
-        "status_label": status_label(view.status),
+        "status_label": ORDER_STATUS_LABELS.get(view.status, str(view.status)),
         "status_url": status_url,
         "subtotal": money(view.subtotal),
         "discount": money(view.discount),

@@ -9,7 +9,6 @@ from starlette.applications import Starlette
 from starlette.exceptions import HTTPException
 from starlette.middleware import Middleware
 from starlette.routing import BaseRoute, Mount, Route
-from starlette.staticfiles import StaticFiles
 from starlette.types import Lifespan
 
 from mierloos_adapters.fake_payments import CHECKOUT_PATH, FakePaymentProvider
@@ -26,6 +25,7 @@ from mierloos_entrypoints.log_redaction import install_redaction
 from mierloos_entrypoints.observability import RequestLogContext
 from mierloos_entrypoints.web import api, errors, operations, payments
 from mierloos_entrypoints.web.inputs import BadInput
+from mierloos_entrypoints.web.language import switch_language
 from mierloos_entrypoints.web.pages import (
     accounts,
     admin,
@@ -36,7 +36,7 @@ from mierloos_entrypoints.web.pages import (
     orders,
     password_reset,
 )
-from mierloos_entrypoints.web.rendering import STATIC_DIR, make_templates
+from mierloos_entrypoints.web.rendering import make_templates
 from mierloos_entrypoints.web.security import (
     IMAGE_UPLOAD_PATH,
     MAX_BODY_BYTES,
@@ -48,6 +48,7 @@ from mierloos_entrypoints.web.security import (
     session_middleware,
 )
 from mierloos_entrypoints.web.services import WebServices
+from mierloos_entrypoints.web.static_files import STATIC_DIR, HashedStaticFiles
 
 if TYPE_CHECKING:
     from mierloos_entrypoints.container import Container
@@ -58,6 +59,11 @@ def routes(*, fake_payments: bool) -> list[BaseRoute]:
     site: list[BaseRoute] = [
         Route("/", catalog.home, name="home"),
         Route("/voorstellingen/{slug}", catalog.show, name="show"),
+        Route(
+            "/voorstellingen/{slug}/{performance_id}.ics",
+            catalog.performance_ics,
+            name="performance_ics",
+        ),
         Route("/afbeeldingen/{image_id}/{size}.jpg", catalog.show_image, name="show_image"),
         Route("/winkelwagen", cart.cart_page, name="cart"),
         Route(
@@ -80,6 +86,7 @@ def routes(*, fake_payments: bool) -> list[BaseRoute]:
             name="checkout_post",
         ),
         Route(ORDER_PAGE, orders.order_page, name="order"),
+        Route(ORDER_PAGE + "/agenda.ics", orders.order_ics, name="order_ics"),
         Route(
             ORDER_PAGE + "/betalen",
             csrf_protected(orders.pay_order),
@@ -132,7 +139,8 @@ def routes(*, fake_payments: bool) -> list[BaseRoute]:
         Route("/api/orders/{secret}", api.order_status, name="api_order"),
         Route("/health", operations.health, name="health"),
         Route("/metrics", operations.metrics, name="metrics"),
-        Mount("/static", app=StaticFiles(directory=STATIC_DIR), name="static"),
+        Mount("/static", app=HashedStaticFiles(directory=STATIC_DIR), name="static"),
+        Route("/taal/{language}", switch_language, name="switch_language"),
         *admin.routes(),
     ]
     if fake_payments:

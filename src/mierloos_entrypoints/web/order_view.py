@@ -26,6 +26,7 @@ class OrderLineView:
     hall: str | None
     quantity: int
     unit_price: Money
+    duration_minutes: int | None = None
 
     @property
     def total(self) -> Money:
@@ -50,6 +51,7 @@ class OrderView:
     has_payment: bool
     payment_url: str | None  # the open payment's checkout page, while it can still be used
     tickets_ready: bool
+    language: str = "nl"  # the one the order was placed in
 
     @property
     def is_pending(self) -> bool:
@@ -67,10 +69,12 @@ def load_order_view(uow: UnitOfWork, secret: str, now: datetime) -> OrderView | 
         prices = {ticket.performance_id: ticket.price for ticket in order.tickets}
         performances = uow.performances.get_many(list(counts))
         titles: dict[uuid.UUID, str] = {}
+        durations: dict[uuid.UUID, int | None] = {}
         for known in performances.values():
             if known.show_id not in titles:
                 show = uow.shows.get(known.show_id)
                 titles[known.show_id] = show.title if show else "Voorstelling"
+                durations[known.show_id] = show.duration_minutes if show else None
     lines = []
     for performance_id, quantity in counts.items():
         performance = performances.get(performance_id)
@@ -84,6 +88,7 @@ def load_order_view(uow: UnitOfWork, secret: str, now: datetime) -> OrderView | 
                 hall=performance.hall if performance else None,
                 quantity=quantity,
                 unit_price=prices[performance_id],
+                duration_minutes=durations.get(performance.show_id) if performance else None,
             )
         )
     lines.sort(key=lambda line: (line.starts_at is None, line.starts_at or now))
@@ -113,6 +118,7 @@ def load_order_view(uow: UnitOfWork, secret: str, now: datetime) -> OrderView | 
         has_payment=payment is not None,
         payment_url=payment_url,
         tickets_ready=order.status is OrderStatus.PAID and order.tickets_pdf is not None,
+        language=order.language,
     )
 
 

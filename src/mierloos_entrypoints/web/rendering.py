@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from collections.abc import Mapping
+from collections.abc import Callable, Mapping
 from datetime import datetime
 from pathlib import Path
 from typing import Any
@@ -12,46 +12,72 @@ from starlette.requests import Request
 from starlette.responses import Response
 from starlette.templating import Jinja2Templates
 
-from mierloos_core.model import timeutil
-from mierloos_core.model.money import Money
+from mierloos_adapters.i18n import LANGUAGES, Texts, texts
 from mierloos_core.model.orders import OrderStatus
 from mierloos_core.model.timeutil import local
 from mierloos_entrypoints.web.cart_session import ticket_count
+from mierloos_entrypoints.web.language import request_language
 from mierloos_entrypoints.web.security import CSRF_FIELD, csrf_token
 from mierloos_entrypoints.web.session_keys import USER_CACHE_ATTR, USER_KEY
+from mierloos_entrypoints.web.static_files import static_url
 
 THEATRE = "Ons Mierloos Theater"
 TEMPLATES_DIR = Path(__file__).parent / "templates"
-STATIC_DIR = Path(__file__).parent / "static"
+
+
+# Marked for extraction only (the `_` here returns its argument): translated when shown.
+def _(message: str) -> str:
+    return message
 
 
 ORDER_STATUS_LABELS: Mapping[str, str] = {
-    OrderStatus.PENDING: "Wacht op betaling",
-    OrderStatus.PAID: "Betaald",
-    OrderStatus.CANCELLED: "Geannuleerd",
-    OrderStatus.EXPIRED: "Verlopen",
-    OrderStatus.REFUNDED: "Terugbetaald",
+    OrderStatus.PENDING: _("Wacht op betaling"),
+    OrderStatus.PAID: _("Betaald"),
+    OrderStatus.CANCELLED: _("Geannuleerd"),
+    OrderStatus.EXPIRED: _("Verlopen"),
+    OrderStatus.REFUNDED: _("Terugbetaald"),
 }
 
 _FLASH_KEY = "flash"
 _MAX_FLASHES = 5
 
 
-def dutch_datetime(value: datetime) -> str:
-    """``zaterdag 14 maart 2026, 20:15 uur`` in Mierlo's time."""
-    return f"{timeutil.dutch_datetime(value)} uur"
+def _texts(context: Mapping[str, Any]) -> Texts:
+    return texts(context.get("language"))
 
 
-def dutch_date(value: datetime) -> str:
-    return timeutil.dutch_date(value)
+@jinja2.pass_context
+def _gettext(context: Mapping[str, Any], message: str) -> str:
+    return _texts(context).gettext(message)
+
+
+@jinja2.pass_context
+def _ngettext(context: Mapping[str, Any], singular: str, plural: str, n: int) -> str:
+    return _texts(context).ngettext(singular, plural, n)
+
+
+def _in_page_language(name: str) -> Callable[..., str]:
+    """A filter that formats with the page language's `Texts` method `name` (Babel)."""
+
+    @jinja2.pass_context
+    def apply(context: Mapping[str, Any], value: Any) -> str:
+        return str(getattr(_texts(context), name)(value))
+
+    return apply
+
+
+# ``zaterdag 14 maart 2026, 20:15 uur``, ``zaterdag 14 maart 2026``, ``maart 2026``, ``€ 22,50``
+FORMAT_FILTERS = {name: _in_page_language(name) for name in ("when", "day", "month", "money")}
+
+
+@jinja2.pass_context
+def status_label(context: Mapping[str, Any], status: str) -> str:
+    label = ORDER_STATUS_LABELS.get(status)
+    return _texts(context).gettext(label) if label else str(status)
 
 
 def iso_local(value: datetime) -> str:
     return local(value).isoformat(timespec="minutes")
-
-
-def money(value: Money) -> str:
-    return value.display()
 
 
 @jinja2.pass_context
@@ -66,16 +92,19 @@ def make_templates() -> Jinja2Templates:
         autoescape=True,
         trim_blocks=True,
         lstrip_blocks=True,
+        extensions=["jinja2.ext.i18n"],
     )
-    env.filters.update(
-        when=dutch_datetime, day=dutch_date, iso=iso_local, money=money, status=status_label
+    env.policies["ext.i18n.trimmed"] = True  # whitespace in {% trans %} blocks is collapsed
+    env.install_gettext_callables(_gettext, _ngettext, newstyle=True)  # type: ignore[attr-defined]
+    env.filters.update(FORMAT_FILTERS, iso=iso_local, status=status_label)
+    env.globals.update(
+        theatre=THEATRE,
+        path_for=path_for,
+        static_url=static_url,
+        csrf_field=CSRF_FIELD,
+        languages=LANGUAGES,
     )
-    env.globals.update(theatre=THEATRE, path_for=path_for, csrf_field=CSRF_FIELD)
     return Jinja2Templates(env=env)
-
-
-def status_label(status: str) -> str:
-    return ORDER_STATUS_LABELS.get(status, str(status))
 
 
 def flash(request: Request, message: str, level: str = "info") -> None:
@@ -114,6 +143,7 @@ def render(
         "csrf_token": "",
         "logged_in": False,
         "user": None,
+        "language": request_language(request),
     }
     if with_session and "session" in request.scope:
         values.update(

@@ -59,7 +59,8 @@ def test_home_dates_skip_past_and_cancelled_performances(site: Site, client: Tes
 
 def test_shows_are_in_order_of_first_date(client: TestClient) -> None:
     html = client.get("/").text
-    slugs = re.findall(r'<h2><a href="/voorstellingen/([a-z0-9-]+)"', html)
+    # A show playing in two months is listed under both; its first listing comes first.
+    slugs = list(dict.fromkeys(re.findall(r'<h3><a href="/voorstellingen/([a-z0-9-]+)"', html)))
 
     assert slugs == ["cabaret-uitverkocht", "gebroeders-mierlo", "zwanenmeer", "jazz-op-zondag"]
 
@@ -165,12 +166,7 @@ def test_a_show_image_is_served_from_storage(site: Site, client: TestClient) -> 
 
     image_id = uuid.uuid4()
     site.container.storage().put(variant_key(image_id, "md"), b"\xff\xd8jpeg", "image/jpeg")
-    with site.container.uow() as uow:
-        show = uow.shows.get_by_slug("zwanenmeer")
-        assert show is not None
-        show.image_id = image_id
-        uow.shows.update(show)
-        uow.commit()
+    site.edit_show("zwanenmeer", image_id=image_id)
 
     card = _card(client.get("/").text, "zwanenmeer")
     image = client.get(f"/afbeeldingen/{image_id}/md.jpg")

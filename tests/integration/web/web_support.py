@@ -78,6 +78,16 @@ class Site:
             assert show is not None
             return sorted(uow.performances.for_show(show.id), key=lambda p: p.starts_at)
 
+    def edit_show(self, slug: str, **changes: Any) -> None:
+        """Change a demo show's fields, as staff would through the admin."""
+        with self.container.uow() as uow:
+            show = uow.shows.get_by_slug(slug)
+            assert show is not None
+            for name, value in changes.items():
+                setattr(show, name, value)
+            uow.shows.update(show)
+            uow.commit()
+
     def performance(self, performance_id: uuid.UUID) -> Performance:
         with self.container.uow() as uow:
             found = uow.performances.get(performance_id)

@@ -13,14 +13,15 @@ from mierloos_core import errors
 from mierloos_entrypoints.web.auth import current_user, log_in, log_out, safe_next
 from mierloos_entrypoints.web.errors import status_for
 from mierloos_entrypoints.web.inputs import MAX_EMAIL, MAX_NAME, client_address, text
+from mierloos_entrypoints.web.language import N_, gettext_for
 from mierloos_entrypoints.web.rendering import flash, render
 from mierloos_entrypoints.web.services import services
 
 log = logging.getLogger(__name__)
 
 MAX_PASSWORD = 256
-LOGIN_FAILED = "Dat e-mailadres en wachtwoord horen niet bij elkaar."
-PASSWORDS_DIFFER = "De twee wachtwoorden zijn niet gelijk. Typ ze nog eens."
+LOGIN_FAILED = N_("Dat e-mailadres en wachtwoord horen niet bij elkaar.")
+PASSWORDS_DIFFER = N_("De twee wachtwoorden zijn niet gelijk. Typ ze nog eens.")
 ACCOUNT_HOME = "/account"
 
 
@@ -72,13 +73,13 @@ async def login(request: Request, form: FormData) -> Response:
         )
     log_in(request, user)
     log.info("user %s logged in", user.id)
-    flash(request, f"Welkom, {user.name}.", "ok")
+    flash(request, gettext_for(request, "Welkom, %(name)s.") % {"name": user.name}, "ok")
     return RedirectResponse(target, status_code=303)
 
 
 async def logout(request: Request, form: FormData) -> Response:
     log_out(request)
-    flash(request, "Je bent uitgelogd.", "ok")
+    flash(request, N_("Je bent uitgelogd."), "ok")
     return RedirectResponse("/", status_code=303)
 
 
@@ -111,5 +112,8 @@ async def register(request: Request, form: FormData) -> Response:
         )
     log_in(request, user)
     log.info("user %s registered", user.id)
-    flash(request, f"Welkom, {user.name}. Je account is aangemaakt en je bent ingelogd.", "ok")
+    welcome = gettext_for(
+        request, "Welkom, %(name)s. Je account is aangemaakt en je bent ingelogd."
+    )
+    flash(request, welcome % {"name": user.name}, "ok")
     return RedirectResponse(target, status_code=303)

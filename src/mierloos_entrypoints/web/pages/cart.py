@@ -14,6 +14,7 @@ from mierloos_core.services.cart import validate_cart
 from mierloos_entrypoints.web.cart_session import add_line, read_cart, remove_line, write_cart
 from mierloos_entrypoints.web.errors import error_page
 from mierloos_entrypoints.web.inputs import BadInput, parse_quantity, parse_uuid
+from mierloos_entrypoints.web.language import N_, texts_for
 from mierloos_entrypoints.web.rendering import flash, render
 from mierloos_entrypoints.web.services import WebServices, services
 
@@ -53,11 +54,10 @@ async def add_to_cart(request: Request, form: FormData) -> Response:
     if len(lines) >= policy.max_lines and all(
         line.performance_id != performance_id for line in lines
     ):
-        flash(
-            request,
-            f"Je winkelwagen is vol: hoogstens {policy.max_lines} voorstellingen per bestelling.",
-            "error",
+        text = texts_for(request).gettext(
+            "Je winkelwagen is vol: hoogstens %(count)d voorstellingen per bestelling."
         )
+        flash(request, text % {"count": policy.max_lines}, "error")
         return RedirectResponse("/winkelwagen", status_code=303)
 
     now = web.clock.now()
@@ -72,18 +72,21 @@ async def add_to_cart(request: Request, form: FormData) -> Response:
         return error_page(
             request,
             409,
-            f"{reason.description} Kies een andere voorstelling.",
-            back=(f"/voorstellingen/{slug}", "Terug naar de voorstelling") if slug else None,
+            texts_for(request).gettext("%(reason)s Kies een andere voorstelling.")
+            % {"reason": texts_for(request).gettext(reason.description)},
+            back=(f"/voorstellingen/{slug}", N_("Terug naar de voorstelling")) if slug else None,
         )
     write_cart(request.session, lines)
     if capped:
-        flash(
-            request,
-            f"Je kunt hoogstens {policy.max_tickets_per_line} kaarten per voorstelling bestellen.",
-            "warning",
+        text = texts_for(request).gettext(
+            "Je kunt hoogstens %(count)d kaarten per voorstelling bestellen."
         )
+        flash(request, text % {"count": policy.max_tickets_per_line}, "warning")
     else:
-        flash(request, f"{quantity} {'kaart' if quantity == 1 else 'kaarten'} toegevoegd.", "ok")
+        text = texts_for(request).ngettext(
+            "%(count)d kaart toegevoegd.", "%(count)d kaarten toegevoegd.", quantity
+        )
+        flash(request, text % {"count": quantity}, "ok")
     return RedirectResponse("/winkelwagen", status_code=303)
 
 
@@ -105,5 +108,5 @@ async def remove_from_cart(request: Request, form: FormData) -> Response:
     remaining = remove_line(lines, performance_id)
     if len(remaining) != len(lines):
         write_cart(request.session, remaining)
-        flash(request, "De voorstelling is uit je winkelwagen gehaald.", "ok")
+        flash(request, N_("De voorstelling is uit je winkelwagen gehaald."), "ok")
     return RedirectResponse("/winkelwagen", status_code=303)

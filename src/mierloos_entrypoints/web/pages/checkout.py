@@ -35,15 +35,16 @@ from mierloos_entrypoints.web.inputs import (
     coupon_code,
     text,
 )
+from mierloos_entrypoints.web.language import N_, request_language
 from mierloos_entrypoints.web.pages.cart import validated_cart
 from mierloos_entrypoints.web.rendering import flash, render
 from mierloos_entrypoints.web.services import WebServices, services
 
-DEFERRED_MESSAGE = (
+DEFERRED_MESSAGE = N_(
     "Je bestelling is ontvangen en je plaatsen zijn gereserveerd. De betaalpagina is even niet "
     "bereikbaar: we sturen je de betaallink per e-mail zodra die er is."
 )
-REFUSED_MESSAGE = (
+REFUSED_MESSAGE = N_(
     "De betaaldienst weigerde deze betaling, dus je bestelling is geannuleerd en er is niets "
     "afgeschreven. Je kaarten staan nog in je winkelwagen: probeer het opnieuw, of neem contact "
     "op met de kassa."
@@ -87,7 +88,7 @@ def _form_page(
 async def checkout_form(request: Request) -> Response:
     cart = await validated_cart(request)
     if not cart.can_check_out:
-        flash(request, "Er staat niets in je winkelwagen dat je nog kunt bestellen.", "error")
+        flash(request, N_("Er staat niets in je winkelwagen dat je nog kunt bestellen."), "error")
         return RedirectResponse("/winkelwagen", status_code=303)
     return _form_page(request, cart, CheckoutForm())
 
@@ -102,7 +103,7 @@ async def place_order(request: Request, form: FormData) -> Response:
     )
     cart = await validated_cart(request)
     if not cart.can_check_out:
-        flash(request, "Er staat niets in je winkelwagen dat je nog kunt bestellen.", "error")
+        flash(request, N_("Er staat niets in je winkelwagen dat je nog kunt bestellen."), "error")
         return RedirectResponse("/winkelwagen", status_code=303)
     try:
         name = text(form, "name", max_length=MAX_NAME, required=True)
@@ -116,8 +117,10 @@ async def place_order(request: Request, form: FormData) -> Response:
             request,
             cart,
             kept,
-            error="Je winkelwagen is intussen veranderd. Controleer je bestelling en bevestig "
-            "opnieuw.",
+            error=N_(
+                "Je winkelwagen is intussen veranderd. Controleer je bestelling en bevestig "
+                "opnieuw."
+            ),
             status_code=409,
         )
     user = await current_user(request)
@@ -128,6 +131,7 @@ async def place_order(request: Request, form: FormData) -> Response:
         coupon_code=coupon,
         newsletter=kept.newsletter,
         user_id=user.id if user else None,  # so the order shows under "Mijn account"
+        language=request_language(request),  # its e-mails and tickets speak the buyer's
     )
     try:
         placed = await run_in_threadpool(place, web, order_request, client_address(request))

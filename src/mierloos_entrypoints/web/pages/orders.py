@@ -13,7 +13,9 @@ from starlette.responses import RedirectResponse, Response
 from mierloos_core import errors
 from mierloos_core.services.tickets import TicketsDownload
 from mierloos_entrypoints.observability import log_context
+from mierloos_entrypoints.web.calendar_files import CalendarEntry, calendar_response
 from mierloos_entrypoints.web.inputs import is_secret
+from mierloos_entrypoints.web.language import N_, texts_for
 from mierloos_entrypoints.web.order_view import OrderView, load_order_view
 from mierloos_entrypoints.web.pages.checkout import open_payment
 from mierloos_entrypoints.web.rendering import flash, render
@@ -57,6 +59,39 @@ async def order_page(request: Request) -> Response:
     return render(request, "pages/order.html", {"order": view, "secret": secret}, headers=PRIVATE)
 
 
+async def order_ics(request: Request) -> Response:
+    """The order's performances as calendar entries; reached, like the order, by its secret."""
+    secret = _secret(request)
+    web = services(request)
+    view = await run_in_threadpool(load_order_view, web.uow(), secret, web.clock.now())
+    if view is None:
+        raise HTTPException(status_code=404)
+    texts = texts_for(request)
+    order_url = web.settings.base_url + str(request.app.url_path_for("order", secret=secret))
+    entries = [
+        CalendarEntry(
+            uid=f"order-{view.order_id}-{line.performance_id}@mierloos",
+            title=line.show_title,
+            starts_at=line.starts_at,
+            duration_minutes=line.duration_minutes,
+            hall=line.hall,
+            url=order_url,
+            description=texts.ngettext(
+                "%(count)d kaart, bestelling %(number)s",
+                "%(count)d kaarten, bestelling %(number)s",
+                line.quantity,
+            )
+            % {"count": line.quantity, "number": view.number},
+        )
+        for line in view.lines
+        if line.starts_at is not None
+    ]
+    headers = {**PRIVATE, "Cache-Control": "private, no-store"}
+    response = calendar_response(entries, f"bestelling-{view.number}.ics", web.clock.now())
+    response.headers.update(headers)
+    return response
+
+
 async def pay_order(request: Request, form: FormData) -> Response:
     """Open a new payment for a pending order (or reuse the open one) and go there."""
     secret = _secret(request)
@@ -71,15 +106,19 @@ async def pay_order(request: Request, form: FormData) -> Response:
     if opening.kind == "deferred":
         flash(
             request,
-            "De betaalpagina is even niet bereikbaar. Probeer het over een paar minuten opnieuw; "
-            "we sturen je de betaallink ook per e-mail.",
+            N_(
+                "De betaalpagina is even niet bereikbaar. Probeer het over een paar minuten "
+                "opnieuw; we sturen je de betaallink ook per e-mail."
+            ),
             "warning",
         )
     elif opening.kind == "refused":
         flash(
             request,
-            "De betaaldienst weigerde deze betaling; je bestelling is geannuleerd en er is niets "
-            "afgeschreven.",
+            N_(
+                "De betaaldienst weigerde deze betaling; je bestelling is geannuleerd en er is "
+                "niets afgeschreven."
+            ),
             "error",
         )
     return RedirectResponse(opening.checkout_url or order_path, status_code=303)

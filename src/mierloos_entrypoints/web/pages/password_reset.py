@@ -19,6 +19,7 @@ from mierloos_core import errors
 from mierloos_entrypoints.web.auth import log_in
 from mierloos_entrypoints.web.errors import status_for
 from mierloos_entrypoints.web.inputs import MAX_EMAIL, client_address, text
+from mierloos_entrypoints.web.language import N_
 from mierloos_entrypoints.web.pages.accounts import ACCOUNT_HOME, new_password
 from mierloos_entrypoints.web.rendering import flash, render
 from mierloos_entrypoints.web.services import services
@@ -92,5 +93,5 @@ async def reset(request: Request, form: FormData) -> Response:
         return _form(request, error=error.message, status_code=status_for(error))
     log_in(request, user)
     log.info("user %s chose a new password with a reset link", user.id)
-    flash(request, "Je nieuwe wachtwoord is opgeslagen en je bent ingelogd.", "ok")
+    flash(request, N_("Je nieuwe wachtwoord is opgeslagen en je bent ingelogd."), "ok")
     return RedirectResponse(ACCOUNT_HOME, status_code=303, headers=RESET_HEADERS)

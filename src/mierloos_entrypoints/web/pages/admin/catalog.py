@@ -16,7 +16,9 @@ from mierloos_core.model.catalog import Performance, PerformanceStatus
 from mierloos_core.model.money import Money
 from mierloos_core.services.images import MAX_UPLOAD_BYTES
 from mierloos_core.services.staff_catalog import (
+    MAX_AGE_ADVICE,
     MAX_DESCRIPTION,
+    MAX_GENRE,
     MAX_HALL,
     MAX_SLUG,
     MAX_TITLE,
@@ -227,6 +229,8 @@ def _limits() -> dict[str, int]:
         "max_slug": MAX_SLUG,
         "max_description": MAX_DESCRIPTION,
         "max_hall": MAX_HALL,
+        "max_genre": MAX_GENRE,
+        "max_age_advice": MAX_AGE_ADVICE,
     }
 
 
@@ -235,6 +239,9 @@ def _read_show(reader: FormReader) -> ShowForm:
         title=reader.text("title", max_length=MAX_TITLE),
         slug=reader.text("slug", max_length=MAX_SLUG),
         description=reader.text("description", max_length=MAX_DESCRIPTION),
+        genre=reader.text("genre", max_length=MAX_GENRE),
+        duration_minutes=reader.parsed("duration_minutes", parse_whole_number, optional=True),
+        age_advice=reader.text("age_advice", max_length=MAX_AGE_ADVICE),
     )
 
 
@@ -275,7 +282,14 @@ async def _render_show(
             "details": details,
             "show_values": show_form.values
             if show_form
-            else {"title": show.title, "slug": show.slug, "description": show.description},
+            else {
+                "title": show.title,
+                "slug": show.slug,
+                "description": show.description,
+                "genre": show.genre,
+                "duration_minutes": str(show.duration_minutes or ""),
+                "age_advice": show.age_advice,
+            },
             "show_errors": show_form.errors if show_form else {},
             "performance_values": performance_form.values if performance_form else {},
             "performance_errors": performance_form.errors if performance_form else {},

@@ -8,6 +8,7 @@ from starlette.responses import Response
 from starlette.routing import BaseRoute, Route
 
 from mierloos_entrypoints.web.auth import staff_required
+from mierloos_entrypoints.web.pages.admin.jobs import STATUS_LABELS
 from mierloos_entrypoints.web.rendering import render
 from mierloos_entrypoints.web.services import services
 
@@ -15,7 +16,9 @@ from mierloos_entrypoints.web.services import services
 async def overview(request: Request) -> Response:
     web = services(request)
     summary = await run_in_threadpool(web.jobs.summary)
-    return render(request, "admin/overview.html", {"summary": summary})
+    return render(
+        request, "admin/overview.html", {"summary": summary, "status_labels": STATUS_LABELS}
+    )
 
 
 ROUTES: list[BaseRoute] = [

@@ -1,0 +1,40 @@
+"""A show's genre, duration and age advice; the language an order was placed in.
+
+Revision ID: i18_programme_and_language
+Revises: 0005
+Create Date: 2026-11-30
+"""
+
+from collections.abc import Sequence
+
+import sqlalchemy as sa
+from alembic import op
+
+revision: str = "i18_programme_and_language"
+down_revision: str | None = "0005"
+branch_labels: str | Sequence[str] | None = None
+depends_on: str | Sequence[str] | None = None
+
+
+def upgrade() -> None:
+    with op.batch_alter_table("shows") as batch:
+        batch.add_column(
+            sa.Column("genre", sa.String(length=40), nullable=False, server_default="")
+        )
+        batch.add_column(sa.Column("duration_minutes", sa.Integer(), nullable=True))
+        batch.add_column(
+            sa.Column("age_advice", sa.String(length=20), nullable=False, server_default="")
+        )
+    with op.batch_alter_table("orders") as batch:
+        batch.add_column(
+            sa.Column("language", sa.String(length=5), nullable=False, server_default="nl")
+        )
+
+
+def downgrade() -> None:
+    with op.batch_alter_table("orders") as batch:
+        batch.drop_column("language")
+    with op.batch_alter_table("shows") as batch:
+        batch.drop_column("age_advice")
+        batch.drop_column("duration_minutes")
+        batch.drop_column("genre")
