@@ -153,7 +153,7 @@ def test_a_refused_payment_cancels_the_order_and_frees_its_seats(
     assert catalog.seats_left(performance) == 10
 
 
-def test_ten_concurrent_paid_webhooks_confirm_once(store, clock, catalog, payments, gateway):
+def test_ten_paid_webhooks_in_turn_confirm_once(store, clock, catalog, payments, gateway):
     placed = place(store, clock, catalog.performance(), 2)
     payments.start(placed.order_id)
     pid = provider_id(store, clock, placed.order_id)
@@ -277,7 +277,7 @@ def test_cleanup_leaves_orders_alone_while_the_provider_is_down(
     assert catalog.seats_left(performance) == 8
 
 
-def test_a_webhook_racing_the_cleanup_releases_once(store, clock, catalog, payments, gateway):
+def test_webhooks_and_cleanups_in_turn_release_once(store, clock, catalog, payments, gateway):
     performance = catalog.performance(capacity=10)
     placed = place(store, clock, performance, 2)
     payments.start(placed.order_id)
