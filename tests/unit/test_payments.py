@@ -6,6 +6,7 @@ import threading
 import uuid
 from datetime import timedelta
 
+import attrs
 import pytest
 
 from mierloos_adapters.links import SiteLinks
@@ -86,6 +87,47 @@ def test_start_opens_one_payment_and_reuses_it_while_open(store, clock, catalog,
     # Seats are held until the provider's payment could have expired, plus a margin.
     assert order_of(store, clock, placed.order_id).expires_at == clock.now() + timedelta(minutes=20)
     assert emails(store, clock, "payment_link") == []
+
+
+def payment_expiring_at(store, clock, order_id, expires_at):
+    with MemoryUnitOfWork(store, clock) as uow:
+        payment = uow.payments.latest_for_order(order_id)
+        payment.expires_at = expires_at
+        uow.payments.update(payment)
+        uow.commit()
+
+
+def test_an_open_payment_is_reused_until_just_before_its_expiry_and_not_at_it(
+    store, clock, catalog, payments, gateway
+):
+    placed = place(store, clock, catalog.performance())
+    first = payments.start(placed.order_id)
+    expiry = clock.now() + timedelta(minutes=10)
+    payment_expiring_at(store, clock, placed.order_id, expiry)
+
+    clock.set(expiry - timedelta(microseconds=1))
+    assert payments.start(placed.order_id).checkout_url == first.checkout_url
+    clock.set(expiry)
+    at_expiry = payments.start(placed.order_id)
+
+    assert at_expiry.created
+    assert at_expiry.checkout_url != first.checkout_url
+    assert gateway.create_calls == 2
+
+
+def test_a_payment_expiring_sooner_never_moves_the_order_expiry_backwards(
+    store, clock, catalog, payments, gateway
+):
+    placed = place(store, clock, catalog.performance())
+    payments.start(placed.order_id)
+    held_until = order_of(store, clock, placed.order_id).expires_at
+    pid = provider_id(store, clock, placed.order_id)
+    fake = gateway.payments[pid]
+    fake.payment = attrs.evolve(fake.payment, expires_at=clock.now() + timedelta(minutes=1))
+
+    assert payments.sync(pid) is OrderStatus.PENDING
+
+    assert order_of(store, clock, placed.order_id).expires_at == held_until
 
 
 def test_provider_down_keeps_the_order_and_tells_the_visitor_a_link_follows(
