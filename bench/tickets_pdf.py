@@ -145,7 +145,7 @@ def main() -> None:
         result["threaded_failures"] = failures
     print(
         f"{result['tickets_per_s']} tickets/s against {result['baseline_per_s']} tickets/s:"
-        f" {result['ratio']}x faster"
+        f" ratio {result['ratio']} (times faster than the baseline)"
     )
     print(json.dumps(result))
 

@@ -111,11 +111,6 @@ SETTINGS: tuple[Setting, ...] = (
         "seconds between the worker's looks at unfinished refunds (default 600, 0 = never)",
     ),
     Setting(
-        "JOBS_RETENTION_DAYS",
-        "completed jobs older than this are purged by the worker once a day (default 30,"
-        " 0 = never)",
-    ),
-    Setting(
         "METRICS_TOKEN",
         "bearer token for the site's and the worker's `/metrics` (16+ characters); without it"
         " only loopback clients get them",
@@ -192,8 +187,6 @@ class Settings:
     """MIERLOOS_FAKE_PAYMENTS=1: the fake provider outside the embedded setup (demos, tests)."""
     checkouts_per_client: int = 20
     """Orders one client address may place per 10 minutes; 0 = no limit."""
-    jobs_retention_days: int = 30
-    """Completed jobs older than this are purged once a day; 0 = never."""
     local_storage: bool = False
     """MIERLOOS_LOCAL_STORAGE=1: files under var outside the embedded setup, on purpose."""
     file_mailer: bool = False
@@ -352,7 +345,6 @@ def load_settings(environ: Mapping[str, str] | None = None) -> Settings:
     handlers = get("MIERLOOS_JOB_HANDLERS")
     if handlers is not None and not _valid_reference(handlers):
         problems.append("MIERLOOS_JOB_HANDLERS must be module.path:function")
-    jobs_retention_days = int(number("JOBS_RETENTION_DAYS", "30", int, 0))
     metrics_token = get("METRICS_TOKEN")
     if metrics_token is not None and len(metrics_token) < 16:
         problems.append("METRICS_TOKEN must be at least 16 characters long")
@@ -378,7 +370,6 @@ def load_settings(environ: Mapping[str, str] | None = None) -> Settings:
         metrics_token=metrics_token,
         fake_payments=fake_payments,
         checkouts_per_client=checkouts_per_client,
-        jobs_retention_days=jobs_retention_days,
         local_storage=_flag(get("MIERLOOS_LOCAL_STORAGE", "0") or "0"),
         file_mailer=_flag(get("MIERLOOS_FILE_MAILER", "0") or "0"),
     )
