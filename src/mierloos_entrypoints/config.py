@@ -91,7 +91,11 @@ SETTINGS: tuple[Setting, ...] = (
         "WORKER_SHUTDOWN_TIMEOUT",
         "seconds a worker waits on SIGTERM for its jobs before handing them back (default 600)",
     ),
-    Setting("ORDER_TTL_MINUTES", "how long an unpaid order holds its seats (default 15)"),
+    Setting(
+        "ORDER_TTL_MINUTES",
+        "how long an unpaid order holds its seats (default 15); longer only when the payment"
+        " provider names a later expiry for its payment (then that, plus 5 minutes)",
+    ),
     Setting(
         "CHECKOUTS_PER_CLIENT",
         "orders one client address may place per 10 minutes (default 20, 0 = no limit)",

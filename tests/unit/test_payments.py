@@ -84,8 +84,8 @@ def test_start_opens_one_payment_and_reuses_it_while_open(store, clock, catalog,
     assert fake.request.amount == placed.total
     assert fake.request.redirect_url.endswith(placed.secret)
     assert fake.request.webhook_url.endswith("/webhooks/payments")
-    # Seats are held until the provider's payment could have expired, plus a margin.
-    assert order_of(store, clock, placed.order_id).expires_at == clock.now() + timedelta(minutes=20)
+    # A provider that names no expiry leaves the hold at the order's TTL (15 minutes here).
+    assert order_of(store, clock, placed.order_id).expires_at == clock.now() + timedelta(minutes=15)
     assert emails(store, clock, "payment_link") == []
 
 
@@ -294,9 +294,15 @@ def test_cleanup_expires_unpaid_orders_and_frees_their_seats_once(
     with_payment = place(store, clock, performance, 2, coupon="LAAT")
     without_payment = place(store, clock, performance, 3)
     payments.start(with_payment.order_id)
+    # The provider's payment stays payable for 20 minutes: the seats are held until then + 5.
+    pid = provider_id(store, clock, with_payment.order_id)
+    fake = gateway.payments[pid]
+    fake.payment = attrs.evolve(fake.payment, expires_at=clock.now() + timedelta(minutes=20))
+    payments.sync(pid)
     clock.advance(timedelta(minutes=16))
     assert payments.expire_overdue() == 1  # the one without a payment; the other is held
     clock.advance(timedelta(minutes=10))
+    gateway.set_status(pid, PaymentStatus.EXPIRED)
 
     assert payments.expire_overdue() == 1
     assert payments.expire_overdue() == 0
