@@ -27,9 +27,9 @@ from pathlib import Path
 import psycopg
 from psycopg_pool import ConnectionPool
 
-sys.path.insert(0, str(Path(__file__).resolve().parents[1]))
+sys.path.insert(0, str(Path(__file__).resolve().parents[1] / "src"))
 
-from tests.postgres_server import fresh_database
+from bench_support import fresh_database
 
 from mierloos_adapters.memory import SystemClock
 from mierloos_adapters.migrations import upgrade
@@ -240,20 +240,25 @@ def main() -> None:
         )
     core_rate = args.orders / core["seconds"]
     raw_rate = args.orders / raw["seconds"]
+    core_placed_rate = core["placed"] / core["seconds"]
+    raw_placed_rate = raw["placed"] / raw["seconds"]
     print(f"buyers: {args.orders} over {args.threads} threads, capacity {capacity} seats")
     print(
-        f"core checkout: {core_rate:8.1f} attempts/s  placed {core['placed']}, "
-        f"refused {core['refused']}, tickets {core['tickets']}"
+        f"core checkout: {core_rate:8.1f} attempts/s, {core_placed_rate:8.1f} orders placed/s"
+        f"  (placed {core['placed']}, refused {core['refused']}, tickets {core['tickets']})"
     )
     print(
-        f"raw psycopg:   {raw_rate:8.1f} attempts/s  placed {raw['placed']}, "
-        f"refused {raw['refused']}, tickets {raw['tickets']}"
+        f"raw psycopg:   {raw_rate:8.1f} attempts/s, {raw_placed_rate:8.1f} orders placed/s"
+        f"  (placed {raw['placed']}, refused {raw['refused']}, tickets {raw['tickets']})"
     )
+    print(f"core against raw psycopg: ratio {core_rate / raw_rate:.2f}")
     print(
         json.dumps(
             {
                 "checkouts_per_s": round(core_rate, 1),
                 "raw_sql_per_s": round(raw_rate, 1),
+                "placed_per_s": round(core_placed_rate, 1),
+                "raw_placed_per_s": round(raw_placed_rate, 1),
                 "ratio": round(core_rate / raw_rate, 3),
                 "oversold": int(core["oversold"] + raw["oversold"]),
                 "threads": args.threads,

@@ -207,9 +207,8 @@ def measure(
 
 
 def run_postgres(args: argparse.Namespace, admin_url: str, work: Path) -> tuple[float, list[float]]:
-    sys.path.insert(0, str(ROOT))
     sys.path.insert(0, str(ROOT / "src"))
-    from tests.postgres_server import fresh_database
+    from bench_support import fresh_database
 
     from mierloos_adapters.memory import SystemClock
     from mierloos_adapters.migrations import upgrade
@@ -319,6 +318,7 @@ def main() -> None:
     print(f"{args.processes} processes x {args.threads} threads, {args.jobs} no-op jobs")
     print(f"postgres (jobs table): {pg_rate:8.0f} jobs/s")
     print(f"redis (RedisBroker):   {redis_rate:8.0f} jobs/s")
+    print(f"jobs table against RedisBroker: ratio {pg_rate / redis_rate:.2f}")
     print(
         "latency enqueue->start, idle worker: "
         f"postgres p50 {percentile(pg_latency, 0.5):.1f} ms, p99 {percentile(pg_latency, 0.99):.1f}"

@@ -240,9 +240,12 @@ def main() -> None:
             f"{result.failures} failed"
         )
     by_name = {result.name: result for result in results}
+    ratio = by_name["show_page"].rps / by_name["baseline"].rps
+    print(f"show page against bare Starlette: ratio {ratio:.2f}")
     print(
         json.dumps(
             {
+                "ratio": round(ratio, 3),
                 "show_page_rps": round(by_name["show_page"].rps, 1),
                 "checkout_rps": round(by_name["checkout"].rps, 1),
                 "baseline_rps": round(by_name["baseline"].rps, 1),

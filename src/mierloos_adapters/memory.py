@@ -1045,11 +1045,18 @@ class MemoryJobLedger:
 
     def purge_completed(self, finished_before: datetime) -> int:
         with self._store.lock:
+            markers: dict[str, datetime] = {}  # the newest deduplicated job per type stays
+            for job in self._store.jobs.values():
+                if job.dedupe_key is not None and job.created_at > markers.get(
+                    job.type, job.created_at - timedelta(seconds=1)
+                ):
+                    markers[job.type] = job.created_at
             doomed = [
                 job.id
                 for job in self._store.jobs.values()
                 if job.status is JobStatus.COMPLETED
                 and (job.completed_at or job.updated_at or job.created_at) < finished_before
+                and not (job.dedupe_key is not None and job.created_at >= markers[job.type])
             ]
             for job_id in doomed:
                 del self._store.jobs[job_id]

@@ -152,6 +152,17 @@ class MolliePaymentGateway:
         )
         return payment
 
+    def verify_credentials(self) -> None:
+        """One authenticated read (the newest payment, if any): proves the key and the address.
+
+        Raises PermanentFailure when Mollie refuses the key, DependencyUnavailable when it does
+        not answer.
+        """
+        try:
+            self._client().payments.list(limit=1)
+        except Error as exc:
+            self._translate(exc, action="list")
+
     def get_payment(self, provider_payment_id: str) -> ProviderPayment:
         if not provider_payment_id.startswith(_PAYMENT_ID_PREFIX):
             # Mollie has no such payment; the client would refuse to ask anyway.

@@ -14,6 +14,7 @@ import io
 import re
 import threading
 import unicodedata
+import weakref
 from collections.abc import Sequence
 from pathlib import Path
 
@@ -21,7 +22,7 @@ import segno
 from reportlab.lib.pagesizes import A6
 from reportlab.lib.units import mm
 from reportlab.pdfbase import pdfmetrics
-from reportlab.pdfbase.ttfonts import TTFont
+from reportlab.pdfbase.ttfonts import TTFont, TTFontFace
 from reportlab.pdfgen.canvas import Canvas
 
 from mierloos_adapters.i18n import texts
@@ -39,6 +40,46 @@ _font_lock = threading.Lock()
 _fonts_registered = False
 
 
+class ThreadOwnTTFont(TTFont):
+    """A TrueType font whose mutable parts belong to the calling thread.
+
+    reportlab's `TTFont` keeps each document's subsets in a `WeakKeyDictionary` and subsets the
+    font at `canvas.save` by seeking through one shared parser: two threads saving at once
+    corrupt each other's reads (a `KeyError` or `IndexError` in the font code, or a wrong PDF).
+    Here each thread gets its own parsed face and its own state table, loaded on first use, so
+    any number of threads render at once with nothing shared but the immutable file.
+    """
+
+    def __init__(self, name: str, filename: str) -> None:
+        self._filename = filename
+        self._local = threading.local()
+        super().__init__(name, filename)
+
+    def _own(self) -> threading.local:
+        local = self._local
+        if not hasattr(local, "face"):
+            local.face = TTFontFace(self._filename)
+            local.state = weakref.WeakKeyDictionary()
+        return local
+
+    @property  # type: ignore[override]
+    def face(self) -> TTFontFace:
+        return self._own().face
+
+    @face.setter
+    def face(self, value: TTFontFace) -> None:
+        self._local.face = value
+        self._local.state = weakref.WeakKeyDictionary()
+
+    @property  # type: ignore[override]
+    def state(self) -> weakref.WeakKeyDictionary[object, TTFont.State]:
+        return self._own().state
+
+    @state.setter
+    def state(self, value: weakref.WeakKeyDictionary[object, TTFont.State]) -> None:
+        self._own().state = value
+
+
 def register_fonts() -> None:
     """Register the ticket fonts with reportlab, once per process; safe to call from any thread."""
     global _fonts_registered
@@ -48,7 +89,7 @@ def register_fonts() -> None:
         if _fonts_registered:
             return
         for name, filename in _FONT_FILES.items():
-            pdfmetrics.registerFont(TTFont(name, str(FONT_DIR / filename)))
+            pdfmetrics.registerFont(ThreadOwnTTFont(name, str(FONT_DIR / filename)))
         _fonts_registered = True
 
 

@@ -452,6 +452,7 @@ class JobLedger(Protocol):
 
         A completed job without `completed_at` (written by hand) counts from its last update.
 
-        Pending, processing and failed jobs are never touched, however old.
+        Pending, processing and failed jobs are never touched, however old; nor is the newest
+        job of each type with a dedupe key, which keeps recurring work to once per period.
         """
         ...

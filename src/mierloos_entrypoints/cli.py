@@ -50,7 +50,7 @@ def migrate() -> None:
     """Bring the database schema up to date."""
     settings = settings_or_exit()
     click.echo("migrating the database...")
-    migrated_container(settings)
+    migrated_container(settings, migrate=True)
     click.echo("database is up to date")
 
 
@@ -237,7 +237,7 @@ def worker(
 )
 def create_staff(email: str, name: str, password_stdin: bool) -> None:
     """Create a staff account (or make an existing account staff)."""
-    from mierloos_core.errors import MierloosError
+    from mierloos_core.errors import MierloosError, ValidationError
 
     if password_stdin:
         password = sys.stdin.readline().rstrip("\n")
@@ -247,6 +247,9 @@ def create_staff(email: str, name: str, password_stdin: bool) -> None:
     with operation("creating the account"):
         try:
             user = container.accounts().create_staff(email, name, password)
+        except ValidationError as error:
+            click.echo(f"error: {error.message}", err=True)
+            sys.exit(USAGE_ERROR)
         except MierloosError as error:
             fail(error.message)
     click.echo(f"staff account ready: {user.email}")

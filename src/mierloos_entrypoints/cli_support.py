@@ -51,11 +51,23 @@ def operation(what: str) -> Iterator[None]:
         fail(f"{what} failed: {describe_error(error)}")
 
 
-def migrated_container(settings: Settings) -> Container:
-    from mierloos_adapters.migrations import upgrade
+def migrated_container(settings: Settings, *, migrate: bool | None = None) -> Container:
+    """The container over an up-to-date schema.
+
+    Only `mierloos migrate` and the embedded setup change the schema; any other command
+    refuses a schema older than this release (exit 1), so a rolling release never migrates
+    under the previous release's workers.
+    """
+    from mierloos_adapters.migrations import schema_behind, upgrade
     from mierloos_entrypoints.container import build_container
 
     container = build_container(settings)
-    with operation("migrating the database"):
-        upgrade(container.engine())
+    if settings.is_embedded if migrate is None else migrate:
+        with operation("migrating the database"):
+            upgrade(container.engine())
+        return container
+    with operation("reading the database's schema revision"):
+        behind = schema_behind(container.engine())
+    if behind is not None:
+        fail(behind)
     return container

@@ -7,6 +7,7 @@ Every problem is reported in one ConfigError, one line per variable, never with 
 
 from __future__ import annotations
 
+import math
 import os
 import secrets
 from collections.abc import Mapping
@@ -22,6 +23,143 @@ from mierloos_adapters.sqlalchemy.engine import normalize_database_url
 from mierloos_entrypoints.log_settings import logging_problems
 
 StorageKind = Literal["local", "s3"]
+
+
+@attrs.frozen
+class Setting:
+    name: str
+    meaning: str
+
+
+#: Every environment variable mierloos reads, in the order of the README's table, which is
+#: rendered from this list (`settings_table`; a test keeps the two equal).
+SETTINGS: tuple[Setting, ...] = (
+    Setting("DATABASE_URL", "`postgresql://user:pass@host/db` (psycopg 3) or `sqlite:///path`"),
+    Setting("SECRET_KEY", "signs sessions; required outside the embedded setup, 32+ characters"),
+    Setting(
+        "BASE_URL",
+        "the site's public URL, used in payment redirects, webhooks and e-mails; without it"
+        " `serve` uses `http://HOST:PORT` of its `--host`/`--port` (127.0.0.1 for 0.0.0.0)",
+    ),
+    Setting("R2_ACCOUNT_ID", "Cloudflare R2 account for tickets and images"),
+    Setting("R2_ACCESS_KEY_ID", "R2 (or S3) API token's access key id"),
+    Setting("R2_SECRET_ACCESS_KEY", "R2 (or S3) API token's secret"),
+    Setting("R2_BUCKET_NAME", "the bucket for tickets and images"),
+    Setting(
+        "S3_ENDPOINT_URL",
+        "any other S3 API instead of R2's default endpoint (MinIO, AWS, or R2's EU"
+        " jurisdiction: `https://ACCOUNT_ID.eu.r2.cloudflarestorage.com`)",
+    ),
+    Setting("S3_REGION", "the S3 region (default `auto`, right for R2)"),
+    Setting(
+        "MIERLOOS_LOCAL_STORAGE",
+        "`1`: files under `MIERLOOS_VAR_DIR/storage` outside the"
+        " embedded setup, chosen on purpose (else `mierloos check` fails without R2/S3)",
+    ),
+    Setting(
+        "MOLLIE_API_KEY",
+        "`test_…` or `live_…`; without it the fake provider is used in the embedded setup, and"
+        " elsewhere it is required",
+    ),
+    Setting("MOLLIE_API_ENDPOINT", "another Mollie API address (tests; default Mollie's own)"),
+    Setting(
+        "MIERLOOS_FAKE_PAYMENTS",
+        '`1`: the fake provider (anyone can "pay") outside the embedded setup, for demos and'
+        " tests only; `mierloos check` warns",
+    ),
+    Setting(
+        "SMTP_HOST", "outgoing mail server; without it mail is written to `MIERLOOS_VAR_DIR/outbox`"
+    ),
+    Setting("SMTP_PORT", "its port (default 587)"),
+    Setting("SMTP_USER", "its login, if it needs one"),
+    Setting("SMTP_PASSWORD", "its password"),
+    Setting("SMTP_FROM", "the sender of every mail, required with `SMTP_HOST`"),
+    Setting("SMTP_SECURITY", "`starttls` (default), `tls` (default on port 465) or `none`"),
+    Setting(
+        "MIERLOOS_FILE_MAILER",
+        "`1`: mail as `.eml` files outside the embedded setup, chosen"
+        " on purpose (else `mierloos check` fails without `SMTP_HOST`)",
+    ),
+    Setting(
+        "WORKER_POLLING_INTERVAL", "base seconds for job retry backoff and idle polling (default 5)"
+    ),
+    Setting("WORKER_MAX_ATTEMPTS", "attempts before a job is marked failed (default 5)"),
+    Setting(
+        "WORKER_LEASE_SECONDS",
+        "how long a worker's claim on a job lasts unless renewed (default 60)",
+    ),
+    Setting(
+        "WORKER_SHUTDOWN_TIMEOUT",
+        "seconds a worker waits on SIGTERM for its jobs before handing them back (default 600)",
+    ),
+    Setting(
+        "WORKER_STUCK_SECONDS",
+        "the worker's `/health` is 503 when it has free threads but has claimed nothing for this"
+        " long while a job has been ready as long (default 30)",
+    ),
+    Setting(
+        "ORDER_TTL_MINUTES",
+        "how long an unpaid order holds its seats (default 15); longer only when the payment"
+        " provider names a later expiry for its payment (then that, plus 5 minutes)",
+    ),
+    Setting(
+        "CHECKOUTS_PER_CLIENT",
+        "orders one client address may place per 10 minutes (default 20, 0 = no limit)",
+    ),
+    Setting(
+        "FORWARDED_ALLOW_IPS",
+        "addresses of proxies whose `X-Forwarded-For` is believed (read by uvicorn; default"
+        " 127.0.0.1); set it to the proxy's address when it runs on another host",
+    ),
+    Setting(
+        "ORPHANED_ORDER_CLEANUP_PERIOD",
+        "seconds between the worker's looks for unpaid orders past their expiry (default 300,"
+        " 0 = never)",
+    ),
+    Setting(
+        "REFUND_FOLLOW_UP_PERIOD",
+        "seconds between the worker's looks at unfinished refunds (default 600, 0 = never)",
+    ),
+    Setting(
+        "METRICS_TOKEN",
+        "bearer token for the site's and the worker's `/metrics` (16+ characters); without it"
+        " only loopback clients get them",
+    ),
+    Setting("PORT", "the worker's `/health` and `/metrics` port (default 8080, 0 = none)"),
+    Setting("HEALTH_HOST", "the address the worker's `/health` listens on (default 0.0.0.0)"),
+    Setting(
+        "MIERLOOS_EMBEDDED_WORKER",
+        "`1`/`0`: run a worker inside `mierloos serve` (default: only when embedded)",
+    ),
+    Setting("MIERLOOS_VAR_DIR", "the embedded setup's directory (default `./var`)"),
+    Setting(
+        "MIERLOOS_JOB_HANDLERS",
+        "`module:function` building the worker's job handlers (default the composition root's)",
+    ),
+    Setting(
+        "PROMETHEUS_MULTIPROC_DIR",
+        "where worker processes share metrics (default a temporary directory per worker)",
+    ),
+    Setting(
+        "LOG_LEVEL",
+        "`DEBUG`, `INFO` (default), `WARNING`, `ERROR` or `CRITICAL`, for the site, the worker,"
+        " Dramatiq and SQLAlchemy (`DEBUG` also logs SQLAlchemy's statements); `--log-level` on"
+        " `serve` and `worker` overrides it",
+    ),
+    Setting(
+        "LOG_FORMAT",
+        "`json` (one JSON object per line) or `text`; default `json` outside the embedded setup,"
+        " `text` inside it",
+    ),
+)
+SETTING_NAMES = frozenset(setting.name for setting in SETTINGS)
+
+
+def settings_table() -> str:
+    """The README's table of settings, rendered from `SETTINGS`."""
+    rows = ["| variable | meaning |", "| --- | --- |"]
+    rows += [f"| `{setting.name}` | {setting.meaning} |" for setting in SETTINGS]
+    return "\n".join(rows)
 
 
 class ConfigError(Exception):
@@ -70,6 +208,10 @@ class Settings:
     """MIERLOOS_FAKE_PAYMENTS=1: the fake provider outside the embedded setup (demos, tests)."""
     checkouts_per_client: int = 20
     """Orders one client address may place per 10 minutes; 0 = no limit."""
+    local_storage: bool = False
+    """MIERLOOS_LOCAL_STORAGE=1: files under var outside the embedded setup, on purpose."""
+    file_mailer: bool = False
+    """MIERLOOS_FILE_MAILER=1: .eml files outside the embedded setup, on purpose."""
 
     @property
     def is_embedded(self) -> bool:
@@ -110,18 +252,29 @@ def load_settings(environ: Mapping[str, str] | None = None) -> Settings:
     problems: list[str] = []
 
     def get(name: str, default: str | None = None) -> str | None:
+        if name not in SETTING_NAMES:  # every setting is documented in SETTINGS
+            raise KeyError(name)
         value = env.get(name, "").strip()
         return value or default
 
-    def number(name: str, default: str, kind: type[int] | type[float], low: float) -> float:
+    def number(
+        name: str,
+        default: str,
+        kind: type[int] | type[float],
+        low: float,
+        high: float = math.inf,
+    ) -> float:
         raw = get(name, default) or default
         try:
             value = kind(raw)
         except ValueError:
-            problems.append(f"{name} must be a number, got {raw!r}")
+            what = "a whole number" if kind is int else "a number"
+            problems.append(f"{name} must be {what}, got {raw[:40]!r}")
             return kind(default)
-        if value < low:
-            problems.append(f"{name} must be at least {low}")
+        if not math.isfinite(value) or not low <= value <= high:
+            bounds = f"at least {low:g}" if high == math.inf else f"from {low:g} to {high:g}"
+            problems.append(f"{name} must be {bounds}, got {raw[:40]!r}")
+            return kind(default)
         return value
 
     var_dir = Path(get("MIERLOOS_VAR_DIR", "var") or "var").resolve()
@@ -204,6 +357,16 @@ def load_settings(environ: Mapping[str, str] | None = None) -> Settings:
     attempts = int(number("WORKER_MAX_ATTEMPTS", "5", int, 1))
     ttl = int(number("ORDER_TTL_MINUTES", "15", int, 1))
     checkouts_per_client = int(number("CHECKOUTS_PER_CLIENT", "20", int, 0))
+    # The worker's own settings, checked here too so every command reports them at start-up.
+    number("WORKER_LEASE_SECONDS", "60", float, 0.5)
+    number("WORKER_SHUTDOWN_TIMEOUT", "600", float, 1)
+    number("ORPHANED_ORDER_CLEANUP_PERIOD", "300", float, 0)
+    number("REFUND_FOLLOW_UP_PERIOD", "600", float, 0)
+    number("WORKER_STUCK_SECONDS", "30", float, 1)
+    number("PORT", "8080", int, 0, 65535)
+    handlers = get("MIERLOOS_JOB_HANDLERS")
+    if handlers is not None and not _valid_reference(handlers):
+        problems.append("MIERLOOS_JOB_HANDLERS must be module.path:function")
     metrics_token = get("METRICS_TOKEN")
     if metrics_token is not None and len(metrics_token) < 16:
         problems.append("METRICS_TOKEN must be at least 16 characters long")
@@ -231,6 +394,15 @@ def load_settings(environ: Mapping[str, str] | None = None) -> Settings:
         metrics_token=metrics_token,
         fake_payments=fake_payments,
         checkouts_per_client=checkouts_per_client,
+        local_storage=_flag(get("MIERLOOS_LOCAL_STORAGE", "0") or "0"),
+        file_mailer=_flag(get("MIERLOOS_FILE_MAILER", "0") or "0"),
+    )
+
+
+def _valid_reference(reference: str) -> bool:
+    module, _, function = reference.partition(":")
+    return all(part.isidentifier() for part in module.split(".")) and (
+        not function or function.isidentifier()
     )
 
 

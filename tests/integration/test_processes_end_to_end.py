@@ -8,6 +8,8 @@ from __future__ import annotations
 
 import io
 import signal
+import subprocess
+import sys
 from collections.abc import Iterator
 from pathlib import Path
 
@@ -94,6 +96,16 @@ def test_serve_and_worker_processes_sell_a_ticket_store_its_pdf_and_mail_it(
         WORKER_SHUTDOWN_TIMEOUT="10",
     )
     worker_port = free_port()
+    # As in production: the release migrates once; serve and worker never do by themselves.
+    migrate = subprocess.run(
+        [sys.executable, "-m", "mierloos_entrypoints.cli", "migrate"],
+        env=env,
+        cwd=tmp_path,
+        capture_output=True,
+        text=True,
+        timeout=120,
+    )
+    assert migrate.returncode == 0, migrate.stderr
     serve = worker = None
     try:
         serve = MierloosProcess(

@@ -40,11 +40,17 @@ def test_an_edit_racing_a_cancel_never_brings_the_performance_back(engine, clock
             ]
         )
 
-        # The edit either went first (and the cancel followed) or found it cancelled.
+        # The edit either went first (and the cancel followed) or found it cancelled and
+        # changed nothing: never "saved" and lost.
         assert all(isinstance(problem, errors.InvalidTransition) for problem in problems)
         with SqlUnitOfWork(engine, clock) as uow:
             stored = uow.performances.get(performance.id)
         assert stored.status is PerformanceStatus.CANCELLED
+        if problems:
+            assert (stored.capacity, stored.price) == (50, performance.price)
+        else:
+            assert (stored.capacity, stored.price) == (60, Money(3000))
+        assert stored.available_seats == stored.capacity
 
 
 def test_an_edit_racing_a_deactivation_never_reactivates_the_coupon(engine, clock, sql_catalog):

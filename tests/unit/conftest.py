@@ -1,4 +1,9 @@
-"""Unit tests run the core against the memory fakes: no I/O, no sleeping."""
+"""Unit tests run the core against the memory fakes: no I/O, no sleeping.
+
+The memory unit of work runs one transaction at a time under its store's lock, so a test here that
+starts threads checks the outcome of calls in some order, not a race: the races run on SQLite and
+Postgres in `tests/integration`.
+"""
 
 from __future__ import annotations
 

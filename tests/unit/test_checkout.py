@@ -187,7 +187,7 @@ def test_a_failing_last_step_rolls_back_order_tickets_coupon_job_and_seats(catal
     assert catalog.coupon_usage_count(coupon) == 0
 
 
-def test_concurrent_buyers_never_oversell_the_memory_fake(catalog, clock, store):
+def test_buyers_on_many_threads_one_transaction_at_a_time_never_oversell(catalog, clock, store):
     from mierloos_adapters.memory import MemoryUnitOfWork
 
     performance = catalog.performance(capacity=30)

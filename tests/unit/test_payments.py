@@ -6,6 +6,7 @@ import threading
 import uuid
 from datetime import timedelta
 
+import attrs
 import pytest
 
 from mierloos_adapters.links import SiteLinks
@@ -83,9 +84,50 @@ def test_start_opens_one_payment_and_reuses_it_while_open(store, clock, catalog,
     assert fake.request.amount == placed.total
     assert fake.request.redirect_url.endswith(placed.secret)
     assert fake.request.webhook_url.endswith("/webhooks/payments")
-    # Seats are held until the provider's payment could have expired, plus a margin.
-    assert order_of(store, clock, placed.order_id).expires_at == clock.now() + timedelta(minutes=20)
+    # A provider that names no expiry leaves the hold at the order's TTL (15 minutes here).
+    assert order_of(store, clock, placed.order_id).expires_at == clock.now() + timedelta(minutes=15)
     assert emails(store, clock, "payment_link") == []
+
+
+def payment_expiring_at(store, clock, order_id, expires_at):
+    with MemoryUnitOfWork(store, clock) as uow:
+        payment = uow.payments.latest_for_order(order_id)
+        payment.expires_at = expires_at
+        uow.payments.update(payment)
+        uow.commit()
+
+
+def test_an_open_payment_is_reused_until_just_before_its_expiry_and_not_at_it(
+    store, clock, catalog, payments, gateway
+):
+    placed = place(store, clock, catalog.performance())
+    first = payments.start(placed.order_id)
+    expiry = clock.now() + timedelta(minutes=10)
+    payment_expiring_at(store, clock, placed.order_id, expiry)
+
+    clock.set(expiry - timedelta(microseconds=1))
+    assert payments.start(placed.order_id).checkout_url == first.checkout_url
+    clock.set(expiry)
+    at_expiry = payments.start(placed.order_id)
+
+    assert at_expiry.created
+    assert at_expiry.checkout_url != first.checkout_url
+    assert gateway.create_calls == 2
+
+
+def test_a_payment_expiring_sooner_never_moves_the_order_expiry_backwards(
+    store, clock, catalog, payments, gateway
+):
+    placed = place(store, clock, catalog.performance())
+    payments.start(placed.order_id)
+    held_until = order_of(store, clock, placed.order_id).expires_at
+    pid = provider_id(store, clock, placed.order_id)
+    fake = gateway.payments[pid]
+    fake.payment = attrs.evolve(fake.payment, expires_at=clock.now() + timedelta(minutes=1))
+
+    assert payments.sync(pid) is OrderStatus.PENDING
+
+    assert order_of(store, clock, placed.order_id).expires_at == held_until
 
 
 def test_provider_down_keeps_the_order_and_tells_the_visitor_a_link_follows(
@@ -153,7 +195,7 @@ def test_a_refused_payment_cancels_the_order_and_frees_its_seats(
     assert catalog.seats_left(performance) == 10
 
 
-def test_ten_concurrent_paid_webhooks_confirm_once(store, clock, catalog, payments, gateway):
+def test_ten_paid_webhooks_in_turn_confirm_once(store, clock, catalog, payments, gateway):
     placed = place(store, clock, catalog.performance(), 2)
     payments.start(placed.order_id)
     pid = provider_id(store, clock, placed.order_id)
@@ -252,9 +294,15 @@ def test_cleanup_expires_unpaid_orders_and_frees_their_seats_once(
     with_payment = place(store, clock, performance, 2, coupon="LAAT")
     without_payment = place(store, clock, performance, 3)
     payments.start(with_payment.order_id)
+    # The provider's payment stays payable for 20 minutes: the seats are held until then + 5.
+    pid = provider_id(store, clock, with_payment.order_id)
+    fake = gateway.payments[pid]
+    fake.payment = attrs.evolve(fake.payment, expires_at=clock.now() + timedelta(minutes=20))
+    payments.sync(pid)
     clock.advance(timedelta(minutes=16))
     assert payments.expire_overdue() == 1  # the one without a payment; the other is held
     clock.advance(timedelta(minutes=10))
+    gateway.set_status(pid, PaymentStatus.EXPIRED)
 
     assert payments.expire_overdue() == 1
     assert payments.expire_overdue() == 0
@@ -277,7 +325,7 @@ def test_cleanup_leaves_orders_alone_while_the_provider_is_down(
     assert catalog.seats_left(performance) == 8
 
 
-def test_a_webhook_racing_the_cleanup_releases_once(store, clock, catalog, payments, gateway):
+def test_webhooks_and_cleanups_in_turn_release_once(store, clock, catalog, payments, gateway):
     performance = catalog.performance(capacity=10)
     placed = place(store, clock, performance, 2)
     payments.start(placed.order_id)

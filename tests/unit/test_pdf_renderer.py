@@ -3,6 +3,8 @@
 from __future__ import annotations
 
 import io
+import sys
+from collections.abc import Iterator
 from concurrent.futures import ThreadPoolExecutor
 from datetime import UTC, datetime
 from pathlib import Path
@@ -225,8 +227,32 @@ def test_an_order_without_tickets_is_refused(renderer: ReportlabTicketRenderer) 
         renderer.render([])
 
 
-def test_renderers_in_many_threads_give_the_same_pdfs() -> None:
-    orders = [order(3, holder_name=f"Bezoeker {n} Ĳsselmeer-Ødegård") for n in range(8)]
+@pytest.fixture
+def threads_switch_often() -> Iterator[None]:
+    """Switch threads every microsecond instead of every 5 ms, so that two renders interleave
+    inside reportlab's font code on every run instead of once in a few hundred renders."""
+    interval = sys.getswitchinterval()
+    sys.setswitchinterval(1e-6)
+    try:
+        yield
+    finally:
+        sys.setswitchinterval(interval)
+
+
+@pytest.mark.usefixtures("threads_switch_often")
+def test_one_renderer_shared_by_many_threads_gives_the_same_pdfs() -> None:
+    shared = ReportlabTicketRenderer()
+    orders = [order(1, holder_name=f"Bezoeker {n} Ĳsselmeer-Ødegård") for n in range(16)]
+    expected = [shared.render(tickets) for tickets in orders]
+
+    with ThreadPoolExecutor(max_workers=8) as pool:
+        for _ in range(20):
+            assert list(pool.map(shared.render, orders)) == expected
+
+
+@pytest.mark.usefixtures("threads_switch_often")
+def test_renderers_made_in_many_threads_give_the_same_pdfs() -> None:
+    orders = [order(2, holder_name=f"Bezoeker {n} Ĳsselmeer-Ødegård") for n in range(8)]
     expected = [ReportlabTicketRenderer().render(tickets) for tickets in orders]
 
     def render(tickets: list[TicketDocument]) -> bytes:

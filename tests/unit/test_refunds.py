@@ -393,7 +393,7 @@ def test_a_final_status_is_never_overwritten(refunds, paid, gateway):
 # --- concurrency ---------------------------------------------------------------------------------
 
 
-def test_ten_simultaneous_whole_refunds_refund_once(
+def test_ten_whole_refunds_in_turn_refund_once(
     refunds, paid, make_uow, gateway, catalog, performance
 ):
     barrier = threading.Barrier(10)

@@ -308,7 +308,7 @@ def test_capacity_below_the_seats_taken_is_refused(
     assert (stored.capacity, stored.available_seats, stored.price) == (100, 70, Money(2500))
 
 
-def test_capacity_decrease_racing_checkouts_never_oversells(
+def test_capacity_decrease_between_checkouts_never_oversells(
     staff: StaffCatalog, catalog: CatalogBuilder, store: MemoryStore, clock: FixedClock
 ) -> None:
     performance = catalog.performance(capacity=50)

@@ -141,10 +141,21 @@ class SqlJobLedger:
 
     def purge_completed(self, finished_before: datetime) -> int:
         finished = func.coalesce(_jobs.c.completed_at, _jobs.c.updated_at, _jobs.c.created_at)
+        # The newest deduplicated job of each type stays: it is what keeps a recurring job to
+        # once per period when another worker (re)starts within the same period.
+        same_type = _jobs.alias("same_type")
+        newest_marker = (
+            select(func.max(same_type.c.created_at))
+            .where(same_type.c.type == _jobs.c.type, same_type.c.dedupe_key.is_not(None))
+            .scalar_subquery()
+        )
+        is_marker = _jobs.c.dedupe_key.is_not(None) & (_jobs.c.created_at >= newest_marker)
         with self.engine.begin() as connection:
             result = connection.execute(
                 delete(_jobs).where(
-                    _jobs.c.status == JobStatus.COMPLETED.value, finished < finished_before
+                    _jobs.c.status == JobStatus.COMPLETED.value,
+                    finished < finished_before,
+                    ~is_marker,
                 )
             )
         return int(result.rowcount)

@@ -7,7 +7,9 @@ from pathlib import Path
 
 from alembic import command
 from alembic.config import Config
+from alembic.runtime.migration import MigrationContext
 from alembic.script import ScriptDirectory
+from alembic.util import CommandError
 from sqlalchemy import Engine
 
 HERE = Path(__file__).resolve().parent
@@ -28,6 +30,36 @@ def head_revision() -> str:
     head = ScriptDirectory.from_config(alembic_config()).get_current_head()
     assert head is not None, "the migrations have one head"
     return head
+
+
+def current_revision(engine: Engine) -> str | None:
+    """The database's revision; None for a database never migrated."""
+    with engine.connect() as connection:
+        return MigrationContext.configure(connection).get_current_revision()
+
+
+def schema_behind(engine: Engine) -> str | None:
+    """Why this release cannot use the database's schema yet, or None when it can.
+
+    A schema newer than this code (a later release migrated first) is fine: migrations only
+    add what older code ignores. A missing or older one is not.
+    """
+    current = current_revision(engine)
+    head = head_revision()
+    if current is None:
+        return "the database has no schema yet: run `mierloos migrate`"
+    if current == head:
+        return None
+    try:
+        known = ScriptDirectory.from_config(alembic_config()).get_revision(current)
+    except CommandError:
+        known = None
+    if known is None:
+        return None  # newer than this release
+    return (
+        f"the database schema is at revision {current}, this release needs {head}:"
+        " run `mierloos migrate`"
+    )
 
 
 def upgrade(engine: Engine, revision: str = "head") -> None:

@@ -43,8 +43,6 @@ class PaymentPolicy:
     # Seats stay held this long past the payment's own expiry, so a visitor still paying at
     # the last second is not overtaken by the cleanup.
     hold_margin: timedelta = timedelta(minutes=5)
-    # Hold when the provider does not say when its payment expires.
-    default_hold: timedelta = timedelta(minutes=15)
 
 
 @attrs.frozen(kw_only=True)
@@ -367,9 +365,14 @@ class Payments:
         )
 
     def _hold_seats(self, order: Order, provider: ProviderPayment, *, opened_at: datetime) -> bool:
-        """Keep the seats while the payment can still be completed; True if that moved expiry."""
-        expiry = provider.expires_at or opened_at + self.policy.default_hold
-        until = expiry + self.policy.hold_margin
+        """Keep the seats while the payment can still be completed; True if that moved expiry.
+
+        A provider that does not say when its payment expires leaves the order's own expiry
+        (ORDER_TTL_MINUTES from checkout) as the hold: what the visitor was shown stays true.
+        """
+        if provider.expires_at is None:
+            return False
+        until = provider.expires_at + self.policy.hold_margin
         before = order.expires_at
         order.extend_expiry(until)
         return order.expires_at != before

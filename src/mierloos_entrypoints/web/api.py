@@ -39,7 +39,7 @@ from mierloos_entrypoints.web.inputs import (
     parse_uuid,
 )
 from mierloos_entrypoints.web.openapi import openapi_document
-from mierloos_entrypoints.web.order_view import OrderView
+from mierloos_entrypoints.web.order_view import OrderView, load_order_view
 from mierloos_entrypoints.web.pages.checkout import open_payment, place
 from mierloos_entrypoints.web.pages.orders import current_order
 from mierloos_entrypoints.web.rendering import ORDER_STATUS_LABELS
@@ -282,6 +282,9 @@ async def place_order(request: Request) -> Response:
             "De betaaldienst weigerde deze betaling; de bestelling is geannuleerd."
         )
     status_url = web.settings.base_url + f"/bestelling/{placed.secret}"
+    # Opening the payment may lengthen the hold to the provider's own expiry: show the hold.
+    view = await run_in_threadpool(load_order_view, web.uow(), placed.secret, web.clock.now())
+    expires_at = view.expires_at if view is not None else placed.expires_at
     return JSONResponse(
         {
             "order_number": placed.number,
@@ -289,7 +292,7 @@ async def place_order(request: Request) -> Response:
             "status_url": status_url,
             "api_url": f"/api/orders/{placed.secret}",
             "total": money(placed.total),
-            "expires_at": moment(placed.expires_at),
+            "expires_at": moment(expires_at),
             "payment_url": outcome.checkout_url,
             "payment_deferred": outcome.kind == "deferred",
         },

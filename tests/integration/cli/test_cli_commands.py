@@ -17,6 +17,7 @@ from mierloos_entrypoints.container import build_container
 from tests.integration.cli.conftest import SECRET_KEY
 from tests.integration.cli.processes import ROOT, command_env
 from tests.integration.web.web_support import settings_for
+from tests.postgres_server import fresh_database
 
 COMMANDS = [
     [],
@@ -85,7 +86,10 @@ def test_an_unknown_command_is_a_usage_error(var_dir):
             "- SECRET_KEY is required outside the embedded setup (32+ characters)",
         ),
         ({"SECRET_KEY": SECRET}, "- SECRET_KEY must be at least 32 characters long"),
-        ({"SMTP_HOST": "mail", "SMTP_PORT": "smtp"}, "- SMTP_PORT must be a number, got 'smtp'"),
+        (
+            {"SMTP_HOST": "mail", "SMTP_PORT": "smtp"},
+            "- SMTP_PORT must be a whole number, got 'smtp'",
+        ),
         (
             {"R2_BUCKET_NAME": "kaarten", "R2_SECRET_ACCESS_KEY": SECRET},
             "- R2_ACCESS_KEY_ID is required for object storage",
@@ -216,7 +220,12 @@ def test_serve_on_postgres_without_a_mollie_key_stops_at_start_up_in_one_line(va
 
 
 def test_check_on_postgres_with_fake_payments_set_warns_but_passes(var_dir, postgres_cli_url):
-    env = {"DATABASE_URL": postgres_cli_url, "SECRET_KEY": SECRET_KEY}
+    env = {
+        "DATABASE_URL": postgres_cli_url,
+        "SECRET_KEY": SECRET_KEY,
+        "MIERLOOS_LOCAL_STORAGE": "1",
+        "MIERLOOS_FILE_MAILER": "1",
+    }
     assert run(var_dir, "migrate", MIERLOOS_FAKE_PAYMENTS="1", **env).exit_code == 0
 
     answer = run(var_dir, "check", MIERLOOS_FAKE_PAYMENTS="1", **env)
@@ -269,18 +278,89 @@ def test_create_staff_reads_the_password_from_stdin(var_dir):
     assert answer.output.splitlines()[-1] == "staff account ready: kassa@example.org"
 
 
-def test_create_staff_with_a_weak_password_exits_1_with_the_reason(var_dir):
-    answer = run(
+def create_staff(var_dir: Path, email: str, password: str, **env: str) -> Result:
+    return run(
         var_dir,
         "create-staff",
         "--email",
-        "kassa@example.org",
+        email,
         "--name",
         "Kassa",
         "--password-stdin",
-        stdin="kassa\n",
+        stdin=password + "\n",
+        **env,
     )
 
-    assert answer.exit_code == 1
+
+def test_create_staff_with_a_weak_password_exits_2_with_the_reason(var_dir):
+    answer = create_staff(var_dir, "kassa@example.org", "kassa")
+
+    assert answer.exit_code == 2
     assert answer.stderr.startswith("error: ")
     assert "wachtwoord" in answer.stderr.lower()
+
+
+def test_create_staff_with_an_invalid_address_is_a_usage_error(var_dir):
+    answer = create_staff(var_dir, "geen-adres", "een-lang-en-sterk-wachtwoord")
+
+    assert answer.exit_code == 2
+    assert answer.stderr.startswith("error: ")
+
+
+def test_every_worker_setting_is_checked_at_start_up_all_problems_at_once(var_dir):
+    answer = run(
+        var_dir,
+        "worker",
+        PORT="http",
+        WORKER_LEASE_SECONDS="0.1",
+        WORKER_SHUTDOWN_TIMEOUT="nan",
+        ORPHANED_ORDER_CLEANUP_PERIOD="-1",
+        REFUND_FOLLOW_UP_PERIOD="inf",
+        MIERLOOS_JOB_HANDLERS="niet een verwijzing",
+    )
+
+    assert answer.exit_code == 2
+    assert answer.stdout == ""
+    assert answer.stderr.splitlines() == [
+        "configuration problems:",
+        "- WORKER_LEASE_SECONDS must be at least 0.5, got '0.1'",
+        "- WORKER_SHUTDOWN_TIMEOUT must be at least 1, got 'nan'",
+        "- ORPHANED_ORDER_CLEANUP_PERIOD must be at least 0, got '-1'",
+        "- REFUND_FOLLOW_UP_PERIOD must be at least 0, got 'inf'",
+        "- PORT must be a whole number, got 'http'",
+        "- MIERLOOS_JOB_HANDLERS must be module.path:function",
+    ]
+
+
+def test_outside_the_embedded_setup_commands_refuse_an_old_schema_and_never_migrate(
+    var_dir, postgres_admin_url
+):
+    from mierloos_adapters.migrations import current_revision, upgrade
+    from mierloos_adapters.sqlalchemy import make_engine
+
+    with fresh_database(postgres_admin_url) as url:
+        env = {"DATABASE_URL": url, "SECRET_KEY": SECRET_KEY, "MIERLOOS_FAKE_PAYMENTS": "1"}
+        engine = make_engine(url)
+        try:
+            fresh = run(var_dir, "check", **env)
+            assert fresh.exit_code == 1
+            assert fresh.output.splitlines()[0] == (
+                "FAIL database: reachable, but the database has no schema yet:"
+                " run `mierloos migrate`"
+            )
+            upgrade(engine, "0001")
+
+            staff = create_staff(
+                var_dir, "kassa@example.org", "een-lang-en-sterk-wachtwoord", **env
+            )
+            demo = run(var_dir, "demo-data", **env)
+
+            for answer in (staff, demo):
+                assert answer.exit_code == 1
+                assert answer.stderr.startswith("error: the database schema is at revision 0001")
+                assert answer.stderr.rstrip().endswith("run `mierloos migrate`")
+            assert current_revision(engine) == "0001"
+            assert run(var_dir, "migrate", **env).exit_code == 0
+            assert run(var_dir, "demo-data", **env).exit_code == 0
+        finally:
+            engine.dispose()

@@ -53,13 +53,18 @@ def test_images_are_multi_stage_non_root_and_health_checked(dockerfile):
 def test_compose_wires_every_service_the_app_needs():
     compose = yaml.safe_load(COMPOSE.read_text())
     services = compose["services"]
-    assert {"postgres", "minio", "minio-bucket", "mailpit", "web", "worker"} <= set(services)
+    assert {"postgres", "minio", "minio-bucket", "mailpit", "migrate", "web", "worker"} <= set(
+        services
+    )
+    assert services["migrate"]["command"] == ["mierloos", "migrate"]
+    assert services["migrate"]["depends_on"]["postgres"]["condition"] == "service_healthy"
     for name in ("web", "worker"):
         service = services[name]
         assert (
             ROOT / "docker" / service["build"]["context"] / service["build"]["dockerfile"]
         ).exists()
-        assert service["depends_on"]["postgres"]["condition"] == "service_healthy"
+        # Neither migrates by itself: both wait for the one-shot migration.
+        assert service["depends_on"]["migrate"]["condition"] == "service_completed_successfully"
         assert (
             service["depends_on"]["minio-bucket"]["condition"] == "service_completed_successfully"
         )

@@ -6,6 +6,7 @@ import uuid
 from collections.abc import Callable
 from datetime import timedelta
 
+import attrs
 import pytest
 from sqlalchemy import insert
 
@@ -49,6 +50,7 @@ def ledger_and_put(request, clock: FixedClock) -> tuple[JobLedger, Put]:
                     created_at=job.created_at,
                     updated_at=job.updated_at or job.created_at,
                     lease_owner=job.lease_owner,
+                    dedupe_key=job.dedupe_key,
                 )
             )
 
@@ -223,3 +225,15 @@ def test_purging_twice_deletes_nothing_the_second_time(ledger_and_put, clock):
 
     assert ledger.purge_completed(cutoff) == 1
     assert ledger.purge_completed(cutoff) == 0
+
+
+def test_purge_keeps_the_newest_recurring_job_of_each_type(ledger_and_put, clock):
+    ledger, put = ledger_and_put
+    older = attrs.evolve(aged(clock, JobStatus.COMPLETED, 41), dedupe_key="email@1")
+    newest = attrs.evolve(aged(clock, JobStatus.COMPLETED, 40), dedupe_key="email@2")
+    plain = aged(clock, JobStatus.COMPLETED, 42)
+    for job in (older, newest, plain):
+        put(job)
+
+    assert ledger.purge_completed(clock.now()) == 2
+    assert [job.id for job in ledger.page().jobs] == [newest.id]

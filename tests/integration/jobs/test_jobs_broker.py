@@ -21,6 +21,7 @@ from sqlalchemy import select, update
 
 from mierloos_adapters.jobqueue import signals
 from mierloos_adapters.jobqueue.broker import JobMessage, JobOutcomes, JobsBroker
+from mierloos_adapters.jobqueue.ledger import SqlJobLedger
 from mierloos_adapters.memory import FixedClock
 from mierloos_adapters.sqlalchemy import SqlUnitOfWork, make_engine
 from mierloos_adapters.sqlalchemy import tables as t
@@ -421,3 +422,23 @@ def test_a_lost_database_keeps_the_consumer_trying_and_raises_connection_errors_
     finally:
         broker.close()
         engine.dispose()
+
+
+def test_a_recurring_job_stays_once_per_period_after_jobs_are_purged(engine, clock, brokers):
+    first = brokers("before-purge")
+    first.schedule("orphaned_order_cleanup", timedelta(minutes=5))
+    [job_id] = first.enqueue_recurring()
+    with engine.begin() as connection:
+        connection.execute(
+            update(t.jobs)
+            .where(t.jobs.c.id == job_id)
+            .values(status="completed", completed_at=clock.now())
+        )
+    assert SqlJobLedger(engine, clock).purge_completed(clock.now() + timedelta(days=1)) == 0
+
+    # A worker started later in the same period finds the period's job and adds none.
+    later = brokers("after-purge")
+    later.schedule("orphaned_order_cleanup", timedelta(minutes=5))
+    assert later.enqueue_recurring() == [job_id]
+    with SqlUnitOfWork(engine, clock) as uow:
+        assert len(uow.jobs.list(job_type="orphaned_order_cleanup")) == 1

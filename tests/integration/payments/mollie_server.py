@@ -5,7 +5,7 @@ Endpoints (Bearer auth with one of `api_keys`):
 - ``POST /v2/payments``: JSON body (what mollie-api-python sends) or a form body with bracketed
   keys (``amount[value]=12.50``); honours ``Idempotency-Key``: the same key answers the first
   response again, with ``Idempotent-Replayed: true``;
-- ``GET /v2/payments/{id}``;
+- ``GET /v2/payments/{id}``, and ``GET /v2/payments`` (the newest first, ``limit``);
 - ``POST /v2/payments/{id}/refunds`` (``amount``, ``description``; honours ``Idempotency-Key``)
   and ``GET /v2/payments/{id}/refunds/{refund_id}``: refunds of a paid payment, up to what is
   left of it; new refunds are ``pending``.
@@ -198,6 +198,7 @@ class MollieServer:
         self.app = Starlette(
             routes=[
                 Route("/v2/payments", self._create, methods=["POST"]),
+                Route("/v2/payments", self._list, methods=["GET"]),
                 Route("/v2/payments/{payment_id}", self._get, methods=["GET"]),
                 Route("/v2/payments/{payment_id}/refunds", self._create_refund, methods=["POST"]),
                 Route(
@@ -271,6 +272,16 @@ class MollieServer:
             return self._idle.wait_for(lambda: self._in_flight == 0, timeout)
 
     # -- API ------------------------------------------------------------------------------
+
+    def _refusal(self, request: Request, generation: int) -> Response | None:
+        """The answer that stops a request before its endpoint: a restart, no auth, a fault."""
+        if generation != self._generation:
+            return self._injected_error(503)
+        if not self._authorized(request):
+            return _error(401, "Missing authentication, or failed to authenticate")
+        if self.error_status is not None:
+            return self._injected_error(self.error_status)
+        return None
 
     def _authorized(self, request: Request) -> bool:
         scheme, _, token = request.headers.get("authorization", "").partition(" ")
@@ -396,16 +407,41 @@ class MollieServer:
             },
         }
 
+    async def _list(self, request: Request) -> Response:
+        generation = await self._enter(request, None)
+        try:
+            with self._lock:
+                refusal = self._refusal(request, generation)
+                if refusal is not None:
+                    return refusal
+                try:
+                    limit = min(max(int(request.query_params.get("limit", "50")), 1), 250)
+                except ValueError:
+                    return _error(400, "Invalid limit", "limit")
+                newest = list(reversed(self.payments.values()))[:limit]
+                base = str(request.base_url).rstrip("/")
+                return JSONResponse(
+                    {
+                        "count": len(newest),
+                        "_embedded": {"payments": newest},
+                        "_links": {
+                            "self": {"href": f"{base}/v2/payments", "type": HAL_JSON},
+                            "previous": None,
+                            "next": None,
+                        },
+                    },
+                    media_type=HAL_JSON,
+                )
+        finally:
+            self._leave()
+
     async def _get(self, request: Request) -> Response:
         generation = await self._enter(request, None)
         try:
             with self._lock:
-                if generation != self._generation:
-                    return self._injected_error(503)
-                if not self._authorized(request):
-                    return _error(401, "Missing authentication, or failed to authenticate")
-                if self.error_status is not None:
-                    return self._injected_error(self.error_status)
+                refusal = self._refusal(request, generation)
+                if refusal is not None:
+                    return refusal
                 payment_id = request.path_params["payment_id"]
                 payment = self.payments.get(payment_id)
                 if payment is None:
@@ -419,12 +455,9 @@ class MollieServer:
         generation = await self._enter(request, body)
         try:
             with self._lock:
-                if generation != self._generation:
-                    return self._injected_error(503)
-                if not self._authorized(request):
-                    return _error(401, "Missing authentication, or failed to authenticate")
-                if self.error_status is not None:
-                    return self._injected_error(self.error_status)
+                refusal = self._refusal(request, generation)
+                if refusal is not None:
+                    return refusal
                 key = request.headers.get("idempotency-key")
                 if key and key in self.replies:
                     return JSONResponse(
@@ -507,12 +540,9 @@ class MollieServer:
         generation = await self._enter(request, None)
         try:
             with self._lock:
-                if generation != self._generation:
-                    return self._injected_error(503)
-                if not self._authorized(request):
-                    return _error(401, "Missing authentication, or failed to authenticate")
-                if self.error_status is not None:
-                    return self._injected_error(self.error_status)
+                refusal = self._refusal(request, generation)
+                if refusal is not None:
+                    return refusal
                 refund = self.refunds.get(request.path_params["refund_id"])
                 if refund is None or refund["paymentId"] != request.path_params["payment_id"]:
                     return _error(404, "No refund exists with token.")

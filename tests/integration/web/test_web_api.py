@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import uuid
+from datetime import datetime, timedelta
 from typing import Any
 
 import pytest
@@ -173,6 +174,19 @@ def test_checkout_places_an_order_and_returns_the_payment_url(
     assert order["payment_url"] == body["payment_url"]
     assert order["lines"][0]["quantity"] == 2
     assert order["discount"]["cents"] == 450
+
+
+def test_the_hold_the_checkout_answer_shows_is_the_orders_hold(
+    site: Site, client: TestClient
+) -> None:
+    body = client.post("/api/checkout", json=_order(site)).json()
+
+    order = client.get(body["api_url"]).json()
+
+    # ORDER_TTL_MINUTES (15 here) from the checkout: opening the payment did not move it.
+    assert body["expires_at"] == order["expires_at"]
+    held_until = datetime.fromisoformat(body["expires_at"])
+    assert held_until == site.clock.now() + timedelta(minutes=15)
 
 
 def test_checkout_with_the_provider_down_is_deferred(site: Site, client: TestClient) -> None:
