@@ -29,6 +29,7 @@ if TYPE_CHECKING:
 
 
 @click.group(context_settings={"help_option_names": ["-h", "--help"]})
+@click.version_option(package_name="mierloos", message="mierloos %(version)s")
 def main() -> None:
     """Ons Mierloos Theater: tickets, payments and the jobs behind them.
 
