@@ -1,4 +1,7 @@
-"""Developer sessions: `nox -s tests`, `nox -s lint`, `nox -s typecheck`."""
+"""Developer sessions: `nox -s tests`, `nox -s lint`, `nox -s typecheck`, `nox -s build`,
+`nox -s docs`."""
+
+import shutil
 
 import nox
 
@@ -22,3 +25,28 @@ def lint(session: nox.Session) -> None:
 def typecheck(session: nox.Session) -> None:
     session.install("-e", ".", "mypy")
     session.run("mypy")
+
+
+@nox.session
+def build(session: nox.Session) -> None:
+    """The sdist and the wheel (built from that sdist) in dist/."""
+    session.install("build")
+    shutil.rmtree("dist", ignore_errors=True)
+    session.run("python", "-m", "build", "--outdir", "dist", ".")
+
+
+@nox.session
+def docs(session: nox.Session) -> None:
+    """The API reference from the docstrings, as HTML in build/api/."""
+    session.install(".", "pdoc")
+    session.run(
+        "pdoc",
+        "--output-directory",
+        "build/api",
+        "mierloos_core",
+        "mierloos_adapters",
+        "mierloos_entrypoints",
+        # Alembic's env.py and the revisions run only inside Alembic
+        "!mierloos_adapters.migrations.env",
+        "!mierloos_adapters.migrations.versions",
+    )

@@ -1,20 +1,30 @@
 """Find or start a real PostgreSQL server for the tests, never silently doing without one.
 
-In order: MIERLOOS_TEST_DATABASE_URL; a container through testcontainers when a Docker engine
-answers; a server already listening on 127.0.0.1:5432; a throwaway cluster made with initdb.
+In order: MIERLOOS_TEST_DATABASE_URL; a server already listening on 127.0.0.1:5432 (another
+address with MIERLOOS_TEST_POSTGRES_PROBE=host:port, none with `off`); a container through
+testcontainers when a Docker engine answers; a throwaway cluster made with an installed
+`initdb` (on PATH or Debian's /usr/lib/postgresql/*/bin; MIERLOOS_TEST_INITDB_GLOB changes
+that glob, empty for PATH only); a throwaway cluster made with the binaries that the `pgserver`
+wheel ships. The last needs nothing but pip.
 """
 
 from __future__ import annotations
 
 import contextlib
 import glob
+import importlib
+import importlib.util
 import os
 import shutil
 import socket
+import stat
 import subprocess
 import tempfile
 import uuid
+import warnings
 from collections.abc import Iterator
+from pathlib import Path
+from types import ModuleType
 
 import psycopg
 
@@ -46,25 +56,69 @@ def _free_port() -> int:
         return int(sock.getsockname()[1])
 
 
+def _installed_bindir() -> str | None:
+    on_path = shutil.which("initdb")
+    if on_path:
+        return os.path.dirname(on_path)
+    pattern = os.environ.get("MIERLOOS_TEST_INITDB_GLOB", "/usr/lib/postgresql/*/bin/initdb")
+    found = sorted(glob.glob(pattern)) if pattern else []
+    return os.path.dirname(found[-1]) if found else None
+
+
+def _wheel_bindir() -> str:
+    # located, not imported: importing pgserver sets up its own server bookkeeping
+    spec = importlib.util.find_spec("pgserver")
+    if spec is None or not spec.submodule_search_locations:
+        raise RuntimeError(
+            "no PostgreSQL found: set MIERLOOS_TEST_DATABASE_URL, start a server on "
+            "127.0.0.1:5432, install PostgreSQL, or pip install pgserver"
+        )
+    return os.path.join(spec.submodule_search_locations[0], "pginstall", "bin")
+
+
+def _pgserver_utils() -> ModuleType:
+    with warnings.catch_warnings():  # it warns when XDG_RUNTIME_DIR is unset, as under CI
+        warnings.simplefilter("ignore")
+        return importlib.import_module("pgserver.utils")
+
+
+def _server_user(bindir: str) -> list[str]:
+    """The prefix that runs a PostgreSQL program: as root, another user, since the server
+    refuses to run as root (`postgres` where the system has it, else a `pgserver` user made
+    the way the pgserver package makes it)."""
+    if os.geteuid() != 0:
+        return []
+    import pwd
+
+    try:
+        user = pwd.getpwnam("postgres").pw_name
+    except KeyError:
+        user = _pgserver_utils().ensure_user_exists("pgserver").pw_name
+    as_user = ["runuser", "-u", user, "--"]
+    if subprocess.run([*as_user, f"{bindir}/initdb", "--version"], capture_output=True).returncode:
+        # a wheel under a private folder (a root home, say): let that user reach the binaries
+        utils = _pgserver_utils()
+        readable = stat.S_IRGRP | stat.S_IROTH | stat.S_IXGRP | stat.S_IXOTH
+        utils.ensure_prefix_permissions(Path(bindir))
+        utils.ensure_folder_permissions(Path(bindir), readable)
+        utils.ensure_folder_permissions(Path(bindir).parent / "lib", readable)
+    return as_user
+
+
 class PrivateCluster:
     """A throwaway PostgreSQL cluster made with initdb, which a test may stop and start again.
 
-    `stop()` and `start()` keep the port and the data, so clients see a real server restart.
+    The binaries are an installed PostgreSQL's, else the `pgserver` wheel's. `stop()` and
+    `start()` keep the port and the data, so clients see a real server restart.
     """
 
     def __init__(self) -> None:
-        binaries = sorted(glob.glob("/usr/lib/postgresql/*/bin/initdb"))
-        if not binaries:
-            raise RuntimeError(
-                "no initdb found: install PostgreSQL or set MIERLOOS_TEST_DATABASE_URL"
-            )
-        self.bindir = os.path.dirname(binaries[-1])
+        self.bindir = _installed_bindir() or _wheel_bindir()
         self.data = tempfile.mkdtemp(prefix="mierloos-pg-")
         self.port = _free_port()
-        self.as_postgres: list[str] = []
-        if os.geteuid() == 0:  # initdb refuses to run as root
-            shutil.chown(self.data, "postgres")
-            self.as_postgres = ["runuser", "-u", "postgres", "--"]
+        self.as_postgres = _server_user(self.bindir)
+        if self.as_postgres:
+            shutil.chown(self.data, self.as_postgres[2])
         self._pg("initdb", "-D", self.data, "-U", "postgres", "-A", "trust")
         self.url = f"postgresql+psycopg://postgres@127.0.0.1:{self.port}/postgres"
 
@@ -106,15 +160,16 @@ def postgres_server() -> Iterator[str]:
             raise RuntimeError("MIERLOOS_TEST_DATABASE_URL is set but the server does not answer")
         yield configured
         return
+    probe = os.environ.get("MIERLOOS_TEST_POSTGRES_PROBE", "127.0.0.1:5432")
+    local = f"postgresql+psycopg://postgres@{probe}/postgres"
+    if probe != "off" and _can_connect(local):
+        yield local
+        return
     if _docker_available():
         from testcontainers.postgres import PostgresContainer
 
         with PostgresContainer("postgres:16-alpine", driver="psycopg") as container:
             yield container.get_connection_url()
-        return
-    local = "postgresql+psycopg://postgres@127.0.0.1:5432/postgres"
-    if _can_connect(local):
-        yield local
         return
     with private_cluster() as cluster:
         yield cluster.url

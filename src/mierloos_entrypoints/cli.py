@@ -37,6 +37,7 @@ _log_level = click.option(
 
 
 @click.group(context_settings={"help_option_names": ["-h", "--help"]})
+@click.version_option(package_name="mierloos", message="mierloos %(version)s")
 def main() -> None:
     """Ons Mierloos Theater: tickets, payments and the jobs behind them.
 

@@ -1,37 +1,20 @@
-"""Ticket PDFs rasterised by poppler's pdftoppm, their QR codes read back by zxing-cpp.
-
-Needs the `pdftoppm` and `pdffonts` programs (Debian package poppler-utils). Without them the
-tests fail: they are never skipped.
-"""
+"""Ticket PDFs rasterised by pypdfium2, their QR codes read back by zxing-cpp."""
 
 from __future__ import annotations
 
-import shutil
-import subprocess
 from datetime import UTC, datetime
 from pathlib import Path
 
 import pytest
 import zxingcpp
-from PIL import Image
 
 from mierloos_adapters.pdf import ReportlabTicketRenderer
 from mierloos_core.model.files import TicketDocument
 from mierloos_core.model.ids import new_secret
 from mierloos_core.model.money import Money
+from tests.pdf_pages import fonts, render_pages
 
 DPI = 150
-
-
-def poppler(program: str) -> str:
-    path = shutil.which(program)
-    if path is None:
-        pytest.fail(
-            f"`{program}` is not installed: install poppler-utils "
-            "(apt-get install -y poppler-utils) to run the ticket PDF tests",
-            pytrace=False,
-        )
-    return path
 
 
 def three_tickets() -> list[TicketDocument]:
@@ -64,17 +47,11 @@ def test_every_page_carries_a_qr_code_of_its_ticket_secret(
     rendered: tuple[list[TicketDocument], Path],
 ) -> None:
     tickets, pdf = rendered
-    subprocess.run(
-        [poppler("pdftoppm"), "-r", str(DPI), "-gray", "-png", str(pdf), str(pdf.with_suffix(""))],
-        check=True,
-        capture_output=True,
-        timeout=60,
-    )
-    pages = sorted(pdf.parent.glob("tickets-*.png"))
+    pages = render_pages(pdf.read_bytes(), DPI)
     assert len(pages) == len(tickets)
 
     for ticket, page in zip(tickets, pages, strict=True):
-        codes = zxingcpp.read_barcodes(Image.open(page), formats=zxingcpp.BarcodeFormat.QRCode)
+        codes = zxingcpp.read_barcodes(page, formats=zxingcpp.BarcodeFormat.QRCode)
         assert [code.text for code in codes] == [ticket.secret]
         position = codes[0].position
         side_px = max(
@@ -86,12 +63,8 @@ def test_every_page_carries_a_qr_code_of_its_ticket_secret(
 
 def test_all_fonts_are_embedded(rendered: tuple[list[TicketDocument], Path]) -> None:
     _, pdf = rendered
-    listing = subprocess.run(
-        [poppler("pdffonts"), str(pdf)], check=True, capture_output=True, text=True, timeout=60
-    ).stdout
-    fonts = listing.splitlines()[2:]  # after the header and its underline
-    assert fonts
-    for line in fonts:
-        assert "DejaVuSans" in line
-        # columns: name type encoding emb sub uni object-id
-        assert line.split()[-5:-2] == ["yes", "yes", "yes"], line
+    listed = fonts(str(pdf))
+    assert listed
+    for font in listed:
+        assert "DejaVuSans" in font.name
+        assert (font.embedded, font.subset, font.unicode_map) == (True, True, True), font

@@ -5,7 +5,7 @@ from __future__ import annotations
 from types import TracebackType
 from typing import Self
 
-from sqlalchemy import Connection, Engine
+from sqlalchemy import Connection, Engine, NestedTransaction
 from sqlalchemy.exc import DBAPIError, IntegrityError, OperationalError
 
 from mierloos_adapters.sqlalchemy import repositories as r
@@ -39,10 +39,25 @@ def is_lost_race(error: BaseException) -> bool:
 
 
 class SqlUnitOfWork:
+    """Repositories on one connection of `engine`, in a transaction of their own.
+
+    `SqlUnitOfWork.within(connection, clock)` joins a transaction the caller already has open
+    instead: the services' work runs in a savepoint, `commit()` releases it and an error rolls
+    back to it, and the caller's own commit or rollback decides for everything.
+    """
+
     def __init__(self, engine: Engine, clock: Clock) -> None:
         self.engine = engine
         self.clock = clock
         self._connection: Connection | None = None
+        self._outer: Connection | None = None
+        self._savepoint: NestedTransaction | None = None
+
+    @classmethod
+    def within(cls, connection: Connection, clock: Clock) -> SqlUnitOfWork:
+        uow = cls(connection.engine, clock)
+        uow._outer = connection
+        return uow
 
     @property
     def connection(self) -> Connection:
@@ -53,7 +68,11 @@ class SqlUnitOfWork:
     def __enter__(self) -> Self:
         if self._connection is not None:
             raise RuntimeError("the unit of work is already open")
-        connection = self.engine.connect()
+        if self._outer is not None:
+            connection = self._outer
+            self._savepoint = connection.begin_nested()
+        else:
+            connection = self.engine.connect()
         self._connection = connection
         self.shows = r.SqlShows(connection)
         self.performances = r.SqlPerformances(connection)
@@ -77,20 +96,33 @@ class SqlUnitOfWork:
         connection, self._connection = self._connection, None
         if connection is None:
             return
-        try:
-            connection.rollback()
-        finally:
-            connection.close()
+        if self._savepoint is not None:
+            savepoint, self._savepoint = self._savepoint, None
+            if savepoint.is_active:
+                savepoint.rollback()
+        else:
+            try:
+                connection.rollback()
+            finally:
+                connection.close()
         if exc is not None and (is_contention(exc) or is_lost_race(exc)):
             raise Busy() from exc
 
     def commit(self) -> None:
         try:
-            self.connection.commit()
+            if self._savepoint is not None:
+                self._savepoint.commit()
+                self._savepoint = self.connection.begin_nested()
+            else:
+                self.connection.commit()
         except DBAPIError as error:
             if is_contention(error) or is_lost_race(error):
                 raise Busy() from error
             raise
 
     def rollback(self) -> None:
-        self.connection.rollback()
+        if self._savepoint is not None:
+            self._savepoint.rollback()
+            self._savepoint = self.connection.begin_nested()
+        else:
+            self.connection.rollback()

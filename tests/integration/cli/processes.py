@@ -14,6 +14,10 @@ from pathlib import Path
 from typing import Any
 
 import httpx
+from sqlalchemy import select
+
+from mierloos_adapters.sqlalchemy import make_engine
+from mierloos_adapters.sqlalchemy.tables import orders
 
 ROOT = Path(__file__).resolve().parents[3]
 _CSRF = re.compile(r'name="csrf_token" value="([^"]+)"')
@@ -23,6 +27,17 @@ def free_port() -> int:
     with socket.socket() as sock:
         sock.bind(("127.0.0.1", 0))
         return int(sock.getsockname()[1])
+
+
+def order_id(var_dir: Path, buyer: str) -> str:
+    engine = make_engine(f"sqlite:///{var_dir / 'mierloos.db'}")
+    try:
+        with engine.connect() as connection:
+            found = connection.execute(select(orders.c.id).where(orders.c.email == buyer)).scalar()
+    finally:
+        engine.dispose()
+    assert found is not None, "the order is in the database"
+    return str(found)
 
 
 def wait_for(condition: Callable[[], Any], timeout: float, interval: float = 0.1) -> Any:
@@ -57,11 +72,18 @@ def command_env(**env: str) -> dict[str, str]:
 class MierloosProcess:
     """`mierloos ARGS...` running in the background, its output in a log file."""
 
-    def __init__(self, args: list[str], env: Mapping[str, str], log_path: Path, cwd: Path) -> None:
+    def __init__(
+        self,
+        args: list[str],
+        env: Mapping[str, str],
+        log_path: Path,
+        cwd: Path,
+        program: tuple[str, ...] = (sys.executable, "-m", "mierloos_entrypoints.cli"),
+    ) -> None:
         self.log_path = log_path
         self.log_file = log_path.open("ab")
         self.process = subprocess.Popen(
-            [sys.executable, "-m", "mierloos_entrypoints.cli", *args],
+            [*program, *args],
             cwd=cwd,
             env=dict(env),
             stdout=self.log_file,

@@ -14,16 +14,14 @@ from pathlib import Path
 import httpx
 import pytest
 from pypdf import PdfReader
-from sqlalchemy import select
 
 from mierloos_adapters.local_storage import LocalStorage
-from mierloos_adapters.sqlalchemy import make_engine
-from mierloos_adapters.sqlalchemy.tables import orders
 from tests.integration.cli.processes import (
     MierloosProcess,
     buy_one_ticket,
     command_env,
     free_port,
+    order_id,
     wait_for,
 )
 
@@ -32,17 +30,6 @@ pytestmark = pytest.mark.slow
 BUYER = "koper@example.nl"
 # A stop asked for with SIGTERM (or Ctrl-C) is a clean stop: exit 0, not 143.
 STOPPED = (0,)
-
-
-def order_id(var_dir: Path, buyer: str) -> str:
-    engine = make_engine(f"sqlite:///{var_dir / 'mierloos.db'}")
-    try:
-        with engine.connect() as connection:
-            found = connection.execute(select(orders.c.id).where(orders.c.email == buyer)).scalar()
-    finally:
-        engine.dispose()
-    assert found is not None, "the order is in the database"
-    return str(found)
 
 
 @pytest.fixture

@@ -2,21 +2,17 @@
 
 from __future__ import annotations
 
-import shutil
-import subprocess
 from collections.abc import Callable, Sequence
 from datetime import timedelta
-from pathlib import Path
 
-import pytest
 import zxingcpp
-from PIL import Image
 
 from mierloos_core.model.catalog import Performance
 from mierloos_core.model.money import Money
 from mierloos_core.model.orders import Order, Ticket
 from mierloos_core.ports import Clock, UnitOfWork
 from tests.integration.storage.storage_support import S3TestServer
+from tests.pdf_pages import render_pages
 
 
 def bucket_keys(server: S3TestServer, bucket: str) -> list[str]:
@@ -53,30 +49,9 @@ def add_order(
     return order
 
 
-def poppler(program: str) -> str:
-    path = shutil.which(program)
-    if path is None:
-        pytest.fail(
-            f"`{program}` is not installed: install poppler-utils to run the ticket PDF tests",
-            pytrace=False,
-        )
-    return path
-
-
-def qr_codes_per_page(pdf: bytes, work_dir: Path, dpi: int = 110) -> list[list[str]]:
-    """Rasterise every page with pdftoppm and read its QR codes with zxing-cpp."""
-    source = work_dir / "tickets.pdf"
-    source.write_bytes(pdf)
-    subprocess.run(
-        [poppler("pdftoppm"), "-r", str(dpi), "-gray", "-png", str(source), str(work_dir / "page")],
-        check=True,
-        capture_output=True,
-        timeout=120,
-    )
-    pages = sorted(work_dir.glob("page-*.png"))  # pdftoppm zero-pads the page numbers
-    found = []
-    for page in pages:
-        with Image.open(page) as image:
-            codes = zxingcpp.read_barcodes(image, formats=zxingcpp.BarcodeFormat.QRCode)
-        found.append([code.text for code in codes])
-    return found
+def qr_codes_per_page(pdf: bytes, dpi: int = 110) -> list[list[str]]:
+    """Render every page with pypdfium2 and read its QR codes with zxing-cpp."""
+    return [
+        [code.text for code in zxingcpp.read_barcodes(page, formats=zxingcpp.BarcodeFormat.QRCode)]
+        for page in render_pages(pdf, dpi)
+    ]
