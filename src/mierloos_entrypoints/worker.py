@@ -381,9 +381,16 @@ def _child(
 
     signal.signal(signal.SIGTERM, handle)
 
+    supervisor = multiprocessing.parent_process()
+
     def report(state: ProcessState) -> None:
         base = index * _SHARED_FIELDS
         loops[base : base + _SHARED_FIELDS] = [state.last_loop, state.last_claim, state.in_hand]
+        if supervisor is not None and not supervisor.is_alive() and not stop.is_set():
+            # A supervisor killed outright (SIGKILL, OOM) cannot forward a SIGTERM: stop as if
+            # it had, rather than go on claiming jobs with nobody watching this process.
+            log.warning("the supervising process is gone: stopping this worker process")
+            stop.set()
 
     _run_here(threads, queues, shutdown_timeout, stop, on_loop=report)
 

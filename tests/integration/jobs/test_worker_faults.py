@@ -321,3 +321,32 @@ def test_sigterm_past_the_shutdown_timeout_hands_the_running_job_back_at_once(
     assert job.status is JobStatus.COMPLETED
     assert runs(effects) == {"long": 2}
     heir.terminate()
+
+
+def test_worker_processes_stop_by_themselves_when_their_supervisor_is_killed(
+    jobs_pg, start_worker, effects
+):
+    import os
+    import signal
+
+    jobs_pg.empty()
+    worker = start_worker(jobs_pg, processes=2, threads=2).wait_ready(timeout=30)
+    job_id = jobs_pg.enqueue("email", {"key": "running", "sleep": 2})
+    (started,) = wait_for(lambda: effects.of("start", "running"), timeout=10)
+
+    os.kill(worker.process.pid, signal.SIGKILL)
+    worker.process.wait(timeout=10)
+
+    def alive(pid: int) -> bool:
+        try:
+            os.kill(pid, 0)
+        except ProcessLookupError:
+            return False
+        # a zombie waiting for its new parent to reap it has stopped too
+        with open(f"/proc/{pid}/stat") as stat:
+            return stat.read().split(") ", 1)[1][0] != "Z"
+
+    assert wait_for(lambda: not alive(started["pid"]), timeout=30), "orphaned worker still running"
+    (job,) = jobs_pg.wait_settled([job_id], timeout=10)
+    assert job.status is JobStatus.COMPLETED, "the running job was finished before stopping"
+    assert runs(effects) == {"running": 1}
