@@ -69,6 +69,8 @@ class Settings:
     """MIERLOOS_FAKE_PAYMENTS=1: the fake provider outside the embedded setup (demos, tests)."""
     checkouts_per_client: int = 20
     """Orders one client address may place per 10 minutes; 0 = no limit."""
+    redis_url: str | None = attrs.field(default=None, repr=False)
+    """REDIS_URL: throttle counters in Redis instead of the database."""
 
     @property
     def is_embedded(self) -> bool:
@@ -207,6 +209,10 @@ def load_settings(environ: Mapping[str, str] | None = None) -> Settings:
     if metrics_token is not None and len(metrics_token) < 16:
         problems.append("METRICS_TOKEN must be at least 16 characters long")
 
+    redis_url = get("REDIS_URL")
+    if redis_url is not None and not redis_url.startswith(("redis://", "rediss://", "unix://")):
+        problems.append("REDIS_URL must be a redis://, rediss:// or unix:// URL")
+
     embedded_worker = _flag(get("MIERLOOS_EMBEDDED_WORKER", "1" if not production else "0") or "0")
 
     if problems:
@@ -228,6 +234,7 @@ def load_settings(environ: Mapping[str, str] | None = None) -> Settings:
         metrics_token=metrics_token,
         fake_payments=fake_payments,
         checkouts_per_client=checkouts_per_client,
+        redis_url=redis_url,
     )
 
 
