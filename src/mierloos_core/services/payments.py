@@ -30,6 +30,7 @@ from mierloos_core.model.payments import (
     ProviderPayment,
 )
 from mierloos_core.ports import Clock, Links, PaymentGateway, UnitOfWork
+from mierloos_core.services.fulfilment import enqueue_fulfilment
 from mierloos_core.services.notifications import enqueue_email
 
 log = logging.getLogger(__name__)
@@ -266,18 +267,7 @@ class Payments:
             if order.status is OrderStatus.PENDING:
                 order.mark_paid(now)
                 uow.orders.update(order)
-                uow.jobs.enqueue(
-                    JobType.PDF_GENERATION,
-                    {"order_id": str(order.id)},
-                    dedupe_key=f"pdf:{order.id}",
-                )
-                enqueue_email(
-                    uow,
-                    "order_confirmed",
-                    to=order.email,
-                    order_id=order.id,
-                    once_key=str(order.id),
-                )
+                enqueue_fulfilment(uow, order)
             elif order.status in _CLOSED and order.needs_attention is None:
                 # Its seats were given back already: a person decides between refund and seats.
                 order.needs_attention = "Betaald nadat de bestelling was vervallen."
