@@ -7,6 +7,7 @@ Every problem is reported in one ConfigError, one line per variable, never with 
 
 from __future__ import annotations
 
+import ipaddress
 import os
 import secrets
 from collections.abc import Mapping
@@ -78,8 +79,13 @@ class Settings:
 
     @property
     def fake_payments_allowed(self) -> bool:
-        """Whether the fake provider may stand in for Mollie: anyone can 'pay' on its page."""
-        return self.is_embedded or self.fake_payments
+        """Whether the fake provider may stand in for Mollie: anyone can 'pay' on its page.
+
+        Only on a site for this machine alone (embedded, links to loopback), or when asked
+        for by name. `mierloos serve` also refuses it on a non-loopback listening address.
+        """
+        local = self.is_embedded and is_loopback_host(urlparse(self.base_url).hostname or "")
+        return local or self.fake_payments
 
     @property
     def storage_dir(self) -> Path:
@@ -100,6 +106,15 @@ class Settings:
             f"worker: {'in this process' if self.embedded_worker else 'separate'}",
             f"metrics: {'bearer token' if self.metrics_token else 'loopback clients only'}",
         ]
+
+
+def is_loopback_host(host: str) -> bool:
+    if host == "localhost":
+        return True
+    try:
+        return ipaddress.ip_address(host.strip("[]")).is_loopback
+    except ValueError:
+        return False
 
 
 def _flag(value: str) -> bool:
@@ -198,6 +213,12 @@ def load_settings(environ: Mapping[str, str] | None = None) -> Settings:
     if mollie_key is None and production and not fake_payments:
         problems.append(
             "MOLLIE_API_KEY is required outside the embedded setup"
+            " (MIERLOOS_FAKE_PAYMENTS=1 for a demo without payments)"
+        )
+    elif mollie_key is None and not fake_payments and not is_loopback_host(parsed.hostname or ""):
+        # Anyone reaching the site could "pay" on the fake provider's page.
+        problems.append(
+            "MOLLIE_API_KEY is required when BASE_URL is not a loopback address"
             " (MIERLOOS_FAKE_PAYMENTS=1 for a demo without payments)"
         )
 
