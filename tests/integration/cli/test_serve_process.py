@@ -150,3 +150,18 @@ def test_without_a_worker_the_payment_jobs_wait_in_the_table(tmp_path, start_ser
     assert not LocalStorage(var_dir / "storage").exists(
         f"orders/{order_id(var_dir, BUYER)}/tickets-1.pdf"
     )
+
+
+def test_the_access_log_never_holds_an_order_secret(tmp_path, start_serve):
+    serve, base_url = start_serve(tmp_path / "var", "--no-worker")
+    order_page = buy_one_ticket(base_url, BUYER)
+    secret = order_page.rstrip("/").split("/")[-1]
+    httpx.get(order_page)
+    httpx.get(f"{order_page}/kaarten.pdf")
+    httpx.get(f"{base_url}/api/orders/{secret}")
+    httpx.get(f"{base_url}/account/inloggen", params={"next": f"/bestelling/{secret}"})
+
+    wait_for(lambda: "/api/orders/[verborgen]" in serve.log(), 10)
+    log = serve.log()
+    assert secret not in log
+    assert "/bestelling/[verborgen]/kaarten.pdf" in log
