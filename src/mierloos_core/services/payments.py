@@ -392,3 +392,16 @@ class Payments:
         if order is None:
             raise errors.OrderNotFound(order_id=str(order_id))
         return order
+
+
+def queue_webhook(uow: UnitOfWork, provider_payment_id: str) -> bool:
+    """Queue a sync for one of our payments; an id we never opened queues nothing.
+
+    So forged webhook calls cost one indexed read each, never a job nor a provider call.
+    """
+    with uow:
+        if uow.payments.get_by_provider_id(provider_payment_id) is None:
+            return False
+        uow.jobs.enqueue(JobType.PAYMENT_WEBHOOK, {"provider_payment_id": provider_payment_id})
+        uow.commit()
+    return True
