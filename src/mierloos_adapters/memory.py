@@ -242,6 +242,7 @@ class MemoryPaymentGateway:
         self.down = False
         self.refuse = False
         self.create_calls = 0
+        self.get_calls = 0
         self.refunds: dict[str, ProviderRefund] = {}
         self._refund_keys: dict[str, str] = {}
         self.refund_calls = 0
@@ -270,6 +271,7 @@ class MemoryPaymentGateway:
 
     def get_payment(self, provider_payment_id: str) -> ProviderPayment:
         with self._lock:
+            self.get_calls += 1
             if self.down:
                 raise DependencyUnavailable("payment provider is down")
             try:

@@ -130,8 +130,15 @@ class Container(containers.DeclarativeContainer):
     links = providers.Singleton(SiteLinks, base_url=settings.provided.base_url)
 
     checkout_policy = providers.Singleton(_checkout_policy, settings)
+    # Shared by every process: in the database, or in Redis when REDIS_URL is set.
+    throttle_store = providers.Singleton(_throttle_store, settings, engine, clock)
     payments = providers.Singleton(
-        Payments, uow=uow.provider, clock=clock, gateway=payment_gateway, links=links
+        Payments,
+        uow=uow.provider,
+        clock=clock,
+        gateway=payment_gateway,
+        links=links,
+        polls=throttle_store,
     )
     tickets = providers.Singleton(
         Tickets,
@@ -153,8 +160,6 @@ class Container(containers.DeclarativeContainer):
     staff_catalog = providers.Singleton(StaffCatalog, uow_factory=uow.provider, clock=clock)
     staff_coupons = providers.Singleton(StaffCoupons, uow_factory=uow.provider, clock=clock)
     reset_tokens = providers.Singleton(ResetTokens, secret_key=settings.provided.secret_key)
-    # Shared by every process: in the database, or in Redis when REDIS_URL is set.
-    throttle_store = providers.Singleton(_throttle_store, settings, engine, clock)
     rate_limiter = providers.Singleton(ThrottleLimiter, store=throttle_store)
     accounts = providers.Singleton(
         Accounts,

@@ -29,7 +29,7 @@ from mierloos_core.model.payments import (
     PaymentStatus,
     ProviderPayment,
 )
-from mierloos_core.ports import Clock, Links, PaymentGateway, UnitOfWork
+from mierloos_core.ports import Clock, Links, PaymentGateway, ThrottleStore, UnitOfWork
 from mierloos_core.services.fulfilment import enqueue_fulfilment
 from mierloos_core.services.notifications import enqueue_email
 
@@ -63,6 +63,9 @@ class PaymentOpening:
     checkout_url: str | None = None  # with "redirect": the provider's page (None: not pending)
 
 
+POLL_EVERY = timedelta(seconds=10)
+
+
 class Payments:
     def __init__(
         self,
@@ -71,12 +74,15 @@ class Payments:
         gateway: PaymentGateway,
         links: Links,
         policy: PaymentPolicy = PaymentPolicy(),
+        polls: ThrottleStore | None = None,
     ) -> None:
         self.uow = uow
         self.clock = clock
         self.gateway = gateway
         self.links = links
         self.policy = policy
+        # Order page views ask the provider at most once per POLL_EVERY per payment.
+        self.polls = polls
 
     # --- opening a payment ------------------------------------------------------------------
 
@@ -228,6 +234,9 @@ class Payments:
         if order.status is not OrderStatus.PENDING or payment is None:
             return order.status
         assert payment.provider_payment_id is not None
+        key = f"payment-poll:{payment.provider_payment_id}"
+        if self.polls is not None and self.polls.hit(key, POLL_EVERY) > 1:
+            return order.status  # asked a moment ago: the webhook or the next view will tell
         try:
             status = self.sync(payment.provider_payment_id, source="return")
         except errors.DependencyUnavailable:

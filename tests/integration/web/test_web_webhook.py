@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import uuid
+from datetime import timedelta
 from types import TracebackType
 
 import attrs
@@ -135,3 +136,21 @@ def test_a_busy_database_answers_503_so_the_provider_retries(site: Site) -> None
 
     assert response.status_code == 503
     assert response.headers["retry-after"]
+
+
+def test_order_page_views_ask_the_provider_at_most_once_per_10_seconds(
+    site: Site, client: TestClient
+) -> None:
+    our_payment(site, client)
+    gateway = site.gateway
+    assert isinstance(gateway, MemoryPaymentGateway)
+    with site.container.uow() as uow:
+        order_id = uuid.UUID(site.jobs("payment_creation")[0].data["order_id"])
+        secret = uow.orders.get(order_id).secret
+    before = gateway.get_calls
+    for _ in range(20):
+        assert client.get(f"/bestelling/{secret}").status_code == 200
+    assert gateway.get_calls - before == 1
+    site.clock.advance(timedelta(seconds=11))
+    client.get(f"/bestelling/{secret}")
+    assert gateway.get_calls - before == 2
