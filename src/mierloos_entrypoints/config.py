@@ -108,6 +108,15 @@ class Settings:
         ]
 
 
+_PLACEHOLDER_WORDS = ("change-me", "changeme", "replace-me", "your-secret")
+
+
+def weak_secret(key: str) -> bool:
+    """A placeholder (e.g. the compose file's default) or a key with few distinct characters."""
+    lowered = key.lower()
+    return any(word in lowered for word in _PLACEHOLDER_WORDS) or len(set(key)) < 16
+
+
 def is_loopback_host(host: str) -> bool:
     if host == "localhost":
         return True
@@ -165,6 +174,11 @@ def load_settings(environ: Mapping[str, str] | None = None) -> Settings:
             secret_key = _embedded_secret(var_dir)
     elif len(secret_key) < 32:
         problems.append("SECRET_KEY must be at least 32 characters long")
+    elif weak_secret(secret_key):
+        problems.append(
+            "SECRET_KEY is a known placeholder or too predictable;"
+            " make one with: python -c 'import secrets; print(secrets.token_urlsafe(48))'"
+        )
 
     s3 = None
     r2_account = get("R2_ACCOUNT_ID")
