@@ -7,6 +7,7 @@ embedded one elsewhere. Embedders may override any provider, e.g. with the memor
 
 from __future__ import annotations
 
+import os
 import uuid
 from collections.abc import Mapping
 from datetime import timedelta
@@ -46,7 +47,12 @@ from mierloos_entrypoints.config import ConfigError, Settings, load_settings
 
 def _engine(settings: Settings):  # type: ignore[no-untyped-def]
     if settings.is_embedded:
-        settings.var_dir.mkdir(parents=True, exist_ok=True)
+        settings.var_dir.mkdir(mode=0o700, parents=True, exist_ok=True)
+        database = settings.database_url.removeprefix("sqlite:///")
+        if database and database != ":memory:" and "?" not in database:
+            # Created empty and private before SQLite opens it (accounts, orders, sessions).
+            os.close(os.open(database, os.O_WRONLY | os.O_CREAT, 0o600))
+            os.chmod(database, 0o600)
     return make_engine(settings.database_url)
 
 

@@ -165,3 +165,14 @@ def test_the_access_log_never_holds_an_order_secret(tmp_path, start_serve):
     log = serve.log()
     assert secret not in log
     assert "/bestelling/[verborgen]/kaarten.pdf" in log
+
+
+def test_the_embedded_database_and_outbox_are_private(tmp_path, start_serve):
+    var_dir = tmp_path / "var"
+    _serve, base_url = start_serve(var_dir)
+    buy_one_ticket(base_url, BUYER)
+    wait_for(lambda: list((var_dir / "outbox").glob("*.eml")) or None, 20)
+
+    assert stat.S_IMODE((var_dir / "mierloos.db").stat().st_mode) == 0o600
+    for mail in (var_dir / "outbox").glob("*.eml"):
+        assert stat.S_IMODE(mail.stat().st_mode) == 0o600
