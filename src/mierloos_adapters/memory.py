@@ -45,6 +45,7 @@ from mierloos_core.model.payments import (
     RefundRequest,
     RefundStatus,
 )
+from mierloos_core.model.sessions import LoginSession
 from mierloos_core.ports import (
     Clock,
     JobDetails,
@@ -98,6 +99,35 @@ class MemoryRateLimiter:
             if len(self._hits) > 100_000:  # forget idle keys rather than grow without bound
                 self._hits = {k: v for k, v in self._hits.items() if v and v[-1] > now - window}
             return allowed
+
+
+class MemoryThrottleStore:
+    """Throttle counters in this process's memory (a single process, or tests)."""
+
+    def __init__(self, clock: Clock | None = None) -> None:
+        self._clock = clock or SystemClock()
+        self._windows: dict[str, tuple[datetime, int]] = {}
+        self._lock = threading.Lock()
+
+    def hit(self, key: str, window: timedelta) -> int:
+        now = self._clock.now()
+        with self._lock:
+            ends, count = self._windows.get(key, (now, 0))
+            if ends <= now:
+                ends, count = now + window, 0
+            self._windows[key] = (ends, count + 1)
+            if len(self._windows) > 100_000:  # forget closed windows rather than grow
+                self._windows = {k: v for k, v in self._windows.items() if v[0] > now}
+            return count + 1
+
+    def count(self, key: str) -> int:
+        with self._lock:
+            ends, count = self._windows.get(key, (self._clock.now(), 0))
+        return count if ends > self._clock.now() else 0
+
+    def clear(self, key: str) -> None:
+        with self._lock:
+            self._windows.pop(key, None)
 
 
 class MemoryStorage:
@@ -212,6 +242,7 @@ class MemoryPaymentGateway:
         self.down = False
         self.refuse = False
         self.create_calls = 0
+        self.get_calls = 0
         self.refunds: dict[str, ProviderRefund] = {}
         self._refund_keys: dict[str, str] = {}
         self.refund_calls = 0
@@ -240,6 +271,7 @@ class MemoryPaymentGateway:
 
     def get_payment(self, provider_payment_id: str) -> ProviderPayment:
         with self._lock:
+            self.get_calls += 1
             if self.down:
                 raise DependencyUnavailable("payment provider is down")
             try:
@@ -313,6 +345,7 @@ class MemoryStore:
     refunds: dict[uuid.UUID, Refund] = attrs.Factory(dict)
     users: dict[uuid.UUID, User] = attrs.Factory(dict)
     reset_tokens: dict[uuid.UUID, PasswordResetToken] = attrs.Factory(dict)
+    login_sessions: dict[str, LoginSession] = attrs.Factory(dict)
     images: dict[uuid.UUID, Image] = attrs.Factory(dict)
     jobs: dict[uuid.UUID, Job] = attrs.Factory(dict)
     lock: threading.RLock = attrs.field(factory=threading.RLock, eq=False)
@@ -612,6 +645,40 @@ class MemoryResetTokens(_Repository[PasswordResetToken]):
         return sum(1 for t in self._rows.values() if t.user_id == user_id and t.created_at >= since)
 
 
+class MemoryLoginSessions:
+    def __init__(self, store: MemoryStore) -> None:
+        self._store = store
+
+    def add(self, session: LoginSession) -> None:
+        if session.id_hash in self._store.login_sessions:
+            raise ValueError("duplicate session id")
+        self._store.login_sessions[session.id_hash] = _copy(session)
+
+    def get(self, id_hash: str) -> LoginSession | None:
+        found = self._store.login_sessions.get(id_hash)
+        return _copy(found) if found is not None else None
+
+    def touch(self, id_hash: str, at: datetime) -> None:
+        found = self._store.login_sessions.get(id_hash)
+        if found is not None:
+            found.last_seen_at = at
+
+    def delete(self, id_hash: str) -> None:
+        self._store.login_sessions.pop(id_hash, None)
+
+    def delete_for_user(self, user_id: uuid.UUID) -> int:
+        return self._delete_where(lambda session: session.user_id == user_id)
+
+    def delete_idle(self, before: datetime) -> int:
+        return self._delete_where(lambda session: session.last_seen_at < before)
+
+    def _delete_where(self, predicate: Callable[[LoginSession], bool]) -> int:
+        doomed = [key for key, row in self._store.login_sessions.items() if predicate(row)]
+        for key in doomed:
+            del self._store.login_sessions[key]
+        return len(doomed)
+
+
 class MemoryImages(_Repository[Image]):
     _table = "images"
 
@@ -676,6 +743,7 @@ class MemoryUnitOfWork:
         self.refunds = MemoryRefunds(store)
         self.users = MemoryUsers(store)
         self.reset_tokens = MemoryResetTokens(store)
+        self.sessions = MemoryLoginSessions(store)
         self.images = MemoryImages(store)
         self.jobs = MemoryJobQueue(store, clock or SystemClock())
         self._snapshot: dict[str, Any] | None = None

@@ -31,6 +31,7 @@ from mierloos_core.model.payments import (
     Refund,
     RefundRequest,
 )
+from mierloos_core.model.sessions import LoginSession
 
 
 class Clock(Protocol):
@@ -233,6 +234,22 @@ class PasswordResetTokenRepository(Protocol):
     def count_since(self, user_id: uuid.UUID, since: datetime) -> int: ...
 
 
+class LoginSessionRepository(Protocol):
+    """Server-side login sessions, found by the hash of the id the browser holds."""
+
+    def add(self, session: LoginSession) -> None: ...
+    def get(self, id_hash: str) -> LoginSession | None: ...
+    def touch(self, id_hash: str, at: datetime) -> None: ...
+    def delete(self, id_hash: str) -> None: ...
+    def delete_for_user(self, user_id: uuid.UUID) -> int:
+        """Ends every session of the user; returns how many there were."""
+        ...
+
+    def delete_idle(self, before: datetime) -> int:
+        """Removes sessions last seen before `before` (housekeeping)."""
+        ...
+
+
 class ImageRepository(Protocol):
     def add(self, image: Image) -> None: ...
     def get(self, image_id: uuid.UUID) -> Image | None: ...
@@ -273,6 +290,7 @@ class UnitOfWork(Protocol):
     refunds: RefundRepository
     users: UserRepository
     reset_tokens: PasswordResetTokenRepository
+    sessions: LoginSessionRepository
     images: ImageRepository
     jobs: JobQueue
 
@@ -352,6 +370,24 @@ class RateLimiter(Protocol):
     def allow(self, key: str, limit: int, window: timedelta) -> bool:
         """Count one attempt under `key`; False once `limit` attempts fell within `window`."""
         ...
+
+
+class ThrottleStore(Protocol):
+    """Counters shared by every process (database or Redis), for throttling failures.
+
+    A key's window starts at its first hit and lasts `window`; after it the count starts over.
+    `hit` is atomic: concurrent hits from many processes are all counted.
+    """
+
+    def hit(self, key: str, window: timedelta) -> int:
+        """Counts one under `key` and returns the count in the current window."""
+        ...
+
+    def count(self, key: str) -> int:
+        """The count in the key's current window (0 when none is open)."""
+        ...
+
+    def clear(self, key: str) -> None: ...
 
 
 class PasswordHasher(Protocol):

@@ -23,7 +23,7 @@ from mierloos_entrypoints.cli_support import (
     operation,
     settings_or_exit,
 )
-from mierloos_entrypoints.config import Settings
+from mierloos_entrypoints.config import Settings, is_loopback_host
 
 if TYPE_CHECKING:
     from mierloos_entrypoints.container import Container
@@ -111,6 +111,18 @@ def serve(
     local = "127.0.0.1" if host in ("0.0.0.0", "::", "") else host  # noqa: S104 - a display
     defaults = {} if os.environ.get("BASE_URL", "").strip() else {"BASE_URL": _url(local, port)}
     settings = settings_or_exit(defaults)
+    if (
+        settings.mollie_api_key is None
+        and not settings.fake_payments
+        and not is_loopback_host(host)
+    ):
+        click.echo("configuration problems:", err=True)
+        click.echo(
+            f"- MOLLIE_API_KEY is required when the site listens on {host}"
+            " (MIERLOOS_FAKE_PAYMENTS=1 for a demo without payments)",
+            err=True,
+        )
+        sys.exit(USAGE_ERROR)
     container = migrated_container(settings)
     if demo if demo is not None else settings.is_embedded:
         _load_demo(container, settings)

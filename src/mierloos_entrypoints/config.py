@@ -7,6 +7,7 @@ Every problem is reported in one ConfigError, one line per variable, never with 
 
 from __future__ import annotations
 
+import ipaddress
 import math
 import os
 import secrets
@@ -35,7 +36,11 @@ class Setting:
 #: rendered from this list (`settings_table`; a test keeps the two equal).
 SETTINGS: tuple[Setting, ...] = (
     Setting("DATABASE_URL", "`postgresql://user:pass@host/db` (psycopg 3) or `sqlite:///path`"),
-    Setting("SECRET_KEY", "signs sessions; required outside the embedded setup, 32+ characters"),
+    Setting(
+        "SECRET_KEY",
+        "signs the session cookie; required outside the embedded setup, 32+ characters, 16+"
+        " different ones and no placeholder (`change-me…`): those are refused",
+    ),
     Setting(
         "BASE_URL",
         "the site's public URL, used in payment redirects, webhooks and e-mails; without it"
@@ -58,8 +63,9 @@ SETTINGS: tuple[Setting, ...] = (
     ),
     Setting(
         "MOLLIE_API_KEY",
-        "`test_…` or `live_…`; without it the fake provider is used in the embedded setup, and"
-        " elsewhere it is required",
+        "`test_…` or `live_…`; without it the fake provider is used only by an embedded site for"
+        " this machine alone (listening on loopback, `BASE_URL` unset or loopback); anywhere else"
+        " it is required (exit 2)",
     ),
     Setting("MOLLIE_API_ENDPOINT", "another Mollie API address (tests; default Mollie's own)"),
     Setting(
@@ -141,6 +147,11 @@ SETTINGS: tuple[Setting, ...] = (
         "where worker processes share metrics (default a temporary directory per worker)",
     ),
     Setting(
+        "REDIS_URL",
+        "`redis://host:6379/0`: keep the login and request throttle counters in Redis instead of"
+        " the database",
+    ),
+    Setting(
         "LOG_LEVEL",
         "`DEBUG`, `INFO` (default), `WARNING`, `ERROR` or `CRITICAL`, for the site, the worker,"
         " Dramatiq and SQLAlchemy (`DEBUG` also logs SQLAlchemy's statements); `--log-level` on"
@@ -212,6 +223,8 @@ class Settings:
     """MIERLOOS_LOCAL_STORAGE=1: files under var outside the embedded setup, on purpose."""
     file_mailer: bool = False
     """MIERLOOS_FILE_MAILER=1: .eml files outside the embedded setup, on purpose."""
+    redis_url: str | None = attrs.field(default=None, repr=False)
+    """REDIS_URL: throttle counters in Redis instead of the database."""
 
     @property
     def is_embedded(self) -> bool:
@@ -219,8 +232,13 @@ class Settings:
 
     @property
     def fake_payments_allowed(self) -> bool:
-        """Whether the fake provider may stand in for Mollie: anyone can 'pay' on its page."""
-        return self.is_embedded or self.fake_payments
+        """Whether the fake provider may stand in for Mollie: anyone can 'pay' on its page.
+
+        Only on a site for this machine alone (embedded, links to loopback), or when asked
+        for by name. `mierloos serve` also refuses it on a non-loopback listening address.
+        """
+        local = self.is_embedded and is_loopback_host(urlparse(self.base_url).hostname or "")
+        return local or self.fake_payments
 
     @property
     def storage_dir(self) -> Path:
@@ -241,6 +259,24 @@ class Settings:
             f"worker: {'in this process' if self.embedded_worker else 'separate'}",
             f"metrics: {'bearer token' if self.metrics_token else 'loopback clients only'}",
         ]
+
+
+_PLACEHOLDER_WORDS = ("change-me", "changeme", "replace-me", "your-secret")
+
+
+def weak_secret(key: str) -> bool:
+    """A placeholder (e.g. the compose file's default) or a key with few distinct characters."""
+    lowered = key.lower()
+    return any(word in lowered for word in _PLACEHOLDER_WORDS) or len(set(key)) < 16
+
+
+def is_loopback_host(host: str) -> bool:
+    if host == "localhost":
+        return True
+    try:
+        return ipaddress.ip_address(host.strip("[]")).is_loopback
+    except ValueError:
+        return False
 
 
 def _flag(value: str) -> bool:
@@ -302,6 +338,11 @@ def load_settings(environ: Mapping[str, str] | None = None) -> Settings:
             secret_key = _embedded_secret(var_dir)
     elif len(secret_key) < 32:
         problems.append("SECRET_KEY must be at least 32 characters long")
+    elif weak_secret(secret_key):
+        problems.append(
+            "SECRET_KEY is a known placeholder or too predictable;"
+            " make one with: python -c 'import secrets; print(secrets.token_urlsafe(48))'"
+        )
 
     s3 = None
     r2_account = get("R2_ACCOUNT_ID")
@@ -352,6 +393,12 @@ def load_settings(environ: Mapping[str, str] | None = None) -> Settings:
             "MOLLIE_API_KEY is required outside the embedded setup"
             " (MIERLOOS_FAKE_PAYMENTS=1 for a demo without payments)"
         )
+    elif mollie_key is None and not fake_payments and not is_loopback_host(parsed.hostname or ""):
+        # Anyone reaching the site could "pay" on the fake provider's page.
+        problems.append(
+            "MOLLIE_API_KEY is required when BASE_URL is not a loopback address"
+            " (MIERLOOS_FAKE_PAYMENTS=1 for a demo without payments)"
+        )
 
     polling = float(number("WORKER_POLLING_INTERVAL", "5", float, 0.01))
     attempts = int(number("WORKER_MAX_ATTEMPTS", "5", int, 1))
@@ -370,6 +417,10 @@ def load_settings(environ: Mapping[str, str] | None = None) -> Settings:
     metrics_token = get("METRICS_TOKEN")
     if metrics_token is not None and len(metrics_token) < 16:
         problems.append("METRICS_TOKEN must be at least 16 characters long")
+
+    redis_url = get("REDIS_URL")
+    if redis_url is not None and not redis_url.startswith(("redis://", "rediss://", "unix://")):
+        problems.append("REDIS_URL must be a redis://, rediss:// or unix:// URL")
 
     embedded_worker = _flag(get("MIERLOOS_EMBEDDED_WORKER", "1" if not production else "0") or "0")
 
@@ -396,6 +447,7 @@ def load_settings(environ: Mapping[str, str] | None = None) -> Settings:
         checkouts_per_client=checkouts_per_client,
         local_storage=_flag(get("MIERLOOS_LOCAL_STORAGE", "0") or "0"),
         file_mailer=_flag(get("MIERLOOS_FILE_MAILER", "0") or "0"),
+        redis_url=redis_url,
     )
 
 

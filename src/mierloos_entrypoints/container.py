@@ -7,6 +7,7 @@ embedded one elsewhere. Embedders may override any provider, e.g. with the memor
 
 from __future__ import annotations
 
+import os
 import uuid
 from collections.abc import Mapping
 from datetime import timedelta
@@ -20,13 +21,14 @@ from mierloos_adapters.images import PillowImageProcessor
 from mierloos_adapters.jobqueue.ledger import SqlJobLedger
 from mierloos_adapters.links import SiteLinks
 from mierloos_adapters.local_storage import LocalStorage
-from mierloos_adapters.memory import MemoryRateLimiter, SystemClock
+from mierloos_adapters.memory import SystemClock
 from mierloos_adapters.passwords import Argon2PasswordHasher
 from mierloos_adapters.pdf import ReportlabTicketRenderer
 from mierloos_adapters.sqlalchemy import SqlUnitOfWork, make_engine
+from mierloos_adapters.sqlalchemy.throttles import SqlThrottleStore
 from mierloos_core import errors
 from mierloos_core.model.jobs import JobType
-from mierloos_core.ports import Mailer, ObjectStorage, PaymentGateway
+from mierloos_core.ports import Clock, Mailer, ObjectStorage, PaymentGateway, ThrottleStore
 from mierloos_core.services.accounts import Accounts, ResetTokens
 from mierloos_core.services.checkout import CheckoutPolicy
 from mierloos_core.services.images import ShowImages
@@ -34,16 +36,23 @@ from mierloos_core.services.jobs import JobRegistry
 from mierloos_core.services.notifications import EmailSender
 from mierloos_core.services.payments import Payments
 from mierloos_core.services.refunds import Refunds
+from mierloos_core.services.sessions import Sessions
 from mierloos_core.services.staff_catalog import StaffCatalog
 from mierloos_core.services.staff_coupons import StaffCoupons
 from mierloos_core.services.staff_orders import StaffOrders
+from mierloos_core.services.throttles import LoginThrottle, ThrottleLimiter
 from mierloos_core.services.tickets import Tickets
 from mierloos_entrypoints.config import ConfigError, Settings, load_settings
 
 
 def _engine(settings: Settings):  # type: ignore[no-untyped-def]
     if settings.is_embedded:
-        settings.var_dir.mkdir(parents=True, exist_ok=True)
+        settings.var_dir.mkdir(mode=0o700, parents=True, exist_ok=True)
+        database = settings.database_url.removeprefix("sqlite:///")
+        if database and database != ":memory:" and "?" not in database:
+            # Created empty and private before SQLite opens it (accounts, orders, sessions).
+            os.close(os.open(database, os.O_WRONLY | os.O_CREAT, 0o600))
+            os.chmod(database, 0o600)
     return make_engine(settings.database_url)
 
 
@@ -94,6 +103,14 @@ def _payment_gateway(settings: Settings) -> PaymentGateway:
     return MolliePaymentGateway(settings.mollie_api_key, api_endpoint=settings.mollie_api_endpoint)
 
 
+def _throttle_store(settings: Settings, engine: Any, clock: Clock) -> ThrottleStore:
+    if settings.redis_url is None:
+        return SqlThrottleStore(engine, clock)
+    from mierloos_adapters.redis_throttles import RedisThrottleStore
+
+    return RedisThrottleStore(settings.redis_url)
+
+
 def _reset_url(links: SiteLinks, tokens: ResetTokens, nonce: str) -> str:
     return links.password_reset(tokens.token(nonce))
 
@@ -119,8 +136,15 @@ class Container(containers.DeclarativeContainer):
     links = providers.Singleton(SiteLinks, base_url=settings.provided.base_url)
 
     checkout_policy = providers.Singleton(_checkout_policy, settings)
+    # Shared by every process: in the database, or in Redis when REDIS_URL is set.
+    throttle_store = providers.Singleton(_throttle_store, settings, engine, clock)
     payments = providers.Singleton(
-        Payments, uow=uow.provider, clock=clock, gateway=payment_gateway, links=links
+        Payments,
+        uow=uow.provider,
+        clock=clock,
+        gateway=payment_gateway,
+        links=links,
+        polls=throttle_store,
     )
     tickets = providers.Singleton(
         Tickets,
@@ -142,9 +166,7 @@ class Container(containers.DeclarativeContainer):
     staff_catalog = providers.Singleton(StaffCatalog, uow_factory=uow.provider, clock=clock)
     staff_coupons = providers.Singleton(StaffCoupons, uow_factory=uow.provider, clock=clock)
     reset_tokens = providers.Singleton(ResetTokens, secret_key=settings.provided.secret_key)
-    # Per process: each web process throttles its own clients; per-address reset limits are
-    # counted in the database and hold across processes.
-    rate_limiter = providers.Singleton(MemoryRateLimiter, clock=clock)
+    rate_limiter = providers.Singleton(ThrottleLimiter, store=throttle_store)
     accounts = providers.Singleton(
         Accounts,
         uow=uow.provider,
@@ -152,7 +174,9 @@ class Container(containers.DeclarativeContainer):
         hasher=password_hasher,
         limiter=rate_limiter,
         tokens=reset_tokens,
+        logins=providers.Singleton(LoginThrottle, store=throttle_store),
     )
+    sessions = providers.Singleton(Sessions, uow=uow.provider, clock=clock)
     email_sender = providers.Singleton(
         EmailSender,
         uow=uow.provider,

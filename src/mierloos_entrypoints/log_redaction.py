@@ -1,8 +1,9 @@
-"""Keeps password-reset tokens out of every log line.
+"""Keeps bearer secrets in URLs out of every log line: reset tokens and order links.
 
-The reset link carries its token in the path (`/account/wachtwoord-herstellen/{token}`), and
+The reset link carries its token in the path (`/account/wachtwoord-herstellen/{token}`), an
+order's page, PDF and API its secret (`/bestelling/{secret}`, `/api/orders/{secret}`), and
 uvicorn's access log, error logs and tracebacks write request paths. `RedactResetTokens`
-rewrites a record's message, arguments and traceback so that the token reads `[verborgen]`.
+rewrites a record's message, arguments and traceback so that the secret reads `[verborgen]`.
 It keeps the record's shape (uvicorn's access formatter unpacks exactly five arguments).
 
 Installed three ways, so that no configuration path misses it: on the `uvicorn.access` and
@@ -24,8 +25,12 @@ REDACTED = "[verborgen]"
 FILTER_NAME = "redact_reset_tokens"
 UVICORN_LOGGERS = ("uvicorn.access", "uvicorn.error")
 
-# The path segment after the reset prefix, plain or percent-encoded (e.g. in a `next=` query).
-_RESET_TOKEN = re.compile(r"(wachtwoord-herstellen(?:/|%2f))[^\s/?#&\"'<>\\]+", re.IGNORECASE)
+# The path segment after a prefix that a secret follows, plain or percent-encoded (e.g. in a
+# `next=` query): reset tokens, order secrets (page, tickets PDF, JSON API).
+_RESET_TOKEN = re.compile(
+    r"((?:wachtwoord-herstellen|bestelling|api/orders)(?:/|%2f))[^\s/?#&\"'<>\\%]+",
+    re.IGNORECASE,
+)
 
 
 def redact(text: str) -> str:

@@ -15,6 +15,7 @@ from mierloos_adapters.memory import (
     MemoryRateLimiter,
     MemoryStorage,
     MemoryStore,
+    MemoryThrottleStore,
     MemoryUnitOfWork,
     PlainPasswordHasher,
     TextTicketRenderer,
@@ -27,6 +28,7 @@ from mierloos_core.services.accounts import Accounts, ResetTokens
 from mierloos_core.services.checkout import CheckoutRequest, checkout
 from mierloos_core.services.notifications import EmailSender
 from mierloos_core.services.payments import Payments
+from mierloos_core.services.throttles import LoginThrottle
 from mierloos_core.services.tickets import Tickets
 from tests.catalog_builders import CatalogBuilder
 
@@ -61,7 +63,14 @@ def world():
     w.catalog = CatalogBuilder(uow, clock)
     w.payments = Payments(uow, clock, gateway, links)
     w.tickets = Tickets(uow, clock, TextTicketRenderer(), MemoryStorage(), links)
-    w.accounts = Accounts(uow, clock, PlainPasswordHasher(), MemoryRateLimiter(clock), tokens)
+    w.accounts = Accounts(
+        uow,
+        clock,
+        PlainPasswordHasher(),
+        MemoryRateLimiter(clock),
+        tokens,
+        logins=LoginThrottle(MemoryThrottleStore(clock)),
+    )
 
     def send_all():
         with uow() as u:

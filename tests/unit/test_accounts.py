@@ -11,6 +11,7 @@ from mierloos_adapters.links import SiteLinks
 from mierloos_adapters.memory import (
     MemoryMailer,
     MemoryRateLimiter,
+    MemoryThrottleStore,
     MemoryUnitOfWork,
     PlainEmailTemplates,
     PlainPasswordHasher,
@@ -18,8 +19,10 @@ from mierloos_adapters.memory import (
 from mierloos_core import errors
 from mierloos_core.model.accounts import Role
 from mierloos_core.model.jobs import JobType
-from mierloos_core.services.accounts import Accounts, ResetTokens, session_stamp
+from mierloos_core.services.accounts import Accounts, ResetTokens
 from mierloos_core.services.notifications import EmailSender
+from mierloos_core.services.sessions import Sessions
+from mierloos_core.services.throttles import LoginThrottle
 
 SECRET = "s" * 40
 PASSWORD = "Mierlo-Toneel-2026"
@@ -37,7 +40,14 @@ def hasher():
 
 @pytest.fixture
 def accounts(make_uow, clock, hasher):
-    return Accounts(make_uow, clock, hasher, MemoryRateLimiter(clock), ResetTokens(SECRET))
+    return Accounts(
+        make_uow,
+        clock,
+        hasher,
+        MemoryRateLimiter(clock),
+        ResetTokens(SECRET),
+        logins=LoginThrottle(MemoryThrottleStore(clock)),
+    )
 
 
 @pytest.fixture
@@ -111,6 +121,7 @@ def test_login_checks_the_password_and_rehashes_old_hashes(make_uow, clock, acco
         PlainPasswordHasher(version=2),
         MemoryRateLimiter(clock),
         ResetTokens(SECRET),
+        logins=LoginThrottle(MemoryThrottleStore(clock)),
     )
     user = newer.authenticate(" AN@example.nl ", PASSWORD)
     assert user.id == visitor.id
@@ -118,11 +129,32 @@ def test_login_checks_the_password_and_rehashes_old_hashes(make_uow, clock, acco
         assert uow.users.get(visitor.id).password_hash.startswith("plain$2$")
 
 
-def test_login_attempts_are_throttled(accounts, visitor):
+def test_failed_logins_stop_that_client_but_never_the_owner_elsewhere(accounts, visitor, clock):
     for _ in range(10):
-        accounts.authenticate("an@example.nl", "fout-wachtwoord!")
+        assert accounts.authenticate("an@example.nl", "fout-wachtwoord!", client="c1") is None
     with pytest.raises(errors.TooManyAttempts):
-        accounts.authenticate("an@example.nl", PASSWORD)
+        accounts.authenticate("an@example.nl", PASSWORD, client="c1")
+    assert accounts.authenticate("an@example.nl", PASSWORD, client="c2").id == visitor.id
+    clock.advance(timedelta(minutes=15, seconds=1))
+    assert accounts.authenticate("an@example.nl", PASSWORD, client="c1").id == visitor.id
+
+
+def test_only_failures_count(accounts, visitor):
+    for _ in range(30):
+        assert accounts.authenticate("an@example.nl", PASSWORD, client="c1").id == visitor.id
+    assert accounts.login_delay("an@example.nl") == timedelta(0)
+
+
+def test_failures_from_many_clients_slow_the_account_down_more_and_more(accounts, visitor):
+    delays = []
+    for n in range(12):
+        accounts.authenticate("an@example.nl", "fout-wachtwoord!", client=f"bot{n}")
+        delays.append(accounts.login_delay("AN@example.nl").total_seconds())
+    assert delays[:4] == [0, 0, 0, 0]
+    assert delays[4:9] == [1, 2, 4, 8, 16]
+    assert delays[9:] == [20, 20, 20]  # capped
+    # Slowed, never refused: the owner still gets in.
+    assert accounts.authenticate("an@example.nl", PASSWORD, client="thuis").id == visitor.id
 
 
 def test_reset_mails_a_link_with_32_random_bytes_and_stores_only_a_hash(
@@ -217,12 +249,13 @@ def test_no_log_record_holds_the_token(accounts, visitor, deliver, caplog):
     assert all(token not in record.getMessage() for record in caplog.records)
 
 
-def test_a_password_change_ends_older_sessions(accounts, visitor, make_uow, clock):
-    stamp = session_stamp(visitor)
-    assert accounts.session_user(visitor.id, stamp).id == visitor.id
-    clock.advance(timedelta(seconds=1))
+def test_a_password_change_ends_every_session_of_the_user(accounts, visitor, make_uow, clock):
+    sessions = Sessions(make_uow, clock)
+    phone, laptop = sessions.start(visitor), sessions.start(visitor)
+    assert sessions.user(phone).id == visitor.id
     accounts.change_password(visitor.id, PASSWORD, "Heel-Nieuw-Wachtwoord-1")
-    assert accounts.session_user(visitor.id, stamp) is None
+    assert sessions.user(phone) is None
+    assert sessions.user(laptop) is None
 
 
 def test_create_staff_makes_a_new_or_promotes_an_existing_account(accounts, visitor):

@@ -246,6 +246,27 @@ password_reset_tokens = Table(
     Index("ix_password_reset_tokens_user_id_created_at", "user_id", "created_at"),
 )
 
+login_sessions = Table(
+    "login_sessions",
+    metadata,
+    Column("id_hash", String(64), primary_key=True),
+    Column("user_id", Uuid, ForeignKey("users.id", ondelete="CASCADE"), nullable=False),
+    Column("staff", Boolean, nullable=False),
+    Column("created_at", UtcDateTime, nullable=False),
+    Column("last_seen_at", UtcDateTime, nullable=False),
+    Index("ix_login_sessions_user_id", "user_id"),
+    Index("ix_login_sessions_last_seen_at", "last_seen_at"),
+)
+
+throttle_counters = Table(
+    "throttle_counters",
+    metadata,
+    Column("key", String(400), primary_key=True),
+    Column("window_ends_at", UtcDateTime, nullable=False),
+    Column("count", Integer, nullable=False),
+    Index("ix_throttle_counters_window_ends_at", "window_ends_at"),
+)
+
 jobs = Table(
     "jobs",
     metadata,

@@ -9,6 +9,7 @@ from sqlalchemy import Connection, Engine, NestedTransaction
 from sqlalchemy.exc import DBAPIError, IntegrityError, OperationalError
 
 from mierloos_adapters.sqlalchemy import repositories as r
+from mierloos_adapters.sqlalchemy.login_sessions import SqlLoginSessions
 from mierloos_core.errors import Busy
 from mierloos_core.ports import Clock
 
@@ -83,6 +84,7 @@ class SqlUnitOfWork:
         self.refunds = r.SqlRefunds(connection)
         self.users = r.SqlUsers(connection)
         self.reset_tokens = r.SqlResetTokens(connection)
+        self.sessions = SqlLoginSessions(connection)
         self.images = r.SqlImages(connection)
         self.jobs = r.SqlJobQueue(connection, self.clock)
         return self

@@ -28,7 +28,7 @@ class User:
     password_hash: str = attrs.field(repr=False)
     created_at: datetime = attrs.field(validator=require_aware)
     role: Role = Role.VISITOR
-    # Bumped on every password change; sessions carrying an older value are void.
+    # When the password last changed (every change also ends all of the user's sessions).
     password_changed_at: datetime | None = attrs.field(default=None, validator=require_aware)
     id: uuid.UUID = attrs.field(factory=new_id)
 

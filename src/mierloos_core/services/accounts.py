@@ -24,6 +24,7 @@ from mierloos_core.model.accounts import PasswordResetToken, Role, User, normali
 from mierloos_core.ports import Clock, PasswordHasher, RateLimiter, UnitOfWork
 from mierloos_core.services.checkout import clean_email, clean_name
 from mierloos_core.services.notifications import enqueue_email
+from mierloos_core.services.throttles import LoginThrottle
 
 log = logging.getLogger(__name__)
 
@@ -50,9 +51,6 @@ class AccountPolicy:
     reset_lifetime: timedelta = timedelta(hours=1)
     resets_per_email_per_hour: int = 3
     resets_per_client_per_hour: int = 10
-    logins_per_account_per_15_min: int = 10
-    # Password spraying tries one password on many addresses: the per-account limit misses it.
-    logins_per_client_per_15_min: int = 30
     # Each registration costs a hash and sends a mail, and tells whether an address is taken.
     registrations_per_client_per_hour: int = 10
 
@@ -93,6 +91,8 @@ class Accounts:
         limiter: RateLimiter,
         tokens: ResetTokens,
         policy: AccountPolicy = AccountPolicy(),
+        *,
+        logins: LoginThrottle,
     ) -> None:
         self.uow = uow
         self.clock = clock
@@ -100,6 +100,7 @@ class Accounts:
         self.limiter = limiter
         self.tokens = tokens
         self.policy = policy
+        self.logins = logins
         # Verified against when the e-mail is unknown, so both answers take as long.
         self._dummy_hash = hasher.hash(secrets.token_urlsafe(16))
 
@@ -166,27 +167,16 @@ class Accounts:
     def authenticate(self, email: str, password: str, *, client: str | None = None) -> User | None:
         """The user for these credentials, or None. Rehashes when the parameters changed.
 
-        Attempts are limited per account and, given `client` (the caller's address), per client.
+        Failed attempts are counted per account and client address (`client`); past the
+        limits this raises TooManyAttempts. Callers wait `login_delay` first.
         """
         address = normalize_email(email)
-        window = timedelta(minutes=15)
-        if client is not None and not self.limiter.allow(
-            f"login-client:{client}", self.policy.logins_per_client_per_15_min, window
-        ):
-            raise errors.TooManyAttempts()
-        if not self.limiter.allow(
-            f"login:{address}", self.policy.logins_per_account_per_15_min, window
-        ):
-            raise errors.TooManyAttempts()
-        if len(password) > self.policy.max_password:
-            return None
-        with self.uow() as uow:
-            user = uow.users.get_by_email(address)
+        self.logins.check(address, client)
+        user = self._verify(address, password)
         if user is None:
-            self.hasher.verify(self._dummy_hash, password)
+            self.logins.failed(address, client)
             return None
-        if not self.hasher.verify(user.password_hash, password):
-            return None
+        self.logins.succeeded(address, client)
         if self.hasher.needs_rehash(user.password_hash):
             with self.uow() as uow:
                 fresh = uow.users.get(user.id)
@@ -197,13 +187,19 @@ class Accounts:
                     user = fresh
         return user
 
-    def session_user(self, user_id: uuid.UUID, stamp: str | None) -> User | None:
-        """The user of a session, unless their password changed since it began."""
-        with self.uow() as uow:
-            user = uow.users.get(user_id)
-        if user is None or session_stamp(user) != stamp:
+    def login_delay(self, email: str) -> timedelta:
+        """How long to wait before trying this account: grows with its recent failures."""
+        return self.logins.delay(normalize_email(email))
+
+    def _verify(self, address: str, password: str) -> User | None:
+        if len(password) > self.policy.max_password:
             return None
-        return user
+        with self.uow() as uow:
+            user = uow.users.get_by_email(address)
+        if user is None:
+            self.hasher.verify(self._dummy_hash, password)
+            return None
+        return user if self.hasher.verify(user.password_hash, password) else None
 
     def request_password_reset(self, email: str, *, client: str) -> None:
         """Mail a reset link if the address has an account. Says nothing either way."""
@@ -282,11 +278,5 @@ class Accounts:
         user.password_changed_at = now
         uow.users.update(user)
         uow.reset_tokens.void_all(user.id, now)
-
-
-def session_stamp(user: User) -> str:
-    """Changes whenever the password does; sessions carry it and die with it."""
-    # The hash has a fresh salt per change, so even two changes within one clock tick differ.
-    changed = user.password_changed_at.isoformat() if user.password_changed_at else ""
-    material = f"{user.id}:{changed}:{user.password_hash}"
-    return hashlib.sha256(material.encode()).hexdigest()[:16]
+        # Every session of the user ends with the old password; the caller starts a new one.
+        uow.sessions.delete_for_user(user.id)

@@ -18,6 +18,7 @@ from mierloos_core.model.money import Money
 from mierloos_core.model.orders import Order, Ticket, supported_language
 from mierloos_core.ports import Clock, UnitOfWork
 from mierloos_core.services.cart import MAX_TICKETS_PER_LINE, check_quantities, validate_lines
+from mierloos_core.services.fulfilment import enqueue_fulfilment
 
 # Deliberately simple: one @, a dot in the domain, no spaces or control characters. The
 # confirmation e-mail is the real test of an address.
@@ -128,15 +129,23 @@ def checkout(
             for v in validation.valid
             for _ in range(v.line.quantity)
         ]
+        # Nothing to pay (a coupon covers it all): paid now, no provider (which refuses
+        # amounts under its minimum) ever sees it.
+        free = order.total.cents == 0
+        if free:
+            order.mark_paid(now)
         # Inserts first, the contended updates last: the rows everyone wants (coupon,
         # performances) stay locked only from their update to the commit.
         uow.orders.add(order)
-        uow.jobs.enqueue(
-            JobType.PAYMENT_CREATION,
-            {"order_id": str(order.id)},
-            run_at=now + policy.payment_grace,
-            dedupe_key=f"payment_creation:{order.id}",
-        )
+        if free:
+            enqueue_fulfilment(uow, order)
+        else:
+            uow.jobs.enqueue(
+                JobType.PAYMENT_CREATION,
+                {"order_id": str(order.id)},
+                run_at=now + policy.payment_grace,
+                dedupe_key=f"payment_creation:{order.id}",
+            )
         if coupon is not None:
             usage = CouponUsage(
                 coupon_id=coupon.id, order_id=order.id, discount=discount, created_at=now

@@ -27,6 +27,7 @@ from mierloos_entrypoints.web import api, errors, operations, payments
 from mierloos_entrypoints.web.inputs import BadInput
 from mierloos_entrypoints.web.language import switch_language
 from mierloos_entrypoints.web.pages import (
+    account_security,
     accounts,
     admin,
     cart,
@@ -102,6 +103,21 @@ def routes(*, fake_payments: bool) -> list[BaseRoute]:
             accounts.ACCOUNT_HOME + "/bestellingen/{order_id}/kaarten.pdf",
             my_account.account_tickets_download,
             name="account_tickets_download",
+        ),
+        Route(
+            account_security.PASSWORD_PAGE, account_security.password_form, name="password_change"
+        ),
+        Route(
+            account_security.PASSWORD_PAGE,
+            csrf_protected(account_security.change_password),
+            methods=["POST"],
+            name="password_change_post",
+        ),
+        Route(
+            account_security.LOG_OUT_EVERYWHERE,
+            csrf_protected(account_security.log_out_everywhere),
+            methods=["POST"],
+            name="log_out_everywhere",
         ),
         Route("/account/registreren", accounts.register_form, name="register"),
         Route(

@@ -1,14 +1,14 @@
-"""Who is logged in: a user id and password stamp in the signed session, checked per request.
+"""Who is logged in: the signed cookie carries a random session id, the database the session.
 
-The stamp changes whenever the password does, so resetting or changing a password ends every
-other session of that user. `staff_required` guards the admin pages: visitors without a
-session are sent to the login page, logged-in visitors without the staff role get 403.
+Logging out deletes the session row, so a copy of the cookie taken earlier opens nothing; a
+password change or reset deletes all of the user's sessions; idle and absolute limits end the
+rest (`SessionPolicy`). `staff_required` guards the admin pages: visitors without a session
+are sent to the login page, logged-in visitors without the staff role get 403.
 """
 
 from __future__ import annotations
 
 import functools
-import uuid
 from urllib.parse import quote
 
 from starlette.concurrency import run_in_threadpool
@@ -18,39 +18,41 @@ from starlette.responses import RedirectResponse, Response
 
 from mierloos_adapters.links import LOGIN
 from mierloos_core.model.accounts import User
-from mierloos_core.services.accounts import session_stamp
 from mierloos_entrypoints.web.security import Endpoint, rotate_csrf_token
 from mierloos_entrypoints.web.services import services
 from mierloos_entrypoints.web.session_keys import USER_CACHE_ATTR, USER_KEY
 
 
-def log_in(request: Request, user: User) -> None:
-    """Bind the session to `user`; the cart stays, the CSRF token is renewed."""
-    request.session[USER_KEY] = [str(user.id), session_stamp(user)]
+async def log_in(request: Request, user: User) -> None:
+    """Start a new session for `user`; the cart stays, the CSRF token is renewed."""
+    sessions = services(request).sessions
+    previous = request.session.get(USER_KEY)
+    if isinstance(previous, str):
+        await run_in_threadpool(sessions.end, previous)
+    request.session[USER_KEY] = await run_in_threadpool(sessions.start, user)
     rotate_csrf_token(request)
     setattr(request.state, USER_CACHE_ATTR, user)
 
 
-def log_out(request: Request) -> None:
-    """End the session entirely (cart and flash messages included)."""
+async def log_out(request: Request) -> None:
+    """End the session entirely (the server-side row, cart and flash messages included)."""
+    session_id = request.session.get(USER_KEY)
+    if isinstance(session_id, str):
+        await run_in_threadpool(services(request).sessions.end, session_id)
     request.session.clear()
     setattr(request.state, USER_CACHE_ATTR, None)
 
 
 async def current_user(request: Request) -> User | None:
-    """The session's user, or None when nobody (or a stale session) is logged in."""
+    """The session's user, or None when nobody (or an ended session) is logged in."""
     if hasattr(request.state, USER_CACHE_ATTR):
         cached: User | None = getattr(request.state, USER_CACHE_ATTR)
         return cached
     user = None
-    raw = request.session.get(USER_KEY) if "session" in request.scope else None
-    if isinstance(raw, list) and len(raw) == 2 and all(isinstance(part, str) for part in raw):
-        try:
-            user_id = uuid.UUID(raw[0])
-        except ValueError:
-            user_id = None
-        if user_id is not None:
-            user = await run_in_threadpool(services(request).accounts.session_user, user_id, raw[1])
+    session_id = request.session.get(USER_KEY) if "session" in request.scope else None
+    if session_id is not None:
+        if isinstance(session_id, str):
+            user = await run_in_threadpool(services(request).sessions.user, session_id)
         if user is None:
             request.session.pop(USER_KEY, None)
     setattr(request.state, USER_CACHE_ATTR, user)

@@ -1,6 +1,7 @@
 """The payment provider's side of the site: its webhook, and the fake provider's checkout page.
 
-Webhook: the provider POSTs only ``id``. We check its shape, queue a `payment_webhook` job
+Webhook: the provider POSTs only ``id``. We check its shape and that it is one of our payments,
+queue a `payment_webhook` job
 in one short transaction and answer 200 with an empty body; the job asks the provider for the
 payment (the only trusted source). Nothing is processed inline. A malformed call gets 400
 without detail; when the database is too busy we answer 503 so the provider tries again.
@@ -22,13 +23,13 @@ from starlette.responses import RedirectResponse, Response
 
 from mierloos_adapters.fake_payments import FakePaymentProvider
 from mierloos_core import errors
-from mierloos_core.model.jobs import JobType
 from mierloos_core.model.money import Money
 from mierloos_core.model.payments import PaymentStatus
+from mierloos_core.services.payments import queue_webhook
 from mierloos_entrypoints.observability import WEBHOOKS
 from mierloos_entrypoints.web.inputs import BadInput
 from mierloos_entrypoints.web.rendering import render
-from mierloos_entrypoints.web.services import WebServices, services
+from mierloos_entrypoints.web.services import services
 
 log = logging.getLogger(__name__)
 
@@ -52,12 +53,6 @@ def webhook_payment_id(content_type: str, body: bytes) -> str | None:
     return ids[0]
 
 
-def enqueue_webhook(web: WebServices, provider_payment_id: str) -> None:
-    with web.uow() as uow:
-        uow.jobs.enqueue(JobType.PAYMENT_WEBHOOK, {"provider_payment_id": provider_payment_id})
-        uow.commit()
-
-
 async def payment_webhook(request: Request) -> Response:
     body = await request.body()
     payment_id = webhook_payment_id(request.headers.get("content-type", ""), body)
@@ -65,11 +60,12 @@ async def payment_webhook(request: Request) -> Response:
         WEBHOOKS.labels("malformed").inc()
         return Response(status_code=400)
     try:
-        await run_in_threadpool(enqueue_webhook, services(request), payment_id)
+        queued = await run_in_threadpool(queue_webhook, services(request).uow(), payment_id)
     except errors.Busy:
         WEBHOOKS.labels("busy").inc()
         return Response(status_code=503, headers={"Retry-After": "5"})
-    WEBHOOKS.labels("queued").inc()
+    # An unknown id gets the same 200 (nothing to retry), but no job.
+    WEBHOOKS.labels("queued" if queued else "unknown").inc()
     return Response(status_code=200)
 
 

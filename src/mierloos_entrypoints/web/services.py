@@ -25,6 +25,7 @@ from mierloos_core.services.checkout import CheckoutPolicy
 from mierloos_core.services.images import ShowImages
 from mierloos_core.services.payments import Payments
 from mierloos_core.services.refunds import Refunds
+from mierloos_core.services.sessions import Sessions
 from mierloos_core.services.staff_catalog import StaffCatalog
 from mierloos_core.services.staff_coupons import StaffCoupons
 from mierloos_core.services.staff_orders import StaffOrders
@@ -45,6 +46,7 @@ class WebServices:
     checkout_policy: CheckoutPolicy
     storage: ObjectStorage
     accounts: Accounts
+    sessions: Sessions
     jobs: JobLedger
     limiter: RateLimiter
     tickets: Tickets
@@ -69,6 +71,7 @@ class WebServices:
             checkout_policy=container.checkout_policy(),
             storage=container.storage(),
             accounts=container.accounts(),
+            sessions=container.sessions(),
             jobs=container.job_ledger(),
             limiter=container.rate_limiter(),
             tickets=container.tickets(),

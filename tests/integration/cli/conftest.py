@@ -9,7 +9,7 @@ import pytest
 
 from tests.postgres_server import fresh_database
 
-SECRET_KEY = "cli-test-secret-key-" + "s" * 32
+SECRET_KEY = "cli-test-key-Vq8wZ3nR5tY7uK2mP9xB4cJ6hL1dF0gS"
 
 
 @pytest.fixture(scope="module")

@@ -175,3 +175,29 @@ def test_serve_on_a_port_in_use_is_one_line_and_exit_1(tmp_path):
     assert len(errors) == 1, done.stderr
     assert f"127.0.0.1:{port}" in errors[0]
     assert "Traceback" not in done.stdout + done.stderr
+
+
+def test_the_access_log_never_holds_an_order_secret(tmp_path, start_serve):
+    serve, base_url = start_serve(tmp_path / "var", "--no-worker")
+    order_page = buy_one_ticket(base_url, BUYER)
+    secret = order_page.rstrip("/").split("/")[-1]
+    httpx.get(order_page)
+    httpx.get(f"{order_page}/kaarten.pdf")
+    httpx.get(f"{base_url}/api/orders/{secret}")
+    httpx.get(f"{base_url}/account/inloggen", params={"next": f"/bestelling/{secret}"})
+
+    wait_for(lambda: "/api/orders/[verborgen]" in serve.log(), 10)
+    log = serve.log()
+    assert secret not in log
+    assert "/bestelling/[verborgen]/kaarten.pdf" in log
+
+
+def test_the_embedded_database_and_outbox_are_private(tmp_path, start_serve):
+    var_dir = tmp_path / "var"
+    _serve, base_url = start_serve(var_dir)
+    buy_one_ticket(base_url, BUYER)
+    wait_for(lambda: list((var_dir / "outbox").glob("*.eml")) or None, 20)
+
+    assert stat.S_IMODE((var_dir / "mierloos.db").stat().st_mode) == 0o600
+    for mail in (var_dir / "outbox").glob("*.eml"):
+        assert stat.S_IMODE(mail.stat().st_mode) == 0o600

@@ -2,9 +2,16 @@
 
 from __future__ import annotations
 
+import time
+from datetime import timedelta
+
 from starlette.testclient import TestClient
 
+from mierloos_core.services.throttles import LoginPolicy
+from mierloos_entrypoints.container import build_container
+from mierloos_entrypoints.web.app import create_app
 from tests.integration.web.web_support import (
+    BASE_URL,
     STAFF_PASSWORD,
     Site,
     csrf_token,
@@ -97,3 +104,47 @@ def test_a_next_with_a_line_break_falls_back_to_the_home_page(
 
     assert answer.status_code == 303
     assert answer.headers["location"] == "/"
+
+
+def test_eleven_good_logins_in_a_row_are_never_refused(site: Site) -> None:
+    site.container.accounts().create_staff("kassa@example.org", "Kassa", STAFF_PASSWORD)
+    for _ in range(11):
+        with site.client() as browser:
+            assert log_in(browser, "kassa@example.org", STAFF_PASSWORD).status_code == 303
+
+
+def test_failures_from_elsewhere_slow_the_owner_down_but_never_lock_them_out(site: Site) -> None:
+    accounts = site.container.accounts()
+    accounts.create_staff("kassa@example.org", "Kassa", STAFF_PASSWORD)
+    accounts.logins.policy = LoginPolicy(max_delay=timedelta(seconds=0.5))
+    # Thirty failures from as many other addresses (a botnet): counted against the account.
+    for n in range(30):
+        assert accounts.authenticate("kassa@example.org", "fout", client=f"203.0.113.{n}") is None
+    with site.client() as owner:
+        started = time.monotonic()
+        assert log_in(owner, "kassa@example.org", STAFF_PASSWORD).status_code == 303
+        assert time.monotonic() - started >= 0.5
+        assert owner.get("/beheer").status_code == 200
+
+
+def test_the_counters_are_shared_by_every_web_process(site: Site) -> None:
+    site.container.accounts().create_staff("kassa@example.org", "Kassa", STAFF_PASSWORD)
+    other = build_container(site.container.settings())
+    other.clock.override(site.clock)
+    other.payment_gateway.override(site.gateway)
+    second_process = TestClient(create_app(other), base_url=BASE_URL, follow_redirects=False)
+    with site.client() as first, second_process:
+        for n in range(10):
+            browser = first if n % 2 else second_process
+            assert log_in(browser, "kassa@example.org", "geraden").status_code == 400
+        assert log_in(first, "kassa@example.org", STAFF_PASSWORD).status_code == 429
+        assert log_in(second_process, "kassa@example.org", STAFF_PASSWORD).status_code == 429
+
+
+def test_ten_failures_from_one_client_stop_that_client_only(site: Site) -> None:
+    site.container.accounts().create_staff("kassa@example.org", "Kassa", STAFF_PASSWORD)
+    with site.client() as attacker:
+        for _ in range(10):
+            assert log_in(attacker, "kassa@example.org", "geraden-wachtwoord").status_code == 400
+        refused = log_in(attacker, "kassa@example.org", STAFF_PASSWORD)
+        assert refused.status_code == 429

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import uuid
+from datetime import timedelta
 from types import TracebackType
 
 import attrs
@@ -16,23 +17,40 @@ from mierloos_core.model.payments import PaymentStatus
 from tests.integration.web.web_support import Site, add_to_cart, check_out
 
 
+def our_payment(site: Site, client: TestClient) -> str:
+    add_to_cart(client, site.performances("gebroeders-mierlo")[0].id, 1)
+    check_out(client)
+    assert isinstance(site.gateway, MemoryPaymentGateway)
+    return next(iter(site.gateway.payments))
+
+
 def test_a_webhook_call_queues_one_job_and_answers_200_empty(
     site: Site, client: TestClient
 ) -> None:
-    response = client.post("/webhooks/payments", data={"id": "tr_WDqYK6vllg"})
+    payment_id = our_payment(site, client)
+    response = client.post("/webhooks/payments", data={"id": payment_id})
 
     assert response.status_code == 200
     assert response.content == b""
     jobs = site.jobs("payment_webhook")
     assert len(jobs) == 1
-    assert jobs[0].data == {"provider_payment_id": "tr_WDqYK6vllg"}
+    assert jobs[0].data == {"provider_payment_id": payment_id}
 
 
 def test_every_call_queues_its_own_job(site: Site, client: TestClient) -> None:
+    payment_id = our_payment(site, client)
     for _ in range(3):
-        assert client.post("/webhooks/payments", data={"id": "tr_same"}).status_code == 200
+        assert client.post("/webhooks/payments", data={"id": payment_id}).status_code == 200
 
     assert len(site.jobs("payment_webhook")) == 3
+
+
+def test_forged_ids_queue_nothing_and_call_no_provider(site: Site, client: TestClient) -> None:
+    assert isinstance(site.gateway, MemoryPaymentGateway)
+    for n in range(300):
+        assert client.post("/webhooks/payments", data={"id": f"tr_forged{n}"}).status_code == 200
+
+    assert site.jobs("payment_webhook") == []
 
 
 def test_the_webhook_needs_no_csrf_token_nor_session(client: TestClient) -> None:
@@ -118,3 +136,21 @@ def test_a_busy_database_answers_503_so_the_provider_retries(site: Site) -> None
 
     assert response.status_code == 503
     assert response.headers["retry-after"]
+
+
+def test_order_page_views_ask_the_provider_at_most_once_per_10_seconds(
+    site: Site, client: TestClient
+) -> None:
+    our_payment(site, client)
+    gateway = site.gateway
+    assert isinstance(gateway, MemoryPaymentGateway)
+    with site.container.uow() as uow:
+        order_id = uuid.UUID(site.jobs("payment_creation")[0].data["order_id"])
+        secret = uow.orders.get(order_id).secret
+    before = gateway.get_calls
+    for _ in range(20):
+        assert client.get(f"/bestelling/{secret}").status_code == 200
+    assert gateway.get_calls - before == 1
+    site.clock.advance(timedelta(seconds=11))
+    client.get(f"/bestelling/{secret}")
+    assert gateway.get_calls - before == 2

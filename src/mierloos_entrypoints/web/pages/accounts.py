@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import asyncio
 import logging
 
 from starlette.concurrency import run_in_threadpool
@@ -53,6 +54,11 @@ async def login(request: Request, form: FormData) -> Response:
     email = text(form, "email", max_length=MAX_EMAIL)
     password = password_field(form, "password")
     web = services(request)
+    # Failures on this account from anywhere slow every attempt down (never locking it):
+    # waiting here holds no thread.
+    delay = await run_in_threadpool(web.accounts.login_delay, email)
+    if delay:
+        await asyncio.sleep(delay.total_seconds())
     try:
         user = await run_in_threadpool(
             web.accounts.authenticate, email, password, client=client_address(request)
@@ -71,14 +77,14 @@ async def login(request: Request, form: FormData) -> Response:
             {"next": target, "email": email, "error": LOGIN_FAILED},
             status_code=400,
         )
-    log_in(request, user)
+    await log_in(request, user)
     log.info("user %s logged in", user.id)
     flash(request, gettext_for(request, "Welkom, %(name)s.") % {"name": user.name}, "ok")
     return RedirectResponse(target, status_code=303)
 
 
 async def logout(request: Request, form: FormData) -> Response:
-    log_out(request)
+    await log_out(request)
     flash(request, N_("Je bent uitgelogd."), "ok")
     return RedirectResponse("/", status_code=303)
 
@@ -110,7 +116,7 @@ async def register(request: Request, form: FormData) -> Response:
             {**kept, "error": error.message, "taken": isinstance(error, errors.AccountExists)},
             status_code=status_for(error),
         )
-    log_in(request, user)
+    await log_in(request, user)
     log.info("user %s registered", user.id)
     welcome = gettext_for(
         request, "Welkom, %(name)s. Je account is aangemaakt en je bent ingelogd."

@@ -91,7 +91,7 @@ async def reset(request: Request, form: FormData) -> Response:
         return _invalid_link(request)
     except errors.ValidationError as error:  # the password breaks a rule
         return _form(request, error=error.message, status_code=status_for(error))
-    log_in(request, user)
+    await log_in(request, user)
     log.info("user %s chose a new password with a reset link", user.id)
     flash(request, N_("Je nieuwe wachtwoord is opgeslagen en je bent ingelogd."), "ok")
     return RedirectResponse(ACCOUNT_HOME, status_code=303, headers=RESET_HEADERS)

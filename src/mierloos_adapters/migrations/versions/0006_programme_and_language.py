@@ -1,6 +1,6 @@
 """A show's genre, duration and age advice; the language an order was placed in.
 
-Revision ID: i18_programme_and_language
+Revision ID: 0006
 Revises: 0005
 Create Date: 2026-11-30
 """
@@ -10,7 +10,7 @@ from collections.abc import Sequence
 import sqlalchemy as sa
 from alembic import op
 
-revision: str = "i18_programme_and_language"
+revision: str = "0006"
 down_revision: str | None = "0005"
 branch_labels: str | Sequence[str] | None = None
 depends_on: str | Sequence[str] | None = None

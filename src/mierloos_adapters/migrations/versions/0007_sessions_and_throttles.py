@@ -1,0 +1,51 @@
+"""Server-side login sessions and shared throttle counters.
+
+Revision ID: 0007
+Revises: 0006
+Create Date: 2026-11-30
+"""
+
+from collections.abc import Sequence
+
+import sqlalchemy as sa
+from alembic import op
+
+revision: str = "0007"
+down_revision: str | None = "0006"
+branch_labels: str | Sequence[str] | None = None
+depends_on: str | Sequence[str] | None = None
+
+
+def upgrade() -> None:
+    op.create_table(
+        "login_sessions",
+        sa.Column("id_hash", sa.String(length=64), nullable=False),
+        sa.Column("user_id", sa.Uuid(), nullable=False),
+        sa.Column("staff", sa.Boolean(), nullable=False),
+        sa.Column("created_at", sa.DateTime(timezone=True), nullable=False),
+        sa.Column("last_seen_at", sa.DateTime(timezone=True), nullable=False),
+        sa.ForeignKeyConstraint(
+            ["user_id"],
+            ["users.id"],
+            name=op.f("fk_login_sessions_user_id_users"),
+            ondelete="CASCADE",
+        ),
+        sa.PrimaryKeyConstraint("id_hash", name=op.f("pk_login_sessions")),
+    )
+    op.create_index(op.f("ix_login_sessions_user_id"), "login_sessions", ["user_id"])
+    op.create_index(op.f("ix_login_sessions_last_seen_at"), "login_sessions", ["last_seen_at"])
+    op.create_table(
+        "throttle_counters",
+        sa.Column("key", sa.String(length=400), nullable=False),
+        sa.Column("window_ends_at", sa.DateTime(timezone=True), nullable=False),
+        sa.Column("count", sa.Integer(), nullable=False),
+        sa.PrimaryKeyConstraint("key", name=op.f("pk_throttle_counters")),
+    )
+    op.create_index(
+        op.f("ix_throttle_counters_window_ends_at"), "throttle_counters", ["window_ends_at"]
+    )
+
+
+def downgrade() -> None:
+    op.drop_table("throttle_counters")
+    op.drop_table("login_sessions")
