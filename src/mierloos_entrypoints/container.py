@@ -160,6 +160,7 @@ class Container(containers.DeclarativeContainer):
         templates=email_templates,
         links=links,
         reset_url=providers.Callable(_reset_url, links, reset_tokens).provider,
+        storage=storage,
     )
 
 
