@@ -3,13 +3,15 @@
 from __future__ import annotations
 
 import itertools
-from collections.abc import Callable
+import uuid
+from collections.abc import Callable, Sequence
 from datetime import datetime, timedelta
 from decimal import Decimal
 
 from mierloos_core.model.catalog import Performance, PerformanceStatus, Show
 from mierloos_core.model.coupons import Coupon, DiscountKind
 from mierloos_core.model.money import Money
+from mierloos_core.model.orders import Order, Ticket
 from mierloos_core.ports import Clock, UnitOfWork
 
 _counter = itertools.count(1)
@@ -83,6 +85,38 @@ class CatalogBuilder:
             uow.coupons.add(coupon)
             uow.commit()
         return coupon
+
+    def order(
+        self,
+        lines: Sequence[tuple[Performance, int]],
+        *,
+        paid: bool = True,
+        user_id: uuid.UUID | None = None,
+        language: str = "nl",
+    ) -> Order:
+        """An order written straight to the store (no seats taken), paid unless told otherwise."""
+        now = self.clock.now()
+        order = Order(
+            email="anna@example.nl",
+            name="Anaïs Verbeek",
+            subtotal=Money(sum(p.price.cents * n for p, n in lines)),
+            discount=Money(0),
+            created_at=now,
+            expires_at=now + timedelta(minutes=15),
+            user_id=user_id,
+            language=language,
+        )
+        order.tickets = [
+            Ticket(order_id=order.id, performance_id=p.id, price=p.price)
+            for p, n in lines
+            for _ in range(n)
+        ]
+        if paid:
+            order.mark_paid(now)
+        with self.make_uow() as uow:
+            uow.orders.add(order)
+            uow.commit()
+        return order
 
     def seats_left(self, performance: Performance) -> int:
         with self.make_uow() as uow:

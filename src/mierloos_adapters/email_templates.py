@@ -44,7 +44,7 @@ TEMPLATE_CONTEXT: Final[Mapping[str, tuple[str, ...]]] = {
         "total_cents",
         "order_url",
     ),
-    # The PDF with the tickets is ready.
+    # The PDF with the tickets is ready; an optional `attached` (bool) says it is attached too.
     "tickets_ready": ("name", "order_number", "download_url"),
     # `reason` is "cancelled" (payment failed or was cancelled) or "expired" (never paid).
     "order_cancelled": ("name", "order_number", "reason", "order_url"),

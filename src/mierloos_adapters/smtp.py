@@ -56,9 +56,11 @@ def message_id_for(email: OutgoingEmail, sender: str) -> str:
 def build_message(
     email: OutgoingEmail, *, sender: str, date: datetime | None = None
 ) -> EmailMessage:
-    """The MIME message for an e-mail: text/plain, or multipart/alternative with HTML.
+    """The MIME message for an e-mail: text/plain, or multipart/alternative with HTML,
+    inside multipart/mixed when it has attachments.
 
-    Parts are UTF-8 in quoted-printable, so the message is 7-bit clean for any server.
+    Parts are UTF-8 in quoted-printable and attachments base64, so the message is 7-bit clean
+    for any server.
     """
     message = EmailMessage()
     message["From"] = sender
@@ -69,6 +71,11 @@ def build_message(
     message.set_content(email.text, charset="utf-8", cte="quoted-printable")
     if email.html is not None:
         message.add_alternative(email.html, subtype="html", charset="utf-8", cte="quoted-printable")
+    for attachment in email.attachments:
+        maintype, _, subtype = attachment.content_type.partition("/")
+        message.add_attachment(
+            attachment.data, maintype=maintype, subtype=subtype, filename=attachment.filename
+        )
     return message
 
 

@@ -355,7 +355,10 @@ class EmailTemplates(Protocol):
 
 
 class Mailer(Protocol):
-    """Raises DependencyUnavailable when the mail server is down or refuses for now."""
+    """Delivers the text, the HTML and every attachment intact, byte for byte.
+
+    Raises DependencyUnavailable when the mail server is down or refuses for now.
+    """
 
     def send(self, email: OutgoingEmail) -> None: ...
 

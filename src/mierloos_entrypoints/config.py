@@ -127,6 +127,11 @@ SETTINGS: tuple[Setting, ...] = (
         "seconds between the worker's looks at unfinished refunds (default 600, 0 = never)",
     ),
     Setting(
+        "JOBS_RETENTION_DAYS",
+        "completed jobs older than this many days are purged by the worker once a day"
+        " (default 30, 0 = never); failed, pending and running jobs stay",
+    ),
+    Setting(
         "METRICS_TOKEN",
         "bearer token for the site's and the worker's `/metrics` (16+ characters); without it"
         " only loopback clients get them",
@@ -409,6 +414,7 @@ def load_settings(environ: Mapping[str, str] | None = None) -> Settings:
     number("WORKER_SHUTDOWN_TIMEOUT", "600", float, 1)
     number("ORPHANED_ORDER_CLEANUP_PERIOD", "300", float, 0)
     number("REFUND_FOLLOW_UP_PERIOD", "600", float, 0)
+    number("JOBS_RETENTION_DAYS", "30", float, 0)
     number("WORKER_STUCK_SECONDS", "30", float, 1)
     number("PORT", "8080", int, 0, 65535)
     handlers = get("MIERLOOS_JOB_HANDLERS")

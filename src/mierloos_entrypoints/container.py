@@ -32,7 +32,7 @@ from mierloos_core.ports import Clock, Mailer, ObjectStorage, PaymentGateway, Th
 from mierloos_core.services.accounts import Accounts, ResetTokens
 from mierloos_core.services.checkout import CheckoutPolicy
 from mierloos_core.services.images import ShowImages
-from mierloos_core.services.jobs import JobRegistry
+from mierloos_core.services.jobs import JobRegistry, jobs_purge_handler
 from mierloos_core.services.notifications import EmailSender
 from mierloos_core.services.payments import Payments
 from mierloos_core.services.refunds import Refunds
@@ -184,6 +184,7 @@ class Container(containers.DeclarativeContainer):
         templates=email_templates,
         links=links,
         reset_url=providers.Callable(_reset_url, links, reset_tokens).provider,
+        storage=storage,
     )
 
 
@@ -230,6 +231,9 @@ def register_job_handlers(registry: JobRegistry, container: Container | None = N
     registry.register(JobType.EMAIL, container.email_sender())
     refunds = container.refunds()
     registry.register(JobType.REFUND_FOLLOW_UP, lambda data: {"orders": refunds.follow_up()})
+    registry.register(
+        JobType.JOBS_PURGE, jobs_purge_handler(container.job_ledger(), container.clock())
+    )
 
 
 def build_container(settings: Settings | None = None) -> Container:

@@ -12,6 +12,8 @@ Environment:
   WORKER_LEASE_SECONDS       how long a claim lasts without a heartbeat (default 60)
   ORPHANED_ORDER_CLEANUP_PERIOD   seconds between cleanup jobs, 0 = never (default 300)
   REFUND_FOLLOW_UP_PERIOD    seconds between looks at unfinished refunds, 0 = never (default 600)
+  JOBS_RETENTION_DAYS        completed jobs older than this are purged once a day, 0 = never
+                             (default 30)
   MIERLOOS_JOB_HANDLERS      "module:function" returning the JobRegistry
                              (default mierloos_entrypoints.worker:build_registry)
   PORT                       the /health (and /metrics) HTTP port, 0 = off (default 8080)
@@ -85,7 +87,11 @@ TIME_LIMITS: dict[str, timedelta] = {
     JobType.PAYMENT_WEBHOOK: timedelta(minutes=1),
     JobType.ORPHANED_ORDER_CLEANUP: timedelta(minutes=5),
     JobType.REFUND_FOLLOW_UP: timedelta(minutes=5),
+    JobType.JOBS_PURGE: timedelta(minutes=5),
 }
+
+#: How often completed jobs past JOBS_RETENTION_DAYS are purged.
+JOBS_PURGE_PERIOD = timedelta(days=1)
 
 QUEUE = "default"
 
@@ -224,6 +230,9 @@ def setup_broker() -> JobsBroker:
     refunds = _env_float("REFUND_FOLLOW_UP_PERIOD", 600, 0)
     if refunds > 0:
         broker.schedule(JobType.REFUND_FOLLOW_UP, timedelta(seconds=max(refunds, 1)))
+    retention = _env_float("JOBS_RETENTION_DAYS", 30, 0)
+    if retention > 0:
+        broker.schedule(JobType.JOBS_PURGE, JOBS_PURGE_PERIOD, {"older_than_days": retention})
     broker.add_middleware(JobLogContext())
     dramatiq.set_broker(broker)
     return broker

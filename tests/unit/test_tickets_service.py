@@ -24,7 +24,7 @@ from mierloos_core.model.catalog import Performance
 from mierloos_core.model.files import TicketDocument
 from mierloos_core.model.jobs import Job, JobType
 from mierloos_core.model.money import Money
-from mierloos_core.model.orders import Order, OrderStatus, Ticket, TicketStatus
+from mierloos_core.model.orders import Order, OrderStatus, TicketStatus
 from mierloos_core.services.notifications import EmailSender
 from mierloos_core.services.tickets import DOWNLOAD_URL_LIFETIME, Tickets
 from tests.catalog_builders import CatalogBuilder
@@ -102,27 +102,7 @@ def add_order(
     paid: bool = True,
     user_id: uuid.UUID | None = None,
 ) -> Order:
-    now = clock.now()
-    order = Order(
-        email="anna@example.nl",
-        name="Anaïs Verbeek",
-        subtotal=Money(sum(p.price.cents * n for p, n in lines)),
-        discount=Money(0),
-        created_at=now,
-        expires_at=now + timedelta(minutes=15),
-        user_id=user_id,
-    )
-    order.tickets = [
-        Ticket(order_id=order.id, performance_id=p.id, price=p.price)
-        for p, n in lines
-        for _ in range(n)
-    ]
-    if paid:
-        order.mark_paid(now)
-    with make_uow() as uow:
-        uow.orders.add(order)
-        uow.commit()
-    return order
+    return CatalogBuilder(make_uow, clock).order(lines, paid=paid, user_id=user_id)
 
 
 def order_of(make_uow, order_id: uuid.UUID) -> Order:

@@ -16,11 +16,13 @@ from __future__ import annotations
 
 import logging
 from collections.abc import Callable, Mapping
+from datetime import timedelta
 from typing import Any
 
 import attrs
 
 from mierloos_core.errors import MierloosError, PermanentFailure, ValidationError
+from mierloos_core.ports import Clock, JobLedger
 
 log = logging.getLogger(__name__)
 
@@ -103,3 +105,19 @@ class JobRegistry:
         if not isinstance(data, Mapping):
             return
         registration.on_give_up(data, reason)
+
+
+def jobs_purge_handler(ledger: JobLedger, clock: Clock) -> Handler:
+    """The `jobs_purge` handler: payload {"older_than_days": N > 0}.
+
+    Deletes the completed jobs that completed more than N days ago, by the rule of
+    `JobLedger.purge_completed` (the newest deduplicated job of each type stays).
+    """
+
+    def purge(data: Mapping[str, Any]) -> dict[str, int]:
+        days = data.get("older_than_days")
+        if isinstance(days, bool) or not isinstance(days, int | float) or not days > 0:
+            raise PermanentFailure("job payload without a valid older_than_days")
+        return {"deleted": ledger.purge_completed(clock.now() - timedelta(days=days))}
+
+    return purge

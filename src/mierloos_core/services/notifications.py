@@ -2,18 +2,39 @@
 
 An e-mail job carries the template, the recipient and either a ready context or an order id
 from which the context is built at send time (so the mail shows the order as it is then).
+
+A job queued with `attach_tickets` sends the order's tickets PDF along when the order is
+still paid and the file is at most `TICKETS_ATTACHMENT_LIMIT` bytes (big orders make big
+files, and mail servers refuse large messages); the mail always carries the download link,
+and above the limit only the link. The context's `attached` says which.
 """
 
 from __future__ import annotations
 
+import logging
 import uuid
 from collections.abc import Callable, Mapping
 from typing import Any
 
-from mierloos_core.errors import PermanentFailure
+import attrs
+
+from mierloos_core.errors import NotFound, PermanentFailure
 from mierloos_core.model.jobs import JobType
+from mierloos_core.model.mail import Attachment
 from mierloos_core.model.orders import Order, OrderStatus
-from mierloos_core.ports import EmailTemplates, Links, Mailer, UnitOfWork
+from mierloos_core.ports import EmailTemplates, Links, Mailer, ObjectStorage, UnitOfWork
+
+log = logging.getLogger(__name__)
+
+PDF_CONTENT_TYPE = "application/pdf"
+# 5 MB of PDF is about 6.8 MB once base64-encoded: under the limit of every common mail
+# provider and mailbox (10 MB and up).
+TICKETS_ATTACHMENT_LIMIT = 5 * 1024 * 1024
+
+
+def tickets_filename(order: Order) -> str:
+    """The file name of an order's tickets PDF, for downloads and attachments alike."""
+    return f"kaarten-{order.number}.pdf"
 
 
 def enqueue_email(
@@ -25,8 +46,12 @@ def enqueue_email(
     context: Mapping[str, Any] | None = None,
     once_key: str | None = None,
     locale: str = "nl",
+    attach_tickets: bool = False,
 ) -> uuid.UUID:
     """Queue an e-mail in the open unit of work.
+
+    With `attach_tickets` (and an `order_id`), the order's tickets PDF goes along when it is
+    small enough (see the module's docstring).
 
     With `once_key`, at most one such mail while its job is in the jobs table: purging old
     completed jobs (`mierloos jobs purge`) forgets the key. Keep purges well past the time
@@ -37,6 +62,8 @@ def enqueue_email(
         data["order_id"] = str(order_id)
     if context:
         data["context"] = dict(context)
+    if attach_tickets:
+        data["attach_tickets"] = True
     dedupe = f"email:{template}:{once_key}" if once_key else None
     return uow.jobs.enqueue(JobType.EMAIL, data, dedupe_key=dedupe)
 
@@ -72,7 +99,10 @@ def order_context(uow: UnitOfWork, order: Order, links: Links) -> dict[str, Any]
 
 
 class EmailSender:
-    """The `email` job handler."""
+    """The `email` job handler.
+
+    `storage` holds the tickets PDFs; without it no mail carries an attachment.
+    """
 
     def __init__(
         self,
@@ -81,6 +111,8 @@ class EmailSender:
         templates: EmailTemplates,
         links: Links,
         reset_url: Callable[[str], str] | None = None,
+        storage: ObjectStorage | None = None,
+        attachment_limit: int = TICKETS_ATTACHMENT_LIMIT,
     ) -> None:
         self.uow = uow
         self.mailer = mailer
@@ -88,6 +120,8 @@ class EmailSender:
         self.links = links
         # Turns a reset nonce into the link; the link itself is never stored anywhere.
         self.reset_url = reset_url
+        self.storage = storage
+        self.attachment_limit = attachment_limit
 
     def __call__(self, data: Mapping[str, Any]) -> None:
         try:
@@ -96,6 +130,7 @@ class EmailSender:
             raise PermanentFailure(f"e-mail job without {missing}") from None
         context: dict[str, Any] = {}
         locale = str(data.get("locale", "nl"))
+        attachments: tuple[Attachment, ...] = ()
         if "order_id" in data:
             with self.uow() as uow:
                 order = uow.orders.get(uuid.UUID(str(data["order_id"])))
@@ -103,6 +138,9 @@ class EmailSender:
                     raise PermanentFailure("e-mail for an order that does not exist")
                 context.update(order_context(uow, order, self.links))
                 locale = order.language  # the buyer's, whatever the job was queued with
+            if data.get("attach_tickets"):
+                attachments = self._tickets_attachment(order)
+            context["attached"] = bool(attachments)
         context.setdefault("login_url", self.links.login())
         context.update(data.get("context") or {})
         nonce = context.pop("reset_nonce", None)
@@ -114,4 +152,37 @@ class EmailSender:
             email = self.templates.render(template, to=to, context=context, locale=locale)
         except (KeyError, ValueError) as error:
             raise PermanentFailure(f"e-mail {template!r} cannot be rendered: {error}") from error
-        self.mailer.send(email)
+        self.mailer.send(attrs.evolve(email, attachments=attachments))
+
+    def _tickets_attachment(self, order: Order) -> tuple[Attachment, ...]:
+        """The order's PDF as an attachment, or nothing when only the link should go.
+
+        A storage outage propagates (DependencyUnavailable): the job retries, as the download
+        behind the link would fail just the same meanwhile.
+        """
+        pdf = order.tickets_pdf
+        if self.storage is None or pdf is None or order.status is not OrderStatus.PAID:
+            return ()
+        if pdf.size > self.attachment_limit:
+            log.info(
+                "tickets PDF of order %s is %d bytes: mailing the link only",
+                order.number,
+                pdf.size,
+                extra={"order_id": str(order.id)},
+            )
+            return ()
+        try:
+            data = self.storage.get(pdf.key)
+        except NotFound:
+            log.error(
+                "tickets of order %s recorded as %s, but the file is missing: link only",
+                order.number,
+                pdf.key,
+                extra={"order_id": str(order.id)},
+            )
+            return ()
+        if len(data) > self.attachment_limit:  # the file changed since it was recorded
+            return ()
+        return (
+            Attachment(filename=tickets_filename(order), content_type=PDF_CONTENT_TYPE, data=data),
+        )

@@ -32,11 +32,10 @@ from mierloos_core.model.catalog import Performance, Show
 from mierloos_core.model.files import TicketDocument
 from mierloos_core.model.orders import Order, OrderStatus, Ticket, TicketsPdf
 from mierloos_core.ports import Clock, Links, ObjectStorage, TicketRenderer, UnitOfWork
-from mierloos_core.services.notifications import enqueue_email
+from mierloos_core.services.notifications import PDF_CONTENT_TYPE, enqueue_email, tickets_filename
 
 log = logging.getLogger(__name__)
 
-PDF_CONTENT_TYPE = "application/pdf"
 # How long a presigned download URL works: long enough to start the download, short enough
 # that a forwarded or logged URL is soon useless (the e-mail carries the site's own link).
 DOWNLOAD_URL_LIFETIME = timedelta(minutes=10)
@@ -243,6 +242,7 @@ class Tickets:
                     to=order.email,
                     order_id=order.id,
                     once_key=key,
+                    attach_tickets=True,
                 )
                 uow.commit()
                 log.info("tickets of order %s stored as %s", order.number, key)
@@ -279,7 +279,7 @@ class Tickets:
         if order is None or order.status is not OrderStatus.PAID or order.tickets_pdf is None:
             raise errors.TicketsUnavailable()
         key = order.tickets_pdf.key
-        filename = f"kaarten-{order.number}.pdf"
+        filename = tickets_filename(order)
         url = self.storage.url_for(key, DOWNLOAD_URL_LIFETIME)
         if url is not None:
             return TicketsDownload(filename=filename, url=url)

@@ -316,6 +316,7 @@ def test_every_worker_setting_is_checked_at_start_up_all_problems_at_once(var_di
         WORKER_SHUTDOWN_TIMEOUT="nan",
         ORPHANED_ORDER_CLEANUP_PERIOD="-1",
         REFUND_FOLLOW_UP_PERIOD="inf",
+        JOBS_RETENTION_DAYS="-30",
         MIERLOOS_JOB_HANDLERS="niet een verwijzing",
     )
 
@@ -327,6 +328,7 @@ def test_every_worker_setting_is_checked_at_start_up_all_problems_at_once(var_di
         "- WORKER_SHUTDOWN_TIMEOUT must be at least 1, got 'nan'",
         "- ORPHANED_ORDER_CLEANUP_PERIOD must be at least 0, got '-1'",
         "- REFUND_FOLLOW_UP_PERIOD must be at least 0, got 'inf'",
+        "- JOBS_RETENTION_DAYS must be at least 0, got '-30'",
         "- PORT must be a whole number, got 'http'",
         "- MIERLOOS_JOB_HANDLERS must be module.path:function",
     ]

@@ -80,6 +80,10 @@ def test_serve_sells_a_ticket_and_its_embedded_worker_stores_the_pdf_and_writes_
     assert len(PdfReader(io.BytesIO(storage.get(key))).pages) == 1
     mail = wait_for(lambda: tickets_mail(var_dir / "outbox"), 15)
     assert order_page.split("/")[-1] in mail.get_body(("plain",)).get_content()
+    [attached] = mail.iter_attachments()
+    assert attached.get_content_type() == "application/pdf"
+    assert attached.get_filename().startswith("kaarten-")
+    assert attached.get_content() == storage.get(key)
     metrics = httpx.get(base_url + "/metrics").text
     assert re.search(r'mierloos_jobs_total\{outcome="ok",type="pdf_generation"\} 1\.0', metrics)
     assert re.search(

@@ -22,9 +22,12 @@ from typing import Any
 
 from dramatiq.middleware import CurrentMessage
 
+from mierloos_adapters.jobqueue.ledger import SqlJobLedger
+from mierloos_adapters.memory import SystemClock
+from mierloos_adapters.sqlalchemy import make_engine
 from mierloos_core.errors import DependencyUnavailable, PermanentFailure
 from mierloos_core.model.jobs import JobType
-from mierloos_core.services.jobs import JobRegistry
+from mierloos_core.services.jobs import JobRegistry, jobs_purge_handler
 
 
 def _record(kind: str, key: str, attempt: int) -> None:
@@ -64,9 +67,15 @@ def scripted(data: Mapping[str, Any]) -> None:
 
 
 def build_registry() -> JobRegistry:
-    """Every job type but image_processing, so the tests see a type without a handler."""
+    """Every job type but image_processing, so the tests see a type without a handler.
+
+    jobs_purge runs the real handler on the worker's database.
+    """
     registry = JobRegistry()
     for job_type in JobType:
-        if job_type is not JobType.IMAGE_PROCESSING:
+        if job_type not in (JobType.IMAGE_PROCESSING, JobType.JOBS_PURGE):
             registry.register(job_type, scripted)
+    clock = SystemClock()
+    ledger = SqlJobLedger(make_engine(os.environ["DATABASE_URL"]), clock)
+    registry.register(JobType.JOBS_PURGE, jobs_purge_handler(ledger, clock))
     return registry

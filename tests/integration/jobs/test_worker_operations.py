@@ -7,10 +7,12 @@ import signal
 import subprocess
 import sys
 import time
-from datetime import datetime
+from datetime import UTC, datetime, timedelta
 
 import pytest
+from sqlalchemy import update
 
+from mierloos_adapters.sqlalchemy import tables as t
 from mierloos_core.model.jobs import JobStatus, JobType
 from tests.integration.jobs.conftest import ROOT, free_port, wait_for
 
@@ -41,6 +43,41 @@ def test_a_recurring_job_is_enqueued_once_per_period_however_many_workers_run(
     assert sorted(effects.count("done").values()) == [1] * len(jobs)
     for worker in workers:
         assert "Traceback" not in worker.log()
+
+
+def test_workers_purge_completed_jobs_past_the_retention_once_a_day(jobs_pg, start_worker, effects):
+    jobs_pg.empty()
+    old, recent, failed = (jobs_pg.enqueue("email", {"key": k}) for k in ("old", "recent", "bad"))
+    with jobs_pg.engine.begin() as connection:
+        for job_id, status, age in (
+            (old, "completed", 31),
+            (recent, "completed", 29),
+            (failed, "failed", 90),
+        ):
+            at = datetime.now(UTC) - timedelta(days=age)
+            connection.execute(
+                update(t.jobs)
+                .where(t.jobs.c.id == job_id)
+                .values(status=status, created_at=at, updated_at=at, completed_at=at)
+            )
+
+    first = start_worker(jobs_pg, "w1", JOBS_RETENTION_DAYS=30)
+    first.wait_ready()
+    [purge] = wait_for(
+        lambda: [j for j in jobs_pg.jobs(JobType.JOBS_PURGE) if j.status is JobStatus.COMPLETED],
+        timeout=20,
+    )
+    # A second worker started the same day queues no second purge.
+    second = start_worker(jobs_pg, "w2", JOBS_RETENTION_DAYS=30)
+    second.wait_ready()
+    time.sleep(1.5)
+    for worker in (first, second):
+        worker.terminate()
+        assert worker.wait(timeout=20) == 0
+
+    assert purge.data == {"older_than_days": 30.0}
+    assert {job.id for job in jobs_pg.jobs("email")} == {recent, failed}
+    assert len(jobs_pg.jobs(JobType.JOBS_PURGE)) == 1
 
 
 def test_notify_wakes_an_idle_worker_at_once(jobs_pg, start_worker, effects):
@@ -110,6 +147,7 @@ def test_dramatiqs_own_command_runs_the_worker_module(jobs_pg, effects, tmp_path
         "WORKER_POLLING_INTERVAL": "0.5",
         "ORPHANED_ORDER_CLEANUP_PERIOD": "0",
         "REFUND_FOLLOW_UP_PERIOD": "0",
+        "JOBS_RETENTION_DAYS": "0",
     }
     log = (tmp_path / "dramatiq.log").open("wb")
     process = subprocess.Popen(

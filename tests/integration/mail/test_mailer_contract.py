@@ -21,7 +21,7 @@ from mierloos_adapters.file_mailer import FileMailer
 from mierloos_adapters.memory import MemoryMailer
 from mierloos_adapters.smtp import SmtpMailer
 from mierloos_core.errors import DependencyUnavailable, PermanentFailure
-from mierloos_core.model.mail import OutgoingEmail
+from mierloos_core.model.mail import Attachment, OutgoingEmail
 from mierloos_core.ports import Mailer
 
 from .smtp_test_server import SmtpServerFactory, SmtpTestServer, TlsFiles
@@ -41,6 +41,11 @@ LINK_KEY = {
     "account_created": "login_url",
 }
 
+MAIL = OutgoingEmail(
+    to=RECIPIENT, subject="Je kaarten", text="Tot ziens!\n", html="<p>Tot ziens!</p>"
+)
+
+
 RESET_TOKEN = "tK9-Zq2rW8xYv4LmN0pQsT6uVb3cDe5fGh7jK1nM2o"
 RESET_URL = f"https://kaarten.theater.example/wachtwoord/nieuw?token={RESET_TOKEN}&lang=nl"
 
@@ -54,6 +59,7 @@ class Delivered:
     text: str
     html: str | None
     message_id: str | None
+    attachments: tuple[Attachment, ...] = ()
 
 
 @attrs.frozen
@@ -78,6 +84,15 @@ def from_mime(message: EmailMessage) -> Delivered:
         text=content(text_part),
         html=content(html_part) if isinstance(html_part, EmailMessage) else None,
         message_id=str(message["Message-ID"]),
+        attachments=tuple(
+            Attachment(
+                filename=str(part.get_filename()),
+                content_type=part.get_content_type(),
+                data=part.get_payload(decode=True),
+            )
+            for part in message.iter_attachments()
+            if isinstance(part, EmailMessage)
+        ),
     )
 
 
@@ -97,7 +112,10 @@ def mailer_under_test(request: pytest.FixtureRequest, tmp_path: Path) -> MailerU
         return MailerUnderTest(
             "memory",
             memory,
-            lambda: [Delivered(m.to, m.subject, m.text, m.html, m.message_id) for m in memory.sent],
+            lambda: [
+                Delivered(m.to, m.subject, m.text, m.html, m.message_id, m.attachments)
+                for m in memory.sent
+            ],
         )
     if request.param == "file":
         outbox = tmp_path / "outbox"
@@ -196,6 +214,47 @@ def test_text_only_email_arrives_without_html(mailer_under_test: MailerUnderTest
     assert delivered.html is None
 
 
+# Every byte value, CR and LF on their own and together, a line far longer than SMTP allows, and
+# no trailing newline: what a PDF's compressed streams look like to a transport.
+BINARY = b"%PDF-1.4\n" + bytes(range(256)) * 40 + b"\r\n\r.\r\n" + b"x" * 5000 + b"\n%%EOF\r"
+
+
+def test_attachments_arrive_intact_beside_text_and_html(
+    mailer_under_test: MailerUnderTest, templates: JinjaEmailTemplates
+) -> None:
+    email = attrs.evolve(
+        templates.render(
+            "tickets_ready",
+            to=RECIPIENT,
+            context={**EXAMPLE_CONTEXT["tickets_ready"], "attached": True},
+        ),
+        attachments=(
+            Attachment(
+                filename="kaarten-OMT-2026-0042.pdf", content_type="application/pdf", data=BINARY
+            ),
+            Attachment(
+                filename="zaalplan.txt", content_type="text/plain", data="Zaal één\n".encode()
+            ),
+        ),
+    )
+
+    mailer_under_test.mailer.send(email)
+
+    [delivered] = mailer_under_test.delivered()
+    assert delivered.attachments == email.attachments
+    assert delivered.text == email.text
+    assert delivered.html == email.html
+    assert "bijlage" in delivered.text
+    assert EXAMPLE_CONTEXT["tickets_ready"]["download_url"] in delivered.text.splitlines()
+
+
+def test_an_email_without_attachments_has_none(mailer_under_test: MailerUnderTest) -> None:
+    mailer_under_test.mailer.send(MAIL)
+
+    [delivered] = mailer_under_test.delivered()
+    assert delivered.attachments == ()
+
+
 def test_given_message_id_is_kept_on_every_send(mailer_under_test: MailerUnderTest) -> None:
     email = OutgoingEmail(
         to=RECIPIENT,
@@ -236,6 +295,26 @@ def test_wire_message_is_multipart_alternative_with_headers_and_7bit_clean(
     received.raw.decode("ascii")  # no 8-bit bytes: any relay can carry it
 
 
+def test_wire_message_with_an_attachment_is_mixed_base64_and_7bit_clean(
+    smtp_server: SmtpTestServer,
+) -> None:
+    pdf = Attachment(
+        filename="kaarten-OMT-2026-0042.pdf", content_type="application/pdf", data=BINARY
+    )
+    email = attrs.evolve(MAIL, attachments=(pdf,))
+    SmtpMailer(smtp_server.host, smtp_server.port, sender=SENDER, security="none").send(email)
+
+    [received] = smtp_server.messages()
+    message = received.message
+    assert message.get_content_type() == "multipart/mixed"
+    body, attached = message.iter_parts()
+    assert body.get_content_type() == "multipart/alternative"
+    assert attached.get_content_disposition() == "attachment"
+    assert attached["Content-Transfer-Encoding"] == "base64"
+    assert attached.get_filename() == "kaarten-OMT-2026-0042.pdf"
+    received.raw.decode("ascii")
+
+
 def test_message_ids_without_a_given_id_are_unique(smtp_server: SmtpTestServer) -> None:
     mailer = SmtpMailer(smtp_server.host, smtp_server.port, sender=SENDER, security="none")
     email = OutgoingEmail(to=RECIPIENT, subject="Twee keer", text="x\n")
@@ -251,11 +330,6 @@ def test_message_ids_without_a_given_id_are_unique(smtp_server: SmtpTestServer) 
 
 def plain_mailer(server: SmtpTestServer, *, timeout: float = 10.0) -> SmtpMailer:
     return SmtpMailer(server.host, server.port, sender=SENDER, security="none", timeout=timeout)
-
-
-MAIL = OutgoingEmail(
-    to=RECIPIENT, subject="Je kaarten", text="Tot ziens!\n", html="<p>Tot ziens!</p>"
-)
 
 
 def test_server_down_is_unavailable_at_once_then_delivery_works_after_restart(

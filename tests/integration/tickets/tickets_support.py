@@ -3,14 +3,13 @@
 from __future__ import annotations
 
 from collections.abc import Callable, Sequence
-from datetime import timedelta
 
 import zxingcpp
 
 from mierloos_core.model.catalog import Performance
-from mierloos_core.model.money import Money
-from mierloos_core.model.orders import Order, Ticket
+from mierloos_core.model.orders import Order
 from mierloos_core.ports import Clock, UnitOfWork
+from tests.catalog_builders import CatalogBuilder
 from tests.integration.storage.storage_support import S3TestServer
 from tests.pdf_pages import render_pages
 
@@ -27,26 +26,7 @@ def add_order(
     *,
     paid: bool = True,
 ) -> Order:
-    now = clock.now()
-    order = Order(
-        email="anna@example.nl",
-        name="Anaïs Verbeek",
-        subtotal=Money(sum(p.price.cents * n for p, n in lines)),
-        discount=Money(0),
-        created_at=now,
-        expires_at=now + timedelta(minutes=15),
-    )
-    order.tickets = [
-        Ticket(order_id=order.id, performance_id=p.id, price=p.price)
-        for p, n in lines
-        for _ in range(n)
-    ]
-    if paid:
-        order.mark_paid(now)
-    with make_uow() as uow:
-        uow.orders.add(order)
-        uow.commit()
-    return order
+    return CatalogBuilder(make_uow, clock).order(lines, paid=paid)
 
 
 def qr_codes_per_page(pdf: bytes, dpi: int = 110) -> list[list[str]]:
