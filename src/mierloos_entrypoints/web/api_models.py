@@ -128,7 +128,9 @@ class CheckoutInput(ApiModel):
 
 
 class AvailabilityParameters(ApiModel):
-    model_config = ConfigDict(strict=False)  # from the path and query string: text
+    # From the path and query string, as text; other query parameters (a cache buster, a
+    # campaign tag) are ignored, as they always were.
+    model_config = ConfigDict(strict=False, extra="ignore")
 
     performance_id: Uuid
     quantity: Annotated[
@@ -137,6 +139,8 @@ class AvailabilityParameters(ApiModel):
 
 
 class OrderParameters(ApiModel):
+    model_config = ConfigDict(extra="ignore")
+
     # Any other shape is answered as an unknown order (404), by the endpoint.
     secret: Annotated[str, documented(pattern="^[A-Za-z0-9_-]{43}$")]
 

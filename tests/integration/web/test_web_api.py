@@ -350,3 +350,14 @@ def test_a_whole_number_written_as_2_0_is_a_quantity_of_2(site: Site, client: Te
     assert response.status_code == 200, response.text
     assert response.json()["valid"][0]["quantity"] == 2
     _error(half, 400, "invalid_input")
+
+
+def test_other_query_parameters_are_ignored(site: Site, client: TestClient) -> None:
+    good = site.performances("gebroeders-mierlo")[0].id
+
+    availability = client.get(f"/api/performances/{good}/availability?quantity=2&_=17")
+    shows = client.get("/api/shows?utm_source=nieuwsbrief")
+
+    assert availability.status_code == 200, availability.text
+    assert availability.json()["quantity"] == 2
+    assert shows.status_code == 200
