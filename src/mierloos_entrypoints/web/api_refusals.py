@@ -61,6 +61,8 @@ def refusal(model: type[BaseModel], error: ErrorDetails) -> BadInput:
         allowed = ", ".join(_model_at(model, location[:-1]).model_fields)
         where = f" in {_label(location[:-1])}" if len(location) > 1 else ""
         return BadInput(f"Onbekend veld{where}. Toegestaan: {allowed}.", field=field)
+    if not location and error["type"] == "string_unicode":
+        return BadInput("Een veldnaam bevat ongeldige tekens.")
     if not location:
         return BadInput("De body moet een JSON-object zijn.")
     what = _WHAT.get(error["type"])

@@ -324,6 +324,11 @@ def test_refusals_name_the_field_and_never_echo_the_callers_text(
         "/api/cart/validate", json={"lines": [{"performance_id": good, "quantity": "2"}]}
     )
     missing = client.post("/api/checkout", json={"name": "Jan", "email": "jan@example.nl"})
+    odd_name = client.post(
+        "/api/cart/validate",
+        content=b'{"lines": [], "x\\udc00": 1}',
+        headers={"content-type": "application/json"},
+    )
 
     _error(unknown, 400, "invalid_input")
     assert "<script>" not in unknown.text
@@ -335,6 +340,8 @@ def test_refusals_name_the_field_and_never_echo_the_callers_text(
     assert "lines[0].quantity" in quantity.json()["error"]["message"]
     _error(missing, 400, "invalid_input")
     assert "'lines' is verplicht" in missing.json()["error"]["message"]
+    _error(odd_name, 400, "invalid_input")
+    assert odd_name.json()["error"]["message"] == "Een veldnaam bevat ongeldige tekens."
 
 
 def test_a_whole_number_written_as_2_0_is_a_quantity_of_2(site: Site, client: TestClient) -> None:
