@@ -1,5 +1,11 @@
 """The sdist and wheel as `nox -s build` makes them, installed into a clean virtual environment:
-`mierloos` runs there from an unrelated folder, with its templates, fonts and migrations."""
+`mierloos` runs there from an unrelated folder, with its templates, fonts and migrations.
+
+Nothing is downloaded or compiled for the install: the wheel goes in with `--no-deps`, and the
+new environment gets exactly the distributions the wheel declares (with their own requirements,
+all the way down) linked in from the test environment. An import the wheel does not declare
+therefore fails there as it would after `pip install mierloos`.
+"""
 
 from __future__ import annotations
 
@@ -11,9 +17,12 @@ import sys
 import tarfile
 import venv
 import zipfile
+from collections.abc import Iterator
 from pathlib import Path
 
 import pytest
+from packaging.requirements import Requirement
+from packaging.utils import canonicalize_name
 
 from mierloos_adapters.local_storage import LocalStorage
 from tests.integration.cli.processes import (
@@ -49,6 +58,55 @@ def dist(tmp_path_factory: pytest.TempPathFactory) -> Path:
     return out
 
 
+def _requirements(lines: list[str], extras: frozenset[str]) -> Iterator[Requirement]:
+    """The requirements that apply with these extras chosen."""
+    for line in lines:
+        requirement = Requirement(line)
+        marker = requirement.marker
+        if marker is None or any(marker.evaluate({"extra": extra}) for extra in extras | {""}):
+            yield requirement
+
+
+def _closure(wheel: Path) -> dict[str, importlib.metadata.Distribution]:
+    """Every distribution the wheel needs, by its declared requirements, as installed here."""
+    with zipfile.ZipFile(wheel) as archive:
+        [metadata] = [name for name in archive.namelist() if name.endswith(".dist-info/METADATA")]
+        text = archive.read(metadata).decode()
+    declared = [
+        line.partition(":")[2].strip()
+        for line in text.splitlines()
+        if line.startswith("Requires-Dist:")
+    ]
+    pending = list(_requirements(declared, frozenset()))
+    found: dict[str, importlib.metadata.Distribution] = {}
+    seen: set[tuple[str, frozenset[str]]] = set()
+    while pending:
+        requirement = pending.pop()
+        name, extras = canonicalize_name(requirement.name), frozenset(requirement.extras)
+        if (name, extras) in seen:
+            continue
+        seen.add((name, extras))
+        distribution = found.setdefault(name, importlib.metadata.distribution(requirement.name))
+        assert requirement.specifier.contains(distribution.version, prereleases=True), requirement
+        pending.extend(_requirements(distribution.requires or [], extras))
+    return found
+
+
+def _link_into(site_packages: Path, wheel: Path) -> None:
+    """Symlinks to the files of the wheel's dependencies: installed, without pip's work."""
+    for distribution in _closure(wheel).values():
+        top_level = {
+            Path(str(file)).parts[0]
+            for file in distribution.files or ()
+            if not str(file).startswith("..")
+        }
+        for name in top_level:
+            source = Path(str(distribution.locate_file(name)))
+            target = site_packages / name
+            if source.exists() and not target.exists():
+                target.symlink_to(source)
+
+
 def test_sdist_and_wheel_carry_templates_fonts_and_migrations(dist: Path) -> None:
     [wheel] = dist.glob("mierloos-*.whl")
     [sdist] = dist.glob("mierloos-*.tar.gz")
@@ -65,14 +123,27 @@ def test_the_wheel_installs_into_a_clean_venv_and_serves_from_any_folder(
 ) -> None:
     [wheel] = dist.glob("mierloos-*.whl")
     environment = tmp_path / "venv"
-    venv.create(environment, with_pip=True)
+    venv.create(environment)
     python = environment / "bin" / "python"
     subprocess.run(
-        [python, "-m", "pip", "install", "-q", str(wheel)],
+        [
+            sys.executable,
+            "-m",
+            "pip",
+            "--python",
+            python,
+            "install",
+            "-q",
+            "--no-deps",
+            "--no-index",
+            str(wheel),
+        ],
         check=True,
         capture_output=True,
-        timeout=900,
+        timeout=300,
     )
+    [site_packages] = environment.glob("lib/python*/site-packages")
+    _link_into(site_packages, wheel)
     elsewhere = tmp_path / "elsewhere"
     elsewhere.mkdir()
     env = {
@@ -96,6 +167,10 @@ def test_the_wheel_installs_into_a_clean_venv_and_serves_from_any_folder(
         check=True,
     )
     assert Path(located.stdout.strip()).is_relative_to(environment), "not the worktree's copy"
+    undeclared = subprocess.run(
+        [python, "-c", "import pytest"], cwd=elsewhere, env=env, capture_output=True
+    )
+    assert undeclared.returncode != 0, "the test environment's packages leak into the new one"
 
     port = free_port()
     server = MierloosProcess(

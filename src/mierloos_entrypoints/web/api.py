@@ -7,38 +7,30 @@ domain error's stable code where there is one.
 
 from __future__ import annotations
 
+import copy
 import json
-import re
-from collections.abc import Mapping
+from collections.abc import Awaitable, Callable, Mapping, Sequence
 from datetime import datetime
-from typing import Any
+from typing import Any, TypeVar
 
+from pydantic import ValidationError
 from starlette.concurrency import run_in_threadpool
 from starlette.exceptions import HTTPException
 from starlette.requests import Request
 from starlette.responses import JSONResponse, Response
+from starlette.routing import Route
 
 from mierloos_core import errors
 from mierloos_core.model.cart import CartLine, CartValidation
 from mierloos_core.model.catalog import Performance
-from mierloos_core.model.money import Money
-from mierloos_core.model.timeutil import local
 from mierloos_core.services.cart import validate_cart
 from mierloos_core.services.catalog import ShowListing, upcoming_shows
 from mierloos_core.services.checkout import CheckoutRequest
 from mierloos_entrypoints.observability import CHECKOUTS
-from mierloos_entrypoints.web.inputs import (
-    MAX_COUPON,
-    MAX_EMAIL,
-    MAX_NAME,
-    BadInput,
-    client_address,
-    coupon_code,
-    is_secret,
-    is_utf8,
-    parse_uuid,
-)
-from mierloos_entrypoints.web.openapi import openapi_document
+from mierloos_entrypoints.web import api_models as models
+from mierloos_entrypoints.web.api_refusals import refusal
+from mierloos_entrypoints.web.inputs import BadInput, client_address, coupon_code, is_secret
+from mierloos_entrypoints.web.openapi import BODY_ERRORS, Operation, openapi_document
 from mierloos_entrypoints.web.order_view import OrderView, load_order_view
 from mierloos_entrypoints.web.pages.checkout import open_payment, place
 from mierloos_entrypoints.web.pages.orders import current_order
@@ -46,7 +38,7 @@ from mierloos_entrypoints.web.rendering import ORDER_STATUS_LABELS
 from mierloos_entrypoints.web.services import services
 
 _JSON = "application/json"
-_QUANTITY = re.compile(r"[0-9]{1,3}")
+M = TypeVar("M", bound=models.ApiModel)
 
 
 # --- input ---------------------------------------------------------------------------------
@@ -66,158 +58,122 @@ async def json_object(request: Request) -> dict[str, Any]:
     return data
 
 
-def _only(data: Mapping[str, Any], allowed: set[str], where: str = "") -> None:
-    # The unknown name is not echoed: it is the caller's text, and may not even be valid UTF-8.
-    if set(data) - allowed:
-        raise BadInput(f"Onbekend veld{where}. Toegestaan: {', '.join(sorted(allowed))}.")
+def _parse(model: type[M], data: Mapping[str, Any]) -> M:
+    try:
+        return model.model_validate(data)
+    except ValidationError as error:
+        raise refusal(model, error.errors(include_input=False)[0]) from None
 
 
-def _string(data: Mapping[str, Any], name: str, max_length: int, *, required: bool) -> str:
-    value = data.get(name)
-    if value is None and not required:
-        return ""
-    if not isinstance(value, str):
-        raise BadInput(f"Het veld {name!r} moet tekst zijn.", field=name)
-    if len(value) > max_length:
-        raise BadInput(f"Het veld {name!r} mag hoogstens {max_length} tekens bevatten.", field=name)
-    if "\x00" in value or not is_utf8(value):
-        raise BadInput(f"Het veld {name!r} bevat ongeldige tekens.", field=name)
-    return value
-
-
-def parse_lines(value: object, max_lines: int, now: datetime) -> list[CartLine]:
-    """Cart lines from JSON: a list of {performance_id, quantity} objects."""
-    if not isinstance(value, list):
-        raise BadInput("Het veld 'lines' moet een lijst zijn.", field="lines")
-    if len(value) > max_lines:
+def cart_lines(
+    lines: Sequence[models.CartLineInput], max_lines: int, now: datetime
+) -> list[CartLine]:
+    if len(lines) > max_lines:
         raise errors.TooManyLines(maximum=max_lines)
-    lines = []
-    for entry in value:
-        if not isinstance(entry, dict):
-            raise BadInput("Elke regel moet een object zijn.", field="lines")
-        _only(entry, {"performance_id", "quantity"}, " in een regel")
-        performance_id = parse_uuid(entry.get("performance_id"))
-        if performance_id is None:
-            raise BadInput("Elke regel heeft een geldig 'performance_id' nodig.", field="lines")
-        quantity = entry.get("quantity")
-        if isinstance(quantity, bool) or not isinstance(quantity, int):
-            raise BadInput("Elke regel heeft een geheel getal 'quantity' nodig.", field="lines")
-        lines.append(CartLine(performance_id=performance_id, quantity=quantity, added_at=now))
-    return lines
+    return [
+        CartLine(performance_id=line.performance_id, quantity=line.quantity, added_at=now)
+        for line in lines
+    ]
 
 
 # --- output ----------------------------------------------------------------------------------
 
 
-def money(value: Money) -> dict[str, Any]:
-    return {"cents": value.cents, "display": value.display()}
+def performance_answer(performance: Performance) -> models.Performance:
+    return models.Performance(
+        id=performance.id,
+        starts_at=performance.starts_at,
+        hall=performance.hall,
+        price=models.Money.of(performance.price),
+        available_seats=performance.available_seats,
+        sold_out=performance.sold_out,
+    )
 
 
-def moment(value: datetime) -> str:
-    return local(value).isoformat()
-
-
-def performance_json(performance: Performance) -> dict[str, Any]:
-    return {
-        "id": str(performance.id),
-        "starts_at": moment(performance.starts_at),
-        "hall": performance.hall,
-        "price": money(performance.price),
-        "available_seats": performance.available_seats,
-        "sold_out": performance.sold_out,
-    }
-
-
-def show_json(listing: ShowListing) -> dict[str, Any]:
+def show_answer(listing: ShowListing) -> models.Show:
     show = listing.show
-    return {
-        "slug": show.slug,
-        "title": show.title,
-        "description": show.description,
-        "url": f"/voorstellingen/{show.slug}",
-        "image_url": f"/afbeeldingen/{show.image_id}/md.jpg" if show.image_id else None,
-        "first_date": moment(listing.first_date),
-        "sold_out": listing.sold_out,
-        "performances": [performance_json(p) for p in listing.performances],
-    }
+    return models.Show(
+        slug=show.slug,
+        title=show.title,
+        description=show.description,
+        url=f"/voorstellingen/{show.slug}",
+        image_url=f"/afbeeldingen/{show.image_id}/md.jpg" if show.image_id else None,
+        first_date=listing.first_date,
+        sold_out=listing.sold_out,
+        performances=[performance_answer(p) for p in listing.performances],
+    )
 
 
-def validation_json(validation: CartValidation) -> dict[str, Any]:
-    return {
-        "valid": [
-            {
-                "performance_id": str(v.performance.id),
-                "quantity": v.line.quantity,
-                "show_title": v.show.title,
-                "starts_at": moment(v.performance.starts_at),
-                "unit_price": money(v.performance.price),
-                "total": money(v.total),
-            }
+def validation_answer(validation: CartValidation) -> models.CartValidation:
+    return models.CartValidation(
+        valid=[
+            models.ValidLine(
+                performance_id=v.performance.id,
+                quantity=v.line.quantity,
+                show_title=v.show.title,
+                starts_at=v.performance.starts_at,
+                unit_price=models.Money.of(v.performance.price),
+                total=models.Money.of(v.total),
+            )
             for v in validation.valid
         ],
-        "unavailable": [
-            {
-                "performance_id": str(u.line.performance_id),
-                "quantity": u.line.quantity,
-                "reason": u.reason.value,
-                "message": u.reason.description,
-            }
+        unavailable=[
+            models.UnavailableLine(
+                performance_id=u.line.performance_id,
+                quantity=u.line.quantity,
+                reason=u.reason,
+                message=u.reason.description,
+            )
             for u in validation.unavailable
         ],
-        "subtotal": money(validation.subtotal),
-        "can_check_out": validation.can_check_out,
-    }
+        subtotal=models.Money.of(validation.subtotal),
+        can_check_out=validation.can_check_out,
+    )
 
 
-def order_json(view: OrderView, status_url: str) -> dict[str, Any]:
-    return {
-        "order_number": view.number,
-        "status": view.status.value,
-        "status_label": ORDER_STATUS_LABELS.get(view.status, str(view.status)),
-        "status_url": status_url,
-        "subtotal": money(view.subtotal),
-        "discount": money(view.discount),
-        "total": money(view.total),
-        "expires_at": moment(view.expires_at) if view.is_pending else None,
-        "payment_url": view.payment_url,
-        "tickets_ready": view.tickets_ready,
-        "lines": [
-            {
-                "performance_id": str(line.performance_id),
-                "show_title": line.show_title,
-                "starts_at": moment(line.starts_at) if line.starts_at else None,
-                "quantity": line.quantity,
-                "unit_price": money(line.unit_price),
-                "total": money(line.total),
-            }
+def order_answer(view: OrderView, status_url: str) -> models.Order:
+    return models.Order(
+        order_number=view.number,
+        status=view.status,
+        status_label=ORDER_STATUS_LABELS.get(view.status, str(view.status)),
+        status_url=status_url,
+        subtotal=models.Money.of(view.subtotal),
+        discount=models.Money.of(view.discount),
+        total=models.Money.of(view.total),
+        expires_at=view.expires_at if view.is_pending else None,
+        payment_url=view.payment_url,
+        tickets_ready=view.tickets_ready,
+        lines=[
+            models.OrderLine(
+                performance_id=line.performance_id,
+                show_title=line.show_title,
+                starts_at=line.starts_at,
+                quantity=line.quantity,
+                unit_price=models.Money.of(line.unit_price),
+                total=models.Money.of(line.total),
+            )
             for line in view.lines
         ],
-    }
+    )
 
 
 # --- endpoints -------------------------------------------------------------------------------
 
 
-async def openapi(request: Request) -> Response:
-    return JSONResponse(openapi_document(), headers={"Cache-Control": "public, max-age=300"})
-
-
-async def shows(request: Request) -> Response:
+async def shows(request: Request) -> models.ShowList:
     web = services(request)
     listings = await run_in_threadpool(upcoming_shows, web.uow(), web.clock.now())
-    return JSONResponse({"shows": [show_json(listing) for listing in listings]})
+    return models.ShowList(shows=[show_answer(listing) for listing in listings])
 
 
-async def availability(request: Request) -> Response:
+async def availability(
+    request: Request, parameters: models.AvailabilityParameters
+) -> models.Availability:
     web = services(request)
-    performance_id = parse_uuid(request.path_params["performance_id"])
-    if performance_id is None:
-        raise BadInput("Dit is geen geldig voorstellings-id.", field="performance_id")
     maximum = web.checkout_policy.max_tickets_per_line
-    raw_quantity = request.query_params.get("quantity", "1")
-    if not _QUANTITY.fullmatch(raw_quantity) or not 1 <= int(raw_quantity) <= maximum:
+    if parameters.quantity > maximum:
         raise BadInput(f"'quantity' moet een geheel getal van 1 tot {maximum} zijn.")
-    quantity = int(raw_quantity)
+    performance_id, quantity = parameters.performance_id, parameters.quantity
     line = CartLine(performance_id=performance_id, quantity=quantity, added_at=web.clock.now())
     validation = await run_in_threadpool(validate_cart, web.uow(), web.clock.now(), [line], maximum)
     if validation.valid:
@@ -228,47 +184,38 @@ async def availability(request: Request) -> Response:
         if unavailable.performance is None:
             raise errors.UnknownPerformance(performance_id=str(performance_id))
         performance = unavailable.performance
-        reason = {"code": unavailable.reason.value, "message": unavailable.reason.description}
-    return JSONResponse(
-        {
-            "performance_id": str(performance.id),
-            "quantity": quantity,
-            "available": reason is None,
-            "reason": reason,
-            "available_seats": performance.available_seats,
-            "starts_at": moment(performance.starts_at),
-            "price": money(performance.price),
-        }
+        reason = models.Reason(code=unavailable.reason, message=unavailable.reason.description)
+    return models.Availability(
+        performance_id=performance.id,
+        quantity=quantity,
+        available=reason is None,
+        reason=reason,
+        available_seats=performance.available_seats,
+        starts_at=performance.starts_at,
+        price=models.Money.of(performance.price),
     )
 
 
-async def validate(request: Request) -> Response:
+async def validate(request: Request, body: models.CartInput) -> models.CartValidation:
     web = services(request)
-    data = await json_object(request)
-    _only(data, {"lines"})
     policy = web.checkout_policy
-    lines = parse_lines(data.get("lines"), policy.max_lines, web.clock.now())
+    lines = cart_lines(body.lines, policy.max_lines, web.clock.now())
     if not lines:
-        return JSONResponse(validation_json(CartValidation(valid=[], unavailable=[])))
+        return validation_answer(CartValidation(valid=[], unavailable=[]))
     result = await run_in_threadpool(
         validate_cart, web.uow(), web.clock.now(), lines, policy.max_tickets_per_line
     )
-    return JSONResponse(validation_json(result))
+    return validation_answer(result)
 
 
-async def place_order(request: Request) -> Response:
+async def place_order(request: Request, body: models.CheckoutInput) -> models.CheckoutResult:
     web = services(request)
-    data = await json_object(request)
-    _only(data, {"name", "email", "coupon_code", "newsletter", "lines"})
-    newsletter = data.get("newsletter", False)
-    if not isinstance(newsletter, bool):
-        raise BadInput("Het veld 'newsletter' moet true of false zijn.", field="newsletter")
     order_request = CheckoutRequest(
-        name=_string(data, "name", MAX_NAME, required=True),
-        email=_string(data, "email", MAX_EMAIL, required=True),
-        coupon_code=coupon_code(_string(data, "coupon_code", MAX_COUPON, required=False).strip()),
-        newsletter=newsletter,
-        lines=parse_lines(data.get("lines"), web.checkout_policy.max_lines, web.clock.now()),
+        name=body.name,
+        email=body.email,
+        coupon_code=coupon_code((body.coupon_code or "").strip()),
+        newsletter=body.newsletter,
+        lines=cart_lines(body.lines, web.checkout_policy.max_lines, web.clock.now()),
     )
     try:
         placed = await run_in_threadpool(place, web, order_request, client_address(request))
@@ -285,23 +232,20 @@ async def place_order(request: Request) -> Response:
     # Opening the payment may lengthen the hold to the provider's own expiry: show the hold.
     view = await run_in_threadpool(load_order_view, web.uow(), placed.secret, web.clock.now())
     expires_at = view.expires_at if view is not None else placed.expires_at
-    return JSONResponse(
-        {
-            "order_number": placed.number,
-            "status": "pending",
-            "status_url": status_url,
-            "api_url": f"/api/orders/{placed.secret}",
-            "total": money(placed.total),
-            "expires_at": moment(expires_at),
-            "payment_url": outcome.checkout_url,
-            "payment_deferred": outcome.kind == "deferred",
-        },
-        status_code=201,
+    return models.CheckoutResult(
+        order_number=placed.number,
+        status="pending",
+        status_url=status_url,
+        api_url=f"/api/orders/{placed.secret}",
+        total=models.Money.of(placed.total),
+        expires_at=expires_at,
+        payment_url=outcome.checkout_url,
+        payment_deferred=outcome.kind == "deferred",
     )
 
 
-async def order_status(request: Request) -> Response:
-    secret = request.path_params["secret"]
+async def order_status(request: Request, parameters: models.OrderParameters) -> models.Order:
+    secret = parameters.secret
     if not is_secret(secret):
         raise errors.OrderNotFound()
     web = services(request)
@@ -309,4 +253,109 @@ async def order_status(request: Request) -> Response:
     if view is None:
         raise errors.OrderNotFound()
     status_url = web.settings.base_url + f"/bestelling/{secret}"
-    return JSONResponse(order_json(view, status_url), headers={"X-Robots-Tag": "noindex"})
+    return order_answer(view, status_url)
+
+
+OPERATIONS = [
+    Operation(
+        method="GET",
+        path="/api/shows",
+        operation_id="listShows",
+        summary="Upcoming shows with their published performances.",
+        handler=shows,
+        answer=models.ShowList,
+        answer_text="The shows, soonest first.",
+    ),
+    Operation(
+        method="GET",
+        path="/api/performances/{performance_id}/availability",
+        operation_id="performanceAvailability",
+        summary="Can `quantity` seats of this performance be bought now?",
+        handler=availability,
+        parameters=models.AvailabilityParameters,
+        answer=models.Availability,
+        answer_text="Availability, with a reason when not.",
+        errors=(400, 404),
+    ),
+    Operation(
+        method="POST",
+        path="/api/cart/validate",
+        operation_id="validateCart",
+        summary="Revalidate cart lines: valid ones, and unavailable ones with a reason.",
+        handler=validate,
+        body=models.CartInput,
+        answer=models.CartValidation,
+        answer_text="The lines split in valid and unavailable.",
+        errors=BODY_ERRORS,
+    ),
+    Operation(
+        method="POST",
+        path="/api/checkout",
+        operation_id="checkout",
+        summary="Place a pending order for the lines and open its payment.",
+        description="Every line must be sellable, or nothing is ordered.",
+        handler=place_order,
+        body=models.CheckoutInput,
+        status=201,
+        answer=models.CheckoutResult,
+        answer_text="The order was placed; go to payment_url.",
+        errors=(*BODY_ERRORS, 404, 409, 429, 502, 503),
+    ),
+    Operation(
+        method="GET",
+        path="/api/orders/{secret}",
+        operation_id="orderStatus",
+        summary="An order's status, by the secret from its e-mail link.",
+        handler=order_status,
+        parameters=models.OrderParameters,
+        answer=models.Order,
+        answer_text="The order.",
+        errors=(404, 503),
+        headers={"X-Robots-Tag": "noindex"},
+    ),
+]
+
+_DOCUMENT = openapi_document(OPERATIONS)
+
+
+def document() -> dict[str, Any]:
+    """The OpenAPI document of the operations above (a fresh copy)."""
+    return copy.deepcopy(_DOCUMENT)
+
+
+async def openapi(request: Request) -> Response:
+    return JSONResponse(document(), headers={"Cache-Control": "public, max-age=300"})
+
+
+def endpoint(operation: Operation) -> Callable[[Request], Awaitable[Response]]:
+    """The Starlette endpoint of an operation: parses with its models, answers with its model."""
+
+    async def serve(request: Request) -> Response:
+        if operation.body is not None:
+            answer = await operation.handler(
+                request, _parse(operation.body, await json_object(request))
+            )
+        elif operation.parameters is not None:
+            values = {**request.query_params, **request.path_params}
+            answer = await operation.handler(request, _parse(operation.parameters, values))
+        else:
+            answer = await operation.handler(request)
+        assert isinstance(answer, operation.answer)
+        return JSONResponse(
+            answer.model_dump(mode="json"),
+            status_code=operation.status,
+            headers=dict(operation.headers),
+        )
+
+    return serve
+
+
+def routes() -> list[Route]:
+    """The API's routes, the document's first."""
+    return [
+        Route("/api/openapi.json", openapi, name="api_openapi"),
+        *(
+            Route(op.path, endpoint(op), methods=[op.method], name=op.operation_id)
+            for op in OPERATIONS
+        ),
+    ]

@@ -19,6 +19,7 @@ from starlette.types import Scope
 
 from mierloos_adapters.sqlalchemy.outages import is_connection_lost
 from mierloos_core import errors
+from mierloos_entrypoints.web.api_models import Error, ErrorDetail
 from mierloos_entrypoints.web.inputs import BadInput
 from mierloos_entrypoints.web.rendering import render
 from mierloos_entrypoints.web.security import add_security_headers
@@ -101,9 +102,8 @@ def status_for(error: errors.MierloosError) -> int:
 def api_error(
     code: str, message: str, status_code: int, headers: Mapping[str, str] | None = None
 ) -> JSONResponse:
-    return JSONResponse(
-        {"error": {"code": code, "message": message}}, status_code=status_code, headers=headers
-    )
+    answer = Error(error=ErrorDetail(code=code, message=message))
+    return JSONResponse(answer.model_dump(mode="json"), status_code=status_code, headers=headers)
 
 
 def error_page(

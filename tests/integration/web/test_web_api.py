@@ -312,3 +312,59 @@ def test_the_order_limit_per_client_can_be_lifted(make_site) -> None:
             for _ in range(25)
         }
     assert answers == {201}
+
+
+def test_refusals_name_the_field_and_never_echo_the_callers_text(
+    site: Site, client: TestClient
+) -> None:
+    good = str(site.performances("gebroeders-mierlo")[0].id)
+
+    unknown = client.post("/api/checkout", json=_order(site, **{"<script>": 1}))
+    quantity = client.post(
+        "/api/cart/validate", json={"lines": [{"performance_id": good, "quantity": "2"}]}
+    )
+    missing = client.post("/api/checkout", json={"name": "Jan", "email": "jan@example.nl"})
+    odd_name = client.post(
+        "/api/cart/validate",
+        content=b'{"lines": [], "x\\udc00": 1}',
+        headers={"content-type": "application/json"},
+    )
+
+    _error(unknown, 400, "invalid_input")
+    assert "<script>" not in unknown.text
+    assert (
+        "Toegestaan: name, email, coupon_code, newsletter, lines"
+        in unknown.json()["error"]["message"]
+    )
+    _error(quantity, 400, "invalid_input")
+    assert "lines[0].quantity" in quantity.json()["error"]["message"]
+    _error(missing, 400, "invalid_input")
+    assert "'lines' is verplicht" in missing.json()["error"]["message"]
+    _error(odd_name, 400, "invalid_input")
+    assert odd_name.json()["error"]["message"] == "Een veldnaam bevat ongeldige tekens."
+
+
+def test_a_whole_number_written_as_2_0_is_a_quantity_of_2(site: Site, client: TestClient) -> None:
+    good = str(site.performances("gebroeders-mierlo")[0].id)
+
+    response = client.post(
+        "/api/cart/validate", json={"lines": [{"performance_id": good, "quantity": 2.0}]}
+    )
+    half = client.post(
+        "/api/cart/validate", json={"lines": [{"performance_id": good, "quantity": 1.5}]}
+    )
+
+    assert response.status_code == 200, response.text
+    assert response.json()["valid"][0]["quantity"] == 2
+    _error(half, 400, "invalid_input")
+
+
+def test_other_query_parameters_are_ignored(site: Site, client: TestClient) -> None:
+    good = site.performances("gebroeders-mierlo")[0].id
+
+    availability = client.get(f"/api/performances/{good}/availability?quantity=2&_=17")
+    shows = client.get("/api/shows?utm_source=nieuwsbrief")
+
+    assert availability.status_code == 200, availability.text
+    assert availability.json()["quantity"] == 2
+    assert shows.status_code == 200

@@ -12,7 +12,7 @@ import schemathesis
 from hypothesis import HealthCheck, settings
 from starlette.testclient import TestClient
 
-from mierloos_entrypoints.web.openapi import openapi_document
+from mierloos_entrypoints.web.api import document as openapi_document
 from tests.integration.web.web_support import Site, build_site, migrated_database
 
 # The document the app serves (checked below); the app is passed per call.

@@ -1,0 +1,264 @@
+"""The JSON API's requests and answers as typed pydantic models: what `api.py` parses and
+returns, and where `openapi.py` takes its schemas from, so the document cannot drift.
+
+Requests are validated strictly (no "2" for 2, no 1 for true, no unknown fields). Some limits
+are left to the core on purpose, so that their answers keep the domain's own error codes
+(`invalid_quantity`, `too_many_lines`, `invalid_email`, `invalid_name`, `empty_cart`): those
+limits are stated in the schema (`documented`) without being checked here.
+"""
+
+from __future__ import annotations
+
+import re
+import uuid
+from datetime import datetime
+from typing import Annotated, Any, Literal
+
+from pydantic import (
+    AfterValidator,
+    BaseModel,
+    BeforeValidator,
+    ConfigDict,
+    Field,
+    PlainSerializer,
+    WithJsonSchema,
+)
+
+from mierloos_core.model.catalog import UnavailableReason
+from mierloos_core.model.money import Money as DomainMoney
+from mierloos_core.model.orders import OrderStatus as DomainOrderStatus
+from mierloos_core.model.timeutil import local
+from mierloos_core.services.cart import MAX_TICKETS_PER_LINE
+from mierloos_core.services.checkout import CheckoutPolicy
+from mierloos_entrypoints.web.inputs import MAX_COUPON, MAX_EMAIL, MAX_NAME, is_utf8, parse_uuid
+
+MAX_LINES = CheckoutPolicy().max_lines
+_NO_CONTROL = "\\u0000-\\u0008\\u000e-\\u001f\\u007f"
+_DIGITS = re.compile(r"[0-9]{1,3}")
+
+
+def documented(**schema: Any) -> Any:
+    """A limit stated in the schema and checked by the core (with its own error code)."""
+    return Field(json_schema_extra=schema)
+
+
+class ApiModel(BaseModel):
+    model_config = ConfigDict(
+        extra="forbid", strict=True, frozen=True, json_schema_serialization_defaults_required=True
+    )
+
+
+# --- field types ------------------------------------------------------------------------------
+
+
+def _canonical_uuid(value: str) -> uuid.UUID:
+    parsed = parse_uuid(value)
+    if parsed is None:
+        raise ValueError("geen geldig id")
+    return parsed
+
+
+def _storable(value: str) -> str:
+    if "\x00" in value or not is_utf8(value):
+        raise ValueError("ongeldige tekens")
+    return value
+
+
+def _whole_number(value: object) -> object:
+    if isinstance(value, float) and value.is_integer():
+        return int(value)
+    return value
+
+
+def _query_number(value: object) -> object:
+    if isinstance(value, str):
+        if not _DIGITS.fullmatch(value):
+            raise ValueError("geen geheel getal")
+        return int(value)
+    return value
+
+
+#: A UUID in its canonical 36-character form, as text in JSON.
+Uuid = Annotated[
+    uuid.UUID,
+    BeforeValidator(lambda value: _canonical_uuid(value) if isinstance(value, str) else value),
+    WithJsonSchema({"type": "string", "format": "uuid"}),
+]
+#: A moment, answered in the theatre's own time zone with its offset.
+Moment = Annotated[
+    datetime,
+    PlainSerializer(lambda value: local(value).isoformat(), return_type=str),
+    WithJsonSchema({"type": "string", "format": "date-time"}),
+]
+Text = Annotated[str, AfterValidator(_storable)]
+# JSON Schema counts 2.0 as an integer, so the API does too; "2" and true stay refused.
+Quantity = Annotated[
+    int,
+    documented(minimum=1, maximum=MAX_TICKETS_PER_LINE),
+    BeforeValidator(_whole_number),
+]
+Seats = Annotated[int, Field(ge=0)]
+
+
+# --- requests ---------------------------------------------------------------------------------
+
+
+class CartLineInput(ApiModel):
+    performance_id: Uuid
+    quantity: Quantity
+
+
+class CartInput(ApiModel):
+    lines: Annotated[list[CartLineInput], documented(maxItems=MAX_LINES)]
+
+
+class CheckoutInput(ApiModel):
+    name: Annotated[
+        Text,
+        Field(max_length=MAX_NAME),
+        # Something besides spaces, and no control characters.
+        documented(minLength=1, pattern=f"^[^{_NO_CONTROL}]*[^\\s{_NO_CONTROL}][^{_NO_CONTROL}]*$"),
+    ]
+    email: Annotated[Text, Field(max_length=MAX_EMAIL), documented(format="email")]
+    coupon_code: (
+        Annotated[Text, Field(max_length=MAX_COUPON), documented(pattern="^[A-Za-z0-9_-]*$")] | None
+    ) = None
+    newsletter: bool = False
+    lines: Annotated[list[CartLineInput], documented(minItems=1, maxItems=MAX_LINES)]
+
+
+class AvailabilityParameters(ApiModel):
+    # From the path and query string, as text; other query parameters (a cache buster, a
+    # campaign tag) are ignored, as they always were.
+    model_config = ConfigDict(strict=False, extra="ignore")
+
+    performance_id: Uuid
+    quantity: Annotated[
+        int, Field(ge=1, le=MAX_TICKETS_PER_LINE), BeforeValidator(_query_number)
+    ] = 1
+
+
+class OrderParameters(ApiModel):
+    model_config = ConfigDict(extra="ignore")
+
+    # Any other shape is answered as an unknown order (404), by the endpoint.
+    secret: Annotated[str, documented(pattern="^[A-Za-z0-9_-]{43}$")]
+
+
+# --- answers ----------------------------------------------------------------------------------
+
+
+class ErrorDetail(ApiModel):
+    code: str = Field(description="Stable, for programs.")
+    message: str = Field(description="Dutch, for people.")
+
+
+class Error(ApiModel):
+    error: ErrorDetail
+
+
+class Money(ApiModel):
+    cents: int = Field(description="Euro cents.")
+    display: str = Field(examples=["€ 22,50"])
+
+    @classmethod
+    def of(cls, value: DomainMoney) -> Money:
+        return cls(cents=value.cents, display=value.display())
+
+
+class Performance(ApiModel):
+    id: Uuid
+    starts_at: Moment
+    hall: str | None
+    price: Money
+    available_seats: Seats
+    sold_out: bool
+
+
+class Show(ApiModel):
+    slug: str
+    title: str
+    description: str
+    url: str
+    image_url: str | None
+    first_date: Moment
+    sold_out: bool
+    performances: list[Performance]
+
+
+class ShowList(ApiModel):
+    shows: list[Show]
+
+
+class Reason(ApiModel):
+    code: UnavailableReason
+    message: str
+
+
+class Availability(ApiModel):
+    performance_id: Uuid
+    quantity: Quantity
+    available: bool
+    reason: Reason | None
+    available_seats: Seats
+    starts_at: Moment
+    price: Money
+
+
+class ValidLine(ApiModel):
+    performance_id: Uuid
+    quantity: Quantity
+    show_title: str
+    starts_at: Moment
+    unit_price: Money
+    total: Money
+
+
+class UnavailableLine(ApiModel):
+    performance_id: Uuid
+    quantity: Quantity
+    reason: UnavailableReason
+    message: str
+
+
+class CartValidation(ApiModel):
+    valid: list[ValidLine]
+    unavailable: list[UnavailableLine]
+    subtotal: Money
+    can_check_out: bool
+
+
+class CheckoutResult(ApiModel):
+    order_number: str
+    status: Literal["pending"]
+    status_url: str = Field(description="The order page (secret link).")
+    api_url: str
+    total: Money
+    expires_at: Moment
+    payment_url: str | None = Field(
+        description="Where to pay; null when the payment link follows by e-mail."
+    )
+    payment_deferred: bool
+
+
+class OrderLine(ApiModel):
+    performance_id: Uuid
+    show_title: str
+    starts_at: Moment | None
+    quantity: Annotated[int, Field(ge=1)]
+    unit_price: Money
+    total: Money
+
+
+class Order(ApiModel):
+    order_number: str
+    status: DomainOrderStatus
+    status_label: str
+    status_url: str
+    subtotal: Money
+    discount: Money
+    total: Money
+    expires_at: Moment | None
+    payment_url: str | None
+    tickets_ready: bool
+    lines: list[OrderLine]
