@@ -18,10 +18,12 @@ from starlette.exceptions import HTTPException
 from starlette.requests import Request
 from starlette.responses import JSONResponse, Response
 
+from mierloos_adapters.i18n import texts
 from mierloos_core import errors
 from mierloos_core.model.cart import CartLine, CartValidation
 from mierloos_core.model.catalog import Performance
 from mierloos_core.model.money import Money
+from mierloos_core.model.orders import LANGUAGES
 from mierloos_core.model.timeutil import local
 from mierloos_core.services.cart import validate_cart
 from mierloos_core.services.catalog import ShowListing, upcoming_shows
@@ -38,6 +40,7 @@ from mierloos_entrypoints.web.inputs import (
     is_utf8,
     parse_uuid,
 )
+from mierloos_entrypoints.web.language import accepted_language
 from mierloos_entrypoints.web.openapi import openapi_document
 from mierloos_entrypoints.web.order_view import OrderView, load_order_view
 from mierloos_entrypoints.web.pages.checkout import open_payment, place
@@ -173,7 +176,10 @@ def order_json(view: OrderView, status_url: str) -> dict[str, Any]:
     return {
         "order_number": view.number,
         "status": view.status.value,
-        "status_label": ORDER_STATUS_LABELS.get(view.status, str(view.status)),
+        "status_label": texts(view.language).gettext(
+            ORDER_STATUS_LABELS.get(view.status, str(view.status))
+        ),
+        "language": view.language,
         "status_url": status_url,
         "subtotal": money(view.subtotal),
         "discount": money(view.discount),
@@ -259,16 +265,23 @@ async def validate(request: Request) -> Response:
 async def place_order(request: Request) -> Response:
     web = services(request)
     data = await json_object(request)
-    _only(data, {"name", "email", "coupon_code", "newsletter", "lines"})
+    _only(data, {"name", "email", "coupon_code", "newsletter", "lines", "language"})
     newsletter = data.get("newsletter", False)
     if not isinstance(newsletter, bool):
         raise BadInput("Het veld 'newsletter' moet true of false zijn.", field="newsletter")
+    language = data.get("language")
+    if language is None:
+        language = accepted_language(request.headers.get("accept-language"))
+    elif not isinstance(language, str) or language not in LANGUAGES:
+        allowed = ", ".join(LANGUAGES)
+        raise BadInput(f"Het veld 'language' moet een van {allowed} zijn.", field="language")
     order_request = CheckoutRequest(
         name=_string(data, "name", MAX_NAME, required=True),
         email=_string(data, "email", MAX_EMAIL, required=True),
         coupon_code=coupon_code(_string(data, "coupon_code", MAX_COUPON, required=False).strip()),
         newsletter=newsletter,
         lines=parse_lines(data.get("lines"), web.checkout_policy.max_lines, web.clock.now()),
+        language=language,
     )
     try:
         placed = await run_in_threadpool(place, web, order_request, client_address(request))
@@ -295,6 +308,7 @@ async def place_order(request: Request) -> Response:
             "expires_at": moment(expires_at),
             "payment_url": outcome.checkout_url,
             "payment_deferred": outcome.kind == "deferred",
+            "language": language,
         },
         status_code=201,
     )

@@ -10,7 +10,7 @@ import copy
 from typing import Any
 
 from mierloos_core.model.catalog import UnavailableReason
-from mierloos_core.model.orders import OrderStatus
+from mierloos_core.model.orders import LANGUAGES, OrderStatus
 from mierloos_core.services.cart import MAX_TICKETS_PER_LINE
 from mierloos_core.services.checkout import MAX_EMAIL_LENGTH, MAX_NAME_LENGTH, CheckoutPolicy
 from mierloos_entrypoints.web.inputs import MAX_COUPON
@@ -43,6 +43,7 @@ def _array(items: dict[str, Any], **limits: int) -> dict[str, Any]:
 
 _STRING: dict[str, Any] = {"type": "string"}
 _BOOLEAN: dict[str, Any] = {"type": "boolean"}
+_LANGUAGE: dict[str, Any] = {"type": "string", "enum": list(LANGUAGES)}
 _DATETIME: dict[str, Any] = {"type": "string", "format": "date-time"}
 _UUID: dict[str, Any] = {"type": "string", "format": "uuid"}
 _QUANTITY: dict[str, Any] = {"type": "integer", "minimum": 1, "maximum": MAX_TICKETS_PER_LINE}
@@ -150,6 +151,11 @@ _SCHEMAS: dict[str, Any] = {
             },
             "newsletter": _BOOLEAN,
             "lines": _array(_ref("CartLineInput"), minItems=1, maxItems=_MAX_LINES),
+            "language": {
+                **_LANGUAGE,
+                "description": "The buyer's language for the order's e-mails and tickets; "
+                "default the one Accept-Language prefers, else nl.",
+            },
         },
         required=["name", "email", "lines"],
     ),
@@ -166,13 +172,15 @@ _SCHEMAS: dict[str, Any] = {
                 "description": "Where to pay; null when the payment link follows by e-mail.",
             },
             "payment_deferred": _BOOLEAN,
+            "language": _LANGUAGE,
         }
     ),
     "OrderStatus": _object(
         {
             "order_number": _STRING,
             "status": {"type": "string", "enum": [s.value for s in OrderStatus]},
-            "status_label": _STRING,
+            "status_label": {**_STRING, "description": "In the order's language."},
+            "language": _LANGUAGE,
             "status_url": _STRING,
             "subtotal": _ref("Money"),
             "discount": _ref("Money"),
