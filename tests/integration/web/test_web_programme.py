@@ -143,3 +143,12 @@ def test_an_order_without_seats_has_no_calendar_file(
 
     assert client.get(f"/bestelling/{secret}/agenda.ics").status_code == 404
     assert "agenda.ics" not in client.get(f"/bestelling/{secret}").text
+
+
+def test_a_huge_filter_is_neither_an_error_nor_echoed(client: TestClient) -> None:
+    response = client.get("/", params={"genre": "x" * 5000, "maand": "<b>" * 500})
+
+    assert response.status_code == 200
+    assert "x" * 600 not in response.text
+    assert "<b>" not in response.text
+    assert len(response.content) < 20_000
