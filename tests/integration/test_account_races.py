@@ -5,12 +5,13 @@ from __future__ import annotations
 import functools
 from datetime import timedelta
 
-from mierloos_adapters.memory import MemoryRateLimiter
+from mierloos_adapters.memory import MemoryRateLimiter, MemoryThrottleStore
 from mierloos_adapters.passwords import Argon2PasswordHasher
 from mierloos_adapters.sqlalchemy import SqlUnitOfWork
 from mierloos_core import errors
 from mierloos_core.model.accounts import PasswordResetToken, User
 from mierloos_core.services.accounts import Accounts, ResetTokens
+from mierloos_core.services.throttles import LoginThrottle
 from tests.integration.test_payment_races import together
 
 ROUNDS = 8
@@ -21,7 +22,12 @@ def test_one_reset_link_fired_twice_at_once_sets_one_password(engine, clock):
     hasher = Argon2PasswordHasher()
     tokens = ResetTokens(SECRET)
     accounts = Accounts(
-        lambda: SqlUnitOfWork(engine, clock), clock, hasher, MemoryRateLimiter(clock), tokens
+        lambda: SqlUnitOfWork(engine, clock),
+        clock,
+        hasher,
+        MemoryRateLimiter(clock),
+        tokens,
+        logins=LoginThrottle(MemoryThrottleStore(clock)),
     )
     for round_number in range(ROUNDS):
         now = clock.now()

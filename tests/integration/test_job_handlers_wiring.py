@@ -4,6 +4,7 @@ from __future__ import annotations
 
 from pathlib import Path
 
+import attrs
 import pytest
 
 from mierloos_core import errors
@@ -16,7 +17,8 @@ from tests.integration.web.web_support import migrated_database, settings_for
 @pytest.fixture
 def registry(tmp_path: Path) -> JobRegistry:
     migrated = migrated_database(tmp_path)
-    settings = settings_for(tmp_path)
+    # Off loopback the fake provider is refused; these tests only need some gateway.
+    settings = attrs.evolve(settings_for(tmp_path), fake_payments=True)
     migrated.rename(tmp_path / "mierloos.db")
     registry = JobRegistry()
     register_job_handlers(registry, build_container(settings))

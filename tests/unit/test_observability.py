@@ -141,6 +141,7 @@ def test_dramatiqs_own_records_about_a_job_carry_its_id_until_it_is_settled():
 
 def test_the_access_log_carries_the_order_of_the_request():
     import asyncio
+    import concurrent.futures
 
     from mierloos_entrypoints.observability import RequestLogContext
 
@@ -169,12 +170,11 @@ def test_the_access_log_carries_the_order_of_the_request():
         return {"type": "http.request"}
 
     try:
-        asyncio.run(RequestLogContext(app)({"type": "http"}, receive, server_send))
-        asyncio.run(
-            RequestLogContext(app)(
-                {"type": "http", "path_params": {"job_id": "j-1"}}, receive, server_send
-            )
-        )
+        # In a thread of its own: a browser test's Playwright may keep a loop running here.
+        with concurrent.futures.ThreadPoolExecutor(1) as thread:
+            for scope in ({"type": "http"}, {"type": "http", "path_params": {"job_id": "j-1"}}):
+                call = RequestLogContext(app)(scope, receive, server_send)
+                thread.submit(asyncio.run, call).result()
     finally:
         access.removeHandler(handler)
     assert records[0].order_id == "o-7"

@@ -20,6 +20,7 @@ from starlette.requests import Request
 from starlette.responses import JSONResponse, Response
 from starlette.routing import Route
 
+from mierloos_adapters.i18n import texts
 from mierloos_core import errors
 from mierloos_core.model.cart import CartLine, CartValidation
 from mierloos_core.model.catalog import Performance
@@ -30,6 +31,7 @@ from mierloos_entrypoints.observability import CHECKOUTS
 from mierloos_entrypoints.web import api_models as models
 from mierloos_entrypoints.web.api_refusals import refusal
 from mierloos_entrypoints.web.inputs import BadInput, client_address, coupon_code, is_secret
+from mierloos_entrypoints.web.language import accepted_language
 from mierloos_entrypoints.web.openapi import BODY_ERRORS, Operation, openapi_document
 from mierloos_entrypoints.web.order_view import OrderView, load_order_view
 from mierloos_entrypoints.web.pages.checkout import open_payment, place
@@ -135,7 +137,10 @@ def order_answer(view: OrderView, status_url: str) -> models.Order:
     return models.Order(
         order_number=view.number,
         status=view.status,
-        status_label=ORDER_STATUS_LABELS.get(view.status, str(view.status)),
+        status_label=texts(view.language).gettext(
+            ORDER_STATUS_LABELS.get(view.status, str(view.status))
+        ),
+        language=view.language,
         status_url=status_url,
         subtotal=models.Money.of(view.subtotal),
         discount=models.Money.of(view.discount),
@@ -210,12 +215,14 @@ async def validate(request: Request, body: models.CartInput) -> models.CartValid
 
 async def place_order(request: Request, body: models.CheckoutInput) -> models.CheckoutResult:
     web = services(request)
+    language = body.language or accepted_language(request.headers.get("accept-language"))
     order_request = CheckoutRequest(
         name=body.name,
         email=body.email,
         coupon_code=coupon_code((body.coupon_code or "").strip()),
         newsletter=body.newsletter,
         lines=cart_lines(body.lines, web.checkout_policy.max_lines, web.clock.now()),
+        language=language,
     )
     try:
         placed = await run_in_threadpool(place, web, order_request, client_address(request))
@@ -241,6 +248,7 @@ async def place_order(request: Request, body: models.CheckoutInput) -> models.Ch
         expires_at=expires_at,
         payment_url=outcome.checkout_url,
         payment_deferred=outcome.kind == "deferred",
+        language=language,
     )
 
 

@@ -32,6 +32,8 @@ from mierloos_core.services.cart import MAX_TICKETS_PER_LINE
 from mierloos_core.services.checkout import CheckoutPolicy
 from mierloos_entrypoints.web.inputs import MAX_COUPON, MAX_EMAIL, MAX_NAME, is_utf8, parse_uuid
 
+#: The order's language (`mierloos_core.model.orders.LANGUAGES`).
+Language = Literal["nl", "en"]
 MAX_LINES = CheckoutPolicy().max_lines
 _NO_CONTROL = "\\u0000-\\u0008\\u000e-\\u001f\\u007f"
 _DIGITS = re.compile(r"[0-9]{1,3}")
@@ -125,6 +127,11 @@ class CheckoutInput(ApiModel):
     ) = None
     newsletter: bool = False
     lines: Annotated[list[CartLineInput], documented(minItems=1, maxItems=MAX_LINES)]
+    language: Language | None = Field(
+        default=None,
+        description="The buyer's language for the order's e-mails and tickets; default the one"
+        " Accept-Language prefers, else nl.",
+    )
 
 
 class AvailabilityParameters(ApiModel):
@@ -239,6 +246,7 @@ class CheckoutResult(ApiModel):
         description="Where to pay; null when the payment link follows by e-mail."
     )
     payment_deferred: bool
+    language: Language
 
 
 class OrderLine(ApiModel):
@@ -253,7 +261,8 @@ class OrderLine(ApiModel):
 class Order(ApiModel):
     order_number: str
     status: DomainOrderStatus
-    status_label: str
+    status_label: str = Field(description="In the order's language.")
+    language: Language
     status_url: str
     subtotal: Money
     discount: Money

@@ -23,6 +23,27 @@ def request_language(request: Request) -> str:
     return supported_language(request.session.get(LANGUAGE_KEY))
 
 
+def accepted_language(header: str | None) -> str:
+    """The site's language an ``Accept-Language`` header prefers most; Dutch when it names none.
+
+    ``en-GB,en;q=0.9,nl;q=0.8`` is English; ``de, fr`` or a malformed header is Dutch.
+    """
+    best, best_quality = LANGUAGES[0], 0.0
+    for item in (header or "")[:500].split(",")[:20]:
+        tag, _, parameters = item.strip().partition(";")
+        language = tag.strip().lower().split("-")[0]
+        quality = 1.0
+        name, _, value = parameters.strip().partition("=")
+        if name.strip() == "q":
+            try:
+                quality = float(value)
+            except ValueError:
+                continue
+        if language in LANGUAGES and 0 < quality <= 1 and quality > best_quality:
+            best, best_quality = language, quality
+    return best
+
+
 def texts_for(request: Request) -> Texts:
     return texts(request_language(request))
 

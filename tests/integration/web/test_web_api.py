@@ -7,6 +7,7 @@ from datetime import datetime, timedelta
 from typing import Any
 
 import pytest
+from sqlalchemy import text
 from starlette.routing import Route
 from starlette.testclient import TestClient
 
@@ -368,3 +369,63 @@ def test_other_query_parameters_are_ignored(site: Site, client: TestClient) -> N
     assert availability.status_code == 200, availability.text
     assert availability.json()["quantity"] == 2
     assert shows.status_code == 200
+
+
+def _stored_language(site: Site, order_number: str) -> str:
+    with site.container.engine().connect() as connection:
+        return str(
+            connection.execute(
+                text("SELECT language FROM orders WHERE number = :n"), {"n": order_number}
+            ).scalar_one()
+        )
+
+
+@pytest.mark.parametrize(
+    ("field", "accept_language", "expected"),
+    [
+        ({}, None, "nl"),
+        ({"language": "en"}, None, "en"),
+        ({"language": "nl"}, "en-GB,en;q=0.9", "nl"),
+        ({}, "en-GB,en;q=0.9,nl;q=0.8", "en"),
+        ({}, "de-DE, fr;q=0.9", "nl"),
+        ({}, "nl;q=0.5, en;q=0.7", "en"),
+        ({}, "en;q=0, nl;q=0.1", "nl"),
+        ({}, "en;q=abc", "nl"),
+    ],
+)
+def test_an_order_placed_through_the_api_keeps_its_buyers_language(
+    site: Site,
+    client: TestClient,
+    field: dict[str, str],
+    accept_language: str | None,
+    expected: str,
+) -> None:
+    headers = {"accept-language": accept_language} if accept_language else {}
+
+    body = client.post("/api/checkout", json=_order(site, **field), headers=headers).json()
+
+    assert body["language"] == expected
+    assert _stored_language(site, body["order_number"]) == expected
+    order = client.get(body["api_url"]).json()
+    assert order["language"] == expected
+    label = {"nl": "Wacht op betaling", "en": "Awaiting payment"}[expected]
+    assert order["status_label"] == label
+
+
+@pytest.mark.parametrize("language", ["de", "EN", "", 5, ["en"]])
+def test_an_api_order_in_a_language_the_site_does_not_speak_is_refused(
+    site: Site, client: TestClient, language: object
+) -> None:
+    response = client.post("/api/checkout", json=_order(site, language=language))
+
+    _error(response, 400, "invalid_input")
+    assert site.count("orders") == 0
+
+
+def test_the_api_knows_the_same_languages_as_the_core():
+    from typing import get_args
+
+    from mierloos_core.model.orders import LANGUAGES
+    from mierloos_entrypoints.web.api_models import Language
+
+    assert get_args(Language) == LANGUAGES

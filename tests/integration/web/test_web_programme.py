@@ -7,6 +7,7 @@ import re
 import uuid
 from datetime import timedelta
 
+import pytest
 from icalendar import Calendar
 from sqlalchemy import text
 from starlette.testclient import TestClient
@@ -128,3 +129,26 @@ def test_an_order_calendar_file_through_its_secret_link(site: Site, client: Test
     assert sorted(e.decoded("DTSTART") for e in events) == [first.starts_at, second.starts_at]
     assert any(f"2 kaarten, bestelling {number}" in str(e["DESCRIPTION"]) for e in events)
     assert client.get(f"/bestelling/{'x' * len(secret)}/agenda.ics").status_code == 404
+
+
+@pytest.mark.parametrize("status", ["cancelled", "expired", "refunded"])
+def test_an_order_without_seats_has_no_calendar_file(
+    site: Site, client: TestClient, status: str
+) -> None:
+    add_to_cart(client, site.performances("gebroeders-mierlo")[0].id, 1)
+    check_out(client)
+    with site.container.engine().begin() as connection:
+        connection.execute(text("UPDATE orders SET status = :status"), {"status": status})
+        secret = connection.execute(text("SELECT secret FROM orders")).scalar_one()
+
+    assert client.get(f"/bestelling/{secret}/agenda.ics").status_code == 404
+    assert "agenda.ics" not in client.get(f"/bestelling/{secret}").text
+
+
+def test_a_huge_filter_is_neither_an_error_nor_echoed(client: TestClient) -> None:
+    response = client.get("/", params={"genre": "x" * 5000, "maand": "<b>" * 500})
+
+    assert response.status_code == 200
+    assert "x" * 600 not in response.text
+    assert "<b>" not in response.text
+    assert len(response.content) < 20_000

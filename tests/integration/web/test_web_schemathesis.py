@@ -53,6 +53,7 @@ def test_successful_answers_about_real_data_match_the_document(api_site: Site) -
     """Generated ids never exist, so the happy paths are checked here with real ones."""
     from mierloos_adapters.memory import MemoryPaymentGateway
     from mierloos_core.model.payments import PaymentStatus
+    from mierloos_core.services.payments import POLL_EVERY
 
     good = api_site.performances("gebroeders-mierlo")[1]
     sold_out = next(p for p in api_site.performances("zwanenmeer") if p.sold_out)
@@ -100,6 +101,7 @@ def test_successful_answers_about_real_data_match_the_document(api_site: Site) -
         status_path = placed.json()["api_url"]
         answers.append(("/api/orders/{secret}", "GET", client.get(status_path)))
         gateway.set_status(next(iter(gateway.payments)), PaymentStatus.PAID)
+        api_site.clock.advance(POLL_EVERY)  # the provider is asked at most this often
         paid = client.get(status_path)
         answers.append(("/api/orders/{secret}", "GET", paid))
 

@@ -11,6 +11,7 @@ from starlette.requests import Request
 from starlette.responses import RedirectResponse, Response
 
 from mierloos_core import errors
+from mierloos_core.model.orders import OrderStatus
 from mierloos_core.services.tickets import TicketsDownload
 from mierloos_entrypoints.observability import log_context
 from mierloos_entrypoints.web.calendar_files import CalendarEntry, calendar_response
@@ -64,7 +65,8 @@ async def order_ics(request: Request) -> Response:
     secret = _secret(request)
     web = services(request)
     view = await run_in_threadpool(load_order_view, web.uow(), secret, web.clock.now())
-    if view is None:
+    # A cancelled, expired or refunded order holds no seats: nothing to put in a calendar.
+    if view is None or view.status not in (OrderStatus.PENDING, OrderStatus.PAID):
         raise HTTPException(status_code=404)
     texts = texts_for(request)
     order_url = web.settings.base_url + str(request.app.url_path_for("order", secret=secret))
