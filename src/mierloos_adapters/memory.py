@@ -590,7 +590,9 @@ class MemoryPayments(_Repository[Payment]):
         ]
         return _copy(max(found, key=lambda p: p.created_at)) if found else None
 
-    def get_by_provider_id(self, provider_payment_id: str) -> Payment | None:
+    def get_by_provider_id(
+        self, provider_payment_id: str, *, for_update: bool = False
+    ) -> Payment | None:
         return self._find(lambda p: p.provider_payment_id == provider_payment_id)
 
     def add_event(self, event: PaymentEvent) -> None:

@@ -646,10 +646,11 @@ class SqlPayments(_Repository):
         ).first()
         return _payment(row) if row else None
 
-    def get_by_provider_id(self, provider_payment_id: str) -> Payment | None:
-        row = self.db.execute(
-            select(t.payments).where(t.payments.c.provider_payment_id == provider_payment_id)
-        ).first()
+    def get_by_provider_id(
+        self, provider_payment_id: str, *, for_update: bool = False
+    ) -> Payment | None:
+        query = select(t.payments).where(t.payments.c.provider_payment_id == provider_payment_id)
+        row = self.db.execute(query.with_for_update() if for_update else query).first()
         return _payment(row) if row else None
 
     def update(self, payment: Payment) -> None:
