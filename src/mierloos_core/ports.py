@@ -152,6 +152,12 @@ class OrderSearchPage:
 
 class OrderRepository(Protocol):
     def add(self, order: Order) -> None: ...
+    def unpaid_tickets(
+        self, performance_id: uuid.UUID, *, email: str, client_address: str | None
+    ) -> tuple[int, int]:
+        """Tickets for the performance in pending orders: (by this e-mail, by this client)."""
+        ...
+
     def get(self, order_id: uuid.UUID, *, for_update: bool = False) -> Order | None:
         """With `for_update`, the order stays locked until the unit of work ends."""
         ...
