@@ -503,6 +503,18 @@ class MemoryCoupons(_Repository[Coupon]):
 class MemoryOrders(_Repository[Order]):
     _table = "orders"
 
+    def unpaid_tickets(
+        self, performance_id: uuid.UUID, *, email: str, client_address: str | None
+    ) -> tuple[int, int]:
+        by_email = by_client = 0
+        for order in self._rows.values():
+            if order.status is not OrderStatus.PENDING:
+                continue
+            held = sum(1 for t in order.tickets if t.performance_id == performance_id)
+            by_email += held if order.email == email else 0
+            by_client += held if client_address and order.client_address == client_address else 0
+        return by_email, by_client
+
     def get_by_secret(self, secret: str) -> Order | None:
         return self._find(lambda order: hmac.compare_digest(order.secret, secret))
 
@@ -590,7 +602,9 @@ class MemoryPayments(_Repository[Payment]):
         ]
         return _copy(max(found, key=lambda p: p.created_at)) if found else None
 
-    def get_by_provider_id(self, provider_payment_id: str) -> Payment | None:
+    def get_by_provider_id(
+        self, provider_payment_id: str, *, for_update: bool = False
+    ) -> Payment | None:
         return self._find(lambda p: p.provider_payment_id == provider_payment_id)
 
     def add_event(self, event: PaymentEvent) -> None:

@@ -75,6 +75,16 @@ class NotEnoughSeats(MierloosError):
     message = "Er zijn niet genoeg plaatsen meer vrij."
 
 
+class TooManyUnpaidTickets(MierloosError):
+    """One e-mail address or client already holds the most unpaid tickets for a performance."""
+
+    code = "too_many_unpaid_tickets"
+    message = (
+        "U heeft al te veel onbetaalde kaarten voor deze voorstelling. "
+        "Betaal eerst uw openstaande bestelling of wacht tot die verloopt."
+    )
+
+
 class CouponInvalid(ValidationError):
     """A coupon code that cannot be applied; `reason` says why."""
 

@@ -113,6 +113,11 @@ SETTINGS: tuple[Setting, ...] = (
         "orders one client address may place per 10 minutes (default 20, 0 = no limit)",
     ),
     Setting(
+        "MAX_UNPAID_TICKETS_PER_PERFORMANCE",
+        "unpaid tickets one e-mail address, and one client address, may hold per performance;"
+        " a checkout past it is refused (default 10, 0 = no limit)",
+    ),
+    Setting(
         "FORWARDED_ALLOW_IPS",
         "addresses of proxies whose `X-Forwarded-For` is believed (read by uvicorn; default"
         " 127.0.0.1); set it to the proxy's address when it runs on another host",
@@ -224,6 +229,8 @@ class Settings:
     """MIERLOOS_FAKE_PAYMENTS=1: the fake provider outside the embedded setup (demos, tests)."""
     checkouts_per_client: int = 20
     """Orders one client address may place per 10 minutes; 0 = no limit."""
+    max_unpaid_tickets_per_performance: int = 10
+    """Unpaid tickets one e-mail or client address may hold per performance; 0 = no limit."""
     local_storage: bool = False
     """MIERLOOS_LOCAL_STORAGE=1: files under var outside the embedded setup, on purpose."""
     file_mailer: bool = False
@@ -409,6 +416,7 @@ def load_settings(environ: Mapping[str, str] | None = None) -> Settings:
     attempts = int(number("WORKER_MAX_ATTEMPTS", "5", int, 1))
     ttl = int(number("ORDER_TTL_MINUTES", "15", int, 1))
     checkouts_per_client = int(number("CHECKOUTS_PER_CLIENT", "20", int, 0))
+    max_unpaid = int(number("MAX_UNPAID_TICKETS_PER_PERFORMANCE", "10", int, 0))
     # The worker's own settings, checked here too so every command reports them at start-up.
     number("WORKER_LEASE_SECONDS", "60", float, 0.5)
     number("WORKER_SHUTDOWN_TIMEOUT", "600", float, 1)
@@ -451,6 +459,7 @@ def load_settings(environ: Mapping[str, str] | None = None) -> Settings:
         metrics_token=metrics_token,
         fake_payments=fake_payments,
         checkouts_per_client=checkouts_per_client,
+        max_unpaid_tickets_per_performance=max_unpaid,
         local_storage=_flag(get("MIERLOOS_LOCAL_STORAGE", "0") or "0"),
         file_mailer=_flag(get("MIERLOOS_FILE_MAILER", "0") or "0"),
         redis_url=redis_url,

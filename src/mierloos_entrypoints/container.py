@@ -116,7 +116,10 @@ def _reset_url(links: SiteLinks, tokens: ResetTokens, nonce: str) -> str:
 
 
 def _checkout_policy(settings: Settings) -> CheckoutPolicy:
-    return CheckoutPolicy(order_ttl=timedelta(minutes=settings.order_ttl_minutes))
+    return CheckoutPolicy(
+        order_ttl=timedelta(minutes=settings.order_ttl_minutes),
+        max_unpaid_per_performance=settings.max_unpaid_tickets_per_performance,
+    )
 
 
 class Container(containers.DeclarativeContainer):

@@ -2,6 +2,7 @@ import threading
 import uuid
 from datetime import timedelta
 
+import attrs
 import pytest
 
 from mierloos_core import errors
@@ -11,7 +12,7 @@ from mierloos_core.model.coupons import DiscountKind
 from mierloos_core.model.jobs import JobType
 from mierloos_core.model.money import Money
 from mierloos_core.model.orders import OrderStatus, TicketStatus
-from mierloos_core.services.checkout import CheckoutRequest, checkout
+from mierloos_core.services.checkout import CheckoutPolicy, CheckoutRequest, checkout
 
 
 def request_for(*lines, coupon=None, email="bezoeker@example.nl", name="An Bezoeker"):
@@ -193,14 +194,15 @@ def test_buyers_on_many_threads_one_transaction_at_a_time_never_oversell(catalog
     performance = catalog.performance(capacity=30)
     outcomes = []
 
-    def buy(quantity):
+    def buy(quantity, n):
+        request = request_for((performance, quantity), email=f"koper{n}@example.nl")
         try:
-            checkout(MemoryUnitOfWork(store, clock), clock, request_for((performance, quantity)))
+            checkout(MemoryUnitOfWork(store, clock), clock, request)
             outcomes.append(quantity)
         except errors.NotEnoughSeats:
             outcomes.append(0)
 
-    threads = [threading.Thread(target=buy, args=(1 + i % 4,)) for i in range(60)]
+    threads = [threading.Thread(target=buy, args=(1 + i % 4, i)) for i in range(60)]
     for thread in threads:
         thread.start()
     for thread in threads:
@@ -210,3 +212,44 @@ def test_buyers_on_many_threads_one_transaction_at_a_time_never_oversell(catalog
     assert sum(outcomes) + catalog.seats_left(performance) == 30
     with MemoryUnitOfWork(store, clock) as uow:
         assert uow.orders.seats_held(performance.id) == sum(outcomes)
+
+
+def with_client(request, client):
+    return attrs.evolve(request, client_address=client)
+
+
+def test_unpaid_tickets_per_performance_are_capped_by_email_and_by_client(catalog, clock, uow):
+    a = catalog.performance(capacity=55)
+    b = catalog.performance(capacity=55)
+    checkout(uow, clock, with_client(request_for((a, 6)), "10.0.0.1"))
+    checkout(uow, clock, with_client(request_for((a, 4)), "10.0.0.1"))
+
+    # Another e-mail from the same client, and the same e-mail from another client: refused.
+    other_email = with_client(request_for((a, 1), email="ander@example.nl"), "10.0.0.1")
+    other_client = with_client(request_for((a, 1)), "10.0.0.2")
+    for refused in (other_email, other_client):
+        with pytest.raises(errors.TooManyUnpaidTickets) as caught:
+            checkout(uow, clock, refused)
+        assert caught.value.code == "too_many_unpaid_tickets"
+    assert catalog.seats_left(a) == 45  # refusals took nothing
+
+    # Another performance, and someone else entirely, still buy.
+    checkout(uow, clock, with_client(request_for((b, 10)), "10.0.0.1"))
+    checkout(uow, clock, with_client(request_for((a, 10), email="x@example.nl"), "10.0.0.3"))
+
+
+def test_paid_and_expired_orders_do_not_count_and_zero_turns_the_cap_off(catalog, clock, uow):
+    a = catalog.performance(capacity=55)
+    first = checkout(uow, clock, with_client(request_for((a, 10)), "10.0.0.1"))
+    with uow:
+        order = uow.orders.get(first.order_id)
+        order.mark_paid(clock.now())
+        uow.orders.update(order)
+        uow.commit()
+    checkout(uow, clock, with_client(request_for((a, 10)), "10.0.0.1"))
+    with pytest.raises(errors.TooManyUnpaidTickets):
+        checkout(uow, clock, with_client(request_for((a, 1)), "10.0.0.1"))
+
+    no_cap = CheckoutPolicy(max_unpaid_per_performance=0)
+    checkout(uow, clock, with_client(request_for((a, 10)), "10.0.0.1"), no_cap)
+    assert catalog.seats_left(a) == 25

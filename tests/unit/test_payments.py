@@ -13,12 +13,12 @@ from mierloos_adapters.links import SiteLinks
 from mierloos_adapters.memory import MemoryPaymentGateway, MemoryUnitOfWork
 from mierloos_core import errors
 from mierloos_core.model.cart import CartLine
-from mierloos_core.model.jobs import JobType
+from mierloos_core.model.jobs import JobStatus, JobType
 from mierloos_core.model.money import Money
 from mierloos_core.model.orders import OrderStatus, TicketStatus
 from mierloos_core.model.payments import PaymentRequest, PaymentStatus
 from mierloos_core.services.checkout import CheckoutRequest, checkout
-from mierloos_core.services.payments import Payments
+from mierloos_core.services.payments import Payments, queue_webhook
 
 
 @pytest.fixture
@@ -343,3 +343,19 @@ def test_webhooks_and_cleanups_in_turn_release_once(store, clock, catalog, payme
     assert order_of(store, clock, placed.order_id).status is OrderStatus.EXPIRED
     assert catalog.seats_left(performance) == 10
     assert len(emails(store, clock, "order_cancelled")) == 1
+
+
+def test_a_webhook_queues_one_sync_per_payment_until_it_has_run(store, clock, catalog, payments):
+    placed = place(store, clock, catalog.performance())
+    payments.start(placed.order_id)
+    pid = provider_id(store, clock, placed.order_id)
+
+    for _ in range(5):
+        assert queue_webhook(MemoryUnitOfWork(store, clock), pid) is True
+    [job] = jobs(store, clock, JobType.PAYMENT_WEBHOOK)
+    store.jobs[job.id].status = JobStatus.COMPLETED  # what the worker leaves behind
+    assert queue_webhook(MemoryUnitOfWork(store, clock), pid) is True
+
+    statuses = sorted(j.status for j in jobs(store, clock, JobType.PAYMENT_WEBHOOK))
+    assert statuses == [JobStatus.COMPLETED, JobStatus.PENDING]
+    assert queue_webhook(MemoryUnitOfWork(store, clock), "tr_unknown") is False

@@ -53,12 +53,18 @@ def fields(error: pytest.ExceptionInfo[errors.ValidationError]) -> set[str]:
     return set(found)
 
 
-def buy(store: MemoryStore, clock: FixedClock, performance: Performance, seats: int) -> uuid.UUID:
+def buy(
+    store: MemoryStore,
+    clock: FixedClock,
+    performance: Performance,
+    seats: int,
+    email: str = "jan@example.nl",
+) -> uuid.UUID:
     placed = checkout(
         MemoryUnitOfWork(store, clock),
         clock,
         CheckoutRequest(
-            email="jan@example.nl",
+            email=email,
             name="Jan",
             lines=[CartLine(performance_id=performance.id, quantity=seats, added_at=clock.now())],
         ),
@@ -67,9 +73,9 @@ def buy(store: MemoryStore, clock: FixedClock, performance: Performance, seats: 
 
 
 def buy_many(store: MemoryStore, clock: FixedClock, performance: Performance, seats: int) -> None:
-    """`seats` seats in orders of at most 10 (the checkout's limit per line)."""
+    """`seats` seats in orders of at most 10 (the limits per line and per buyer)."""
     while seats > 0:
-        buy(store, clock, performance, min(seats, 10))
+        buy(store, clock, performance, min(seats, 10), f"koper{seats}@example.nl")
         seats -= 10
 
 

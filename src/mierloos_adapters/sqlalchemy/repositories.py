@@ -8,7 +8,7 @@ from datetime import datetime
 from decimal import Decimal
 from typing import Any
 
-from sqlalchemy import Connection, Row, and_, bindparam, func, insert, or_, select, update
+from sqlalchemy import Connection, Row, and_, bindparam, false, func, insert, or_, select, update
 from sqlalchemy.dialects.postgresql import insert as _pg_insert
 from sqlalchemy.dialects.sqlite import insert as _sqlite_insert
 from sqlalchemy.exc import IntegrityError
@@ -381,6 +381,20 @@ class SqlOrders(_Repository):
         .values(status=bindparam("new_status"))
     )
 
+    def unpaid_tickets(
+        self, performance_id: uuid.UUID, *, email: str, client_address: str | None
+    ) -> tuple[int, int]:
+        orders = t.orders.c
+        held = and_(t.tickets.c.performance_id == performance_id, orders.status == "pending")
+        by_client = orders.client_address == client_address if client_address else false()
+        query = (
+            select(func.count().filter(orders.email == email), func.count().filter(by_client))
+            .select_from(t.tickets.join(t.orders, t.tickets.c.order_id == orders.id))
+            .where(held)
+        )
+        row = self.db.execute(query).one()
+        return int(row[0]), int(row[1])
+
     def add(self, order: Order) -> None:
         self.db.execute(
             _INSERT_ORDER,
@@ -547,6 +561,7 @@ class SqlOrders(_Repository):
             coupon_code=row.coupon_code,
             user_id=row.user_id,
             newsletter=row.newsletter,
+            client_address=row.client_address,
             language=row.language,
             created_at=row.created_at,
             expires_at=row.expires_at,
@@ -576,6 +591,7 @@ class SqlOrders(_Repository):
             "coupon_code": order.coupon_code,
             "user_id": order.user_id,
             "newsletter": order.newsletter,
+            "client_address": order.client_address,
             "language": order.language,
             "created_at": order.created_at,
             "expires_at": order.expires_at,
@@ -646,10 +662,11 @@ class SqlPayments(_Repository):
         ).first()
         return _payment(row) if row else None
 
-    def get_by_provider_id(self, provider_payment_id: str) -> Payment | None:
-        row = self.db.execute(
-            select(t.payments).where(t.payments.c.provider_payment_id == provider_payment_id)
-        ).first()
+    def get_by_provider_id(
+        self, provider_payment_id: str, *, for_update: bool = False
+    ) -> Payment | None:
+        query = select(t.payments).where(t.payments.c.provider_payment_id == provider_payment_id)
+        row = self.db.execute(query.with_for_update() if for_update else query).first()
         return _payment(row) if row else None
 
     def update(self, payment: Payment) -> None:

@@ -130,6 +130,7 @@ orders = Table(
     Column("coupon_code", String(50)),
     Column("user_id", Uuid, ForeignKey("users.id")),
     Column("newsletter", Boolean, nullable=False, default=False),
+    Column("client_address", String(64)),
     Column("language", String(5), nullable=False, default="nl"),
     Column("created_at", UtcDateTime, nullable=False),
     Column("expires_at", UtcDateTime, nullable=False),

@@ -82,6 +82,8 @@ class Order:
     coupon_code: str | None = None
     user_id: uuid.UUID | None = None
     newsletter: bool = False
+    # Where the checkout came from: caps the unpaid tickets one client may hold.
+    client_address: str | None = None
     # The buyer's language ("nl" or "en"): every later e-mail and the ticket PDF use it.
     language: str = "nl"
     paid_at: datetime | None = attrs.field(default=None, validator=require_aware)

@@ -51,6 +51,9 @@ class CheckoutPolicy:
     # The payment_creation job waits this long for the web request's own attempt to open the
     # payment; it exists so a sale survives a crash or a provider outage right after commit.
     payment_grace: timedelta = timedelta(seconds=30)
+    # Unpaid tickets one e-mail address, and one client address, may hold per performance
+    # (0: no cap): without it one client can hold a whole performance with a few orders.
+    max_unpaid_per_performance: int = 10
 
 
 @attrs.frozen(kw_only=True)
@@ -62,6 +65,7 @@ class CheckoutRequest:
     user_id: uuid.UUID | None = None
     newsletter: bool = False
     language: str = "nl"  # the buyer's; later e-mails and the tickets use it
+    client_address: str | None = None
 
 
 @attrs.frozen(kw_only=True)
@@ -120,6 +124,7 @@ def checkout(
             coupon_code=coupon.code if coupon else None,
             user_id=request.user_id,
             newsletter=request.newsletter,
+            client_address=request.client_address,
             language=supported_language(request.language),
             created_at=now,
             expires_at=now + policy.order_ttl,
@@ -153,6 +158,9 @@ def checkout(
             if not uow.coupons.claim_usage(usage):
                 raise errors.CouponExhausted(code=coupon.code)
         uow.seats.reserve({v.performance.id: v.line.quantity for v in validation.valid})
+        # After reserve: its update locks the performance rows, so a second checkout for the
+        # same performance waits for this one and then counts this order too.
+        _check_unpaid_cap(uow, order, policy.max_unpaid_per_performance)
         uow.commit()
 
     return PlacedOrder(
@@ -164,6 +172,18 @@ def checkout(
         total=order.total,
         expires_at=order.expires_at,
     )
+
+
+def _check_unpaid_cap(uow: UnitOfWork, order: Order, cap: int) -> None:
+    """Refuse (TooManyUnpaidTickets) when the order lifts its buyer or client over the cap."""
+    if not cap:
+        return
+    for performance_id in sorted({t.performance_id for t in order.tickets}):
+        held = uow.orders.unpaid_tickets(
+            performance_id, email=order.email, client_address=order.client_address
+        )
+        if max(held) > cap:
+            raise errors.TooManyUnpaidTickets(performance_id=str(performance_id), maximum=cap)
 
 
 def _refusal(line: UnavailableLine) -> errors.MierloosError:

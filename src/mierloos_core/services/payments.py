@@ -410,10 +410,16 @@ def queue_webhook(uow: UnitOfWork, provider_payment_id: str) -> bool:
     """Queue a sync for one of our payments; an id we never opened queues nothing.
 
     So forged webhook calls cost one indexed read each, never a job nor a provider call.
+    While a sync for the payment waits to run, further calls add nothing: that job will read
+    the provider's latest status anyway. The payment row's lock makes concurrent calls take
+    turns, so they cannot both see no pending job.
     """
+    data = {"provider_payment_id": provider_payment_id}
     with uow:
-        if uow.payments.get_by_provider_id(provider_payment_id) is None:
+        if uow.payments.get_by_provider_id(provider_payment_id, for_update=True) is None:
             return False
-        uow.jobs.enqueue(JobType.PAYMENT_WEBHOOK, {"provider_payment_id": provider_payment_id})
-        uow.commit()
+        pending = uow.jobs.list(job_type=JobType.PAYMENT_WEBHOOK, status=JobStatus.PENDING)
+        if not any(job.data == data for job in pending):
+            uow.jobs.enqueue(JobType.PAYMENT_WEBHOOK, data)
+            uow.commit()
     return True

@@ -86,7 +86,10 @@ def status_for(error: errors.MierloosError) -> int:
         return 404
     if isinstance(error, errors.ValidationError):
         return 422
-    if isinstance(error, errors.PerformanceUnavailable | errors.NotEnoughSeats):
+    if isinstance(
+        error,
+        errors.PerformanceUnavailable | errors.NotEnoughSeats | errors.TooManyUnpaidTickets,
+    ):
         return 409
     if isinstance(error, errors.InvalidTransition):
         return 409

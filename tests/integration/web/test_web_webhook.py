@@ -3,18 +3,37 @@
 from __future__ import annotations
 
 import uuid
+from collections.abc import Callable, Iterator
+from concurrent.futures import ThreadPoolExecutor
+from contextlib import ExitStack
 from datetime import timedelta
 from types import TracebackType
 
 import attrs
 import pytest
+from sqlalchemy import update
 from starlette.testclient import TestClient
 
 from mierloos_adapters.memory import MemoryPaymentGateway
+from mierloos_adapters.sqlalchemy.tables import metadata
 from mierloos_core.errors import Busy
 from mierloos_core.model.orders import OrderStatus
 from mierloos_core.model.payments import PaymentStatus
 from tests.integration.web.web_support import Site, add_to_cart, check_out
+from tests.postgres_server import fresh_database
+
+
+@pytest.fixture
+def _webhook_postgres() -> Iterator[Callable[[str], str]]:
+    with ExitStack() as stack:
+        yield lambda admin_url: stack.enter_context(fresh_database(admin_url))
+
+
+def finish_jobs(site: Site, job_type: str) -> None:
+    """What a worker leaves behind: the pending jobs of the type marked completed."""
+    jobs = metadata.tables["jobs"]
+    with site.container.engine().begin() as connection:
+        connection.execute(update(jobs).where(jobs.c.type == job_type).values(status="completed"))
 
 
 def our_payment(site: Site, client: TestClient) -> str:
@@ -37,12 +56,47 @@ def test_a_webhook_call_queues_one_job_and_answers_200_empty(
     assert jobs[0].data == {"provider_payment_id": payment_id}
 
 
-def test_every_call_queues_its_own_job(site: Site, client: TestClient) -> None:
+def test_calls_while_a_sync_waits_add_nothing_and_one_after_it_ran_queues_again(
+    site: Site, client: TestClient
+) -> None:
     payment_id = our_payment(site, client)
     for _ in range(3):
         assert client.post("/webhooks/payments", data={"id": payment_id}).status_code == 200
+    assert len(site.jobs("payment_webhook")) == 1
 
-    assert len(site.jobs("payment_webhook")) == 3
+    finish_jobs(site, "payment_webhook")
+    assert client.post("/webhooks/payments", data={"id": payment_id}).status_code == 200
+    assert client.post("/webhooks/payments", data={"id": payment_id}).status_code == 200
+
+    statuses = sorted(job.status for job in site.jobs("payment_webhook"))
+    assert statuses == ["completed", "pending"]
+
+
+@pytest.mark.parametrize("database", ["sqlite", "postgres"])
+def test_concurrent_calls_for_one_payment_leave_one_pending_job(
+    database: str, make_site: Callable[..., Site], request: pytest.FixtureRequest
+) -> None:
+    if database == "postgres":
+        admin_url = request.getfixturevalue("postgres_admin_url")
+        url = request.getfixturevalue("_webhook_postgres")(admin_url)
+        site = make_site(database_url=url, migrate=True)
+    else:
+        site = make_site()
+    with site.client() as client:
+        payment_id = our_payment(site, client)
+
+        def call(_: int) -> int:
+            with site.client() as own:
+                return own.post("/webhooks/payments", data={"id": payment_id}).status_code
+
+        with ThreadPoolExecutor(max_workers=12) as pool:
+            codes = list(pool.map(call, range(40)))
+
+    assert codes == [200] * 40
+    jobs = site.jobs("payment_webhook")
+    assert [(job.status, job.data) for job in jobs] == [
+        ("pending", {"provider_payment_id": payment_id})
+    ]
 
 
 def test_forged_ids_queue_nothing_and_call_no_provider(site: Site, client: TestClient) -> None:

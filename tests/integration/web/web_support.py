@@ -116,11 +116,14 @@ def build_site(
     demo: bool = True,
     webhook_transport: httpx.AsyncBaseTransport | None = None,
     base_url: str = BASE_URL,
+    migrate: bool = False,
     **settings: Any,
 ) -> Site:
     """The site; `settings` replace fields of the test settings (e.g. checkouts_per_client)."""
     shutil.copy(template_db, var_dir / "mierloos.db")
     container = build_container(attrs.evolve(settings_for(var_dir, base_url), **settings))
+    if migrate:  # another database than the copied SQLite file (database_url=...)
+        upgrade(container.engine())
     clock = clock or FixedClock(START)
     gateway = gateway if gateway is not None else MemoryPaymentGateway()
     container.clock.override(clock)

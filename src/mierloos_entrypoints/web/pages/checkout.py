@@ -169,6 +169,7 @@ def place(web: WebServices, order_request: CheckoutRequest, client: str) -> Plac
     limit = web.settings.checkouts_per_client
     if limit and not web.limiter.allow(f"checkout:{client}", limit, CHECKOUT_WINDOW):
         raise errors.TooManyAttempts()
+    order_request = attrs.evolve(order_request, client_address=client[:64])
     return checkout(web.uow(), web.clock, order_request, web.checkout_policy)
 
 
