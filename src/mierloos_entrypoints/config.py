@@ -10,6 +10,7 @@ from __future__ import annotations
 import os
 import secrets
 from collections.abc import Mapping
+from email.utils import parseaddr
 from pathlib import Path
 from typing import Literal
 from urllib.parse import urlparse
@@ -70,6 +71,12 @@ class Settings:
     """MIERLOOS_FAKE_PAYMENTS=1: the fake provider outside the embedded setup (demos, tests)."""
     checkouts_per_client: int = 20
     """Orders one client address may place per 10 minutes; 0 = no limit."""
+
+    @property
+    def staff_email(self) -> str | None:
+        """The theatre's own mailbox (the address of SMTP_FROM): where staff alerts go."""
+        address = parseaddr(self.sender)[1]
+        return address or None
 
     @property
     def is_embedded(self) -> bool:

@@ -120,7 +120,12 @@ class Container(containers.DeclarativeContainer):
 
     checkout_policy = providers.Singleton(_checkout_policy, settings)
     payments = providers.Singleton(
-        Payments, uow=uow.provider, clock=clock, gateway=payment_gateway, links=links
+        Payments,
+        uow=uow.provider,
+        clock=clock,
+        gateway=payment_gateway,
+        links=links,
+        staff_email=settings.provided.staff_email,
     )
     tickets = providers.Singleton(
         Tickets,
@@ -206,6 +211,7 @@ def register_job_handlers(registry: JobRegistry, container: Container | None = N
     registry.register(JobType.EMAIL, container.email_sender())
     refunds = container.refunds()
     registry.register(JobType.REFUND_FOLLOW_UP, lambda data: {"orders": refunds.follow_up()})
+    registry.register(JobType.REFUND, refunds.refund_job)
 
 
 def build_container(settings: Settings | None = None) -> Container:

@@ -85,6 +85,7 @@ TIME_LIMITS: dict[str, timedelta] = {
     JobType.PAYMENT_WEBHOOK: timedelta(minutes=1),
     JobType.ORPHANED_ORDER_CLEANUP: timedelta(minutes=5),
     JobType.REFUND_FOLLOW_UP: timedelta(minutes=5),
+    JobType.REFUND: timedelta(minutes=1),
 }
 
 QUEUE = "default"

@@ -28,6 +28,7 @@ class JobType(enum.StrEnum):
     PAYMENT_WEBHOOK = "payment_webhook"
     ORPHANED_ORDER_CLEANUP = "orphaned_order_cleanup"
     REFUND_FOLLOW_UP = "refund_follow_up"
+    REFUND = "refund"
 
 
 @attrs.define(kw_only=True)

@@ -35,7 +35,19 @@ from mierloos_core.services.notifications import enqueue_email
 log = logging.getLogger(__name__)
 
 THEATRE = "Ons Mierloos Theater"
+LATE_PAYMENT = "Betaald nadat de bestelling was gesloten"
 _CLOSED = (OrderStatus.CANCELLED, OrderStatus.EXPIRED)
+_SOLD = (OrderStatus.PAID, OrderStatus.REFUNDED)
+
+
+def _first_start(uow: UnitOfWork, order: Order) -> datetime | None:
+    """When the order's first performance begins: no seat is held, nor sold, past it."""
+    starts = [
+        performance.starts_at
+        for performance_id in {t.performance_id for t in order.tickets}
+        if (performance := uow.performances.get(performance_id)) is not None
+    ]
+    return min(starts, default=None)
 
 
 @attrs.frozen(kw_only=True)
@@ -70,12 +82,15 @@ class Payments:
         gateway: PaymentGateway,
         links: Links,
         policy: PaymentPolicy = PaymentPolicy(),
+        staff_email: str | None = None,
     ) -> None:
         self.uow = uow
         self.clock = clock
         self.gateway = gateway
         self.links = links
         self.policy = policy
+        # Where a payment taken back after it was paid (chargeback, late failure) is reported.
+        self.staff_email = staff_email
 
     # --- opening a payment ------------------------------------------------------------------
 
@@ -92,6 +107,15 @@ class Payments:
             if order.status is not OrderStatus.PENDING:
                 return PaymentStart(order_status=order.status, checkout_url=None, created=False)
             latest = uow.payments.latest_for_order(order_id)
+        if order.is_overdue(now):
+            # Past its hold (which ends at the performance's start at the latest): not payable.
+            try:
+                self._expire_one(order_id, now)
+            except errors.DependencyUnavailable:
+                log.warning("provider unreachable; overdue order %s closes later", order_id)
+            with self.uow() as uow:
+                status = self._order(uow, order_id).status
+            return PaymentStart(order_status=status, checkout_url=None, created=False)
         if latest is not None and self._reusable(latest, now):
             return PaymentStart(
                 order_status=order.status, checkout_url=latest.checkout_url, created=False
@@ -120,7 +144,7 @@ class Payments:
                         payment_id=payment.id, status=provider.status, at=now, source="create"
                     )
                 )
-                self._hold_seats(order, provider, opened_at=now)
+                self._hold_seats(uow, order, provider, opened_at=now)
                 uow.orders.update(order)
                 if notify and order.status is OrderStatus.PENDING:
                     enqueue_email(
@@ -263,6 +287,10 @@ class Payments:
     ) -> None:
         """Move the (locked) order as the provider's status says."""
         if provider.status is PaymentStatus.PAID:
+            starts = _first_start(uow, order)
+            if order.status is OrderStatus.PENDING and starts is not None and now >= starts:
+                # Paid after the performance began: too late for seats; the money goes back.
+                self._close(uow, order, OrderStatus.EXPIRED, now)
             if order.status is OrderStatus.PENDING:
                 order.mark_paid(now)
                 uow.orders.update(order)
@@ -278,21 +306,65 @@ class Payments:
                     order_id=order.id,
                     once_key=str(order.id),
                 )
-            elif order.status in _CLOSED and order.needs_attention is None:
-                # Its seats were given back already: a person decides between refund and seats.
-                order.needs_attention = "Betaald nadat de bestelling was vervallen."
-                uow.orders.update(order)
-                log.error("order %s paid after it was closed", order.number)
+            elif order.status in _CLOSED:
+                self._refund_late(uow, order, payment)
+            if order.status in _SOLD and provider.amount_charged_back.cents > 0:
+                self._reversed(uow, order, provider)
         elif provider.status.is_final_failure and order.status is OrderStatus.PENDING:
             if is_latest:
                 expired = provider.status is PaymentStatus.EXPIRED
                 self._close(
                     uow, order, OrderStatus.EXPIRED if expired else OrderStatus.CANCELLED, now
                 )
+        elif provider.status.is_final_failure and order.status in _SOLD:
+            if uow.payments.paid_for_order(order.id) is None:
+                self._reversed(uow, order, provider)  # the payment that paid it is undone
         elif order.status is OrderStatus.PENDING and self._hold_seats(
-            order, provider, opened_at=payment.created_at
+            uow, order, provider, opened_at=payment.created_at
         ):
             uow.orders.update(order)
+
+    def _refund_late(self, uow: UnitOfWork, order: Order, payment: Payment) -> None:
+        """Money arrived for a closed order (its seats are gone): send it back, as a job."""
+        key = f"late-{payment.id.hex}"
+        uow.jobs.enqueue(
+            JobType.REFUND,
+            {"order_id": str(order.id), "request_key": key, "reason": LATE_PAYMENT},
+            dedupe_key=f"refund:{order.id}:{key}",
+        )
+        if order.needs_attention is None:
+            order.needs_attention = f"{LATE_PAYMENT}: het bedrag wordt automatisch terugbetaald."
+            uow.orders.update(order)
+            log.error("order %s paid after it was closed; refund queued", order.number)
+
+    def _reversed(self, uow: UnitOfWork, order: Order, provider: ProviderPayment) -> None:
+        """A payment that paid the order was charged back or reported failed: tell staff."""
+        charged_back = provider.amount_charged_back
+        what = (
+            f"teruggeboekt ({charged_back})"
+            if charged_back.cents > 0
+            else f"alsnog als '{provider.status}' gemeld"
+        )
+        flag = f"Betaling {provider.provider_payment_id} is na betaling {what}."
+        if order.needs_attention != flag:
+            order.needs_attention = flag
+            uow.orders.update(order)
+            log.error("order %s: payment %s reversed", order.number, provider.provider_payment_id)
+        if self.staff_email:
+            enqueue_email(
+                uow,
+                "payment_reversed",
+                to=self.staff_email,
+                order_id=order.id,
+                context={
+                    "name": THEATRE,
+                    "admin_url": self.links.admin_order(order.id),
+                    "provider_payment_id": provider.provider_payment_id,
+                    "payment_status": provider.status.value,
+                    "charged_back_cents": charged_back.cents,
+                },
+                once_key=f"{provider.provider_payment_id}:{provider.status}:{charged_back.cents}",
+            )
 
     # --- orders nobody paid for -------------------------------------------------------------
 
@@ -366,10 +438,16 @@ class Payments:
             PaymentEvent(payment_id=payment.id, status=provider.status, at=now, source=source)
         )
 
-    def _hold_seats(self, order: Order, provider: ProviderPayment, *, opened_at: datetime) -> bool:
-        """Keep the seats while the payment can still be completed; True if that moved expiry."""
+    def _hold_seats(
+        self, uow: UnitOfWork, order: Order, provider: ProviderPayment, *, opened_at: datetime
+    ) -> bool:
+        """Keep the seats while the payment can still be completed, never past the performance's
+        start; True if that moved the order's expiry."""
         expiry = provider.expires_at or opened_at + self.policy.default_hold
         until = expiry + self.policy.hold_margin
+        starts = _first_start(uow, order)
+        if starts is not None:
+            until = min(until, starts)
         before = order.expires_at
         order.extend_expiry(until)
         return order.expires_at != before

@@ -45,6 +45,7 @@ TYPE_LABELS: Mapping[str, str] = {
     JobType.PAYMENT_WEBHOOK: "Betaalbericht verwerken",
     JobType.ORPHANED_ORDER_CLEANUP: "Verlopen bestellingen opruimen",
     JobType.REFUND_FOLLOW_UP: "Terugbetalingen opvolgen",
+    JobType.REFUND: "Terugbetalen",
 }
 
 _PAGE = re.compile(r"[1-9][0-9]{0,5}")
