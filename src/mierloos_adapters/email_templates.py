@@ -46,7 +46,8 @@ TEMPLATE_CONTEXT: Final[Mapping[str, tuple[str, ...]]] = {
     ),
     # The PDF with the tickets is ready.
     "tickets_ready": ("name", "order_number", "download_url"),
-    # `reason` is "cancelled" (payment failed or was cancelled) or "expired" (never paid).
+    # `reason` is "cancelled" (payment failed or was cancelled), "expired" (never paid) or
+    # "performance_cancelled" (the theatre cancelled the performance).
     "order_cancelled": ("name", "order_number", "reason", "order_url"),
     # The provider took a refund on; `whole` says whether the tickets became invalid, `closed`
     # that the order had no tickets (the money came after it was cancelled or expired).
@@ -69,7 +70,7 @@ TEMPLATE_CONTEXT: Final[Mapping[str, tuple[str, ...]]] = {
 # (ISO 8601 with offset), number of tickets, and the line's amount in cents.
 LINE_CONTEXT: Final = ("show", "date", "quantity", "amount_cents")
 
-CANCEL_REASONS: Final = ("cancelled", "expired")
+CANCEL_REASONS: Final = ("cancelled", "expired", "performance_cancelled")
 
 # A filled-in context for every template: for previews and tests.
 EXAMPLE_CONTEXT: Final[Mapping[str, Mapping[str, Any]]] = {

@@ -273,7 +273,10 @@ class MemoryPaymentGateway:
                 raise NotFound(provider_payment_id=provider_payment_id)
             if fake.payment.cancelable:
                 fake.payment = attrs.evolve(
-                    fake.payment, status=PaymentStatus.CANCELED, cancelable=False
+                    fake.payment,
+                    status=PaymentStatus.CANCELED,
+                    cancelable=False,
+                    checkout_url=None,
                 )
             return fake.payment
 

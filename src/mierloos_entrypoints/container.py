@@ -202,6 +202,10 @@ def register_job_handlers(registry: JobRegistry, container: Container | None = N
         lambda data: payments.sync(_payload_value(data, "provider_payment_id")),
     )
     registry.register(
+        JobType.PAYMENT_CANCEL,
+        lambda data: payments.cancel_job(_payload_value(data, "provider_payment_id")),
+    )
+    registry.register(
         JobType.ORPHANED_ORDER_CLEANUP, lambda data: {"closed": payments.expire_overdue()}
     )
     registry.register(JobType.PDF_GENERATION, tickets.pdf_job, on_give_up=tickets.pdf_job_gave_up)

@@ -86,6 +86,7 @@ TIME_LIMITS: dict[str, timedelta] = {
     JobType.ORPHANED_ORDER_CLEANUP: timedelta(minutes=5),
     JobType.REFUND_FOLLOW_UP: timedelta(minutes=5),
     JobType.REFUND: timedelta(minutes=1),
+    JobType.PAYMENT_CANCEL: timedelta(minutes=1),
 }
 
 QUEUE = "default"

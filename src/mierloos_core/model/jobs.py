@@ -29,6 +29,7 @@ class JobType(enum.StrEnum):
     ORPHANED_ORDER_CLEANUP = "orphaned_order_cleanup"
     REFUND_FOLLOW_UP = "refund_follow_up"
     REFUND = "refund"
+    PAYMENT_CANCEL = "payment_cancel"
 
 
 @attrs.define(kw_only=True)

@@ -40,6 +40,21 @@ _CLOSED = (OrderStatus.CANCELLED, OrderStatus.EXPIRED)
 _SOLD = (OrderStatus.PAID, OrderStatus.REFUNDED)
 
 
+def cancel_open_payment(uow: UnitOfWork, order_id: uuid.UUID) -> None:
+    """The order closed: have its open payment cancelled at the provider (a job), so it can no
+    longer be paid. Money that arrives anyway is refunded (see `Payments._refund_late`)."""
+    payment = uow.payments.latest_for_order(order_id)
+    if payment is None or payment.provider_payment_id is None:
+        return
+    if payment.status not in (PaymentStatus.OPEN, PaymentStatus.PENDING):
+        return
+    uow.jobs.enqueue(
+        JobType.PAYMENT_CANCEL,
+        {"provider_payment_id": payment.provider_payment_id},
+        dedupe_key=f"payment_cancel:{payment.provider_payment_id}",
+    )
+
+
 def _first_start(uow: UnitOfWork, order: Order) -> datetime | None:
     """When the order's first performance begins: no seat is held, nor sold, past it."""
     starts = [
@@ -243,6 +258,15 @@ class Payments:
             return None
         return self._apply(provider, source)
 
+    def cancel_job(self, provider_payment_id: str) -> OrderStatus | None:
+        """The `payment_cancel` job: cancel the payment at the provider where it still can be,
+        then apply what it is (a payment paid meanwhile is refunded like any late one)."""
+        try:
+            provider = self.gateway.cancel_payment(provider_payment_id)
+        except errors.NotFound:
+            return None
+        return self._apply(provider, "cancel")
+
     def refresh_order(self, order_id: uuid.UUID) -> OrderStatus:
         """The visitor came back from the provider: check the payment now, webhook or not."""
         with self.uow() as uow:
@@ -414,6 +438,7 @@ class Payments:
         uow.orders.update(order)
         uow.coupons.release_usage(order.id, now)
         uow.seats.release(seats)
+        cancel_open_payment(uow, order.id)
         enqueue_email(
             uow, "order_cancelled", to=order.email, order_id=order.id, once_key=str(order.id)
         )
