@@ -7,8 +7,10 @@ Every problem is reported in one ConfigError, one line per variable, never with 
 
 from __future__ import annotations
 
+import math
 import os
 import secrets
+from collections import Counter
 from collections.abc import Mapping
 from email.utils import parseaddr
 from pathlib import Path
@@ -156,6 +158,8 @@ def load_settings(environ: Mapping[str, str] | None = None) -> Settings:
             secret_key = _embedded_secret(var_dir)
     elif len(secret_key) < 32:
         problems.append("SECRET_KEY must be at least 32 characters long")
+    elif (weakness := secret_key_weakness(secret_key)) is not None:
+        problems.append(f"SECRET_KEY {weakness}")
 
     s3 = None
     r2_account = get("R2_ACCOUNT_ID")
@@ -247,6 +251,24 @@ def _valid_database_url(url: str) -> bool:
     except (ArgumentError, ValueError):
         return False
     return True
+
+
+# Values shipped in examples (the compose file's own once): anyone can read them.
+_PLACEHOLDERS = ("change-me", "changeme", "change_me", "replace-me", "your-secret", "example")
+MIN_SECRET_BITS = 96
+_USE_RANDOM = "use a random value, e.g. openssl rand -base64 48"
+
+
+def secret_key_weakness(key: str) -> str | None:
+    """Why `key` is no secret (a known placeholder, too little entropy), or None."""
+    lowered = key.lower()
+    if any(marker in lowered for marker in _PLACEHOLDERS):
+        return f"is a placeholder from an example; {_USE_RANDOM}"
+    counts = Counter(key)
+    bits = -sum(n * math.log2(n / len(key)) for n in counts.values())
+    if bits < MIN_SECRET_BITS or len(counts) < 12:
+        return f"is too predictable (repeated or few different characters); {_USE_RANDOM}"
+    return None
 
 
 def _embedded_secret(var_dir: Path) -> str:

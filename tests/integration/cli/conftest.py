@@ -9,7 +9,7 @@ import pytest
 
 from tests.postgres_server import fresh_database
 
-SECRET_KEY = "cli-test-secret-key-" + "s" * 32
+SECRET_KEY = "cli-test-key-Qm7vK2pX9wLr4Tz8Hy3Nd6Bc1Fj5Gs0A"
 
 
 @pytest.fixture(scope="module")
