@@ -56,10 +56,12 @@ class FileMailer:
             return self._last_ns
 
     def _write_atomically(self, target: Path, data: bytes) -> None:
-        target.parent.mkdir(parents=True, exist_ok=True)
+        target.parent.mkdir(mode=0o700, parents=True, exist_ok=True)
         temporary = target.with_name(f".{target.name}.tmp")
         try:
-            with temporary.open("xb") as file:
+            # 0600: a mail holds order links and reset links; only the site's user reads them.
+            descriptor = os.open(temporary, os.O_WRONLY | os.O_CREAT | os.O_EXCL, 0o600)
+            with os.fdopen(descriptor, "wb") as file:
                 file.write(data)
                 file.flush()
                 os.fsync(file.fileno())
