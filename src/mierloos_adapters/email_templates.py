@@ -46,10 +46,21 @@ TEMPLATE_CONTEXT: Final[Mapping[str, tuple[str, ...]]] = {
     ),
     # The PDF with the tickets is ready; an optional `attached` (bool) says it is attached too.
     "tickets_ready": ("name", "order_number", "download_url"),
-    # `reason` is "cancelled" (payment failed or was cancelled) or "expired" (never paid).
+    # `reason` is "cancelled" (payment failed or was cancelled), "expired" (never paid) or
+    # "performance_cancelled" (the theatre cancelled the performance).
     "order_cancelled": ("name", "order_number", "reason", "order_url"),
-    # The provider took a refund on; `whole` says whether the tickets became invalid.
-    "order_refunded": ("name", "order_number", "amount_cents", "whole", "order_url"),
+    # The provider took a refund on; `whole` says whether the tickets became invalid, `closed`
+    # that the order had no tickets (the money came after it was cancelled or expired).
+    "order_refunded": ("name", "order_number", "amount_cents", "whole", "closed", "order_url"),
+    # To staff: a paid payment was charged back or reported failed afterwards.
+    "payment_reversed": (
+        "name",
+        "order_number",
+        "provider_payment_id",
+        "payment_status",
+        "charged_back_cents",
+        "admin_url",
+    ),
     # The link carries the reset token: valid one hour, single use.
     "password_reset": ("name", "reset_url"),
     "account_created": ("name", "email", "login_url"),
@@ -59,7 +70,7 @@ TEMPLATE_CONTEXT: Final[Mapping[str, tuple[str, ...]]] = {
 # (ISO 8601 with offset), number of tickets, and the line's amount in cents.
 LINE_CONTEXT: Final = ("show", "date", "quantity", "amount_cents")
 
-CANCEL_REASONS: Final = ("cancelled", "expired")
+CANCEL_REASONS: Final = ("cancelled", "expired", "performance_cancelled")
 
 # A filled-in context for every template: for previews and tests.
 EXAMPLE_CONTEXT: Final[Mapping[str, Mapping[str, Any]]] = {
@@ -115,7 +126,16 @@ EXAMPLE_CONTEXT: Final[Mapping[str, Mapping[str, Any]]] = {
         "order_number": "OMT-2026-0042",
         "amount_cents": 2250,
         "whole": False,
+        "closed": False,
         "order_url": "https://kaarten.example.nl/bestelling/s3cr3t-order",
+    },
+    "payment_reversed": {
+        "name": "Ons Mierloos Theater",
+        "order_number": "OMT-2026-0042",
+        "provider_payment_id": "tr_WDqYK6vllg",
+        "payment_status": "paid",
+        "charged_back_cents": 2250,
+        "admin_url": "https://kaarten.example.nl/beheer/bestellingen/0b7e5c1e-0c1a-4f7e-9a55-3c3f1e2d4a11",
     },
     "password_reset": {
         "name": "Anna de Vries",

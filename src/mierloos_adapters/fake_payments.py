@@ -109,6 +109,16 @@ class FakePaymentProvider:
                 self._write(self._path(provider_payment_id), record)
             return record
 
+    def cancel_payment(self, provider_payment_id: str) -> ProviderPayment:
+        """An open payment becomes canceled; any other stays as it is."""
+        self._check_up()
+        with self._lock:
+            record = self.record(provider_payment_id)
+            if record["status"] == PaymentStatus.OPEN.value:
+                record["status"] = PaymentStatus.CANCELED.value
+                self._write(self._path(provider_payment_id), record)
+            return self._to_payment(record)
+
     def set_status(self, provider_payment_id: str, status: PaymentStatus) -> None:
         """Any status, as the provider's own systems might set it (expiry, chargebacks)."""
         with self._lock:
@@ -201,6 +211,7 @@ class FakePaymentProvider:
             order_id=uuid.UUID(record["order_id"]),
             checkout_url=f"{self.base_url}{CHECKOUT_PATH}{record['id']}" if open_ else None,
             expires_at=datetime.fromisoformat(record["expires_at"]),
+            cancelable=open_,
         )
 
     def _path(self, provider_id: str) -> Path:

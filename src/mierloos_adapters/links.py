@@ -2,10 +2,13 @@
 
 from __future__ import annotations
 
+import uuid
+
 ORDER_PAGE = "/bestelling/{secret}"
 TICKETS_DOWNLOAD = "/bestelling/{secret}/kaarten.pdf"
 PAYMENT_WEBHOOK = "/webhooks/payments"
 LOGIN = "/account/inloggen"
+ADMIN_ORDER = "/beheer/bestellingen/{order_id}"
 LOGOUT = "/account/uitloggen"
 PASSWORD_RESET = "/account/wachtwoord-herstellen/{token}"  # noqa: S105 - a path
 
@@ -28,3 +31,6 @@ class SiteLinks:
 
     def login(self) -> str:
         return self.base_url + LOGIN
+
+    def admin_order(self, order_id: uuid.UUID) -> str:
+        return self.base_url + ADMIN_ORDER.format(order_id=order_id)

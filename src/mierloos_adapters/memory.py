@@ -33,6 +33,7 @@ from mierloos_core.model.files import Image, ImageInfo, TicketDocument, fit_with
 from mierloos_core.model.ids import new_secret
 from mierloos_core.model.jobs import Job, JobStatus
 from mierloos_core.model.mail import OutgoingEmail
+from mierloos_core.model.money import Money
 from mierloos_core.model.orders import Order, OrderStatus
 from mierloos_core.model.payments import (
     Payment,
@@ -246,6 +247,7 @@ class MemoryPaymentGateway:
         self.refunds: dict[str, ProviderRefund] = {}
         self._refund_keys: dict[str, str] = {}
         self.refund_calls = 0
+        self.cancel_calls = 0
 
     def create_payment(self, request: PaymentRequest) -> ProviderPayment:
         with self._lock:
@@ -264,6 +266,7 @@ class MemoryPaymentGateway:
                 amount=request.amount,
                 order_id=request.order_id,
                 checkout_url=f"https://pay.example/{provider_id}",
+                cancelable=True,
             )
             self.payments[provider_id] = _FakePayment(payment, request)
             self._by_key[request.idempotency_key] = provider_id
@@ -282,7 +285,32 @@ class MemoryPaymentGateway:
     def set_status(self, provider_payment_id: str, status: PaymentStatus) -> None:
         with self._lock:
             fake = self.payments[provider_payment_id]
-            fake.payment = attrs.evolve(fake.payment, status=status)
+            cancelable = status is PaymentStatus.OPEN
+            fake.payment = attrs.evolve(fake.payment, status=status, cancelable=cancelable)
+
+    def charge_back(self, provider_payment_id: str, amount: Money) -> None:
+        """The buyer's bank took `amount` of a paid payment back."""
+        with self._lock:
+            fake = self.payments[provider_payment_id]
+            fake.payment = attrs.evolve(fake.payment, amount_charged_back=amount)
+
+    def cancel_payment(self, provider_payment_id: str) -> ProviderPayment:
+        """Open payments become `canceled`; any other is returned as it stands, like Mollie's."""
+        with self._lock:
+            self.cancel_calls += 1
+            if self.down:
+                raise DependencyUnavailable("payment provider is down")
+            fake = self.payments.get(provider_payment_id)
+            if fake is None:
+                raise NotFound(provider_payment_id=provider_payment_id)
+            if fake.payment.cancelable:
+                fake.payment = attrs.evolve(
+                    fake.payment,
+                    status=PaymentStatus.CANCELED,
+                    cancelable=False,
+                    checkout_url=None,
+                )
+            return fake.payment
 
     def create_refund(self, request: RefundRequest) -> ProviderRefund:
         """Refunds start `pending`, like Mollie's; tests move them with `set_refund_status`."""

@@ -173,6 +173,20 @@ class MolliePaymentGateway:
             self._translate(exc, action="get", provider_payment_id=provider_payment_id)
         return self._to_provider_payment(result)
 
+    def cancel_payment(self, provider_payment_id: str) -> ProviderPayment:
+        current = self.get_payment(provider_payment_id)
+        if not current.cancelable:
+            return current  # paid, pending at the bank or closed: Mollie would answer 422
+        logger.info("mollie: cancelling payment %s", provider_payment_id)
+        try:
+            result = self._client().payments.delete(provider_payment_id)
+        except Error as exc:
+            if isinstance(exc, ResponseError) and exc.status == 422:
+                # No longer cancelable since we looked (paid meanwhile): report what it is.
+                return self.get_payment(provider_payment_id)
+            self._translate(exc, action="cancel", provider_payment_id=provider_payment_id)
+        return self._to_provider_payment(result)
+
     def create_refund(self, request: RefundRequest) -> ProviderRefund:
         data: dict[str, Any] = {
             "amount": {"currency": "EUR", "value": request.amount.provider_value()},
@@ -290,6 +304,8 @@ class MolliePaymentGateway:
                 order_id=_order_id(data.get("metadata")),
                 checkout_url=checkout.get("href"),
                 expires_at=_timestamp(data.get("expiresAt")),
+                amount_charged_back=_euros(data.get("amountChargedBack")),
+                cancelable=bool(data.get("isCancelable", False)),
             )
         except (KeyError, TypeError, ValueError, InvalidOperation, AttributeError) as exc:
             logger.warning("mollie: unexpected payment data: %r", exc)
@@ -327,6 +343,12 @@ def _order_id(metadata: object) -> uuid.UUID | None:
         return uuid.UUID(value)
     except ValueError:
         return None
+
+
+def _euros(amount: object) -> Money:
+    if not isinstance(amount, Mapping) or amount.get("currency") != "EUR":
+        return Money.zero()
+    return Money.euros(str(amount["value"]))
 
 
 def _timestamp(value: object) -> datetime | None:

@@ -11,7 +11,9 @@ import ipaddress
 import math
 import os
 import secrets
+from collections import Counter
 from collections.abc import Mapping
+from email.utils import parseaddr
 from pathlib import Path
 from typing import Literal
 from urllib.parse import urlparse
@@ -239,6 +241,12 @@ class Settings:
     """REDIS_URL: throttle counters in Redis instead of the database."""
 
     @property
+    def staff_email(self) -> str | None:
+        """The theatre's own mailbox (the address of SMTP_FROM): where staff alerts go."""
+        address = parseaddr(self.sender)[1]
+        return address or None
+
+    @property
     def is_embedded(self) -> bool:
         return self.database_url.startswith("sqlite")
 
@@ -271,15 +279,6 @@ class Settings:
             f"worker: {'in this process' if self.embedded_worker else 'separate'}",
             f"metrics: {'bearer token' if self.metrics_token else 'loopback clients only'}",
         ]
-
-
-_PLACEHOLDER_WORDS = ("change-me", "changeme", "replace-me", "your-secret")
-
-
-def weak_secret(key: str) -> bool:
-    """A placeholder (e.g. the compose file's default) or a key with few distinct characters."""
-    lowered = key.lower()
-    return any(word in lowered for word in _PLACEHOLDER_WORDS) or len(set(key)) < 16
 
 
 def is_loopback_host(host: str) -> bool:
@@ -350,11 +349,8 @@ def load_settings(environ: Mapping[str, str] | None = None) -> Settings:
             secret_key = _embedded_secret(var_dir)
     elif len(secret_key) < 32:
         problems.append("SECRET_KEY must be at least 32 characters long")
-    elif weak_secret(secret_key):
-        problems.append(
-            "SECRET_KEY is a known placeholder or too predictable;"
-            " make one with: python -c 'import secrets; print(secrets.token_urlsafe(48))'"
-        )
+    elif (weakness := secret_key_weakness(secret_key)) is not None:
+        problems.append(f"SECRET_KEY {weakness}")
 
     s3 = None
     r2_account = get("R2_ACCOUNT_ID")
@@ -479,6 +475,24 @@ def _valid_database_url(url: str) -> bool:
     except (ArgumentError, ValueError):
         return False
     return True
+
+
+# Values shipped in examples (the compose file's own once): anyone can read them.
+_PLACEHOLDERS = ("change-me", "changeme", "change_me", "replace-me", "your-secret", "example")
+MIN_SECRET_BITS = 96
+_USE_RANDOM = "use a random value, e.g. openssl rand -base64 48"
+
+
+def secret_key_weakness(key: str) -> str | None:
+    """Why `key` is no secret (a known placeholder, too little entropy), or None."""
+    lowered = key.lower()
+    if any(marker in lowered for marker in _PLACEHOLDERS):
+        return f"is a placeholder from an example; {_USE_RANDOM}"
+    counts = Counter(key)
+    bits = -sum(n * math.log2(n / len(key)) for n in counts.values())
+    if bits < MIN_SECRET_BITS or len(counts) < 12:
+        return f"is too predictable (repeated or few different characters); {_USE_RANDOM}"
+    return None
 
 
 def _embedded_secret(var_dir: Path) -> str:

@@ -148,6 +148,7 @@ class Container(containers.DeclarativeContainer):
         gateway=payment_gateway,
         links=links,
         polls=throttle_store,
+        staff_email=settings.provided.staff_email,
     )
     tickets = providers.Singleton(
         Tickets,
@@ -225,6 +226,10 @@ def register_job_handlers(registry: JobRegistry, container: Container | None = N
         lambda data: payments.sync(_payload_value(data, "provider_payment_id")),
     )
     registry.register(
+        JobType.PAYMENT_CANCEL,
+        lambda data: payments.cancel_job(_payload_value(data, "provider_payment_id")),
+    )
+    registry.register(
         JobType.ORPHANED_ORDER_CLEANUP, lambda data: {"closed": payments.expire_overdue()}
     )
     registry.register(JobType.PDF_GENERATION, tickets.pdf_job, on_give_up=tickets.pdf_job_gave_up)
@@ -237,6 +242,7 @@ def register_job_handlers(registry: JobRegistry, container: Container | None = N
     registry.register(
         JobType.JOBS_PURGE, jobs_purge_handler(container.job_ledger(), container.clock())
     )
+    registry.register(JobType.REFUND, refunds.refund_job)
 
 
 def build_container(settings: Settings | None = None) -> Container:

@@ -88,6 +88,8 @@ TIME_LIMITS: dict[str, timedelta] = {
     JobType.ORPHANED_ORDER_CLEANUP: timedelta(minutes=5),
     JobType.REFUND_FOLLOW_UP: timedelta(minutes=5),
     JobType.JOBS_PURGE: timedelta(minutes=5),
+    JobType.REFUND: timedelta(minutes=1),
+    JobType.PAYMENT_CANCEL: timedelta(minutes=1),
 }
 
 #: How often completed jobs past JOBS_RETENTION_DAYS are purged.

@@ -77,7 +77,7 @@ def test_serve_and_worker_processes_sell_a_ticket_store_its_pdf_and_mail_it(
     base_url = f"http://127.0.0.1:{port}"
     env = command_env(
         DATABASE_URL=database,
-        SECRET_KEY="e2e-test-key-Hw4Nq7Rt2Yb9Km5Px8Cv3Jd6Lf1Gs0Zu",
+        SECRET_KEY="e2e-key-Zr8Wq3Lm6Xt1Vb9Kp4Hy7Dn2Cs5Fg0Aj",
         BASE_URL=base_url,
         MIERLOOS_VAR_DIR=str(tmp_path / "var"),  # the fake provider's payments, shared
         MIERLOOS_FAKE_PAYMENTS="1",

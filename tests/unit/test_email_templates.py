@@ -32,6 +32,7 @@ LINK_KEY = {
     "tickets_ready": "download_url",
     "order_cancelled": "order_url",
     "order_refunded": "order_url",
+    "payment_reversed": "admin_url",
     "password_reset": "reset_url",
     "account_created": "login_url",
 }
@@ -46,6 +47,7 @@ SUBJECT_WORD = {
         "tickets_ready": "kaarten",
         "order_cancelled": "bestelling",
         "order_refunded": "terug",
+        "payment_reversed": "betaling",
         "password_reset": "wachtwoord",
         "account_created": "welkom",
     },
@@ -57,6 +59,7 @@ SUBJECT_WORD = {
         "tickets_ready": "tickets",
         "order_cancelled": "order",
         "order_refunded": "refunding",
+        "payment_reversed": "payment",
         "password_reset": "password",
         "account_created": "welcome",
     },

@@ -459,7 +459,7 @@ def test_the_customer_is_mailed_once_when_the_provider_takes_a_refund_on(
 
     mails = refund_mails()
     assert len(mails) == 1
-    assert mails[0].data["context"] == {"amount_cents": 1250, "whole": False}
+    assert mails[0].data["context"] == {"amount_cents": 1250, "whole": False, "closed": False}
     assert mails[0].data["order_id"] == str(paid.order_id)
 
 

@@ -2,6 +2,9 @@
 
 from __future__ import annotations
 
+import contextlib
+import os
+from pathlib import Path
 from typing import Any
 
 from sqlalchemy import Engine, create_engine, event
@@ -52,7 +55,20 @@ def make_engine(
     raise ValueError(f"unsupported database {backend!r}: use postgresql or sqlite")
 
 
+def _private_file(url: str) -> None:
+    """Create the database file 0600 before SQLite does (its WAL files take the same mode)."""
+    database = make_url(url).database
+    if not database or database == ":memory:" or database.startswith("file:"):
+        return
+    path = Path(database)
+    path.parent.mkdir(parents=True, exist_ok=True)
+    with contextlib.suppress(PermissionError):  # a file of another user is theirs to guard
+        os.close(os.open(path, os.O_WRONLY | os.O_CREAT, 0o600))
+        os.chmod(path, 0o600)
+
+
 def _sqlite_engine(url: str, *, lock_timeout_ms: int, echo: bool) -> Engine:
+    _private_file(url)
     engine = create_engine(
         url,
         echo=echo,

@@ -29,6 +29,8 @@ class JobType(enum.StrEnum):
     ORPHANED_ORDER_CLEANUP = "orphaned_order_cleanup"
     REFUND_FOLLOW_UP = "refund_follow_up"
     JOBS_PURGE = "jobs_purge"
+    REFUND = "refund"
+    PAYMENT_CANCEL = "payment_cancel"
 
 
 @attrs.define(kw_only=True)

@@ -77,6 +77,10 @@ class ProviderPayment:
     order_id: uuid.UUID | None
     checkout_url: str | None = None
     expires_at: datetime | None = attrs.field(default=None, validator=require_aware)
+    # Money the buyer's bank took back after the payment was paid (Mollie's chargebacks).
+    amount_charged_back: Money = attrs.field(factory=Money.zero)
+    # Whether the provider still lets this payment be cancelled (Mollie's `isCancelable`).
+    cancelable: bool = False
 
 
 class RefundStatus(enum.StrEnum):

@@ -127,7 +127,10 @@ def checkout(
             client_address=request.client_address,
             language=supported_language(request.language),
             created_at=now,
-            expires_at=now + policy.order_ttl,
+            # The hold ends at the first performance's start at the latest: no paying after it.
+            expires_at=min(
+                [now + policy.order_ttl, *(v.performance.starts_at for v in validation.valid)]
+            ),
         )
         order.tickets = [
             Ticket(order_id=order.id, performance_id=v.performance.id, price=v.performance.price)

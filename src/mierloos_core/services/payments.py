@@ -36,7 +36,34 @@ from mierloos_core.services.notifications import enqueue_email
 log = logging.getLogger(__name__)
 
 THEATRE = "Ons Mierloos Theater"
+LATE_PAYMENT = "Betaald nadat de bestelling was gesloten"
 _CLOSED = (OrderStatus.CANCELLED, OrderStatus.EXPIRED)
+_SOLD = (OrderStatus.PAID, OrderStatus.REFUNDED)
+
+
+def cancel_open_payment(uow: UnitOfWork, order_id: uuid.UUID) -> None:
+    """The order closed: have its open payment cancelled at the provider (a job), so it can no
+    longer be paid. Money that arrives anyway is refunded (see `Payments._refund_late`)."""
+    payment = uow.payments.latest_for_order(order_id)
+    if payment is None or payment.provider_payment_id is None:
+        return
+    if payment.status not in (PaymentStatus.OPEN, PaymentStatus.PENDING):
+        return
+    uow.jobs.enqueue(
+        JobType.PAYMENT_CANCEL,
+        {"provider_payment_id": payment.provider_payment_id},
+        dedupe_key=f"payment_cancel:{payment.provider_payment_id}",
+    )
+
+
+def _first_start(uow: UnitOfWork, order: Order) -> datetime | None:
+    """When the order's first performance begins: no seat is held, nor sold, past it."""
+    starts = [
+        performance.starts_at
+        for performance_id in {t.performance_id for t in order.tickets}
+        if (performance := uow.performances.get(performance_id)) is not None
+    ]
+    return min(starts, default=None)
 
 
 @attrs.frozen(kw_only=True)
@@ -73,6 +100,7 @@ class Payments:
         links: Links,
         policy: PaymentPolicy = PaymentPolicy(),
         polls: ThrottleStore | None = None,
+        staff_email: str | None = None,
     ) -> None:
         self.uow = uow
         self.clock = clock
@@ -81,6 +109,8 @@ class Payments:
         self.policy = policy
         # Order page views ask the provider at most once per POLL_EVERY per payment.
         self.polls = polls
+        # Where a payment taken back after it was paid (chargeback, late failure) is reported.
+        self.staff_email = staff_email
 
     # --- opening a payment ------------------------------------------------------------------
 
@@ -97,6 +127,15 @@ class Payments:
             if order.status is not OrderStatus.PENDING:
                 return PaymentStart(order_status=order.status, checkout_url=None, created=False)
             latest = uow.payments.latest_for_order(order_id)
+        if order.is_overdue(now):
+            # Past its hold (which ends at the performance's start at the latest): not payable.
+            try:
+                self._expire_one(order_id, now)
+            except errors.DependencyUnavailable:
+                log.warning("provider unreachable; overdue order %s closes later", order_id)
+            with self.uow() as uow:
+                status = self._order(uow, order_id).status
+            return PaymentStart(order_status=status, checkout_url=None, created=False)
         if latest is not None and self._reusable(latest, now):
             return PaymentStart(
                 order_status=order.status, checkout_url=latest.checkout_url, created=False
@@ -125,7 +164,7 @@ class Payments:
                         payment_id=payment.id, status=provider.status, at=now, source="create"
                     )
                 )
-                self._hold_seats(order, provider, opened_at=now)
+                self._hold_seats(uow, order, provider)
                 uow.orders.update(order)
                 if notify and order.status is OrderStatus.PENDING:
                     enqueue_email(
@@ -224,6 +263,15 @@ class Payments:
             return None
         return self._apply(provider, source)
 
+    def cancel_job(self, provider_payment_id: str) -> OrderStatus | None:
+        """The `payment_cancel` job: cancel the payment at the provider where it still can be,
+        then apply what it is (a payment paid meanwhile is refunded like any late one)."""
+        try:
+            provider = self.gateway.cancel_payment(provider_payment_id)
+        except errors.NotFound:
+            return None
+        return self._apply(provider, "cancel")
+
     def refresh_order(self, order_id: uuid.UUID) -> OrderStatus:
         """The visitor came back from the provider: check the payment now, webhook or not."""
         with self.uow() as uow:
@@ -271,25 +319,71 @@ class Payments:
     ) -> None:
         """Move the (locked) order as the provider's status says."""
         if provider.status is PaymentStatus.PAID:
+            starts = _first_start(uow, order)
+            if order.status is OrderStatus.PENDING and starts is not None and now >= starts:
+                # Paid after the performance began: too late for seats; the money goes back.
+                self._close(uow, order, OrderStatus.EXPIRED, now)
             if order.status is OrderStatus.PENDING:
                 order.mark_paid(now)
                 uow.orders.update(order)
                 enqueue_fulfilment(uow, order)
-            elif order.status in _CLOSED and order.needs_attention is None:
-                # Its seats were given back already: a person decides between refund and seats.
-                order.needs_attention = "Betaald nadat de bestelling was vervallen."
-                uow.orders.update(order)
-                log.error("order %s paid after it was closed", order.number)
+            elif order.status in _CLOSED:
+                self._refund_late(uow, order, payment)
+            if order.status in _SOLD and provider.amount_charged_back.cents > 0:
+                self._reversed(uow, order, provider)
         elif provider.status.is_final_failure and order.status is OrderStatus.PENDING:
             if is_latest:
                 expired = provider.status is PaymentStatus.EXPIRED
                 self._close(
                     uow, order, OrderStatus.EXPIRED if expired else OrderStatus.CANCELLED, now
                 )
-        elif order.status is OrderStatus.PENDING and self._hold_seats(
-            order, provider, opened_at=payment.created_at
-        ):
+        elif provider.status.is_final_failure and order.status in _SOLD:
+            if uow.payments.paid_for_order(order.id) is None:
+                self._reversed(uow, order, provider)  # the payment that paid it is undone
+        elif order.status is OrderStatus.PENDING and self._hold_seats(uow, order, provider):
             uow.orders.update(order)
+
+    def _refund_late(self, uow: UnitOfWork, order: Order, payment: Payment) -> None:
+        """Money arrived for a closed order (its seats are gone): send it back, as a job."""
+        key = f"late-{payment.id.hex}"
+        uow.jobs.enqueue(
+            JobType.REFUND,
+            {"order_id": str(order.id), "request_key": key, "reason": LATE_PAYMENT},
+            dedupe_key=f"refund:{order.id}:{key}",
+        )
+        if order.needs_attention is None:
+            order.needs_attention = f"{LATE_PAYMENT}: het bedrag wordt automatisch terugbetaald."
+            uow.orders.update(order)
+            log.error("order %s paid after it was closed; refund queued", order.number)
+
+    def _reversed(self, uow: UnitOfWork, order: Order, provider: ProviderPayment) -> None:
+        """A payment that paid the order was charged back or reported failed: tell staff."""
+        charged_back = provider.amount_charged_back
+        what = (
+            f"teruggeboekt ({charged_back})"
+            if charged_back.cents > 0
+            else f"alsnog als '{provider.status}' gemeld"
+        )
+        flag = f"Betaling {provider.provider_payment_id} is na betaling {what}."
+        if order.needs_attention != flag:
+            order.needs_attention = flag
+            uow.orders.update(order)
+            log.error("order %s: payment %s reversed", order.number, provider.provider_payment_id)
+        if self.staff_email:
+            enqueue_email(
+                uow,
+                "payment_reversed",
+                to=self.staff_email,
+                order_id=order.id,
+                context={
+                    "name": THEATRE,
+                    "admin_url": self.links.admin_order(order.id),
+                    "provider_payment_id": provider.provider_payment_id,
+                    "payment_status": provider.status.value,
+                    "charged_back_cents": charged_back.cents,
+                },
+                once_key=f"{provider.provider_payment_id}:{provider.status}:{charged_back.cents}",
+            )
 
     # --- orders nobody paid for -------------------------------------------------------------
 
@@ -339,6 +433,7 @@ class Payments:
         uow.orders.update(order)
         uow.coupons.release_usage(order.id, now)
         uow.seats.release(seats)
+        cancel_open_payment(uow, order.id)
         enqueue_email(
             uow, "order_cancelled", to=order.email, order_id=order.id, once_key=str(order.id)
         )
@@ -363,15 +458,20 @@ class Payments:
             PaymentEvent(payment_id=payment.id, status=provider.status, at=now, source=source)
         )
 
-    def _hold_seats(self, order: Order, provider: ProviderPayment, *, opened_at: datetime) -> bool:
-        """Keep the seats while the payment can still be completed; True if that moved expiry.
+    def _hold_seats(self, uow: UnitOfWork, order: Order, provider: ProviderPayment) -> bool:
+        """Keep the seats while the payment can still be completed, never past the performance's
+        start; True if that moved the order's expiry.
 
         A provider that does not say when its payment expires leaves the order's own expiry
-        (ORDER_TTL_MINUTES from checkout) as the hold: what the visitor was shown stays true.
+        (ORDER_TTL_MINUTES from checkout, itself never past the start) as the hold: what the
+        visitor was shown stays true.
         """
         if provider.expires_at is None:
             return False
         until = provider.expires_at + self.policy.hold_margin
+        starts = _first_start(uow, order)
+        if starts is not None:
+            until = min(until, starts)
         before = order.expires_at
         order.extend_expiry(until)
         return order.expires_at != before

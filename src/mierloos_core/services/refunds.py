@@ -36,8 +36,9 @@ from __future__ import annotations
 import logging
 import re
 import uuid
-from collections.abc import Callable, Sequence
+from collections.abc import Callable, Mapping, Sequence
 from datetime import datetime
+from typing import Any
 
 import attrs
 
@@ -92,7 +93,8 @@ class Refunds:
             order = _order(uow, order_id)
             payment = uow.payments.paid_for_order(order_id)
             refunds = uow.refunds.for_order(order_id)
-        paid = payment.amount if payment is not None and _is_paid(order) else Money(0)
+        # A paid payment of a closed order (money that came too late) counts too.
+        paid = payment.amount if payment is not None else Money(0)
         return RefundSummary(
             order_status=order.status,
             paid=paid,
@@ -108,8 +110,12 @@ class Refunds:
         reason: str = "",
         requested_by: str = "",
         request_key: str | None = None,
+        closed_ok: bool = False,
     ) -> Refund:
         """Refund `amount` (None: all that is left) of a paid order.
+
+        With `closed_ok`, also the money of a paid payment of a cancelled or expired order
+        (one that arrived after the order closed).
 
         With a `request_key` already used for this order, the refund made for it is returned
         as it stands (whatever its status) and nothing is sent.
@@ -134,7 +140,7 @@ class Refunds:
                     if same.request_key == request_key:
                         return same
             payment = uow.payments.paid_for_order(order_id)
-            if payment is None or not _is_paid(order):
+            if payment is None or not (_is_paid(order) or (closed_ok and _is_closed(order))):
                 raise errors.RefundNotAllowed(order_id=str(order_id), status=order.status.value)
             provider_payment_id = payment.provider_payment_id
             if provider_payment_id is None:
@@ -182,6 +188,48 @@ class Refunds:
             self._refused(refund.id, refusal)
             raise errors.RefundRefused(refund_id=str(refund.id)) from refusal
         return self._record(refund.id, provider)
+
+    def refund_job(self, data: Mapping[str, Any]) -> str:
+        """The `refund` job: a refund the system decided on (money that came after its order
+        closed, a cancelled performance), written in the transaction that decided it.
+
+        Idempotent through its request key: a second run finds the refund of the first and
+        sends it again only while the provider has not answered. A provider that is down
+        fails the attempt (the job retries); a refusal fails the job and flags the order.
+        """
+        try:
+            order_id = uuid.UUID(str(data["order_id"]))
+            key = str(data["request_key"])
+            amount = Money(int(data["amount_cents"])) if data.get("amount_cents") else None
+        except (KeyError, ValueError, TypeError) as bad:
+            raise errors.ValidationError(f"invalid refund job: {bad!r}") from None
+        try:
+            refund = self.refund(
+                order_id,
+                amount=amount,
+                reason=str(data.get("reason", "")),
+                requested_by="automatisch",
+                request_key=key,
+                closed_ok=True,
+            )
+        except errors.RefundNotAllowed as nothing_left:
+            return f"not refunded: {nothing_left.message}"  # refunded by staff meanwhile
+        except errors.RefundRefused:
+            self._flag(order_id, "Automatische terugbetaling geweigerd door de betaalprovider.")
+            raise
+        if refund.status is RefundStatus.REQUESTED:
+            self.refresh(order_id)  # an earlier run recorded it but the provider never answered
+            refund = next(r for r in self.summary(order_id).refunds if r.id == refund.id)
+            if refund.status is RefundStatus.REQUESTED:
+                raise errors.RefundDelayed(refund_id=str(refund.id))
+        return str(refund.status)
+
+    def _flag(self, order_id: uuid.UUID, reason: str) -> None:
+        with self.uow() as uow:
+            order = _order(uow, order_id, lock=True)
+            order.needs_attention = reason
+            uow.orders.update(order)
+            uow.commit()
 
     def follow_up(self, batch: int = 100) -> int:
         """The `refund_follow_up` job: refresh every order with an unfinished refund.
@@ -260,7 +308,11 @@ class Refunds:
                     "order_refunded",
                     to=order.email,
                     order_id=order.id,
-                    context={"amount_cents": refund.amount.cents, "whole": refund.whole},
+                    context={
+                        "amount_cents": refund.amount.cents,
+                        "whole": refund.whole,
+                        "closed": _is_closed(order),
+                    },
                     once_key=str(refund.id),
                 )
             if not refund.status.counts:
@@ -302,6 +354,10 @@ class Refunds:
 
 def _is_paid(order: Order) -> bool:
     return order.status in (OrderStatus.PAID, OrderStatus.REFUNDED)
+
+
+def _is_closed(order: Order) -> bool:
+    return order.status in (OrderStatus.CANCELLED, OrderStatus.EXPIRED)
 
 
 def _order(uow: UnitOfWork, order_id: uuid.UUID, *, lock: bool = False) -> Order:

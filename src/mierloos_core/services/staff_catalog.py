@@ -3,10 +3,12 @@
 Invalid input raises `errors.ValidationError` whose `details["fields"]` maps each form field
 to its message, so a form can show every problem next to its field at once.
 
-Cancelling a performance is refused while it has paid orders (refund them first). Its pending
-orders are cancelled with it: their seats and coupon use go back and the buyer gets the
-"order cancelled" e-mail. Should such a buyer still pay, the payment service flags the order
-for staff, as for any payment that arrives after its order closed.
+Cancelling a performance is refused while it has paid orders, unless staff ask to refund them:
+then each paid order gets a `refund` job in the cancelling transaction. Its pending orders are
+cancelled with it: their seats and coupon use go back, a `payment_cancel` job withdraws the open
+payment at the provider, and the buyer gets the "order cancelled" e-mail saying the performance
+was cancelled. Money that still arrives is refunded by the payment service, as for any payment
+that arrives after its order closed.
 """
 
 from __future__ import annotations
@@ -22,11 +24,13 @@ import attrs
 from mierloos_core import errors
 from mierloos_core.model.catalog import Performance, PerformanceStatus, Show
 from mierloos_core.model.files import Image
+from mierloos_core.model.jobs import JobType
 from mierloos_core.model.money import Money
 from mierloos_core.model.orders import Order, OrderStatus
 from mierloos_core.model.timeutil import AMSTERDAM, utc
 from mierloos_core.ports import Clock, UnitOfWork
 from mierloos_core.services.notifications import enqueue_email
+from mierloos_core.services.payments import cancel_open_payment
 
 MAX_TITLE = 200
 MAX_SLUG = 120
@@ -120,12 +124,28 @@ class PerformanceDetails:
     performance: Performance
     paid_orders: int
     pending_orders: int
+    refunds: RefundProgress | None = None
 
 
 @attrs.frozen(kw_only=True)
 class Cancellation:
     performance: Performance
     cancelled_orders: int
+    refunds_queued: int = 0
+
+
+@attrs.frozen(kw_only=True)
+class RefundProgress:
+    """The refunds a "cancel and refund" of a performance started, by where they stand."""
+
+    orders: int  # paid orders it refunds
+    done: int  # the provider took the refund on (or it is paid out)
+    failed: int  # refused by the provider: staff act on the order's page
+    waiting: int  # not (yet) accepted: queued, or the provider did not answer yet
+
+
+def cancel_refund_key(performance_id: uuid.UUID) -> str:
+    return f"cancel-{performance_id.hex}"
 
 
 class StaffCatalog:
@@ -160,6 +180,7 @@ class StaffCatalog:
                 performance=performance,
                 paid_orders=len(_orders(uow, performance_id, OrderStatus.PAID)),
                 pending_orders=len(_orders(uow, performance_id, OrderStatus.PENDING)),
+                refunds=_refund_progress(uow, performance),
             )
 
     # --- shows -------------------------------------------------------------------------------
@@ -256,8 +277,13 @@ class StaffCatalog:
     def archive(self, performance_id: uuid.UUID) -> Performance:
         return self._move(performance_id, PerformanceStatus.ARCHIVED)
 
-    def cancel(self, performance_id: uuid.UUID) -> Cancellation:
-        """Cancel a published performance without paid orders, and its pending orders.
+    def cancel(self, performance_id: uuid.UUID, *, refund_paid: bool = False) -> Cancellation:
+        """Cancel a published performance and its pending orders; with `refund_paid`, refund
+        every paid order too (else a paid order refuses the cancel).
+
+        Pending orders' open payments are cancelled at the provider and paid orders refunded
+        by jobs written in this transaction: a refund per order for its tickets of this
+        performance (the whole order when all its tickets are for it), sent by a worker.
 
         Locks are taken in the order every other writer takes them: orders (by id), then the
         performances they hold seats of (by id, as checkouts do). A payment closing one of
@@ -268,7 +294,8 @@ class StaffCatalog:
             _performance(uow, performance_id).move_to(PerformanceStatus.CANCELLED, now)
             listed = _orders(uow, performance_id, OrderStatus.PENDING, OrderStatus.PAID)
             orders = _locked(uow, listed)
-            _refuse_if_paid(performance_id, orders)
+            if not refund_paid:
+                _refuse_if_paid(performance_id, orders)
             touched = {performance_id} | {t.performance_id for o in orders for t in o.tickets}
             for touched_id in sorted(touched):
                 uow.performances.get(touched_id, for_update=True)
@@ -281,25 +308,31 @@ class StaffCatalog:
             ):
                 raise errors.Busy()
             uow.performances.update(performance)
-            cancelled = 0
+            cancelled = refunds = 0
             for order in orders:
+                if order.status is OrderStatus.PAID:
+                    _queue_refund(uow, order, performance_id)
+                    refunds += 1
+                    continue
                 seats = order.cancel(now)
                 if not seats:
                     continue
                 uow.orders.update(order)
                 uow.coupons.release_usage(order.id, now)
                 uow.seats.release(seats)
+                cancel_open_payment(uow, order.id)
                 enqueue_email(
                     uow,
                     "order_cancelled",
                     to=order.email,
                     order_id=order.id,
+                    context={"reason": "performance_cancelled"},
                     once_key=str(order.id),
                 )
                 cancelled += 1
             stored = _performance(uow, performance_id)
             uow.commit()
-        return Cancellation(performance=stored, cancelled_orders=cancelled)
+        return Cancellation(performance=stored, cancelled_orders=cancelled, refunds_queued=refunds)
 
     def _move(self, performance_id: uuid.UUID, status: PerformanceStatus) -> Performance:
         now = self.clock.now()
@@ -418,6 +451,49 @@ def _locked(uow: UnitOfWork, order_ids: list[uuid.UUID]) -> list[Order]:
     """The orders, each row locked, in id order (the order every locker uses)."""
     locked = (uow.orders.get(order_id, for_update=True) for order_id in sorted(order_ids))
     return [order for order in locked if order is not None]
+
+
+def _queue_refund(uow: UnitOfWork, order: Order, performance_id: uuid.UUID) -> None:
+    """A refund job for the order's tickets of the cancelled performance."""
+    mine = [t for t in order.valid_tickets if t.performance_id == performance_id]
+    data: dict[str, str | int] = {
+        "order_id": str(order.id),
+        "request_key": cancel_refund_key(performance_id),
+        "reason": "Voorstelling geannuleerd",
+    }
+    if len(mine) < len(order.valid_tickets) and order.subtotal.cents > 0:
+        # Part of the order: its share of what was paid, the discount spread pro rata.
+        share = sum(t.price.cents for t in mine) * order.total.cents // order.subtotal.cents
+        if share <= 0:
+            return
+        data["amount_cents"] = share
+    uow.jobs.enqueue(
+        JobType.REFUND, data, dedupe_key=f"refund:{order.id}:{cancel_refund_key(performance_id)}"
+    )
+
+
+def _refund_progress(uow: UnitOfWork, performance: Performance) -> RefundProgress | None:
+    """Where the refunds of a cancelled performance stand; None when it has none."""
+    if performance.status is not PerformanceStatus.CANCELLED:
+        return None
+    key = cancel_refund_key(performance.id)
+    done = failed = waiting = 0
+    for order_id in _orders(uow, performance.id, OrderStatus.PAID, OrderStatus.REFUNDED):
+        mine = [r for r in uow.refunds.for_order(order_id) if r.request_key == key]
+        order = uow.orders.get(order_id)
+        if not mine:
+            # Still paid and nothing recorded: its refund job has not run (or is retrying).
+            waiting += order is not None and order.status is OrderStatus.PAID
+        elif mine[0].status.accepted:
+            done += 1
+        elif not mine[0].status.counts:
+            failed += 1
+        else:
+            waiting += 1
+    total = done + failed + waiting
+    return (
+        RefundProgress(orders=total, done=done, failed=failed, waiting=waiting) if total else None
+    )
 
 
 def _refuse_if_paid(performance_id: uuid.UUID, orders: list[Order]) -> None:

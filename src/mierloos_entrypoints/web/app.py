@@ -183,7 +183,7 @@ def create_app(
         routes=routes(fake_payments=isinstance(web.payment_gateway, FakePaymentProvider)),
         middleware=[
             Middleware(RequestLogContext),
-            Middleware(SecurityHeadersMiddleware, headers=headers),
+            Middleware(SecurityHeadersMiddleware, headers=headers, base_url=web.settings.base_url),
             Middleware(
                 BodySizeLimitMiddleware,
                 max_bytes=MAX_BODY_BYTES,

@@ -12,6 +12,7 @@ from datetime import datetime
 
 import attrs
 
+from mierloos_core.model.catalog import PerformanceStatus
 from mierloos_core.model.money import Money
 from mierloos_core.model.orders import OrderStatus
 from mierloos_core.model.payments import PaymentStatus
@@ -52,6 +53,8 @@ class OrderView:
     payment_url: str | None  # the open payment's checkout page, while it can still be used
     tickets_ready: bool
     language: str = "nl"  # the one the order was placed in
+    performance_cancelled: bool = False  # a performance of the order was cancelled
+    paid_too_late: bool = False  # closed, yet money arrived: it goes back automatically
 
     @property
     def is_pending(self) -> bool:
@@ -65,6 +68,7 @@ def load_order_view(uow: UnitOfWork, secret: str, now: datetime) -> OrderView | 
         if order is None:
             return None
         payment = uow.payments.latest_for_order(order.id)
+        paid_payment = uow.payments.paid_for_order(order.id)
         counts = Counter(ticket.performance_id for ticket in order.tickets)
         prices = {ticket.performance_id: ticket.price for ticket in order.tickets}
         performances = uow.performances.get_many(list(counts))
@@ -119,6 +123,11 @@ def load_order_view(uow: UnitOfWork, secret: str, now: datetime) -> OrderView | 
         payment_url=payment_url,
         tickets_ready=order.status is OrderStatus.PAID and order.tickets_pdf is not None,
         language=order.language,
+        performance_cancelled=any(
+            p.status is PerformanceStatus.CANCELLED for p in performances.values()
+        ),
+        paid_too_late=paid_payment is not None
+        and order.status in (OrderStatus.CANCELLED, OrderStatus.EXPIRED),
     )
 
 

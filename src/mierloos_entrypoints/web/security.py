@@ -12,6 +12,7 @@ import re
 import secrets
 from collections.abc import Awaitable, Callable, Iterable
 from typing import Any
+from urllib.parse import urlsplit, urlunsplit
 
 from starlette.datastructures import FormData, Headers, MutableHeaders
 from starlette.exceptions import HTTPException
@@ -123,9 +124,12 @@ def security_headers(*, https: bool) -> dict[str, str]:
 class SecurityHeadersMiddleware:
     """Adds the security headers to every response, and `no-store` where nothing else is set."""
 
-    def __init__(self, app: ASGIApp, *, headers: dict[str, str]) -> None:
+    def __init__(
+        self, app: ASGIApp, *, headers: dict[str, str], base_url: str | None = None
+    ) -> None:
         self.app = app
         self.headers = headers
+        self.base_url = base_url.rstrip("/") if base_url else None
 
     async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
         if scope["type"] != "http":
@@ -140,9 +144,23 @@ class SecurityHeadersMiddleware:
                 add_security_headers(
                     headers, self.headers, default_cache=STATIC_CACHE if static else "no-store"
                 )
+                if self.base_url and "location" in headers:
+                    headers["location"] = own_location(headers["location"], scope, self.base_url)
             await send(message)
 
         await self.app(scope, receive, send_with_headers)
+
+
+def own_location(location: str, scope: Scope, base_url: str) -> str:
+    """A redirect Starlette built from the request's Host (its trailing-slash redirect) points
+    at BASE_URL instead: a forged Host header never chooses where a visitor is sent."""
+    target = urlsplit(location)
+    if not target.netloc:
+        return location
+    host = dict(scope.get("headers") or []).get(b"host", b"").decode("latin-1")
+    if target.netloc.lower() != host.lower():
+        return location  # elsewhere on purpose (the payment provider's page)
+    return base_url + urlunsplit(("", "", target.path or "/", target.query, target.fragment))
 
 
 def add_security_headers(

@@ -9,7 +9,7 @@ import pytest
 
 from tests.postgres_server import fresh_database
 
-SECRET_KEY = "cli-test-key-Vq8wZ3nR5tY7uK2mP9xB4cJ6hL1dF0gS"
+SECRET_KEY = "cli-test-key-Qm7vK2pX9wLr4Tz8Hy3Nd6Bc1Fj5Gs0A"
 
 
 @pytest.fixture(scope="module")

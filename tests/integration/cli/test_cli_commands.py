@@ -130,6 +130,24 @@ def test_the_installed_command_reports_a_bad_database_url_without_a_traceback(va
     assert "Traceback" not in answer.stderr
 
 
+@pytest.mark.parametrize(
+    ("key", "why"),
+    [
+        ("change-me-to-a-long-random-string-of-48-chars", "is a placeholder"),
+        ("x" * 48, "is too predictable"),
+        ("0123456789" * 4, "is too predictable"),
+    ],
+)
+def test_a_placeholder_or_predictable_secret_key_is_refused_at_start_up(var_dir, key, why):
+    answer = run_process(var_dir, "check", SECRET_KEY=key)
+
+    assert answer.returncode == 2
+    lines = [line for line in answer.stderr.splitlines() if "SECRET_KEY" in line]
+    assert len(lines) == 1
+    assert why in lines[0]
+    assert key not in answer.stderr
+
+
 def test_an_unreachable_database_is_one_line_and_exit_1_without_the_password(var_dir):
     url = f"postgresql://kassa:{SECRET}@127.0.0.1:1/mierloos"
 

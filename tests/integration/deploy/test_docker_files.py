@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import re
+import secrets
 import shutil
 import subprocess
 from pathlib import Path
@@ -10,7 +11,7 @@ from pathlib import Path
 import pytest
 import yaml
 
-from mierloos_entrypoints.config import load_settings
+from mierloos_entrypoints.config import ConfigError, load_settings
 
 ROOT = Path(__file__).resolve().parents[3]
 DOCKERFILES = [ROOT / "docker" / "Dockerfile", ROOT / "docker" / "Dockerfile.worker"]
@@ -78,6 +79,8 @@ def test_compose_environment_is_a_valid_configuration(tmp_path):
             for key, value in compose["services"][name]["environment"].items()
         }
         env["MIERLOOS_VAR_DIR"] = str(tmp_path)
+        assert env["SECRET_KEY"].startswith("${SECRET_KEY:?"), "no default secret key"
+        env["SECRET_KEY"] = secrets.token_urlsafe(48)
         settings = load_settings(env)
         assert settings.database_url.startswith("postgresql+psycopg://")
         assert settings.s3 is not None
@@ -85,6 +88,27 @@ def test_compose_environment_is_a_valid_configuration(tmp_path):
         assert settings.smtp is not None
         assert settings.smtp.host == "mailpit"
     assert compose["services"]["web"]["environment"]["MIERLOOS_EMBEDDED_WORKER"] == "0"
+
+
+def test_compose_pins_every_image_version():
+    compose = yaml.safe_load(COMPOSE.read_text())
+    for name, service in compose["services"].items():
+        image = service.get("image")
+        if image is None:
+            continue  # built from our Dockerfiles
+        tag = image.rpartition(":")[2] if ":" in image else ""
+        assert re.search(r"\d+\.\d+|RELEASE\.", tag), (name, image)
+
+
+def test_the_old_compose_placeholder_is_refused(tmp_path):
+    with pytest.raises(ConfigError, match="SECRET_KEY is a placeholder"):
+        load_settings(
+            {
+                "MIERLOOS_VAR_DIR": str(tmp_path),
+                "DATABASE_URL": "postgresql://m:m@db/m",
+                "SECRET_KEY": "change-me-to-a-long-random-string-of-48-chars",
+            }
+        )
 
 
 def _docker_works() -> bool:

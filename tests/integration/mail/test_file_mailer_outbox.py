@@ -86,3 +86,22 @@ def test_failed_write_leaves_no_partial_file(
     with pytest.raises(DependencyUnavailable):
         FileMailer(tmp_path).send(mail(1))
     assert list(tmp_path.iterdir()) == []
+
+
+def test_outbox_files_and_the_embedded_database_are_private(tmp_path: Path) -> None:
+    from mierloos_adapters.file_mailer import FileMailer
+    from mierloos_adapters.migrations import upgrade
+    from mierloos_adapters.sqlalchemy import make_engine
+    from mierloos_core.model.mail import OutgoingEmail
+
+    outbox = tmp_path / "var" / "outbox"
+    FileMailer(outbox).send(OutgoingEmail(to="a@example.nl", subject="s", text="t"))
+    engine = make_engine(f"sqlite:///{tmp_path / 'var' / 'mierloos.db'}")
+    upgrade(engine)
+    engine.dispose()
+
+    written = [p for p in (tmp_path / "var").rglob("*") if p.is_file()]
+    assert any(p.suffix == ".eml" for p in written)
+    assert any(p.name == "mierloos.db" for p in written)
+    for path in written:
+        assert path.stat().st_mode & 0o077 == 0, f"{path.name} is readable by others"

@@ -200,6 +200,7 @@ class MollieServer:
                 Route("/v2/payments", self._create, methods=["POST"]),
                 Route("/v2/payments", self._list, methods=["GET"]),
                 Route("/v2/payments/{payment_id}", self._get, methods=["GET"]),
+                Route("/v2/payments/{payment_id}", self._cancel, methods=["DELETE"]),
                 Route("/v2/payments/{payment_id}/refunds", self._create_refund, methods=["POST"]),
                 Route(
                     "/v2/payments/{payment_id}/refunds/{refund_id}",
@@ -242,6 +243,7 @@ class MollieServer:
         with self._lock:
             payment = self.payments[payment_id]
             payment["status"] = status
+            payment["isCancelable"] = status == "open"
             if status in _STATUS_TIMESTAMPS:
                 payment[_STATUS_TIMESTAMPS[status]] = _timestamp(datetime.now(UTC))
             if status not in ("open", "pending", "authorized"):
@@ -388,7 +390,7 @@ class MollieServer:
             "method": body.get("method"),
             "metadata": body.get("metadata"),
             "status": "open",
-            "isCancelable": False,
+            "isCancelable": True,
             "expiresAt": _timestamp(now + PAYMENT_LIFETIME),
             "profileId": "pfl_mierlooslc",
             "sequenceType": "oneoff",
@@ -435,18 +437,47 @@ class MollieServer:
         finally:
             self._leave()
 
+    def _payment_or_error(self, request: Request, generation: int) -> dict[str, Any] | Response:
+        """The payment of the path, or the error Mollie (or an injected fault) answers. Locked."""
+        refusal = self._refusal(request, generation)
+        if refusal is not None:
+            return refusal
+        payment_id = request.path_params["payment_id"]
+        payment = self.payments.get(payment_id)
+        if payment is None:
+            return _error(404, f"No payment exists with token {payment_id}.")
+        return payment
+
     async def _get(self, request: Request) -> Response:
         generation = await self._enter(request, None)
         try:
             with self._lock:
-                refusal = self._refusal(request, generation)
-                if refusal is not None:
-                    return refusal
-                payment_id = request.path_params["payment_id"]
-                payment = self.payments.get(payment_id)
-                if payment is None:
-                    return _error(404, f"No payment exists with token {payment_id}.")
-                return JSONResponse(payment, media_type=HAL_JSON)
+                found = self._payment_or_error(request, generation)
+                if isinstance(found, Response):
+                    return found
+                return JSONResponse(found, media_type=HAL_JSON)
+        finally:
+            self._leave()
+
+    def charge_back(self, payment_id: str, value: str) -> None:
+        """The buyer's bank takes `value` (e.g. "10.00") of a paid payment back."""
+        with self._lock:
+            payment = self.payments[payment_id]
+            payment["amountChargedBack"] = {"value": value, "currency": "EUR"}
+
+    async def _cancel(self, request: Request) -> Response:
+        """DELETE: Mollie cancels a payment only while `isCancelable`, else 422."""
+        generation = await self._enter(request, None)
+        try:
+            with self._lock:
+                found = self._payment_or_error(request, generation)
+                if isinstance(found, Response):
+                    return found
+                if not found.get("isCancelable"):
+                    return _error(422, "The payment cannot be canceled.")
+            self.set_status(found["id"], "canceled")
+            with self._lock:
+                return JSONResponse(found, media_type=HAL_JSON)
         finally:
             self._leave()
 

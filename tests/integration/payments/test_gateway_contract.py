@@ -197,6 +197,45 @@ def test_get_returns_an_open_payment_as_created(provider: ProviderDriver) -> Non
     assert fetched.checkout_url == created.checkout_url
 
 
+def test_cancel_makes_an_open_payment_canceled_and_unpayable(provider: ProviderDriver) -> None:
+    created = provider.gateway.create_payment(payment_request())
+    assert created.cancelable
+
+    canceled = provider.gateway.cancel_payment(created.provider_payment_id)
+    again = provider.gateway.cancel_payment(created.provider_payment_id)
+
+    assert canceled.status is PaymentStatus.CANCELED
+    assert not canceled.cancelable
+    assert canceled.checkout_url is None
+    assert again.status is PaymentStatus.CANCELED
+    assert provider.gateway.get_payment(created.provider_payment_id).status is (
+        PaymentStatus.CANCELED
+    )
+
+
+def test_cancel_leaves_a_paid_payment_paid(provider: ProviderDriver) -> None:
+    created = provider.gateway.create_payment(payment_request())
+    provider.change_status(created.provider_payment_id, PaymentStatus.PAID)
+
+    answer = provider.gateway.cancel_payment(created.provider_payment_id)
+
+    assert answer.status is PaymentStatus.PAID
+    assert provider.gateway.get_payment(created.provider_payment_id).status is PaymentStatus.PAID
+
+
+def test_cancel_of_an_unknown_payment_is_not_found(provider: ProviderDriver) -> None:
+    with pytest.raises(NotFound):
+        provider.gateway.cancel_payment("tr_unknown0000")
+
+
+def test_cancel_while_the_provider_is_down_is_unavailable(provider: ProviderDriver) -> None:
+    created = provider.gateway.create_payment(payment_request())
+    provider.go_down()
+
+    with pytest.raises(DependencyUnavailable):
+        provider.gateway.cancel_payment(created.provider_payment_id)
+
+
 @pytest.mark.parametrize(
     "status",
     [PaymentStatus.PAID, PaymentStatus.FAILED, PaymentStatus.CANCELED, PaymentStatus.EXPIRED],

@@ -298,3 +298,12 @@ def test_the_order_page_is_not_reachable_by_id_or_number(site: Site, client: Tes
     for key in (str(order_id), number, str(order_id).replace("-", ""), secret[:-1], secret + "x"):
         assert client.get(f"/bestelling/{key}").status_code == 404, key
         assert client.get(f"/api/orders/{key}").status_code == 404, key
+
+
+@pytest.mark.parametrize("path", ["/beheer/", "/winkelwagen/", "/account/inloggen/"])
+def test_redirects_follow_base_url_never_the_requests_host(client, path) -> None:
+    answer = client.get(path, headers={"host": "evil.example"})
+
+    assert answer.status_code in (302, 303, 307)
+    assert answer.headers["location"].startswith("http://testserver/")
+    assert "evil.example" not in answer.headers["location"]

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import uuid
+from functools import partial
 from typing import Any
 
 from starlette.concurrency import run_in_threadpool
@@ -52,6 +53,11 @@ ACTIONS = {
     "publiceren": (PerformanceStatus.PUBLISHED, "Publiceren", "De uitvoering is gepubliceerd."),
     "concept": (PerformanceStatus.DRAFT, "Terug naar concept", "De uitvoering is weer concept."),
     "annuleren": (PerformanceStatus.CANCELLED, "Annuleren", "De uitvoering is geannuleerd."),
+    "annuleren-en-terugbetalen": (
+        PerformanceStatus.CANCELLED,
+        "Annuleren en alle betaalde bestellingen terugbetalen",
+        "De uitvoering is geannuleerd.",
+    ),
     "archiveren": (PerformanceStatus.ARCHIVED, "Archiveren", "De uitvoering is gearchiveerd."),
 }
 IMAGE_FIELD = "afbeelding"
@@ -206,7 +212,15 @@ async def change_status(request: Request, form: FormData) -> Response:
         if change is not None:
             await run_in_threadpool(change, performance_id)
         else:
-            cancellation = await run_in_threadpool(catalog.cancel, performance_id)
+            refund_paid = request.path_params["action"] == "annuleren-en-terugbetalen"
+            cancellation = await run_in_threadpool(
+                partial(catalog.cancel, performance_id, refund_paid=refund_paid)
+            )
+            if cancellation.refunds_queued:
+                done += (
+                    f" {cancellation.refunds_queued} betaalde bestelling(en) worden "
+                    "terugbetaald; de voortgang staat hieronder."
+                )
             if cancellation.cancelled_orders:
                 done += (
                     f" {cancellation.cancelled_orders} onbetaalde bestelling(en) zijn "

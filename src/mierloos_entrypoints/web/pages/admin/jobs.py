@@ -46,6 +46,8 @@ TYPE_LABELS: Mapping[str, str] = {
     JobType.ORPHANED_ORDER_CLEANUP: "Verlopen bestellingen opruimen",
     JobType.REFUND_FOLLOW_UP: "Terugbetalingen opvolgen",
     JobType.JOBS_PURGE: "Oude voltooide taken opruimen",
+    JobType.REFUND: "Terugbetalen",
+    JobType.PAYMENT_CANCEL: "Betaling intrekken",
 }
 
 _PAGE = re.compile(r"[1-9][0-9]{0,5}")
