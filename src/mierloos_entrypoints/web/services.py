@@ -18,6 +18,7 @@ from mierloos_core.ports import (
     ObjectStorage,
     PaymentGateway,
     RateLimiter,
+    ThrottleStore,
     UnitOfWork,
 )
 from mierloos_core.services.accounts import Accounts
@@ -49,6 +50,7 @@ class WebServices:
     sessions: Sessions
     jobs: JobLedger
     limiter: RateLimiter
+    throttles: ThrottleStore
     tickets: Tickets
     staff_orders: StaffOrders
     refunds: Refunds
@@ -74,6 +76,7 @@ class WebServices:
             sessions=container.sessions(),
             jobs=container.job_ledger(),
             limiter=container.rate_limiter(),
+            throttles=container.throttle_store(),
             tickets=container.tickets(),
             staff_orders=container.staff_orders(),
             refunds=container.refunds(),

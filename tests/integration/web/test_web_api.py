@@ -311,6 +311,28 @@ def _slowed_down(site: Site, client: TestClient) -> None:
     assert "Te veel pogingen" in page.text
 
 
+def test_checkouts_the_core_refuses_do_not_count_against_the_client(make_site) -> None:
+    site = make_site(checkouts_per_client=2, max_unpaid_tickets_per_performance=0)
+    sold_out = next(p for p in site.performances("zwanenmeer") if p.sold_out)
+    performance = site.performances("gebroeders-mierlo")[1]
+    one_ticket = [{"performance_id": str(performance.id), "quantity": 1}]
+    with site.client() as client:
+        refused = [
+            client.post(
+                "/api/checkout",
+                json=_order(site, lines=[{"performance_id": str(sold_out.id), "quantity": 1}]),
+            ).status_code
+            for _ in range(5)
+        ]
+        placed = [
+            client.post("/api/checkout", json=_order(site, lines=one_ticket)).status_code
+            for _ in range(3)
+        ]
+    assert 429 not in refused
+    assert all(400 <= status < 500 for status in refused)
+    assert placed == [201, 201, 429]
+
+
 def test_the_order_limit_per_client_can_be_lifted(make_site) -> None:
     site = make_site(checkouts_per_client=0, max_unpaid_tickets_per_performance=0)
     performance = site.performances("gebroeders-mierlo")[1]

@@ -165,12 +165,21 @@ CHECKOUT_WINDOW = timedelta(minutes=10)
 
 
 def place(web: WebServices, order_request: CheckoutRequest, client: str) -> PlacedOrder:
-    """The core's checkout for one client, throttled (TooManyAttempts past the limit)."""
+    """The core's checkout for one client, throttled (TooManyAttempts past the limit).
+
+    Only placed orders count: a checkout the core refuses (sold out, a bad coupon, the cap
+    on unpaid tickets) costs the client nothing. Concurrent checkouts of one client may pass
+    the check together and overshoot the limit by their number, once.
+    """
     limit = web.settings.checkouts_per_client
-    if limit and not web.limiter.allow(f"checkout:{client}", limit, CHECKOUT_WINDOW):
+    key = f"checkout:{client}"
+    if limit and web.throttles.count(key) >= limit:
         raise errors.TooManyAttempts()
     order_request = attrs.evolve(order_request, client_address=client[:64])
-    return checkout(web.uow(), web.clock, order_request, web.checkout_policy)
+    placed = checkout(web.uow(), web.clock, order_request, web.checkout_policy)
+    if limit:
+        web.throttles.hit(key, CHECKOUT_WINDOW)
+    return placed
 
 
 def open_payment(web: WebServices, order_id: uuid.UUID) -> PaymentOpening:
