@@ -10,6 +10,8 @@ from pathlib import Path
 
 import pytest
 import yaml
+from packaging.requirements import Requirement
+from packaging.utils import canonicalize_name
 
 from mierloos_entrypoints.config import ConfigError, load_settings
 
@@ -144,3 +146,53 @@ def test_every_service_may_stop_for_longer_than_the_worker_shutdown_timeout():
         grace = str(service.get("stop_grace_period", "10s"))
         assert grace.endswith("s"), (name, grace)
         assert float(grace[:-1]) > timeout + 10, (name, grace, timeout)
+
+
+LOCK = ROOT / "docker" / "requirements.lock"
+
+
+def _locked() -> dict[str, tuple[str, list[str]]]:
+    """name -> (pinned version, hashes) from the lock file."""
+    text = re.sub(r"\\\n", " ", LOCK.read_text())
+    locked = {}
+    for line in text.splitlines():
+        line = line.split("#", 1)[0].strip()
+        if not line:
+            continue
+        requirement, *options = line.split()
+        name, _, version = requirement.partition("==")
+        hashes = [option.split("=", 1)[1] for option in options if option.startswith("--hash=")]
+        locked[canonicalize_name(name)] = (version, hashes)
+    return locked
+
+
+def test_the_lock_file_pins_every_dependency_of_pyproject_with_hashes():
+    """Offline: after editing pyproject's dependencies, run the pip-compile line at the top of
+    docker/requirements.lock again (pip install pip-tools first)."""
+    import tomllib
+
+    declared = tomllib.loads((ROOT / "pyproject.toml").read_text())["project"]["dependencies"]
+    locked = _locked()
+    assert locked, "the lock file is empty"
+    for version, hashes in locked.values():
+        assert version, "every line pins one version with =="
+        assert hashes
+        assert all(h.startswith("sha256:") for h in hashes)
+    for line in declared:
+        requirement = Requirement(line)
+        name = canonicalize_name(requirement.name)
+        assert name in locked, f"{name} is in pyproject.toml but not in the lock file"
+        version = locked[name][0]
+        assert requirement.specifier.contains(version, prereleases=True), (
+            f"the lock file pins {name}=={version}, outside pyproject's {requirement.specifier}"
+        )
+
+
+@pytest.mark.parametrize("dockerfile", DOCKERFILES, ids=lambda p: p.name)
+def test_images_install_from_the_lock_file_only(dockerfile):
+    installs = [
+        args for op, args in instructions(dockerfile) if op == "RUN" and "pip install" in args
+    ]
+    assert any("--require-hashes -r requirements.lock" in args for args in installs)
+    for args in installs:
+        assert "--require-hashes" in args or "--no-deps" in args, args
