@@ -37,6 +37,7 @@ LINK_KEY = {
     "tickets_ready": "download_url",
     "order_cancelled": "order_url",
     "order_refunded": "order_url",
+    "payment_reversed": "admin_url",
     "password_reset": "reset_url",
     "account_created": "login_url",
 }

@@ -120,9 +120,10 @@ def test_health_answers_ok_while_the_database_answers(client):
     assert answer.json() == {"status": "ok", "database": {"reachable": True}}
 
 
-def test_health_says_unavailable_when_the_database_cannot_be_reached(site, client, tmp_path):
+def test_health_says_unavailable_when_the_database_cannot_be_reached(site, client):
+    # Nothing listens on port 1: the connection is refused at once.
     site.container.engine.override(
-        providers.Object(make_engine(f"sqlite:///{tmp_path / 'missing' / 'nowhere.db'}"))
+        providers.Object(make_engine("postgresql://nobody@127.0.0.1:1/nowhere"))
     )
 
     answer = client.get("/health")
