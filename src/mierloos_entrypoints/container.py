@@ -8,8 +8,6 @@ embedded one elsewhere. Embedders may override any provider, e.g. with the memor
 from __future__ import annotations
 
 import os
-import uuid
-from collections.abc import Mapping
 from datetime import timedelta
 from typing import Any
 
@@ -26,8 +24,18 @@ from mierloos_adapters.passwords import Argon2PasswordHasher
 from mierloos_adapters.pdf import ReportlabTicketRenderer
 from mierloos_adapters.sqlalchemy import SqlUnitOfWork, make_engine
 from mierloos_adapters.sqlalchemy.throttles import SqlThrottleStore
-from mierloos_core import errors
-from mierloos_core.model.jobs import JobType
+from mierloos_core.model.commands import (
+    CancelPayment,
+    CreatePayment,
+    ExpireOrders,
+    FollowUpRefunds,
+    GenerateTickets,
+    ProcessImage,
+    PurgeJobs,
+    RefundOrder,
+    SendEmail,
+    SyncPayment,
+)
 from mierloos_core.ports import Clock, Mailer, ObjectStorage, PaymentGateway, ThrottleStore
 from mierloos_core.services.accounts import Accounts, ResetTokens
 from mierloos_core.services.checkout import CheckoutPolicy
@@ -192,57 +200,35 @@ class Container(containers.DeclarativeContainer):
     )
 
 
-def _payload_value(data: Mapping[str, Any], name: str) -> str:
-    value = data.get(name)
-    if not isinstance(value, str) or not value:
-        raise errors.PermanentFailure(f"job payload without a valid {name}")
-    return value
-
-
-def _payload_id(data: Mapping[str, Any], name: str) -> uuid.UUID:
-    try:
-        return uuid.UUID(_payload_value(data, name))
-    except ValueError:
-        raise errors.PermanentFailure(f"job payload without a valid {name}") from None
-
-
 def register_job_handlers(registry: JobRegistry, container: Container | None = None) -> None:
     """Every job type's core service, as the worker runs it (the worker's default hook)."""
     container = container or build_container()
     payments = container.payments()
     tickets = container.tickets()
     images = container.images()
-
-    def payment_creation_gave_up(data: Mapping[str, Any], reason: str) -> None:
-        payments.creation_gave_up(_payload_id(data, "order_id"), reason)
-
-    registry.register(
-        JobType.PAYMENT_CREATION,
-        lambda data: payments.creation_job(_payload_id(data, "order_id")),
-        on_give_up=payment_creation_gave_up,
-    )
-    registry.register(
-        JobType.PAYMENT_WEBHOOK,
-        lambda data: payments.sync(_payload_value(data, "provider_payment_id")),
-    )
-    registry.register(
-        JobType.PAYMENT_CANCEL,
-        lambda data: payments.cancel_job(_payload_value(data, "provider_payment_id")),
-    )
-    registry.register(
-        JobType.ORPHANED_ORDER_CLEANUP, lambda data: {"closed": payments.expire_overdue()}
-    )
-    registry.register(JobType.PDF_GENERATION, tickets.pdf_job, on_give_up=tickets.pdf_job_gave_up)
-    registry.register(
-        JobType.IMAGE_PROCESSING, images.processing_job, on_give_up=images.processing_gave_up
-    )
-    registry.register(JobType.EMAIL, container.email_sender())
     refunds = container.refunds()
-    registry.register(JobType.REFUND_FOLLOW_UP, lambda data: {"orders": refunds.follow_up()})
-    registry.register(
-        JobType.JOBS_PURGE, jobs_purge_handler(container.job_ledger(), container.clock())
+    registry.register_command(
+        CreatePayment,
+        lambda command: payments.creation_job(command.order_id),
+        on_give_up=lambda command, reason: payments.creation_gave_up(command.order_id, reason),
     )
-    registry.register(JobType.REFUND, refunds.refund_job)
+    registry.register_command(
+        SyncPayment, lambda command: payments.sync(command.provider_payment_id)
+    )
+    registry.register_command(
+        CancelPayment, lambda command: payments.cancel_job(command.provider_payment_id)
+    )
+    registry.register_command(ExpireOrders, lambda _: {"closed": payments.expire_overdue()})
+    registry.register_command(GenerateTickets, tickets.pdf_job, on_give_up=tickets.pdf_job_gave_up)
+    registry.register_command(
+        ProcessImage, images.processing_job, on_give_up=images.processing_gave_up
+    )
+    registry.register_command(SendEmail, container.email_sender())
+    registry.register_command(FollowUpRefunds, lambda _: {"orders": refunds.follow_up()})
+    registry.register_command(
+        PurgeJobs, jobs_purge_handler(container.job_ledger(), container.clock())
+    )
+    registry.register_command(RefundOrder, refunds.refund_job)
 
 
 def build_container(settings: Settings | None = None) -> Container:

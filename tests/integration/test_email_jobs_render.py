@@ -22,6 +22,7 @@ from mierloos_adapters.memory import (
 )
 from mierloos_core import errors
 from mierloos_core.model.cart import CartLine
+from mierloos_core.model.commands import SendEmail
 from mierloos_core.model.jobs import JobType
 from mierloos_core.model.payments import PaymentStatus
 from mierloos_core.services.accounts import Accounts, ResetTokens
@@ -77,7 +78,7 @@ def world():
             jobs = [j for j in u.jobs.list(job_type=JobType.EMAIL) if j.id not in sent]
         for job in jobs:
             sent.add(job.id)
-            sender(job.data)
+            sender(SendEmail.from_payload(job.data))
         return mailer.sent
 
     sent = set()

@@ -18,6 +18,7 @@ from mierloos_adapters.memory import (
 )
 from mierloos_core import errors
 from mierloos_core.model.accounts import Role
+from mierloos_core.model.commands import SendEmail
 from mierloos_core.model.jobs import JobType
 from mierloos_core.services.accounts import Accounts, ResetTokens
 from mierloos_core.services.notifications import EmailSender
@@ -75,7 +76,7 @@ def deliver(make_uow, mailer):
         for job in jobs:
             if job.id not in sent_jobs:
                 sent_jobs.add(job.id)
-                sender(job.data)
+                sender(SendEmail.from_payload(job.data))
         return mailer.sent
 
     return run

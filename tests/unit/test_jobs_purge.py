@@ -8,6 +8,7 @@ import pytest
 
 from mierloos_adapters.memory import FixedClock, MemoryJobLedger, MemoryStore
 from mierloos_core.errors import PermanentFailure
+from mierloos_core.model.commands import PurgeJobs
 from mierloos_core.model.jobs import Job, JobStatus, JobType
 from mierloos_core.services.jobs import JobRegistry, jobs_purge_handler
 
@@ -37,7 +38,7 @@ def add_job(
 @pytest.fixture
 def registry(store: MemoryStore, clock: FixedClock) -> JobRegistry:
     registry = JobRegistry()
-    registry.register(JobType.JOBS_PURGE, jobs_purge_handler(MemoryJobLedger(store, clock), clock))
+    registry.register_command(PurgeJobs, jobs_purge_handler(MemoryJobLedger(store, clock), clock))
     return registry
 
 

@@ -7,8 +7,10 @@ import pytest
 from mierloos_adapters.links import SiteLinks
 from mierloos_adapters.memory import MemoryMailer, PlainEmailTemplates
 from mierloos_core.model.cart import CartLine
+from mierloos_core.model.commands import SendEmail
 from mierloos_core.services.checkout import CheckoutRequest, checkout
-from mierloos_core.services.notifications import EmailSender, enqueue_email
+from mierloos_core.services.jobs import enqueue
+from mierloos_core.services.notifications import EmailSender
 
 LINKS = SiteLinks("https://tickets.example")
 
@@ -46,13 +48,16 @@ def test_an_order_mail_is_rendered_in_the_orders_language_whatever_the_job_says(
 ):
     placed = _place(catalog, clock, uow, "en")
     with uow:
-        enqueue_email(uow, "order_confirmed", to="sam@example.org", order_id=placed.order_id)
+        enqueue(
+            uow,
+            SendEmail(template="order_confirmed", to="sam@example.org", order_id=placed.order_id),
+        )
         uow.commit()
     [job] = [j for j in store.jobs.values() if j.data.get("template") == "order_confirmed"]
     assert job.data["locale"] == "nl"  # queued without a language, as every caller does
     spy = LocaleSpy()
 
-    EmailSender(lambda: uow, MemoryMailer(), spy, LINKS)(job.data)
+    EmailSender(lambda: uow, MemoryMailer(), spy, LINKS)(SendEmail.from_payload(job.data))
 
     assert spy.locales == ["en"]
 
@@ -61,7 +66,7 @@ def test_a_mail_without_an_order_keeps_the_jobs_language(uow):
     spy = LocaleSpy()
     data = {"template": "account_created", "to": "a@example.org", "locale": "en", "context": {}}
 
-    EmailSender(lambda: uow, MemoryMailer(), spy, LINKS)(data)
+    EmailSender(lambda: uow, MemoryMailer(), spy, LINKS)(SendEmail.from_payload(data))
 
     assert spy.locales == ["en"]
 

@@ -20,6 +20,7 @@ from mierloos_adapters.memory import (
 )
 from mierloos_core import errors
 from mierloos_core.model.catalog import Show
+from mierloos_core.model.commands import ProcessImage
 from mierloos_core.model.files import Image, ImageStatus, fit_within
 from mierloos_core.model.jobs import JobType
 from mierloos_core.services.images import IMAGE_SIZES, MAX_UPLOAD_BYTES, ShowImages
@@ -413,7 +414,7 @@ def test_the_job_handler_takes_the_payload_written_at_upload(images, make_uow, s
     uploaded = images.upload(show.id, png(100, 100), "a.png")
     [payload] = processing_jobs(make_uow)
 
-    images.processing_job(payload)
+    images.processing_job(ProcessImage.from_payload(payload))
 
     assert image_of(make_uow, uploaded.id).status is ImageStatus.READY
 
@@ -421,13 +422,13 @@ def test_the_job_handler_takes_the_payload_written_at_upload(images, make_uow, s
 @pytest.mark.parametrize("payload", [{}, {"image_id": "nope"}])
 def test_a_payload_without_an_image_id_fails_for_good(images, payload):
     with pytest.raises(errors.PermanentFailure):
-        images.processing_job(payload)
+        images.processing_job(ProcessImage.from_payload(payload))
 
 
 def test_giving_up_marks_the_image_failed(images, make_uow, show):
     uploaded = images.upload(show.id, png(100, 100), "a.png")
 
-    images.processing_gave_up({"image_id": str(uploaded.id)}, "storage unreachable")
+    images.processing_gave_up(ProcessImage(image_id=uploaded.id), "storage unreachable")
 
     assert image_of(make_uow, uploaded.id).status is ImageStatus.FAILED
     assert show_of(make_uow, show.id).image_id is None

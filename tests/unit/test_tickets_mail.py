@@ -17,14 +17,15 @@ from mierloos_adapters.memory import (
     TextTicketRenderer,
 )
 from mierloos_core import errors
+from mierloos_core.model.commands import SendEmail
 from mierloos_core.model.jobs import JobType
 from mierloos_core.model.mail import Attachment, OutgoingEmail
 from mierloos_core.model.money import Money
 from mierloos_core.model.orders import Order
+from mierloos_core.services.jobs import enqueue
 from mierloos_core.services.notifications import (
     TICKETS_ATTACHMENT_LIMIT,
     EmailSender,
-    enqueue_email,
 )
 from mierloos_core.services.tickets import Tickets
 from tests.catalog_builders import CatalogBuilder
@@ -68,7 +69,7 @@ class Shop:
             jobs = [j for j in uow.jobs.list(job_type=JobType.EMAIL) if j.id not in self._sent]
         before = len(self.mailer.sent)
         for job in jobs:
-            sender(job.data)
+            sender(SendEmail.from_payload(job.data))
             self._sent.add(job.id)
         return self.mailer.sent[before:]
 
@@ -202,7 +203,7 @@ def test_other_order_mails_carry_no_attachment(shop: Shop) -> None:
     shop.tickets.generate_pdf(order.id)
     shop.send_mails()
     with shop.uow() as uow:
-        enqueue_email(uow, "order_confirmed", to=order.email, order_id=order.id)
+        enqueue(uow, SendEmail(template="order_confirmed", to=order.email, order_id=order.id))
         uow.commit()
 
     [mail] = shop.send_mails()

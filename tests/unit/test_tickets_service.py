@@ -21,10 +21,12 @@ from mierloos_adapters.memory import (
 )
 from mierloos_core import errors
 from mierloos_core.model.catalog import Performance
+from mierloos_core.model.commands import GenerateTickets, SendEmail
 from mierloos_core.model.files import TicketDocument
 from mierloos_core.model.jobs import Job, JobType
 from mierloos_core.model.money import Money
 from mierloos_core.model.orders import Order, OrderStatus, TicketStatus
+from mierloos_core.services.jobs import JobRegistry
 from mierloos_core.services.notifications import EmailSender
 from mierloos_core.services.tickets import DOWNLOAD_URL_LIFETIME, Tickets
 from tests.catalog_builders import CatalogBuilder
@@ -231,7 +233,7 @@ def test_the_queued_mail_has_everything_its_template_needs(tickets, make_uow, cl
             return templates.render(template, to=to, context=context, locale=locale)
 
     mailer = MemoryMailer()
-    EmailSender(make_uow, mailer, Spy(), LINKS)(job.data)
+    EmailSender(make_uow, mailer, Spy(), LINKS)(SendEmail.from_payload(job.data))
 
     assert set(TEMPLATE_CONTEXT["tickets_ready"]) <= set(seen)
     assert seen["download_url"] == LINKS.tickets_download(order.secret)
@@ -569,7 +571,7 @@ def test_the_job_handler_takes_the_payload_written_at_payment(tickets, make_uow,
     later, _ = two_shows
     order = add_order(make_uow, clock, [(later, 1)])
 
-    tickets.pdf_job({"order_id": str(order.id)})
+    tickets.pdf_job(GenerateTickets.from_payload({"order_id": str(order.id)}))
 
     assert order_of(make_uow, order.id).tickets_pdf is not None
 
@@ -577,14 +579,14 @@ def test_the_job_handler_takes_the_payload_written_at_payment(tickets, make_uow,
 @pytest.mark.parametrize("payload", [{}, {"order_id": "not-a-uuid"}, {"order_id": None}])
 def test_a_payload_without_an_order_id_fails_for_good(tickets, payload):
     with pytest.raises(errors.PermanentFailure):
-        tickets.pdf_job(payload)
+        tickets.pdf_job(GenerateTickets.from_payload(payload))
 
 
 def test_giving_up_flags_the_paid_order_for_staff(tickets, make_uow, clock, two_shows):
     later, _ = two_shows
     order = add_order(make_uow, clock, [(later, 1)])
 
-    tickets.pdf_job_gave_up({"order_id": str(order.id)}, "storage unreachable")
+    tickets.pdf_job_gave_up(GenerateTickets(order_id=order.id), "storage unreachable")
 
     flagged = order_of(make_uow, order.id)
     assert flagged.needs_attention == "Kaarten konden niet worden gemaakt: storage unreachable"
@@ -596,7 +598,9 @@ def test_giving_up_leaves_orders_with_tickets_alone(tickets, make_uow, clock, tw
     order = add_order(make_uow, clock, [(later, 1)])
     tickets.generate_pdf(order.id)
 
-    tickets.pdf_job_gave_up({"order_id": str(order.id)}, "late failure")
-    tickets.pdf_job_gave_up({}, "no payload")
+    registry = JobRegistry()
+    registry.register_command(GenerateTickets, tickets.pdf_job, on_give_up=tickets.pdf_job_gave_up)
+    registry.gave_up(JobType.PDF_GENERATION, {"order_id": str(order.id)}, "late failure")
+    registry.gave_up(JobType.PDF_GENERATION, {}, "no payload")
 
     assert order_of(make_uow, order.id).needs_attention is None

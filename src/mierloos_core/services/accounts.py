@@ -21,9 +21,10 @@ import attrs
 
 from mierloos_core import errors
 from mierloos_core.model.accounts import PasswordResetToken, Role, User, normalize_email
+from mierloos_core.model.commands import SendEmail
 from mierloos_core.ports import Clock, PasswordHasher, RateLimiter, UnitOfWork
 from mierloos_core.services.checkout import clean_email, clean_name
-from mierloos_core.services.notifications import enqueue_email
+from mierloos_core.services.jobs import enqueue
 from mierloos_core.services.throttles import LoginThrottle
 
 log = logging.getLogger(__name__)
@@ -138,12 +139,14 @@ class Accounts:
                 uow.users.add(user)
             except ValueError:  # the same address registered a moment ago
                 raise errors.AccountExists() from None
-            enqueue_email(
+            enqueue(
                 uow,
-                "account_created",
-                to=user.email,
-                context={"name": user.name, "email": user.email},
-                once_key=str(user.id),
+                SendEmail(
+                    template="account_created",
+                    to=user.email,
+                    context={"name": user.name, "email": user.email},
+                    once_key=str(user.id),
+                ),
             )
             uow.commit()
         return user
@@ -227,11 +230,13 @@ class Accounts:
                     expires_at=now + self.policy.reset_lifetime,
                 )
             )
-            enqueue_email(
+            enqueue(
                 uow,
-                "password_reset",
-                to=user.email,
-                context={"name": user.name, "reset_nonce": nonce},
+                SendEmail(
+                    template="password_reset",
+                    to=user.email,
+                    context={"name": user.name, "reset_nonce": nonce},
+                ),
             )
             uow.commit()
         log.info("password reset mail queued for user %s", user.id)

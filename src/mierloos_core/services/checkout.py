@@ -10,15 +10,17 @@ from datetime import datetime, timedelta
 import attrs
 
 from mierloos_core import errors
-from mierloos_core.model.cart import CartLine, UnavailableLine, merge_lines
+from mierloos_core.model.cart import CartLine, CartValidation, UnavailableLine, merge_lines
 from mierloos_core.model.catalog import UnavailableReason
-from mierloos_core.model.coupons import CouponUsage
-from mierloos_core.model.jobs import JobType
+from mierloos_core.model.commands import CreatePayment
+from mierloos_core.model.coupons import Coupon
 from mierloos_core.model.money import Money
-from mierloos_core.model.orders import Order, Ticket, supported_language
+from mierloos_core.model.orders import Order, OrderStatus, Ticket, supported_language
 from mierloos_core.ports import Clock, UnitOfWork
 from mierloos_core.services.cart import MAX_TICKETS_PER_LINE, check_quantities, validate_lines
 from mierloos_core.services.fulfilment import enqueue_fulfilment
+from mierloos_core.services.jobs import enqueue
+from mierloos_core.services.order_lifecycle import hold
 
 # Deliberately simple: one @, a dot in the domain, no spaces or control characters. The
 # confirmation e-mail is the real test of an address.
@@ -105,64 +107,18 @@ def checkout(
         validation = validate_lines(uow, now, lines)
         if validation.unavailable:
             raise _refusal(validation.unavailable[0])
-        subtotal = validation.subtotal
-
-        coupon = None
-        discount = Money.zero()
-        if coupon_code is not None:
-            coupon = uow.coupons.get_by_code(coupon_code)
-            if coupon is None:
-                raise errors.CouponUnknown(code=coupon_code)
-            coupon.check(now, subtotal)
-            discount = coupon.discount_for(subtotal)
-
-        order = Order(
-            email=email,
-            name=name,
-            subtotal=subtotal,
-            discount=discount,
-            coupon_code=coupon.code if coupon else None,
-            user_id=request.user_id,
-            newsletter=request.newsletter,
-            client_address=request.client_address,
-            language=supported_language(request.language),
-            created_at=now,
-            # The hold ends at the first performance's start at the latest: no paying after it.
-            expires_at=min(
-                [now + policy.order_ttl, *(v.performance.starts_at for v in validation.valid)]
-            ),
-        )
-        order.tickets = [
-            Ticket(order_id=order.id, performance_id=v.performance.id, price=v.performance.price)
-            for v in validation.valid
-            for _ in range(v.line.quantity)
-        ]
-        # Nothing to pay (a coupon covers it all): paid now, no provider (which refuses
-        # amounts under its minimum) ever sees it.
-        free = order.total.cents == 0
-        if free:
-            order.mark_paid(now)
+        coupon = _coupon(uow, coupon_code, now, validation.subtotal)
+        order = _new_order(request, email, name, validation, coupon, now, policy)
         # Inserts first, the contended updates last: the rows everyone wants (coupon,
         # performances) stay locked only from their update to the commit.
         uow.orders.add(order)
-        if free:
+        if order.status is OrderStatus.PAID:
             enqueue_fulfilment(uow, order)
         else:
-            uow.jobs.enqueue(
-                JobType.PAYMENT_CREATION,
-                {"order_id": str(order.id)},
-                run_at=now + policy.payment_grace,
-                dedupe_key=f"payment_creation:{order.id}",
-            )
-        if coupon is not None:
-            usage = CouponUsage(
-                coupon_id=coupon.id, order_id=order.id, discount=discount, created_at=now
-            )
-            if not uow.coupons.claim_usage(usage):
-                raise errors.CouponExhausted(code=coupon.code)
-        uow.seats.reserve({v.performance.id: v.line.quantity for v in validation.valid})
-        # After reserve: its update locks the performance rows, so a second checkout for the
-        # same performance waits for this one and then counts this order too.
+            enqueue(uow, CreatePayment(order_id=order.id), run_at=now + policy.payment_grace)
+        hold(uow, order, coupon)
+        # After the seats: their update locks the performance rows, so a second checkout for
+        # the same performance waits for this one and then counts this order too.
         _check_unpaid_cap(uow, order, policy.max_unpaid_per_performance)
         uow.commit()
 
@@ -175,6 +131,56 @@ def checkout(
         total=order.total,
         expires_at=order.expires_at,
     )
+
+
+def _coupon(uow: UnitOfWork, code: str | None, now: datetime, subtotal: Money) -> Coupon | None:
+    """The coupon the visitor typed, checked against the order; None without a code."""
+    if code is None:
+        return None
+    coupon = uow.coupons.get_by_code(code)
+    if coupon is None:
+        raise errors.CouponUnknown(code=code)
+    coupon.check(now, subtotal)
+    return coupon
+
+
+def _new_order(
+    request: CheckoutRequest,
+    email: str,
+    name: str,
+    validation: CartValidation,
+    coupon: Coupon | None,
+    now: datetime,
+    policy: CheckoutPolicy,
+) -> Order:
+    """The order for the valid lines, with a ticket per seat, not stored yet."""
+    subtotal = validation.subtotal
+    order = Order(
+        email=email,
+        name=name,
+        subtotal=subtotal,
+        discount=coupon.discount_for(subtotal) if coupon else Money.zero(),
+        coupon_code=coupon.code if coupon else None,
+        user_id=request.user_id,
+        newsletter=request.newsletter,
+        client_address=request.client_address,
+        language=supported_language(request.language),
+        created_at=now,
+        # The hold ends at the first performance's start at the latest: no paying after it.
+        expires_at=min(
+            [now + policy.order_ttl, *(v.performance.starts_at for v in validation.valid)]
+        ),
+    )
+    order.tickets = [
+        Ticket(order_id=order.id, performance_id=v.performance.id, price=v.performance.price)
+        for v in validation.valid
+        for _ in range(v.line.quantity)
+    ]
+    # Nothing to pay (a coupon covers it all): paid now, no provider (which refuses amounts
+    # under its minimum) ever sees it.
+    if order.total.cents == 0:
+        order.mark_paid(now)
+    return order
 
 
 def _check_unpaid_cap(uow: UnitOfWork, order: Order, cap: int) -> None:

@@ -2,14 +2,12 @@
 
 from __future__ import annotations
 
-from mierloos_core.model.jobs import JobType
+from mierloos_core.model.commands import GenerateTickets, SendEmail
 from mierloos_core.model.orders import Order
 from mierloos_core.ports import UnitOfWork
-from mierloos_core.services.notifications import enqueue_email
+from mierloos_core.services.jobs import enqueue
 
 
 def enqueue_fulfilment(uow: UnitOfWork, order: Order) -> None:
-    uow.jobs.enqueue(
-        JobType.PDF_GENERATION, {"order_id": str(order.id)}, dedupe_key=f"pdf:{order.id}"
-    )
-    enqueue_email(uow, "order_confirmed", to=order.email, order_id=order.id, once_key=str(order.id))
+    enqueue(uow, GenerateTickets(order_id=order.id))
+    enqueue(uow, SendEmail.to_buyer(order, "order_confirmed", once_key=str(order.id)))

@@ -11,13 +11,13 @@ from __future__ import annotations
 import logging
 import uuid
 from collections.abc import Callable, Mapping
-from typing import Any
 
 from mierloos_core import errors
+from mierloos_core.model.commands import ProcessImage
 from mierloos_core.model.files import Image, ImageStatus
 from mierloos_core.model.ids import new_id
-from mierloos_core.model.jobs import JobType
 from mierloos_core.ports import Clock, ImageProcessor, ObjectStorage, UnitOfWork
+from mierloos_core.services.jobs import enqueue
 
 log = logging.getLogger(__name__)
 
@@ -89,11 +89,7 @@ class ShowImages:
             if uow.shows.get(show_id) is None:  # removed while we uploaded
                 raise _unknown_show(show_id)
             uow.images.add(image)
-            uow.jobs.enqueue(
-                JobType.IMAGE_PROCESSING,
-                {"image_id": str(image_id)},
-                dedupe_key=f"image:{image_id}",
-            )
+            enqueue(uow, ProcessImage(image_id=image_id))
             uow.commit()
         log.info(
             "image %s (%s, %dx%d) uploaded for show %s",
@@ -105,21 +101,13 @@ class ShowImages:
         )
         return image
 
-    def processing_job(self, data: Mapping[str, Any]) -> None:
-        """The `image_processing` handler for the job registry: payload {"image_id": ...}."""
-        try:
-            image_id = uuid.UUID(str(data["image_id"]))
-        except (KeyError, ValueError):
-            raise errors.PermanentFailure("job payload without a valid image_id") from None
-        self.process(image_id)
+    def processing_job(self, command: ProcessImage) -> None:
+        """The `image_processing` handler for the job registry."""
+        self.process(command.image_id)
 
-    def processing_gave_up(self, data: Mapping[str, Any], reason: str) -> None:
+    def processing_gave_up(self, command: ProcessImage, reason: str) -> None:
         """Every attempt failed: mark the image failed, so staff see it and upload again."""
-        try:
-            image_id = uuid.UUID(str(data["image_id"]))
-        except (KeyError, ValueError):
-            return
-        self._fail(image_id, f"gave up: {reason}")
+        self._fail(command.image_id, f"gave up: {reason}")
 
     def process(self, image_id: uuid.UUID) -> Image | None:
         """The `image_processing` job: make and store the sizes, then show the image.

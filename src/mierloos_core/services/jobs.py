@@ -1,8 +1,11 @@
-"""Job handlers: one callable per job type, registered by the composition root.
+"""Job handlers: one callable per job type, registered by the composition root; and `enqueue`.
 
-The worker (a Dramatiq actor per job type) calls `JobRegistry.run(job_type, data)`; this
-module knows nothing about Dramatiq or the database. Whether a failure is worth another
-attempt is decided here too (`is_retryable`), so the policy lives in the core:
+Services queue a job by enqueueing its command (`mierloos_core.model.commands`). The worker (a
+Dramatiq actor per job type) calls `JobRegistry.run(job_type, data)`, which reads the command
+from the payload once and hands it to the handler registered for its type
+(`register_command`); a payload that cannot be read fails the job for good. This module knows
+nothing about Dramatiq or the database. Whether a failure is worth another attempt is decided
+here too (`is_retryable`), so the policy lives in the core:
 
 - `DoNotRetry` (and its subclasses `UnknownJobType`, `InvalidJobPayload`), the domain's
   `PermanentFailure` and `ValidationError`: the job fails at once.
@@ -15,22 +18,34 @@ Handlers must be idempotent: delivery is at least once.
 from __future__ import annotations
 
 import logging
+import uuid
 from collections.abc import Callable, Mapping
-from datetime import timedelta
-from typing import Any
+from datetime import datetime, timedelta
+from typing import Any, TypeVar
 
 import attrs
 
 from mierloos_core.errors import MierloosError, PermanentFailure, ValidationError
-from mierloos_core.ports import Clock, JobLedger
+from mierloos_core.model.commands import Command, PurgeJobs
+from mierloos_core.ports import Clock, JobLedger, UnitOfWork
 
 log = logging.getLogger(__name__)
 
 Handler = Callable[[Mapping[str, Any]], object]
-"""Runs one job from its JSON payload. Raise to fail the attempt."""
+"""Runs one job from its JSON payload. Raise to fail the attempt (`register_command` makes
+one from a handler of commands)."""
 
 GiveUpHook = Callable[[Mapping[str, Any], str], None]
 """Called once a job is `failed` for good, with its payload and the last error."""
+
+C = TypeVar("C", bound=Command)
+
+
+def enqueue(uow: UnitOfWork, command: Command, *, run_at: datetime | None = None) -> uuid.UUID:
+    """Queue `command` in the open unit of work; with its dedupe key present, that job's id."""
+    return uow.jobs.enqueue(
+        command.job_type, command.to_payload(), run_at=run_at, dedupe_key=command.dedupe_key
+    )
 
 
 class DoNotRetry(MierloosError):
@@ -73,10 +88,34 @@ class JobRegistry:
     def register(
         self, job_type: str, handler: Handler, *, on_give_up: GiveUpHook | None = None
     ) -> None:
-        """Handle `job_type` with `handler`; registering a type twice replaces the first."""
+        """Handle `job_type` with `handler`, which gets the payload as stored (for handlers that
+        read no command, such as test doubles); registering a type twice replaces the first."""
         if not job_type:
             raise ValueError("a job type is a non-empty string")
         self._handlers[str(job_type)] = _Registration(handler, on_give_up)
+
+    def register_command(
+        self,
+        command: type[C],
+        handler: Callable[[C], object],
+        *,
+        on_give_up: Callable[[C, str], None] | None = None,
+    ) -> None:
+        """Handle the jobs of `command`'s type with `handler`, which gets the command read
+        from the payload (a payload that cannot be read fails the job for good)."""
+
+        def run(data: Mapping[str, Any]) -> object:
+            return handler(command.from_payload(data))
+
+        def gave_up(data: Mapping[str, Any], reason: str) -> None:
+            assert on_give_up is not None
+            try:
+                parsed = command.from_payload(data)
+            except PermanentFailure:
+                return  # nothing to follow up: the job never named anything it could act on
+            on_give_up(parsed, reason)
+
+        self.register(command.job_type, run, on_give_up=gave_up if on_give_up else None)
 
     def handles(self, job_type: str) -> bool:
         return str(job_type) in self._handlers
@@ -107,17 +146,14 @@ class JobRegistry:
         registration.on_give_up(data, reason)
 
 
-def jobs_purge_handler(ledger: JobLedger, clock: Clock) -> Handler:
-    """The `jobs_purge` handler: payload {"older_than_days": N > 0}.
+def jobs_purge_handler(ledger: JobLedger, clock: Clock) -> Callable[[PurgeJobs], dict[str, int]]:
+    """The `jobs_purge` handler: deletes the jobs completed more than N days ago.
 
-    Deletes the completed jobs that completed more than N days ago, by the rule of
-    `JobLedger.purge_completed` (the newest deduplicated job of each type stays).
+    By the rule of `JobLedger.purge_completed`: the newest deduplicated job of each type stays.
     """
 
-    def purge(data: Mapping[str, Any]) -> dict[str, int]:
-        days = data.get("older_than_days")
-        if isinstance(days, bool) or not isinstance(days, int | float) or not days > 0:
-            raise PermanentFailure("job payload without a valid older_than_days")
-        return {"deleted": ledger.purge_completed(clock.now() - timedelta(days=days))}
+    def purge(command: PurgeJobs) -> dict[str, int]:
+        cutoff = clock.now() - timedelta(days=command.older_than_days)
+        return {"deleted": ledger.purge_completed(cutoff)}
 
     return purge

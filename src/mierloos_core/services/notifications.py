@@ -1,7 +1,8 @@
 """E-mails are jobs: written with the change that causes them, sent by a worker, retried.
 
-An e-mail job carries the template, the recipient and either a ready context or an order id
-from which the context is built at send time (so the mail shows the order as it is then).
+An e-mail job (`SendEmail`, queued with `services.jobs.enqueue`) carries the template, the
+recipient and either a ready context or an order id from which the context is built at send
+time (so the mail shows the order as it is then).
 
 A job queued with `attach_tickets` sends the order's tickets PDF along when the order is
 still paid and the file is at most `TICKETS_ATTACHMENT_LIMIT` bytes (big orders make big
@@ -13,13 +14,13 @@ from __future__ import annotations
 
 import logging
 import uuid
-from collections.abc import Callable, Mapping
+from collections.abc import Callable
 from typing import Any
 
 import attrs
 
 from mierloos_core.errors import NotFound, PermanentFailure
-from mierloos_core.model.jobs import JobType
+from mierloos_core.model.commands import SendEmail
 from mierloos_core.model.mail import Attachment
 from mierloos_core.model.orders import Order, OrderStatus
 from mierloos_core.ports import EmailTemplates, Links, Mailer, ObjectStorage, UnitOfWork
@@ -35,37 +36,6 @@ TICKETS_ATTACHMENT_LIMIT = 5 * 1024 * 1024
 def tickets_filename(order: Order) -> str:
     """The file name of an order's tickets PDF, for downloads and attachments alike."""
     return f"kaarten-{order.number}.pdf"
-
-
-def enqueue_email(
-    uow: UnitOfWork,
-    template: str,
-    *,
-    to: str,
-    order_id: uuid.UUID | None = None,
-    context: Mapping[str, Any] | None = None,
-    once_key: str | None = None,
-    locale: str = "nl",
-    attach_tickets: bool = False,
-) -> uuid.UUID:
-    """Queue an e-mail in the open unit of work.
-
-    With `attach_tickets` (and an `order_id`), the order's tickets PDF goes along when it is
-    small enough (see the module's docstring).
-
-    With `once_key`, at most one such mail while its job is in the jobs table: purging old
-    completed jobs (`mierloos jobs purge`) forgets the key. Keep purges well past the time
-    any duplicate could still arrive (days, not minutes).
-    """
-    data: dict[str, Any] = {"template": template, "to": to, "locale": locale}
-    if order_id is not None:
-        data["order_id"] = str(order_id)
-    if context:
-        data["context"] = dict(context)
-    if attach_tickets:
-        data["attach_tickets"] = True
-    dedupe = f"email:{template}:{once_key}" if once_key else None
-    return uow.jobs.enqueue(JobType.EMAIL, data, dedupe_key=dedupe)
 
 
 def order_context(uow: UnitOfWork, order: Order, links: Links) -> dict[str, Any]:
@@ -123,35 +93,33 @@ class EmailSender:
         self.storage = storage
         self.attachment_limit = attachment_limit
 
-    def __call__(self, data: Mapping[str, Any]) -> None:
-        try:
-            template, to = str(data["template"]), str(data["to"])
-        except KeyError as missing:
-            raise PermanentFailure(f"e-mail job without {missing}") from None
+    def __call__(self, mail: SendEmail) -> None:
         context: dict[str, Any] = {}
-        locale = str(data.get("locale", "nl"))
+        locale = mail.locale
         attachments: tuple[Attachment, ...] = ()
-        if "order_id" in data:
+        if mail.order_id is not None:
             with self.uow() as uow:
-                order = uow.orders.get(uuid.UUID(str(data["order_id"])))
+                order = uow.orders.get(mail.order_id)
                 if order is None:
                     raise PermanentFailure("e-mail for an order that does not exist")
                 context.update(order_context(uow, order, self.links))
                 locale = order.language  # the buyer's, whatever the job was queued with
-            if data.get("attach_tickets"):
+            if mail.attach_tickets:
                 attachments = self._tickets_attachment(order)
             context["attached"] = bool(attachments)
         context.setdefault("login_url", self.links.login())
-        context.update(data.get("context") or {})
+        context.update(mail.context)
         nonce = context.pop("reset_nonce", None)
         if nonce is not None:
             if self.reset_url is None:
                 raise PermanentFailure("no way to make reset links here")
             context["reset_url"] = self.reset_url(str(nonce))
         try:
-            email = self.templates.render(template, to=to, context=context, locale=locale)
+            email = self.templates.render(mail.template, to=mail.to, context=context, locale=locale)
         except (KeyError, ValueError) as error:
-            raise PermanentFailure(f"e-mail {template!r} cannot be rendered: {error}") from error
+            raise PermanentFailure(
+                f"e-mail {mail.template!r} cannot be rendered: {error}"
+            ) from error
         self.mailer.send(attrs.evolve(email, attachments=attachments))
 
     def _tickets_attachment(self, order: Order) -> tuple[Attachment, ...]:

@@ -5,8 +5,7 @@ return and the cleanup all fetch the payment and apply what it says through `_ap
 locks the order row and looks at its current state, so duplicates, races and out-of-order
 deliveries change nothing twice.
 
-Lock order, everywhere: the order row, then the coupon, then performances by id (checkout
-takes the last two in the same order), so no two of these transactions can deadlock.
+Orders are got, locked and closed through `order_lifecycle`, which keeps the order of locks.
 """
 
 from __future__ import annotations
@@ -20,7 +19,8 @@ from typing import Literal
 import attrs
 
 from mierloos_core import errors
-from mierloos_core.model.jobs import JobStatus, JobType
+from mierloos_core.model.commands import CreatePayment, RefundOrder, SendEmail, SyncPayment
+from mierloos_core.model.jobs import JobStatus
 from mierloos_core.model.orders import Order, OrderStatus
 from mierloos_core.model.payments import (
     Payment,
@@ -31,7 +31,13 @@ from mierloos_core.model.payments import (
 )
 from mierloos_core.ports import Clock, Links, PaymentGateway, ThrottleStore, UnitOfWork
 from mierloos_core.services.fulfilment import enqueue_fulfilment
-from mierloos_core.services.notifications import enqueue_email
+from mierloos_core.services.jobs import enqueue
+from mierloos_core.services.order_lifecycle import (
+    close_order,
+    first_start,
+    get_order,
+    lock_order,
+)
 
 log = logging.getLogger(__name__)
 
@@ -39,31 +45,6 @@ THEATRE = "Ons Mierloos Theater"
 LATE_PAYMENT = "Betaald nadat de bestelling was gesloten"
 _CLOSED = (OrderStatus.CANCELLED, OrderStatus.EXPIRED)
 _SOLD = (OrderStatus.PAID, OrderStatus.REFUNDED)
-
-
-def cancel_open_payment(uow: UnitOfWork, order_id: uuid.UUID) -> None:
-    """The order closed: have its open payment cancelled at the provider (a job), so it can no
-    longer be paid. Money that arrives anyway is refunded (see `Payments._refund_late`)."""
-    payment = uow.payments.latest_for_order(order_id)
-    if payment is None or payment.provider_payment_id is None:
-        return
-    if payment.status not in (PaymentStatus.OPEN, PaymentStatus.PENDING):
-        return
-    uow.jobs.enqueue(
-        JobType.PAYMENT_CANCEL,
-        {"provider_payment_id": payment.provider_payment_id},
-        dedupe_key=f"payment_cancel:{payment.provider_payment_id}",
-    )
-
-
-def _first_start(uow: UnitOfWork, order: Order) -> datetime | None:
-    """When the order's first performance begins: no seat is held, nor sold, past it."""
-    starts = [
-        performance.starts_at
-        for performance_id in {t.performance_id for t in order.tickets}
-        if (performance := uow.performances.get(performance_id)) is not None
-    ]
-    return min(starts, default=None)
 
 
 @attrs.frozen(kw_only=True)
@@ -123,7 +104,7 @@ class Payments:
         """
         now = self.clock.now()
         with self.uow() as uow:
-            order = self._order(uow, order_id)
+            order = get_order(uow, order_id)
             if order.status is not OrderStatus.PENDING:
                 return PaymentStart(order_status=order.status, checkout_url=None, created=False)
             latest = uow.payments.latest_for_order(order_id)
@@ -134,7 +115,7 @@ class Payments:
             except errors.DependencyUnavailable:
                 log.warning("provider unreachable; overdue order %s closes later", order_id)
             with self.uow() as uow:
-                status = self._order(uow, order_id).status
+                status = get_order(uow, order_id).status
             return PaymentStart(order_status=status, checkout_url=None, created=False)
         if latest is not None and self._reusable(latest, now):
             return PaymentStart(
@@ -144,41 +125,51 @@ class Payments:
         provider = self.gateway.create_payment(self._request(order, latest))
 
         with self.uow() as uow:
-            order = self._order(uow, order_id, lock=True)
+            order = lock_order(uow, order_id)
             created = uow.payments.get_by_provider_id(provider.provider_payment_id) is None
             if created:
-                payment = Payment(
-                    order_id=order.id,
-                    provider=self.gateway.name,
-                    provider_payment_id=provider.provider_payment_id,
-                    status=provider.status,
-                    amount=provider.amount,
-                    checkout_url=provider.checkout_url,
-                    expires_at=provider.expires_at,
-                    created_at=now,
-                    updated_at=now,
-                )
-                uow.payments.add(payment)
-                uow.payments.add_event(
-                    PaymentEvent(
-                        payment_id=payment.id, status=provider.status, at=now, source="create"
-                    )
-                )
-                self._hold_seats(uow, order, provider)
-                uow.orders.update(order)
-                if notify and order.status is OrderStatus.PENDING:
-                    enqueue_email(
-                        uow,
-                        "payment_link",
-                        to=order.email,
-                        order_id=order.id,
-                        context={"payment_url": provider.checkout_url or ""},
-                        once_key=provider.provider_payment_id,
-                    )
+                self._record_new(uow, order, provider, now, notify=notify)
             uow.commit()
         return PaymentStart(
             order_status=order.status, checkout_url=provider.checkout_url, created=created
         )
+
+    def _record_new(
+        self,
+        uow: UnitOfWork,
+        order: Order,
+        provider: ProviderPayment,
+        now: datetime,
+        *,
+        notify: bool,
+    ) -> None:
+        """Store the payment the provider just opened for the locked order, and hold its seats
+        while it can be paid; with `notify`, e-mail the visitor its link."""
+        payment = Payment(
+            order_id=order.id,
+            provider=self.gateway.name,
+            provider_payment_id=provider.provider_payment_id,
+            status=provider.status,
+            amount=provider.amount,
+            checkout_url=provider.checkout_url,
+            expires_at=provider.expires_at,
+            created_at=now,
+            updated_at=now,
+        )
+        uow.payments.add(payment)
+        uow.payments.add_event(
+            PaymentEvent(payment_id=payment.id, status=provider.status, at=now, source="create")
+        )
+        self._hold_seats(uow, order, provider)
+        uow.orders.update(order)
+        if notify and order.status is OrderStatus.PENDING:
+            link = SendEmail.to_buyer(
+                order,
+                "payment_link",
+                once_key=provider.provider_payment_id,
+                context={"payment_url": provider.checkout_url or ""},
+            )
+            enqueue(uow, link)
 
     def open_or_defer(self, order_id: uuid.UUID) -> PaymentOpening:
         """The visitor wants to pay, at checkout or later from the order page.
@@ -206,26 +197,25 @@ class Payments:
         when it gets one: checkout's own job while it is still waiting, else a new one.
         """
         with self.uow() as uow:
-            order = self._order(uow, order_id, lock=True)
+            order = lock_order(uow, order_id)
             if order.status is OrderStatus.PENDING:
                 self._queue_creation(uow, order)
-                enqueue_email(
-                    uow, "order_received", to=order.email, order_id=order.id, once_key=str(order.id)
+                enqueue(
+                    uow,
+                    SendEmail.to_buyer(order, "order_received", once_key=str(order.id)),
                 )
                 uow.commit()
 
     @staticmethod
     def _queue_creation(uow: UnitOfWork, order: Order) -> None:
-        data = {"order_id": str(order.id)}
-        key = f"payment_creation:{order.id}"  # the job checkout writes
-        job = uow.jobs.get(uow.jobs.enqueue(JobType.PAYMENT_CREATION, data, dedupe_key=key))
+        job = uow.jobs.get(enqueue(uow, CreatePayment(order_id=order.id)))  # checkout's job
         if job is None or job.status in (JobStatus.PENDING, JobStatus.PROCESSING):
             return
         # Checkout's job is done: one more, once per payment it would replace, so pressing
         # "Betalen" again and again while the provider is down queues one job.
         latest = uow.payments.latest_for_order(order.id)
         after = latest.provider_payment_id if latest is not None else "none"
-        uow.jobs.enqueue(JobType.PAYMENT_CREATION, data, dedupe_key=f"{key}:after:{after}")
+        enqueue(uow, CreatePayment(order_id=order.id, replacing=after))
 
     def creation_job(self, order_id: uuid.UUID) -> None:
         """The payment_creation job: opens the payment unless the web request already did."""
@@ -234,22 +224,23 @@ class Payments:
     def creation_gave_up(self, order_id: uuid.UUID, reason: str) -> None:
         """Every attempt failed: ask the visitor to pay another way, and flag it for staff."""
         with self.uow() as uow:
-            order = self._order(uow, order_id, lock=True)
+            order = lock_order(uow, order_id)
             if order.status is not OrderStatus.PENDING:
                 return
             order.needs_attention = f"Betaling kon niet worden aangemaakt: {reason}"[:500]
             uow.orders.update(order)
-            enqueue_email(
-                uow, "payment_required", to=order.email, order_id=order.id, once_key=str(order.id)
+            enqueue(
+                uow,
+                SendEmail.to_buyer(order, "payment_required", once_key=str(order.id)),
             )
             uow.commit()
 
     def abandon(self, order_id: uuid.UUID) -> None:
         """The provider refused the payment outright: cancel the order and free its seats."""
         with self.uow() as uow:
-            order = self._order(uow, order_id, lock=True)
+            order = lock_order(uow, order_id)
             if order.status is OrderStatus.PENDING:
-                self._close(uow, order, OrderStatus.CANCELLED, self.clock.now())
+                close_order(uow, order, OrderStatus.CANCELLED, self.clock.now())
                 uow.commit()
 
     # --- following a payment ----------------------------------------------------------------
@@ -275,7 +266,7 @@ class Payments:
     def refresh_order(self, order_id: uuid.UUID) -> OrderStatus:
         """The visitor came back from the provider: check the payment now, webhook or not."""
         with self.uow() as uow:
-            order = self._order(uow, order_id)
+            order = get_order(uow, order_id)
             payment = uow.payments.latest_for_order(order_id)
         if order.status is not OrderStatus.PENDING or payment is None:
             return order.status
@@ -296,7 +287,7 @@ class Payments:
             if known is None:
                 log.warning("payment %s is not ours; ignored", provider.provider_payment_id)
                 return None
-            order = self._order(uow, known.order_id, lock=True)
+            order = lock_order(uow, known.order_id)
             # Read again under the order's lock: a concurrent delivery may have moved it.
             payment = uow.payments.get_by_provider_id(provider.provider_payment_id)
             assert payment is not None
@@ -319,10 +310,10 @@ class Payments:
     ) -> None:
         """Move the (locked) order as the provider's status says."""
         if provider.status is PaymentStatus.PAID:
-            starts = _first_start(uow, order)
+            starts = first_start(uow, order)
             if order.status is OrderStatus.PENDING and starts is not None and now >= starts:
                 # Paid after the performance began: too late for seats; the money goes back.
-                self._close(uow, order, OrderStatus.EXPIRED, now)
+                close_order(uow, order, OrderStatus.EXPIRED, now)
             if order.status is OrderStatus.PENDING:
                 order.mark_paid(now)
                 uow.orders.update(order)
@@ -334,7 +325,7 @@ class Payments:
         elif provider.status.is_final_failure and order.status is OrderStatus.PENDING:
             if is_latest:
                 expired = provider.status is PaymentStatus.EXPIRED
-                self._close(
+                close_order(
                     uow, order, OrderStatus.EXPIRED if expired else OrderStatus.CANCELLED, now
                 )
         elif provider.status.is_final_failure and order.status in _SOLD:
@@ -345,12 +336,10 @@ class Payments:
 
     def _refund_late(self, uow: UnitOfWork, order: Order, payment: Payment) -> None:
         """Money arrived for a closed order (its seats are gone): send it back, as a job."""
-        key = f"late-{payment.id.hex}"
-        uow.jobs.enqueue(
-            JobType.REFUND,
-            {"order_id": str(order.id), "request_key": key, "reason": LATE_PAYMENT},
-            dedupe_key=f"refund:{order.id}:{key}",
+        refund = RefundOrder(
+            order_id=order.id, request_key=f"late-{payment.id.hex}", reason=LATE_PAYMENT
         )
+        enqueue(uow, refund)
         if order.needs_attention is None:
             order.needs_attention = f"{LATE_PAYMENT}: het bedrag wordt automatisch terugbetaald."
             uow.orders.update(order)
@@ -370,19 +359,21 @@ class Payments:
             uow.orders.update(order)
             log.error("order %s: payment %s reversed", order.number, provider.provider_payment_id)
         if self.staff_email:
-            enqueue_email(
+            enqueue(
                 uow,
-                "payment_reversed",
-                to=self.staff_email,
-                order_id=order.id,
-                context={
-                    "name": THEATRE,
-                    "admin_url": self.links.admin_order(order.id),
-                    "provider_payment_id": provider.provider_payment_id,
-                    "payment_status": provider.status.value,
-                    "charged_back_cents": charged_back.cents,
-                },
-                once_key=f"{provider.provider_payment_id}:{provider.status}:{charged_back.cents}",
+                SendEmail(
+                    template="payment_reversed",
+                    to=self.staff_email,
+                    order_id=order.id,
+                    context={
+                        "name": THEATRE,
+                        "admin_url": self.links.admin_order(order.id),
+                        "provider_payment_id": provider.provider_payment_id,
+                        "payment_status": provider.status.value,
+                        "charged_back_cents": charged_back.cents,
+                    },
+                    once_key=f"{provider.provider_payment_id}:{provider.status}:{charged_back.cents}",
+                ),
             )
 
     # --- orders nobody paid for -------------------------------------------------------------
@@ -410,7 +401,7 @@ class Payments:
             except errors.NotFound:
                 provider = None
         with self.uow() as uow:
-            order = self._order(uow, order_id, lock=True)
+            order = lock_order(uow, order_id)
             if not order.is_overdue(now):
                 return 0  # paid, closed or extended meanwhile
             if provider is not None:
@@ -419,24 +410,11 @@ class Payments:
                 self._record_status(uow, payment, provider, now, "cleanup")
                 self._follow(uow, order, payment, provider, now, is_latest=True)
             if order.is_overdue(now):
-                self._close(uow, order, OrderStatus.EXPIRED, now)
+                close_order(uow, order, OrderStatus.EXPIRED, now)
             uow.commit()
             return 1 if order.status in (OrderStatus.EXPIRED, OrderStatus.CANCELLED) else 0
 
     # --- helpers ----------------------------------------------------------------------------
-
-    def _close(self, uow: UnitOfWork, order: Order, status: OrderStatus, now: datetime) -> None:
-        """Cancel or expire a locked pending order and give back its seats and coupon, once."""
-        seats = order.expire(now) if status is OrderStatus.EXPIRED else order.cancel(now)
-        if not seats:
-            return
-        uow.orders.update(order)
-        uow.coupons.release_usage(order.id, now)
-        uow.seats.release(seats)
-        cancel_open_payment(uow, order.id)
-        enqueue_email(
-            uow, "order_cancelled", to=order.email, order_id=order.id, once_key=str(order.id)
-        )
 
     def _record_status(
         self,
@@ -469,7 +447,7 @@ class Payments:
         if provider.expires_at is None:
             return False
         until = provider.expires_at + self.policy.hold_margin
-        starts = _first_start(uow, order)
+        starts = first_start(uow, order)
         if starts is not None:
             until = min(until, starts)
         before = order.expires_at
@@ -498,13 +476,6 @@ class Payments:
             idempotency_key=key,
         )
 
-    @staticmethod
-    def _order(uow: UnitOfWork, order_id: uuid.UUID, *, lock: bool = False) -> Order:
-        order = uow.orders.get(order_id, for_update=lock)
-        if order is None:
-            raise errors.OrderNotFound(order_id=str(order_id))
-        return order
-
 
 def queue_webhook(uow: UnitOfWork, provider_payment_id: str) -> bool:
     """Queue a sync for one of our payments; an id we never opened queues nothing.
@@ -514,12 +485,12 @@ def queue_webhook(uow: UnitOfWork, provider_payment_id: str) -> bool:
     the provider's latest status anyway. The payment row's lock makes concurrent calls take
     turns, so they cannot both see no pending job.
     """
-    data = {"provider_payment_id": provider_payment_id}
+    sync = SyncPayment(provider_payment_id=provider_payment_id)
     with uow:
         if uow.payments.get_by_provider_id(provider_payment_id, for_update=True) is None:
             return False
-        pending = uow.jobs.list(job_type=JobType.PAYMENT_WEBHOOK, status=JobStatus.PENDING)
-        if not any(job.data == data for job in pending):
-            uow.jobs.enqueue(JobType.PAYMENT_WEBHOOK, data)
+        pending = uow.jobs.list(job_type=SyncPayment.job_type, status=JobStatus.PENDING)
+        if not any(job.data == sync.to_payload() for job in pending):
+            enqueue(uow, sync)
             uow.commit()
     return True

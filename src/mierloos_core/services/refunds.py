@@ -28,7 +28,7 @@ the provider did make before a timeout is found, never made twice. A refusal (4x
 refund failed and changes nothing else. Seats go back only through `Order.refund`, which does
 so once, under the order lock.
 
-Lock order as in payments: the order row first, then performances by id.
+Orders are got, locked and closed through `order_lifecycle`, which keeps the order of locks.
 """
 
 from __future__ import annotations
@@ -36,23 +36,24 @@ from __future__ import annotations
 import logging
 import re
 import uuid
-from collections.abc import Callable, Mapping, Sequence
-from datetime import datetime
-from typing import Any
+from collections.abc import Callable, Sequence
 
 import attrs
 
 from mierloos_core import errors
+from mierloos_core.model.commands import RefundOrder, SendEmail
 from mierloos_core.model.money import Money
 from mierloos_core.model.orders import Order, OrderStatus
 from mierloos_core.model.payments import (
+    Payment,
     ProviderRefund,
     Refund,
     RefundRequest,
     RefundStatus,
 )
 from mierloos_core.ports import Clock, PaymentGateway, UnitOfWork
-from mierloos_core.services.notifications import enqueue_email
+from mierloos_core.services.jobs import enqueue
+from mierloos_core.services.order_lifecycle import close_refunded, get_order, lock_order
 
 log = logging.getLogger(__name__)
 
@@ -90,7 +91,7 @@ class Refunds:
     def summary(self, order_id: uuid.UUID) -> RefundSummary:
         """What was paid and refunded, from our records only (no call to the provider)."""
         with self.uow() as uow:
-            order = _order(uow, order_id)
+            order = get_order(uow, order_id)
             payment = uow.payments.paid_for_order(order_id)
             refunds = uow.refunds.for_order(order_id)
         # A paid payment of a closed order (money that came too late) counts too.
@@ -124,16 +125,12 @@ class Refunds:
         (the provider did not answer; the refund is recorded and `refresh` sends it again) and
         RefundRefused (the provider refused; the refund is marked failed).
         """
-        reason = reason.strip()
-        if len(reason) > MAX_REASON_LENGTH:
-            raise errors.ValidationError(
-                f"De reden mag hoogstens {MAX_REASON_LENGTH} tekens lang zijn."
-            )
+        reason = _checked_reason(reason)
         if request_key is not None and not REQUEST_KEY.fullmatch(request_key):
             raise errors.ValidationError("Dit formulier is verlopen. Laad de pagina opnieuw.")
         now = self.clock.now()
         with self.uow() as uow:
-            order = _order(uow, order_id, lock=True)
+            order = lock_order(uow, order_id)
             earlier = uow.refunds.for_order(order_id)
             if request_key is not None:
                 for same in earlier:
@@ -142,34 +139,11 @@ class Refunds:
             payment = uow.payments.paid_for_order(order_id)
             if payment is None or not (_is_paid(order) or (closed_ok and _is_closed(order))):
                 raise errors.RefundNotAllowed(order_id=str(order_id), status=order.status.value)
-            provider_payment_id = payment.provider_payment_id
-            if provider_payment_id is None:
-                # Checked before recording: a refund that can never be sent must not wait.
-                log.error(
-                    "paid payment %s of order %s has no provider id", payment.id, order.number
-                )
-                raise errors.RefundNotAllowed(
-                    "De betaling van deze bestelling is niet bekend bij de betaalprovider; "
-                    "terugbetalen kan hier niet.",
-                    order_id=str(order_id),
-                )
-            left = payment.amount - committed(earlier)
-            if left.cents <= 0:
-                raise errors.RefundNotAllowed(
-                    "Deze bestelling is al volledig terugbetaald, of die terugbetaling loopt nog.",
-                    order_id=str(order_id),
-                )
-            wanted = left if amount is None else amount
-            if not 0 < wanted.cents <= left.cents:
-                raise errors.InvalidRefundAmount(
-                    f"Vul een bedrag in van minstens € 0,01 en hoogstens {left}.",
-                    requested=wanted.cents,
-                    refundable=left.cents,
-                )
+            provider_payment_id = _provider_id(order, payment)
             refund = Refund(
                 order_id=order.id,
                 payment_id=payment.id,
-                amount=wanted,
+                amount=_refundable(order, payment.amount - committed(earlier), amount),
                 reason=reason,
                 requested_by=requested_by,
                 request_key=request_key,
@@ -178,6 +152,10 @@ class Refunds:
             )
             uow.refunds.add(refund)
             uow.commit()
+        return self._send(refund, order, provider_payment_id)
+
+    def _send(self, refund: Refund, order: Order, provider_payment_id: str) -> Refund:
+        """Ask the provider for a recorded refund, and record its answer."""
         request = self._request(refund, order, provider_payment_id)
         try:
             provider = self.gateway.create_refund(request)
@@ -189,7 +167,7 @@ class Refunds:
             raise errors.RefundRefused(refund_id=str(refund.id)) from refusal
         return self._record(refund.id, provider)
 
-    def refund_job(self, data: Mapping[str, Any]) -> str:
+    def refund_job(self, command: RefundOrder) -> str:
         """The `refund` job: a refund the system decided on (money that came after its order
         closed, a cancelled performance), written in the transaction that decided it.
 
@@ -197,19 +175,14 @@ class Refunds:
         sends it again only while the provider has not answered. A provider that is down
         fails the attempt (the job retries); a refusal fails the job and flags the order.
         """
-        try:
-            order_id = uuid.UUID(str(data["order_id"]))
-            key = str(data["request_key"])
-            amount = Money(int(data["amount_cents"])) if data.get("amount_cents") else None
-        except (KeyError, ValueError, TypeError) as bad:
-            raise errors.ValidationError(f"invalid refund job: {bad!r}") from None
+        order_id = command.order_id
         try:
             refund = self.refund(
                 order_id,
-                amount=amount,
-                reason=str(data.get("reason", "")),
+                amount=command.amount,
+                reason=command.reason,
                 requested_by="automatisch",
-                request_key=key,
+                request_key=command.request_key,
                 closed_ok=True,
             )
         except errors.RefundNotAllowed as nothing_left:
@@ -226,7 +199,7 @@ class Refunds:
 
     def _flag(self, order_id: uuid.UUID, reason: str) -> None:
         with self.uow() as uow:
-            order = _order(uow, order_id, lock=True)
+            order = lock_order(uow, order_id)
             order.needs_attention = reason
             uow.orders.update(order)
             uow.commit()
@@ -250,7 +223,7 @@ class Refunds:
         For the staff page: a provider that is down leaves the refunds as they were.
         """
         with self.uow() as uow:
-            order = _order(uow, order_id)
+            order = get_order(uow, order_id)
             payment = uow.payments.paid_for_order(order_id)
             open_refunds = [r for r in uow.refunds.for_order(order_id) if not r.status.is_final]
         for refund in open_refunds:
@@ -287,7 +260,7 @@ class Refunds:
         now = self.clock.now()
         with self.uow() as uow:
             refund = _refund(uow, refund_id)
-            order = _order(uow, refund.order_id, lock=True)
+            order = lock_order(uow, refund.order_id)
             # Read again under the order's lock: a concurrent refresh may have moved it.
             refund = _refund(uow, refund_id)
             if refund.status.is_final or (
@@ -302,19 +275,16 @@ class Refunds:
             if refund.status.accepted and not was_accepted:
                 if order.status is OrderStatus.PAID and _all_accepted(uow, order, refund):
                     refund.whole = True
-                    self._close(uow, order, now)
-                enqueue_email(
-                    uow,
-                    "order_refunded",
-                    to=order.email,
-                    order_id=order.id,
-                    context={
-                        "amount_cents": refund.amount.cents,
-                        "whole": refund.whole,
-                        "closed": _is_closed(order),
-                    },
-                    once_key=str(refund.id),
+                    close_refunded(uow, order, now)
+                context = {
+                    "amount_cents": refund.amount.cents,
+                    "whole": refund.whole,
+                    "closed": _is_closed(order),
+                }
+                mail = SendEmail.to_buyer(
+                    order, "order_refunded", once_key=str(refund.id), context=context
                 )
+                enqueue(uow, mail)
             if not refund.status.counts:
                 _flag_failed_after_closing(uow, order, refund)
             uow.refunds.update(refund)
@@ -325,7 +295,7 @@ class Refunds:
         now = self.clock.now()
         with self.uow() as uow:
             refund = _refund(uow, refund_id)
-            order = _order(uow, refund.order_id, lock=True)
+            order = lock_order(uow, refund.order_id)
             refund = _refund(uow, refund_id)
             if refund.status is RefundStatus.REQUESTED:
                 refund.status = RefundStatus.FAILED
@@ -334,13 +304,6 @@ class Refunds:
                 uow.refunds.update(refund)
                 _flag_failed_after_closing(uow, order, refund)
                 uow.commit()
-
-    @staticmethod
-    def _close(uow: UnitOfWork, order: Order, now: datetime) -> None:
-        seats = order.refund(now)
-        uow.orders.update(order)
-        if seats:
-            uow.seats.release(seats)
 
     @staticmethod
     def _request(refund: Refund, order: Order, provider_payment_id: str) -> RefundRequest:
@@ -352,19 +315,53 @@ class Refunds:
         )
 
 
+def _checked_reason(reason: str) -> str:
+    reason = reason.strip()
+    if len(reason) > MAX_REASON_LENGTH:
+        raise errors.ValidationError(
+            f"De reden mag hoogstens {MAX_REASON_LENGTH} tekens lang zijn."
+        )
+    return reason
+
+
+def _provider_id(order: Order, payment: Payment) -> str:
+    """The provider's id of the payment that paid the order: a refund goes through it.
+
+    Checked before recording: a refund that can never be sent must not wait.
+    """
+    if payment.provider_payment_id is None:
+        log.error("paid payment %s of order %s has no provider id", payment.id, order.number)
+        raise errors.RefundNotAllowed(
+            "De betaling van deze bestelling is niet bekend bij de betaalprovider; "
+            "terugbetalen kan hier niet.",
+            order_id=str(order.id),
+        )
+    return payment.provider_payment_id
+
+
+def _refundable(order: Order, left: Money, wanted: Money | None) -> Money:
+    """What this refund may be: `wanted` (None: all that is `left`), checked against `left`."""
+    if left.cents <= 0:
+        raise errors.RefundNotAllowed(
+            "Deze bestelling is al volledig terugbetaald, of die terugbetaling loopt nog.",
+            order_id=str(order.id),
+        )
+    amount = left if wanted is None else wanted
+    if not 0 < amount.cents <= left.cents:
+        raise errors.InvalidRefundAmount(
+            f"Vul een bedrag in van minstens € 0,01 en hoogstens {left}.",
+            requested=amount.cents,
+            refundable=left.cents,
+        )
+    return amount
+
+
 def _is_paid(order: Order) -> bool:
     return order.status in (OrderStatus.PAID, OrderStatus.REFUNDED)
 
 
 def _is_closed(order: Order) -> bool:
     return order.status in (OrderStatus.CANCELLED, OrderStatus.EXPIRED)
-
-
-def _order(uow: UnitOfWork, order_id: uuid.UUID, *, lock: bool = False) -> Order:
-    order = uow.orders.get(order_id, for_update=lock)
-    if order is None:
-        raise errors.OrderNotFound(order_id=str(order_id))
-    return order
 
 
 def _refund(uow: UnitOfWork, refund_id: uuid.UUID) -> Refund:

@@ -23,14 +23,14 @@ import attrs
 
 from mierloos_core import errors
 from mierloos_core.model.catalog import Performance, PerformanceStatus, Show
+from mierloos_core.model.commands import RefundOrder
 from mierloos_core.model.files import Image
-from mierloos_core.model.jobs import JobType
 from mierloos_core.model.money import Money
 from mierloos_core.model.orders import Order, OrderStatus
 from mierloos_core.model.timeutil import AMSTERDAM, utc
 from mierloos_core.ports import Clock, UnitOfWork
-from mierloos_core.services.notifications import enqueue_email
-from mierloos_core.services.payments import cancel_open_payment
+from mierloos_core.services.jobs import enqueue
+from mierloos_core.services.order_lifecycle import close_order, lock_orders, lock_performances
 
 MAX_TITLE = 200
 MAX_SLUG = 120
@@ -45,6 +45,7 @@ FALLBACK_SLUG = "voorstelling"
 
 _SLUG = re.compile(r"[a-z0-9]+(?:-[a-z0-9]+)*")
 _SOLD = (OrderStatus.PAID, OrderStatus.REFUNDED)
+_CANCEL_MAIL = {"reason": "performance_cancelled"}  # the "order cancelled" mail says why
 
 
 def invalid(fields: Mapping[str, str]) -> errors.ValidationError:
@@ -285,20 +286,19 @@ class StaffCatalog:
         by jobs written in this transaction: a refund per order for its tickets of this
         performance (the whole order when all its tickets are for it), sent by a worker.
 
-        Locks are taken in the order every other writer takes them: orders (by id), then the
-        performances they hold seats of (by id, as checkouts do). A payment closing one of
-        these orders meanwhile waits for this instead of deadlocking with it.
+        Locks are taken in the order of `order_lifecycle`, as every other writer takes them: a
+        payment closing one of these orders meanwhile waits for this instead of deadlocking.
         """
         now = self.clock.now()
         with self.uow() as uow:
             _performance(uow, performance_id).move_to(PerformanceStatus.CANCELLED, now)
             listed = _orders(uow, performance_id, OrderStatus.PENDING, OrderStatus.PAID)
-            orders = _locked(uow, listed)
+            orders = lock_orders(uow, listed)
             if not refund_paid:
                 _refuse_if_paid(performance_id, orders)
-            touched = {performance_id} | {t.performance_id for o in orders for t in o.tickets}
-            for touched_id in sorted(touched):
-                uow.performances.get(touched_id, for_update=True)
+            lock_performances(
+                uow, {performance_id} | {t.performance_id for o in orders for t in o.tickets}
+            )
             performance = _performance(uow, performance_id, lock=True)
             performance.move_to(PerformanceStatus.CANCELLED, now)
             # A checkout that took seats after the listing left an order not locked above;
@@ -314,22 +314,8 @@ class StaffCatalog:
                     _queue_refund(uow, order, performance_id)
                     refunds += 1
                     continue
-                seats = order.cancel(now)
-                if not seats:
-                    continue
-                uow.orders.update(order)
-                uow.coupons.release_usage(order.id, now)
-                uow.seats.release(seats)
-                cancel_open_payment(uow, order.id)
-                enqueue_email(
-                    uow,
-                    "order_cancelled",
-                    to=order.email,
-                    order_id=order.id,
-                    context={"reason": "performance_cancelled"},
-                    once_key=str(order.id),
-                )
-                cancelled += 1
+                if close_order(uow, order, OrderStatus.CANCELLED, now, context=_CANCEL_MAIL):
+                    cancelled += 1
             stored = _performance(uow, performance_id)
             uow.commit()
         return Cancellation(performance=stored, cancelled_orders=cancelled, refunds_queued=refunds)
@@ -447,29 +433,23 @@ def _orders(uow: UnitOfWork, performance_id: uuid.UUID, *statuses: OrderStatus) 
     return uow.orders.ids_for_performance(performance_id, statuses)
 
 
-def _locked(uow: UnitOfWork, order_ids: list[uuid.UUID]) -> list[Order]:
-    """The orders, each row locked, in id order (the order every locker uses)."""
-    locked = (uow.orders.get(order_id, for_update=True) for order_id in sorted(order_ids))
-    return [order for order in locked if order is not None]
-
-
 def _queue_refund(uow: UnitOfWork, order: Order, performance_id: uuid.UUID) -> None:
     """A refund job for the order's tickets of the cancelled performance."""
     mine = [t for t in order.valid_tickets if t.performance_id == performance_id]
-    data: dict[str, str | int] = {
-        "order_id": str(order.id),
-        "request_key": cancel_refund_key(performance_id),
-        "reason": "Voorstelling geannuleerd",
-    }
+    amount = None  # the whole order
     if len(mine) < len(order.valid_tickets) and order.subtotal.cents > 0:
         # Part of the order: its share of what was paid, the discount spread pro rata.
         share = sum(t.price.cents for t in mine) * order.total.cents // order.subtotal.cents
         if share <= 0:
             return
-        data["amount_cents"] = share
-    uow.jobs.enqueue(
-        JobType.REFUND, data, dedupe_key=f"refund:{order.id}:{cancel_refund_key(performance_id)}"
+        amount = Money(share)
+    refund = RefundOrder(
+        order_id=order.id,
+        request_key=cancel_refund_key(performance_id),
+        reason="Voorstelling geannuleerd",
+        amount=amount,
     )
+    enqueue(uow, refund)
 
 
 def _refund_progress(uow: UnitOfWork, performance: Performance) -> RefundProgress | None:

@@ -16,12 +16,14 @@ from datetime import datetime
 import attrs
 
 from mierloos_core import errors
+from mierloos_core.model.commands import Command, GenerateTickets, SendEmail
 from mierloos_core.model.jobs import JobType
 from mierloos_core.model.money import Money
 from mierloos_core.model.orders import Order, OrderStatus, TicketStatus
 from mierloos_core.model.payments import Payment, PaymentEvent
 from mierloos_core.ports import Links, OrderSearch, OrderSearchPage, UnitOfWork
-from mierloos_core.services.notifications import enqueue_email
+from mierloos_core.services.jobs import enqueue
+from mierloos_core.services.order_lifecycle import get_order, lock_order
 from mierloos_core.services.tickets import TICKETS_READY_TEMPLATE
 
 MAX_QUERY_LENGTH = 100
@@ -103,9 +105,7 @@ class StaffOrders:
 
     def detail(self, order_id: uuid.UUID) -> StaffOrderDetail:
         with self.uow() as uow:
-            order = uow.orders.get(order_id)
-            if order is None:
-                raise errors.OrderNotFound(order_id=str(order_id))
+            order = get_order(uow, order_id)
             lines = self._lines(uow, order)
             payment = uow.payments.latest_for_order(order.id)
             events = uow.payments.events(payment.id) if payment is not None else []
@@ -127,40 +127,27 @@ class StaffOrders:
         if not _REQUEST_KEY.fullmatch(request_key):
             raise errors.ValidationError("Dit formulier is ongeldig. Laad de pagina opnieuw.")
         with self.uow() as uow:
-            order = uow.orders.get(order_id, for_update=True)
-            if order is None:
-                raise errors.OrderNotFound(order_id=str(order_id))
+            order = lock_order(uow, order_id)
             if order.status is not OrderStatus.PAID:
                 raise errors.InvalidTransition(
                     "Alleen voor betaalde bestellingen kunnen kaarten worden verstuurd.",
                     order_id=str(order_id),
                 )
+            command: Command
             if order.tickets_pdf is None:
                 # The PDF job queues the tickets e-mail itself once the file is recorded.
-                job_type = JobType.PDF_GENERATION
-                job_id = uow.jobs.enqueue(
-                    job_type,
-                    {"order_id": str(order.id)},
-                    dedupe_key=f"pdf:{order.id}:resend:{request_key}",
-                )
+                command = GenerateTickets(order_id=order.id, resend_key=request_key)
             else:
-                job_type = JobType.EMAIL
-                job_id = enqueue_email(
-                    uow,
-                    TICKETS_READY_TEMPLATE,
-                    to=order.email,
-                    order_id=order.id,
-                    once_key=f"{order.tickets_pdf.key}:resend:{request_key}",
-                )
+                once_key = f"{order.tickets_pdf.key}:resend:{request_key}"
+                command = SendEmail.to_buyer(order, TICKETS_READY_TEMPLATE, once_key=once_key)
+            job_id = enqueue(uow, command)
             uow.commit()
-        return ResendOutcome(job_id=job_id, job_type=job_type, to=order.email)
+        return ResendOutcome(job_id=job_id, job_type=command.job_type, to=order.email)
 
     def mark_handled(self, order_id: uuid.UUID) -> bool:
         """Clear the order's needs-attention note; False when there was none (nothing changed)."""
         with self.uow() as uow:
-            order = uow.orders.get(order_id, for_update=True)
-            if order is None:
-                raise errors.OrderNotFound(order_id=str(order_id))
+            order = lock_order(uow, order_id)
             if not order.needs_attention:
                 return False
             order.needs_attention = None

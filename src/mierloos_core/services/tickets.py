@@ -21,18 +21,19 @@ from __future__ import annotations
 import logging
 import re
 import uuid
-from collections.abc import Callable, Mapping
+from collections.abc import Callable
 from datetime import timedelta
-from typing import Any
 
 import attrs
 
 from mierloos_core import errors
 from mierloos_core.model.catalog import Performance, Show
+from mierloos_core.model.commands import GenerateTickets, SendEmail
 from mierloos_core.model.files import TicketDocument
 from mierloos_core.model.orders import Order, OrderStatus, Ticket, TicketsPdf
 from mierloos_core.ports import Clock, Links, ObjectStorage, TicketRenderer, UnitOfWork
-from mierloos_core.services.notifications import PDF_CONTENT_TYPE, enqueue_email, tickets_filename
+from mierloos_core.services.jobs import enqueue
+from mierloos_core.services.notifications import PDF_CONTENT_TYPE, tickets_filename
 
 log = logging.getLogger(__name__)
 
@@ -47,14 +48,6 @@ _KEY_NUMBER = re.compile(r"tickets-(\d+)\.pdf\Z")
 def tickets_key(order_id: uuid.UUID, number: int) -> str:
     """Where the `number`-th PDF of an order is stored."""
     return f"orders/{order_id}/tickets-{number}.pdf"
-
-
-def _uuid_from(data: Mapping[str, Any], name: str) -> uuid.UUID:
-    """An id from a job's payload; a payload without a valid one can never succeed."""
-    try:
-        return uuid.UUID(str(data[name]))
-    except (KeyError, ValueError):
-        raise errors.PermanentFailure(f"job payload without a valid {name}") from None
 
 
 def _key_number(key: str) -> int:
@@ -108,18 +101,14 @@ class Tickets:
 
     # --- the job ----------------------------------------------------------------------------
 
-    def pdf_job(self, data: Mapping[str, Any]) -> None:
-        """The `pdf_generation` handler for the job registry: payload {"order_id": ...}."""
-        self.generate_pdf(_uuid_from(data, "order_id"))
+    def pdf_job(self, command: GenerateTickets) -> None:
+        """The `pdf_generation` handler for the job registry."""
+        self.generate_pdf(command.order_id)
 
-    def pdf_job_gave_up(self, data: Mapping[str, Any], reason: str) -> None:
+    def pdf_job_gave_up(self, command: GenerateTickets, reason: str) -> None:
         """Every attempt failed: flag the paid order for staff, who can resend the tickets."""
-        try:
-            order_id = _uuid_from(data, "order_id")
-        except errors.PermanentFailure:
-            return
         with self.uow() as uow:
-            order = uow.orders.get(order_id, for_update=True)
+            order = uow.orders.get(command.order_id, for_update=True)
             if order is None or order.tickets_pdf is not None or order.needs_attention:
                 return
             if order.status is not OrderStatus.PAID:
@@ -236,13 +225,11 @@ class Tickets:
             else:
                 order.tickets_pdf = pdf
                 uow.orders.update(order)
-                enqueue_email(
+                enqueue(
                     uow,
-                    TICKETS_READY_TEMPLATE,
-                    to=order.email,
-                    order_id=order.id,
-                    once_key=key,
-                    attach_tickets=True,
+                    SendEmail.to_buyer(
+                        order, TICKETS_READY_TEMPLATE, once_key=key, attach_tickets=True
+                    ),
                 )
                 uow.commit()
                 log.info("tickets of order %s stored as %s", order.number, key)

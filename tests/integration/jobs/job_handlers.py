@@ -26,6 +26,7 @@ from mierloos_adapters.jobqueue.ledger import SqlJobLedger
 from mierloos_adapters.memory import SystemClock
 from mierloos_adapters.sqlalchemy import make_engine
 from mierloos_core.errors import DependencyUnavailable, PermanentFailure
+from mierloos_core.model.commands import PurgeJobs
 from mierloos_core.model.jobs import JobType
 from mierloos_core.services.jobs import JobRegistry, jobs_purge_handler
 
@@ -77,5 +78,5 @@ def build_registry() -> JobRegistry:
             registry.register(job_type, scripted)
     clock = SystemClock()
     ledger = SqlJobLedger(make_engine(os.environ["DATABASE_URL"]), clock)
-    registry.register(JobType.JOBS_PURGE, jobs_purge_handler(ledger, clock))
+    registry.register_command(PurgeJobs, jobs_purge_handler(ledger, clock))
     return registry

@@ -14,6 +14,7 @@ from starlette.testclient import TestClient
 
 from mierloos_adapters.memory import MemoryPaymentGateway
 from mierloos_core.model.catalog import PerformanceStatus
+from mierloos_core.model.commands import ProcessImage
 from mierloos_core.model.money import Money
 from mierloos_core.model.payments import PaymentStatus
 from tests.integration.web.web_support import (
@@ -408,7 +409,7 @@ def test_an_uploaded_image_is_stored_processed_and_shown(site: Site, staff: Test
     assert "wordt nog verwerkt" in staff.get(f"{SHOWS}/{show}").text
     jobs = site.jobs("image_processing")
     assert len(jobs) == 1
-    site.container.images().processing_job(jobs[0].data)
+    site.container.images().processing_job(ProcessImage.from_payload(jobs[0].data))
     page = staff.get(f"{SHOWS}/{show}").text
     image = re.search(r'<img src="(/afbeeldingen/[^"]+/sm\.jpg)" alt="[^"]+"', page)
     assert image is not None

@@ -24,6 +24,7 @@ from sqlalchemy import select
 from starlette.testclient import TestClient
 
 from mierloos_adapters.sqlalchemy.tables import password_reset_tokens, users
+from mierloos_core.model.commands import SendEmail
 from mierloos_entrypoints.log_redaction import uvicorn_log_config
 from mierloos_entrypoints.observability import configure_logging
 from tests.integration.web.test_web_accessibility import accessibility_problems
@@ -51,7 +52,7 @@ class Outbox:
         for job in self.site.jobs("email"):
             if job.id not in self._done:
                 self._done.add(job.id)
-                sender(job.data)
+                sender(SendEmail.from_payload(job.data))
         if not self.directory.exists():
             return []
         return [

@@ -1,0 +1,131 @@
+"""Getting, locking and closing orders: the only code that knows the order of locks.
+
+Every transaction that changes an order and what it holds takes its row locks in one order,
+so no two of them can deadlock:
+
+1. the order rows, by id (`lock_order`, `lock_orders`);
+2. then the coupon (claiming or giving back its use);
+3. then the performances, by id (taking or giving back seats; `lock_performances`).
+
+Checkout inserts its new order and then takes 2 and 3 (`hold`); payments, refunds and staff
+lock the order first and give back what it holds through `close_order` or `close_refunded`,
+which release in that same order. The seat inventory takes the performances by id itself.
+"""
+
+from __future__ import annotations
+
+import uuid
+from collections.abc import Iterable, Mapping
+from datetime import datetime
+from typing import Any
+
+from mierloos_core import errors
+from mierloos_core.model.commands import CancelPayment, SendEmail
+from mierloos_core.model.coupons import Coupon, CouponUsage
+from mierloos_core.model.orders import Order, OrderStatus
+from mierloos_core.model.payments import PaymentStatus
+from mierloos_core.ports import UnitOfWork
+from mierloos_core.services.jobs import enqueue
+
+
+def get_order(uow: UnitOfWork, order_id: uuid.UUID) -> Order:
+    """The order as stored, unlocked; OrderNotFound when there is none."""
+    order = uow.orders.get(order_id)
+    if order is None:
+        raise errors.OrderNotFound(order_id=str(order_id))
+    return order
+
+
+def lock_order(uow: UnitOfWork, order_id: uuid.UUID) -> Order:
+    """The order with its row locked until the unit of work ends; OrderNotFound if none."""
+    order = uow.orders.get(order_id, for_update=True)
+    if order is None:
+        raise errors.OrderNotFound(order_id=str(order_id))
+    return order
+
+
+def lock_orders(uow: UnitOfWork, order_ids: Iterable[uuid.UUID]) -> list[Order]:
+    """The orders that exist, each row locked, in id order."""
+    locked = (uow.orders.get(order_id, for_update=True) for order_id in sorted(set(order_ids)))
+    return [order for order in locked if order is not None]
+
+
+def lock_performances(uow: UnitOfWork, performance_ids: Iterable[uuid.UUID]) -> None:
+    """Lock the performance rows in id order; call after locking the orders concerned."""
+    for performance_id in sorted(set(performance_ids)):
+        uow.performances.get(performance_id, for_update=True)
+
+
+def first_start(uow: UnitOfWork, order: Order) -> datetime | None:
+    """When the order's first performance begins: no seat is held, nor sold, past it."""
+    starts = [
+        performance.starts_at
+        for performance_id in {t.performance_id for t in order.tickets}
+        if (performance := uow.performances.get(performance_id)) is not None
+    ]
+    return min(starts, default=None)
+
+
+def hold(uow: UnitOfWork, order: Order, coupon: Coupon | None) -> None:
+    """Take what a new (just added) order holds: its coupon use, then its seats.
+
+    Raises CouponExhausted when the coupon's last use went meanwhile, and the seat
+    inventory's refusal when the seats did.
+    """
+    if coupon is not None:
+        usage = CouponUsage(
+            coupon_id=coupon.id,
+            order_id=order.id,
+            discount=order.discount,
+            created_at=order.created_at,
+        )
+        if not uow.coupons.claim_usage(usage):
+            raise errors.CouponExhausted(code=coupon.code)
+    seats: dict[uuid.UUID, int] = {}
+    for ticket in order.tickets:
+        seats[ticket.performance_id] = seats.get(ticket.performance_id, 0) + 1
+    uow.seats.reserve(seats)
+
+
+def close_order(
+    uow: UnitOfWork,
+    order: Order,
+    status: OrderStatus,
+    now: datetime,
+    *,
+    context: Mapping[str, Any] | None = None,
+) -> bool:
+    """Cancel or expire a locked pending order: give back its coupon use and seats, withdraw
+    its open payment and tell the buyer (the mail's `context` added), once. True if it closed.
+    """
+    seats = order.expire(now) if status is OrderStatus.EXPIRED else order.cancel(now)
+    if not seats:
+        return False
+    uow.orders.update(order)
+    uow.coupons.release_usage(order.id, now)
+    uow.seats.release(seats)
+    cancel_open_payment(uow, order.id)
+    enqueue(
+        uow, SendEmail.to_buyer(order, "order_cancelled", once_key=str(order.id), context=context)
+    )
+    return True
+
+
+def close_refunded(uow: UnitOfWork, order: Order, now: datetime) -> None:
+    """The accepted refunds of a locked paid order cover what was paid: it is refunded, its
+    tickets invalid, and its seats go back (the coupon use stays: that sale happened)."""
+    seats = order.refund(now)
+    uow.orders.update(order)
+    if seats:
+        uow.seats.release(seats)
+
+
+def cancel_open_payment(uow: UnitOfWork, order_id: uuid.UUID) -> None:
+    """The order closed: have its open payment cancelled at the provider (a job), so it can no
+    longer be paid. Money that arrives anyway is refunded (see `Payments._refund_late`)."""
+    payment = uow.payments.latest_for_order(order_id)
+    if payment is None or payment.provider_payment_id is None:
+        return
+    if payment.status not in (PaymentStatus.OPEN, PaymentStatus.PENDING):
+        return
+    enqueue(uow, CancelPayment(provider_payment_id=payment.provider_payment_id))
