@@ -1,43 +1,25 @@
-"""The ports: what the core needs from the outside world, as small typing.Protocols.
-
-Every port has a memory fake in `mierloos_adapters.memory` and a contract test that runs the
-same assertions against the fake and the real adapter.
-"""
+"""The unit of work and its repositories: one transaction over everything the shop stores."""
 
 from __future__ import annotations
 
 import uuid
 from collections.abc import Collection, Mapping, Sequence
-from datetime import datetime, timedelta
+from datetime import datetime
 from types import TracebackType
-from typing import Any, Protocol, Self
+from typing import Protocol, Self
 
 import attrs
 
 from mierloos_core.model.accounts import PasswordResetToken, User
 from mierloos_core.model.catalog import Performance, Show
 from mierloos_core.model.coupons import Coupon, CouponUsage
-from mierloos_core.model.files import Image, ImageInfo, TicketDocument
-from mierloos_core.model.jobs import Job
-from mierloos_core.model.mail import OutgoingEmail
+from mierloos_core.model.files import Image
 from mierloos_core.model.money import Money
 from mierloos_core.model.orders import Order, OrderStatus
-from mierloos_core.model.payments import (
-    Payment,
-    PaymentEvent,
-    PaymentRequest,
-    ProviderPayment,
-    ProviderRefund,
-    Refund,
-    RefundRequest,
-)
+from mierloos_core.model.pages import Page
+from mierloos_core.model.payments import Payment, PaymentEvent, Refund
 from mierloos_core.model.sessions import LoginSession
-
-
-class Clock(Protocol):
-    def now(self) -> datetime:
-        """The current moment, timezone-aware."""
-        ...
+from mierloos_core.ports.jobs import JobQueue
 
 
 class ShowRepository(Protocol):
@@ -139,15 +121,8 @@ class OrderSummary:
 
 
 @attrs.frozen(kw_only=True)
-class OrderSearchPage:
+class OrderSearchPage(Page):
     orders: tuple[OrderSummary, ...]
-    total: int
-    page: int
-    per_page: int
-
-    @property
-    def pages(self) -> int:
-        return max(1, -(-self.total // self.per_page))
 
 
 class OrderRepository(Protocol):
@@ -267,25 +242,6 @@ class ImageRepository(Protocol):
         ...
 
 
-class JobQueue(Protocol):
-    """Jobs enqueued here are written in the caller's unit of work: they exist iff it commits."""
-
-    def enqueue(
-        self,
-        job_type: str,
-        data: Mapping[str, Any],
-        *,
-        priority: int = 0,
-        run_at: datetime | None = None,
-        dedupe_key: str | None = None,
-    ) -> uuid.UUID:
-        """Add a job; with a `dedupe_key` already present, return that job's id instead."""
-        ...
-
-    def get(self, job_id: uuid.UUID) -> Job | None: ...
-    def list(self, *, job_type: str | None = None, status: str | None = None) -> list[Job]: ...
-
-
 class UnitOfWork(Protocol):
     """One transaction over every repository. Leaving the block without commit rolls back."""
 
@@ -311,206 +267,3 @@ class UnitOfWork(Protocol):
     ) -> None: ...
     def commit(self) -> None: ...
     def rollback(self) -> None: ...
-
-
-class Links(Protocol):
-    """Absolute URLs of the site, for payment providers and e-mails."""
-
-    def order_page(self, order_secret: str) -> str: ...
-    def payment_webhook(self) -> str: ...
-    def password_reset(self, token: str) -> str: ...
-    def tickets_download(self, order_secret: str) -> str: ...
-    def login(self) -> str: ...
-    def admin_order(self, order_id: uuid.UUID) -> str:
-        """The order's page in the staff pages (behind a staff login)."""
-        ...
-
-
-class PaymentGateway(Protocol):
-    """A payment provider. Raises DependencyUnavailable when down, PermanentFailure on refusal."""
-
-    name: str
-
-    def create_payment(self, request: PaymentRequest) -> ProviderPayment: ...
-    def get_payment(self, provider_payment_id: str) -> ProviderPayment: ...
-    def cancel_payment(self, provider_payment_id: str) -> ProviderPayment:
-        """Cancel the payment while the provider still allows it (an open payment), so it can
-        no longer be paid; a payment that cannot be cancelled (paid, pending at the bank, or
-        already closed) is left alone. Returns the payment as it stands afterwards: the caller
-        applies its status like any other. Raises NotFound for an unknown payment.
-        """
-        ...
-
-    def create_refund(self, request: RefundRequest) -> ProviderRefund:
-        """Refund (part of) a paid payment; the same idempotency key gives the same refund."""
-        ...
-
-    def get_refund(self, provider_payment_id: str, provider_refund_id: str) -> ProviderRefund:
-        """Raises NotFound for an unknown refund."""
-        ...
-
-
-class ObjectStorage(Protocol):
-    """Bytes under keys. Raises DependencyUnavailable when the store cannot be reached."""
-
-    def put(self, key: str, data: bytes, content_type: str) -> None: ...
-    def get(self, key: str) -> bytes:
-        """Raises NotFound for a missing key."""
-        ...
-
-    def delete(self, key: str) -> None: ...
-    def exists(self, key: str) -> bool: ...
-    def url_for(self, key: str, expires_in: timedelta) -> str | None:
-        """A URL anyone holding it can GET until it expires, or None when the app must serve it."""
-        ...
-
-
-class EmailTemplates(Protocol):
-    def render(
-        self, template: str, *, to: str, context: Mapping[str, Any], locale: str = "nl"
-    ) -> OutgoingEmail:
-        """The named e-mail (subject, text and HTML parts) for `to`; KeyError if unknown."""
-        ...
-
-
-class Mailer(Protocol):
-    """Delivers the text, the HTML and every attachment intact, byte for byte.
-
-    Raises DependencyUnavailable when the mail server is down or refuses for now.
-    """
-
-    def send(self, email: OutgoingEmail) -> None: ...
-
-
-class TicketRenderer(Protocol):
-    def render(self, tickets: Sequence[TicketDocument]) -> bytes:
-        """One PDF with one page per ticket."""
-        ...
-
-
-class RateLimiter(Protocol):
-    def allow(self, key: str, limit: int, window: timedelta) -> bool:
-        """Count one attempt under `key`; False once `limit` attempts fell within `window`."""
-        ...
-
-
-class ThrottleStore(Protocol):
-    """Counters shared by every process (database or Redis), for throttling failures.
-
-    A key's window starts at its first hit and lasts `window`; after it the count starts over.
-    `hit` is atomic: concurrent hits from many processes are all counted.
-    """
-
-    def hit(self, key: str, window: timedelta) -> int:
-        """Counts one under `key` and returns the count in the current window."""
-        ...
-
-    def count(self, key: str) -> int:
-        """The count in the key's current window (0 when none is open)."""
-        ...
-
-    def clear(self, key: str) -> None: ...
-
-
-class PasswordHasher(Protocol):
-    def hash(self, password: str) -> str: ...
-    def verify(self, password_hash: str, password: str) -> bool: ...
-    def needs_rehash(self, password_hash: str) -> bool: ...
-
-
-class ImageProcessor(Protocol):
-    """Reads uploaded images and makes the resized copies the site shows.
-
-    Accepts JPEG, PNG, GIF and WebP. Raises InvalidImage for anything else (another kind of
-    file, a corrupt or truncated image) and ImageTooLarge for an image with more pixels than
-    the processor's limit (decompression bombs), before decoding its pixels.
-    """
-
-    def inspect(self, data: bytes) -> ImageInfo:
-        """Format and size (EXIF orientation applied) of a complete, decodable image."""
-        ...
-
-    def variants(self, data: bytes, sizes: Mapping[str, int]) -> dict[str, bytes]:
-        """For each name -> box in `sizes`, a JPEG of the image fitting a box x box square.
-
-        Orientation applied, aspect ratio kept (`fit_within`), never scaled up, transparency
-        on white, and no metadata at all (EXIF, GPS, XMP, comments, ICC profiles) left.
-        """
-        ...
-
-
-@attrs.frozen(kw_only=True)
-class JobSummary:
-    """The job dashboard's numbers, counted over the whole jobs table."""
-
-    by_status: Mapping[str, int]
-    """Every JobStatus, with 0 for those that have no job."""
-    by_type: Mapping[str, Mapping[str, int]]
-    """Job type -> status -> count, for the types that have jobs."""
-    total: int
-    oldest_pending_age: timedelta | None
-    """How long the oldest pending job has existed; None when nothing is pending."""
-    failed_last_hour: int
-    """Jobs that ended `failed` within the last hour."""
-
-
-@attrs.frozen(kw_only=True)
-class JobAttemptError:
-    """What one failed (or lost) attempt of a job left behind."""
-
-    attempt: int
-    at: datetime
-    error: str
-    worker: str | None = None
-
-
-@attrs.frozen(kw_only=True)
-class JobDetails:
-    job: Job
-    errors: tuple[JobAttemptError, ...] = ()
-
-
-@attrs.frozen(kw_only=True)
-class JobPage:
-    jobs: tuple[Job, ...]
-    total: int
-    page: int
-    per_page: int
-
-    @property
-    def pages(self) -> int:
-        return max(1, -(-self.total // self.per_page))
-
-
-class JobLedger(Protocol):
-    """The jobs table as staff see it: the dashboard's summary, pages of jobs, and retries."""
-
-    def summary(self) -> JobSummary: ...
-    def page(
-        self,
-        *,
-        status: str | None = None,
-        job_type: str | None = None,
-        page: int = 1,
-        per_page: int = 50,
-    ) -> JobPage:
-        """Newest first, filtered by status and/or type; `page` counts from 1."""
-        ...
-
-    def get(self, job_id: uuid.UUID) -> JobDetails | None: ...
-    def retry(self, job_id: uuid.UUID) -> bool:
-        """Put a `failed` job back to pending, due now, with one more attempt allowed.
-
-        False (and nothing changed) when the job does not exist or is not failed.
-        """
-        ...
-
-    def purge_completed(self, finished_before: datetime) -> int:
-        """Delete `completed` jobs that completed before that moment; how many went.
-
-        A completed job without `completed_at` (written by hand) counts from its last update.
-
-        Pending, processing and failed jobs are never touched, however old; nor is the newest
-        job of each type with a dedupe key, which keeps recurring work to once per period.
-        """
-        ...

@@ -1,0 +1,88 @@
+"""The ports: what the core needs from the outside world, as small typing.Protocols.
+
+Every port has a memory fake in `mierloos_adapters.memory` and a contract test that runs the
+same assertions against the fake and the real adapter. By concept:
+
+- `repositories`: the unit of work and the repositories it holds (one transaction);
+- `jobs`: the job queue a unit of work writes to, and the ledger of jobs staff read;
+- `services`: the rest of the outside world (time, payments, storage, mail, rendering,
+  throttles, password hashing, images).
+
+Import them from here: ``from mierloos_core.ports import UnitOfWork``.
+"""
+
+from __future__ import annotations
+
+from mierloos_core.ports.jobs import (
+    JobAttemptError,
+    JobDetails,
+    JobLedger,
+    JobPage,
+    JobQueue,
+    JobSummary,
+)
+from mierloos_core.ports.repositories import (
+    CouponRepository,
+    ImageRepository,
+    LoginSessionRepository,
+    OrderRepository,
+    OrderSearch,
+    OrderSearchPage,
+    OrderSummary,
+    PasswordResetTokenRepository,
+    PaymentRepository,
+    PerformanceRepository,
+    RefundRepository,
+    SeatInventory,
+    ShowRepository,
+    UnitOfWork,
+    UserRepository,
+)
+from mierloos_core.ports.services import (
+    Clock,
+    EmailTemplates,
+    ImageProcessor,
+    Links,
+    Mailer,
+    ObjectStorage,
+    PasswordHasher,
+    PaymentGateway,
+    RateLimiter,
+    ThrottleStore,
+    TicketRenderer,
+)
+
+__all__ = [
+    "Clock",
+    "CouponRepository",
+    "EmailTemplates",
+    "ImageProcessor",
+    "ImageRepository",
+    "JobAttemptError",
+    "JobDetails",
+    "JobLedger",
+    "JobPage",
+    "JobQueue",
+    "JobSummary",
+    "Links",
+    "LoginSessionRepository",
+    "Mailer",
+    "ObjectStorage",
+    "OrderRepository",
+    "OrderSearch",
+    "OrderSearchPage",
+    "OrderSummary",
+    "PasswordHasher",
+    "PasswordResetTokenRepository",
+    "PaymentGateway",
+    "PaymentRepository",
+    "PerformanceRepository",
+    "RateLimiter",
+    "RefundRepository",
+    "SeatInventory",
+    "ShowRepository",
+    "ThrottleStore",
+    "TicketRenderer",
+    "UnitOfWork",
+    "UserRepository",
+]
