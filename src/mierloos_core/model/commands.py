@@ -62,11 +62,39 @@ def _id(data: Mapping[str, Any], name: str) -> uuid.UUID:
         raise PermanentFailure(f"job payload without a valid {name}") from None
 
 
+class _AboutOrder(Command):
+    """A command whose payload is the order's id."""
+
+    __slots__ = ()
+    order_id: uuid.UUID
+
+    def to_payload(self) -> dict[str, Any]:
+        return {"order_id": str(self.order_id)}
+
+    @classmethod
+    def from_payload(cls, data: Mapping[str, Any]) -> Self:
+        return cls(order_id=_id(data, "order_id"))  # type: ignore[call-arg]
+
+
+class _AboutPayment(Command):
+    """A command whose payload is the provider's id of one of our payments."""
+
+    __slots__ = ()
+    provider_payment_id: str
+
+    def to_payload(self) -> dict[str, Any]:
+        return {"provider_payment_id": self.provider_payment_id}
+
+    @classmethod
+    def from_payload(cls, data: Mapping[str, Any]) -> Self:
+        return cls(provider_payment_id=_text(data, "provider_payment_id"))  # type: ignore[call-arg]
+
+
 # --- payments ----------------------------------------------------------------------------------
 
 
 @attrs.frozen(kw_only=True)
-class CreatePayment(Command):
+class CreatePayment(_AboutOrder):
     """Open the payment of a pending order (`Payments.creation_job`)."""
 
     job_type = JobType.PAYMENT_CREATION
@@ -79,31 +107,17 @@ class CreatePayment(Command):
         key = f"payment_creation:{self.order_id}"
         return key if self.replacing is None else f"{key}:after:{self.replacing}"
 
-    def to_payload(self) -> dict[str, Any]:
-        return {"order_id": str(self.order_id)}
-
-    @classmethod
-    def from_payload(cls, data: Mapping[str, Any]) -> Self:
-        return cls(order_id=_id(data, "order_id"))
-
 
 @attrs.frozen(kw_only=True)
-class SyncPayment(Command):
+class SyncPayment(_AboutPayment):
     """Fetch a payment's status from the provider and apply it (a webhook's job)."""
 
     job_type = JobType.PAYMENT_WEBHOOK
     provider_payment_id: str
 
-    def to_payload(self) -> dict[str, Any]:
-        return {"provider_payment_id": self.provider_payment_id}
-
-    @classmethod
-    def from_payload(cls, data: Mapping[str, Any]) -> Self:
-        return cls(provider_payment_id=_text(data, "provider_payment_id"))
-
 
 @attrs.frozen(kw_only=True)
-class CancelPayment(Command):
+class CancelPayment(_AboutPayment):
     """Withdraw the open payment of a closed order at the provider."""
 
     job_type = JobType.PAYMENT_CANCEL
@@ -112,13 +126,6 @@ class CancelPayment(Command):
     @property
     def dedupe_key(self) -> str:
         return f"payment_cancel:{self.provider_payment_id}"
-
-    def to_payload(self) -> dict[str, Any]:
-        return {"provider_payment_id": self.provider_payment_id}
-
-    @classmethod
-    def from_payload(cls, data: Mapping[str, Any]) -> Self:
-        return cls(provider_payment_id=_text(data, "provider_payment_id"))
 
 
 @attrs.frozen(kw_only=True)
@@ -164,7 +171,7 @@ class RefundOrder(Command):
 
 
 @attrs.frozen(kw_only=True)
-class GenerateTickets(Command):
+class GenerateTickets(_AboutOrder):
     """Make a paid order's tickets PDF; `resend_key` queues staff's resend once per request."""
 
     job_type = JobType.PDF_GENERATION
@@ -175,13 +182,6 @@ class GenerateTickets(Command):
     def dedupe_key(self) -> str:
         key = f"pdf:{self.order_id}"
         return key if self.resend_key is None else f"{key}:resend:{self.resend_key}"
-
-    def to_payload(self) -> dict[str, Any]:
-        return {"order_id": str(self.order_id)}
-
-    @classmethod
-    def from_payload(cls, data: Mapping[str, Any]) -> Self:
-        return cls(order_id=_id(data, "order_id"))
 
 
 @attrs.frozen(kw_only=True)
