@@ -62,10 +62,10 @@ def _id(data: Mapping[str, Any], name: str) -> uuid.UUID:
         raise PermanentFailure(f"job payload without a valid {name}") from None
 
 
+@attrs.frozen(kw_only=True)
 class _AboutOrder(Command):
     """A command whose payload is the order's id."""
 
-    __slots__ = ()
     order_id: uuid.UUID
 
     def to_payload(self) -> dict[str, Any]:
@@ -73,13 +73,18 @@ class _AboutOrder(Command):
 
     @classmethod
     def from_payload(cls, data: Mapping[str, Any]) -> Self:
-        return cls(order_id=_id(data, "order_id"))  # type: ignore[call-arg]
+        return cls(order_id=_id(data, "order_id"))
+
+    def _once_per(self, job: str, what: str, tag: str | None) -> str:
+        """The key "{job}:{order id}", with ":{what}:{tag}" for a job queued once per `tag`."""
+        key = f"{job}:{self.order_id}"
+        return key if tag is None else f"{key}:{what}:{tag}"
 
 
+@attrs.frozen(kw_only=True)
 class _AboutPayment(Command):
     """A command whose payload is the provider's id of one of our payments."""
 
-    __slots__ = ()
     provider_payment_id: str
 
     def to_payload(self) -> dict[str, Any]:
@@ -87,7 +92,7 @@ class _AboutPayment(Command):
 
     @classmethod
     def from_payload(cls, data: Mapping[str, Any]) -> Self:
-        return cls(provider_payment_id=_text(data, "provider_payment_id"))  # type: ignore[call-arg]
+        return cls(provider_payment_id=_text(data, "provider_payment_id"))
 
 
 # --- payments ----------------------------------------------------------------------------------
@@ -98,14 +103,12 @@ class CreatePayment(_AboutOrder):
     """Open the payment of a pending order (`Payments.creation_job`)."""
 
     job_type = JobType.PAYMENT_CREATION
-    order_id: uuid.UUID
     # A second job for the order, once per payment it would replace ("none": no payment yet).
     replacing: str | None = None
 
     @property
     def dedupe_key(self) -> str:
-        key = f"payment_creation:{self.order_id}"
-        return key if self.replacing is None else f"{key}:after:{self.replacing}"
+        return self._once_per("payment_creation", "after", self.replacing)
 
 
 @attrs.frozen(kw_only=True)
@@ -113,7 +116,6 @@ class SyncPayment(_AboutPayment):
     """Fetch a payment's status from the provider and apply it (a webhook's job)."""
 
     job_type = JobType.PAYMENT_WEBHOOK
-    provider_payment_id: str
 
 
 @attrs.frozen(kw_only=True)
@@ -121,7 +123,6 @@ class CancelPayment(_AboutPayment):
     """Withdraw the open payment of a closed order at the provider."""
 
     job_type = JobType.PAYMENT_CANCEL
-    provider_payment_id: str
 
     @property
     def dedupe_key(self) -> str:
@@ -175,13 +176,11 @@ class GenerateTickets(_AboutOrder):
     """Make a paid order's tickets PDF; `resend_key` queues staff's resend once per request."""
 
     job_type = JobType.PDF_GENERATION
-    order_id: uuid.UUID
     resend_key: str | None = None
 
     @property
     def dedupe_key(self) -> str:
-        key = f"pdf:{self.order_id}"
-        return key if self.resend_key is None else f"{key}:resend:{self.resend_key}"
+        return self._once_per("pdf", "resend", self.resend_key)
 
 
 @attrs.frozen(kw_only=True)

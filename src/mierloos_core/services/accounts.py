@@ -83,27 +83,20 @@ class ResetTokens:
         return hashlib.sha256(token.encode()).hexdigest()
 
 
+@attrs.define(eq=False)
 class Accounts:
-    def __init__(
-        self,
-        uow: Callable[[], UnitOfWork],
-        clock: Clock,
-        hasher: PasswordHasher,
-        limiter: RateLimiter,
-        tokens: ResetTokens,
-        policy: AccountPolicy = AccountPolicy(),
-        *,
-        logins: LoginThrottle,
-    ) -> None:
-        self.uow = uow
-        self.clock = clock
-        self.hasher = hasher
-        self.limiter = limiter
-        self.tokens = tokens
-        self.policy = policy
-        self.logins = logins
-        # Verified against when the e-mail is unknown, so both answers take as long.
-        self._dummy_hash = hasher.hash(secrets.token_urlsafe(16))
+    uow: Callable[[], UnitOfWork]
+    clock: Clock
+    hasher: PasswordHasher
+    limiter: RateLimiter
+    tokens: ResetTokens
+    policy: AccountPolicy = AccountPolicy()
+    logins: LoginThrottle = attrs.field(kw_only=True)
+    # Verified against when the e-mail is unknown, so both answers take as long.
+    _dummy_hash: str = attrs.field(init=False)
+
+    def __attrs_post_init__(self) -> None:
+        self._dummy_hash = self.hasher.hash(secrets.token_urlsafe(16))
 
     def register(
         self,

@@ -68,30 +68,21 @@ def order_context(uow: UnitOfWork, order: Order, links: Links) -> dict[str, Any]
     }
 
 
+@attrs.define(eq=False)
 class EmailSender:
     """The `email` job handler.
 
     `storage` holds the tickets PDFs; without it no mail carries an attachment.
     """
 
-    def __init__(
-        self,
-        uow: Callable[[], UnitOfWork],
-        mailer: Mailer,
-        templates: EmailTemplates,
-        links: Links,
-        reset_url: Callable[[str], str] | None = None,
-        storage: ObjectStorage | None = None,
-        attachment_limit: int = TICKETS_ATTACHMENT_LIMIT,
-    ) -> None:
-        self.uow = uow
-        self.mailer = mailer
-        self.templates = templates
-        self.links = links
-        # Turns a reset nonce into the link; the link itself is never stored anywhere.
-        self.reset_url = reset_url
-        self.storage = storage
-        self.attachment_limit = attachment_limit
+    uow: Callable[[], UnitOfWork]
+    mailer: Mailer
+    templates: EmailTemplates
+    links: Links
+    # Turns a reset nonce into the link; the link itself is never stored anywhere.
+    reset_url: Callable[[str], str] | None = None
+    storage: ObjectStorage | None = None
+    attachment_limit: int = TICKETS_ATTACHMENT_LIMIT
 
     def __call__(self, mail: SendEmail) -> None:
         context: dict[str, Any] = {}
@@ -131,23 +122,16 @@ class EmailSender:
         pdf = order.tickets_pdf
         if self.storage is None or pdf is None or order.status is not OrderStatus.PAID:
             return ()
+        about = {"order_id": str(order.id)}
         if pdf.size > self.attachment_limit:
-            log.info(
-                "tickets PDF of order %s is %d bytes: mailing the link only",
-                order.number,
-                pdf.size,
-                extra={"order_id": str(order.id)},
-            )
+            why = "tickets PDF of order %s is %d bytes: mailing the link only"
+            log.info(why, order.number, pdf.size, extra=about)
             return ()
         try:
             data = self.storage.get(pdf.key)
         except NotFound:
-            log.error(
-                "tickets of order %s recorded as %s, but the file is missing: link only",
-                order.number,
-                pdf.key,
-                extra={"order_id": str(order.id)},
-            )
+            why = "tickets of order %s recorded as %s, but the file is missing: link only"
+            log.error(why, order.number, pdf.key, extra=about)
             return ()
         if len(data) > self.attachment_limit:  # the file changed since it was recorded
             return ()

@@ -72,26 +72,17 @@ class PaymentOpening:
 POLL_EVERY = timedelta(seconds=10)
 
 
+@attrs.define(eq=False)
 class Payments:
-    def __init__(
-        self,
-        uow: Callable[[], UnitOfWork],
-        clock: Clock,
-        gateway: PaymentGateway,
-        links: Links,
-        policy: PaymentPolicy = PaymentPolicy(),
-        polls: ThrottleStore | None = None,
-        staff_email: str | None = None,
-    ) -> None:
-        self.uow = uow
-        self.clock = clock
-        self.gateway = gateway
-        self.links = links
-        self.policy = policy
-        # Order page views ask the provider at most once per POLL_EVERY per payment.
-        self.polls = polls
-        # Where a payment taken back after it was paid (chargeback, late failure) is reported.
-        self.staff_email = staff_email
+    uow: Callable[[], UnitOfWork]
+    clock: Clock
+    gateway: PaymentGateway
+    links: Links
+    policy: PaymentPolicy = PaymentPolicy()
+    # Order page views ask the provider at most once per POLL_EVERY per payment.
+    polls: ThrottleStore | None = None
+    # Where a payment taken back after it was paid (chargeback, late failure) is reported.
+    staff_email: str | None = None
 
     # --- opening a payment ------------------------------------------------------------------
 

@@ -149,10 +149,10 @@ def cancel_refund_key(performance_id: uuid.UUID) -> str:
     return f"cancel-{performance_id.hex}"
 
 
+@attrs.define(eq=False)
 class StaffCatalog:
-    def __init__(self, uow_factory: Callable[[], UnitOfWork], clock: Clock) -> None:
-        self.uow = uow_factory
-        self.clock = clock
+    uow: Callable[[], UnitOfWork] = attrs.field(alias="uow_factory")
+    clock: Clock
 
     # --- reading -----------------------------------------------------------------------------
 

@@ -41,10 +41,10 @@ class CouponForm:
     description: str = ""
 
 
+@attrs.define(eq=False)
 class StaffCoupons:
-    def __init__(self, uow_factory: Callable[[], UnitOfWork], clock: Clock) -> None:
-        self.uow = uow_factory
-        self.clock = clock
+    uow: Callable[[], UnitOfWork] = attrs.field(alias="uow_factory")
+    clock: Clock
 
     def list(self) -> list[Coupon]:
         """Every coupon by code; `usage_count` counts the uses not given back."""

@@ -82,22 +82,14 @@ class _Plan:
     seen: TicketsPdf | None
 
 
+@attrs.define(eq=False)
 class Tickets:
-    def __init__(
-        self,
-        uow_factory: Callable[[], UnitOfWork],
-        clock: Clock,
-        renderer: TicketRenderer,
-        storage: ObjectStorage,
-        links: Links,
-        theatre_name: str = "Ons Mierloos Theater",
-    ) -> None:
-        self.uow = uow_factory
-        self.clock = clock
-        self.renderer = renderer
-        self.storage = storage
-        self.links = links
-        self.theatre_name = theatre_name
+    uow: Callable[[], UnitOfWork] = attrs.field(alias="uow_factory")
+    clock: Clock
+    renderer: TicketRenderer
+    storage: ObjectStorage
+    links: Links
+    theatre_name: str = "Ons Mierloos Theater"
 
     # --- the job ----------------------------------------------------------------------------
 
