@@ -38,15 +38,20 @@ def get_order(uow: UnitOfWork, order_id: uuid.UUID) -> Order:
 
 def lock_order(uow: UnitOfWork, order_id: uuid.UUID) -> Order:
     """The order with its row locked until the unit of work ends; OrderNotFound if none."""
-    order = uow.orders.get(order_id, for_update=True)
+    order = lock_order_if_any(uow, order_id)
     if order is None:
         raise errors.OrderNotFound(order_id=str(order_id))
     return order
 
 
+def lock_order_if_any(uow: UnitOfWork, order_id: uuid.UUID) -> Order | None:
+    """The order with its row locked, or None (a job about an order that is gone)."""
+    return uow.orders.get(order_id, for_update=True)
+
+
 def lock_orders(uow: UnitOfWork, order_ids: Iterable[uuid.UUID]) -> list[Order]:
     """The orders that exist, each row locked, in id order."""
-    locked = (uow.orders.get(order_id, for_update=True) for order_id in sorted(set(order_ids)))
+    locked = (lock_order_if_any(uow, order_id) for order_id in sorted(set(order_ids)))
     return [order for order in locked if order is not None]
 
 

@@ -34,6 +34,7 @@ from mierloos_core.model.orders import Order, OrderStatus, Ticket, TicketsPdf
 from mierloos_core.ports import Clock, Links, ObjectStorage, TicketRenderer, UnitOfWork
 from mierloos_core.services.jobs import enqueue
 from mierloos_core.services.notifications import PDF_CONTENT_TYPE, tickets_filename
+from mierloos_core.services.order_lifecycle import lock_order_if_any
 
 log = logging.getLogger(__name__)
 
@@ -100,7 +101,7 @@ class Tickets:
     def pdf_job_gave_up(self, command: GenerateTickets, reason: str) -> None:
         """Every attempt failed: flag the paid order for staff, who can resend the tickets."""
         with self.uow() as uow:
-            order = uow.orders.get(command.order_id, for_update=True)
+            order = lock_order_if_any(uow, command.order_id)
             if order is None or order.tickets_pdf is not None or order.needs_attention:
                 return
             if order.status is not OrderStatus.PAID:
@@ -209,7 +210,7 @@ class Tickets:
             key=key, pages=len(plan.documents), size=len(data), created_at=self.clock.now()
         )
         with self.uow() as uow:
-            order = uow.orders.get(order_id, for_update=True)
+            order = lock_order_if_any(uow, order_id)
             if order is None or order.status is not OrderStatus.PAID:
                 outcome = None  # refunded (or gone) while we rendered
             elif order.tickets_pdf != plan.seen:
