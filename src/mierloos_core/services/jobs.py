@@ -80,7 +80,11 @@ class _Registration:
 
 
 class JobRegistry:
-    """Job type -> handler. Filled by the composition root, used by the worker's actors."""
+    """Job type -> handler. Filled by the composition root, used by the worker's actors.
+
+    Services' handlers take their command (`register_command`); `register` takes a handler of
+    the raw payload, for test doubles and tools that read no command.
+    """
 
     def __init__(self) -> None:
         self._handlers: dict[str, _Registration] = {}
