@@ -205,7 +205,7 @@ class Payments:
         # Checkout's job is done: one more, once per payment it would replace, so pressing
         # "Betalen" again and again while the provider is down queues one job.
         latest = uow.payments.latest_for_order(order.id)
-        after = latest.provider_payment_id if latest is not None else "none"
+        after = str(latest.provider_payment_id) if latest is not None else "none"
         enqueue(uow, CreatePayment(order_id=order.id, replacing=after))
 
     def creation_job(self, order_id: uuid.UUID) -> None:
@@ -350,22 +350,22 @@ class Payments:
             uow.orders.update(order)
             log.error("order %s: payment %s reversed", order.number, provider.provider_payment_id)
         if self.staff_email:
-            enqueue(
-                uow,
-                SendEmail(
-                    template="payment_reversed",
-                    to=self.staff_email,
-                    order_id=order.id,
-                    context={
-                        "name": THEATRE,
-                        "admin_url": self.links.admin_order(order.id),
-                        "provider_payment_id": provider.provider_payment_id,
-                        "payment_status": provider.status.value,
-                        "charged_back_cents": charged_back.cents,
-                    },
-                    once_key=f"{provider.provider_payment_id}:{provider.status}:{charged_back.cents}",
-                ),
+            context = {
+                "name": THEATRE,
+                "admin_url": self.links.admin_order(order.id),
+                "provider_payment_id": provider.provider_payment_id,
+                "payment_status": provider.status.value,
+                "charged_back_cents": charged_back.cents,
+            }
+            once = f"{provider.provider_payment_id}:{provider.status}:{charged_back.cents}"
+            mail = SendEmail(
+                template="payment_reversed",
+                to=self.staff_email,
+                order_id=order.id,
+                context=context,
+                once_key=once,
             )
+            enqueue(uow, mail)
 
     # --- orders nobody paid for -------------------------------------------------------------
 
