@@ -112,7 +112,7 @@ def checkout(
         # Inserts first, the contended updates last: the rows everyone wants (coupon,
         # performances) stay locked only from their update to the commit.
         uow.orders.add(order)
-        if order.status is OrderStatus.PAID:
+        if order.status is OrderStatus.PAID:  # free: a coupon covers it all
             enqueue_fulfilment(uow, order)
         else:
             enqueue(uow, CreatePayment(order_id=order.id), run_at=now + policy.payment_grace)
