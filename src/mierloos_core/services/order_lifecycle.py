@@ -20,6 +20,7 @@ from datetime import datetime
 from typing import Any
 
 from mierloos_core import errors
+from mierloos_core.model.catalog import Performance
 from mierloos_core.model.commands import CancelPayment, SendEmail
 from mierloos_core.model.coupons import Coupon, CouponUsage
 from mierloos_core.model.orders import Order, OrderStatus
@@ -53,6 +54,17 @@ def lock_orders(uow: UnitOfWork, order_ids: Iterable[uuid.UUID]) -> list[Order]:
     """The orders that exist, each row locked, in id order."""
     locked = (lock_order_if_any(uow, order_id) for order_id in sorted(set(order_ids)))
     return [order for order in locked if order is not None]
+
+
+def get_performance(
+    uow: UnitOfWork, performance_id: uuid.UUID, *, lock: bool = False
+) -> Performance:
+    """The performance, its row locked with `lock` (take order locks first); UnknownPerformance
+    when there is none."""
+    performance = uow.performances.get(performance_id, for_update=lock)
+    if performance is None:
+        raise errors.UnknownPerformance(performance_id=str(performance_id))
+    return performance
 
 
 def lock_performances(uow: UnitOfWork, performance_ids: Iterable[uuid.UUID]) -> None:

@@ -3,12 +3,7 @@
 Invalid input raises `errors.ValidationError` whose `details["fields"]` maps each form field
 to its message, so a form can show every problem next to its field at once.
 
-Cancelling a performance is refused while it has paid orders, unless staff ask to refund them:
-then each paid order gets a `refund` job in the cancelling transaction. Its pending orders are
-cancelled with it: their seats and coupon use go back, a `payment_cancel` job withdraws the open
-payment at the provider, and the buyer gets the "order cancelled" e-mail saying the performance
-was cancelled. Money that still arrives is refunded by the payment service, as for any payment
-that arrives after its order closed.
+Cancelling a performance, and what becomes of its orders, is `performance_cancellation`.
 """
 
 from __future__ import annotations
@@ -23,14 +18,18 @@ import attrs
 
 from mierloos_core import errors
 from mierloos_core.model.catalog import Performance, PerformanceStatus, Show
-from mierloos_core.model.commands import RefundOrder
 from mierloos_core.model.files import Image
 from mierloos_core.model.money import Money
-from mierloos_core.model.orders import Order, OrderStatus
+from mierloos_core.model.orders import OrderStatus
 from mierloos_core.model.timeutil import AMSTERDAM, utc
 from mierloos_core.ports import Clock, UnitOfWork
-from mierloos_core.services.jobs import enqueue
-from mierloos_core.services.order_lifecycle import close_order, lock_orders, lock_performances
+from mierloos_core.services.order_lifecycle import get_performance
+from mierloos_core.services.performance_cancellation import (
+    Cancellation,
+    RefundProgress,
+    cancel_performance,
+    refund_progress,
+)
 
 MAX_TITLE = 200
 MAX_SLUG = 120
@@ -45,7 +44,6 @@ FALLBACK_SLUG = "voorstelling"
 
 _SLUG = re.compile(r"[a-z0-9]+(?:-[a-z0-9]+)*")
 _SOLD = (OrderStatus.PAID, OrderStatus.REFUNDED)
-_CANCEL_MAIL = {"reason": "performance_cancelled"}  # the "order cancelled" mail says why
 
 
 def invalid(fields: Mapping[str, str]) -> errors.ValidationError:
@@ -128,27 +126,6 @@ class PerformanceDetails:
     refunds: RefundProgress | None = None
 
 
-@attrs.frozen(kw_only=True)
-class Cancellation:
-    performance: Performance
-    cancelled_orders: int
-    refunds_queued: int = 0
-
-
-@attrs.frozen(kw_only=True)
-class RefundProgress:
-    """The refunds a "cancel and refund" of a performance started, by where they stand."""
-
-    orders: int  # paid orders it refunds
-    done: int  # the provider took the refund on (or it is paid out)
-    failed: int  # refused by the provider: staff act on the order's page
-    waiting: int  # not (yet) accepted: queued, or the provider did not answer yet
-
-
-def cancel_refund_key(performance_id: uuid.UUID) -> str:
-    return f"cancel-{performance_id.hex}"
-
-
 @attrs.define(eq=False)
 class StaffCatalog:
     uow: Callable[[], UnitOfWork] = attrs.field(alias="uow_factory")
@@ -175,13 +152,13 @@ class StaffCatalog:
 
     def performance(self, performance_id: uuid.UUID) -> PerformanceDetails:
         with self.uow() as uow:
-            performance = _performance(uow, performance_id)
+            performance = get_performance(uow, performance_id)
             return PerformanceDetails(
                 show=_show(uow, performance.show_id),
                 performance=performance,
                 paid_orders=len(_orders(uow, performance_id, OrderStatus.PAID)),
                 pending_orders=len(_orders(uow, performance_id, OrderStatus.PENDING)),
-                refunds=_refund_progress(uow, performance),
+                refunds=refund_progress(uow, performance),
             )
 
     # --- shows -------------------------------------------------------------------------------
@@ -243,7 +220,7 @@ class StaffCatalog:
         """
         with self.uow() as uow:
             # Locked: a cancel or status change meanwhile is never written over.
-            performance = _performance(uow, performance_id, lock=True)
+            performance = get_performance(uow, performance_id, lock=True)
             if not performance.editable:
                 raise errors.InvalidTransition(
                     "Een geannuleerde of gearchiveerde voorstelling kan niet meer veranderen.",
@@ -255,7 +232,7 @@ class StaffCatalog:
             if form.capacity != performance.capacity and not uow.performances.change_capacity(
                 performance_id, form.capacity
             ):
-                taken = _performance(uow, performance_id).seats_taken
+                taken = get_performance(uow, performance_id).seats_taken
                 raise invalid(
                     {
                         "capacity": f"Er zijn al {taken} plaatsen verkocht of gereserveerd: "
@@ -264,7 +241,7 @@ class StaffCatalog:
                 )
             performance.capacity = form.capacity
             uow.performances.update(performance)
-            stored = _performance(uow, performance_id)
+            stored = get_performance(uow, performance_id)
             uow.commit()
         return stored
 
@@ -280,56 +257,23 @@ class StaffCatalog:
 
     def cancel(self, performance_id: uuid.UUID, *, refund_paid: bool = False) -> Cancellation:
         """Cancel a published performance and its pending orders; with `refund_paid`, refund
-        every paid order too (else a paid order refuses the cancel).
-
-        Pending orders' open payments are cancelled at the provider and paid orders refunded
-        by jobs written in this transaction: a refund per order for its tickets of this
-        performance (the whole order when all its tickets are for it), sent by a worker.
-
-        Locks are taken in the order of `order_lifecycle`, as every other writer takes them: a
-        payment closing one of these orders meanwhile waits for this instead of deadlocking.
-        """
+        every paid order too (see `performance_cancellation`)."""
         now = self.clock.now()
         with self.uow() as uow:
-            _performance(uow, performance_id).move_to(PerformanceStatus.CANCELLED, now)
-            listed = _orders(uow, performance_id, OrderStatus.PENDING, OrderStatus.PAID)
-            orders = lock_orders(uow, listed)
-            if not refund_paid:
-                _refuse_if_paid(performance_id, orders)
-            lock_performances(
-                uow, {performance_id} | {t.performance_id for o in orders for t in o.tickets}
-            )
-            performance = _performance(uow, performance_id, lock=True)
-            performance.move_to(PerformanceStatus.CANCELLED, now)
-            # A checkout that took seats after the listing left an order not locked above;
-            # locking it now would break the order of locks. Start again instead (Busy).
-            if set(_orders(uow, performance_id, OrderStatus.PENDING, OrderStatus.PAID)) - set(
-                listed
-            ):
-                raise errors.Busy()
-            uow.performances.update(performance)
-            cancelled = refunds = 0
-            for order in orders:
-                if order.status is OrderStatus.PAID:
-                    _queue_refund(uow, order, performance_id)
-                    refunds += 1
-                    continue
-                if close_order(uow, order, OrderStatus.CANCELLED, now, context=_CANCEL_MAIL):
-                    cancelled += 1
-            stored = _performance(uow, performance_id)
+            cancellation = cancel_performance(uow, performance_id, now, refund_paid=refund_paid)
             uow.commit()
-        return Cancellation(performance=stored, cancelled_orders=cancelled, refunds_queued=refunds)
+        return cancellation
 
     def _move(self, performance_id: uuid.UUID, status: PerformanceStatus) -> Performance:
         now = self.clock.now()
         with self.uow() as uow:
-            performance = _performance(uow, performance_id, lock=True)
+            performance = get_performance(uow, performance_id, lock=True)
             performance.move_to(status, now)
             uow.performances.update(performance)
             # Checked after the update, which locks the row against checkouts meanwhile.
             if status is PerformanceStatus.DRAFT and (
                 _orders(uow, performance_id, OrderStatus.PENDING, *_SOLD)
-                or _performance(uow, performance_id).seats_taken
+                or get_performance(uow, performance_id).seats_taken
             ):
                 raise errors.InvalidTransition(
                     "Voor deze voorstelling zijn al kaarten verkocht of gereserveerd: "
@@ -422,73 +366,8 @@ def _show(uow: UnitOfWork, show_id: uuid.UUID) -> Show:
     return show
 
 
-def _performance(uow: UnitOfWork, performance_id: uuid.UUID, *, lock: bool = False) -> Performance:
-    performance = uow.performances.get(performance_id, for_update=lock)
-    if performance is None:
-        raise errors.UnknownPerformance(performance_id=str(performance_id))
-    return performance
-
-
 def _orders(uow: UnitOfWork, performance_id: uuid.UUID, *statuses: OrderStatus) -> list[uuid.UUID]:
     return uow.orders.ids_for_performance(performance_id, statuses)
-
-
-def _queue_refund(uow: UnitOfWork, order: Order, performance_id: uuid.UUID) -> None:
-    """A refund job for the order's tickets of the cancelled performance."""
-    mine = [t for t in order.valid_tickets if t.performance_id == performance_id]
-    amount = None  # the whole order
-    if len(mine) < len(order.valid_tickets) and order.subtotal.cents > 0:
-        # Part of the order: its share of what was paid, the discount spread pro rata.
-        share = sum(t.price.cents for t in mine) * order.total.cents // order.subtotal.cents
-        if share <= 0:
-            return
-        amount = Money(share)
-    refund = RefundOrder(
-        order_id=order.id,
-        request_key=cancel_refund_key(performance_id),
-        reason="Voorstelling geannuleerd",
-        amount=amount,
-    )
-    enqueue(uow, refund)
-
-
-def _refund_progress(uow: UnitOfWork, performance: Performance) -> RefundProgress | None:
-    """Where the refunds of a cancelled performance stand; None when it has none."""
-    if performance.status is not PerformanceStatus.CANCELLED:
-        return None
-    key = cancel_refund_key(performance.id)
-    done = failed = waiting = 0
-    for order_id in _orders(uow, performance.id, OrderStatus.PAID, OrderStatus.REFUNDED):
-        mine = [r for r in uow.refunds.for_order(order_id) if r.request_key == key]
-        order = uow.orders.get(order_id)
-        if not mine:
-            # Still paid and nothing recorded: its refund job has not run (or is retrying).
-            waiting += order is not None and order.status is OrderStatus.PAID
-        elif mine[0].status.accepted:
-            done += 1
-        elif not mine[0].status.counts:
-            failed += 1
-        else:
-            waiting += 1
-    total = done + failed + waiting
-    return (
-        RefundProgress(orders=total, done=done, failed=failed, waiting=waiting) if total else None
-    )
-
-
-def _refuse_if_paid(performance_id: uuid.UUID, orders: list[Order]) -> None:
-    paid = sum(1 for order in orders if order.status is OrderStatus.PAID)
-    if paid:
-        raise errors.InvalidTransition(
-            f"Deze voorstelling heeft {_orders_text(paid, 'betaalde')}. "
-            "Betaal die eerst terug; daarna kan de voorstelling geannuleerd worden.",
-            performance_id=str(performance_id),
-            paid_orders=paid,
-        )
-
-
-def _orders_text(count: int, kind: str) -> str:
-    return f"{count} {kind} bestelling" if count == 1 else f"{count} {kind} bestellingen"
 
 
 def _has_control_characters(value: str) -> bool:
