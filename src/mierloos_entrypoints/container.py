@@ -15,13 +15,13 @@ from typing import Any
 
 from dependency_injector import containers, providers
 
+from mierloos_adapters.clock import SystemClock
 from mierloos_adapters.email_templates import JinjaEmailTemplates
 from mierloos_adapters.file_mailer import FileMailer
 from mierloos_adapters.images import PillowImageProcessor
 from mierloos_adapters.jobqueue.ledger import SqlJobLedger
 from mierloos_adapters.links import SiteLinks
 from mierloos_adapters.local_storage import LocalStorage
-from mierloos_adapters.memory import SystemClock
 from mierloos_adapters.passwords import Argon2PasswordHasher
 from mierloos_adapters.pdf import ReportlabTicketRenderer
 from mierloos_adapters.sqlalchemy import SqlUnitOfWork, make_engine

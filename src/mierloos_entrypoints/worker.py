@@ -58,9 +58,9 @@ from dramatiq import Worker
 from dramatiq.middleware import CurrentMessage
 from sqlalchemy import Engine
 
+from mierloos_adapters.clock import SystemClock
 from mierloos_adapters.jobqueue.broker import JobsBroker
 from mierloos_adapters.jobqueue.ledger import SqlJobLedger
-from mierloos_adapters.memory import SystemClock
 from mierloos_adapters.sqlalchemy import make_engine, normalize_database_url
 from mierloos_core.model.jobs import JobType, RetryPolicy
 from mierloos_core.services.jobs import JobRegistry, is_retryable
