@@ -5,9 +5,9 @@ the contract tests run against both. By concept:
 
 - `store`: `MemoryStore`, the tables every repository shares, and the repository base class.
 - `repositories`: one repository per aggregate (shows, performances and seats, coupons,
-  orders, payments, refunds, users, reset tokens, login sessions, images).
+  orders, payments, refunds, users, reset tokens, login sessions, images), and
+  `MemoryUnitOfWork` over them, serialised by the store's lock and rolled back by snapshot.
 - `jobs`: the job queue a unit of work writes to, and the job ledger staff read.
-- `unit_of_work`: `MemoryUnitOfWork`, serialised by the store's lock, rolled back by snapshot.
 - `services`: a fixed clock, object storage, mail, e-mail templates, the ticket renderer and
   the password hasher.
 - `payments`: a payment provider that tests steer.
@@ -33,6 +33,7 @@ from mierloos_adapters.memory.repositories import (
     MemoryResetTokens,
     MemorySeatInventory,
     MemoryShows,
+    MemoryUnitOfWork,
     MemoryUsers,
 )
 from mierloos_adapters.memory.services import (
@@ -45,7 +46,6 @@ from mierloos_adapters.memory.services import (
 )
 from mierloos_adapters.memory.store import MemoryStore
 from mierloos_adapters.memory.throttles import MemoryRateLimiter, MemoryThrottleStore
-from mierloos_adapters.memory.unit_of_work import MemoryUnitOfWork
 
 __all__ = [
     "FixedClock",

@@ -1,14 +1,18 @@
-"""The per-aggregate repositories over a `MemoryStore`."""
+"""The per-aggregate repositories over a `MemoryStore`, and the unit of work that holds them."""
 
 from __future__ import annotations
 
+import copy
 import hmac
 import uuid
 from collections.abc import Callable, Collection, Mapping, Sequence
 from datetime import datetime
+from typing import Any, Self
 
 import attrs
 
+from mierloos_adapters.clock import SystemClock
+from mierloos_adapters.memory.jobs import MemoryJobQueue
 from mierloos_adapters.memory.store import MemoryStore, TableRepository, detached_copy
 from mierloos_core.errors import PerformanceUnavailable, UnknownPerformance
 from mierloos_core.model.accounts import PasswordResetToken, User, normalize_email
@@ -18,7 +22,7 @@ from mierloos_core.model.files import Image
 from mierloos_core.model.orders import Order, OrderStatus
 from mierloos_core.model.payments import Payment, PaymentEvent, PaymentStatus, Refund
 from mierloos_core.model.sessions import LoginSession
-from mierloos_core.ports import OrderSearch, OrderSearchPage, OrderSummary
+from mierloos_core.ports import Clock, OrderSearch, OrderSearchPage, OrderSummary
 
 
 class MemoryShows(TableRepository[Show]):
@@ -187,23 +191,16 @@ class MemoryOrders(TableRepository[Order]):
         )
         start = (query.page - 1) * query.per_page
         return OrderSearchPage(
-            orders=tuple(
-                OrderSummary(
-                    id=o.id,
-                    number=o.number,
-                    email=o.email,
-                    name=o.name,
-                    status=o.status,
-                    total=o.total,
-                    created_at=o.created_at,
-                    needs_attention=o.needs_attention,
-                )
-                for o in found[start : start + query.per_page]
-            ),
+            orders=tuple(_summary(o) for o in found[start : start + query.per_page]),
             total=len(found),
             page=query.page,
             per_page=query.per_page,
         )
+
+
+def _summary(order: Order) -> OrderSummary:
+    # Each field of a summary is the order's attribute of the same name.
+    return OrderSummary(**{f.name: getattr(order, f.name) for f in attrs.fields(OrderSummary)})
 
 
 class MemoryPayments(TableRepository[Payment]):
@@ -318,3 +315,44 @@ class MemoryImages(TableRepository[Image]):
     def latest_for_show(self, show_id: uuid.UUID) -> Image | None:
         mine = [image for image in self._rows.values() if image.show_id == show_id]
         return detached_copy(max(mine, key=lambda image: image.created_at)) if mine else None
+
+
+class MemoryUnitOfWork:
+    """A unit of work over a MemoryStore, serialised by its lock and rolled back by snapshot."""
+
+    def __init__(self, store: MemoryStore, clock: Clock | None = None) -> None:
+        self.store = store
+        self.shows = MemoryShows(store)
+        self.performances = MemoryPerformances(store)
+        self.seats = MemorySeatInventory(store)
+        self.coupons = MemoryCoupons(store)
+        self.orders = MemoryOrders(store)
+        self.payments = MemoryPayments(store)
+        self.refunds = MemoryRefunds(store)
+        self.users = MemoryUsers(store)
+        self.reset_tokens = MemoryResetTokens(store)
+        self.sessions = MemoryLoginSessions(store)
+        self.images = MemoryImages(store)
+        self.jobs = MemoryJobQueue(store, clock or SystemClock())
+        self._snapshot: dict[str, Any] | None = None
+
+    def __enter__(self) -> Self:
+        self.store.lock.acquire()
+        self._snapshot = self.store.snapshot()
+        return self
+
+    def __exit__(self, *exc_info: object) -> None:
+        try:
+            self.rollback()
+        finally:
+            self._snapshot = None
+            self.store.lock.release()
+
+    def commit(self) -> None:
+        if self._snapshot is None:
+            raise RuntimeError("commit outside the unit of work")
+        self._snapshot = self.store.snapshot()
+
+    def rollback(self) -> None:
+        if self._snapshot is not None:
+            self.store.restore(copy.deepcopy(self._snapshot))
