@@ -15,6 +15,8 @@ from mierloos_core.ports import Clock, JobDetails, JobPage, JobSummary
 
 
 class MemoryJobQueue(TableRepository[Job]):
+    """Jobs written to the store in the caller's unit of work; nothing runs them here."""
+
     _table = "jobs"
 
     def __init__(self, store: MemoryStore, clock: Clock) -> None:
