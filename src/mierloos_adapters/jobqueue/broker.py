@@ -103,7 +103,7 @@ def _no_synchronous_commit(dbapi_connection: Any, _record: Any) -> None:
         dbapi_connection.autocommit = autocommit
 
 
-class Lifecycle(Middleware):
+class _Lifecycle(Middleware):
     """The broker's own hooks into the worker: stop claiming as soon as shutdown begins."""
 
     def __init__(self, broker: JobsBroker) -> None:
@@ -148,7 +148,7 @@ class JobsBroker(Claiming, Settling, BackgroundThreads, Broker):
     ) -> None:
         self.policy = policy or RetryPolicy()
         super().__init__(middleware=self._with_outcomes(middleware, is_retryable, on_give_up))
-        self.add_middleware(Lifecycle(self))
+        self.add_middleware(_Lifecycle(self))
         if lease <= timedelta(seconds=0.3):
             raise ValueError("a lease must last longer than 0.3 seconds")
         self.engine = engine
@@ -320,7 +320,7 @@ class JobsBroker(Claiming, Settling, BackgroundThreads, Broker):
                 log.warning("could not hand back %d jobs; their leases will expire", len(waiting))
         signals.stop_listening_locally(self)
 
-    # --- lifecycle ---------------------------------------------------------------------------
+    # --- shutdown --------------------------------------------------------------------------
 
     def stop_claiming(self) -> None:
         self._stopping = True
