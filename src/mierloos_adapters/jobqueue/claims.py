@@ -29,7 +29,7 @@ def _utc(value: datetime) -> datetime:
     return value if value.tzinfo is not None else value.replace(tzinfo=UTC)
 
 
-class WithPrevious:
+class _WithPrevious:
     """A claimed row (SQLite) with the status and owner it had before the claim."""
 
     def __init__(self, row: Any, previous_status: str, previous_owner: str | None) -> None:
@@ -88,7 +88,7 @@ class Claiming(BrokerBase):
                         s.take_sqlite, {**params, "ids": list(previous)}
                     ).all()
                     rows = [
-                        WithPrevious(row, previous[row.id].status, previous[row.id].lease_owner)
+                        _WithPrevious(row, previous[row.id].status, previous[row.id].lease_owner)
                         for row in claimed
                     ]
             next_due = None
