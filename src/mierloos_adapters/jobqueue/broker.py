@@ -71,6 +71,7 @@ from sqlalchemy import Engine, delete, event, func, select
 from sqlalchemy.dialects.postgresql import insert as pg_insert
 from sqlalchemy.dialects.sqlite import insert as sqlite_insert
 
+from mierloos_adapters.clock import SystemClock
 from mierloos_adapters.jobqueue import signals
 from mierloos_adapters.jobqueue.background import BackgroundThreads
 from mierloos_adapters.jobqueue.base import QueueState, connection_errors
@@ -79,7 +80,6 @@ from mierloos_adapters.jobqueue.consumer import JobConsumer
 from mierloos_adapters.jobqueue.messages import job_payload
 from mierloos_adapters.jobqueue.outcomes import GroupCommit, JobOutcomes, Settling
 from mierloos_adapters.jobqueue.statements import PENDING, PROCESSING, Statements
-from mierloos_adapters.memory import SystemClock
 from mierloos_adapters.sqlalchemy import tables as t
 from mierloos_adapters.sqlalchemy.outages import Outage
 from mierloos_core.model.jobs import RetryPolicy
