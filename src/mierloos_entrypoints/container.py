@@ -10,6 +10,7 @@ from __future__ import annotations
 import os
 import uuid
 from collections.abc import Mapping
+from contextlib import AbstractContextManager
 from datetime import timedelta
 from typing import Any
 
@@ -34,6 +35,9 @@ from mierloos_core.services.checkout import CheckoutPolicy
 from mierloos_core.services.images import ShowImages
 from mierloos_core.services.jobs import JobRegistry, jobs_purge_handler
 from mierloos_core.services.notifications import EmailSender
+from mierloos_core.services.order_views import OrderViews
+from mierloos_core.services.ordering import Ordering
+from mierloos_core.services.payment_webhooks import PaymentWebhooks
 from mierloos_core.services.payments import Payments
 from mierloos_core.services.refunds import Refunds
 from mierloos_core.services.sessions import Sessions
@@ -43,6 +47,7 @@ from mierloos_core.services.staff_orders import StaffOrders
 from mierloos_core.services.throttles import LoginThrottle, ThrottleLimiter
 from mierloos_core.services.tickets import Tickets
 from mierloos_entrypoints.config import ConfigError, Settings, load_settings
+from mierloos_entrypoints.observability import log_context
 
 
 def _engine(settings: Settings):  # type: ignore[no-untyped-def]
@@ -115,6 +120,10 @@ def _reset_url(links: SiteLinks, tokens: ResetTokens, nonce: str) -> str:
     return links.password_reset(tokens.token(nonce))
 
 
+def _order_log_context(order_id: uuid.UUID) -> AbstractContextManager[None]:
+    return log_context(order_id=order_id)
+
+
 def _checkout_policy(settings: Settings) -> CheckoutPolicy:
     return CheckoutPolicy(
         order_ttl=timedelta(minutes=settings.order_ttl_minutes),
@@ -150,6 +159,24 @@ class Container(containers.DeclarativeContainer):
         polls=throttle_store,
         staff_email=settings.provided.staff_email,
     )
+    ordering = providers.Singleton(
+        Ordering,
+        uow=uow.provider,
+        clock=clock,
+        policy=checkout_policy,
+        payments=payments,
+        throttles=throttle_store,
+        checkouts_per_client=settings.provided.checkouts_per_client,
+        order_context=providers.Object(_order_log_context),
+    )
+    order_views = providers.Singleton(
+        OrderViews,
+        uow=uow.provider,
+        clock=clock,
+        payments=payments,
+        order_context=providers.Object(_order_log_context),
+    )
+    payment_webhooks = providers.Singleton(PaymentWebhooks, uow=uow.provider)
     tickets = providers.Singleton(
         Tickets,
         uow_factory=uow.provider,

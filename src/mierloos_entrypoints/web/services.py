@@ -18,12 +18,14 @@ from mierloos_core.ports import (
     ObjectStorage,
     PaymentGateway,
     RateLimiter,
-    ThrottleStore,
     UnitOfWork,
 )
 from mierloos_core.services.accounts import Accounts
 from mierloos_core.services.checkout import CheckoutPolicy
 from mierloos_core.services.images import ShowImages
+from mierloos_core.services.order_views import OrderViews
+from mierloos_core.services.ordering import Ordering
+from mierloos_core.services.payment_webhooks import PaymentWebhooks
 from mierloos_core.services.payments import Payments
 from mierloos_core.services.refunds import Refunds
 from mierloos_core.services.sessions import Sessions
@@ -43,6 +45,9 @@ class WebServices:
     clock: Clock
     uow: Callable[[], UnitOfWork]
     payments: Payments
+    ordering: Ordering
+    order_views: OrderViews
+    payment_webhooks: PaymentWebhooks
     payment_gateway: PaymentGateway
     checkout_policy: CheckoutPolicy
     storage: ObjectStorage
@@ -50,7 +55,6 @@ class WebServices:
     sessions: Sessions
     jobs: JobLedger
     limiter: RateLimiter
-    throttles: ThrottleStore
     tickets: Tickets
     staff_orders: StaffOrders
     refunds: Refunds
@@ -69,6 +73,9 @@ class WebServices:
             clock=container.clock(),
             uow=new_unit_of_work,
             payments=container.payments(),
+            ordering=container.ordering(),
+            order_views=container.order_views(),
+            payment_webhooks=container.payment_webhooks(),
             payment_gateway=container.payment_gateway(),
             checkout_policy=container.checkout_policy(),
             storage=container.storage(),
@@ -76,7 +83,6 @@ class WebServices:
             sessions=container.sessions(),
             jobs=container.job_ledger(),
             limiter=container.rate_limiter(),
-            throttles=container.throttle_store(),
             tickets=container.tickets(),
             staff_orders=container.staff_orders(),
             refunds=container.refunds(),
