@@ -3,6 +3,9 @@
 With nothing set, everything runs embedded: SQLite under ./var, files under ./var/storage,
 mail as .eml files in ./var/outbox, the fake payment provider, a worker inside the web process.
 Every problem is reported in one ConfigError, one line per variable, never with a secret.
+The variables and their meaning are listed in `config_variables`; `load_settings` reads them
+one concern at a time (database, site, storage, mail, payments, worker, ...), and
+`load_worker_config` only the worker's.
 """
 
 from __future__ import annotations
