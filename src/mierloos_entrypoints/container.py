@@ -1,7 +1,10 @@
 """The composition root: configuration in, adapters out. Entry points ask it for what they need.
 
 `Container(settings=...)` picks the production adapter wherever its variables are set and the
-embedded one elsewhere. Embedders may override any provider, e.g. with the memory fakes:
+embedded one elsewhere. The web site takes its `web_services`, the worker the handlers of
+`register_job_handlers`, the CLI the services it runs; all of them read their settings from
+`settings` (`config.load_settings`). Embedders may override any provider before the app or
+the handlers are built, e.g. with the memory fakes:
 ``container.payment_gateway.override(MemoryPaymentGateway())``.
 """
 
@@ -48,6 +51,7 @@ from mierloos_core.services.throttles import LoginThrottle, ThrottleLimiter
 from mierloos_core.services.tickets import Tickets
 from mierloos_entrypoints.config import ConfigError, Settings, load_settings
 from mierloos_entrypoints.observability import log_context
+from mierloos_entrypoints.web.services import WebServices
 
 
 def _engine(settings: Settings):  # type: ignore[no-untyped-def]
@@ -165,7 +169,6 @@ class Container(containers.DeclarativeContainer):
         clock=clock,
         policy=checkout_policy,
         payments=payments,
-        throttles=throttle_store,
         checkouts_per_client=settings.provided.checkouts_per_client,
         order_context=providers.Object(_order_log_context),
     )
@@ -216,6 +219,31 @@ class Container(containers.DeclarativeContainer):
         links=links,
         reset_url=providers.Callable(_reset_url, links, reset_tokens).provider,
         storage=storage,
+    )
+
+    # Built anew by every create_app, so providers overridden before it reach the app.
+    web_services = providers.Factory(
+        WebServices,
+        settings=settings,
+        clock=clock,
+        uow=uow.provider,
+        payments=payments,
+        ordering=ordering,
+        order_views=order_views,
+        payment_webhooks=payment_webhooks,
+        payment_gateway=payment_gateway,
+        checkout_policy=checkout_policy,
+        storage=storage,
+        accounts=accounts,
+        sessions=sessions,
+        jobs=job_ledger,
+        limiter=rate_limiter,
+        tickets=tickets,
+        staff_orders=staff_orders,
+        refunds=refunds,
+        staff_catalog=staff_catalog,
+        staff_coupons=staff_coupons,
+        images=images,
     )
 
 

@@ -1,13 +1,13 @@
 """What the web entry points need from the container, resolved once when the app is built.
 
-Endpoints reach it through `services(request)`. Tests and embedders override container
-providers (clock, payment gateway, ...) before calling `create_app`.
+The container's `web_services` provider builds it; endpoints reach it through
+`services(request)`. Tests and embedders override container providers (clock, payment
+gateway, ...) before calling `create_app`.
 """
 
 from __future__ import annotations
 
 from collections.abc import Callable
-from typing import TYPE_CHECKING, cast
 
 import attrs
 from starlette.requests import HTTPConnection
@@ -35,9 +35,6 @@ from mierloos_core.services.staff_orders import StaffOrders
 from mierloos_core.services.tickets import Tickets
 from mierloos_entrypoints.config import Settings
 
-if TYPE_CHECKING:
-    from mierloos_entrypoints.container import Container
-
 
 @attrs.frozen(kw_only=True)
 class WebServices:
@@ -61,35 +58,6 @@ class WebServices:
     staff_catalog: StaffCatalog
     staff_coupons: StaffCoupons
     images: ShowImages
-
-    @classmethod
-    def from_container(cls, container: Container) -> WebServices:
-        def new_unit_of_work() -> UnitOfWork:
-            # SqlUnitOfWork sets its repositories in __enter__, so mypy cannot see it match.
-            return cast(UnitOfWork, container.uow())
-
-        return cls(
-            settings=container.settings(),
-            clock=container.clock(),
-            uow=new_unit_of_work,
-            payments=container.payments(),
-            ordering=container.ordering(),
-            order_views=container.order_views(),
-            payment_webhooks=container.payment_webhooks(),
-            payment_gateway=container.payment_gateway(),
-            checkout_policy=container.checkout_policy(),
-            storage=container.storage(),
-            accounts=container.accounts(),
-            sessions=container.sessions(),
-            jobs=container.job_ledger(),
-            limiter=container.rate_limiter(),
-            tickets=container.tickets(),
-            staff_orders=container.staff_orders(),
-            refunds=container.refunds(),
-            staff_catalog=container.staff_catalog(),
-            staff_coupons=container.staff_coupons(),
-            images=container.images(),
-        )
 
     @property
     def https(self) -> bool:
