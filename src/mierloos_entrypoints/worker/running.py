@@ -9,8 +9,8 @@ from http.server import ThreadingHTTPServer
 from pathlib import Path
 from typing import Any
 
-from mierloos_adapters.jobqueue.ledger import SqlJobLedger
 from mierloos_adapters.clock import SystemClock
+from mierloos_adapters.jobqueue.ledger import SqlJobLedger
 from mierloos_entrypoints.config import WorkerConfig
 from mierloos_entrypoints.metrics import exposition
 from mierloos_entrypoints.worker.health import (
