@@ -219,17 +219,10 @@ def worker(
     More settings (lease, shutdown timeout, health address) are read from the environment:
     see `python -m mierloos_entrypoints.worker --help`.
     """
-    settings_or_exit()  # the handlers build the container: report its problems before starting
-    try:
-        from mierloos_entrypoints.worker import run_worker
-    except SystemExit as error:  # a worker variable with a wrong value, e.g. a non-number
-        if isinstance(error.code, str):
-            click.echo("configuration problems:", err=True)
-            click.echo(f"- {error.code}", err=True)
-            sys.exit(USAGE_ERROR)
-        raise
+    # Every setting, the worker's own included: its problems are reported before starting.
+    settings_or_exit()
     from mierloos_entrypoints.observability import configure_logging
-    from mierloos_entrypoints.worker import PortInUse
+    from mierloos_entrypoints.worker import PortInUse, run_worker
 
     if log_level:
         os.environ["LOG_LEVEL"] = log_level.upper()  # worker processes read it too

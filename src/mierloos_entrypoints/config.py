@@ -3,6 +3,9 @@
 With nothing set, everything runs embedded: SQLite under ./var, files under ./var/storage,
 mail as .eml files in ./var/outbox, the fake payment provider, a worker inside the web process.
 Every problem is reported in one ConfigError, one line per variable, never with a secret.
+The variables and their meaning are listed in `config_variables`; `load_settings` reads them
+one concern at a time (database, site, storage, mail, payments, worker, ...), and
+`load_worker_config` only the worker's.
 """
 
 from __future__ import annotations
@@ -23,166 +26,13 @@ from sqlalchemy.engine import make_url
 from sqlalchemy.exc import ArgumentError
 
 from mierloos_adapters.sqlalchemy.engine import normalize_database_url
+from mierloos_entrypoints.config_variables import (
+    SETTING_NAMES,
+    settings_table,  # noqa: F401 - imported from here too, to print the README's table
+)
 from mierloos_entrypoints.log_settings import logging_problems
 
 StorageKind = Literal["local", "s3"]
-
-
-@attrs.frozen
-class Setting:
-    name: str
-    meaning: str
-
-
-#: Every environment variable mierloos reads, in the order of the README's table, which is
-#: rendered from this list (`settings_table`; a test keeps the two equal).
-SETTINGS: tuple[Setting, ...] = (
-    Setting("DATABASE_URL", "`postgresql://user:pass@host/db` (psycopg 3) or `sqlite:///path`"),
-    Setting(
-        "SECRET_KEY",
-        "signs the session cookie; required outside the embedded setup, 32+ characters, 16+"
-        " different ones and no placeholder (`change-me…`): those are refused",
-    ),
-    Setting(
-        "BASE_URL",
-        "the site's public URL, used in payment redirects, webhooks and e-mails; without it"
-        " `serve` uses `http://HOST:PORT` of its `--host`/`--port` (127.0.0.1 for 0.0.0.0)",
-    ),
-    Setting("R2_ACCOUNT_ID", "Cloudflare R2 account for tickets and images"),
-    Setting("R2_ACCESS_KEY_ID", "R2 (or S3) API token's access key id"),
-    Setting("R2_SECRET_ACCESS_KEY", "R2 (or S3) API token's secret"),
-    Setting("R2_BUCKET_NAME", "the bucket for tickets and images"),
-    Setting(
-        "S3_ENDPOINT_URL",
-        "any other S3 API instead of R2's default endpoint (MinIO, AWS, or R2's EU"
-        " jurisdiction: `https://ACCOUNT_ID.eu.r2.cloudflarestorage.com`)",
-    ),
-    Setting("S3_REGION", "the S3 region (default `auto`, right for R2)"),
-    Setting(
-        "MIERLOOS_LOCAL_STORAGE",
-        "`1`: files under `MIERLOOS_VAR_DIR/storage` outside the"
-        " embedded setup, chosen on purpose (else `mierloos check` fails without R2/S3)",
-    ),
-    Setting(
-        "MOLLIE_API_KEY",
-        "`test_…` or `live_…`; without it the fake provider is used only by an embedded site for"
-        " this machine alone (listening on loopback, `BASE_URL` unset or loopback); anywhere else"
-        " it is required (exit 2)",
-    ),
-    Setting("MOLLIE_API_ENDPOINT", "another Mollie API address (tests; default Mollie's own)"),
-    Setting(
-        "MIERLOOS_FAKE_PAYMENTS",
-        '`1`: the fake provider (anyone can "pay") outside the embedded setup, for demos and'
-        " tests only; `mierloos check` warns",
-    ),
-    Setting(
-        "SMTP_HOST", "outgoing mail server; without it mail is written to `MIERLOOS_VAR_DIR/outbox`"
-    ),
-    Setting("SMTP_PORT", "its port (default 587)"),
-    Setting("SMTP_USER", "its login, if it needs one"),
-    Setting("SMTP_PASSWORD", "its password"),
-    Setting("SMTP_FROM", "the sender of every mail, required with `SMTP_HOST`"),
-    Setting("SMTP_SECURITY", "`starttls` (default), `tls` (default on port 465) or `none`"),
-    Setting(
-        "MIERLOOS_FILE_MAILER",
-        "`1`: mail as `.eml` files outside the embedded setup, chosen"
-        " on purpose (else `mierloos check` fails without `SMTP_HOST`)",
-    ),
-    Setting(
-        "WORKER_POLLING_INTERVAL", "base seconds for job retry backoff and idle polling (default 5)"
-    ),
-    Setting("WORKER_MAX_ATTEMPTS", "attempts before a job is marked failed (default 5)"),
-    Setting(
-        "WORKER_LEASE_SECONDS",
-        "how long a worker's claim on a job lasts unless renewed (default 60)",
-    ),
-    Setting(
-        "WORKER_SHUTDOWN_TIMEOUT",
-        "seconds a worker waits on SIGTERM for its jobs before handing them back (default 600)",
-    ),
-    Setting(
-        "WORKER_STUCK_SECONDS",
-        "the worker's `/health` is 503 when it has free threads but has claimed nothing for this"
-        " long while a job has been ready as long (default 30)",
-    ),
-    Setting(
-        "ORDER_TTL_MINUTES",
-        "how long an unpaid order holds its seats (default 15); longer only when the payment"
-        " provider names a later expiry for its payment (then that, plus 5 minutes)",
-    ),
-    Setting(
-        "CHECKOUTS_PER_CLIENT",
-        "orders one client address may place per 10 minutes (default 20, 0 = no limit)",
-    ),
-    Setting(
-        "MAX_UNPAID_TICKETS_PER_PERFORMANCE",
-        "unpaid tickets one e-mail address, and one client address, may hold per performance;"
-        " a checkout past it is refused (default 10, 0 = no limit)",
-    ),
-    Setting(
-        "FORWARDED_ALLOW_IPS",
-        "addresses of proxies whose `X-Forwarded-For` is believed (read by uvicorn; default"
-        " 127.0.0.1); set it to the proxy's address when it runs on another host",
-    ),
-    Setting(
-        "ORPHANED_ORDER_CLEANUP_PERIOD",
-        "seconds between the worker's looks for unpaid orders past their expiry (default 300,"
-        " 0 = never)",
-    ),
-    Setting(
-        "REFUND_FOLLOW_UP_PERIOD",
-        "seconds between the worker's looks at unfinished refunds (default 600, 0 = never)",
-    ),
-    Setting(
-        "JOBS_RETENTION_DAYS",
-        "completed jobs older than this many days are purged by the worker once a day"
-        " (default 30, 0 = never); failed, pending and running jobs stay",
-    ),
-    Setting(
-        "METRICS_TOKEN",
-        "bearer token for the site's and the worker's `/metrics` (16+ characters); without it"
-        " only loopback clients get them",
-    ),
-    Setting("PORT", "the worker's `/health` and `/metrics` port (default 8080, 0 = none)"),
-    Setting("HEALTH_HOST", "the address the worker's `/health` listens on (default 0.0.0.0)"),
-    Setting(
-        "MIERLOOS_EMBEDDED_WORKER",
-        "`1`/`0`: run a worker inside `mierloos serve` (default: only when embedded)",
-    ),
-    Setting("MIERLOOS_VAR_DIR", "the embedded setup's directory (default `./var`)"),
-    Setting(
-        "MIERLOOS_JOB_HANDLERS",
-        "`module:function` building the worker's job handlers (default the composition root's)",
-    ),
-    Setting(
-        "PROMETHEUS_MULTIPROC_DIR",
-        "where worker processes share metrics (default a temporary directory per worker)",
-    ),
-    Setting(
-        "REDIS_URL",
-        "`redis://host:6379/0`: keep the login and request throttle counters in Redis instead of"
-        " the database",
-    ),
-    Setting(
-        "LOG_LEVEL",
-        "`DEBUG`, `INFO` (default), `WARNING`, `ERROR` or `CRITICAL`, for the site, the worker,"
-        " Dramatiq and SQLAlchemy (`DEBUG` also logs SQLAlchemy's statements); `--log-level` on"
-        " `serve` and `worker` overrides it",
-    ),
-    Setting(
-        "LOG_FORMAT",
-        "`json` (one JSON object per line) or `text`; default `json` outside the embedded setup,"
-        " `text` inside it",
-    ),
-)
-SETTING_NAMES = frozenset(setting.name for setting in SETTINGS)
-
-
-def settings_table() -> str:
-    """The README's table of settings, rendered from `SETTINGS`."""
-    rows = ["| variable | meaning |", "| --- | --- |"]
-    rows += [f"| `{setting.name}` | {setting.meaning} |" for setting in SETTINGS]
-    return "\n".join(rows)
 
 
 class ConfigError(Exception):
@@ -210,6 +60,41 @@ class SmtpSettings:
     security: Literal["starttls", "tls", "none"]
 
 
+#: The default MIERLOOS_JOB_HANDLERS: the composition root's handlers.
+DEFAULT_JOB_HANDLERS = "mierloos_entrypoints.worker:build_registry"
+
+
+@attrs.frozen(kw_only=True)
+class WorkerSettings:
+    """The worker's own variables (their meaning is in `config_variables.SETTINGS`)."""
+
+    polling_interval: float = 5.0
+    max_attempts: int = 5
+    lease_seconds: float = 60.0
+    shutdown_timeout: float = 600.0
+    stuck_seconds: float = 30.0
+    orphaned_order_cleanup_period: float = 300.0
+    refund_follow_up_period: float = 600.0
+    jobs_retention_days: float = 30.0
+    health_port: int = 8080
+    health_host: str = "0.0.0.0"  # noqa: S104 - probes come from outside
+    job_handlers: str = DEFAULT_JOB_HANDLERS
+
+
+@attrs.frozen(kw_only=True)
+class WorkerConfig:
+    """What a worker process runs with: the database, its own settings, the /metrics token.
+
+    `load_worker_config` reads only these, for a worker whose handlers need none of the site's
+    settings (`python -m mierloos_entrypoints.worker`, Dramatiq's own command); the default
+    handlers build the container, which loads them all.
+    """
+
+    database_url: str
+    worker: WorkerSettings
+    metrics_token: str | None = attrs.field(default=None, repr=False)
+
+
 @attrs.frozen(kw_only=True)
 class Settings:
     var_dir: Path
@@ -220,8 +105,6 @@ class Settings:
     smtp: SmtpSettings | None
     mollie_api_key: str | None = attrs.field(repr=False)
     mollie_api_endpoint: str | None
-    worker_polling_interval: float
-    worker_max_attempts: int
     order_ttl_minutes: int
     embedded_worker: bool
     sender: str
@@ -239,6 +122,8 @@ class Settings:
     """MIERLOOS_FILE_MAILER=1: .eml files outside the embedded setup, on purpose."""
     redis_url: str | None = attrs.field(default=None, repr=False)
     """REDIS_URL: throttle counters in Redis instead of the database."""
+    worker: WorkerSettings = attrs.field(factory=WorkerSettings)
+    """The worker's own variables, for `mierloos worker` and the worker inside `serve`."""
 
     @property
     def staff_email(self) -> str | None:
@@ -290,154 +175,65 @@ def is_loopback_host(host: str) -> bool:
         return False
 
 
-def _flag(value: str) -> bool:
-    return value.strip().lower() in {"1", "true", "yes", "on"}
+class _Reader:
+    """Reads the documented variables of one environment, gathering every problem."""
 
+    def __init__(self, environ: Mapping[str, str]) -> None:
+        self.env = dict(environ)
+        self.problems: list[str] = []
 
-def load_settings(environ: Mapping[str, str] | None = None) -> Settings:
-    env = dict(os.environ if environ is None else environ)
-    problems: list[str] = []
-
-    def get(name: str, default: str | None = None) -> str | None:
+    def get(self, name: str, default: str | None = None) -> str | None:
         if name not in SETTING_NAMES:  # every setting is documented in SETTINGS
             raise KeyError(name)
-        value = env.get(name, "").strip()
+        value = self.env.get(name, "").strip()
         return value or default
 
+    def flag(self, name: str, default: str = "0") -> bool:
+        return (self.get(name, default) or default).lower() in {"1", "true", "yes", "on"}
+
     def number(
+        self,
         name: str,
         default: str,
         kind: type[int] | type[float],
         low: float,
         high: float = math.inf,
     ) -> float:
-        raw = get(name, default) or default
+        raw = self.get(name, default) or default
         try:
             value = kind(raw)
         except ValueError:
             what = "a whole number" if kind is int else "a number"
-            problems.append(f"{name} must be {what}, got {raw[:40]!r}")
+            self.problems.append(f"{name} must be {what}, got {raw[:40]!r}")
             return kind(default)
         if not math.isfinite(value) or not low <= value <= high:
             bounds = f"at least {low:g}" if high == math.inf else f"from {low:g} to {high:g}"
-            problems.append(f"{name} must be {bounds}, got {raw[:40]!r}")
+            self.problems.append(f"{name} must be {bounds}, got {raw[:40]!r}")
             return kind(default)
         return value
 
-    var_dir = Path(get("MIERLOOS_VAR_DIR", "var") or "var").resolve()
-    database_url = normalize_database_url(
-        get("DATABASE_URL") or f"sqlite:///{var_dir / 'mierloos.db'}"
-    )
-    if not database_url.startswith(("sqlite", "postgresql")):
-        problems.append("DATABASE_URL must be a postgresql:// or sqlite:/// URL")
-    elif not _valid_database_url(database_url):
-        # The URL itself is never repeated: it may hold a password.
-        problems.append("DATABASE_URL cannot be parsed (is its port a number?)")
 
-    base_url = (get("BASE_URL") or "http://127.0.0.1:8000").rstrip("/")
-    parsed = urlparse(base_url)
-    if parsed.scheme not in {"http", "https"} or not parsed.netloc:
-        problems.append("BASE_URL must be an absolute http(s) URL, e.g. https://tickets.example.nl")
-
+def load_settings(environ: Mapping[str, str] | None = None) -> Settings:
+    read = _Reader(os.environ if environ is None else environ)
+    var_dir, database_url = _database(read)
     production = not database_url.startswith("sqlite")
-    secret_key = get("SECRET_KEY")
-    if secret_key is None:
-        if production:
-            problems.append("SECRET_KEY is required outside the embedded setup (32+ characters)")
-            secret_key = ""
-        else:
-            secret_key = _embedded_secret(var_dir)
-    elif len(secret_key) < 32:
-        problems.append("SECRET_KEY must be at least 32 characters long")
-    elif (weakness := secret_key_weakness(secret_key)) is not None:
-        problems.append(f"SECRET_KEY {weakness}")
-
-    s3 = None
-    r2_account = get("R2_ACCOUNT_ID")
-    endpoint = get("S3_ENDPOINT_URL")
-    if r2_account or endpoint or get("R2_BUCKET_NAME"):
-        missing = [
-            name
-            for name in ("R2_ACCESS_KEY_ID", "R2_SECRET_ACCESS_KEY", "R2_BUCKET_NAME")
-            if not get(name)
-        ]
-        if not (r2_account or endpoint):
-            missing.append("R2_ACCOUNT_ID (or S3_ENDPOINT_URL)")
-        problems.extend(f"{name} is required for object storage" for name in missing)
-        if not missing:
-            s3 = S3Settings(
-                bucket=get("R2_BUCKET_NAME") or "",
-                access_key_id=get("R2_ACCESS_KEY_ID") or "",
-                secret_access_key=get("R2_SECRET_ACCESS_KEY") or "",
-                endpoint_url=endpoint or f"https://{r2_account}.r2.cloudflarestorage.com",
-                region=get("S3_REGION", "auto") or "auto",
-            )
-
-    sender = get("SMTP_FROM", "Ons Mierloos Theater <kaarten@localhost>") or ""
-    smtp = None
-    if get("SMTP_HOST"):
-        port = int(number("SMTP_PORT", "587", int, 1))
-        security = (get("SMTP_SECURITY") or ("tls" if port == 465 else "starttls")).lower()
-        if security not in {"starttls", "tls", "none"}:
-            problems.append("SMTP_SECURITY must be starttls, tls or none")
-            security = "starttls"
-        if not get("SMTP_FROM"):
-            problems.append("SMTP_FROM is required with SMTP_HOST")
-        smtp = SmtpSettings(
-            host=get("SMTP_HOST") or "",
-            port=port,
-            username=get("SMTP_USER"),
-            password=get("SMTP_PASSWORD"),
-            sender=sender,
-            security=security,  # type: ignore[arg-type]
-        )
-
-    mollie_key = get("MOLLIE_API_KEY")
-    if mollie_key and not (mollie_key.startswith(("test_", "live_")) and len(mollie_key) >= 30):
-        problems.append("MOLLIE_API_KEY must look like test_... or live_... (30+ characters)")
-    fake_payments = _flag(get("MIERLOOS_FAKE_PAYMENTS", "0") or "0")
-    if mollie_key is None and production and not fake_payments:
-        problems.append(
-            "MOLLIE_API_KEY is required outside the embedded setup"
-            " (MIERLOOS_FAKE_PAYMENTS=1 for a demo without payments)"
-        )
-    elif mollie_key is None and not fake_payments and not is_loopback_host(parsed.hostname or ""):
-        # Anyone reaching the site could "pay" on the fake provider's page.
-        problems.append(
-            "MOLLIE_API_KEY is required when BASE_URL is not a loopback address"
-            " (MIERLOOS_FAKE_PAYMENTS=1 for a demo without payments)"
-        )
-
-    polling = float(number("WORKER_POLLING_INTERVAL", "5", float, 0.01))
-    attempts = int(number("WORKER_MAX_ATTEMPTS", "5", int, 1))
-    ttl = int(number("ORDER_TTL_MINUTES", "15", int, 1))
-    checkouts_per_client = int(number("CHECKOUTS_PER_CLIENT", "20", int, 0))
-    max_unpaid = int(number("MAX_UNPAID_TICKETS_PER_PERFORMANCE", "10", int, 0))
-    # The worker's own settings, checked here too so every command reports them at start-up.
-    number("WORKER_LEASE_SECONDS", "60", float, 0.5)
-    number("WORKER_SHUTDOWN_TIMEOUT", "600", float, 1)
-    number("ORPHANED_ORDER_CLEANUP_PERIOD", "300", float, 0)
-    number("REFUND_FOLLOW_UP_PERIOD", "600", float, 0)
-    number("JOBS_RETENTION_DAYS", "30", float, 0)
-    number("WORKER_STUCK_SECONDS", "30", float, 1)
-    number("PORT", "8080", int, 0, 65535)
-    handlers = get("MIERLOOS_JOB_HANDLERS")
-    if handlers is not None and not _valid_reference(handlers):
-        problems.append("MIERLOOS_JOB_HANDLERS must be module.path:function")
-    metrics_token = get("METRICS_TOKEN")
-    if metrics_token is not None and len(metrics_token) < 16:
-        problems.append("METRICS_TOKEN must be at least 16 characters long")
-
-    redis_url = get("REDIS_URL")
+    base_url = _base_url(read)
+    secret_key = _secret_key(read, var_dir, production=production)
+    s3 = _object_storage(read)
+    sender, smtp = _mail(read)
+    mollie_key, fake_payments = _payments(read, base_url, production=production)
+    ttl = int(read.number("ORDER_TTL_MINUTES", "15", int, 1))
+    checkouts_per_client = int(read.number("CHECKOUTS_PER_CLIENT", "20", int, 0))
+    max_unpaid = int(read.number("MAX_UNPAID_TICKETS_PER_PERFORMANCE", "10", int, 0))
+    worker = _worker(read)
+    metrics_token = _metrics_token(read)
+    redis_url = read.get("REDIS_URL")
     if redis_url is not None and not redis_url.startswith(("redis://", "rediss://", "unix://")):
-        problems.append("REDIS_URL must be a redis://, rediss:// or unix:// URL")
-
-    embedded_worker = _flag(get("MIERLOOS_EMBEDDED_WORKER", "1" if not production else "0") or "0")
-
-    problems += logging_problems(env)  # LOG_LEVEL, LOG_FORMAT
-
-    if problems:
-        raise ConfigError(problems)
+        read.problems.append("REDIS_URL must be a redis://, rediss:// or unix:// URL")
+    embedded_worker = read.flag("MIERLOOS_EMBEDDED_WORKER", "1" if not production else "0")
+    read.problems += logging_problems(read.env)  # LOG_LEVEL, LOG_FORMAT
+    if read.problems:
+        raise ConfigError(read.problems)
     return Settings(
         var_dir=var_dir,
         database_url=database_url,
@@ -446,9 +242,7 @@ def load_settings(environ: Mapping[str, str] | None = None) -> Settings:
         s3=s3,
         smtp=smtp,
         mollie_api_key=mollie_key,
-        mollie_api_endpoint=get("MOLLIE_API_ENDPOINT"),
-        worker_polling_interval=polling,
-        worker_max_attempts=attempts,
+        mollie_api_endpoint=read.get("MOLLIE_API_ENDPOINT"),
         order_ttl_minutes=ttl,
         embedded_worker=embedded_worker,
         sender=sender,
@@ -456,10 +250,161 @@ def load_settings(environ: Mapping[str, str] | None = None) -> Settings:
         fake_payments=fake_payments,
         checkouts_per_client=checkouts_per_client,
         max_unpaid_tickets_per_performance=max_unpaid,
-        local_storage=_flag(get("MIERLOOS_LOCAL_STORAGE", "0") or "0"),
-        file_mailer=_flag(get("MIERLOOS_FILE_MAILER", "0") or "0"),
+        local_storage=read.flag("MIERLOOS_LOCAL_STORAGE"),
+        file_mailer=read.flag("MIERLOOS_FILE_MAILER"),
         redis_url=redis_url,
+        worker=worker,
     )
+
+
+def load_worker_config(environ: Mapping[str, str] | None = None) -> WorkerConfig:
+    """Only the worker's variables (see `WorkerConfig`); ConfigError lists their problems."""
+    read = _Reader(os.environ if environ is None else environ)
+    _, database_url = _database(read)
+    worker = _worker(read)
+    metrics_token = _metrics_token(read)
+    if read.problems:
+        raise ConfigError(read.problems)
+    return WorkerConfig(database_url=database_url, worker=worker, metrics_token=metrics_token)
+
+
+def _database(read: _Reader) -> tuple[Path, str]:
+    """MIERLOOS_VAR_DIR and DATABASE_URL (by default a SQLite file in the var directory)."""
+    var_dir = Path(read.get("MIERLOOS_VAR_DIR", "var") or "var").resolve()
+    database_url = normalize_database_url(
+        read.get("DATABASE_URL") or f"sqlite:///{var_dir / 'mierloos.db'}"
+    )
+    if not database_url.startswith(("sqlite", "postgresql")):
+        read.problems.append("DATABASE_URL must be a postgresql:// or sqlite:/// URL")
+    elif not _valid_database_url(database_url):
+        # The URL itself is never repeated: it may hold a password.
+        read.problems.append("DATABASE_URL cannot be parsed (is its port a number?)")
+    return var_dir, database_url
+
+
+def _base_url(read: _Reader) -> str:
+    base_url = (read.get("BASE_URL") or "http://127.0.0.1:8000").rstrip("/")
+    parsed = urlparse(base_url)
+    if parsed.scheme not in {"http", "https"} or not parsed.netloc:
+        read.problems.append(
+            "BASE_URL must be an absolute http(s) URL, e.g. https://tickets.example.nl"
+        )
+    return base_url
+
+
+def _secret_key(read: _Reader, var_dir: Path, *, production: bool) -> str:
+    secret_key = read.get("SECRET_KEY")
+    if secret_key is None:
+        if production:
+            read.problems.append(
+                "SECRET_KEY is required outside the embedded setup (32+ characters)"
+            )
+            return ""
+        return _embedded_secret(var_dir)
+    if len(secret_key) < 32:
+        read.problems.append("SECRET_KEY must be at least 32 characters long")
+    elif (weakness := secret_key_weakness(secret_key)) is not None:
+        read.problems.append(f"SECRET_KEY {weakness}")
+    return secret_key
+
+
+def _object_storage(read: _Reader) -> S3Settings | None:
+    """R2 or another S3 API when any of its variables is set; None means local files."""
+    r2_account = read.get("R2_ACCOUNT_ID")
+    endpoint = read.get("S3_ENDPOINT_URL")
+    if not (r2_account or endpoint or read.get("R2_BUCKET_NAME")):
+        return None
+    missing = [
+        name
+        for name in ("R2_ACCESS_KEY_ID", "R2_SECRET_ACCESS_KEY", "R2_BUCKET_NAME")
+        if not read.get(name)
+    ]
+    if not (r2_account or endpoint):
+        missing.append("R2_ACCOUNT_ID (or S3_ENDPOINT_URL)")
+    read.problems.extend(f"{name} is required for object storage" for name in missing)
+    if missing:
+        return None
+    return S3Settings(
+        bucket=read.get("R2_BUCKET_NAME") or "",
+        access_key_id=read.get("R2_ACCESS_KEY_ID") or "",
+        secret_access_key=read.get("R2_SECRET_ACCESS_KEY") or "",
+        endpoint_url=endpoint or f"https://{r2_account}.r2.cloudflarestorage.com",
+        region=read.get("S3_REGION", "auto") or "auto",
+    )
+
+
+def _mail(read: _Reader) -> tuple[str, SmtpSettings | None]:
+    """The sender of every mail, and the SMTP server when SMTP_HOST is set."""
+    sender = read.get("SMTP_FROM", "Ons Mierloos Theater <kaarten@localhost>") or ""
+    if not read.get("SMTP_HOST"):
+        return sender, None
+    port = int(read.number("SMTP_PORT", "587", int, 1))
+    security = (read.get("SMTP_SECURITY") or ("tls" if port == 465 else "starttls")).lower()
+    if security not in {"starttls", "tls", "none"}:
+        read.problems.append("SMTP_SECURITY must be starttls, tls or none")
+        security = "starttls"
+    if not read.get("SMTP_FROM"):
+        read.problems.append("SMTP_FROM is required with SMTP_HOST")
+    return sender, SmtpSettings(
+        host=read.get("SMTP_HOST") or "",
+        port=port,
+        username=read.get("SMTP_USER"),
+        password=read.get("SMTP_PASSWORD"),
+        sender=sender,
+        security=security,  # type: ignore[arg-type]
+    )
+
+
+def _payments(read: _Reader, base_url: str, *, production: bool) -> tuple[str | None, bool]:
+    """MOLLIE_API_KEY, and MIERLOOS_FAKE_PAYMENTS: the fake provider where it is refused."""
+    mollie_key = read.get("MOLLIE_API_KEY")
+    if mollie_key and not (mollie_key.startswith(("test_", "live_")) and len(mollie_key) >= 30):
+        read.problems.append("MOLLIE_API_KEY must look like test_... or live_... (30+ characters)")
+    fake_payments = read.flag("MIERLOOS_FAKE_PAYMENTS")
+    if mollie_key is None and production and not fake_payments:
+        read.problems.append(
+            "MOLLIE_API_KEY is required outside the embedded setup"
+            " (MIERLOOS_FAKE_PAYMENTS=1 for a demo without payments)"
+        )
+    elif (
+        mollie_key is None
+        and not fake_payments
+        and not is_loopback_host(urlparse(base_url).hostname or "")
+    ):
+        # Anyone reaching the site could "pay" on the fake provider's page.
+        read.problems.append(
+            "MOLLIE_API_KEY is required when BASE_URL is not a loopback address"
+            " (MIERLOOS_FAKE_PAYMENTS=1 for a demo without payments)"
+        )
+    return mollie_key, fake_payments
+
+
+def _worker(read: _Reader) -> WorkerSettings:
+    """The worker's variables, read by every command so each reports them at start-up."""
+    handlers = read.get("MIERLOOS_JOB_HANDLERS")
+    settings = WorkerSettings(
+        polling_interval=float(read.number("WORKER_POLLING_INTERVAL", "5", float, 0.01)),
+        max_attempts=int(read.number("WORKER_MAX_ATTEMPTS", "5", int, 1)),
+        lease_seconds=read.number("WORKER_LEASE_SECONDS", "60", float, 0.5),
+        shutdown_timeout=read.number("WORKER_SHUTDOWN_TIMEOUT", "600", float, 1),
+        orphaned_order_cleanup_period=read.number("ORPHANED_ORDER_CLEANUP_PERIOD", "300", float, 0),
+        refund_follow_up_period=read.number("REFUND_FOLLOW_UP_PERIOD", "600", float, 0),
+        jobs_retention_days=read.number("JOBS_RETENTION_DAYS", "30", float, 0),
+        stuck_seconds=read.number("WORKER_STUCK_SECONDS", "30", float, 1),
+        health_port=int(read.number("PORT", "8080", int, 0, 65535)),
+        health_host=read.get("HEALTH_HOST", "0.0.0.0") or "0.0.0.0",  # noqa: S104
+        job_handlers=handlers or DEFAULT_JOB_HANDLERS,
+    )
+    if handlers is not None and not _valid_reference(handlers):
+        read.problems.append("MIERLOOS_JOB_HANDLERS must be module.path:function")
+    return settings
+
+
+def _metrics_token(read: _Reader) -> str | None:
+    token = read.get("METRICS_TOKEN")
+    if token is not None and len(token) < 16:
+        read.problems.append("METRICS_TOKEN must be at least 16 characters long")
+    return token
 
 
 def _valid_reference(reference: str) -> bool:

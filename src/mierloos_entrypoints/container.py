@@ -1,25 +1,30 @@
 """The composition root: configuration in, adapters out. Entry points ask it for what they need.
 
 `Container(settings=...)` picks the production adapter wherever its variables are set and the
-embedded one elsewhere. Embedders may override any provider, e.g. with the memory fakes:
+embedded one elsewhere. The web site takes its `web_services`, the worker the handlers of
+`register_job_handlers`, the CLI the services it runs; all of them read their settings from
+`settings` (`config.load_settings`). Embedders may override any provider before the app or
+the handlers are built, e.g. with the memory fakes:
 ``container.payment_gateway.override(MemoryPaymentGateway())``.
 """
 
 from __future__ import annotations
 
 import os
+import uuid
+from contextlib import AbstractContextManager
 from datetime import timedelta
 from typing import Any
 
 from dependency_injector import containers, providers
 
+from mierloos_adapters.clock import SystemClock
 from mierloos_adapters.email_templates import JinjaEmailTemplates
 from mierloos_adapters.file_mailer import FileMailer
 from mierloos_adapters.images import PillowImageProcessor
 from mierloos_adapters.jobqueue.ledger import SqlJobLedger
 from mierloos_adapters.links import SiteLinks
 from mierloos_adapters.local_storage import LocalStorage
-from mierloos_adapters.memory import SystemClock
 from mierloos_adapters.passwords import Argon2PasswordHasher
 from mierloos_adapters.pdf import ReportlabTicketRenderer
 from mierloos_adapters.sqlalchemy import SqlUnitOfWork, make_engine
@@ -42,6 +47,9 @@ from mierloos_core.services.checkout import CheckoutPolicy
 from mierloos_core.services.images import ShowImages
 from mierloos_core.services.jobs import JobRegistry, jobs_purge_handler
 from mierloos_core.services.notifications import EmailSender
+from mierloos_core.services.order_views import OrderViews
+from mierloos_core.services.ordering import Ordering
+from mierloos_core.services.payment_webhooks import PaymentWebhooks
 from mierloos_core.services.payments import Payments
 from mierloos_core.services.refunds import Refunds
 from mierloos_core.services.sessions import Sessions
@@ -51,6 +59,8 @@ from mierloos_core.services.staff_orders import StaffOrders
 from mierloos_core.services.throttles import LoginThrottle, ThrottleLimiter
 from mierloos_core.services.tickets import Tickets
 from mierloos_entrypoints.config import ConfigError, Settings, load_settings
+from mierloos_entrypoints.observability import log_context
+from mierloos_entrypoints.web.services import WebServices
 
 
 def _engine(settings: Settings):  # type: ignore[no-untyped-def]
@@ -123,6 +133,10 @@ def _reset_url(links: SiteLinks, tokens: ResetTokens, nonce: str) -> str:
     return links.password_reset(tokens.token(nonce))
 
 
+def _order_log_context(order_id: uuid.UUID) -> AbstractContextManager[None]:
+    return log_context(order_id=order_id)
+
+
 def _checkout_policy(settings: Settings) -> CheckoutPolicy:
     return CheckoutPolicy(
         order_ttl=timedelta(minutes=settings.order_ttl_minutes),
@@ -158,6 +172,23 @@ class Container(containers.DeclarativeContainer):
         polls=throttle_store,
         staff_email=settings.provided.staff_email,
     )
+    ordering = providers.Singleton(
+        Ordering,
+        uow=uow.provider,
+        clock=clock,
+        policy=checkout_policy,
+        payments=payments,
+        checkouts_per_client=settings.provided.checkouts_per_client,
+        order_context=providers.Object(_order_log_context),
+    )
+    order_views = providers.Singleton(
+        OrderViews,
+        uow=uow.provider,
+        clock=clock,
+        payments=payments,
+        order_context=providers.Object(_order_log_context),
+    )
+    payment_webhooks = providers.Singleton(PaymentWebhooks, uow=uow.provider)
     tickets = providers.Singleton(
         Tickets,
         uow_factory=uow.provider,
@@ -197,6 +228,31 @@ class Container(containers.DeclarativeContainer):
         links=links,
         reset_url=providers.Callable(_reset_url, links, reset_tokens).provider,
         storage=storage,
+    )
+
+    # Built anew by every create_app, so providers overridden before it reach the app.
+    web_services = providers.Factory(
+        WebServices,
+        settings=settings,
+        clock=clock,
+        uow=uow.provider,
+        payments=payments,
+        ordering=ordering,
+        order_views=order_views,
+        payment_webhooks=payment_webhooks,
+        payment_gateway=payment_gateway,
+        checkout_policy=checkout_policy,
+        storage=storage,
+        accounts=accounts,
+        sessions=sessions,
+        jobs=job_ledger,
+        limiter=rate_limiter,
+        tickets=tickets,
+        staff_orders=staff_orders,
+        refunds=refunds,
+        staff_catalog=staff_catalog,
+        staff_coupons=staff_coupons,
+        images=images,
     )
 
 

@@ -4,7 +4,7 @@ import time
 
 import pytest
 
-from mierloos_entrypoints.worker_health import DatabaseState, ProcessState, health_report
+from mierloos_entrypoints.worker.health import DatabaseState, ProcessState, health_report
 
 
 def process(*, claimed_ago: float, in_hand: int = 0, threads: int = 4) -> ProcessState:

@@ -27,15 +27,14 @@ from mierloos_core.model.catalog import Performance
 from mierloos_core.services.cart import validate_cart
 from mierloos_core.services.catalog import ShowListing, upcoming_shows
 from mierloos_core.services.checkout import CheckoutRequest
+from mierloos_core.services.order_views import OrderView
+from mierloos_core.services.ordering import CheckoutRefused
 from mierloos_entrypoints.observability import CHECKOUTS
 from mierloos_entrypoints.web import api_models as models
 from mierloos_entrypoints.web.api_refusals import refusal
 from mierloos_entrypoints.web.inputs import BadInput, client_address, coupon_code, is_secret
 from mierloos_entrypoints.web.language import accepted_language
 from mierloos_entrypoints.web.openapi import BODY_ERRORS, Operation, openapi_document
-from mierloos_entrypoints.web.order_view import OrderView, load_order_view
-from mierloos_entrypoints.web.pages.checkout import open_payment, place
-from mierloos_entrypoints.web.pages.orders import current_order
 from mierloos_entrypoints.web.rendering import ORDER_STATUS_LABELS
 from mierloos_entrypoints.web.services import services
 
@@ -224,20 +223,21 @@ async def place_order(request: Request, body: models.CheckoutInput) -> models.Ch
         lines=cart_lines(body.lines, web.checkout_policy.max_lines, web.clock.now()),
         language=language,
     )
-    try:
-        placed = await run_in_threadpool(place, web, order_request, client_address(request))
-    except errors.MierloosError as error:
-        CHECKOUTS.labels(error.code).inc()
-        raise
-    outcome = await run_in_threadpool(open_payment, web, placed.order_id)
-    CHECKOUTS.labels(outcome.kind).inc()
-    if outcome.kind == "refused":
+    outcome = await run_in_threadpool(
+        web.ordering.place_and_pay, order_request, client_address(request)
+    )
+    if isinstance(outcome, CheckoutRefused):
+        CHECKOUTS.labels(outcome.error.code).inc()
+        raise outcome.error
+    placed, payment = outcome.order, outcome.payment
+    CHECKOUTS.labels(payment.kind).inc()
+    if payment.kind == "refused":
         raise errors.PermanentFailure(
             "De betaaldienst weigerde deze betaling; de bestelling is geannuleerd."
         )
     status_url = web.settings.base_url + f"/bestelling/{placed.secret}"
     # Opening the payment may lengthen the hold to the provider's own expiry: show the hold.
-    view = await run_in_threadpool(load_order_view, web.uow(), placed.secret, web.clock.now())
+    view = await run_in_threadpool(web.order_views.find, placed.secret)
     expires_at = view.expires_at if view is not None else placed.expires_at
     return models.CheckoutResult(
         order_number=placed.number,
@@ -246,8 +246,8 @@ async def place_order(request: Request, body: models.CheckoutInput) -> models.Ch
         api_url=f"/api/orders/{placed.secret}",
         total=models.Money.of(placed.total),
         expires_at=expires_at,
-        payment_url=outcome.checkout_url,
-        payment_deferred=outcome.kind == "deferred",
+        payment_url=payment.checkout_url,
+        payment_deferred=payment.kind == "deferred",
         language=language,
     )
 
@@ -257,7 +257,7 @@ async def order_status(request: Request, parameters: models.OrderParameters) -> 
     if not is_secret(secret):
         raise errors.OrderNotFound()
     web = services(request)
-    view = await run_in_threadpool(current_order, web, secret)
+    view = await run_in_threadpool(web.order_views.current, secret)
     if view is None:
         raise errors.OrderNotFound()
     status_url = web.settings.base_url + f"/bestelling/{secret}"

@@ -177,7 +177,7 @@ def create_app(
     around the app's life, e.g. the embedded worker of `mierloos serve`.
     """
     install_redaction()  # reset tokens never reach a log, however logging was set up
-    web = WebServices.from_container(container)
+    web: WebServices = container.web_services()
     headers = security_headers(https=web.https)
     app = Starlette(
         routes=routes(fake_payments=isinstance(web.payment_gateway, FakePaymentProvider)),

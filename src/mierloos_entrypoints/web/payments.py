@@ -25,7 +25,6 @@ from mierloos_adapters.fake_payments import FakePaymentProvider
 from mierloos_core import errors
 from mierloos_core.model.money import Money
 from mierloos_core.model.payments import PaymentStatus
-from mierloos_core.services.payments import queue_webhook
 from mierloos_entrypoints.observability import WEBHOOKS
 from mierloos_entrypoints.web.inputs import BadInput
 from mierloos_entrypoints.web.rendering import render
@@ -60,7 +59,7 @@ async def payment_webhook(request: Request) -> Response:
         WEBHOOKS.labels("malformed").inc()
         return Response(status_code=400)
     try:
-        queued = await run_in_threadpool(queue_webhook, services(request).uow(), payment_id)
+        queued = await run_in_threadpool(services(request).payment_webhooks.receive, payment_id)
     except errors.Busy:
         WEBHOOKS.labels("busy").inc()
         return Response(status_code=503, headers={"Retry-After": "5"})

@@ -1,13 +1,13 @@
 """What the web entry points need from the container, resolved once when the app is built.
 
-Endpoints reach it through `services(request)`. Tests and embedders override container
-providers (clock, payment gateway, ...) before calling `create_app`.
+The container's `web_services` provider builds it; endpoints reach it through
+`services(request)`. Tests and embedders override container providers (clock, payment
+gateway, ...) before calling `create_app`.
 """
 
 from __future__ import annotations
 
 from collections.abc import Callable
-from typing import TYPE_CHECKING, cast
 
 import attrs
 from starlette.requests import HTTPConnection
@@ -18,12 +18,14 @@ from mierloos_core.ports import (
     ObjectStorage,
     PaymentGateway,
     RateLimiter,
-    ThrottleStore,
     UnitOfWork,
 )
 from mierloos_core.services.accounts import Accounts
 from mierloos_core.services.checkout import CheckoutPolicy
 from mierloos_core.services.images import ShowImages
+from mierloos_core.services.order_views import OrderViews
+from mierloos_core.services.ordering import Ordering
+from mierloos_core.services.payment_webhooks import PaymentWebhooks
 from mierloos_core.services.payments import Payments
 from mierloos_core.services.refunds import Refunds
 from mierloos_core.services.sessions import Sessions
@@ -33,9 +35,6 @@ from mierloos_core.services.staff_orders import StaffOrders
 from mierloos_core.services.tickets import Tickets
 from mierloos_entrypoints.config import Settings
 
-if TYPE_CHECKING:
-    from mierloos_entrypoints.container import Container
-
 
 @attrs.frozen(kw_only=True)
 class WebServices:
@@ -43,6 +42,9 @@ class WebServices:
     clock: Clock
     uow: Callable[[], UnitOfWork]
     payments: Payments
+    ordering: Ordering
+    order_views: OrderViews
+    payment_webhooks: PaymentWebhooks
     payment_gateway: PaymentGateway
     checkout_policy: CheckoutPolicy
     storage: ObjectStorage
@@ -50,40 +52,12 @@ class WebServices:
     sessions: Sessions
     jobs: JobLedger
     limiter: RateLimiter
-    throttles: ThrottleStore
     tickets: Tickets
     staff_orders: StaffOrders
     refunds: Refunds
     staff_catalog: StaffCatalog
     staff_coupons: StaffCoupons
     images: ShowImages
-
-    @classmethod
-    def from_container(cls, container: Container) -> WebServices:
-        def new_unit_of_work() -> UnitOfWork:
-            # SqlUnitOfWork sets its repositories in __enter__, so mypy cannot see it match.
-            return cast(UnitOfWork, container.uow())
-
-        return cls(
-            settings=container.settings(),
-            clock=container.clock(),
-            uow=new_unit_of_work,
-            payments=container.payments(),
-            payment_gateway=container.payment_gateway(),
-            checkout_policy=container.checkout_policy(),
-            storage=container.storage(),
-            accounts=container.accounts(),
-            sessions=container.sessions(),
-            jobs=container.job_ledger(),
-            limiter=container.rate_limiter(),
-            throttles=container.throttle_store(),
-            tickets=container.tickets(),
-            staff_orders=container.staff_orders(),
-            refunds=container.refunds(),
-            staff_catalog=container.staff_catalog(),
-            staff_coupons=container.staff_coupons(),
-            images=container.images(),
-        )
 
     @property
     def https(self) -> bool:

@@ -8,7 +8,7 @@ import httpx
 import pytest
 from sqlalchemy import func, select
 
-from mierloos_adapters.memory import SystemClock
+from mierloos_adapters.clock import SystemClock
 from mierloos_adapters.migrations import upgrade
 from mierloos_adapters.sqlalchemy import SqlUnitOfWork, make_engine
 from mierloos_adapters.sqlalchemy import tables as t

@@ -23,7 +23,7 @@ from typing import Any
 import pytest
 from sqlalchemy import Engine, select, text
 
-from mierloos_adapters.memory import SystemClock
+from mierloos_adapters.clock import SystemClock
 from mierloos_adapters.migrations import upgrade
 from mierloos_adapters.sqlalchemy import SqlUnitOfWork, make_engine
 from mierloos_adapters.sqlalchemy import tables as t

@@ -22,8 +22,8 @@ from typing import Any
 
 from dramatiq.middleware import CurrentMessage
 
+from mierloos_adapters.clock import SystemClock
 from mierloos_adapters.jobqueue.ledger import SqlJobLedger
-from mierloos_adapters.memory import SystemClock
 from mierloos_adapters.sqlalchemy import make_engine
 from mierloos_core.errors import DependencyUnavailable, PermanentFailure
 from mierloos_core.model.commands import PurgeJobs

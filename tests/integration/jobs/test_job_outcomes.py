@@ -13,8 +13,8 @@ from datetime import UTC, datetime, timedelta
 import pytest
 from sqlalchemy import insert
 
+from mierloos_adapters.clock import SystemClock
 from mierloos_adapters.jobqueue.ledger import SqlJobLedger
-from mierloos_adapters.memory import SystemClock
 from mierloos_adapters.sqlalchemy import SqlUnitOfWork
 from mierloos_adapters.sqlalchemy import tables as t
 from mierloos_core.model.jobs import JobStatus

@@ -20,8 +20,10 @@ from dramatiq.middleware import Middleware
 from sqlalchemy import select, update
 
 from mierloos_adapters.jobqueue import signals
-from mierloos_adapters.jobqueue.broker import JobMessage, JobOutcomes, JobsBroker
+from mierloos_adapters.jobqueue.broker import JobsBroker
 from mierloos_adapters.jobqueue.ledger import SqlJobLedger
+from mierloos_adapters.jobqueue.messages import JobMessage
+from mierloos_adapters.jobqueue.outcomes import JobOutcomes
 from mierloos_adapters.memory import FixedClock
 from mierloos_adapters.sqlalchemy import SqlUnitOfWork, make_engine
 from mierloos_adapters.sqlalchemy import tables as t

@@ -151,7 +151,16 @@ def test_dramatiqs_own_command_runs_the_worker_module(jobs_pg, effects, tmp_path
     }
     log = (tmp_path / "dramatiq.log").open("wb")
     process = subprocess.Popen(
-        [sys.executable, "-m", "dramatiq", "mierloos_entrypoints.worker", "-p", "1", "-t", "2"],
+        [
+            sys.executable,
+            "-m",
+            "dramatiq",
+            "mierloos_entrypoints.worker:setup",
+            "-p",
+            "1",
+            "-t",
+            "2",
+        ],
         cwd=ROOT,
         env=env,
         stdout=log,

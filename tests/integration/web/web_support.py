@@ -23,7 +23,7 @@ from mierloos_adapters.sqlalchemy import make_engine
 from mierloos_adapters.sqlalchemy.tables import metadata
 from mierloos_core.model.catalog import Performance
 from mierloos_core.ports import PaymentGateway
-from mierloos_entrypoints.config import Settings
+from mierloos_entrypoints.config import Settings, WorkerSettings
 from mierloos_entrypoints.container import Container, build_container
 from mierloos_entrypoints.demo import load_demo_data
 from mierloos_entrypoints.web.app import create_app
@@ -51,8 +51,7 @@ def settings_for(var_dir: Path, base_url: str = BASE_URL) -> Settings:
         smtp=None,
         mollie_api_key=None,
         mollie_api_endpoint=None,
-        worker_polling_interval=1.0,
-        worker_max_attempts=5,
+        worker=WorkerSettings(polling_interval=1.0, max_attempts=5),
         order_ttl_minutes=15,
         embedded_worker=False,
         sender="Ons Mierloos Theater <kaarten@localhost>",

@@ -7,8 +7,6 @@ visitor saw on the form (a hidden fingerprint), so nobody pays for less than the
 from __future__ import annotations
 
 import hashlib
-import uuid
-from datetime import timedelta
 from typing import Any
 
 import attrs
@@ -19,9 +17,9 @@ from starlette.responses import RedirectResponse, Response
 
 from mierloos_core import errors
 from mierloos_core.model.cart import CartValidation
-from mierloos_core.services.checkout import CheckoutRequest, PlacedOrder, checkout
-from mierloos_core.services.payments import PaymentOpening
-from mierloos_entrypoints.observability import CHECKOUTS, log_context
+from mierloos_core.services.checkout import CheckoutRequest
+from mierloos_core.services.ordering import CheckoutRefused, OrderPlaced
+from mierloos_entrypoints.observability import CHECKOUTS
 from mierloos_entrypoints.web.auth import current_user
 from mierloos_entrypoints.web.cart_session import write_cart
 from mierloos_entrypoints.web.errors import status_for
@@ -38,7 +36,7 @@ from mierloos_entrypoints.web.inputs import (
 from mierloos_entrypoints.web.language import N_, request_language
 from mierloos_entrypoints.web.pages.cart import validated_cart
 from mierloos_entrypoints.web.rendering import flash, render
-from mierloos_entrypoints.web.services import WebServices, services
+from mierloos_entrypoints.web.services import services
 
 DEFERRED_MESSAGE = N_(
     "Je bestelling is ontvangen en je plaatsen zijn gereserveerd. De betaalpagina is even niet "
@@ -133,59 +131,42 @@ async def place_order(request: Request, form: FormData) -> Response:
         user_id=user.id if user else None,  # so the order shows under "Mijn account"
         language=request_language(request),  # its e-mails and tickets speak the buyer's
     )
-    try:
-        placed = await run_in_threadpool(place, web, order_request, client_address(request))
-    except errors.MierloosError as error:
-        CHECKOUTS.labels(error.code).inc()
-        field = "coupon" if isinstance(error, errors.CouponInvalid) else None
-        if isinstance(error, errors.InvalidEmail):
-            field = "email"
-        elif isinstance(error, errors.InvalidName):
-            field = "name"
-        return _form_page(
-            request, cart, kept, error=error.message, field=field, status_code=status_for(error)
-        )
+    outcome = await run_in_threadpool(
+        web.ordering.place_and_pay, order_request, client_address(request)
+    )
+    if isinstance(outcome, CheckoutRefused):
+        return _refused_page(request, cart, kept, outcome.error)
+    return _to_payment(request, outcome)
 
-    outcome = await run_in_threadpool(open_payment, web, placed.order_id)
+
+def _refused_page(
+    request: Request, cart: CartValidation, kept: CheckoutForm, error: errors.MierloosError
+) -> Response:
+    """The form again, with the core's reason next to the field it is about."""
+    CHECKOUTS.labels(error.code).inc()
+    field = "coupon" if isinstance(error, errors.CouponInvalid) else None
+    if isinstance(error, errors.InvalidEmail):
+        field = "email"
+    elif isinstance(error, errors.InvalidName):
+        field = "name"
+    return _form_page(
+        request, cart, kept, error=error.message, field=field, status_code=status_for(error)
+    )
+
+
+def _to_payment(request: Request, placed: OrderPlaced) -> Response:
+    """On to the provider's page; the cart is emptied unless the provider refused."""
+    outcome = placed.payment
     CHECKOUTS.labels(outcome.kind).inc()
     if outcome.kind != "refused":
         write_cart(request.session, [])
-    order_page = f"/bestelling/{placed.secret}"
+    order_page = f"/bestelling/{placed.order.secret}"
     if outcome.kind == "refused":
         flash(request, REFUSED_MESSAGE, "error")
         return RedirectResponse("/winkelwagen", status_code=303)
     if outcome.kind == "deferred":
         flash(request, DEFERRED_MESSAGE, "warning")
     return RedirectResponse(outcome.checkout_url or order_page, status_code=303)
-
-
-# Every order holds its seats until it is paid or expires: one client placing order after
-# order could hold a whole performance. CHECKOUTS_PER_CLIENT (default 20) per this window.
-CHECKOUT_WINDOW = timedelta(minutes=10)
-
-
-def place(web: WebServices, order_request: CheckoutRequest, client: str) -> PlacedOrder:
-    """The core's checkout for one client, throttled (TooManyAttempts past the limit).
-
-    Only placed orders count: a checkout the core refuses (sold out, a bad coupon, the cap
-    on unpaid tickets) costs the client nothing. Concurrent checkouts of one client may pass
-    the check together and overshoot the limit by their number, once.
-    """
-    limit = web.settings.checkouts_per_client
-    key = f"checkout:{client}"
-    if limit and web.throttles.count(key) >= limit:
-        raise errors.TooManyAttempts()
-    order_request = attrs.evolve(order_request, client_address=client[:64])
-    placed = checkout(web.uow(), web.clock, order_request, web.checkout_policy)
-    if limit:
-        web.throttles.hit(key, CHECKOUT_WINDOW)
-    return placed
-
-
-def open_payment(web: WebServices, order_id: uuid.UUID) -> PaymentOpening:
-    """Open the order's payment: the provider's page, or the e-mail when it is down."""
-    with log_context(order_id=order_id):
-        return web.payments.open_or_defer(order_id)
 
 
 def _kept(form: FormData, name: str, limit: int) -> str:

@@ -9,7 +9,6 @@ from starlette.responses import Response
 
 from mierloos_entrypoints.web.auth import current_user, login_redirect
 from mierloos_entrypoints.web.inputs import parse_uuid
-from mierloos_entrypoints.web.order_view import load_account_orders
 from mierloos_entrypoints.web.pages.orders import PRIVATE, tickets_response
 from mierloos_entrypoints.web.rendering import render
 from mierloos_entrypoints.web.services import services
@@ -23,7 +22,7 @@ async def account_page(request: Request) -> Response:
     if user is None:
         return login_redirect(request)
     web = services(request)
-    orders = await run_in_threadpool(load_account_orders, web.uow(), user.id, SHOWN_ORDERS)
+    orders = await run_in_threadpool(web.order_views.account_orders, user.id, SHOWN_ORDERS)
     return render(
         request, "pages/account/overview.html", {"user": user, "orders": orders}, headers=PRIVATE
     )

@@ -2,46 +2,22 @@
 
 from __future__ import annotations
 
-import logging
-
 from starlette.concurrency import run_in_threadpool
 from starlette.datastructures import FormData
 from starlette.exceptions import HTTPException
 from starlette.requests import Request
 from starlette.responses import RedirectResponse, Response
 
-from mierloos_core import errors
 from mierloos_core.model.orders import OrderStatus
 from mierloos_core.services.tickets import TicketsDownload
-from mierloos_entrypoints.observability import log_context
 from mierloos_entrypoints.web.calendar_files import CalendarEntry, calendar_response
 from mierloos_entrypoints.web.inputs import is_secret
 from mierloos_entrypoints.web.language import N_, texts_for
-from mierloos_entrypoints.web.order_view import OrderView, load_order_view
-from mierloos_entrypoints.web.pages.checkout import open_payment
 from mierloos_entrypoints.web.rendering import flash, render
-from mierloos_entrypoints.web.services import WebServices, services
-
-log = logging.getLogger(__name__)
+from mierloos_entrypoints.web.services import services
 
 PRIVATE = {"X-Robots-Tag": "noindex, nofollow"}
 DOWNLOAD_HEADERS = {"Cache-Control": "private, no-store", "X-Robots-Tag": "noindex"}
-
-
-def current_order(web: WebServices, secret: str) -> OrderView | None:
-    """The order, after asking the provider about its payment when it is still pending."""
-    view = load_order_view(web.uow(), secret, web.clock.now())
-    if view is None or not (view.is_pending and view.has_payment):
-        return view
-    with log_context(order_id=view.order_id):
-        try:
-            status = web.payments.refresh_order(view.order_id)
-        except errors.MierloosError as error:  # busy: show what we know
-            log.warning("could not refresh the order's payment: %s", error.code)
-            return view
-    if status is view.status:
-        return view
-    return load_order_view(web.uow(), secret, web.clock.now())
 
 
 def _secret(request: Request) -> str:
@@ -54,7 +30,7 @@ def _secret(request: Request) -> str:
 async def order_page(request: Request) -> Response:
     secret = _secret(request)
     web = services(request)
-    view = await run_in_threadpool(current_order, web, secret)
+    view = await run_in_threadpool(web.order_views.current, secret)
     if view is None:
         raise HTTPException(status_code=404)
     return render(request, "pages/order.html", {"order": view, "secret": secret}, headers=PRIVATE)
@@ -64,7 +40,7 @@ async def order_ics(request: Request) -> Response:
     """The order's performances as calendar entries; reached, like the order, by its secret."""
     secret = _secret(request)
     web = services(request)
-    view = await run_in_threadpool(load_order_view, web.uow(), secret, web.clock.now())
+    view = await run_in_threadpool(web.order_views.find, secret)
     # A cancelled, expired or refunded order holds no seats: nothing to put in a calendar.
     if view is None or view.status not in (OrderStatus.PENDING, OrderStatus.PAID):
         raise HTTPException(status_code=404)
@@ -99,12 +75,12 @@ async def pay_order(request: Request, form: FormData) -> Response:
     secret = _secret(request)
     web = services(request)
     order_path = f"/bestelling/{secret}"
-    view = await run_in_threadpool(current_order, web, secret)
+    view = await run_in_threadpool(web.order_views.current, secret)
     if view is None:
         raise HTTPException(status_code=404)
     if not view.is_pending:
         return RedirectResponse(order_path, status_code=303)
-    opening = await run_in_threadpool(open_payment, web, view.order_id)
+    opening = await run_in_threadpool(web.ordering.pay, view.order_id)
     if opening.kind == "deferred":
         flash(
             request,

@@ -151,7 +151,7 @@ async def jobs_dashboard(request: Request) -> Response:
             "status": status,
             "job_type": job_type,
             "types": sorted(known_types),
-            "default_attempts": web.settings.worker_max_attempts,
+            "default_attempts": web.settings.worker.max_attempts,
             "link": lambda page: _link(status, job_type, page),
         },
     )
@@ -182,7 +182,7 @@ async def job_detail(request: Request) -> Response:
             "payload": pretty_json(job.data),
             "result": pretty_json(job.result) if job.result is not None else None,
             "order_id": _order_id(job.data),
-            "default_attempts": web.settings.worker_max_attempts,
+            "default_attempts": web.settings.worker.max_attempts,
         },
     )
 

@@ -1,4 +1,4 @@
-"""What the worker's `/health` says, and the worker gauges on its `/metrics`.
+"""The worker's `/health` and `/metrics` server, what `/health` says, and the worker gauges.
 
 `/health` is 200 only when all of these hold:
 - the database answers and its schema is migrated (`mierloos migrate`);
@@ -11,21 +11,27 @@ Otherwise 503, with the reason in the JSON body.
 
 from __future__ import annotations
 
+import json
+import os
 import threading
 import time
 from collections.abc import Callable, Sequence
 from dataclasses import dataclass
 from datetime import UTC, datetime
+from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 from typing import Any
 
 from prometheus_client import Gauge
 from sqlalchemy import bindparam, case, func, or_, select, text
 from sqlalchemy.exc import DBAPIError
 
+from mierloos_adapters.jobqueue.broker import JobsBroker
 from mierloos_adapters.sqlalchemy import make_engine
 from mierloos_adapters.sqlalchemy import tables as t
 from mierloos_adapters.sqlalchemy.types import UtcDateTime
 from mierloos_core.model.jobs import JobStatus
+from mierloos_entrypoints.metrics import CONTENT_TYPE, exposition
+from mierloos_entrypoints.metrics_access import metrics_refusal
 
 #: A worker whose consumer loop has not turned for this long is reported unhealthy.
 LOOP_STALE_SECONDS = 30.0
@@ -170,3 +176,65 @@ def health_report(
     if state.oldest_ready is not None:
         body["oldest_ready_job_seconds"] = round(ready_for, 3)
     return (200 if healthy else 503), body
+
+
+def process_state(broker: JobsBroker, threads: int) -> ProcessState:
+    """This process's consumer loop, claims and jobs in hand, as /health weighs them."""
+    return ProcessState(
+        pid=os.getpid(),
+        alive=True,
+        last_loop=broker.last_loop_at,
+        last_claim=broker.last_claim_at,
+        in_hand=len(broker.unfinished()),
+        threads=threads,
+    )
+
+
+def serve_health(
+    host: str,
+    port: int,
+    report: Callable[[], tuple[int, dict[str, Any]]],
+    metrics: Callable[[], bytes] | None = None,
+    *,
+    metrics_token: str | None = None,
+) -> ThreadingHTTPServer:
+    """/health (the report, open to probes) and /metrics (Prometheus text, by default this
+    process's) for the clients the web site's rule lets in (`metrics_refusal`)."""
+    scrape: Callable[[], bytes] = metrics or exposition
+
+    class Handler(BaseHTTPRequestHandler):
+        def do_GET(self) -> None:
+            extra_headers: dict[str, str] = {}
+            if self.path.split("?")[0] == "/health":
+                status, body = report()
+                payload, content_type = json.dumps(body).encode(), "application/json"
+            elif self.path.split("?")[0] == "/metrics":
+                refusal = metrics_refusal(
+                    metrics_token, self.client_address[0], self.headers.get("Authorization", "")
+                )
+                if refusal is None:
+                    status, payload, content_type = 200, scrape(), CONTENT_TYPE
+                else:
+                    status, payload, content_type = (
+                        refusal.status,
+                        refusal.body.encode(),
+                        "text/plain; charset=utf-8",
+                    )
+                    extra_headers.update(refusal.headers)
+            else:
+                status, payload, content_type = 404, b'{"error": "not found"}', "application/json"
+            self.send_response(status)
+            for name, value in extra_headers.items():
+                self.send_header(name, value)
+            self.send_header("Content-Type", content_type)
+            self.send_header("Content-Length", str(len(payload)))
+            self.end_headers()
+            self.wfile.write(payload)
+
+        def log_message(self, format: str, *args: Any) -> None:
+            return
+
+    server = ThreadingHTTPServer((host, port), Handler)
+    server.daemon_threads = True
+    threading.Thread(target=server.serve_forever, name="health", daemon=True).start()
+    return server

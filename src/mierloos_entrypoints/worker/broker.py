@@ -1,0 +1,56 @@
+"""A JobsBroker from the worker's settings: retries, leases and the periodic jobs it queues."""
+
+from __future__ import annotations
+
+from datetime import timedelta
+
+from sqlalchemy import Engine
+
+from mierloos_adapters.jobqueue.broker import JobsBroker
+from mierloos_adapters.sqlalchemy import make_engine
+from mierloos_core.model.jobs import JobType, RetryPolicy
+from mierloos_core.services.jobs import is_retryable
+from mierloos_entrypoints.config import WorkerSettings
+from mierloos_entrypoints.observability import JobLogContext
+from mierloos_entrypoints.worker.handlers import give_up
+
+#: How often completed jobs past JOBS_RETENTION_DAYS are purged.
+JOBS_PURGE_PERIOD = timedelta(days=1)
+
+
+def retry_policy(settings: WorkerSettings) -> RetryPolicy:
+    """WORKER_POLLING_INTERVAL is the base, doubling per attempt, capped at 5 minutes."""
+    base = timedelta(seconds=settings.polling_interval)
+    return RetryPolicy(
+        base=base, cap=max(timedelta(minutes=5), base), max_attempts=settings.max_attempts
+    )
+
+
+def jobs_broker(database_url: str, settings: WorkerSettings) -> JobsBroker:
+    """A JobsBroker over `database_url`, queueing the periodic jobs `settings` ask for."""
+    # Worker threads settle their jobs concurrently; the consumer, heartbeat and scheduler
+    # threads need one each. Overflow connections close again when the rush is over.
+    # No pre-ping: the broker turns a lost connection into Dramatiq's ConnectionError and the
+    # pool replaces it, so testing every checkout would only add a round trip per claim/ack.
+    engine: Engine = make_engine(database_url, pool_size=10, max_overflow=20, pre_ping=False)
+    policy = retry_policy(settings)
+    broker = JobsBroker(
+        engine,
+        policy=policy,
+        poll_interval=policy.base,
+        lease=timedelta(seconds=settings.lease_seconds),
+        is_retryable=is_retryable,
+        on_give_up=give_up,
+        async_commit=True,  # its own engine; see JobsBroker
+    )
+    cleanup = settings.orphaned_order_cleanup_period
+    if cleanup > 0:
+        broker.schedule(JobType.ORPHANED_ORDER_CLEANUP, timedelta(seconds=max(cleanup, 1)))
+    refunds = settings.refund_follow_up_period
+    if refunds > 0:
+        broker.schedule(JobType.REFUND_FOLLOW_UP, timedelta(seconds=max(refunds, 1)))
+    retention = settings.jobs_retention_days
+    if retention > 0:
+        broker.schedule(JobType.JOBS_PURGE, JOBS_PURGE_PERIOD, {"older_than_days": retention})
+    broker.add_middleware(JobLogContext())
+    return broker
