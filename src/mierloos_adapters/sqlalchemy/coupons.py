@@ -1,0 +1,86 @@
+"""Coupons and their usages: one usage per order, counted on the coupon under its limit."""
+
+from __future__ import annotations
+
+import uuid
+from datetime import datetime
+from decimal import Decimal
+
+from sqlalchemy import insert, or_, select, update
+
+from mierloos_adapters.sqlalchemy import tables as t
+from mierloos_adapters.sqlalchemy.rows import (
+    RowMap,
+    SqlRepository,
+    Stored,
+    cents,
+    enum_value,
+    locked,
+)
+from mierloos_core.model.coupons import Coupon, CouponUsage, DiscountKind, normalize_code
+
+COUPON_ROWS = RowMap(
+    Coupon,
+    kind=enum_value(DiscountKind),
+    value=Stored(load=Decimal),
+    minimum_order=cents("minimum_order_cents"),
+)
+USAGE_ROWS = RowMap(CouponUsage, discount=cents("discount_cents"))
+
+
+class SqlCoupons(SqlRepository):
+    def add(self, coupon: Coupon) -> None:
+        self.db.execute(insert(t.coupons).values(COUPON_ROWS.values(coupon)))
+
+    def get(self, coupon_id: uuid.UUID, *, for_update: bool = False) -> Coupon | None:
+        query = select(t.coupons).where(t.coupons.c.id == coupon_id)
+        return self._first(COUPON_ROWS, locked(query, for_update))
+
+    def get_by_code(self, code: str) -> Coupon | None:
+        query = select(t.coupons).where(t.coupons.c.code == normalize_code(code))
+        return self._first(COUPON_ROWS, query)
+
+    def list(self) -> list[Coupon]:
+        return self._all(COUPON_ROWS, select(t.coupons).order_by(t.coupons.c.code))
+
+    def update(self, coupon: Coupon) -> None:
+        # The usage count moves only through claim_usage and release_usage.
+        values = COUPON_ROWS.values(coupon, without=["id", "usage_count"])
+        self.db.execute(update(t.coupons).where(t.coupons.c.id == coupon.id).values(values))
+
+    def claim_usage(self, usage: CouponUsage) -> bool:
+        claimed = self.db.execute(
+            update(t.coupons)
+            .where(
+                t.coupons.c.id == usage.coupon_id,
+                or_(
+                    t.coupons.c.max_usages.is_(None),
+                    t.coupons.c.usage_count < t.coupons.c.max_usages,
+                ),
+            )
+            .values(usage_count=t.coupons.c.usage_count + 1)
+        )
+        if claimed.rowcount != 1:
+            return False
+        self.db.execute(insert(t.coupon_usages).values(USAGE_ROWS.values(usage)))
+        return True
+
+    def release_usage(self, order_id: uuid.UUID, at: datetime) -> bool:
+        coupon_id = self.db.execute(
+            update(t.coupon_usages)
+            .where(t.coupon_usages.c.order_id == order_id, t.coupon_usages.c.released_at.is_(None))
+            .values(released_at=at)
+            .returning(t.coupon_usages.c.coupon_id)
+        ).scalar()
+        if coupon_id is None:
+            return False
+        self.db.execute(
+            update(t.coupons)
+            .where(t.coupons.c.id == coupon_id)
+            .values(usage_count=t.coupons.c.usage_count - 1)
+        )
+        return True
+
+    def usage_for_order(self, order_id: uuid.UUID) -> CouponUsage | None:
+        query = select(t.coupon_usages).where(t.coupon_usages.c.order_id == order_id)
+        return self._first(USAGE_ROWS, query)
