@@ -5,15 +5,15 @@ from __future__ import annotations
 import uuid
 from datetime import datetime
 
-from sqlalchemy import func, insert, select, update
+from sqlalchemy import func, select, update
 from sqlalchemy.exc import IntegrityError
 
 from mierloos_adapters.sqlalchemy import tables as t
-from mierloos_adapters.sqlalchemy.rows import RowMap, SqlRepository, enum_value, locked
+from mierloos_adapters.sqlalchemy.rows import RowMap, SqlRepository, enum_value
 from mierloos_core.model.accounts import PasswordResetToken, Role, User, normalize_email
 
-USER_ROWS = RowMap(User, role=enum_value(Role))
-TOKEN_ROWS = RowMap(PasswordResetToken)
+USER_ROWS = RowMap(User, t.users, role=enum_value(Role))
+TOKEN_ROWS = RowMap(PasswordResetToken, t.password_reset_tokens)
 
 _tokens = t.password_reset_tokens
 
@@ -22,31 +22,28 @@ class SqlUsers(SqlRepository):
     def add(self, user: User) -> None:
         try:
             with self.db.begin_nested():
-                self.db.execute(insert(t.users).values(USER_ROWS.values(user)))
+                self._insert(USER_ROWS, user)
         except IntegrityError:
             raise ValueError("duplicate e-mail") from None
 
     def get(self, user_id: uuid.UUID) -> User | None:
-        return self._first(USER_ROWS, select(t.users).where(t.users.c.id == user_id))
+        return self._find(USER_ROWS, t.users.c.id == user_id)
 
     def get_by_email(self, email: str) -> User | None:
-        query = select(t.users).where(t.users.c.email == normalize_email(email))
-        return self._first(USER_ROWS, query)
+        return self._find(USER_ROWS, t.users.c.email == normalize_email(email))
 
     def update(self, user: User) -> None:
-        values = USER_ROWS.values(user, without=["id"])
-        self.db.execute(update(t.users).where(t.users.c.id == user.id).values(values))
+        self._update(USER_ROWS, user)
 
 
 class SqlResetTokens(SqlRepository):
     def add(self, token: PasswordResetToken) -> None:
-        self.db.execute(insert(_tokens).values(TOKEN_ROWS.values(token)))
+        self._insert(TOKEN_ROWS, token)
 
     def get_by_hash(
         self, token_hash: str, *, for_update: bool = False
     ) -> PasswordResetToken | None:
-        query = select(_tokens).where(_tokens.c.token_hash == token_hash)
-        return self._first(TOKEN_ROWS, locked(query, for_update))
+        return self._find(TOKEN_ROWS, _tokens.c.token_hash == token_hash, for_update=for_update)
 
     def update(self, token: PasswordResetToken) -> None:
         self.db.execute(

@@ -7,16 +7,16 @@ from collections.abc import Mapping, Sequence
 from datetime import datetime
 from typing import Any
 
-from sqlalchemy import bindparam, insert, select, update
+from sqlalchemy import bindparam, select, update
 
 from mierloos_adapters.sqlalchemy import tables as t
-from mierloos_adapters.sqlalchemy.rows import RowMap, SqlRepository, cents, enum_value, locked
+from mierloos_adapters.sqlalchemy.rows import RowMap, SqlRepository, cents, enum_value
 from mierloos_core import errors
 from mierloos_core.model.catalog import Performance, PerformanceStatus, Show
 
-SHOW_ROWS = RowMap(Show)
+SHOW_ROWS = RowMap(Show, t.shows)
 PERFORMANCE_ROWS = RowMap(
-    Performance, price=cents("price_cents"), status=enum_value(PerformanceStatus)
+    Performance, t.performances, price=cents("price_cents"), status=enum_value(PerformanceStatus)
 )
 
 _SHOW_BY_ID = select(t.shows).where(t.shows.c.id == bindparam("show_id"))
@@ -29,29 +29,28 @@ _PERFORMANCES_BY_IDS = select(t.performances).where(
 
 class SqlShows(SqlRepository):
     def add(self, show: Show) -> None:
-        self.db.execute(insert(t.shows).values(SHOW_ROWS.values(show)))
+        self._insert(SHOW_ROWS, show)
 
     def get(self, show_id: uuid.UUID) -> Show | None:
         return self._first(SHOW_ROWS, _SHOW_BY_ID, {"show_id": show_id})
 
     def get_by_slug(self, slug: str) -> Show | None:
-        return self._first(SHOW_ROWS, select(t.shows).where(t.shows.c.slug == slug))
+        return self._find(SHOW_ROWS, t.shows.c.slug == slug)
 
     def list(self) -> list[Show]:
         return self._all(SHOW_ROWS, select(t.shows).order_by(t.shows.c.title))
 
     def update(self, show: Show) -> None:
-        values = SHOW_ROWS.values(show, without=["id"])
-        self.db.execute(update(t.shows).where(t.shows.c.id == show.id).values(values))
+        self._update(SHOW_ROWS, show)
 
 
 class SqlPerformances(SqlRepository):
     def add(self, performance: Performance) -> None:
-        self.db.execute(insert(t.performances).values(PERFORMANCE_ROWS.values(performance)))
+        self._insert(PERFORMANCE_ROWS, performance)
 
     def get(self, performance_id: uuid.UUID, *, for_update: bool = False) -> Performance | None:
-        query = select(t.performances).where(t.performances.c.id == performance_id)
-        return self._first(PERFORMANCE_ROWS, locked(query, for_update))
+        by_id = t.performances.c.id == performance_id
+        return self._find(PERFORMANCE_ROWS, by_id, for_update=for_update)
 
     def get_many(self, ids: Sequence[uuid.UUID]) -> dict[uuid.UUID, Performance]:
         if not ids:
@@ -60,22 +59,18 @@ class SqlPerformances(SqlRepository):
         return {row.id: PERFORMANCE_ROWS.load(row) for row in rows}
 
     def for_show(self, show_id: uuid.UUID) -> list[Performance]:
-        return self._all(
-            PERFORMANCE_ROWS,
-            select(t.performances)
-            .where(t.performances.c.show_id == show_id)
-            .order_by(t.performances.c.starts_at),
+        performances = t.performances.c
+        return self._find_all(
+            PERFORMANCE_ROWS, performances.show_id == show_id, order_by=[performances.starts_at]
         )
 
     def upcoming(self, after: datetime) -> list[Performance]:
-        return self._all(
+        performances = t.performances.c
+        return self._find_all(
             PERFORMANCE_ROWS,
-            select(t.performances)
-            .where(
-                t.performances.c.status == PerformanceStatus.PUBLISHED.value,
-                t.performances.c.starts_at > after,
-            )
-            .order_by(t.performances.c.starts_at),
+            performances.status == PerformanceStatus.PUBLISHED.value,
+            performances.starts_at > after,
+            order_by=[performances.starts_at],
         )
 
     def update(self, performance: Performance) -> None:

@@ -6,7 +6,7 @@ import uuid
 from datetime import datetime
 from decimal import Decimal
 
-from sqlalchemy import insert, or_, select, update
+from sqlalchemy import or_, select, update
 
 from mierloos_adapters.sqlalchemy import tables as t
 from mierloos_adapters.sqlalchemy.rows import (
@@ -15,38 +15,35 @@ from mierloos_adapters.sqlalchemy.rows import (
     Stored,
     cents,
     enum_value,
-    locked,
 )
 from mierloos_core.model.coupons import Coupon, CouponUsage, DiscountKind, normalize_code
 
 COUPON_ROWS = RowMap(
     Coupon,
+    t.coupons,
     kind=enum_value(DiscountKind),
     value=Stored(load=Decimal),
     minimum_order=cents("minimum_order_cents"),
 )
-USAGE_ROWS = RowMap(CouponUsage, discount=cents("discount_cents"))
+USAGE_ROWS = RowMap(CouponUsage, t.coupon_usages, discount=cents("discount_cents"))
 
 
 class SqlCoupons(SqlRepository):
     def add(self, coupon: Coupon) -> None:
-        self.db.execute(insert(t.coupons).values(COUPON_ROWS.values(coupon)))
+        self._insert(COUPON_ROWS, coupon)
 
     def get(self, coupon_id: uuid.UUID, *, for_update: bool = False) -> Coupon | None:
-        query = select(t.coupons).where(t.coupons.c.id == coupon_id)
-        return self._first(COUPON_ROWS, locked(query, for_update))
+        return self._find(COUPON_ROWS, t.coupons.c.id == coupon_id, for_update=for_update)
 
     def get_by_code(self, code: str) -> Coupon | None:
-        query = select(t.coupons).where(t.coupons.c.code == normalize_code(code))
-        return self._first(COUPON_ROWS, query)
+        return self._find(COUPON_ROWS, t.coupons.c.code == normalize_code(code))
 
     def list(self) -> list[Coupon]:
         return self._all(COUPON_ROWS, select(t.coupons).order_by(t.coupons.c.code))
 
     def update(self, coupon: Coupon) -> None:
         # The usage count moves only through claim_usage and release_usage.
-        values = COUPON_ROWS.values(coupon, without=["id", "usage_count"])
-        self.db.execute(update(t.coupons).where(t.coupons.c.id == coupon.id).values(values))
+        self._update(COUPON_ROWS, coupon, without=["usage_count"])
 
     def claim_usage(self, usage: CouponUsage) -> bool:
         claimed = self.db.execute(
@@ -62,7 +59,7 @@ class SqlCoupons(SqlRepository):
         )
         if claimed.rowcount != 1:
             return False
-        self.db.execute(insert(t.coupon_usages).values(USAGE_ROWS.values(usage)))
+        self._insert(USAGE_ROWS, usage)
         return True
 
     def release_usage(self, order_id: uuid.UUID, at: datetime) -> bool:
@@ -82,5 +79,4 @@ class SqlCoupons(SqlRepository):
         return True
 
     def usage_for_order(self, order_id: uuid.UUID) -> CouponUsage | None:
-        query = select(t.coupon_usages).where(t.coupon_usages.c.order_id == order_id)
-        return self._first(USAGE_ROWS, query)
+        return self._find(USAGE_ROWS, t.coupon_usages.c.order_id == order_id)

@@ -4,21 +4,21 @@ from __future__ import annotations
 
 import uuid
 
-from sqlalchemy import insert, select, update
+from sqlalchemy import update
 
 from mierloos_adapters.sqlalchemy import tables as t
 from mierloos_adapters.sqlalchemy.rows import RowMap, SqlRepository, Stored, enum_value
 from mierloos_core.model.files import Image, ImageStatus
 
-IMAGE_ROWS = RowMap(Image, status=enum_value(ImageStatus), variants=Stored(load=dict))
+IMAGE_ROWS = RowMap(Image, t.images, status=enum_value(ImageStatus), variants=Stored(load=dict))
 
 
 class SqlImages(SqlRepository):
     def add(self, image: Image) -> None:
-        self.db.execute(insert(t.images).values(IMAGE_ROWS.values(image)))
+        self._insert(IMAGE_ROWS, image)
 
     def get(self, image_id: uuid.UUID) -> Image | None:
-        return self._first(IMAGE_ROWS, select(t.images).where(t.images.c.id == image_id))
+        return self._find(IMAGE_ROWS, t.images.c.id == image_id)
 
     def update(self, image: Image) -> None:
         self.db.execute(
@@ -28,10 +28,4 @@ class SqlImages(SqlRepository):
         )
 
     def latest_for_show(self, show_id: uuid.UUID) -> Image | None:
-        return self._first(
-            IMAGE_ROWS,
-            select(t.images)
-            .where(t.images.c.show_id == show_id)
-            .order_by(t.images.c.created_at.desc())
-            .limit(1),
-        )
+        return self._newest(IMAGE_ROWS, t.images.c.show_id == show_id)

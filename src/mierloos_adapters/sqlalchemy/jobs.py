@@ -17,7 +17,7 @@ from mierloos_adapters.sqlalchemy.rows import RowMap, SqlRepository, enum_value
 from mierloos_core.model.jobs import Job, JobStatus
 from mierloos_core.ports import Clock
 
-JOB_ROWS = RowMap(Job, status=enum_value(JobStatus))
+JOB_ROWS = RowMap(Job, t.jobs, status=enum_value(JobStatus))
 
 
 def job_from_row(row: Row[Any]) -> Job:
@@ -117,7 +117,7 @@ class SqlJobQueue(SqlRepository):
         return None if existing is None else uuid.UUID(str(existing))
 
     def get(self, job_id: uuid.UUID) -> Job | None:
-        return self._first(JOB_ROWS, select(t.jobs).where(t.jobs.c.id == job_id))
+        return self._find(JOB_ROWS, t.jobs.c.id == job_id)
 
     def list(self, *, job_type: str | None = None, status: str | None = None) -> list[Job]:
         query = select(t.jobs).order_by(t.jobs.c.created_at)

@@ -5,23 +5,23 @@ from __future__ import annotations
 import uuid
 from datetime import datetime
 
-from sqlalchemy import delete, insert, select, update
+from sqlalchemy import delete, update
 
 from mierloos_adapters.sqlalchemy import tables as t
 from mierloos_adapters.sqlalchemy.rows import RowMap, SqlRepository
 from mierloos_core.model.sessions import LoginSession
 
-SESSION_ROWS = RowMap(LoginSession)
+SESSION_ROWS = RowMap(LoginSession, t.login_sessions)
 
 _rows = t.login_sessions
 
 
 class SqlLoginSessions(SqlRepository):
     def add(self, session: LoginSession) -> None:
-        self.db.execute(insert(_rows).values(SESSION_ROWS.values(session)))
+        self._insert(SESSION_ROWS, session)
 
     def get(self, id_hash: str) -> LoginSession | None:
-        return self._first(SESSION_ROWS, select(_rows).where(_rows.c.id_hash == id_hash))
+        return self._find(SESSION_ROWS, _rows.c.id_hash == id_hash)
 
     def touch(self, id_hash: str, at: datetime) -> None:
         self.db.execute(update(_rows).where(_rows.c.id_hash == id_hash).values(last_seen_at=at))

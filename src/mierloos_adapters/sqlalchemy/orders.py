@@ -15,15 +15,16 @@ from mierloos_core.model.money import Money
 from mierloos_core.model.orders import Order, OrderStatus, Ticket, TicketsPdf, TicketStatus
 from mierloos_core.ports import OrderSearch, OrderSearchPage, OrderSummary
 
-TICKET_ROWS = RowMap(Ticket, price=cents("price_cents"), status=enum_value(TicketStatus))
+TICKET_ROWS = RowMap(Ticket, t.tickets, price=cents("price_cents"), status=enum_value(TicketStatus))
 ORDER_ROWS = RowMap(
     Order,
+    t.orders,
     separate=["tickets_pdf", "tickets"],
     status=enum_value(OrderStatus),
     subtotal=cents("subtotal_cents"),
     discount=cents("discount_cents"),
 )
-SUMMARY_ROWS = RowMap(OrderSummary, separate=["total"], status=enum_value(OrderStatus))
+SUMMARY_ROWS = RowMap(OrderSummary, t.orders, separate=["total"], status=enum_value(OrderStatus))
 
 # Statements on the checkout path are built once: building them per call costs more Python
 # time than the round trip to the database.
@@ -192,11 +193,13 @@ class SqlOrders(SqlRepository):
         row = self.db.execute(query).first()
         if row is None:
             return None
-        tickets = self._all(
-            TICKET_ROWS,
-            select(t.tickets).where(t.tickets.c.order_id == row.id).order_by(t.tickets.c.position),
+        tickets = t.tickets.c
+        in_order = tickets.order_id == row.id
+        return ORDER_ROWS.load(
+            row,
+            tickets_pdf=_tickets_pdf(row),
+            tickets=self._find_all(TICKET_ROWS, in_order, order_by=[tickets.position]),
         )
-        return ORDER_ROWS.load(row, tickets_pdf=_tickets_pdf(row), tickets=tickets)
 
 
 def _search_conditions(query: OrderSearch) -> list[Any]:

@@ -1,20 +1,21 @@
 """Rows to attrs objects and back: the one mapping every repository in this package uses.
 
-A `RowMap` reads an attrs class's fields from the columns of the same name, and writes them
-back as a dict of column values. The few fields stored another way say how: money as integer
-cents in a column of its own name (`cents`), an enum as its value (`enum_value`), anything
-else through a pair of converters (`Stored`).
+A `RowMap` reads an attrs class's fields from the columns of the same name in its table, and
+writes them back as a dict of column values. The few fields stored another way say how: money
+as integer cents in a column of its own name (`cents`), an enum as its value (`enum_value`),
+anything else through a pair of converters (`Stored`). `SqlRepository` is the base of the
+repositories: their connection, and the statements they all write alike.
 """
 
 from __future__ import annotations
 
 import enum
-from collections.abc import Callable, Collection, Mapping
+from collections.abc import Callable, Collection, Mapping, Sequence
 from operator import attrgetter
 from typing import Any, Generic, TypeVar
 
 import attrs
-from sqlalchemy import Connection, Executable, Row, Select
+from sqlalchemy import Connection, Executable, Row, Select, Table, insert, select, update
 
 from mierloos_core.model.money import Money
 
@@ -43,16 +44,23 @@ def enum_value(kind: type[enum.Enum]) -> Stored:
 
 
 class RowMap(Generic[T]):
-    """Builds an `item_type` from a row, and the column values of one.
+    """Builds an `item_type` from a row of `table`, and the column values of one.
 
     Every field of `item_type` is one column, except those in `separate`: the repository reads and
     writes these itself, and hands them to `load`.
     """
 
     def __init__(
-        self, item_type: type[T], /, *, separate: Collection[str] = (), **stored: Stored
+        self,
+        item_type: type[T],
+        table: Table,
+        /,
+        *,
+        separate: Collection[str] = (),
+        **stored: Stored,
     ) -> None:
         self.item_type = item_type
+        self.table = table
         fields = [f.name for f in attrs.fields(item_type) if f.name not in separate]
         unknown = set(stored) - set(fields)
         if unknown:
@@ -93,6 +101,22 @@ class SqlRepository:
     def __init__(self, connection: Connection) -> None:
         self.db = connection
 
+    def _insert(self, rows: RowMap[T], item: T) -> None:
+        self.db.execute(insert(rows.table).values(rows.values(item)))
+
+    def _update(self, rows: RowMap[T], item: T, *, without: Collection[str] = ()) -> None:
+        """Writes the columns of `item`, but its id and those in `without`, to its row."""
+        table = rows.table
+        values = rows.values(item, without=without)
+        self.db.execute(update(table).where(table.c.id == values.pop("id")).values(values))
+
+    def _find(self, rows: RowMap[T], *conditions: Any, for_update: bool = False) -> T | None:
+        """The first row that meets `conditions`, locked (FOR UPDATE) when asked to."""
+        return self._first(rows, locked(select(rows.table).where(*conditions), for_update))
+
+    def _find_all(self, rows: RowMap[T], *conditions: Any, order_by: Sequence[Any]) -> list[T]:
+        return self._all(rows, select(rows.table).where(*conditions).order_by(*order_by))
+
     def _first(
         self, rows: RowMap[T], query: Executable, params: Mapping[str, Any] | None = None
     ) -> T | None:
@@ -101,3 +125,10 @@ class SqlRepository:
 
     def _all(self, rows: RowMap[T], query: Executable) -> list[T]:
         return [rows.load(row) for row in self.db.execute(query)]
+
+    def _newest(self, rows: RowMap[T], *conditions: Any) -> T | None:
+        """The row created last of those that meet `conditions`."""
+        table = rows.table
+        return self._first(
+            rows, select(table).where(*conditions).order_by(table.c.created_at.desc()).limit(1)
+        )
