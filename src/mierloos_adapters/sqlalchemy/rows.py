@@ -11,7 +11,7 @@ from __future__ import annotations
 
 import enum
 from collections.abc import Callable, Collection, Mapping, Sequence
-from operator import attrgetter
+from operator import attrgetter, itemgetter
 from typing import Any, Generic, TypeVar
 
 import attrs
@@ -26,7 +26,8 @@ AnyRow = Row[*tuple[Any, ...]]
 @attrs.frozen
 class Stored:
     """How one field is stored: in `column` (default: the field's name), through `dump` on the
-    way in and `load` on the way out (default: as it is)."""
+    way in and `load` on the way out (default: as it is).
+    """
 
     column: str | None = None
     load: Callable[[Any], Any] | None = None
@@ -67,7 +68,7 @@ class RowMap(Generic[T]):
             raise TypeError(f"{item_type.__name__} has no stored fields {sorted(unknown)}")
         self._fields = tuple(fields)
         self._columns = tuple(stored[f].column or f if f in stored else f for f in fields)
-        self._read = attrgetter(*self._columns)
+        self._read = itemgetter(*self._columns)  # by key: faster than a Row's attributes
         self._write = attrgetter(*self._fields)
         self._loads = tuple((f, s.load) for f, s in stored.items() if s.load is not None)
         self._dumps = tuple(
@@ -75,7 +76,7 @@ class RowMap(Generic[T]):
         )
 
     def load(self, row: AnyRow, **separate: Any) -> T:
-        values = dict(zip(self._fields, self._read(row), strict=True))
+        values = dict(zip(self._fields, self._read(row._mapping), strict=True))
         for field, load in self._loads:
             values[field] = load(values[field])
         return self.item_type(**values, **separate)
