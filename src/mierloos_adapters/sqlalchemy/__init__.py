@@ -10,7 +10,6 @@
 - `job_wakeups`: what a transaction that makes a job runnable records for idle consumers.
 - `throttles`: rate-limit counters shared by every process; `outages`: recognising a lost
   database connection.
-- `repositories`: the job queue under its former path, for importers not yet moved.
 """
 
 from mierloos_adapters.sqlalchemy.engine import make_engine, normalize_database_url
