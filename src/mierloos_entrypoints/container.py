@@ -178,6 +178,7 @@ class Container(containers.DeclarativeContainer):
         clock=clock,
         policy=checkout_policy,
         payments=payments,
+        throttles=throttle_store,
         checkouts_per_client=settings.provided.checkouts_per_client,
         order_context=providers.Object(_order_log_context),
     )

@@ -11,9 +11,10 @@
     database work after a lost connection;
   - `messages`: `JobMessage`, a claimed job as Dramatiq sees it, and `JobData`.
 - `ledger.SqlJobLedger`: the JobLedger port (dashboard summary, pages, staff retry).
-- `signals`: NOTIFY / in-process wake-ups, used by `SqlJobQueue.enqueue` too.
+- `signals`: NOTIFY / in-process wake-ups; a transaction records them with
+  `sqlalchemy.job_wakeups`, which `SqlJobQueue.enqueue` uses too.
 
-The names are loaded lazily, so the repositories can import `signals` without Dramatiq.
+The names are loaded lazily, so the ledger and `signals` load without Dramatiq.
 """
 
 from __future__ import annotations

@@ -20,8 +20,8 @@ from dramatiq.errors import ConnectionClosed
 
 from mierloos_adapters.jobqueue import signals
 from mierloos_adapters.jobqueue.base import BrokerBase, connection_errors
+from mierloos_adapters.sqlalchemy.jobs import SqlJobQueue
 from mierloos_adapters.sqlalchemy.outages import Backoff, is_connection_lost
-from mierloos_adapters.sqlalchemy.repositories import SqlJobQueue
 
 log = logging.getLogger(__name__)
 

@@ -10,7 +10,7 @@ from sqlalchemy import Engine, delete, func, select, update
 
 from mierloos_adapters.jobqueue import signals
 from mierloos_adapters.sqlalchemy import tables as t
-from mierloos_adapters.sqlalchemy.repositories import job_from_row
+from mierloos_adapters.sqlalchemy.jobs import job_from_row
 from mierloos_core.model.jobs import JobStatus
 from mierloos_core.ports import Clock, JobAttemptError, JobDetails, JobPage, JobSummary
 

@@ -5,40 +5,23 @@ from __future__ import annotations
 import uuid
 from datetime import datetime
 
-from sqlalchemy import Connection, delete, insert, select, update
+from sqlalchemy import delete, update
 
 from mierloos_adapters.sqlalchemy import tables as t
+from mierloos_adapters.sqlalchemy.rows import RowMap, SqlRepository
 from mierloos_core.model.sessions import LoginSession
+
+SESSION_ROWS = RowMap(LoginSession, t.login_sessions)
 
 _rows = t.login_sessions
 
 
-class SqlLoginSessions:
-    def __init__(self, connection: Connection) -> None:
-        self.db = connection
-
+class SqlLoginSessions(SqlRepository):
     def add(self, session: LoginSession) -> None:
-        self.db.execute(
-            insert(_rows).values(
-                id_hash=session.id_hash,
-                user_id=session.user_id,
-                staff=session.staff,
-                created_at=session.created_at,
-                last_seen_at=session.last_seen_at,
-            )
-        )
+        self._insert(SESSION_ROWS, session)
 
     def get(self, id_hash: str) -> LoginSession | None:
-        row = self.db.execute(select(_rows).where(_rows.c.id_hash == id_hash)).first()
-        if row is None:
-            return None
-        return LoginSession(
-            id_hash=row.id_hash,
-            user_id=row.user_id,
-            staff=row.staff,
-            created_at=row.created_at,
-            last_seen_at=row.last_seen_at,
-        )
+        return self._find(SESSION_ROWS, _rows.c.id_hash == id_hash)
 
     def touch(self, id_hash: str, at: datetime) -> None:
         self.db.execute(update(_rows).where(_rows.c.id_hash == id_hash).values(last_seen_at=at))

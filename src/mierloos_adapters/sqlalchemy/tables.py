@@ -23,6 +23,7 @@ from sqlalchemy import (
     UniqueConstraint,
     Uuid,
 )
+from sqlalchemy.schema import SchemaItem
 
 from mierloos_adapters.sqlalchemy.types import JsonDocument, UtcDateTime
 from mierloos_core.model.accounts import Role
@@ -44,15 +45,18 @@ metadata = MetaData(
 )
 
 
+def entity_table(name: str, *columns_and_constraints: SchemaItem) -> Table:
+    """A table whose rows are each one thing, known by a UUID `id` (all tables but two)."""
+    return Table(name, metadata, Column("id", Uuid, primary_key=True), *columns_and_constraints)
+
+
 def one_of(column: str, values: type[enum.StrEnum]) -> CheckConstraint:
     allowed = ", ".join(f"'{v.value}'" for v in values)
     return CheckConstraint(f"{column} IN ({allowed})", name=f"{column}_valid")
 
 
-users = Table(
+users = entity_table(
     "users",
-    metadata,
-    Column("id", Uuid, primary_key=True),
     Column("email", String(254), nullable=False, unique=True),
     Column("name", String(200), nullable=False),
     Column("password_hash", String(255), nullable=False),
@@ -62,10 +66,8 @@ users = Table(
     one_of("role", Role),
 )
 
-shows = Table(
+shows = entity_table(
     "shows",
-    metadata,
-    Column("id", Uuid, primary_key=True),
     Column("title", String(200), nullable=False),
     Column("slug", String(200), nullable=False, unique=True),
     Column("description", Text, nullable=False, default=""),
@@ -76,10 +78,8 @@ shows = Table(
     Column("created_at", UtcDateTime),
 )
 
-performances = Table(
+performances = entity_table(
     "performances",
-    metadata,
-    Column("id", Uuid, primary_key=True),
     Column("show_id", Uuid, ForeignKey("shows.id"), nullable=False, index=True),
     Column("starts_at", UtcDateTime, nullable=False),
     Column("price_cents", Integer, nullable=False),
@@ -95,10 +95,8 @@ performances = Table(
     Index("ix_performances_status_starts_at", "status", "starts_at"),
 )
 
-coupons = Table(
+coupons = entity_table(
     "coupons",
-    metadata,
-    Column("id", Uuid, primary_key=True),
     Column("code", String(50), nullable=False, unique=True),
     Column("kind", String(20), nullable=False),
     Column("value", Numeric(12, 2), nullable=False),
@@ -116,10 +114,8 @@ coupons = Table(
     ),
 )
 
-orders = Table(
+orders = entity_table(
     "orders",
-    metadata,
-    Column("id", Uuid, primary_key=True),
     Column("number", String(20), nullable=False, unique=True),
     Column("secret", String(64), nullable=False, unique=True),
     Column("email", String(254), nullable=False, index=True),
@@ -148,10 +144,8 @@ orders = Table(
     Index("ix_orders_created_at", "created_at"),
 )
 
-tickets = Table(
+tickets = entity_table(
     "tickets",
-    metadata,
-    Column("id", Uuid, primary_key=True),
     Column("order_id", Uuid, ForeignKey("orders.id", ondelete="CASCADE"), nullable=False),
     Column("position", Integer, nullable=False),
     Column("performance_id", Uuid, ForeignKey("performances.id"), nullable=False),
@@ -163,10 +157,8 @@ tickets = Table(
     Index("ix_tickets_performance_id_status", "performance_id", "status"),
 )
 
-coupon_usages = Table(
+coupon_usages = entity_table(
     "coupon_usages",
-    metadata,
-    Column("id", Uuid, primary_key=True),
     Column("coupon_id", Uuid, ForeignKey("coupons.id"), nullable=False, index=True),
     Column("order_id", Uuid, ForeignKey("orders.id"), nullable=False, unique=True),
     Column("discount_cents", Integer, nullable=False),
@@ -174,10 +166,8 @@ coupon_usages = Table(
     Column("released_at", UtcDateTime),
 )
 
-payments = Table(
+payments = entity_table(
     "payments",
-    metadata,
-    Column("id", Uuid, primary_key=True),
     Column("order_id", Uuid, ForeignKey("orders.id"), nullable=False, index=True),
     Column("provider", String(20), nullable=False),
     Column("provider_payment_id", String(100), unique=True),
@@ -190,20 +180,16 @@ payments = Table(
     one_of("status", PaymentStatus),
 )
 
-payment_events = Table(
+payment_events = entity_table(
     "payment_events",
-    metadata,
-    Column("id", Uuid, primary_key=True),
     Column("payment_id", Uuid, ForeignKey("payments.id"), nullable=False, index=True),
     Column("status", String(20), nullable=False),
     Column("at", UtcDateTime, nullable=False),
     Column("source", String(50), nullable=False, default=""),
 )
 
-refunds = Table(
+refunds = entity_table(
     "refunds",
-    metadata,
-    Column("id", Uuid, primary_key=True),
     Column("order_id", Uuid, ForeignKey("orders.id"), nullable=False, index=True),
     Column("payment_id", Uuid, ForeignKey("payments.id"), nullable=False),
     Column("amount_cents", Integer, nullable=False),
@@ -222,10 +208,8 @@ refunds = Table(
     Index("ix_refunds_status", "status"),
 )
 
-images = Table(
+images = entity_table(
     "images",
-    metadata,
-    Column("id", Uuid, primary_key=True),
     Column("show_id", Uuid, ForeignKey("shows.id"), nullable=False, index=True),
     Column("original_key", String(500), nullable=False),
     Column("content_type", String(100), nullable=False),
@@ -235,10 +219,8 @@ images = Table(
     one_of("status", ImageStatus),
 )
 
-password_reset_tokens = Table(
+password_reset_tokens = entity_table(
     "password_reset_tokens",
-    metadata,
-    Column("id", Uuid, primary_key=True),
     Column("user_id", Uuid, ForeignKey("users.id", ondelete="CASCADE"), nullable=False),
     Column("token_hash", String(128), nullable=False, unique=True),
     Column("created_at", UtcDateTime, nullable=False),
@@ -268,10 +250,8 @@ throttle_counters = Table(
     Index("ix_throttle_counters_window_ends_at", "window_ends_at"),
 )
 
-jobs = Table(
+jobs = entity_table(
     "jobs",
-    metadata,
-    Column("id", Uuid, primary_key=True),
     Column("type", String(50), nullable=False),
     Column("queue_name", String(50), nullable=False, default="default"),
     Column("status", String(20), nullable=False),

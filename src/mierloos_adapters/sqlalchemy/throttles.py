@@ -30,7 +30,7 @@ class SqlThrottleStore:
         now = self.clock.now()
         statement = self._insert(_rows).values(key=key, window_ends_at=now + window, count=1)
         closed = _rows.c.window_ends_at <= now
-        statement = statement.on_conflict_do_update(
+        upsert = statement.on_conflict_do_update(
             index_elements=[_rows.c.key],
             set_={
                 "count": case((closed, 1), else_=_rows.c.count + 1),
@@ -38,7 +38,7 @@ class SqlThrottleStore:
             },
         ).returning(_rows.c.count)
         with self.engine.begin() as connection:
-            count = connection.execute(statement).scalar_one()
+            count = connection.execute(upsert).scalar_one()
             self._hits += 1
             if self._hits % _SWEEP_EVERY == 0:
                 connection.execute(delete(_rows).where(_rows.c.window_ends_at <= now))

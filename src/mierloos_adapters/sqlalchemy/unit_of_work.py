@@ -8,8 +8,14 @@ from typing import Self
 from sqlalchemy import Connection, Engine, NestedTransaction
 from sqlalchemy.exc import DBAPIError, IntegrityError, OperationalError
 
-from mierloos_adapters.sqlalchemy import repositories as r
+from mierloos_adapters.sqlalchemy.accounts import SqlResetTokens, SqlUsers
+from mierloos_adapters.sqlalchemy.catalog import SqlPerformances, SqlSeatInventory, SqlShows
+from mierloos_adapters.sqlalchemy.coupons import SqlCoupons
+from mierloos_adapters.sqlalchemy.images import SqlImages
+from mierloos_adapters.sqlalchemy.jobs import SqlJobQueue
 from mierloos_adapters.sqlalchemy.login_sessions import SqlLoginSessions
+from mierloos_adapters.sqlalchemy.orders import SqlOrders
+from mierloos_adapters.sqlalchemy.payments import SqlPayments, SqlRefunds
 from mierloos_core.errors import Busy
 from mierloos_core.ports import Clock
 
@@ -75,18 +81,18 @@ class SqlUnitOfWork:
         else:
             connection = self.engine.connect()
         self._connection = connection
-        self.shows = r.SqlShows(connection)
-        self.performances = r.SqlPerformances(connection)
-        self.seats = r.SqlSeatInventory(connection)
-        self.coupons = r.SqlCoupons(connection)
-        self.orders = r.SqlOrders(connection)
-        self.payments = r.SqlPayments(connection)
-        self.refunds = r.SqlRefunds(connection)
-        self.users = r.SqlUsers(connection)
-        self.reset_tokens = r.SqlResetTokens(connection)
+        self.shows = SqlShows(connection)
+        self.performances = SqlPerformances(connection)
+        self.seats = SqlSeatInventory(connection)
+        self.coupons = SqlCoupons(connection)
+        self.orders = SqlOrders(connection)
+        self.payments = SqlPayments(connection)
+        self.refunds = SqlRefunds(connection)
+        self.users = SqlUsers(connection)
+        self.reset_tokens = SqlResetTokens(connection)
         self.sessions = SqlLoginSessions(connection)
-        self.images = r.SqlImages(connection)
-        self.jobs = r.SqlJobQueue(connection, self.clock)
+        self.images = SqlImages(connection)
+        self.jobs = SqlJobQueue(connection, self.clock)
         return self
 
     def __exit__(

@@ -38,13 +38,13 @@ from mierloos_entrypoints.web.pages import (
     password_reset,
 )
 from mierloos_entrypoints.web.rendering import make_templates
+from mierloos_entrypoints.web.routing import form_post
 from mierloos_entrypoints.web.security import (
     IMAGE_UPLOAD_PATH,
     MAX_BODY_BYTES,
     MAX_UPLOAD_BODY_BYTES,
     BodySizeLimitMiddleware,
     SecurityHeadersMiddleware,
-    csrf_protected,
     security_headers,
     session_middleware,
 )
@@ -58,90 +58,9 @@ if TYPE_CHECKING:
 def routes(*, fake_payments: bool) -> list[BaseRoute]:
     """Every URL of the visitors' site. HTML form posts are all wrapped in `csrf_protected`."""
     site: list[BaseRoute] = [
-        Route("/", catalog.home, name="home"),
-        Route("/voorstellingen/{slug}", catalog.show, name="show"),
-        Route(
-            "/voorstellingen/{slug}/{performance_id}.ics",
-            catalog.performance_ics,
-            name="performance_ics",
-        ),
-        Route("/afbeeldingen/{image_id}/{size}.jpg", catalog.show_image, name="show_image"),
-        Route("/winkelwagen", cart.cart_page, name="cart"),
-        Route(
-            "/winkelwagen/toevoegen",
-            csrf_protected(cart.add_to_cart),
-            methods=["POST"],
-            name="cart_add",
-        ),
-        Route(
-            "/winkelwagen/verwijderen",
-            csrf_protected(cart.remove_from_cart),
-            methods=["POST"],
-            name="cart_remove",
-        ),
-        Route("/afrekenen", checkout.checkout_form, name="checkout"),
-        Route(
-            "/afrekenen",
-            csrf_protected(checkout.place_order),
-            methods=["POST"],
-            name="checkout_post",
-        ),
-        Route(ORDER_PAGE, orders.order_page, name="order"),
-        Route(ORDER_PAGE + "/agenda.ics", orders.order_ics, name="order_ics"),
-        Route(
-            ORDER_PAGE + "/betalen",
-            csrf_protected(orders.pay_order),
-            methods=["POST"],
-            name="order_pay",
-        ),
-        Route(LOGIN, accounts.login_form, name="login"),
-        Route(LOGIN, csrf_protected(accounts.login), methods=["POST"], name="login_post"),
-        Route(LOGOUT, csrf_protected(accounts.logout), methods=["POST"], name="logout"),
-        Route(TICKETS_DOWNLOAD, orders.tickets_download, name="tickets_download"),
-        Route(accounts.ACCOUNT_HOME, my_account.account_page, name="account"),
-        Route(
-            accounts.ACCOUNT_HOME + "/bestellingen/{order_id}/kaarten.pdf",
-            my_account.account_tickets_download,
-            name="account_tickets_download",
-        ),
-        Route(
-            account_security.PASSWORD_PAGE, account_security.password_form, name="password_change"
-        ),
-        Route(
-            account_security.PASSWORD_PAGE,
-            csrf_protected(account_security.change_password),
-            methods=["POST"],
-            name="password_change_post",
-        ),
-        Route(
-            account_security.LOG_OUT_EVERYWHERE,
-            csrf_protected(account_security.log_out_everywhere),
-            methods=["POST"],
-            name="log_out_everywhere",
-        ),
-        Route("/account/registreren", accounts.register_form, name="register"),
-        Route(
-            "/account/registreren",
-            csrf_protected(accounts.register),
-            methods=["POST"],
-            name="register_post",
-        ),
-        Route(
-            "/account/wachtwoord-vergeten", password_reset.forgot_form, name="password_forgotten"
-        ),
-        Route(
-            "/account/wachtwoord-vergeten",
-            csrf_protected(password_reset.forgot),
-            methods=["POST"],
-            name="password_forgotten_post",
-        ),
-        Route(PASSWORD_RESET, password_reset.reset_form, name="password_reset"),
-        Route(
-            PASSWORD_RESET,
-            csrf_protected(password_reset.reset),
-            methods=["POST"],
-            name="password_reset_post",
-        ),
+        *_catalogue_routes(),
+        *_shop_routes(),
+        *_account_routes(),
         Route(PAYMENT_WEBHOOK, payments.payment_webhook, methods=["POST"], name="webhook"),
         *api.routes(),
         Route("/health", operations.health, name="health"),
@@ -154,14 +73,68 @@ def routes(*, fake_payments: bool) -> list[BaseRoute]:
         fake_page = CHECKOUT_PATH + "{payment_id}"
         site += [
             Route(fake_page, payments.fake_payment_page, name="fake_payment"),
-            Route(
-                fake_page,
-                csrf_protected(payments.fake_payment_action),
-                methods=["POST"],
-                name="fake_payment_action",
-            ),
+            form_post(fake_page, payments.fake_payment_action, "fake_payment_action"),
         ]
     return site
+
+
+def _catalogue_routes() -> list[BaseRoute]:
+    """The programme: the home page, a show's page, calendar files and show images."""
+    return [
+        Route("/", catalog.home, name="home"),
+        Route("/voorstellingen/{slug}", catalog.show, name="show"),
+        Route(
+            "/voorstellingen/{slug}/{performance_id}.ics",
+            catalog.performance_ics,
+            name="performance_ics",
+        ),
+        Route("/afbeeldingen/{image_id}/{size}.jpg", catalog.show_image, name="show_image"),
+    ]
+
+
+def _shop_routes() -> list[BaseRoute]:
+    """The cart, checking out and an order's secret page."""
+    return [
+        Route("/winkelwagen", cart.cart_page, name="cart"),
+        form_post("/winkelwagen/toevoegen", cart.add_to_cart, "cart_add"),
+        form_post("/winkelwagen/verwijderen", cart.remove_from_cart, "cart_remove"),
+        Route("/afrekenen", checkout.checkout_form, name="checkout"),
+        form_post("/afrekenen", checkout.place_order, "checkout_post"),
+        Route(ORDER_PAGE, orders.order_page, name="order"),
+        Route(ORDER_PAGE + "/agenda.ics", orders.order_ics, name="order_ics"),
+        form_post(ORDER_PAGE + "/betalen", orders.pay_order, "order_pay"),
+    ]
+
+
+def _account_routes() -> list[BaseRoute]:
+    """Logging in and out, the visitor's account, registering and resetting a password."""
+    security_page = account_security.PASSWORD_PAGE
+    forgotten = "/account/wachtwoord-vergeten"
+    return [
+        Route(LOGIN, accounts.login_form, name="login"),
+        form_post(LOGIN, accounts.login, "login_post"),
+        form_post(LOGOUT, accounts.logout, "logout"),
+        Route(TICKETS_DOWNLOAD, orders.tickets_download, name="tickets_download"),
+        Route(accounts.ACCOUNT_HOME, my_account.account_page, name="account"),
+        Route(
+            accounts.ACCOUNT_HOME + "/bestellingen/{order_id}/kaarten.pdf",
+            my_account.account_tickets_download,
+            name="account_tickets_download",
+        ),
+        Route(security_page, account_security.password_form, name="password_change"),
+        form_post(security_page, account_security.change_password, "password_change_post"),
+        form_post(
+            account_security.LOG_OUT_EVERYWHERE,
+            account_security.log_out_everywhere,
+            "log_out_everywhere",
+        ),
+        Route("/account/registreren", accounts.register_form, name="register"),
+        form_post("/account/registreren", accounts.register, "register_post"),
+        Route(forgotten, password_reset.forgot_form, name="password_forgotten"),
+        form_post(forgotten, password_reset.forgot, "password_forgotten_post"),
+        Route(PASSWORD_RESET, password_reset.reset_form, name="password_reset"),
+        form_post(PASSWORD_RESET, password_reset.reset, "password_reset_post"),
+    ]
 
 
 def create_app(

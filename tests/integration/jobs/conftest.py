@@ -27,7 +27,7 @@ from mierloos_adapters.clock import SystemClock
 from mierloos_adapters.migrations import upgrade
 from mierloos_adapters.sqlalchemy import SqlUnitOfWork, make_engine
 from mierloos_adapters.sqlalchemy import tables as t
-from mierloos_adapters.sqlalchemy.repositories import job_from_row
+from mierloos_adapters.sqlalchemy.jobs import job_from_row
 from mierloos_core.model.jobs import Job
 from tests.postgres_server import fresh_database
 

@@ -2,21 +2,13 @@
 
 Plus indexes for queries that grow with the data: orders by user (account page), orders by
 creation (staff search), open refunds (follow-up) and completed jobs (purge).
-
-Revision ID: 0005
-Revises: 0004
-Create Date: 2026-11-28
 """
-
-from collections.abc import Sequence
 
 import sqlalchemy as sa
 from alembic import op
 
-revision: str = "0005"
-down_revision: str | None = "0004"
-branch_labels: str | Sequence[str] | None = None
-depends_on: str | Sequence[str] | None = None
+revision = "0005"
+down_revision = "0004"
 
 
 def upgrade() -> None:

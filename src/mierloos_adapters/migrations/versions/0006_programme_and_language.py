@@ -1,19 +1,10 @@
-"""A show's genre, duration and age advice; the language an order was placed in.
-
-Revision ID: 0006
-Revises: 0005
-Create Date: 2026-11-30
-"""
-
-from collections.abc import Sequence
+"""A show's genre, duration and age advice; the language an order was placed in."""
 
 import sqlalchemy as sa
 from alembic import op
 
-revision: str = "0006"
-down_revision: str | None = "0005"
-branch_labels: str | Sequence[str] | None = None
-depends_on: str | Sequence[str] | None = None
+revision = "0006"
+down_revision = "0005"
 
 
 def upgrade() -> None:

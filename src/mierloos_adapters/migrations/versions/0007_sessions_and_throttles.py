@@ -1,19 +1,10 @@
-"""Server-side login sessions and shared throttle counters.
-
-Revision ID: 0007
-Revises: 0006
-Create Date: 2026-11-30
-"""
-
-from collections.abc import Sequence
+"""Server-side login sessions and shared throttle counters."""
 
 import sqlalchemy as sa
 from alembic import op
 
-revision: str = "0007"
-down_revision: str | None = "0006"
-branch_labels: str | Sequence[str] | None = None
-depends_on: str | Sequence[str] | None = None
+revision = "0007"
+down_revision = "0006"
 
 
 def upgrade() -> None:

@@ -1,19 +1,10 @@
-"""Orders remember the client address they came from (caps unpaid tickets per client).
-
-Revision ID: 0008
-Revises: 0007
-Create Date: 2026-11-30
-"""
-
-from collections.abc import Sequence
+"""Orders remember the client address they came from (caps unpaid tickets per client)."""
 
 import sqlalchemy as sa
 from alembic import op
 
-revision: str = "0008"
-down_revision: str | None = "0007"
-branch_labels: str | Sequence[str] | None = None
-depends_on: str | Sequence[str] | None = None
+revision = "0008"
+down_revision = "0007"
 
 
 def upgrade() -> None:

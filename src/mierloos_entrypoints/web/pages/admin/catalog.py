@@ -10,7 +10,7 @@ from starlette.concurrency import run_in_threadpool
 from starlette.datastructures import FormData, UploadFile
 from starlette.requests import Request
 from starlette.responses import RedirectResponse, Response
-from starlette.routing import BaseRoute, Route
+from starlette.routing import BaseRoute
 
 from mierloos_core import errors
 from mierloos_core.model.catalog import Performance, PerformanceStatus
@@ -26,7 +26,6 @@ from mierloos_core.services.staff_catalog import (
     PerformanceForm,
     ShowForm,
 )
-from mierloos_entrypoints.web.auth import staff_required
 from mierloos_entrypoints.web.inputs import (
     parse_cents,
     parse_local_moment,
@@ -40,6 +39,7 @@ from mierloos_entrypoints.web.pages.admin.forms import (
     wall_time_value,
 )
 from mierloos_entrypoints.web.rendering import flash, render
+from mierloos_entrypoints.web.routing import staff_page, staff_post
 from mierloos_entrypoints.web.services import services
 
 PERFORMANCE_STATUS_LABELS = {
@@ -86,12 +86,10 @@ async def new_show(request: Request) -> Response:
 async def create_show(request: Request, form: FormData) -> Response:
     reader = FormReader(form)
     show_form = _read_show(reader)
+    catalog = services(request).staff_catalog
     if not reader.errors:
-        try:
-            show = await run_in_threadpool(services(request).staff_catalog.create_show, show_form)
-        except errors.ValidationError as error:
-            reader.add_service_errors(error)
-        else:
+        show = await reader.submit(catalog.create_show, show_form)
+        if show is not None:
             flash(request, f'Voorstelling "{show.title}" is aangemaakt.', "ok")
             return RedirectResponse(f"/beheer/voorstellingen/{show.id}", status_code=303)
     return render(
@@ -111,14 +109,10 @@ async def save_show(request: Request, form: FormData) -> Response:
     show_id: uuid.UUID = request.path_params["show_id"]
     reader = FormReader(form)
     show_form = _read_show(reader)
-    if not reader.errors:
-        try:
-            await run_in_threadpool(services(request).staff_catalog.edit_show, show_id, show_form)
-        except errors.ValidationError as error:
-            reader.add_service_errors(error)
-        else:
-            flash(request, "De voorstelling is opgeslagen.", "ok")
-            return RedirectResponse(f"/beheer/voorstellingen/{show_id}", status_code=303)
+    catalog = services(request).staff_catalog
+    if not reader.errors and await reader.submit(catalog.edit_show, show_id, show_form) is not None:
+        flash(request, "De voorstelling is opgeslagen.", "ok")
+        return RedirectResponse(f"/beheer/voorstellingen/{show_id}", status_code=303)
     return await _render_show(request, show_id, show_form=reader, status_code=422)
 
 
@@ -126,14 +120,10 @@ async def add_performance(request: Request, form: FormData) -> Response:
     show_id: uuid.UUID = request.path_params["show_id"]
     reader = FormReader(form)
     performance_form = _read_performance(reader)
+    catalog = services(request).staff_catalog
     if performance_form is not None:
-        try:
-            await run_in_threadpool(
-                services(request).staff_catalog.add_performance, show_id, performance_form
-            )
-        except errors.ValidationError as error:
-            reader.add_service_errors(error)
-        else:
+        added = await reader.submit(catalog.add_performance, show_id, performance_form)
+        if added is not None:
             flash(request, "De uitvoering is toegevoegd als concept.", "ok")
             return RedirectResponse(f"/beheer/voorstellingen/{show_id}", status_code=303)
     return await _render_show(request, show_id, performance_form=reader, status_code=422)
@@ -175,22 +165,18 @@ async def save_performance(request: Request, form: FormData) -> Response:
     performance_id: uuid.UUID = request.path_params["performance_id"]
     reader = FormReader(form)
     performance_form = _read_performance(reader)
-    if performance_form is not None:
-        try:
-            await run_in_threadpool(
-                services(request).staff_catalog.edit_performance,
-                performance_id,
-                performance_form,
-            )
-        except errors.ValidationError as error:
-            reader.add_service_errors(error)
-        except errors.InvalidTransition as error:
-            return await _render_performance(
-                request, performance_id, reader=reader, status_error=error.message, status_code=409
-            )
-        else:
-            flash(request, "De uitvoering is opgeslagen.", "ok")
-            return RedirectResponse(f"/beheer/uitvoeringen/{performance_id}", status_code=303)
+    catalog = services(request).staff_catalog
+    saved = None
+    try:
+        if performance_form is not None:
+            saved = await reader.submit(catalog.edit_performance, performance_id, performance_form)
+    except errors.InvalidTransition as error:
+        return await _render_performance(
+            request, performance_id, reader=reader, status_error=error.message, status_code=409
+        )
+    if saved is not None:
+        flash(request, "De uitvoering is opgeslagen.", "ok")
+        return RedirectResponse(f"/beheer/uitvoeringen/{performance_id}", status_code=303)
     return await _render_performance(request, performance_id, reader=reader, status_code=422)
 
 
@@ -341,49 +327,19 @@ async def _render_performance(
     )
 
 
+SHOW = "/beheer/voorstellingen/{show_id:uuid}"
+PERFORMANCE = "/beheer/uitvoeringen/{performance_id:uuid}"
+STATUS_CHANGE = PERFORMANCE + "/{action:str}"
+
 ROUTES: list[BaseRoute] = [
-    Route("/beheer/voorstellingen", staff_required(show_list), name="admin_shows"),
-    Route("/beheer/voorstellingen/nieuw", staff_required(new_show), name="admin_show_new"),
-    Route(
-        "/beheer/voorstellingen/nieuw",
-        staff_required(staff_form(create_show)),
-        methods=["POST"],
-        name="admin_show_create",
-    ),
-    Route("/beheer/voorstellingen/{show_id:uuid}", staff_required(show_page), name="admin_show"),
-    Route(
-        "/beheer/voorstellingen/{show_id:uuid}",
-        staff_required(staff_form(save_show)),
-        methods=["POST"],
-        name="admin_show_save",
-    ),
-    Route(
-        "/beheer/voorstellingen/{show_id:uuid}/uitvoeringen",
-        staff_required(staff_form(add_performance)),
-        methods=["POST"],
-        name="admin_performance_add",
-    ),
-    Route(
-        "/beheer/voorstellingen/{show_id:uuid}/afbeelding",
-        staff_required(staff_form(upload_image, files=1)),
-        methods=["POST"],
-        name="admin_show_image",
-    ),
-    Route(
-        "/beheer/uitvoeringen/{performance_id:uuid}",
-        staff_required(performance_page),
-        name="admin_performance",
-    ),
-    Route(
-        "/beheer/uitvoeringen/{performance_id:uuid}",
-        staff_required(staff_form(save_performance)),
-        methods=["POST"],
-        name="admin_performance_save",
-    ),
-    Route(
-        "/beheer/uitvoeringen/{performance_id:uuid}/{action:str}",
-        staff_required(staff_form(change_status)),
-        methods=["POST"],
-        name="admin_performance_status",
-    ),
+    staff_page("/beheer/voorstellingen", show_list, "admin_shows"),
+    staff_page("/beheer/voorstellingen/nieuw", new_show, "admin_show_new"),
+    staff_post("/beheer/voorstellingen/nieuw", staff_form(create_show), "admin_show_create"),
+    staff_page(SHOW, show_page, "admin_show"),
+    staff_post(SHOW, staff_form(save_show), "admin_show_save"),
+    staff_post(SHOW + "/uitvoeringen", staff_form(add_performance), "admin_performance_add"),
+    staff_post(SHOW + "/afbeelding", staff_form(upload_image, files=1), "admin_show_image"),
+    staff_page(PERFORMANCE, performance_page, "admin_performance"),
+    staff_post(PERFORMANCE, staff_form(save_performance), "admin_performance_save"),
+    staff_post(STATUS_CHANGE, staff_form(change_status), "admin_performance_status"),
 ]

@@ -10,13 +10,11 @@ from starlette.concurrency import run_in_threadpool
 from starlette.datastructures import FormData
 from starlette.requests import Request
 from starlette.responses import RedirectResponse, Response
-from starlette.routing import BaseRoute, Route
+from starlette.routing import BaseRoute
 
-from mierloos_core import errors
 from mierloos_core.model.coupons import Coupon, DiscountKind
 from mierloos_core.model.money import Money
 from mierloos_core.services.staff_coupons import MAX_CODE, MAX_DESCRIPTION, CouponForm
-from mierloos_entrypoints.web.auth import staff_required
 from mierloos_entrypoints.web.inputs import parse_cents, parse_local_moment, parse_whole_number
 from mierloos_entrypoints.web.pages.admin.forms import (
     FormReader,
@@ -25,6 +23,7 @@ from mierloos_entrypoints.web.pages.admin.forms import (
     wall_time_value,
 )
 from mierloos_entrypoints.web.rendering import flash, render
+from mierloos_entrypoints.web.routing import staff_page, staff_post
 from mierloos_entrypoints.web.services import services
 
 COUPONS = "/beheer/kortingscodes"
@@ -44,12 +43,10 @@ async def new_coupon(request: Request) -> Response:
 async def create_coupon(request: Request, form: FormData) -> Response:
     reader = FormReader(form)
     coupon_form = _read(reader)
+    staff = services(request).staff_coupons
     if coupon_form is not None:
-        try:
-            coupon = await run_in_threadpool(services(request).staff_coupons.create, coupon_form)
-        except errors.ValidationError as error:
-            reader.add_service_errors(error)
-        else:
+        coupon = await reader.submit(staff.create, coupon_form)
+        if coupon is not None:
             flash(request, f"Kortingscode {coupon.code} is aangemaakt.", "ok")
             return RedirectResponse(COUPONS, status_code=303)
     return _form_page(request, None, reader.values, reader.errors, status_code=422)
@@ -68,14 +65,12 @@ async def save_coupon(request: Request, form: FormData) -> Response:
     coupon = await run_in_threadpool(staff.get, coupon_id)
     reader = FormReader(form)
     coupon_form = _read(reader)
-    if coupon_form is not None:
-        try:
-            await run_in_threadpool(staff.edit, coupon_id, coupon_form)
-        except errors.ValidationError as error:
-            reader.add_service_errors(error)
-        else:
-            flash(request, "De kortingscode is opgeslagen.", "ok")
-            return RedirectResponse(COUPONS, status_code=303)
+    if (
+        coupon_form is not None
+        and await reader.submit(staff.edit, coupon_id, coupon_form) is not None
+    ):
+        flash(request, "De kortingscode is opgeslagen.", "ok")
+        return RedirectResponse(COUPONS, status_code=303)
     return _form_page(request, coupon, reader.values, reader.errors, status_code=422)
 
 
@@ -171,32 +166,14 @@ def _form_page(
     return render(request, "admin/coupons_form.html", context, status_code=status_code)
 
 
+COUPON = COUPONS + "/{coupon_id:uuid}"
+
 ROUTES: list[BaseRoute] = [
-    Route(COUPONS, staff_required(coupon_list), name="admin_coupons"),
-    Route(COUPONS + "/nieuw", staff_required(new_coupon), name="admin_coupon_new"),
-    Route(
-        COUPONS + "/nieuw",
-        staff_required(staff_form(create_coupon)),
-        methods=["POST"],
-        name="admin_coupon_create",
-    ),
-    Route(COUPONS + "/{coupon_id:uuid}", staff_required(coupon_page), name="admin_coupon"),
-    Route(
-        COUPONS + "/{coupon_id:uuid}",
-        staff_required(staff_form(save_coupon)),
-        methods=["POST"],
-        name="admin_coupon_save",
-    ),
-    Route(
-        COUPONS + "/{coupon_id:uuid}/uitschakelen",
-        staff_required(staff_form(deactivate)),
-        methods=["POST"],
-        name="admin_coupon_deactivate",
-    ),
-    Route(
-        COUPONS + "/{coupon_id:uuid}/inschakelen",
-        staff_required(staff_form(activate)),
-        methods=["POST"],
-        name="admin_coupon_activate",
-    ),
+    staff_page(COUPONS, coupon_list, "admin_coupons"),
+    staff_page(COUPONS + "/nieuw", new_coupon, "admin_coupon_new"),
+    staff_post(COUPONS + "/nieuw", staff_form(create_coupon), "admin_coupon_create"),
+    staff_page(COUPON, coupon_page, "admin_coupon"),
+    staff_post(COUPON, staff_form(save_coupon), "admin_coupon_save"),
+    staff_post(COUPON + "/uitschakelen", staff_form(deactivate), "admin_coupon_deactivate"),
+    staff_post(COUPON + "/inschakelen", staff_form(activate), "admin_coupon_activate"),
 ]

@@ -8,8 +8,9 @@ from __future__ import annotations
 
 from collections.abc import Callable
 from datetime import datetime
-from typing import Any, TypeVar
+from typing import Any, ParamSpec, TypeVar
 
+from starlette.concurrency import run_in_threadpool
 from starlette.datastructures import FormData
 from starlette.requests import Request
 from starlette.responses import Response
@@ -20,6 +21,7 @@ from mierloos_entrypoints.web.inputs import MAX_FORM_FIELDS, BadInput, text
 from mierloos_entrypoints.web.security import MAX_BODY_BYTES, Endpoint, FormHandler, csrf_protected
 
 _T = TypeVar("_T")
+_P = ParamSpec("_P")
 
 # Typed values longer than this are not sent back into the form (they were refused anyway).
 _MAX_ECHO = 5000
@@ -53,6 +55,16 @@ class FormReader:
             return parse(value, field=name)
         except BadInput as error:
             self.errors[name] = error.message
+            return None
+
+    async def submit(
+        self, action: Callable[_P, _T], *args: _P.args, **kwargs: _P.kwargs
+    ) -> _T | None:
+        """`action` run in a thread; None when the service refused the form (see `errors`)."""
+        try:
+            return await run_in_threadpool(action, *args, **kwargs)
+        except errors.ValidationError as error:
+            self.add_service_errors(error)
             return None
 
     def add_service_errors(self, error: errors.ValidationError) -> None:

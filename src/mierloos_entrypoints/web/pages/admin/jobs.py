@@ -19,13 +19,13 @@ from starlette.datastructures import FormData
 from starlette.exceptions import HTTPException
 from starlette.requests import Request
 from starlette.responses import RedirectResponse, Response
-from starlette.routing import BaseRoute, Route
+from starlette.routing import BaseRoute
 
 from mierloos_core.model.jobs import JobStatus, JobType
 from mierloos_core.model.timeutil import local
-from mierloos_entrypoints.web.auth import staff_required
 from mierloos_entrypoints.web.inputs import BadInput, parse_uuid
 from mierloos_entrypoints.web.rendering import flash, render
+from mierloos_entrypoints.web.routing import staff_page, staff_post
 from mierloos_entrypoints.web.security import csrf_protected
 from mierloos_entrypoints.web.services import services
 
@@ -209,12 +209,7 @@ async def retry_job(request: Request, form: FormData) -> Response:
 
 
 ROUTES: list[BaseRoute] = [
-    Route("/beheer/taken", staff_required(jobs_dashboard), name="admin_jobs"),
-    Route("/beheer/taken/{job_id:uuid}", staff_required(job_detail), name="admin_job"),
-    Route(
-        "/beheer/taken/{job_id:uuid}/opnieuw",
-        staff_required(csrf_protected(retry_job)),
-        methods=["POST"],
-        name="admin_job_retry",
-    ),
+    staff_page("/beheer/taken", jobs_dashboard, "admin_jobs"),
+    staff_page("/beheer/taken/{job_id:uuid}", job_detail, "admin_job"),
+    staff_post("/beheer/taken/{job_id:uuid}/opnieuw", csrf_protected(retry_job), "admin_job_retry"),
 ]

@@ -11,17 +11,17 @@ from starlette.concurrency import run_in_threadpool
 from starlette.datastructures import FormData
 from starlette.requests import Request
 from starlette.responses import RedirectResponse, Response
-from starlette.routing import BaseRoute, Route
+from starlette.routing import BaseRoute
 
 from mierloos_core import errors
 from mierloos_core.model.jobs import JobType
 from mierloos_core.model.orders import OrderStatus, TicketStatus
 from mierloos_core.model.payments import PaymentStatus
 from mierloos_core.services.staff_orders import MAX_QUERY_LENGTH
-from mierloos_entrypoints.web.auth import staff_required
 from mierloos_entrypoints.web.inputs import BadInput, text
 from mierloos_entrypoints.web.pages.admin.jobs import moment, page_param
 from mierloos_entrypoints.web.rendering import ORDER_STATUS_LABELS, flash, render
+from mierloos_entrypoints.web.routing import staff_page, staff_post
 from mierloos_entrypoints.web.security import csrf_protected
 from mierloos_entrypoints.web.services import services
 
@@ -164,19 +164,11 @@ async def mark_handled(request: Request, form: FormData) -> Response:
     return RedirectResponse(detail_path(order_id), status_code=303)
 
 
+ORDER = "/beheer/bestellingen/{order_id:uuid}"
+
 ROUTES: list[BaseRoute] = [
-    Route("/beheer/bestellingen", staff_required(orders_search), name="admin_orders"),
-    Route("/beheer/bestellingen/{order_id:uuid}", staff_required(order_detail), name="admin_order"),
-    Route(
-        "/beheer/bestellingen/{order_id:uuid}/kaarten-versturen",
-        staff_required(csrf_protected(resend_tickets)),
-        methods=["POST"],
-        name="admin_order_resend",
-    ),
-    Route(
-        "/beheer/bestellingen/{order_id:uuid}/afgehandeld",
-        staff_required(csrf_protected(mark_handled)),
-        methods=["POST"],
-        name="admin_order_handled",
-    ),
+    staff_page("/beheer/bestellingen", orders_search, "admin_orders"),
+    staff_page(ORDER, order_detail, "admin_order"),
+    staff_post(ORDER + "/kaarten-versturen", csrf_protected(resend_tickets), "admin_order_resend"),
+    staff_post(ORDER + "/afgehandeld", csrf_protected(mark_handled), "admin_order_handled"),
 ]

@@ -5,11 +5,11 @@ from __future__ import annotations
 from starlette.concurrency import run_in_threadpool
 from starlette.requests import Request
 from starlette.responses import Response
-from starlette.routing import BaseRoute, Route
+from starlette.routing import BaseRoute
 
-from mierloos_entrypoints.web.auth import staff_required
 from mierloos_entrypoints.web.pages.admin.jobs import STATUS_LABELS
 from mierloos_entrypoints.web.rendering import render
+from mierloos_entrypoints.web.routing import staff_page
 from mierloos_entrypoints.web.services import services
 
 
@@ -22,5 +22,5 @@ async def overview(request: Request) -> Response:
 
 
 ROUTES: list[BaseRoute] = [
-    Route("/beheer", staff_required(overview), name="admin_overview"),
+    staff_page("/beheer", overview, "admin_overview"),
 ]

@@ -15,16 +15,17 @@ from starlette.datastructures import FormData
 from starlette.exceptions import HTTPException
 from starlette.requests import Request
 from starlette.responses import RedirectResponse, Response
-from starlette.routing import BaseRoute, Route
+from starlette.routing import BaseRoute
 
 from mierloos_core import errors
 from mierloos_core.model.money import Money
 from mierloos_core.model.payments import Refund, RefundStatus
 from mierloos_core.services.refunds import MAX_REASON_LENGTH
-from mierloos_entrypoints.web.auth import current_user, staff_required
+from mierloos_entrypoints.web.auth import current_user
 from mierloos_entrypoints.web.inputs import BadInput, parse_cents, text
 from mierloos_entrypoints.web.pages.admin.orders import detail_path
 from mierloos_entrypoints.web.rendering import flash
+from mierloos_entrypoints.web.routing import staff_post
 from mierloos_entrypoints.web.security import csrf_protected
 from mierloos_entrypoints.web.services import services
 
@@ -89,10 +90,9 @@ async def refund_order(request: Request, form: FormData) -> Response:
 
 
 ROUTES: list[BaseRoute] = [
-    Route(
+    staff_post(
         "/beheer/bestellingen/{order_id:uuid}/terugbetalen",
-        staff_required(csrf_protected(refund_order)),
-        methods=["POST"],
-        name="admin_refund",
+        csrf_protected(refund_order),
+        "admin_refund",
     ),
 ]

@@ -1,0 +1,222 @@
+"""Orders with their tickets, the staff's order search, and the unpaid-ticket counts."""
+
+from __future__ import annotations
+
+import uuid
+from collections.abc import Collection
+from datetime import datetime
+from typing import Any
+
+from sqlalchemy import Row, and_, bindparam, false, func, insert, or_, select, update
+
+from mierloos_adapters.sqlalchemy import tables as t
+from mierloos_adapters.sqlalchemy.rows import RowMap, SqlRepository, cents, enum_value, locked
+from mierloos_core.model.money import Money
+from mierloos_core.model.orders import Order, OrderStatus, Ticket, TicketsPdf, TicketStatus
+from mierloos_core.ports import OrderSearch, OrderSearchPage, OrderSummary
+
+TICKET_ROWS = RowMap(Ticket, t.tickets, price=cents("price_cents"), status=enum_value(TicketStatus))
+ORDER_ROWS = RowMap(
+    Order,
+    t.orders,
+    separate=["tickets_pdf", "tickets"],
+    status=enum_value(OrderStatus),
+    subtotal=cents("subtotal_cents"),
+    discount=cents("discount_cents"),
+)
+SUMMARY_ROWS = RowMap(OrderSummary, t.orders, separate=["total"], status=enum_value(OrderStatus))
+
+# Statements on the checkout path are built once: building them per call costs more Python
+# time than the round trip to the database.
+_INSERT_ORDER = insert(t.orders)
+_INSERT_TICKETS = insert(t.tickets)
+_TICKET_STATUS = (
+    update(t.tickets)
+    .where(t.tickets.c.id == bindparam("ticket_id"))
+    .values(status=bindparam("new_status"))
+)
+
+
+def _tickets_pdf(row: Row[Any]) -> TicketsPdf | None:
+    if not row.tickets_pdf_key:
+        return None
+    return TicketsPdf(
+        key=row.tickets_pdf_key,
+        pages=row.tickets_pdf_pages,
+        size=row.tickets_pdf_size,
+        created_at=row.tickets_pdf_created_at,
+    )
+
+
+def _tickets_pdf_values(pdf: TicketsPdf | None) -> dict[str, Any]:
+    return {
+        "tickets_pdf_key": pdf.key if pdf else None,
+        "tickets_pdf_pages": pdf.pages if pdf else None,
+        "tickets_pdf_size": pdf.size if pdf else None,
+        "tickets_pdf_created_at": pdf.created_at if pdf else None,
+    }
+
+
+def _state(order: Order) -> dict[str, Any]:
+    """The columns an order's life changes: all but its id, number and secret."""
+    values = ORDER_ROWS.values(order, without=["id", "number", "secret"])
+    return values | _tickets_pdf_values(order.tickets_pdf)
+
+
+class SqlOrders(SqlRepository):
+    def unpaid_tickets(
+        self, performance_id: uuid.UUID, *, email: str, client_address: str | None
+    ) -> tuple[int, int]:
+        orders = t.orders.c
+        held = and_(t.tickets.c.performance_id == performance_id, orders.status == "pending")
+        by_client = orders.client_address == client_address if client_address else false()
+        query = (
+            select(func.count().filter(orders.email == email), func.count().filter(by_client))
+            .select_from(t.tickets.join(t.orders, t.tickets.c.order_id == orders.id))
+            .where(held)
+        )
+        row = self.db.execute(query).one()
+        return int(row[0]), int(row[1])
+
+    def add(self, order: Order) -> None:
+        self.db.execute(
+            _INSERT_ORDER,
+            {"id": order.id, "number": order.number, "secret": order.secret, **_state(order)},
+        )
+        if order.tickets:
+            self.db.execute(
+                _INSERT_TICKETS,
+                [
+                    TICKET_ROWS.values(ticket) | {"order_id": order.id, "position": position}
+                    for position, ticket in enumerate(order.tickets, start=1)
+                ],
+            )
+
+    def get(self, order_id: uuid.UUID, *, for_update: bool = False) -> Order | None:
+        return self._load(locked(select(t.orders).where(t.orders.c.id == order_id), for_update))
+
+    def get_by_secret(self, secret: str) -> Order | None:
+        return self._load(select(t.orders).where(t.orders.c.secret == secret))
+
+    def get_by_number(self, number: str) -> Order | None:
+        return self._load(select(t.orders).where(t.orders.c.number == number))
+
+    def update(self, order: Order) -> None:
+        self.db.execute(update(t.orders).where(t.orders.c.id == order.id).values(_state(order)))
+        if order.tickets:
+            self.db.execute(
+                _TICKET_STATUS,
+                [{"ticket_id": tk.id, "new_status": tk.status.value} for tk in order.tickets],
+            )
+
+    def overdue(self, now: datetime, limit: int) -> list[uuid.UUID]:
+        rows = self.db.execute(
+            select(t.orders.c.id)
+            .where(t.orders.c.status == OrderStatus.PENDING.value, t.orders.c.expires_at <= now)
+            .order_by(t.orders.c.expires_at)
+            .limit(limit)
+        )
+        return [row.id for row in rows]
+
+    def seats_held(self, performance_id: uuid.UUID) -> int:
+        held = [TicketStatus.RESERVED.value, TicketStatus.VALID.value]
+        count = self.db.execute(
+            select(func.count())
+            .select_from(t.tickets)
+            .where(t.tickets.c.performance_id == performance_id, t.tickets.c.status.in_(held))
+        ).scalar_one()
+        return int(count)
+
+    def for_user(self, user_id: uuid.UUID, *, limit: int) -> list[Order]:
+        ids = self.db.execute(
+            select(t.orders.c.id)
+            .where(t.orders.c.user_id == user_id)
+            .order_by(t.orders.c.created_at.desc(), t.orders.c.number.desc())
+            .limit(limit)
+        ).scalars()
+        found = [self.get(order_id) for order_id in list(ids)]
+        return [order for order in found if order is not None]
+
+    def search(self, query: OrderSearch) -> OrderSearchPage:
+        if query.page < 1 or query.per_page < 1:
+            raise ValueError("pages count from 1 and hold at least one order")
+        conditions = _search_conditions(query)
+        total = self.db.execute(
+            select(func.count()).select_from(t.orders).where(*conditions)
+        ).scalar_one()
+        orders = t.orders.c
+        rows = self.db.execute(
+            select(
+                orders.id,
+                orders.number,
+                orders.email,
+                orders.name,
+                orders.status,
+                orders.subtotal_cents,
+                orders.discount_cents,
+                orders.created_at,
+                orders.needs_attention,
+            )
+            .where(*conditions)
+            .order_by(orders.created_at.desc(), orders.id.desc())
+            .limit(query.per_page)
+            .offset((query.page - 1) * query.per_page)
+        )
+        return OrderSearchPage(
+            orders=tuple(
+                SUMMARY_ROWS.load(row, total=Money(row.subtotal_cents - row.discount_cents))
+                for row in rows
+            ),
+            total=int(total),
+            page=query.page,
+            per_page=query.per_page,
+        )
+
+    def ids_for_performance(
+        self, performance_id: uuid.UUID, statuses: Collection[OrderStatus]
+    ) -> list[uuid.UUID]:
+        if not statuses:
+            return []
+        rows = self.db.execute(
+            select(t.orders.c.id)
+            .where(
+                t.orders.c.status.in_([status.value for status in statuses]),
+                t.orders.c.id.in_(
+                    select(t.tickets.c.order_id).where(t.tickets.c.performance_id == performance_id)
+                ),
+            )
+            .order_by(t.orders.c.created_at)
+        )
+        return [row.id for row in rows]
+
+    def _load(self, query: Any) -> Order | None:
+        row = self.db.execute(query).first()
+        if row is None:
+            return None
+        tickets = t.tickets.c
+        in_order = tickets.order_id == row.id
+        return ORDER_ROWS.load(
+            row,
+            tickets_pdf=_tickets_pdf(row),
+            tickets=self._find_all(TICKET_ROWS, in_order, order_by=[tickets.position]),
+        )
+
+
+def _search_conditions(query: OrderSearch) -> list[Any]:
+    orders = t.orders.c
+    conditions: list[Any] = []
+    if query.status is not None:
+        conditions.append(orders.status == query.status.value)
+    if query.needs_attention:
+        conditions.append(func.coalesce(orders.needs_attention, "") != "")
+    text = query.text.strip().lower()
+    if text:
+        # icontains with autoescape: % and _ typed by staff match only themselves.
+        conditions.append(
+            or_(
+                func.lower(orders.number) == text,
+                orders.email.icontains(text, autoescape=True),
+                orders.name.icontains(text, autoescape=True),
+            )
+        )
+    return conditions
