@@ -19,9 +19,9 @@ from typing import Any, Final
 
 import jinja2
 
+from mierloos_adapters.i18n import texts
 from mierloos_core.model.mail import OutgoingEmail
 from mierloos_core.model.money import Money
-from mierloos_core.model.timeutil import DUTCH_DAYS, DUTCH_MONTHS, local
 
 THEATRE_NAME: Final = "Ons Mierloos Theater"
 LANGUAGES: Final = ("nl", "en")
@@ -148,22 +148,6 @@ EXAMPLE_CONTEXT: Final[Mapping[str, Mapping[str, Any]]] = {
     },
 }
 
-_EN_DAYS = ("Monday", "Tuesday", "Wednesday", "Thursday", "Friday", "Saturday", "Sunday")
-_EN_MONTHS = (
-    "January",
-    "February",
-    "March",
-    "April",
-    "May",
-    "June",
-    "July",
-    "August",
-    "September",
-    "October",
-    "November",
-    "December",
-)
-
 
 class EmailContextError(ValueError):
     """The context given for a template lacks a key or has a value of the wrong kind.
@@ -202,12 +186,7 @@ def format_moment(value: object, language: str) -> str:
         raise EmailContextError(f"a date must be ISO 8601 text, not {type(value).__name__}")
     if moment.tzinfo is None or moment.utcoffset() is None:
         raise EmailContextError("a date must carry a UTC offset")
-    shown = local(moment)
-    if language == "nl":
-        day, month = DUTCH_DAYS[shown.weekday()], DUTCH_MONTHS[shown.month - 1]
-        return f"{day} {shown.day} {month} {shown.year}, {shown:%H:%M} uur"
-    day, month = _EN_DAYS[shown.weekday()], _EN_MONTHS[shown.month - 1]
-    return f"{day} {shown.day} {month} {shown.year}, {shown:%H:%M}"
+    return texts(language).when(moment)
 
 
 def _environment(language: str) -> jinja2.Environment:

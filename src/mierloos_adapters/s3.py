@@ -229,21 +229,18 @@ class S3Storage:
         except ClientError as exc:
             raise _translate_client_error(exc, operation, self.bucket, key) from exc
         except (BotoConnectionError, HTTPClientError, IncompleteReadError) as exc:
-            raise DependencyUnavailable(
-                service="object storage",
-                operation=operation,
-                bucket=self.bucket,
-                key=key,
-                reason=str(exc),
-            ) from exc
+            raise DependencyUnavailable(**self._context(operation, key, exc)) from exc
         except BotoCoreError as exc:  # configuration and credential problems
-            raise PermanentFailure(
-                service="object storage",
-                operation=operation,
-                bucket=self.bucket,
-                key=key,
-                reason=str(exc),
-            ) from exc
+            raise PermanentFailure(**self._context(operation, key, exc)) from exc
+
+    def _context(self, operation: str, key: str, exc: Exception) -> dict[str, str]:
+        return {
+            "service": "object storage",
+            "operation": operation,
+            "bucket": self.bucket,
+            "key": key,
+            "reason": str(exc),
+        }
 
 
 def _translate_client_error(

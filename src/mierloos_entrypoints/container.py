@@ -192,7 +192,7 @@ class Container(containers.DeclarativeContainer):
     payment_webhooks = providers.Singleton(PaymentWebhooks, uow=uow.provider)
     tickets = providers.Singleton(
         Tickets,
-        uow_factory=uow.provider,
+        uow=uow.provider,
         clock=clock,
         renderer=ticket_renderer,
         storage=storage,
@@ -202,13 +202,13 @@ class Container(containers.DeclarativeContainer):
     refunds = providers.Singleton(Refunds, uow=uow.provider, clock=clock, gateway=payment_gateway)
     images = providers.Singleton(
         ShowImages,
-        uow_factory=uow.provider,
+        uow=uow.provider,
         clock=clock,
         storage=storage,
         processor=providers.Singleton(PillowImageProcessor),
     )
-    staff_catalog = providers.Singleton(StaffCatalog, uow_factory=uow.provider, clock=clock)
-    staff_coupons = providers.Singleton(StaffCoupons, uow_factory=uow.provider, clock=clock)
+    staff_catalog = providers.Singleton(StaffCatalog, uow=uow.provider, clock=clock)
+    staff_coupons = providers.Singleton(StaffCoupons, uow=uow.provider, clock=clock)
     reset_tokens = providers.Singleton(ResetTokens, secret_key=settings.provided.secret_key)
     rate_limiter = providers.Singleton(ThrottleLimiter, store=throttle_store)
     accounts = providers.Singleton(

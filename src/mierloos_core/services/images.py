@@ -38,7 +38,7 @@ def variant_key(image_id: uuid.UUID, size: str) -> str:
 class ShowImages:
     def __init__(
         self,
-        uow_factory: Callable[[], UnitOfWork],
+        uow: Callable[[], UnitOfWork],
         clock: Clock,
         storage: ObjectStorage,
         processor: ImageProcessor,
@@ -48,7 +48,7 @@ class ShowImages:
     ) -> None:
         if max_bytes < 1 or not sizes:
             raise ValueError("invalid image settings")
-        self.uow = uow_factory
+        self.uow = uow
         self.clock = clock
         self.storage = storage
         self.processor = processor

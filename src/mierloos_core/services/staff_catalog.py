@@ -128,7 +128,7 @@ class PerformanceDetails:
 
 @attrs.define(eq=False)
 class StaffCatalog:
-    uow: Callable[[], UnitOfWork] = attrs.field(alias="uow_factory")
+    uow: Callable[[], UnitOfWork]
     clock: Clock
 
     # --- reading -----------------------------------------------------------------------------

@@ -43,7 +43,7 @@ class CouponForm:
 
 @attrs.define(eq=False)
 class StaffCoupons:
-    uow: Callable[[], UnitOfWork] = attrs.field(alias="uow_factory")
+    uow: Callable[[], UnitOfWork]
     clock: Clock
 
     def list(self) -> list[Coupon]:

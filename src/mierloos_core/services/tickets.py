@@ -85,7 +85,7 @@ class _Plan:
 
 @attrs.define(eq=False)
 class Tickets:
-    uow: Callable[[], UnitOfWork] = attrs.field(alias="uow_factory")
+    uow: Callable[[], UnitOfWork]
     clock: Clock
     renderer: TicketRenderer
     storage: ObjectStorage
