@@ -25,7 +25,7 @@ if TYPE_CHECKING:
 class JobConsumer(Consumer):
     """Hands out claimed jobs, one at a time, to Dramatiq's consumer thread.
 
-    It claims again when at least a quarter of `prefetch` is free (so a busy worker claims in
+    It claims again when at least half of `prefetch` is free (so a busy worker claims in
     batches, not once per job), polls an idle queue with backoff, and wakes early when a job
     is announced, when a known due time arrives, or when settled jobs free room.
     """

@@ -8,7 +8,8 @@ from sqlalchemy import Engine
 
 from mierloos_adapters.jobqueue.broker import JobsBroker
 from mierloos_adapters.sqlalchemy import make_engine
-from mierloos_core.model.jobs import JobType, RetryPolicy
+from mierloos_core.model.commands import Command, ExpireOrders, FollowUpRefunds, PurgeJobs
+from mierloos_core.model.jobs import RetryPolicy
 from mierloos_core.services.jobs import is_retryable
 from mierloos_entrypoints.config import WorkerSettings
 from mierloos_entrypoints.observability import JobLogContext
@@ -43,14 +44,21 @@ def jobs_broker(database_url: str, settings: WorkerSettings) -> JobsBroker:
         on_give_up=give_up,
         async_commit=True,  # its own engine; see JobsBroker
     )
-    cleanup = settings.orphaned_order_cleanup_period
-    if cleanup > 0:
-        broker.schedule(JobType.ORPHANED_ORDER_CLEANUP, timedelta(seconds=max(cleanup, 1)))
-    refunds = settings.refund_follow_up_period
-    if refunds > 0:
-        broker.schedule(JobType.REFUND_FOLLOW_UP, timedelta(seconds=max(refunds, 1)))
-    retention = settings.jobs_retention_days
-    if retention > 0:
-        broker.schedule(JobType.JOBS_PURGE, JOBS_PURGE_PERIOD, {"older_than_days": retention})
+    for command, every in _recurring_jobs(settings):
+        broker.schedule(command.job_type, every, command.to_payload())
     broker.add_middleware(JobLogContext())
     return broker
+
+
+def _recurring_jobs(settings: WorkerSettings) -> list[tuple[Command, timedelta]]:
+    """The jobs every worker schedules, each with its period; a period of 0 turns it off."""
+    jobs: list[tuple[Command, timedelta]] = []
+    if settings.orphaned_order_cleanup_period > 0:
+        every = timedelta(seconds=max(settings.orphaned_order_cleanup_period, 1))
+        jobs.append((ExpireOrders(), every))
+    if settings.refund_follow_up_period > 0:
+        every = timedelta(seconds=max(settings.refund_follow_up_period, 1))
+        jobs.append((FollowUpRefunds(), every))
+    if settings.jobs_retention_days > 0:
+        jobs.append((PurgeJobs(older_than_days=settings.jobs_retention_days), JOBS_PURGE_PERIOD))
+    return jobs
