@@ -40,6 +40,7 @@ from mierloos_core.model.catalog import Performance, PerformanceStatus, Show
 from mierloos_core.model.ids import new_order_number, new_secret
 from mierloos_core.model.money import Money
 from mierloos_core.services.checkout import CheckoutRequest, checkout
+from mierloos_core.services.price_categories import add_categories
 
 
 def quantities(count: int) -> list[int]:
@@ -61,6 +62,7 @@ def hot_performance(engine, capacity: int) -> uuid.UUID:
     with SqlUnitOfWork(engine, clock) as uow:
         uow.shows.add(show)
         uow.performances.add(performance)
+        add_categories(uow, performance)
         uow.commit()
     return performance.id
 

@@ -59,6 +59,7 @@ def serve_site(var_dir: str, port: int, ready: Any) -> None:
     from mierloos_adapters.migrations import upgrade
     from mierloos_core.model.catalog import Performance, PerformanceStatus, Show
     from mierloos_core.model.money import Money
+    from mierloos_core.services.price_categories import add_categories
     from mierloos_entrypoints.config import load_settings
     from mierloos_entrypoints.container import build_container
     from mierloos_entrypoints.demo import load_demo_data
@@ -82,16 +83,16 @@ def serve_site(var_dir: str, port: int, ready: Any) -> None:
         if uow.shows.get_by_slug(BENCH_SLUG) is None:
             show = Show(title="Belastingproef", slug=BENCH_SLUG)
             uow.shows.add(show)
-            uow.performances.add(
-                Performance(
-                    show_id=show.id,
-                    starts_at=now + timedelta(days=60),
-                    price=Money(1500),
-                    capacity=1_000_000,
-                    available_seats=1_000_000,
-                    status=PerformanceStatus.PUBLISHED,
-                )
+            performance = Performance(
+                show_id=show.id,
+                starts_at=now + timedelta(days=60),
+                price=Money(1500),
+                capacity=1_000_000,
+                available_seats=1_000_000,
+                status=PerformanceStatus.PUBLISHED,
             )
+            uow.performances.add(performance)
+            add_categories(uow, performance)
             uow.commit()
     app = create_app(container)
     ready.set()

@@ -12,12 +12,15 @@ from mierloos_core.model.catalog import Performance, PerformanceStatus, Show
 from mierloos_core.model.coupons import Coupon, DiscountKind
 from mierloos_core.model.money import Money
 from mierloos_core.model.orders import Order, Ticket
+from mierloos_core.model.price_categories import PriceCategory, Visibility
 from mierloos_core.ports import Clock, UnitOfWork
+from mierloos_core.services.price_categories import add_categories
 
 _counter = itertools.count(1)
 
 
 DEFAULT_PRICE = Money(2500)
+CATEGORY_PRICE = Money(1500)
 NO_MINIMUM = Money(0)
 
 
@@ -56,8 +59,38 @@ class CatalogBuilder:
         )
         with self.make_uow() as uow:
             uow.performances.add(performance)
+            add_categories(uow, performance)
             uow.commit()
         return performance
+
+    def category(
+        self,
+        performance: Performance,
+        name: str = "CJP",
+        *,
+        price: Money = CATEGORY_PRICE,
+        limit: int | None = None,
+        visibility: Visibility = Visibility.PUBLIC,
+        position: int = 1,
+    ) -> PriceCategory:
+        """One more price category of the performance (after its "Regulier")."""
+        category = PriceCategory(
+            performance_id=performance.id,
+            name_nl=name,
+            name_en=name,
+            price=price,
+            limit=limit,
+            visibility=visibility,
+            position=position,
+        )
+        with self.make_uow() as uow:
+            uow.price_categories.add(category)
+            uow.commit()
+        return category
+
+    def categories(self, performance: Performance) -> list[PriceCategory]:
+        with self.make_uow() as uow:
+            return uow.price_categories.for_performance(performance.id)
 
     def coupon(
         self,
@@ -106,14 +139,21 @@ class CatalogBuilder:
             user_id=user_id,
             language=language,
         )
-        order.tickets = [
-            Ticket(order_id=order.id, performance_id=p.id, price=p.price)
-            for p, n in lines
-            for _ in range(n)
-        ]
-        if paid:
-            order.mark_paid(now)
         with self.make_uow() as uow:
+            regular = {p.id: uow.price_categories.for_performance(p.id)[0] for p, _ in lines}
+            order.tickets = [
+                Ticket(
+                    order_id=order.id,
+                    performance_id=p.id,
+                    category_id=regular[p.id].id,
+                    category_name=regular[p.id].name(language),
+                    price=p.price,
+                )
+                for p, n in lines
+                for _ in range(n)
+            ]
+            if paid:
+                order.mark_paid(now)
             uow.orders.add(order)
             uow.commit()
         return order

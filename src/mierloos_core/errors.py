@@ -75,6 +75,25 @@ class NotEnoughSeats(MierloosError):
     message = "Er zijn niet genoeg plaatsen meer vrij."
 
 
+class UnknownPriceCategory(NotFound):
+    code = "unknown_price_category"
+    message = "Deze prijscategorie bestaat niet bij deze voorstelling."
+
+
+class PriceCategoryNotForSale(ValidationError):
+    """A staff-only category (free tickets, press) asked for by a visitor."""
+
+    code = "price_category_not_for_sale"
+    message = "Deze prijscategorie is niet online te koop."
+
+
+class PriceCategorySoldOut(MierloosError):
+    """The category's own limit has fewer seats left than asked (the performance may have more)."""
+
+    code = "price_category_sold_out"
+    message = "Er zijn niet genoeg kaarten meer in deze prijscategorie."
+
+
 class TooManyUnpaidTickets(MierloosError):
     """One e-mail address or client already holds the most unpaid tickets for a performance."""
 

@@ -22,6 +22,7 @@ from mierloos_core.model.timeutil import AMSTERDAM
 from mierloos_core.ports import UnitOfWork
 from mierloos_core.services.accounts import Accounts
 from mierloos_core.services.images import ShowImages
+from mierloos_core.services.price_categories import add_categories
 from mierloos_entrypoints.demo_posters import draw_poster
 
 DEMO_STAFF_EMAIL = "kassa@ons-mierloos-theater.nl"
@@ -90,19 +91,19 @@ def load_demo_data(
                 starts = datetime.combine(
                     today + timedelta(days=days), time(hour, minute), tzinfo=AMSTERDAM
                 )
-                uow.performances.add(
-                    Performance(
-                        show_id=show.id,
-                        starts_at=starts,
-                        price=Money(2250 if capacity > 80 else 1750),
-                        capacity=capacity,
-                        available_seats=0 if special == "sold_out" else capacity,
-                        status=PerformanceStatus.CANCELLED
-                        if special == "cancelled"
-                        else PerformanceStatus.PUBLISHED,
-                        hall="Grote zaal" if capacity >= 100 else None,
-                    )
+                performance = Performance(
+                    show_id=show.id,
+                    starts_at=starts,
+                    price=Money(2250 if capacity > 80 else 1750),
+                    capacity=capacity,
+                    available_seats=0 if special == "sold_out" else capacity,
+                    status=PerformanceStatus.CANCELLED
+                    if special == "cancelled"
+                    else PerformanceStatus.PUBLISHED,
+                    hall="Grote zaal" if capacity >= 100 else None,
                 )
+                uow.performances.add(performance)
+                add_categories(uow, performance)
         uow.coupons.add(
             Coupon(
                 code="WELKOM10",

@@ -20,6 +20,7 @@ from mierloos_core.model.catalog import Performance, PerformanceStatus, Show
 from mierloos_core.model.money import Money
 from mierloos_core.model.orders import Order, Ticket
 from mierloos_core.model.payments import Payment, PaymentStatus, Refund, RefundStatus
+from mierloos_core.model.price_categories import PriceCategory
 from mierloos_core.ports import UnitOfWork
 
 MakeUow = Callable[[], UnitOfWork]
@@ -56,13 +57,21 @@ def an_order(make_uow: MakeUow, clock, email: str = "an@example.nl") -> Order:
         created_at=clock.now(),
         expires_at=clock.now() + timedelta(minutes=15),
     )
+    regular = PriceCategory.regular(performance.id, performance.price)
     order.tickets = [
-        Ticket(order_id=order.id, performance_id=performance.id, price=performance.price)
+        Ticket(
+            order_id=order.id,
+            performance_id=performance.id,
+            category_id=regular.id,
+            category_name=regular.name_nl,
+            price=performance.price,
+        )
         for _ in range(2)
     ]
     with make_uow() as uow:
         uow.shows.add(show)
         uow.performances.add(performance)
+        uow.price_categories.add(regular)
         uow.orders.add(order)
         uow.commit()
     return order

@@ -19,6 +19,7 @@ from mierloos_core.model.files import Image, ImageStatus
 from mierloos_core.model.money import Money
 from mierloos_core.model.orders import Order, OrderStatus, Ticket, TicketsPdf, TicketStatus
 from mierloos_core.model.payments import Payment, PaymentEvent, PaymentStatus
+from mierloos_core.model.price_categories import PriceCategory
 from mierloos_core.ports import UnitOfWork
 
 MakeUow = Callable[[], UnitOfWork]
@@ -42,6 +43,7 @@ def stored(make_uow: MakeUow, *items) -> None:
             repository = {
                 Show: uow.shows,
                 Performance: uow.performances,
+                PriceCategory: uow.price_categories,
                 Coupon: uow.coupons,
                 Order: uow.orders,
                 User: uow.users,
@@ -67,8 +69,15 @@ def show_and_performance(make_uow, clock):
         status=PerformanceStatus.PUBLISHED,
         hall="Grote zaal",
     )
-    stored(make_uow, show, performance)
+    stored(make_uow, show, performance, regular(performance))
     return show, performance
+
+
+def regular(performance: Performance) -> PriceCategory:
+    """The performance's one category, with an id derived from the performance's."""
+    category = PriceCategory.regular(performance.id, performance.price)
+    category.id = uuid.uuid5(performance.id, "Regulier")
+    return category
 
 
 def pending_order(clock, performance, seats=2, email="an@example.nl") -> Order:
@@ -81,7 +90,13 @@ def pending_order(clock, performance, seats=2, email="an@example.nl") -> Order:
         expires_at=clock.now() + timedelta(minutes=15),
     )
     order.tickets = [
-        Ticket(order_id=order.id, performance_id=performance.id, price=performance.price)
+        Ticket(
+            order_id=order.id,
+            performance_id=performance.id,
+            category_id=regular(performance).id,
+            category_name="Regulier",
+            price=performance.price,
+        )
         for _ in range(seats)
     ]
     return order

@@ -22,7 +22,14 @@ def order_with(*performances):
         expires_at=NOW + timedelta(minutes=15),
     )
     order.tickets = [
-        Ticket(order_id=order.id, performance_id=p, price=Money(50)) for p in performances
+        Ticket(
+            order_id=order.id,
+            performance_id=p,
+            category_id=p,  # each performance's one category, known by the same id here
+            category_name="Regulier",
+            price=Money(50),
+        )
+        for p in performances
     ]
     return order
 

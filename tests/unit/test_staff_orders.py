@@ -46,11 +46,16 @@ def make_order(catalog: CatalogBuilder, store: MemoryStore, clock: FixedClock):
             created_at=clock.now(),
             expires_at=clock.now() + timedelta(minutes=15),
         )
+        regular = {p.id: catalog.categories(p)[0].id for p in (late, early)}
         order.tickets = [
-            Ticket(order_id=order.id, performance_id=late.id, price=Money(2500)),
-            Ticket(order_id=order.id, performance_id=early.id, price=Money(1000)),
-            Ticket(order_id=order.id, performance_id=late.id, price=Money(2500)),
-            Ticket(order_id=order.id, performance_id=early.id, price=Money(1000)),
+            Ticket(
+                order_id=order.id,
+                performance_id=p.id,
+                category_id=regular[p.id],
+                category_name="Regulier",
+                price=Money(price),
+            )
+            for p, price in [(late, 2500), (early, 1000), (late, 2500), (early, 1000)]
         ]
         if paid:
             order.mark_paid(clock.now())

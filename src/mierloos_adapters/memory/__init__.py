@@ -7,6 +7,7 @@ the contract tests run against both. By concept:
 - `repositories`: one repository per aggregate (shows, performances and seats, coupons,
   orders, payments, refunds, users, reset tokens, login sessions, images), and
   `MemoryUnitOfWork` over them, serialised by the store's lock and rolled back by snapshot.
+- `price_categories`: performances' price categories, shows' default sets, seats per category.
 - `jobs`: the job queue a unit of work writes to, and the job ledger staff read.
 - `services`: a fixed clock, object storage, mail, e-mail templates, the ticket renderer and
   the password hasher.
@@ -22,6 +23,7 @@ from mierloos_adapters.clock import SystemClock
 from mierloos_adapters.memory.images import MemoryImageProcessor
 from mierloos_adapters.memory.jobs import MemoryJobLedger, MemoryJobQueue
 from mierloos_adapters.memory.payments import MemoryPaymentGateway
+from mierloos_adapters.memory.price_categories import MemoryPriceCategories
 from mierloos_adapters.memory.repositories import (
     MemoryCoupons,
     MemoryImages,
@@ -60,6 +62,7 @@ __all__ = [
     "MemoryPaymentGateway",
     "MemoryPayments",
     "MemoryPerformances",
+    "MemoryPriceCategories",
     "MemoryRateLimiter",
     "MemoryRefunds",
     "MemoryResetTokens",

@@ -13,6 +13,11 @@ import attrs
 
 from mierloos_adapters.clock import SystemClock
 from mierloos_adapters.memory.jobs import MemoryJobQueue
+from mierloos_adapters.memory.price_categories import (
+    MemoryPriceCategories,
+    release_in_categories,
+    reserve_in_categories,
+)
 from mierloos_adapters.memory.store import MemoryStore, TableRepository, detached_copy
 from mierloos_core.errors import PerformanceUnavailable, UnknownPerformance
 from mierloos_core.model.accounts import PasswordResetToken, User, normalize_email
@@ -82,6 +87,12 @@ class MemorySeatInventory:
     def release(self, seats: Mapping[uuid.UUID, int]) -> None:
         for performance_id in sorted(seats):
             self._store.performances[performance_id].release(seats[performance_id])
+
+    def reserve_in_categories(self, seats: Mapping[uuid.UUID, int]) -> None:
+        reserve_in_categories(self._store, seats)
+
+    def release_in_categories(self, seats: Mapping[uuid.UUID, int]) -> None:
+        release_in_categories(self._store, seats)
 
 
 class MemoryCoupons(TableRepository[Coupon]):
@@ -324,6 +335,7 @@ class MemoryUnitOfWork:
         self.store = store
         self.shows = MemoryShows(store)
         self.performances = MemoryPerformances(store)
+        self.price_categories = MemoryPriceCategories(store)
         self.seats = MemorySeatInventory(store)
         self.coupons = MemoryCoupons(store)
         self.orders = MemoryOrders(store)

@@ -21,6 +21,7 @@ from mierloos_core.model.files import Image
 from mierloos_core.model.jobs import Job
 from mierloos_core.model.orders import Order
 from mierloos_core.model.payments import Payment, PaymentEvent, Refund
+from mierloos_core.model.price_categories import CategoryTemplate, PriceCategory
 from mierloos_core.model.sessions import LoginSession
 
 _T = TypeVar("_T")
@@ -32,6 +33,8 @@ class MemoryStore:
 
     shows: dict[uuid.UUID, Show] = attrs.Factory(dict)
     performances: dict[uuid.UUID, Performance] = attrs.Factory(dict)
+    price_categories: dict[uuid.UUID, PriceCategory] = attrs.Factory(dict)
+    category_templates: dict[uuid.UUID, CategoryTemplate] = attrs.Factory(dict)
     coupons: dict[uuid.UUID, Coupon] = attrs.Factory(dict)
     coupon_usages: dict[uuid.UUID, CouponUsage] = attrs.Factory(dict)
     orders: dict[uuid.UUID, Order] = attrs.Factory(dict)

@@ -4,7 +4,9 @@
   repository on its connection, contention and lost races answered as `Busy`.
 - `tables`: the schema the migrations build; `types`: column types alike on both databases.
 - `rows`: the row mapping all repositories share (attrs object to row and back).
-- One module per aggregate: `catalog` (shows, performances, seat inventory), `coupons`,
+- One module per aggregate: `catalog` (shows, performances, seat inventory),
+  `price_categories` (a performance's categories, a show's default set, seats per category),
+  `coupons`,
   `orders`, `payments` (payments and refunds), `accounts` (users, reset tokens),
   `login_sessions`, `images`, `jobs` (the SQL job queue).
 - `job_wakeups`: what a transaction that makes a job runnable records for idle consumers.

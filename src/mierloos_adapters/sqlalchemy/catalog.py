@@ -10,6 +10,7 @@ from typing import Any
 from sqlalchemy import bindparam, select, update
 
 from mierloos_adapters.sqlalchemy import tables as t
+from mierloos_adapters.sqlalchemy.price_categories import SqlCategorySeats
 from mierloos_adapters.sqlalchemy.rows import RowMap, SqlRepository, cents, enum_value
 from mierloos_core import errors
 from mierloos_core.model.catalog import Performance, PerformanceStatus, Show
@@ -103,7 +104,8 @@ class SqlPerformances(SqlRepository):
 
 
 class SqlSeatInventory(SqlRepository):
-    """One conditional UPDATE per performance, in sorted id order, row count checked."""
+    """One conditional UPDATE per performance, in sorted id order, row count checked; the same
+    per price category (`SqlCategorySeats`)."""
 
     _take = (
         update(t.performances)
@@ -141,6 +143,12 @@ class SqlSeatInventory(SqlRepository):
             )
             if result.rowcount != 1:
                 raise ValueError(f"cannot give back {seats[performance_id]} seats")
+
+    def reserve_in_categories(self, seats: Mapping[uuid.UUID, int]) -> None:
+        SqlCategorySeats(self.db).reserve(seats)
+
+    def release_in_categories(self, seats: Mapping[uuid.UUID, int]) -> None:
+        SqlCategorySeats(self.db).release(seats)
 
     def _refusal(self, performance_id: uuid.UUID, wanted: int) -> errors.MierloosError:
         status = self.db.execute(

@@ -33,6 +33,7 @@ from mierloos_core.model.files import ImageStatus
 from mierloos_core.model.jobs import JobStatus
 from mierloos_core.model.orders import OrderStatus, TicketStatus
 from mierloos_core.model.payments import PaymentStatus, RefundStatus
+from mierloos_core.model.price_categories import Visibility
 
 metadata = MetaData(
     naming_convention={
@@ -95,6 +96,43 @@ performances = entity_table(
     Index("ix_performances_status_starts_at", "status", "starts_at"),
 )
 
+# A performance's price categories; `seat_limit` and `available` are NULL for one without a limit of
+# its own (migration 0009). `performances.price_cents` is the price of its first category.
+price_categories = entity_table(
+    "price_categories",
+    Column("performance_id", Uuid, ForeignKey("performances.id"), nullable=False, index=True),
+    Column("name_nl", String(100), nullable=False),
+    Column("name_en", String(100), nullable=False),
+    Column("price_cents", Integer, nullable=False),
+    Column("seat_limit", Integer),
+    Column("available", Integer),
+    Column("visibility", String(20), nullable=False),
+    Column("position", Integer, nullable=False),
+    one_of("visibility", Visibility),
+    CheckConstraint("price_cents >= 0", name="price_not_negative"),
+    CheckConstraint(
+        "(available IS NULL AND seat_limit IS NULL)"
+        " OR (available >= 0 AND available <= seat_limit)",
+        name="seats_within_limit",
+    ),
+)
+
+# A show's default set of categories, copied into each new performance.
+show_price_categories = entity_table(
+    "show_price_categories",
+    Column("show_id", Uuid, ForeignKey("shows.id", ondelete="CASCADE"), nullable=False),
+    Column("name_nl", String(100), nullable=False),
+    Column("name_en", String(100), nullable=False),
+    Column("price_cents", Integer, nullable=False),
+    Column("seat_limit", Integer),
+    Column("visibility", String(20), nullable=False),
+    Column("position", Integer, nullable=False),
+    one_of("visibility", Visibility),
+    CheckConstraint("price_cents >= 0", name="price_not_negative"),
+    CheckConstraint("seat_limit IS NULL OR seat_limit >= 0", name="limit_not_negative"),
+    Index("ix_show_price_categories_show_id", "show_id"),
+)
+
 coupons = entity_table(
     "coupons",
     Column("code", String(50), nullable=False, unique=True),
@@ -107,6 +145,8 @@ coupons = entity_table(
     Column("minimum_order_cents", Integer, nullable=False, default=0),
     Column("active", Boolean, nullable=False, default=True),
     Column("description", Text, nullable=False, default=""),
+    # The Dutch names of the price categories it discounts; NULL: all of them (migration 0009).
+    Column("category_names", JsonDocument),
     one_of("kind", DiscountKind),
     CheckConstraint(
         "usage_count >= 0 AND (max_usages IS NULL OR usage_count <= max_usages)",
@@ -149,6 +189,8 @@ tickets = entity_table(
     Column("order_id", Uuid, ForeignKey("orders.id", ondelete="CASCADE"), nullable=False),
     Column("position", Integer, nullable=False),
     Column("performance_id", Uuid, ForeignKey("performances.id"), nullable=False),
+    Column("category_id", Uuid, ForeignKey("price_categories.id"), nullable=False, index=True),
+    Column("category_name", String(100), nullable=False),
     Column("price_cents", Integer, nullable=False),
     Column("status", String(20), nullable=False),
     Column("secret", String(64), nullable=False, unique=True),

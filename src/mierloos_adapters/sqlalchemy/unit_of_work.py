@@ -16,6 +16,7 @@ from mierloos_adapters.sqlalchemy.jobs import SqlJobQueue
 from mierloos_adapters.sqlalchemy.login_sessions import SqlLoginSessions
 from mierloos_adapters.sqlalchemy.orders import SqlOrders
 from mierloos_adapters.sqlalchemy.payments import SqlPayments, SqlRefunds
+from mierloos_adapters.sqlalchemy.price_categories import SqlPriceCategories
 from mierloos_core.errors import Busy
 from mierloos_core.ports import Clock
 
@@ -83,6 +84,7 @@ class SqlUnitOfWork:
         self._connection = connection
         self.shows = SqlShows(connection)
         self.performances = SqlPerformances(connection)
+        self.price_categories = SqlPriceCategories(connection)
         self.seats = SqlSeatInventory(connection)
         self.coupons = SqlCoupons(connection)
         self.orders = SqlOrders(connection)

@@ -46,6 +46,9 @@ class UnavailableReason(enum.StrEnum):
     CANCELLED = "cancelled"
     SOLD_OUT = "sold_out"
     NOT_ENOUGH_SEATS = "not_enough_seats"
+    UNKNOWN_CATEGORY = "unknown_category"
+    CATEGORY_NOT_FOR_SALE = "category_not_for_sale"
+    CATEGORY_SOLD_OUT = "category_sold_out"  # its own limit has fewer seats left than asked
 
     @property
     def description(self) -> str:
@@ -63,6 +66,11 @@ _REASON_TEXT = {
     UnavailableReason.CANCELLED: "Deze voorstelling is geannuleerd.",
     UnavailableReason.SOLD_OUT: "Uitverkocht.",
     UnavailableReason.NOT_ENOUGH_SEATS: "Er zijn minder plaatsen vrij dan gevraagd.",
+    UnavailableReason.UNKNOWN_CATEGORY: "Deze prijscategorie bestaat niet bij deze voorstelling.",
+    UnavailableReason.CATEGORY_NOT_FOR_SALE: "Deze prijscategorie is niet online te koop.",
+    UnavailableReason.CATEGORY_SOLD_OUT: (
+        "Er zijn niet genoeg kaarten meer in deze prijscategorie."
+    ),
 }
 
 

@@ -54,6 +54,9 @@ class TicketStatus(enum.StrEnum):
 class Ticket:
     order_id: uuid.UUID
     performance_id: uuid.UUID
+    # The price category it was sold in, and its name then (the category may be renamed).
+    category_id: uuid.UUID
+    category_name: str
     price: Money
     status: TicketStatus = TicketStatus.RESERVED
     secret: str = attrs.field(factory=new_secret, repr=False)
@@ -107,6 +110,10 @@ class Order:
     def seats_held(self) -> Counter[uuid.UUID]:
         """Seats this order holds, per performance."""
         return Counter(t.performance_id for t in self.tickets if t.status.holds_seat)
+
+    def category_seats_held(self) -> Counter[uuid.UUID]:
+        """Seats this order holds, per price category (given back with the performance's)."""
+        return Counter(t.category_id for t in self.tickets if t.status.holds_seat)
 
     def is_overdue(self, now: datetime) -> bool:
         return self.status is OrderStatus.PENDING and self.expires_at <= now

@@ -18,6 +18,7 @@ from mierloos_core.model.money import Money
 from mierloos_core.model.orders import Order, OrderStatus
 from mierloos_core.model.pages import Page
 from mierloos_core.model.payments import Payment, PaymentEvent, Refund
+from mierloos_core.model.price_categories import CategoryTemplate, PriceCategory
 from mierloos_core.model.sessions import LoginSession
 from mierloos_core.ports.jobs import JobQueue
 
@@ -56,6 +57,38 @@ class PerformanceRepository(Protocol):
         ...
 
 
+class PriceCategoryRepository(Protocol):
+    """The price categories of performances, and the default set of each show."""
+
+    def add(self, category: PriceCategory) -> None: ...
+    def get(self, category_id: uuid.UUID, *, for_update: bool = False) -> PriceCategory | None:
+        """With `for_update`, the row stays locked until the unit of work ends."""
+        ...
+
+    def get_many(self, ids: Sequence[uuid.UUID]) -> dict[uuid.UUID, PriceCategory]: ...
+    def for_performance(self, performance_id: uuid.UUID) -> list[PriceCategory]:
+        """The performance's categories by position."""
+        ...
+
+    def for_performances(
+        self, performance_ids: Sequence[uuid.UUID]
+    ) -> dict[uuid.UUID, list[PriceCategory]]:
+        """Each performance's categories by position (an empty list for one without)."""
+        ...
+
+    def update(self, category: PriceCategory) -> None:
+        """Store everything but `limit` and `available`, which move together elsewhere."""
+        ...
+
+    def templates(self, show_id: uuid.UUID) -> list[CategoryTemplate]:
+        """The show's default set, by position."""
+        ...
+
+    def replace_templates(self, show_id: uuid.UUID, templates: Sequence[CategoryTemplate]) -> None:
+        """Make `templates` the show's default set (performances already made keep theirs)."""
+        ...
+
+
 class SeatInventory(Protocol):
     def reserve(self, seats: Mapping[uuid.UUID, int]) -> None:
         """Take the seats of every performance, or none: raises NotEnoughSeats.
@@ -67,6 +100,18 @@ class SeatInventory(Protocol):
         ...
 
     def release(self, seats: Mapping[uuid.UUID, int]) -> None: ...
+
+    def reserve_in_categories(self, seats: Mapping[uuid.UUID, int]) -> None:
+        """Take the seats of every price category under its own limit, or none.
+
+        Raises PriceCategorySoldOut when a limited category has fewer left, and
+        UnknownPriceCategory when there is no such category. A category without a limit gives
+        any number (the performance's capacity is its only bound). In sorted id order; call
+        after `reserve`, so the performances are locked first.
+        """
+        ...
+
+    def release_in_categories(self, seats: Mapping[uuid.UUID, int]) -> None: ...
 
 
 class CouponRepository(Protocol):
@@ -247,6 +292,7 @@ class UnitOfWork(Protocol):
 
     shows: ShowRepository
     performances: PerformanceRepository
+    price_categories: PriceCategoryRepository
     seats: SeatInventory
     coupons: CouponRepository
     orders: OrderRepository

@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import uuid
+from collections import Counter
 from collections.abc import Iterable
 from datetime import datetime
 
@@ -13,7 +15,8 @@ from mierloos_core.model.cart import (
     ValidLine,
     merge_lines,
 )
-from mierloos_core.model.catalog import UnavailableReason
+from mierloos_core.model.catalog import Performance, Show, UnavailableReason
+from mierloos_core.model.price_categories import PriceCategory, default_category
 from mierloos_core.ports import UnitOfWork
 
 MAX_TICKETS_PER_LINE = 10
@@ -28,35 +31,74 @@ def check_quantities(lines: Iterable[CartLine], maximum: int = MAX_TICKETS_PER_L
 
 
 def validate_lines(uow: UnitOfWork, now: datetime, lines: Iterable[CartLine]) -> CartValidation:
-    """Split lines into valid ones and unavailable ones with a reason, inside an open `uow`."""
+    """Split lines into valid ones and unavailable ones with a reason, inside an open `uow`.
+
+    A line without a category buys the performance's first public category. A visitor's line
+    for an unknown or staff-only category, or for more seats than the performance or the
+    category's own limit has left (all lines for it counted together), is unavailable.
+    """
     merged = merge_lines(lines)
-    performances = uow.performances.get_many([line.performance_id for line in merged])
-    shows = {}
+    performance_ids = list(dict.fromkeys(line.performance_id for line in merged))
+    performances = uow.performances.get_many(performance_ids)
+    categories = uow.price_categories.for_performances(list(performances))
+    shows: dict[uuid.UUID, Show | None] = {}
+    for show_id in {p.show_id for p in performances.values()}:
+        shows[show_id] = uow.shows.get(show_id)
+    chosen = {line.key: _category(line, categories.get(line.performance_id, [])) for line in merged}
+    wanted: Counter[uuid.UUID] = Counter()
+    for line in merged:
+        wanted[line.performance_id] += line.quantity
+        category = chosen[line.key]
+        if category is not None:
+            wanted[category.id] += line.quantity
     valid: list[ValidLine] = []
     unavailable: list[UnavailableLine] = []
     for line in merged:
-        performance = performances.get(line.performance_id)
-        if performance is None:
-            unavailable.append(UnavailableLine(line=line, reason=UnavailableReason.UNKNOWN))
-            continue
-        if performance.show_id not in shows:
-            shows[performance.show_id] = uow.shows.get(performance.show_id)
-        show = shows[performance.show_id]
-        reason = performance.unavailable_reason(now, line.quantity)
-        if show is None:
-            reason = UnavailableReason.UNKNOWN
-        if reason is None and show is not None:
-            valid.append(ValidLine(line=line, performance=performance, show=show))
+        found = performances.get(line.performance_id)
+        show = shows.get(found.show_id) if found else None
+        category = chosen[line.key]
+        reason = _reason(now, found, show, category, wanted)
+        if reason is None and found and show and category:
+            valid.append(ValidLine(line=line, performance=found, show=show, category=category))
         else:
             unavailable.append(
                 UnavailableLine(
                     line=line,
                     reason=reason or UnavailableReason.UNKNOWN,
-                    performance=performance,
+                    performance=found,
                     show=show,
+                    category=category,
                 )
             )
     return CartValidation(valid=valid, unavailable=unavailable)
+
+
+def _category(line: CartLine, categories: list[PriceCategory]) -> PriceCategory | None:
+    """The category the line buys: the one it names, else the first public one."""
+    if line.category_id is None:
+        return default_category(categories)
+    return next((c for c in categories if c.id == line.category_id), None)
+
+
+def _reason(
+    now: datetime,
+    performance: Performance | None,
+    show: Show | None,
+    category: PriceCategory | None,
+    wanted: Counter[uuid.UUID],
+) -> UnavailableReason | None:
+    if performance is None or show is None:
+        return UnavailableReason.UNKNOWN
+    reason = performance.unavailable_reason(now, wanted[performance.id])
+    if reason is not None:
+        return reason
+    if category is None:
+        return UnavailableReason.UNKNOWN_CATEGORY
+    if not category.public:
+        return UnavailableReason.CATEGORY_NOT_FOR_SALE
+    if not category.has_seats(wanted[category.id]):
+        return UnavailableReason.CATEGORY_SOLD_OUT
+    return None
 
 
 def validate_cart(

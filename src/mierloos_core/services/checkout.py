@@ -172,7 +172,13 @@ def _new_order(
         ),
     )
     order.tickets = [
-        Ticket(order_id=order.id, performance_id=v.performance.id, price=v.performance.price)
+        Ticket(
+            order_id=order.id,
+            performance_id=v.performance.id,
+            category_id=v.category.id,
+            category_name=v.category.name(order.language),
+            price=v.category.price,
+        )
         for v in validation.valid
         for _ in range(v.line.quantity)
     ]
@@ -201,4 +207,12 @@ def _refusal(line: UnavailableLine) -> errors.MierloosError:
         return errors.UnknownPerformance(**details)
     if line.reason.is_about_seats:
         return errors.NotEnoughSeats(**details)
+    if line.line.category_id is not None:
+        details["category_id"] = str(line.line.category_id)
+    if line.reason is UnavailableReason.UNKNOWN_CATEGORY:
+        return errors.UnknownPriceCategory(**details)
+    if line.reason is UnavailableReason.CATEGORY_NOT_FOR_SALE:
+        return errors.PriceCategoryNotForSale(**details)
+    if line.reason is UnavailableReason.CATEGORY_SOLD_OUT:
+        return errors.PriceCategorySoldOut(**details)
     return errors.PerformanceUnavailable(line.reason.description, **details)

@@ -5,11 +5,14 @@ so no two of them can deadlock:
 
 1. the order rows, by id (`lock_order`, `lock_orders`);
 2. then the coupon (claiming or giving back its use);
-3. then the performances, by id (taking or giving back seats; `lock_performances`).
+3. then the performances, by id (taking or giving back seats; `lock_performances`);
+4. then the price categories, by id (taking or giving back seats under a category's own
+   limit; `lock_categories`).
 
-Checkout inserts its new order and then takes 2 and 3 (`hold`); payments, refunds and staff
+Checkout inserts its new order and then takes 2, 3 and 4 (`hold`); payments, refunds and staff
 lock the order first and give back what it holds through `close_order` or `close_refunded`,
-which release in that same order. The seat inventory takes the performances by id itself.
+which release in that same order. The seat inventory takes the performances by id itself,
+and then the categories by id: a seat sold comes from both, in one transaction.
 """
 
 from __future__ import annotations
@@ -73,6 +76,12 @@ def lock_performances(uow: UnitOfWork, performance_ids: Iterable[uuid.UUID]) -> 
         uow.performances.get(performance_id, for_update=True)
 
 
+def lock_categories(uow: UnitOfWork, category_ids: Iterable[uuid.UUID]) -> None:
+    """Lock the price category rows in id order; call after locking their performances."""
+    for category_id in sorted(set(category_ids)):
+        uow.price_categories.get(category_id, for_update=True)
+
+
 def first_start(uow: UnitOfWork, order: Order) -> datetime | None:
     """When the order's first performance begins: no seat is held, nor sold, past it."""
     starts = [
@@ -84,10 +93,11 @@ def first_start(uow: UnitOfWork, order: Order) -> datetime | None:
 
 
 def hold(uow: UnitOfWork, order: Order, coupon: Coupon | None) -> None:
-    """Take what a new (just added) order holds: its coupon use, then its seats.
+    """Take what a new (just added) order holds: its coupon use, then its seats from each
+    performance, then from each price category's own limit.
 
     Raises CouponExhausted when the coupon's last use went meanwhile, and the seat
-    inventory's refusal when the seats did.
+    inventory's refusal (NotEnoughSeats, PriceCategorySoldOut) when the seats did.
     """
     if coupon is not None:
         usage = CouponUsage(
@@ -98,10 +108,8 @@ def hold(uow: UnitOfWork, order: Order, coupon: Coupon | None) -> None:
         )
         if not uow.coupons.claim_usage(usage):
             raise errors.CouponExhausted(code=coupon.code)
-    seats: dict[uuid.UUID, int] = {}
-    for ticket in order.tickets:
-        seats[ticket.performance_id] = seats.get(ticket.performance_id, 0) + 1
-    uow.seats.reserve(seats)
+    uow.seats.reserve(order.seats_held())
+    uow.seats.reserve_in_categories(order.category_seats_held())
 
 
 def close_order(
@@ -115,12 +123,14 @@ def close_order(
     """Cancel or expire a locked pending order: give back its coupon use and seats, withdraw
     its open payment and tell the buyer (the mail's `context` added), once. True if it closed.
     """
+    categories = order.category_seats_held()
     seats = order.expire(now) if status is OrderStatus.EXPIRED else order.cancel(now)
     if not seats:
         return False
     uow.orders.update(order)
     uow.coupons.release_usage(order.id, now)
     uow.seats.release(seats)
+    uow.seats.release_in_categories(categories)
     cancel_open_payment(uow, order.id)
     enqueue(
         uow, SendEmail.to_buyer(order, "order_cancelled", once_key=str(order.id), context=context)
@@ -131,10 +141,12 @@ def close_order(
 def close_refunded(uow: UnitOfWork, order: Order, now: datetime) -> None:
     """The accepted refunds of a locked paid order cover what was paid: it is refunded, its
     tickets invalid, and its seats go back (the coupon use stays: that sale happened)."""
+    categories = order.category_seats_held()
     seats = order.refund(now)
     uow.orders.update(order)
     if seats:
         uow.seats.release(seats)
+        uow.seats.release_in_categories(categories)
 
 
 def cancel_open_payment(uow: UnitOfWork, order_id: uuid.UUID) -> None:

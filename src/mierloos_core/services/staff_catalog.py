@@ -30,6 +30,7 @@ from mierloos_core.services.performance_cancellation import (
     cancel_performance,
     refund_progress,
 )
+from mierloos_core.services.price_categories import add_categories, keep_base_price
 
 MAX_TITLE = 200
 MAX_SLUG = 120
@@ -209,6 +210,7 @@ class StaffCatalog:
                 hall=form.hall.strip() or None,
             )
             uow.performances.add(performance)
+            add_categories(uow, performance)
             uow.commit()
         return performance
 
@@ -241,6 +243,7 @@ class StaffCatalog:
                 )
             performance.capacity = form.capacity
             uow.performances.update(performance)
+            keep_base_price(uow, performance)
             stored = get_performance(uow, performance_id)
             uow.commit()
         return stored

@@ -88,7 +88,10 @@ def status_for(error: errors.MierloosError) -> int:
         return 422
     if isinstance(
         error,
-        errors.PerformanceUnavailable | errors.NotEnoughSeats | errors.TooManyUnpaidTickets,
+        errors.PerformanceUnavailable
+        | errors.NotEnoughSeats
+        | errors.PriceCategorySoldOut
+        | errors.TooManyUnpaidTickets,
     ):
         return 409
     if isinstance(error, errors.InvalidTransition):
