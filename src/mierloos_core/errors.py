@@ -131,6 +131,13 @@ class CouponExhausted(CouponInvalid):
     message = "Deze kortingscode is al te vaak gebruikt."
 
 
+class CouponNotForTheseTickets(CouponInvalid):
+    """The coupon discounts only chosen price categories, and the cart has none of them."""
+
+    code = "coupon_not_for_these_tickets"
+    message = "Deze kortingscode geldt niet voor de kaarten in je winkelwagen."
+
+
 class CouponMinimumNotMet(CouponInvalid):
     code = "coupon_minimum_not_met"
     message = "Het bedrag van je bestelling is te laag voor deze kortingscode."

@@ -12,6 +12,7 @@ from mierloos_adapters.memory import MemoryStore, MemoryUnitOfWork
 from mierloos_adapters.sqlalchemy import SqlUnitOfWork
 from mierloos_core import errors
 from mierloos_core.model.catalog import Performance, PerformanceStatus, Show
+from mierloos_core.model.coupons import Coupon, DiscountKind
 from mierloos_core.model.money import Money
 from mierloos_core.model.price_categories import CategoryTemplate, PriceCategory, Visibility
 from mierloos_core.ports import UnitOfWork
@@ -180,3 +181,16 @@ def test_a_shows_default_set_is_replaced_whole(make_uow, performance):
         assert uow.price_categories.templates(show_id) == second
         with pytest.raises(ValueError, match="another show"):
             uow.price_categories.replace_templates(uuid.uuid4(), second)
+
+
+def test_a_coupon_keeps_the_categories_it_discounts(make_uow):
+    chosen = Coupon(code="CJP5", kind=DiscountKind.FIXED, value=500, category_names=["CJP"])
+    everything = Coupon(code="ALLES", kind=DiscountKind.PERCENTAGE, value=10)
+    with make_uow() as uow:
+        uow.coupons.add(chosen)
+        uow.coupons.add(everything)
+        uow.commit()
+    with make_uow() as uow:
+        assert uow.coupons.get(chosen.id) == chosen
+        assert uow.coupons.get_by_code("alles") == everything
+    assert (chosen.category_names, everything.category_names) == (("cjp",), None)

@@ -3,12 +3,15 @@
 from __future__ import annotations
 
 import uuid
+from decimal import Decimal
 
+import attrs
 import pytest
 
 from mierloos_adapters.memory import FixedClock, MemoryUnitOfWork
 from mierloos_core import errors
 from mierloos_core.model.cart import CartLine
+from mierloos_core.model.coupons import Coupon, DiscountKind
 from mierloos_core.model.money import Money
 from mierloos_core.model.orders import OrderStatus
 from mierloos_core.model.price_categories import (
@@ -20,6 +23,7 @@ from mierloos_core.model.price_categories import (
 from mierloos_core.services.checkout import CheckoutRequest, checkout
 from mierloos_core.services.order_lifecycle import close_order, lock_order
 from mierloos_core.services.price_categories import add_categories, keep_base_price
+from mierloos_core.services.staff_coupons import CouponForm, StaffCoupons
 from tests.catalog_builders import CatalogBuilder
 
 PERFORMANCE = uuid.uuid4()
@@ -198,3 +202,48 @@ def test_a_performance_without_a_public_category_sells_nothing_to_visitors(
         uow.commit()
     with pytest.raises(errors.UnknownPriceCategory):
         buy(uow, clock, CartLine(performance_id=performance.id, quantity=1))
+
+
+def test_a_coupon_for_chosen_categories_discounts_only_their_tickets(catalog, store, clock):
+    performance = catalog.performance(capacity=30, price=Money(2500))
+    cjp = catalog.category(performance, "CJP", price=Money(1500))
+    catalog.coupon("HALF", value=50)
+    with MemoryUnitOfWork(store, clock) as uow:
+        coupon = uow.coupons.get_by_code("HALF")
+        assert coupon is not None
+        coupon.category_names = (" cjp ",)  # names match whatever their case and spacing
+        uow.coupons.update(coupon)
+        uow.commit()
+    cart = [
+        CartLine(performance_id=performance.id, quantity=2, category_id=cjp.id),
+        CartLine(performance_id=performance.id, quantity=1),
+    ]
+    request = CheckoutRequest(email="an@example.nl", name="An", lines=cart, coupon_code="half")
+    placed = checkout(MemoryUnitOfWork(store, clock), clock, request)
+    assert (placed.subtotal, placed.discount) == (Money(5500), Money(1500))
+
+    regular_only = attrs.evolve(request, lines=cart[1:])
+    with pytest.raises(errors.CouponNotForTheseTickets):
+        checkout(MemoryUnitOfWork(store, clock), clock, regular_only)
+
+
+def test_a_coupon_names_its_categories_or_applies_to_all():
+    everything = Coupon(code="a", kind=DiscountKind.FIXED, value=500)
+    chosen = Coupon(code="b", kind=DiscountKind.FIXED, value=500, category_names=["CJP", "65+"])
+    assert everything.applies_to("Regulier")
+    assert chosen.category_names == ("65+", "cjp")
+    assert chosen.applies_to("CJP")
+    assert not chosen.applies_to("Regulier")
+    with pytest.raises(ValueError, match="at least one"):
+        Coupon(code="c", kind=DiscountKind.FIXED, value=500, category_names=[])
+
+
+def test_staff_choose_the_categories_a_coupon_discounts(uow, clock):
+    staff = StaffCoupons(uow=lambda: uow, clock=clock)
+    form = CouponForm(code="CJP5", kind=DiscountKind.FIXED, value=Decimal(500))
+    coupon = staff.create(attrs.evolve(form, category_names=("CJP", "Student")))
+    assert coupon.category_names == ("cjp", "student")
+    assert staff.edit(coupon.id, form).category_names is None
+    with pytest.raises(errors.ValidationError) as refused:
+        staff.create(attrs.evolve(form, code="LEEG", category_names=(" ",)))
+    assert set(refused.value.details["fields"]) == {"category_names"}  # type: ignore[call-overload]

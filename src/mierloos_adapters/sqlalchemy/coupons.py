@@ -24,6 +24,7 @@ COUPON_ROWS = RowMap(
     kind=enum_value(DiscountKind),
     value=Stored(load=Decimal),
     minimum_order=cents("minimum_order_cents"),
+    category_names=Stored(dump=lambda names: None if names is None else list(names)),
 )
 USAGE_ROWS = RowMap(CouponUsage, t.coupon_usages, discount=cents("discount_cents"))
 

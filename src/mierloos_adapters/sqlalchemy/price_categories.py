@@ -127,7 +127,6 @@ class SqlCategorySeats(SqlRepository):
 
     def _refusal(self, category_id: uuid.UUID, wanted: int) -> errors.MierloosError:
         found = self.db.execute(select(_categories.id).where(_categories.id == category_id)).first()
-        details = {"category_id": str(category_id), "requested": wanted}
         if found is None:
-            return errors.UnknownPriceCategory(**details)
-        return errors.PriceCategorySoldOut(**details)
+            return errors.UnknownPriceCategory(category_id=str(category_id), requested=wanted)
+        return errors.PriceCategorySoldOut(category_id=str(category_id), requested=wanted)

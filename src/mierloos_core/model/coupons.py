@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import enum
 import uuid
+from collections.abc import Iterable
 from datetime import datetime
 from decimal import Decimal
 
@@ -24,6 +25,17 @@ def normalize_code(code: str) -> str:
     return code.strip().upper()
 
 
+def category_key(name: str) -> str:
+    """A category name as coupons compare it: case and spacing do not count."""
+    return " ".join(name.split()).casefold()
+
+
+def _category_names(names: Iterable[str] | None) -> tuple[str, ...] | None:
+    if names is None:
+        return None
+    return tuple(sorted({category_key(name) for name in names if name.strip()}))
+
+
 @attrs.define(kw_only=True)
 class Coupon:
     code: str = attrs.field(converter=normalize_code)
@@ -37,9 +49,14 @@ class Coupon:
     minimum_order: Money = attrs.field(factory=Money.zero)
     active: bool = True
     description: str = ""
+    # The Dutch names of the price categories it discounts, across every show ("CJP", "65+");
+    # None: all of them. Names, not ids: one coupon serves every performance's "CJP".
+    category_names: tuple[str, ...] | None = attrs.field(default=None, converter=_category_names)
     id: uuid.UUID = attrs.field(factory=new_id)
 
     def __attrs_post_init__(self) -> None:
+        if self.category_names == ():
+            raise ValueError("a coupon for chosen categories names at least one")
         if not self.code:
             raise ValueError("a coupon needs a code")
         if self.kind is DiscountKind.PERCENTAGE and not 0 < self.value <= 100:
@@ -63,6 +80,10 @@ class Coupon:
             raise errors.CouponExhausted(code=self.code)
         if subtotal < self.minimum_order:
             raise errors.CouponMinimumNotMet(code=self.code, minimum=self.minimum_order.display())
+
+    def applies_to(self, category_name_nl: str) -> bool:
+        """Whether it discounts tickets of the category with this Dutch name."""
+        return self.category_names is None or category_key(category_name_nl) in self.category_names
 
     def discount_for(self, subtotal: Money) -> Money:
         """The discount on `subtotal`; never more than the subtotal itself."""

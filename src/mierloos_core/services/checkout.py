@@ -107,7 +107,7 @@ def checkout(
         validation = validate_lines(uow, now, lines)
         if validation.unavailable:
             raise _refusal(validation.unavailable[0])
-        coupon = _coupon(uow, coupon_code, now, validation.subtotal)
+        coupon = _coupon(uow, coupon_code, now, validation)
         order = _new_order(request, email, name, validation, coupon, now, policy)
         # Inserts first, the contended updates last: the rows everyone wants (coupon,
         # performances) stay locked only from their update to the commit.
@@ -133,15 +133,25 @@ def checkout(
     )
 
 
-def _coupon(uow: UnitOfWork, code: str | None, now: datetime, subtotal: Money) -> Coupon | None:
+def _coupon(
+    uow: UnitOfWork, code: str | None, now: datetime, validation: CartValidation
+) -> Coupon | None:
     """The coupon the visitor typed, checked against the order; None without a code."""
     if code is None:
         return None
     coupon = uow.coupons.get_by_code(code)
     if coupon is None:
         raise errors.CouponUnknown(code=code)
-    coupon.check(now, subtotal)
+    coupon.check(now, validation.subtotal)
+    if not _discounted(coupon, validation).cents:
+        raise errors.CouponNotForTheseTickets(code=coupon.code)
     return coupon
+
+
+def _discounted(coupon: Coupon, validation: CartValidation) -> Money:
+    """The part of the subtotal the coupon discounts: the lines of its categories."""
+    lines = (v.total for v in validation.valid if coupon.applies_to(v.category.name_nl))
+    return sum(lines, Money.zero())
 
 
 def _new_order(
@@ -159,7 +169,7 @@ def _new_order(
         email=email,
         name=name,
         subtotal=subtotal,
-        discount=coupon.discount_for(subtotal) if coupon else Money.zero(),
+        discount=coupon.discount_for(_discounted(coupon, validation)) if coupon else Money.zero(),
         coupon_code=coupon.code if coupon else None,
         user_id=request.user_id,
         newsletter=request.newsletter,

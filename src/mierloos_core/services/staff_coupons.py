@@ -25,6 +25,7 @@ MAX_DESCRIPTION = 200
 MAX_FIXED = Money(100_000)
 MAX_USAGES = 1_000_000
 MAX_MINIMUM = Money(1_000_000)
+MAX_CATEGORY_NAME = 100
 
 _CODE = re.compile(r"[A-Z0-9_-]{2,50}")
 
@@ -39,6 +40,8 @@ class CouponForm:
     max_usages: int | None = None
     minimum_order: Money = attrs.field(factory=Money.zero)
     description: str = ""
+    # The Dutch names of the price categories it discounts; None: all of them.
+    category_names: tuple[str, ...] | None = None
 
 
 @attrs.define(eq=False)
@@ -143,6 +146,7 @@ def _check(form: CouponForm) -> Coupon:
     description = form.description.strip()
     if len(description) > MAX_DESCRIPTION or any(ord(c) < 32 for c in description):
         problems["description"] = f"Een omschrijving heeft hoogstens {MAX_DESCRIPTION} tekens."
+    _check_category_names(form.category_names, problems)
     if problems:
         raise invalid(problems)
     return Coupon(
@@ -154,7 +158,18 @@ def _check(form: CouponForm) -> Coupon:
         max_usages=form.max_usages,
         minimum_order=form.minimum_order,
         description=description,
+        category_names=form.category_names,
     )
+
+
+def _check_category_names(names: tuple[str, ...] | None, problems: dict[str, str]) -> None:
+    if names is not None and (
+        not any(n.strip() for n in names) or any(len(n) > MAX_CATEGORY_NAME for n in names)
+    ):
+        problems["category_names"] = (
+            f"Noem minstens één prijscategorie (hoogstens {MAX_CATEGORY_NAME} tekens per naam), "
+            "of laat de code voor alle categorieën gelden."
+        )
 
 
 def _require_free_code(uow: UnitOfWork, code: str, coupon_id: uuid.UUID | None) -> None:
