@@ -14,6 +14,7 @@ from mierloos_core import errors
 from mierloos_core.model.catalog import Performance, PerformanceStatus, Show
 from mierloos_core.model.coupons import Coupon, DiscountKind
 from mierloos_core.model.money import Money
+from mierloos_core.model.orders import Order, Ticket
 from mierloos_core.model.price_categories import CategoryTemplate, PriceCategory, Visibility
 from mierloos_core.ports import UnitOfWork
 
@@ -194,3 +195,50 @@ def test_a_coupon_keeps_the_categories_it_discounts(make_uow):
         assert uow.coupons.get(chosen.id) == chosen
         assert uow.coupons.get_by_code("alles") == everything
     assert (chosen.category_names, everything.category_names) == (("cjp",), None)
+
+
+def test_a_limit_moves_the_seats_left_with_it(make_uow, performance, clock):
+    regular, cjp, _ = categories_of(performance)
+    stored(make_uow, regular, cjp)
+    order = Order(
+        email="an@example.nl",
+        name="An",
+        subtotal=Money(7500),
+        discount=Money(0),
+        created_at=clock.now(),
+        expires_at=clock.now() + timedelta(minutes=15),
+    )
+    order.tickets = [
+        Ticket(
+            order_id=order.id,
+            performance_id=performance.id,
+            category_id=regular.id,
+            category_name="Regulier",
+            price=Money(2500),
+        )
+        for _ in range(3)
+    ]
+    with make_uow() as uow:
+        uow.orders.add(order)
+        uow.seats.reserve_in_categories({cjp.id: 2})
+        uow.commit()
+
+    def limit_and_left(category: PriceCategory) -> tuple[int | None, int | None]:
+        with make_uow() as uow:
+            found = uow.price_categories.get(category.id)
+        assert found is not None
+        return found.limit, found.available
+
+    with make_uow() as uow:
+        assert not uow.price_categories.change_limit(regular.id, 2)  # 3 tickets hold seats
+        assert not uow.price_categories.change_limit(cjp.id, 1)  # 2 taken
+        assert not uow.price_categories.change_limit(uuid.uuid4(), 5)
+        assert uow.price_categories.change_limit(regular.id, 10)
+        assert uow.price_categories.change_limit(cjp.id, 8)
+        uow.commit()
+    assert limit_and_left(regular) == (10, 7)
+    assert limit_and_left(cjp) == (8, 6)
+    with make_uow() as uow:
+        assert uow.price_categories.change_limit(cjp.id, None)
+        uow.commit()
+    assert limit_and_left(cjp) == (None, None)

@@ -22,7 +22,11 @@ from mierloos_core.model.price_categories import (
 )
 from mierloos_core.services.checkout import CheckoutRequest, checkout
 from mierloos_core.services.order_lifecycle import close_order, lock_order
-from mierloos_core.services.price_categories import add_categories, keep_base_price
+from mierloos_core.services.price_categories import (
+    add_categories,
+    change_limit,
+    keep_base_price,
+)
 from mierloos_core.services.staff_coupons import CouponForm, StaffCoupons
 from tests.catalog_builders import CatalogBuilder
 
@@ -247,3 +251,24 @@ def test_staff_choose_the_categories_a_coupon_discounts(uow, clock):
     with pytest.raises(errors.ValidationError) as refused:
         staff.create(attrs.evolve(form, code="LEEG", category_names=(" ",)))
     assert set(refused.value.details["fields"]) == {"category_names"}  # type: ignore[call-overload]
+
+
+def test_staff_set_a_limit_no_lower_than_what_is_taken(catalog, store, clock, uow):
+    performance = catalog.performance(capacity=30)
+    [regular] = catalog.categories(performance)
+    buy(MemoryUnitOfWork(store, clock), clock, CartLine(performance_id=performance.id, quantity=4))
+    with uow:
+        with pytest.raises(errors.ValidationError) as refused:
+            change_limit(uow, regular.id, 3)
+        assert set(refused.value.details["fields"]) == {"limit"}  # type: ignore[call-overload]
+        changed = change_limit(uow, regular.id, 6)
+        uow.commit()
+    assert (changed.limit, changed.available) == (6, 2)
+    with pytest.raises(errors.PriceCategorySoldOut):
+        buy(
+            MemoryUnitOfWork(store, clock),
+            clock,
+            CartLine(performance_id=performance.id, quantity=3),
+        )
+    with uow, pytest.raises(errors.UnknownPriceCategory):
+        change_limit(uow, uuid.uuid4(), 3)

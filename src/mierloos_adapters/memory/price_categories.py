@@ -40,6 +40,22 @@ class MemoryPriceCategories(TableRepository[PriceCategory]):
             available=stored.available,
         )
 
+    def change_limit(self, category_id: uuid.UUID, limit: int | None) -> bool:
+        stored = self._rows.get(category_id)
+        if stored is None:
+            return False
+        if stored.limit is not None and stored.available is not None:
+            taken = stored.limit - stored.available
+        else:
+            taken = sum(
+                order.category_seats_held()[category_id] for order in self._store.orders.values()
+            )
+        if limit is not None and taken > limit:
+            return False
+        stored.limit = limit
+        stored.available = None if limit is None else limit - taken
+        return True
+
     def templates(self, show_id: uuid.UUID) -> list[CategoryTemplate]:
         mine = [t for t in self._store.category_templates.values() if t.show_id == show_id]
         mine.sort(key=lambda t: (t.position, t.name_nl, str(t.id)))

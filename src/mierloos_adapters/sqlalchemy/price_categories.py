@@ -6,11 +6,12 @@ from __future__ import annotations
 import uuid
 from collections.abc import Mapping, Sequence
 
-from sqlalchemy import bindparam, delete, or_, select, update
+from sqlalchemy import bindparam, delete, func, or_, select, update
 
 from mierloos_adapters.sqlalchemy import tables as t
 from mierloos_adapters.sqlalchemy.rows import RowMap, SqlRepository, Stored, cents, enum_value
 from mierloos_core import errors
+from mierloos_core.model.orders import TicketStatus
 from mierloos_core.model.price_categories import (
     CategoryTemplate,
     PriceCategory,
@@ -34,6 +35,7 @@ TEMPLATE_ROWS = RowMap(
 )
 
 _categories = t.price_categories.c
+_HOLDING = [status.value for status in TicketStatus if status.holds_seat]
 # Built once: they run on the checkout path.
 _BY_PERFORMANCES = select(t.price_categories).where(
     _categories.performance_id.in_(bindparam("ids", expanding=True))
@@ -88,6 +90,33 @@ class SqlPriceCategories(SqlRepository):
 
     def update(self, category: PriceCategory) -> None:
         self._update(CATEGORY_ROWS, category, without=["limit", "available", "performance_id"])
+
+    def change_limit(self, category_id: uuid.UUID, limit: int | None) -> bool:
+        category = self.get(category_id, for_update=True)
+        if category is None:
+            return False
+        by_id = t.price_categories.update().where(_categories.id == category_id)
+        if limit is None:
+            self.db.execute(by_id.values(seat_limit=None, available=None))
+            return True
+        if category.limit is not None:
+            # From one limit to another: the counter moves by the difference, in one step.
+            moved = self.db.execute(
+                by_id.where(_categories.seat_limit - _categories.available <= limit).values(
+                    available=_categories.available + (limit - _categories.seat_limit),
+                    seat_limit=limit,
+                )
+            )
+            return moved.rowcount == 1
+        taken = self.db.execute(
+            select(func.count())
+            .select_from(t.tickets)
+            .where(t.tickets.c.category_id == category_id, t.tickets.c.status.in_(_HOLDING))
+        ).scalar_one()
+        if taken > limit:
+            return False
+        self.db.execute(by_id.values(seat_limit=limit, available=limit - taken))
+        return True
 
     def templates(self, show_id: uuid.UUID) -> list[CategoryTemplate]:
         templates = t.show_price_categories.c

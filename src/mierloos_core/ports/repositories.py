@@ -77,7 +77,17 @@ class PriceCategoryRepository(Protocol):
         ...
 
     def update(self, category: PriceCategory) -> None:
-        """Store everything but `limit` and `available`, which move together elsewhere."""
+        """Store everything but `limit` and `available`, which only `change_limit` and the seat
+        inventory change."""
+        ...
+
+    def change_limit(self, category_id: uuid.UUID, limit: int | None) -> bool:
+        """Set the category's own limit (None: none), its seats left moving with it.
+
+        False (and nothing changed) when its tickets hold more seats than `limit`, or there is
+        no such category. Call with the performance locked (see `order_lifecycle`): a checkout
+        for it then either counted before or meets the new limit after.
+        """
         ...
 
     def templates(self, show_id: uuid.UUID) -> list[CategoryTemplate]:

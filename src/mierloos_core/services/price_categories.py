@@ -7,9 +7,15 @@ both, so the two stay in step.
 
 from __future__ import annotations
 
+import uuid
+
+from mierloos_core import errors
 from mierloos_core.model.catalog import Performance
 from mierloos_core.model.price_categories import PriceCategory, default_category
 from mierloos_core.ports import UnitOfWork
+from mierloos_core.services.order_lifecycle import get_performance
+
+MAX_LIMIT = 100_000
 
 
 def add_categories(uow: UnitOfWork, performance: Performance) -> list[PriceCategory]:
@@ -38,3 +44,25 @@ def keep_base_price(uow: UnitOfWork, performance: Performance) -> None:
     elif base is not None and base.price != performance.price:
         base.price = performance.price
         uow.price_categories.update(base)
+
+
+def change_limit(uow: UnitOfWork, category_id: uuid.UUID, limit: int | None) -> PriceCategory:
+    """Give a category its own limit of seats (None: none), inside an open `uow`.
+
+    The performance is locked first, then the category (the lock order of `order_lifecycle`),
+    so a checkout meanwhile either counted before or meets the new limit. A limit below the
+    seats its tickets already hold is refused (ValidationError on `limit`).
+    """
+    category = uow.price_categories.get(category_id)
+    if category is None:
+        raise errors.UnknownPriceCategory(category_id=str(category_id))
+    if limit is not None and not 0 <= limit <= MAX_LIMIT:
+        problem = f"Kies een grens van 0 tot en met {MAX_LIMIT} plaatsen, of geen."
+        raise errors.ValidationError(problem, fields={"limit": problem})
+    get_performance(uow, category.performance_id, lock=True)
+    if not uow.price_categories.change_limit(category_id, limit):
+        problem = "In deze categorie zijn al meer kaarten verkocht of gereserveerd."
+        raise errors.ValidationError(problem, fields={"limit": problem})
+    changed = uow.price_categories.get(category_id)
+    assert changed is not None
+    return changed
