@@ -15,6 +15,7 @@ from mierloos_core.model.cart import CartLine
 from mierloos_core.model.orders import OrderStatus
 from mierloos_core.services.checkout import CheckoutRequest, checkout
 from mierloos_core.services.order_lifecycle import close_order, lock_order
+from mierloos_core.services.price_categories import change_limit
 from tests.integration.test_checkout_concurrency import run_at_once
 
 SEATS_REFUSED = (errors.NotEnoughSeats, errors.PriceCategorySoldOut)
@@ -102,3 +103,31 @@ def test_closing_an_order_gives_seats_back_to_both(engine, sql_catalog, clock):
         assert not close_order(uow, again, OrderStatus.CANCELLED, clock.now())  # only once
 
     assert (sql_catalog.seats_left(performance), available(engine, cjp.id)) == (10, 4)
+
+
+def test_staff_changing_a_limit_while_buyers_buy_never_oversell_it(engine, sql_catalog, clock):
+    performance = sql_catalog.performance(capacity=200)
+    [regular] = sql_catalog.categories(performance)
+    limits = [None, 30, 20, 25, 15, None, 18, 12]
+
+    def act(i: int) -> object:
+        if i % 5 == 0:
+            with SqlUnitOfWork(engine, clock) as uow:
+                changed = change_limit(uow, regular.id, limits[(i // 5) % len(limits)])
+                uow.commit()
+            return changed
+        line = CartLine(performance_id=performance.id, quantity=1 + i % 3)
+        request = CheckoutRequest(email=f"koper{i}@example.nl", name="Koper", lines=[line])
+        return checkout(SqlUnitOfWork(engine, clock), clock, request)
+
+    outcomes = run_at_once(40, act)
+
+    allowed = (*SEATS_REFUSED, errors.ValidationError)
+    assert [o for o in outcomes if isinstance(o, Exception) and not isinstance(o, allowed)] == []
+    held = tickets_holding_seats(engine, t.tickets.c.category_id, regular.id)
+    with SqlUnitOfWork(engine, clock) as uow:
+        final = uow.price_categories.get(regular.id)
+    assert final is not None
+    if final.limit is not None:
+        assert final.available == final.limit - held
+    assert sql_catalog.seats_left(performance) == 200 - held
