@@ -91,6 +91,8 @@ class Show:
 class Performance:
     show_id: uuid.UUID
     starts_at: datetime = attrs.field(validator=require_aware)
+    # The base price: what its default price category costs (`services.price_categories`
+    # keeps the two in step); tickets are sold at their category's price.
     price: Money
     capacity: int
     available_seats: int
