@@ -129,6 +129,7 @@ def test_a_refund_comes_back_with_every_field_and_its_updates(make_uow, clock):
         reason="Eén kaart terug",
         requested_by="kassa@example.org",
         request_key="formulier-1",
+        ticket_ids=[order.tickets[1].id],
     )
     with make_uow() as uow:
         uow.refunds.add(refund)

@@ -7,7 +7,7 @@ import uuid
 from sqlalchemy import func, select
 
 from mierloos_adapters.sqlalchemy import tables as t
-from mierloos_adapters.sqlalchemy.rows import RowMap, SqlRepository, cents, enum_value
+from mierloos_adapters.sqlalchemy.rows import RowMap, SqlRepository, Stored, cents, enum_value
 from mierloos_core.model.payments import (
     Payment,
     PaymentEvent,
@@ -19,7 +19,16 @@ from mierloos_core.model.payments import (
 _AMOUNT = cents("amount_cents")
 PAYMENT_ROWS = RowMap(Payment, t.payments, status=enum_value(PaymentStatus), amount=_AMOUNT)
 EVENT_ROWS = RowMap(PaymentEvent, t.payment_events, status=enum_value(PaymentStatus))
-REFUND_ROWS = RowMap(Refund, t.refunds, status=enum_value(RefundStatus), amount=_AMOUNT)
+REFUND_ROWS = RowMap(
+    Refund,
+    t.refunds,
+    status=enum_value(RefundStatus),
+    amount=_AMOUNT,
+    ticket_ids=Stored(
+        load=lambda ids: tuple(uuid.UUID(i) for i in ids or ()),
+        dump=lambda ids: [str(i) for i in ids] or None,
+    ),
+)
 
 
 class SqlPayments(SqlRepository):

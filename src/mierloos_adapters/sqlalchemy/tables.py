@@ -240,6 +240,8 @@ refunds = entity_table(
     Column("reason", String(200), nullable=False),
     Column("requested_by", String(254), nullable=False),
     Column("request_key", String(64)),
+    # The ids of the tickets it refunds, as text; NULL: an amount of the order (migration 0009).
+    Column("ticket_ids", JsonDocument),
     Column("provider_refund_id", String(100), unique=True),
     Column("error", String(500)),
     Column("created_at", UtcDateTime, nullable=False),

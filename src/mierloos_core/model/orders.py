@@ -14,6 +14,7 @@ from __future__ import annotations
 import enum
 import uuid
 from collections import Counter
+from collections.abc import Collection
 from datetime import datetime
 
 import attrs
@@ -150,6 +151,18 @@ class Order:
         self.closed_at = now
         self._move_tickets(TicketStatus.VALID, TicketStatus.REFUNDED)
         return released
+
+    def refund_tickets(
+        self, ticket_ids: Collection[uuid.UUID]
+    ) -> tuple[Counter[uuid.UUID], Counter[uuid.UUID]]:
+        """The money of some tickets of a paid order went back: those still valid become
+        refunded (invalid). Returns their seats to give back, per performance and per price
+        category; empty for tickets refunded before, so the seats return once."""
+        self._require(OrderStatus.PAID, "refund_tickets")
+        gone = [t for t in self.tickets if t.id in ticket_ids and t.status is TicketStatus.VALID]
+        for ticket in gone:
+            ticket.status = TicketStatus.REFUNDED
+        return Counter(t.performance_id for t in gone), Counter(t.category_id for t in gone)
 
     def extend_expiry(self, until: datetime) -> None:
         if self.status is OrderStatus.PENDING and until > self.expires_at:

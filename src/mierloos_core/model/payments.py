@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import enum
 import uuid
+from collections.abc import Iterable
 from datetime import datetime
 
 import attrs
@@ -109,6 +110,10 @@ class RefundStatus(enum.StrEnum):
         return self in (RefundStatus.REFUNDED, RefundStatus.FAILED, RefundStatus.CANCELED)
 
 
+def _ids(ids: Iterable[uuid.UUID]) -> tuple[uuid.UUID, ...]:
+    return tuple(ids)
+
+
 @attrs.define(kw_only=True)
 class Refund:
     """Money of a paid order going back, whole or in part.
@@ -127,6 +132,9 @@ class Refund:
     reason: str = ""
     requested_by: str = ""
     request_key: str | None = None
+    # The tickets whose money this is (empty: an amount of the order). Once accepted they
+    # become invalid and their seats go back.
+    ticket_ids: tuple[uuid.UUID, ...] = attrs.field(default=(), converter=_ids)
     status: RefundStatus = RefundStatus.REQUESTED
     provider_refund_id: str | None = None
     error: str | None = None

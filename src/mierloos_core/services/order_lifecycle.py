@@ -18,7 +18,7 @@ and then the categories by id: a seat sold comes from both, in one transaction.
 from __future__ import annotations
 
 import uuid
-from collections.abc import Iterable, Mapping
+from collections.abc import Collection, Iterable, Mapping
 from datetime import datetime
 from typing import Any
 
@@ -143,6 +143,18 @@ def close_refunded(uow: UnitOfWork, order: Order, now: datetime) -> None:
     tickets invalid, and its seats go back (the coupon use stays: that sale happened)."""
     categories = order.category_seats_held()
     seats = order.refund(now)
+    uow.orders.update(order)
+    if seats:
+        uow.seats.release(seats)
+        uow.seats.release_in_categories(categories)
+
+
+def release_refunded_tickets(
+    uow: UnitOfWork, order: Order, ticket_ids: Collection[uuid.UUID]
+) -> None:
+    """The accepted refund of chosen tickets of a locked paid order: they become invalid and
+    their seats go back to their performances and price categories, once."""
+    seats, categories = order.refund_tickets(ticket_ids)
     uow.orders.update(order)
     if seats:
         uow.seats.release(seats)

@@ -10,6 +10,9 @@ Rules:
   ticket becomes refunded (invalid), their seats go back to the performances once and the
   order becomes REFUNDED. The refund whose acceptance closed it is marked `whole`. Until then
   refunds are money only: the tickets stay valid and keep their seats.
+- A refund of chosen tickets (`tickets`) is their price less their share of the discount;
+  when the provider accepts it, those tickets become refunded (invalid) and their seats go
+  back to the performance and the price category, once, while the order stays paid.
 - A refund that fails after the order closed leaves the seats where they are (they may be
   sold again) and flags the order `needs_attention`: a person decides.
 - A refund does not give back the order's coupon use: the coupon was used for a sale that
@@ -36,14 +39,14 @@ from __future__ import annotations
 import logging
 import re
 import uuid
-from collections.abc import Callable, Sequence
+from collections.abc import Callable, Collection, Sequence
 
 import attrs
 
 from mierloos_core import errors
 from mierloos_core.model.commands import RefundOrder, SendEmail
 from mierloos_core.model.money import Money
-from mierloos_core.model.orders import Order, OrderStatus
+from mierloos_core.model.orders import Order, OrderStatus, TicketStatus
 from mierloos_core.model.payments import (
     Payment,
     ProviderRefund,
@@ -53,7 +56,12 @@ from mierloos_core.model.payments import (
 )
 from mierloos_core.ports import Clock, PaymentGateway, UnitOfWork
 from mierloos_core.services.jobs import enqueue
-from mierloos_core.services.order_lifecycle import close_refunded, get_order, lock_order
+from mierloos_core.services.order_lifecycle import (
+    close_refunded,
+    get_order,
+    lock_order,
+    release_refunded_tickets,
+)
 
 log = logging.getLogger(__name__)
 
@@ -112,8 +120,11 @@ class Refunds:
         requested_by: str = "",
         request_key: str | None = None,
         closed_ok: bool = False,
+        tickets: Collection[uuid.UUID] = (),
     ) -> Refund:
-        """Refund `amount` (None: all that is left) of a paid order.
+        """Refund `amount` (None: all that is left) of a paid order; or, with `tickets`, the
+        money of those valid tickets (their price, less their share of the discount), which
+        become invalid and give back their seats once the provider accepts it.
 
         With `closed_ok`, also the money of a paid payment of a cancelled or expired order
         (one that arrived after the order closed).
@@ -140,9 +151,12 @@ class Refunds:
             if payment is None or not (_is_paid(order) or (closed_ok and _is_closed(order))):
                 raise errors.RefundNotAllowed(order_id=str(order_id), status=order.status.value)
             provider_payment_id = _provider_id(order, payment)
+            if tickets:
+                amount = _tickets_share(order, tickets, earlier)
             refund = Refund(
                 order_id=order.id,
                 payment_id=payment.id,
+                ticket_ids=tuple(sorted(set(tickets))),
                 amount=_refundable(order, payment.amount - committed(earlier), amount),
                 reason=reason,
                 requested_by=requested_by,
@@ -273,6 +287,8 @@ class Refunds:
             refund.provider_refund_id = provider.provider_refund_id
             refund.updated_at = now
             if refund.status.accepted and not was_accepted:
+                if refund.ticket_ids and order.status is OrderStatus.PAID:
+                    release_refunded_tickets(uow, order, refund.ticket_ids)
                 if order.status is OrderStatus.PAID and _all_accepted(uow, order, refund):
                     refund.whole = True
                     close_refunded(uow, order, now)
@@ -354,6 +370,26 @@ def _refundable(order: Order, left: Money, wanted: Money | None) -> Money:
             refundable=left.cents,
         )
     return amount
+
+
+def _tickets_share(
+    order: Order, tickets: Collection[uuid.UUID], earlier: Sequence[Refund]
+) -> Money:
+    """What the chosen tickets cost the buyer: their prices less their share of the discount
+    (rounded down). Each must be a valid ticket of the order not in another refund."""
+    valid = {t.id: t for t in order.tickets if t.status is TicketStatus.VALID}
+    pending = {i for r in earlier if r.status.counts for i in r.ticket_ids}
+    wrong = [str(i) for i in tickets if i not in valid or i in pending]
+    if wrong:
+        raise errors.RefundNotAllowed(
+            "Kies geldige kaarten van deze bestelling die nog niet terugbetaald worden.",
+            order_id=str(order.id),
+            tickets=wrong,
+        )
+    if not order.subtotal.cents:
+        return Money.zero()
+    prices = sum(valid[i].price.cents for i in set(tickets))
+    return Money(prices * order.total.cents // order.subtotal.cents)
 
 
 def _is_paid(order: Order) -> bool:

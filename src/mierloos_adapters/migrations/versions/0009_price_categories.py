@@ -3,7 +3,7 @@
 Every existing performance gets one category, "Regulier"/"Regular", at its current price and
 without a limit of its own; every existing ticket points at its performance's "Regulier"
 (named in its buyer's language). No order's amounts change. Coupons may name the categories
-they discount (NULL: all of them).
+they discount (NULL: all of them); a refund may name the tickets it refunds.
 """
 
 import uuid
@@ -154,9 +154,13 @@ def upgrade() -> None:
     _tickets_in_regular()
     with op.batch_alter_table("coupons") as batch:
         batch.add_column(sa.Column("category_names", _JSON, nullable=True))
+    with op.batch_alter_table("refunds") as batch:
+        batch.add_column(sa.Column("ticket_ids", _JSON, nullable=True))
 
 
 def downgrade() -> None:
+    with op.batch_alter_table("refunds") as batch:
+        batch.drop_column("ticket_ids")
     with op.batch_alter_table("coupons") as batch:
         batch.drop_column("category_names")
     with op.batch_alter_table("tickets") as batch:
