@@ -1,3 +1,4 @@
+# ruff: noqa: F811 (the fixtures, imported, are test parameters here)
 """Migration 0009 on a database with data: each performance's one price becomes "Regulier"."""
 
 from __future__ import annotations
@@ -5,31 +6,16 @@ from __future__ import annotations
 import uuid
 from datetime import UTC, datetime
 
-import pytest
 from sqlalchemy import Integer, String, Uuid, column, insert, select, table
 
 from mierloos_adapters.migrations import downgrade, upgrade
-from mierloos_adapters.sqlalchemy import make_engine
 from mierloos_adapters.sqlalchemy import tables as t
-from tests.postgres_server import fresh_database
+from tests.integration.test_migrations import empty_engine  # noqa: F401  (the fixture)
 
 SHOW = uuid.uuid4()
 PERFORMANCES = {uuid.uuid4(): 2250, uuid.uuid4(): 1500}
 ORDER = uuid.uuid4()
 WHEN = datetime(2026, 3, 1, 12, 0, tzinfo=UTC)
-
-
-@pytest.fixture(params=["sqlite", "postgres"])
-def engine(request, tmp_path):
-    if request.param == "sqlite":
-        engine = make_engine(f"sqlite:///{tmp_path / 'old.db'}")
-        yield engine
-        engine.dispose()
-        return
-    with fresh_database(request.getfixturevalue("postgres_admin_url")) as url:
-        engine = make_engine(url)
-        yield engine
-        engine.dispose()
 
 
 def _rows_of_today(connection) -> None:
@@ -95,7 +81,8 @@ def _rows_of_today(connection) -> None:
         )
 
 
-def test_each_performance_gets_regulier_and_its_tickets_point_at_it(engine):
+def test_each_performance_gets_regulier_and_its_tickets_point_at_it(empty_engine):
+    engine = empty_engine
 
     upgrade(engine, "0008")
     with engine.begin() as connection:

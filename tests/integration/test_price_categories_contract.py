@@ -1,3 +1,4 @@
+# ruff: noqa: F811 (the fixtures, imported, are test parameters here)
 """One set of assertions for price categories on the memory fake and SQL (SQLite, Postgres)."""
 
 from __future__ import annotations
@@ -8,29 +9,19 @@ from datetime import timedelta
 
 import pytest
 
-from mierloos_adapters.memory import MemoryStore, MemoryUnitOfWork
-from mierloos_adapters.sqlalchemy import SqlUnitOfWork
 from mierloos_core import errors
 from mierloos_core.model.catalog import Performance, PerformanceStatus, Show
 from mierloos_core.model.coupons import Coupon, DiscountKind
 from mierloos_core.model.money import Money
-from mierloos_core.model.orders import Order, Ticket
 from mierloos_core.model.price_categories import CategoryTemplate, PriceCategory, Visibility
 from mierloos_core.ports import UnitOfWork
+from tests.integration.test_uow_contract import (
+    make_uow,  # noqa: F401  (the fixture)
+    pending_order,
+)
+from tests.integration.test_uow_contract import regular as regular_of
 
 MakeUow = Callable[[], UnitOfWork]
-
-
-@pytest.fixture(params=["memory", "sqlite", "postgres"])
-def make_uow(request: pytest.FixtureRequest, clock) -> MakeUow:
-    if request.param == "memory":
-        store = MemoryStore()
-        return lambda: MemoryUnitOfWork(store, clock)
-    from tests.integration.conftest import empty_all_tables
-
-    engine = request.getfixturevalue(f"{request.param}_engine")
-    empty_all_tables(engine)
-    return lambda: SqlUnitOfWork(engine, clock)
 
 
 @pytest.fixture
@@ -52,7 +43,7 @@ def performance(make_uow, clock) -> Performance:
 
 
 def categories_of(performance: Performance) -> tuple[PriceCategory, PriceCategory, PriceCategory]:
-    regular = PriceCategory.regular(performance.id, performance.price)
+    regular = regular_of(performance)  # the category of `pending_order`'s tickets
     cjp = PriceCategory(
         performance_id=performance.id,
         name_nl="CJP",
@@ -200,24 +191,7 @@ def test_a_coupon_keeps_the_categories_it_discounts(make_uow):
 def test_a_limit_moves_the_seats_left_with_it(make_uow, performance, clock):
     regular, cjp, _ = categories_of(performance)
     stored(make_uow, regular, cjp)
-    order = Order(
-        email="an@example.nl",
-        name="An",
-        subtotal=Money(7500),
-        discount=Money(0),
-        created_at=clock.now(),
-        expires_at=clock.now() + timedelta(minutes=15),
-    )
-    order.tickets = [
-        Ticket(
-            order_id=order.id,
-            performance_id=performance.id,
-            category_id=regular.id,
-            category_name="Regulier",
-            price=Money(2500),
-        )
-        for _ in range(3)
-    ]
+    order = pending_order(clock, performance, seats=3)
     with make_uow() as uow:
         uow.orders.add(order)
         uow.seats.reserve_in_categories({cjp.id: 2})

@@ -1,3 +1,4 @@
+# ruff: noqa: F811 (the fixtures, imported, are test parameters here)
 """Refunds per ticket: the money of chosen tickets goes back, and once the provider accepts it
 those tickets become invalid and their seats return to the performance and the category."""
 
@@ -7,29 +8,12 @@ import uuid
 
 import pytest
 
-from mierloos_adapters.memory import MemoryPaymentGateway, MemoryUnitOfWork
 from mierloos_core import errors
 from mierloos_core.model.cart import CartLine
 from mierloos_core.model.money import Money
 from mierloos_core.model.orders import OrderStatus, TicketStatus
 from mierloos_core.services.checkout import CheckoutRequest, checkout
-from mierloos_core.services.refunds import Refunds
-from tests.unit.test_refunds import order_of, pay
-
-
-@pytest.fixture
-def gateway():
-    return MemoryPaymentGateway()
-
-
-@pytest.fixture
-def make_uow(store, clock):
-    return lambda: MemoryUnitOfWork(store, clock)
-
-
-@pytest.fixture
-def refunds(make_uow, clock, gateway):
-    return Refunds(make_uow, clock, gateway)
+from tests.unit.test_refunds import gateway, make_uow, order_of, pay, refunds  # noqa: F401
 
 
 @pytest.fixture
