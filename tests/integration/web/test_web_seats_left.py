@@ -12,6 +12,7 @@ import re
 import pytest
 from starlette.testclient import TestClient
 
+from mierloos_adapters.i18n import texts
 from mierloos_core.model.catalog import Performance
 from tests.integration.web.test_web_accessibility import accessibility_problems
 from tests.integration.web.web_support import Site
@@ -109,6 +110,8 @@ def test_the_agenda_lists_only_the_dates_with_few_seats(site: Site, client: Test
 
     dates = re.findall(r"<li><time[^>]*>(.*?)</time>: (.*?)</li>", card)
     assert len(dates) == 1
+    assert dates[0][0] == texts("nl").short_when(second.starts_at)  # "di 15 dec, 20:15"
+    assert re.fullmatch(r"[a-z]{2} \d{1,2} [a-z]{3}, \d\d:\d\d", dates[0][0])
     assert _words(dates[0][1]) == "Bijna uitverkocht: nog 4 plaatsen"
     assert "is-sold-out" not in card
     assert accessibility_problems(page) == []
