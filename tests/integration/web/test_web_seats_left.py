@@ -20,10 +20,11 @@ from tests.integration.web.web_support import Site
 _TAG = re.compile(r"<[^>]+>")
 
 
-def _leave(site: Site, performance: Performance, seats: int) -> None:
-    """Take seats, as orders would, until `seats` are left."""
+def _leave(site: Site, *left: tuple[Performance, int]) -> None:
+    """Take seats, as orders would, until so many are left of each performance."""
+    taken = {p.id: site.performance(p.id).available_seats - n for p, n in left}
     with site.container.uow() as uow:
-        uow.seats.reserve({performance.id: performance.available_seats - seats})
+        uow.seats.reserve(taken)
         uow.commit()
 
 
@@ -54,7 +55,7 @@ ZWANENMEER_BOUNDARIES = [
 def test_the_show_page_tells_the_seats_left_at_each_edge(
     site: Site, client: TestClient, left: int, dutch: str, english: str
 ) -> None:
-    _leave(site, site.performances("zwanenmeer")[0], left)
+    _leave(site, (site.performances("zwanenmeer")[0], left))
 
     nl = _performance_info(client.get("/voorstellingen/zwanenmeer").text)
     client.get("/taal/en?next=/")
@@ -74,8 +75,7 @@ def test_a_full_hall_is_not_advertised_and_sold_out_says_so(site: Site, client: 
 
 def test_the_classes_follow_the_words(site: Site, client: TestClient) -> None:
     first, second, _ = site.performances("gebroeders-mierlo")
-    _leave(site, first, 12)
-    _leave(site, second, 4)
+    _leave(site, (first, 12), (second, 4))
 
     page = client.get("/voorstellingen/gebroeders-mierlo").text
 
@@ -88,9 +88,9 @@ def test_the_agenda_tells_a_single_date_in_words(site: Site, client: TestClient)
     jazz = site.performances("jazz-op-zondag")[-1]  # its only date still on sale
     assert "plaats" not in _card(client.get("/").text, "jazz-op-zondag")
 
-    _leave(site, jazz, 6)
+    _leave(site, (jazz, 6))
     nl = _card(client.get("/").text, "jazz-op-zondag")
-    _leave(site, site.performance(jazz.id), 2)
+    _leave(site, (jazz, 2))
     almost = _card(client.get("/").text, "jazz-op-zondag")
     client.get("/taal/en?next=/")
     en = _card(client.get("/").text, "jazz-op-zondag")
@@ -102,8 +102,7 @@ def test_the_agenda_tells_a_single_date_in_words(site: Site, client: TestClient)
 
 def test_the_agenda_lists_only_the_dates_with_few_seats(site: Site, client: TestClient) -> None:
     _, second, third = site.performances("gebroeders-mierlo")
-    _leave(site, second, 4)
-    _leave(site, third, 13)
+    _leave(site, (second, 4), (third, 13))
 
     page = client.get("/").text
     card = _card(page, "gebroeders-mierlo")
@@ -119,7 +118,7 @@ def test_the_agenda_lists_only_the_dates_with_few_seats(site: Site, client: Test
 
 def test_the_api_gives_the_numbers_and_the_word(site: Site, client: TestClient) -> None:
     first, second, _ = site.performances("gebroeders-mierlo")
-    _leave(site, first, 12)
+    _leave(site, (first, 12))
     sold_out = next(p for p in site.performances("zwanenmeer") if p.sold_out)
 
     def availability(performance: Performance) -> dict[str, object]:
@@ -129,7 +128,7 @@ def test_the_api_gives_the_numbers_and_the_word(site: Site, client: TestClient) 
     assert availability(first) == {"available_seats": 12, "capacity": 120, "stock": "few_left"}
     assert availability(second) == {"available_seats": 120, "capacity": 120, "stock": "available"}
     assert availability(sold_out) == {"available_seats": 0, "capacity": 80, "stock": "sold_out"}
-    _leave(site, site.performance(first.id), 4)
+    _leave(site, (first, 4))
     assert availability(first)["stock"] == "almost_sold_out"
 
     shows = {show["slug"]: show for show in client.get("/api/shows").json()["shows"]}
