@@ -67,6 +67,10 @@ class Texts:
         pattern = _DATETIME_PATTERNS[self.language]
         return format_datetime(value, pattern, tzinfo=AMSTERDAM, locale=self.locale)
 
+    def short_when(self, value: datetime) -> str:
+        """A moment in a few characters, for a list under an agenda card: ``di 8 dec, 20:15``."""
+        return format_datetime(value, "EEE d MMM, HH:mm", tzinfo=AMSTERDAM, locale=self.locale)
+
     def day(self, value: datetime) -> str:
         pattern = _DATE_PATTERNS[self.language]
         return format_date(value.astimezone(AMSTERDAM), pattern, locale=self.locale)

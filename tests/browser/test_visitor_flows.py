@@ -11,6 +11,7 @@ from datetime import timedelta
 import pytest
 from playwright.sync_api import Page, expect
 
+from mierloos_core.model.catalog import Performance
 from tests.browser.conftest import LiveSite, screenshot
 
 pytestmark = pytest.mark.browser
@@ -91,3 +92,36 @@ def test_the_skip_link_and_forms_work_from_the_keyboard(page: Page, live_site: L
     expect(page.locator("tr.cart-line")).to_have_count(1)
     expect(page.locator("td.total")).to_have_text("€ 45,00")
     screenshot(page, "keyboard-only-add-to-cart")
+
+
+def test_the_seats_left_are_told_in_words(page: Page, live_site: LiveSite) -> None:
+    first, second, _ = sorted(
+        _performances(live_site, "gebroeders-mierlo"), key=lambda p: p.starts_at
+    )
+    with live_site.container.uow() as uow:
+        uow.seats.reserve({first.id: first.capacity - 12, second.id: second.capacity - 3})
+        uow.commit()
+
+    page.goto(live_site.url("/"))
+    card = page.locator("li.show-card", has_text="De Gebroeders Mierlo")
+    expect(card.locator(".stock-dates li")).to_have_count(2)
+    expect(card.locator(".few-left")).to_have_text("nog 12 plaatsen")
+    expect(card.locator(".almost-sold-out")).to_have_text("Bijna uitverkocht: nog 3 plaatsen")
+    screenshot(page, "seats-left-in-the-agenda")
+
+    page.get_by_role("link", name="De Gebroeders Mierlo").click()
+    dates = page.locator("li.performance")
+    expect(dates.nth(0).locator(".few-left")).to_have_text("· nog 12 plaatsen")
+    expect(dates.nth(1).locator(".almost-sold-out")).to_have_text(
+        "· Bijna uitverkocht: nog 3 plaatsen"
+    )
+    expect(dates.nth(1).locator(".almost-sold-out")).to_have_css("color", ERROR_RED)
+    expect(dates.nth(2)).not_to_contain_text("plaats")
+    screenshot(page, "seats-left-in-words")
+
+
+def _performances(site: LiveSite, slug: str) -> list[Performance]:
+    with site.container.uow() as uow:
+        show = uow.shows.get_by_slug(slug)
+        assert show is not None
+        return uow.performances.for_show(show.id)

@@ -11,6 +11,7 @@ import attrs
 from mierloos_core.errors import InvalidTransition, NotEnoughSeats
 from mierloos_core.model.ids import new_id
 from mierloos_core.model.money import Money
+from mierloos_core.model.stock import StockLevel, stock_level
 from mierloos_core.model.timeutil import require_aware
 
 
@@ -107,6 +108,11 @@ class Performance:
     @property
     def sold_out(self) -> bool:
         return self.available_seats == 0
+
+    @property
+    def stock(self) -> StockLevel:
+        """What visitors are told about the seats left (`model.stock`)."""
+        return stock_level(self.available_seats, self.capacity)
 
     def unavailable_reason(self, now: datetime, seats: int = 1) -> UnavailableReason | None:
         """None when `seats` seats can be sold now, otherwise the first reason they cannot.

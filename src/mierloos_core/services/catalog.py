@@ -27,6 +27,11 @@ class ShowListing:
     def sold_out(self) -> bool:
         return all(p.sold_out for p in self.performances)
 
+    @property
+    def scarce(self) -> list[Performance]:
+        """The performances visitors are told the seats left of (few, almost or none)."""
+        return [p for p in self.performances if p.stock.is_told]
+
 
 def upcoming_shows(uow: UnitOfWork, now: datetime) -> list[ShowListing]:
     """Shows with at least one published performance still to come, by their first date."""

@@ -88,6 +88,8 @@ def performance_answer(performance: Performance) -> models.Performance:
         price=models.Money.of(performance.price),
         available_seats=performance.available_seats,
         sold_out=performance.sold_out,
+        capacity=performance.capacity,
+        stock=performance.stock,
     )
 
 
@@ -197,6 +199,8 @@ async def availability(
         available_seats=performance.available_seats,
         starts_at=performance.starts_at,
         price=models.Money.of(performance.price),
+        capacity=performance.capacity,
+        stock=performance.stock,
     )
 
 

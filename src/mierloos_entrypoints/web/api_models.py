@@ -27,6 +27,7 @@ from pydantic import (
 from mierloos_core.model.catalog import UnavailableReason
 from mierloos_core.model.money import Money as DomainMoney
 from mierloos_core.model.orders import OrderStatus as DomainOrderStatus
+from mierloos_core.model.stock import StockLevel
 from mierloos_core.model.timeutil import local
 from mierloos_core.services.cart import MAX_TICKETS_PER_LINE
 from mierloos_core.services.checkout import CheckoutPolicy
@@ -100,6 +101,14 @@ Quantity = Annotated[
     BeforeValidator(_whole_number),
 ]
 Seats = Annotated[int, Field(ge=0)]
+Capacity = Annotated[int, Field(ge=0, description="Seats in all, sold or not.")]
+Stock = Annotated[
+    StockLevel,
+    Field(
+        description="What visitors are told of the seats left: `available` (plenty, nothing"
+        " said), `few_left` (the number is shown), `almost_sold_out`, `sold_out`."
+    ),
+]
 
 
 # --- requests ---------------------------------------------------------------------------------
@@ -180,6 +189,8 @@ class Performance(ApiModel):
     price: Money
     available_seats: Seats
     sold_out: bool
+    capacity: Capacity
+    stock: Stock
 
 
 class Show(ApiModel):
@@ -210,6 +221,8 @@ class Availability(ApiModel):
     available_seats: Seats
     starts_at: Moment
     price: Money
+    capacity: Capacity
+    stock: Stock
 
 
 class ValidLine(ApiModel):

@@ -66,8 +66,11 @@ def _in_page_language(name: str) -> Callable[..., str]:
     return apply
 
 
-# ``zaterdag 14 maart 2026, 20:15 uur``, ``zaterdag 14 maart 2026``, ``maart 2026``, ``€ 22,50``
-FORMAT_FILTERS = {name: _in_page_language(name) for name in ("when", "day", "month", "money")}
+# ``zaterdag 14 maart 2026, 20:15 uur``, ``za 14 mrt, 20:15``, ``zaterdag 14 maart 2026``,
+# ``maart 2026``, ``€ 22,50``
+FORMAT_FILTERS = {
+    name: _in_page_language(name) for name in ("when", "short_when", "day", "month", "money")
+}
 
 
 @jinja2.pass_context

@@ -67,7 +67,7 @@ def test_a_show_page_gives_its_facts_and_the_seats_left(site: Site, client: Test
 
     assert "<dd>95 minuten</dd>" in html
     assert "<dd>6+</dd>" in html
-    assert "nog 80 plaatsen" in html
+    assert "nog 80 plaatsen" not in html  # a full hall is not advertised (test_web_seats_left)
     assert "Uitverkocht" in html  # the sold out date is listed, without a form
     assert html.count('action="/winkelwagen/toevoegen"') == 1
 
