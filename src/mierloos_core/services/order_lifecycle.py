@@ -7,12 +7,14 @@ so no two of them can deadlock:
 2. then the coupon (claiming or giving back its use);
 3. then the performances, by id (taking or giving back seats; `lock_performances`);
 4. then the price categories, by id (taking or giving back seats under a category's own
-   limit; `lock_categories`).
+   limit).
 
 Checkout inserts its new order and then takes 2, 3 and 4 (`hold`); payments, refunds and staff
-lock the order first and give back what it holds through `close_order` or `close_refunded`,
-which release in that same order. The seat inventory takes the performances by id itself,
-and then the categories by id: a seat sold comes from both, in one transaction.
+lock the order first and give back what it holds through `close_order`, `close_refunded` or
+`release_refunded_tickets`, which release in that same order. The seat inventory takes the
+performances by id itself, and then the categories by id: a seat sold comes from both, in one
+transaction. Staff changing a category lock its performance first (`get_performance`), then
+the category.
 """
 
 from __future__ import annotations
@@ -74,12 +76,6 @@ def lock_performances(uow: UnitOfWork, performance_ids: Iterable[uuid.UUID]) -> 
     """Lock the performance rows in id order; call after locking the orders concerned."""
     for performance_id in sorted(set(performance_ids)):
         uow.performances.get(performance_id, for_update=True)
-
-
-def lock_categories(uow: UnitOfWork, category_ids: Iterable[uuid.UUID]) -> None:
-    """Lock the price category rows in id order; call after locking their performances."""
-    for category_id in sorted(set(category_ids)):
-        uow.price_categories.get(category_id, for_update=True)
 
 
 def first_start(uow: UnitOfWork, order: Order) -> datetime | None:
