@@ -56,6 +56,7 @@ from mierloos_core.services.sessions import Sessions
 from mierloos_core.services.staff_catalog import StaffCatalog
 from mierloos_core.services.staff_coupons import StaffCoupons
 from mierloos_core.services.staff_orders import StaffOrders
+from mierloos_core.services.staff_price_categories import StaffPriceCategories
 from mierloos_core.services.throttles import LoginThrottle, ThrottleLimiter
 from mierloos_core.services.tickets import Tickets
 from mierloos_entrypoints.config import ConfigError, Settings, load_settings
@@ -209,6 +210,7 @@ class Container(containers.DeclarativeContainer):
     )
     staff_catalog = providers.Singleton(StaffCatalog, uow=uow.provider, clock=clock)
     staff_coupons = providers.Singleton(StaffCoupons, uow=uow.provider, clock=clock)
+    staff_price_categories = providers.Singleton(StaffPriceCategories, uow=uow.provider)
     reset_tokens = providers.Singleton(ResetTokens, secret_key=settings.provided.secret_key)
     rate_limiter = providers.Singleton(ThrottleLimiter, store=throttle_store)
     accounts = providers.Singleton(
@@ -253,6 +255,7 @@ class Container(containers.DeclarativeContainer):
         refunds=refunds,
         staff_catalog=staff_catalog,
         staff_coupons=staff_coupons,
+        staff_price_categories=staff_price_categories,
         images=images,
     )
 

@@ -32,6 +32,7 @@ from mierloos_core.services.sessions import Sessions
 from mierloos_core.services.staff_catalog import StaffCatalog
 from mierloos_core.services.staff_coupons import StaffCoupons
 from mierloos_core.services.staff_orders import StaffOrders
+from mierloos_core.services.staff_price_categories import StaffPriceCategories
 from mierloos_core.services.tickets import Tickets
 from mierloos_entrypoints.config import Settings
 
@@ -57,6 +58,7 @@ class WebServices:
     refunds: Refunds
     staff_catalog: StaffCatalog
     staff_coupons: StaffCoupons
+    staff_price_categories: StaffPriceCategories
     images: ShowImages
 
     @property

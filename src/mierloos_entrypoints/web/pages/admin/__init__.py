@@ -13,6 +13,7 @@ from mierloos_entrypoints.web.pages.admin import (
     jobs,
     orders,
     overview,
+    price_categories,
     refunds,
 )
 
@@ -23,6 +24,7 @@ def routes() -> list[BaseRoute]:
         *jobs.ROUTES,
         *orders.ROUTES,
         *refunds.ROUTES,
+        *price_categories.ROUTES,  # before catalog's {action} routes of a performance
         *catalog.ROUTES,
         *coupons.ROUTES,
     ]

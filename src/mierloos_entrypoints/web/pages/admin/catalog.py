@@ -15,6 +15,7 @@ from starlette.routing import BaseRoute
 from mierloos_core import errors
 from mierloos_core.model.catalog import Performance, PerformanceStatus
 from mierloos_core.model.money import Money
+from mierloos_core.model.price_categories import Visibility, in_order
 from mierloos_core.services.images import MAX_UPLOAD_BYTES
 from mierloos_core.services.staff_catalog import (
     MAX_AGE_ADVICE,
@@ -26,10 +27,15 @@ from mierloos_core.services.staff_catalog import (
     PerformanceForm,
     ShowForm,
 )
+from mierloos_core.services.staff_price_categories import MAX_NAME
 from mierloos_entrypoints.web.inputs import (
     parse_cents,
     parse_local_moment,
     parse_whole_number,
+)
+from mierloos_entrypoints.web.pages.admin.category_forms import (
+    VISIBILITY_LABELS,
+    categories_text,
 )
 from mierloos_entrypoints.web.pages.admin.forms import (
     FormReader,
@@ -102,7 +108,7 @@ async def create_show(request: Request, form: FormData) -> Response:
 
 async def show_page(request: Request) -> Response:
     show_id: uuid.UUID = request.path_params["show_id"]
-    return await _render_show(request, show_id)
+    return await render_show(request, show_id)
 
 
 async def save_show(request: Request, form: FormData) -> Response:
@@ -113,7 +119,7 @@ async def save_show(request: Request, form: FormData) -> Response:
     if not reader.errors and await reader.submit(catalog.edit_show, show_id, show_form) is not None:
         flash(request, "De voorstelling is opgeslagen.", "ok")
         return RedirectResponse(f"/beheer/voorstellingen/{show_id}", status_code=303)
-    return await _render_show(request, show_id, show_form=reader, status_code=422)
+    return await render_show(request, show_id, show_form=reader, status_code=422)
 
 
 async def add_performance(request: Request, form: FormData) -> Response:
@@ -126,7 +132,7 @@ async def add_performance(request: Request, form: FormData) -> Response:
         if added is not None:
             flash(request, "De uitvoering is toegevoegd als concept.", "ok")
             return RedirectResponse(f"/beheer/voorstellingen/{show_id}", status_code=303)
-    return await _render_show(request, show_id, performance_form=reader, status_code=422)
+    return await render_show(request, show_id, performance_form=reader, status_code=422)
 
 
 async def upload_image(request: Request, form: FormData) -> Response:
@@ -150,7 +156,7 @@ async def upload_image(request: Request, form: FormData) -> Response:
 async def _image_refused(
     request: Request, show_id: uuid.UUID, message: str, status_code: int
 ) -> Response:
-    return await _render_show(request, show_id, image_error=message, status_code=status_code)
+    return await render_show(request, show_id, image_error=message, status_code=status_code)
 
 
 # --- performances --------------------------------------------------------------------------------
@@ -158,7 +164,7 @@ async def _image_refused(
 
 async def performance_page(request: Request) -> Response:
     performance_id: uuid.UUID = request.path_params["performance_id"]
-    return await _render_performance(request, performance_id)
+    return await render_performance(request, performance_id)
 
 
 async def save_performance(request: Request, form: FormData) -> Response:
@@ -171,20 +177,20 @@ async def save_performance(request: Request, form: FormData) -> Response:
         if performance_form is not None:
             saved = await reader.submit(catalog.edit_performance, performance_id, performance_form)
     except errors.InvalidTransition as error:
-        return await _render_performance(
+        return await render_performance(
             request, performance_id, reader=reader, status_error=error.message, status_code=409
         )
     if saved is not None:
         flash(request, "De uitvoering is opgeslagen.", "ok")
         return RedirectResponse(f"/beheer/uitvoeringen/{performance_id}", status_code=303)
-    return await _render_performance(request, performance_id, reader=reader, status_code=422)
+    return await render_performance(request, performance_id, reader=reader, status_code=422)
 
 
 async def change_status(request: Request, form: FormData) -> Response:
     performance_id: uuid.UUID = request.path_params["performance_id"]
     action = ACTIONS.get(request.path_params["action"])
     if action is None:
-        return await _render_performance(
+        return await render_performance(
             request, performance_id, status_error="Deze actie bestaat niet.", status_code=404
         )
     status, _, done = action
@@ -213,7 +219,7 @@ async def change_status(request: Request, form: FormData) -> Response:
                     "geannuleerd; de kopers krijgen daarvan bericht."
                 )
     except errors.InvalidTransition as error:
-        return await _render_performance(
+        return await render_performance(
             request, performance_id, status_error=error.message, status_code=409
         )
     flash(request, done, "ok")
@@ -264,16 +270,19 @@ def _performance_values(performance: Performance) -> dict[str, str]:
     }
 
 
-async def _render_show(
+async def render_show(
     request: Request,
     show_id: uuid.UUID,
     *,
     show_form: FormReader | None = None,
     performance_form: FormReader | None = None,
     image_error: str | None = None,
+    defaults_reader: FormReader | None = None,
     status_code: int = 200,
 ) -> Response:
-    details = await run_in_threadpool(services(request).staff_catalog.show, show_id)
+    web = services(request)
+    details = await run_in_threadpool(web.staff_catalog.show, show_id)
+    defaults = await run_in_threadpool(web.staff_price_categories.show_defaults, show_id)
     show = details.show
     return render(
         request,
@@ -294,6 +303,11 @@ async def _render_show(
             "performance_values": performance_form.values if performance_form else {},
             "performance_errors": performance_form.errors if performance_form else {},
             "image_error": image_error,
+            "defaults": defaults,
+            "defaults_values": defaults_reader.values
+            if defaults_reader
+            else {"defaults": categories_text(defaults)},
+            "defaults_errors": defaults_reader.errors if defaults_reader else {},
             "image_field": IMAGE_FIELD,
             "max_upload_mb": MAX_UPLOAD_BYTES // (1024 * 1024),
             **_limits(),
@@ -303,15 +317,18 @@ async def _render_show(
     )
 
 
-async def _render_performance(
+async def render_performance(
     request: Request,
     performance_id: uuid.UUID,
     *,
     reader: FormReader | None = None,
     status_error: str | None = None,
+    category_reader: FormReader | None = None,
     status_code: int = 200,
 ) -> Response:
-    details = await run_in_threadpool(services(request).staff_catalog.performance, performance_id)
+    web = services(request)
+    details = await run_in_threadpool(web.staff_catalog.performance, performance_id)
+    categories = await run_in_threadpool(web.staff_price_categories.for_performance, performance_id)
     return render(
         request,
         "admin/performance_edit.html",
@@ -320,6 +337,13 @@ async def _render_performance(
             "values": reader.values if reader else _performance_values(details.performance),
             "errors": reader.errors if reader else {},
             "status_error": status_error,
+            "categories": in_order(categories),
+            "category_values": category_reader.values
+            if category_reader
+            else {"visibility": Visibility.PUBLIC.value, "position": str(len(categories))},
+            "category_errors": category_reader.errors if category_reader else {},
+            "visibility_labels": VISIBILITY_LABELS,
+            "max_name": MAX_NAME,
             **_limits(),
             **_common(request),
         },

@@ -28,16 +28,26 @@ from mierloos_entrypoints.web.services import services
 
 COUPONS = "/beheer/kortingscodes"
 KIND_LABELS = {DiscountKind.PERCENTAGE: "Percentage", DiscountKind.FIXED: "Vast bedrag"}
+# The form's choice: the discount for every price category, or for the ones named.
+ALL_CATEGORIES = "alle"
+CHOSEN_CATEGORIES = "gekozen"
+MAX_CATEGORY_NAMES = 1000
 
 
 async def coupon_list(request: Request) -> Response:
     coupons = await run_in_threadpool(services(request).staff_coupons.list)
     discounts = {coupon.id: _discount(coupon) for coupon in coupons}
-    return render(request, "admin/coupons.html", {"coupons": coupons, "discounts": discounts})
+    context = {
+        "coupons": coupons,
+        "discounts": discounts,
+        "categories": {coupon.id: categories_label(coupon) for coupon in coupons},
+    }
+    return render(request, "admin/coupons.html", context)
 
 
 async def new_coupon(request: Request) -> Response:
-    return _form_page(request, None, {"kind": DiscountKind.PERCENTAGE.value}, {})
+    values = {"kind": DiscountKind.PERCENTAGE.value, "categories": ALL_CATEGORIES}
+    return _form_page(request, None, values, {})
 
 
 async def create_coupon(request: Request, form: FormData) -> Response:
@@ -102,6 +112,7 @@ def _read(reader: FormReader) -> CouponForm | None:
     max_usages = reader.parsed("max_usages", parse_whole_number, optional=True)
     minimum = reader.parsed("minimum_order", parse_cents, optional=True)
     description = reader.text("description", max_length=MAX_DESCRIPTION)
+    category_names = _read_categories(reader)
     if reader.errors or kind is None or cents is None:
         return None
     # The value field takes euros for a fixed amount and a percentage with up to 2 decimals:
@@ -116,7 +127,26 @@ def _read(reader: FormReader) -> CouponForm | None:
         max_usages=max_usages,
         minimum_order=Money(minimum or 0),
         description=description,
+        category_names=category_names,
     )
+
+
+def _read_categories(reader: FormReader) -> tuple[str, ...] | None:
+    """None for all categories, else the names typed (comma-separated) when "gekozen"."""
+    scope = reader.text("categories", max_length=20) or ALL_CATEGORIES
+    names = reader.text("category_names", max_length=MAX_CATEGORY_NAMES)
+    if scope not in (ALL_CATEGORIES, CHOSEN_CATEGORIES):
+        reader.errors["categories"] = "Kies alle prijscategorieën of de genoemde."
+    if scope != CHOSEN_CATEGORIES:
+        return None
+    return tuple(name.strip() for name in names.split(",") if name.strip())
+
+
+def categories_label(coupon: Coupon) -> str:
+    """For whom the coupon gives its discount, as the coupon list says it."""
+    if coupon.category_names is None:
+        return "alle prijscategorieën"
+    return ", ".join(coupon.category_names)
 
 
 def _discount(coupon: Coupon) -> str:
@@ -144,6 +174,8 @@ def _values(coupon: Coupon) -> dict[str, str]:
         "max_usages": "" if coupon.max_usages is None else str(coupon.max_usages),
         "minimum_order": euros_value(coupon.minimum_order.cents),
         "description": coupon.description,
+        "categories": ALL_CATEGORIES if coupon.category_names is None else CHOSEN_CATEGORIES,
+        "category_names": ", ".join(coupon.category_names or ()),
     }
 
 
