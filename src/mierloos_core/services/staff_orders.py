@@ -19,7 +19,7 @@ from mierloos_core import errors
 from mierloos_core.model.commands import Command, GenerateTickets, SendEmail
 from mierloos_core.model.jobs import JobType
 from mierloos_core.model.money import Money
-from mierloos_core.model.orders import Order, OrderStatus, TicketStatus
+from mierloos_core.model.orders import Order, OrderStatus, Ticket, TicketStatus
 from mierloos_core.model.payments import Payment, PaymentEvent
 from mierloos_core.ports import Links, OrderSearch, OrderSearchPage, UnitOfWork
 from mierloos_core.services.jobs import enqueue
@@ -40,16 +40,18 @@ class InvalidSearch(errors.ValidationError):
 
 @attrs.frozen(kw_only=True)
 class StaffOrderLine:
-    """The tickets of one performance in an order."""
+    """The tickets of one performance and price category in an order."""
 
     performance_id: uuid.UUID
     show_title: str
     starts_at: datetime | None
     hall: str | None
+    category: str  # its name as sold, in the buyer's language
     unit_price: Money
     quantity: int
     total: Money
     ticket_statuses: tuple[tuple[TicketStatus, int], ...]
+    tickets: tuple[Ticket, ...]  # for refunds of chosen tickets
 
 
 @attrs.frozen(kw_only=True)
@@ -157,15 +159,13 @@ class StaffOrders:
 
     @staticmethod
     def _lines(uow: UnitOfWork, order: Order) -> tuple[StaffOrderLine, ...]:
-        by_performance: dict[uuid.UUID, list[TicketStatus]] = {}
-        prices: dict[uuid.UUID, Money] = {}
+        groups: dict[tuple[uuid.UUID, str], list[Ticket]] = {}
         for ticket in order.tickets:
-            by_performance.setdefault(ticket.performance_id, []).append(ticket.status)
-            prices.setdefault(ticket.performance_id, ticket.price)
-        performances = uow.performances.get_many(sorted(by_performance))
+            groups.setdefault((ticket.performance_id, ticket.category_name), []).append(ticket)
+        performances = uow.performances.get_many(sorted({key[0] for key in groups}))
         titles: dict[uuid.UUID, str] = {}
         lines = []
-        for performance_id, statuses in by_performance.items():
+        for (performance_id, category), tickets in groups.items():
             performance = performances.get(performance_id)
             title = "Onbekende voorstelling"
             if performance is not None:
@@ -173,19 +173,18 @@ class StaffOrders:
                     show = uow.shows.get(performance.show_id)
                     titles[performance.show_id] = show.title if show else title
                 title = titles[performance.show_id]
-            line_total = sum(
-                (t.price for t in order.tickets if t.performance_id == performance_id), Money(0)
-            )
             lines.append(
                 StaffOrderLine(
                     performance_id=performance_id,
                     show_title=title,
                     starts_at=performance.starts_at if performance else None,
                     hall=performance.hall if performance else None,
-                    unit_price=prices[performance_id],
-                    quantity=len(statuses),
-                    total=line_total,
-                    ticket_statuses=tuple(sorted(Counter(statuses).items())),
+                    category=category,
+                    unit_price=tickets[0].price,
+                    quantity=len(tickets),
+                    total=sum((t.price for t in tickets), Money(0)),
+                    ticket_statuses=tuple(sorted(Counter(t.status for t in tickets).items())),
+                    tickets=tuple(tickets),
                 )
             )
         lines.sort(key=lambda line: (line.starts_at is None, line.starts_at or order.created_at))

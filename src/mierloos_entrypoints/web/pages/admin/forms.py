@@ -85,8 +85,9 @@ def euros_value(cents: int) -> str:
     return f"{cents // 100},{cents % 100:02d}" if cents >= 0 else f"-{euros_value(-cents)}"
 
 
-def staff_form(handler: FormHandler, *, files: int = 0) -> Endpoint:
-    """`csrf_protected`, reading the form with room for long text (and `files` files) first.
+def staff_form(handler: FormHandler, *, files: int = 0, fields: int = MAX_FORM_FIELDS) -> Endpoint:
+    """`csrf_protected`, reading the form with room for long text (and `files` files, and
+    `fields` fields) first.
 
     Over-long fields then reach the form's own checks and come back next to their field,
     instead of failing the whole request in the parser. The request body limit bounds it all.
@@ -94,9 +95,7 @@ def staff_form(handler: FormHandler, *, files: int = 0) -> Endpoint:
     checked = csrf_protected(handler)
 
     async def endpoint(request: Request) -> Response:
-        await request.form(
-            max_files=files, max_fields=MAX_FORM_FIELDS, max_part_size=MAX_BODY_BYTES
-        )
+        await request.form(max_files=files, max_fields=fields, max_part_size=MAX_BODY_BYTES)
         return await checked(request)
 
     endpoint.__name__ = handler.__name__

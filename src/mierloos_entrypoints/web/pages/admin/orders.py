@@ -128,6 +128,13 @@ async def order_detail(request: Request) -> Response:
             "refunds": refunds,
             "refund_labels": REFUND_STATUS_LABELS,
             "refundable": detail.order.status.value in REFUNDABLE and refunds.refundable.cents > 0,
+            # The valid tickets, each with its line: the refund form can refund chosen ones.
+            "ticket_rows": [
+                (line, ticket)
+                for line in detail.lines
+                for ticket in line.tickets
+                if ticket.status is TicketStatus.VALID
+            ],
             # A fresh key per rendered form: a double click sends the same key and resends once.
             "request_key": secrets.token_urlsafe(16),
         },
