@@ -268,9 +268,9 @@ RULE = (0.8, 0.8, 0.8)
 class ReportlabTicketRenderer:
     """Renders an order's tickets as one PDF, one A6 page per ticket.
 
-    What the tickets of an order share (theatre, show, date, hall, price, order number and the
-    labels) is drawn once per PDF as a form XObject that every page reuses; each page adds only
-    the holder's name, the QR code and its position in the order.
+    What the tickets of an order share (theatre, show, date, hall, price category and price,
+    order number and the labels) is drawn once per PDF as a form XObject that every page
+    reuses; each page adds only the holder's name, the QR code and its position in the order.
 
     The embedded fonts are always deflated. `compress_pages` deflates the page streams too,
     which halves a big order's PDF but costs a sixth of the time: each page is mostly its QR
@@ -313,6 +313,7 @@ class ReportlabTicketRenderer:
                 ticket.starts_at,
                 ticket.hall,
                 ticket.price,
+                ticket.category,
                 ticket.order_number,
             )
             if key not in forms:
@@ -361,7 +362,7 @@ class ReportlabTicketRenderer:
             (words.gettext("Zaal"), ticket.hall)
             if ticket.hall
             else (words.gettext("Plaats"), words.gettext("vrije plaatsing")),
-            (words.gettext("Prijs"), words.money(ticket.price)),
+            (words.gettext("Prijs"), _price(words.money(ticket.price), ticket.category)),
             (words.gettext("Bestelling"), ticket.order_number),
             (words.gettext("Naam"), ""),
         )
@@ -404,3 +405,8 @@ class ReportlabTicketRenderer:
     def _draw_qr(self, canvas: Canvas, data: str, x: float, y: float, box: float) -> None:
         """Draw the QR code of `data` with its quiet zone in the square (x, y, box)."""
         canvas.addLiteral(qr_operators(data, x, y, box))
+
+
+def _price(amount: str, category: str) -> str:
+    """The price row: the category's name before the amount ("CJP · € 15,00")."""
+    return f"{category} · {amount}" if category else amount

@@ -87,6 +87,17 @@ def test_a_page_shows_the_ticket_in_dutch(renderer: ReportlabTicketRenderer) -> 
     assert "vrije plaatsing" not in text
 
 
+def test_a_page_shows_the_price_category_with_its_price(
+    renderer: ReportlabTicketRenderer,
+) -> None:
+    tickets = [ticket(1, 2, category="CJP"), ticket(2, 2, category="Regulier", price=Money(2250))]
+    pdf = renderer.render(tickets)
+
+    assert "CJP · € 12,50" in page_text(pdf, 0)
+    assert "Regulier · € 22,50" in page_text(pdf, 1)
+    assert "CJP" not in page_text(pdf, 1)
+
+
 def test_times_are_shown_as_in_mierlo_in_summer_too(renderer: ReportlabTicketRenderer) -> None:
     text = page_text(renderer.render([ticket(starts_at=datetime(2026, 7, 1, 18, 0, tzinfo=UTC))]))
 

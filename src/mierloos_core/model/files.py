@@ -28,6 +28,7 @@ class TicketDocument:
     position: int  # 1-based number of this ticket within the order
     count: int  # tickets in the order
     language: str = "nl"  # the buyer's, from the order
+    category: str = ""  # the price category's name as sold, in the buyer's language
 
 
 class ImageStatus(enum.StrEnum):

@@ -196,6 +196,7 @@ class Tickets:
                 position=position,
                 count=len(pairs),
                 language=order.language,
+                category=ticket.category_name,
             )
             for position, (ticket, performance) in enumerate(pairs, start=1)
         ]
