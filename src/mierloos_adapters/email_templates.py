@@ -67,8 +67,9 @@ TEMPLATE_CONTEXT: Final[Mapping[str, tuple[str, ...]]] = {
 }
 
 # The keys of each dict in the `lines` of order_confirmed: show title, performance moment
-# (ISO 8601 with offset), number of tickets, and the line's amount in cents.
-LINE_CONTEXT: Final = ("show", "date", "quantity", "amount_cents")
+# (ISO 8601 with offset), price category (its name as sold), number of tickets, and the
+# line's amount in cents.
+LINE_CONTEXT: Final = ("show", "date", "category", "quantity", "amount_cents")
 
 CANCEL_REASONS: Final = ("cancelled", "expired", "performance_cancelled")
 
@@ -96,12 +97,14 @@ EXAMPLE_CONTEXT: Final[Mapping[str, Mapping[str, Any]]] = {
             {
                 "show": "De Gebroken Kruik",
                 "date": "2026-03-14T19:30:00+00:00",
+                "category": "Regulier",
                 "quantity": 2,
                 "amount_cents": 3000,
             },
             {
                 "show": "Kindervoorstelling: Dikkie Dik",
                 "date": "2026-04-05T12:00:00+00:00",
+                "category": "Kind t/m 12 jaar",
                 "quantity": 3,
                 "amount_cents": 2250,
             },

@@ -169,3 +169,35 @@ def test_a_refund_mail_renders_with_the_amount_and_the_order(world):
     assert refund_mail.subject == f"We betalen € 12,50 terug voor bestelling {placed.number}"
     assert "blijven geldig" in refund_mail.text
     assert f"{BASE}/bestelling/{placed.secret}" in refund_mail.text
+
+
+def test_the_confirmation_lists_a_line_per_price_category(world):
+    from mierloos_core.model.money import Money
+
+    performance = world.catalog.performance(capacity=20)
+    cjp = world.catalog.category(performance, "CJP", price=Money(1500), limit=5)
+    placed = checkout(
+        world.uow(),
+        world.clock,
+        CheckoutRequest(
+            email="anna@example.nl",
+            name="Anna de Vries",
+            lines=[
+                CartLine(performance_id=performance.id, quantity=2, category_id=cjp.id),
+                CartLine(performance_id=performance.id, quantity=1),
+            ],
+        ),
+    )
+    world.payments.start(placed.order_id)
+    with world.uow() as u:
+        pid = u.payments.latest_for_order(placed.order_id).provider_payment_id
+    world.gateway.set_status(pid, PaymentStatus.PAID)
+    world.payments.sync(pid)
+
+    confirmation = by_subject_order(world.send_all())[
+        f"Bevestiging van je bestelling {placed.number}"
+    ]
+
+    assert "CJP, 2 kaarten: € 30,00" in confirmation.text
+    assert "Regulier, 1 kaart: € 25,00" in confirmation.text
+    assert ">CJP</td>" in confirmation.html

@@ -308,6 +308,26 @@ def test_order_confirmation_lists_lines_amounts_discount_and_total(
     assert "Total: €47.50" in english.text
 
 
+def test_order_confirmation_names_the_price_category_of_each_line(
+    templates: JinjaEmailTemplates,
+) -> None:
+    dutch = templates.render(
+        "order_confirmed", to=TO, context=EXAMPLE_CONTEXT["order_confirmed"], locale="nl"
+    )
+    english = templates.render(
+        "order_confirmed", to=TO, context=EXAMPLE_CONTEXT["order_confirmed"], locale="en"
+    )
+    assert dutch.html is not None
+    assert english.html is not None
+
+    assert "Regulier, 2 kaarten: € 30,00" in dutch.text
+    assert "Kind t/m 12 jaar, 3 kaarten: € 22,50" in dutch.text
+    assert ">Categorie</th>" in dutch.html
+    assert ">Kind t/m 12 jaar</td>" in dutch.html
+    assert "Regulier, 2 tickets: €30.00" in english.text
+    assert ">Category</th>" in english.html
+
+
 def test_order_confirmation_without_discount_has_no_discount_line(
     templates: JinjaEmailTemplates,
 ) -> None:

@@ -39,16 +39,20 @@ def tickets_filename(order: Order) -> str:
 
 
 def order_context(uow: UnitOfWork, order: Order, links: Links) -> dict[str, Any]:
-    """What every order e-mail may show, as JSON-friendly values: cents and ISO 8601 moments."""
-    lines: dict[uuid.UUID, dict[str, Any]] = {}
+    """What every order e-mail may show, as JSON-friendly values: cents and ISO 8601 moments.
+
+    A line per performance and price category, in the order of the tickets."""
+    lines: dict[tuple[uuid.UUID, str], dict[str, Any]] = {}
     for ticket in order.tickets:
-        line = lines.get(ticket.performance_id)
+        key = (ticket.performance_id, ticket.category_name)
+        line = lines.get(key)
         if line is None:
             performance = uow.performances.get(ticket.performance_id)
             show = uow.shows.get(performance.show_id) if performance else None
-            line = lines[ticket.performance_id] = {
+            line = lines[key] = {
                 "show": show.title if show else "",
                 "date": performance.starts_at.isoformat() if performance else "",
+                "category": ticket.category_name,
                 "quantity": 0,
                 "amount_cents": 0,
             }
