@@ -25,6 +25,20 @@ def render_pages(pdf: bytes, dpi: int) -> list[Image.Image]:
         document.close()
 
 
+def page_texts(pdf: bytes) -> list[str]:
+    """Every page's text as pdfium reads it, each run of whitespace as one space."""
+    document = pypdfium2.PdfDocument(pdf)
+    try:
+        texts = []
+        for index in range(len(document)):
+            text_page = document[index].get_textpage()
+            texts.append(" ".join(text_page.get_text_range().split()))
+            text_page.close()
+        return texts
+    finally:
+        document.close()
+
+
 @dataclass(frozen=True)
 class FontInfo:
     name: str

@@ -12,7 +12,7 @@ from mierloos_adapters.pdf import ReportlabTicketRenderer
 from mierloos_core.model.files import TicketDocument
 from mierloos_core.model.ids import new_secret
 from mierloos_core.model.money import Money
-from tests.pdf_pages import fonts, render_pages
+from tests.pdf_pages import fonts, page_texts, render_pages
 
 DPI = 150
 
@@ -68,3 +68,46 @@ def test_all_fonts_are_embedded(rendered: tuple[list[TicketDocument], Path]) -> 
     for font in listed:
         assert "DejaVuSans" in font.name
         assert (font.embedded, font.subset, font.unicode_map) == (True, True, True), font
+
+
+def test_the_tickets_of_a_paid_order_name_their_price_category() -> None:
+    """Through the tickets service: each page prints its ticket's category and price."""
+    from mierloos_adapters.links import SiteLinks
+    from mierloos_adapters.memory import FixedClock, MemoryStorage, MemoryStore, MemoryUnitOfWork
+    from mierloos_core.model.cart import CartLine
+    from mierloos_core.services.checkout import CheckoutRequest, checkout
+    from mierloos_core.services.tickets import Tickets
+    from tests.catalog_builders import CatalogBuilder
+
+    clock = FixedClock(datetime(2026, 5, 1, 10, 0, tzinfo=UTC))
+    store = MemoryStore()
+
+    def uow() -> MemoryUnitOfWork:
+        return MemoryUnitOfWork(store, clock)
+
+    catalog = CatalogBuilder(uow, clock)
+    performance = catalog.performance(capacity=20, price=Money(2500))
+    cjp = catalog.category(performance, "CJP", price=Money(1500))
+    lines = [
+        CartLine(performance_id=performance.id, quantity=1, category_id=cjp.id),
+        CartLine(performance_id=performance.id, quantity=1),
+    ]
+    placed = checkout(uow(), clock, CheckoutRequest(email="an@example.nl", name="An", lines=lines))
+    with uow() as work:
+        order = work.orders.get(placed.order_id)
+        assert order is not None
+        order.mark_paid(clock.now())
+        work.orders.update(order)
+        work.commit()
+    storage = MemoryStorage()
+    tickets = Tickets(uow, clock, ReportlabTicketRenderer(), storage, SiteLinks("https://x.nl"))
+
+    made = tickets.generate_pdf(placed.order_id)
+
+    assert made is not None
+    texts = page_texts(storage.get(made.key))
+    assert len(texts) == 2
+    [cjp_page] = [text for text in texts if "CJP · € 15,00" in text]
+    [regular_page] = [text for text in texts if "Regulier · € 25,00" in text]
+    assert "Regulier" not in cjp_page
+    assert "CJP" not in regular_page
