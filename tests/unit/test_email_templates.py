@@ -311,11 +311,11 @@ def test_order_confirmation_lists_lines_amounts_discount_and_total(
 def test_order_confirmation_names_the_price_category_of_each_line(
     templates: JinjaEmailTemplates,
 ) -> None:
-    dutch = templates.render(
-        "order_confirmed", to=TO, context=EXAMPLE_CONTEXT["order_confirmed"], locale="nl"
-    )
-    english = templates.render(
-        "order_confirmed", to=TO, context=EXAMPLE_CONTEXT["order_confirmed"], locale="en"
+    dutch, english = (
+        templates.render(
+            "order_confirmed", to=TO, context=context_for("order_confirmed"), locale=locale
+        )
+        for locale in ("nl", "en")
     )
     assert dutch.html is not None
     assert english.html is not None

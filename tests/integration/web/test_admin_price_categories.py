@@ -253,16 +253,21 @@ def test_a_wrong_default_set_is_refused_with_the_reason(
 # --- coupons for chosen categories ---------------------------------------------------------------
 
 
-def test_a_coupon_for_one_category_discounts_only_that_one(site: Site, staff: TestClient) -> None:
+def new_coupon(client: TestClient, code: str, names: str) -> httpx.Response:
+    """A percentage coupon for the categories named (comma-separated)."""
     data = {
-        "csrf_token": csrf_token(staff.get("/beheer/kortingscodes/nieuw").text),
-        "code": "cjpkorting",
+        "csrf_token": csrf_token(client.get("/beheer/kortingscodes/nieuw").text),
+        "code": code,
         "kind": "percentage",
         "value": "50",
         "categories": "gekozen",
-        "category_names": "CJP",
+        "category_names": names,
     }
-    assert staff.post("/beheer/kortingscodes/nieuw", data=data).status_code == 303
+    return client.post("/beheer/kortingscodes/nieuw", data=data)
+
+
+def test_a_coupon_for_one_category_discounts_only_that_one(site: Site, staff: TestClient) -> None:
+    assert new_coupon(staff, "cjpkorting", "CJP").status_code == 303
     listed = staff.get("/beheer/kortingscodes").text
     assert re.search(r"CJPKORTING.*?<td>50%</td>\s*<td>cjp</td>", listed, flags=re.S)
     [coupon] = [c for c in site.container.staff_coupons().list() if c.code == "CJPKORTING"]
@@ -281,15 +286,7 @@ def test_a_coupon_for_one_category_discounts_only_that_one(site: Site, staff: Te
 
 
 def test_a_coupon_for_chosen_categories_needs_a_name(site: Site, staff: TestClient) -> None:
-    data = {
-        "csrf_token": csrf_token(staff.get("/beheer/kortingscodes/nieuw").text),
-        "code": "LEEG",
-        "kind": "percentage",
-        "value": "10",
-        "categories": "gekozen",
-        "category_names": " , ",
-    }
-    answer = staff.post("/beheer/kortingscodes/nieuw", data=data)
+    answer = new_coupon(staff, "LEEG", " , ")
     assert answer.status_code == 422
     assert "Noem minstens één prijscategorie" in field_error(answer.text, "category_names")
     assert "LEEG" not in [c.code for c in site.container.staff_coupons().list()]
@@ -362,3 +359,11 @@ def test_a_ticket_of_another_order_refunds_nothing(site: Site, staff: TestClient
     with site.container.uow() as uow:
         assert uow.refunds.for_order(paid.id) == []
     assert {t.status for t in order(site, paid.id).tickets} == {TicketStatus.VALID}
+
+
+def test_a_category_of_another_performance_is_not_found(site: Site, staff: TestClient) -> None:
+    first, second = site.performances(SLUG)[:2]
+    [regular] = categories(site, first.id)
+
+    assert staff.get(f"{page(second.id)}/prijscategorieen/{regular.id}").status_code == 404
+    assert staff.get(f"{page(first.id)}/prijscategorieen/{uuid.uuid4()}").status_code == 404
