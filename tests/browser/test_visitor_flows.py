@@ -13,8 +13,9 @@ from playwright.sync_api import Page, expect
 
 from mierloos_core.model.catalog import Performance
 from mierloos_core.model.money import Money
-from mierloos_core.model.price_categories import PriceCategory, Visibility
+from mierloos_core.model.price_categories import Visibility
 from tests.browser.conftest import LiveSite, screenshot
+from tests.catalog_builders import CatalogBuilder
 
 pytestmark = pytest.mark.browser
 
@@ -124,27 +125,9 @@ def test_the_seats_left_are_told_in_words(page: Page, live_site: LiveSite) -> No
 
 def test_a_visitor_picks_price_categories_on_a_phone(page: Page, live_site: LiveSite) -> None:
     first = min(_performances(live_site, "gebroeders-mierlo"), key=lambda p: p.starts_at)
-    cjp = PriceCategory(
-        performance_id=first.id,
-        name_nl="CJP-pas",
-        name_en="CJP card",
-        price=Money(1250),
-        limit=100,
-        available=3,
-        position=1,
-    )
-    press = PriceCategory(
-        performance_id=first.id,
-        name_nl="Pers",
-        name_en="Press",
-        price=Money(0),
-        visibility=Visibility.STAFF,
-        position=2,
-    )
-    with live_site.container.uow() as uow:
-        uow.price_categories.add(cjp)
-        uow.price_categories.add(press)
-        uow.commit()
+    catalog = CatalogBuilder(live_site.container.uow, live_site.clock)
+    catalog.category(first, "CJP-pas", price=Money(1250), limit=100, available=3)
+    catalog.category(first, "Pers", price=Money(0), visibility=Visibility.STAFF, position=2)
     page.set_viewport_size({"width": 320, "height": 640})
 
     page.goto(live_site.url("/voorstellingen/gebroeders-mierlo"))

@@ -38,27 +38,12 @@ def _category(
     performance: Performance,
     name_nl: str = "CJP-pas",
     name_en: str = "CJP card",
-    *,
-    price: Money = CJP_PRICE,
-    limit: int | None = None,
-    available: int | None = None,
-    visibility: Visibility = Visibility.PUBLIC,
+    **options: Any,
 ) -> PriceCategory:
-    """A category with its own English name (the builder's has one name for both)."""
-    category = PriceCategory(
-        performance_id=performance.id,
-        name_nl=name_nl,
-        name_en=name_en,
-        price=price,
-        limit=limit,
-        available=available,
-        visibility=visibility,
-        position=1,
-    )
-    with site.container.uow() as uow:
-        uow.price_categories.add(category)
-        uow.commit()
-    return category
+    """A category with its own English name, at € 12,50 unless `price` says otherwise."""
+    options.setdefault("price", CJP_PRICE)
+    catalog = CatalogBuilder(site.container.uow, site.clock)
+    return catalog.category(performance, name_nl, name_en=name_en, **options)
 
 
 def _add(client: TestClient, performance: Performance, **fields: str) -> httpx.Response:
