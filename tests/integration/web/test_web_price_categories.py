@@ -353,3 +353,22 @@ def test_openapi_describes_the_categories(client: TestClient) -> None:
     assert "category_name" in schemas["OrderLine"]["properties"]
     availability = document["paths"]["/api/performances/{performance_id}/availability"]["get"]
     assert "category_id" in {p["name"] for p in availability["parameters"]}
+
+
+def test_a_category_sold_out_meanwhile_is_marked_in_the_cart(
+    site: Site, client: TestClient
+) -> None:
+    performance = _first(site)
+    cjp = _category(site, performance, limit=2)
+    assert _add(client, performance, category_id=str(cjp.id), quantity="2").status_code == 303
+    line = [{"performance_id": str(performance.id), "quantity": 1, "category_id": str(cjp.id)}]
+    with site.client() as other:
+        assert other.post("/api/checkout", json=_api_order(line)).status_code == 201
+
+    cart = client.get("/winkelwagen").text
+
+    unavailable = re.search(r'<tr class="cart-line unavailable">.*?</tr>', cart, re.S)
+    assert unavailable is not None
+    assert "(CJP-pas)" in unavailable.group(0)
+    assert "niet genoeg kaarten meer in deze prijscategorie" in unavailable.group(0)
+    assert site.count("orders") == 1
