@@ -1,7 +1,8 @@
 """The queries that grow with the data have an index once the migrations ran, on both databases.
 
 The account page (orders by user), the staff search (orders newest first), checkout's cap
-on unpaid tickets (orders by e-mail and by client address), the refund follow-up (open refunds) and the purge of completed jobs.
+on unpaid tickets (orders by e-mail and by client address), the refund follow-up (open
+refunds) and the purge of completed jobs.
 """
 
 from __future__ import annotations

@@ -38,6 +38,18 @@ class ShowListing:
         """The performances visitors are told the seats left of (few, almost or none)."""
         return [p for p in self.performances if p.stock.is_told]
 
+    @property
+    def scarce_categories(self) -> list[tuple[Performance, PriceCategory]]:
+        """The limited categories visitors are told the seats left of, with their performance
+        (one that is sold out as a whole says so itself)."""
+        return [
+            (performance, category)
+            for performance in self.performances
+            if not performance.sold_out
+            for category in self.categories_of(performance)
+            if category.stock is not None and category.stock.is_told
+        ]
+
 
 def upcoming_shows(uow: UnitOfWork, now: datetime) -> list[ShowListing]:
     """Shows with at least one published performance still to come, by their first date."""
@@ -118,8 +130,10 @@ def agenda(uow: UnitOfWork, now: datetime, wanted: AgendaFilter | None = None) -
 
     per_month: dict[str, dict[uuid.UUID, list[Performance]]] = defaultdict(dict)
     shows: dict[uuid.UUID, Show] = {}
+    categories: dict[uuid.UUID, list[PriceCategory]] = {}
     for listing in listings:
         shows[listing.show.id] = listing.show
+        categories |= listing.categories
         for performance in listing.performances:
             if shown(listing.show, performance):
                 month = per_month[month_of(performance.starts_at)]
@@ -129,7 +143,14 @@ def agenda(uow: UnitOfWork, now: datetime, wanted: AgendaFilter | None = None) -
             month=month,
             first=min(p.starts_at for ps in by_show.values() for p in ps),
             listings=sorted(
-                (ShowListing(show=shows[i], performances=ps) for i, ps in by_show.items()),
+                (
+                    ShowListing(
+                        show=shows[i],
+                        performances=ps,
+                        categories={p.id: categories.get(p.id, []) for p in ps},
+                    )
+                    for i, ps in by_show.items()
+                ),
                 key=lambda listing: listing.first_date,
             ),
         )
