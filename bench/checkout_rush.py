@@ -1,11 +1,14 @@
 """Checkout under a rush: the core's checkout service against the same transaction in raw SQL.
 
 N threads, each with its own connection from a pool, buy 1-4 seats of ONE hot performance on
-PostgreSQL. The baseline runs the same statements (read performance and show, insert order,
-tickets and job, conditional seat update, commit) straight through psycopg, no SQLAlchemy.
-Demand is set above supply so both sell out: `oversold` must be 0.
+PostgreSQL. The baseline runs the same statements (read performance, its price categories and
+show, insert order, tickets and job with its wake-up, conditional seat updates of the
+performance and the categories, the count of the buyer's unpaid tickets, commit) straight
+through psycopg, no SQLAlchemy. With --mixed the performance has three price categories, one
+with its own limit, and a quarter of the buyers take two of them. Demand is set above supply
+so both sell out: `oversold` (of the performance or of any category) must be 0.
 
-    .venv/bin/python bench/checkout_rush.py [--threads 16] [--orders 4000]
+    .venv/bin/python bench/checkout_rush.py [--threads 16] [--orders 4000] [--mixed]
 
 Uses MIERLOOS_BENCH_DATABASE_URL (an admin URL) or the server on 127.0.0.1:5432, in a
 database of its own that it drops afterwards. Last line: one JSON object.
@@ -24,6 +27,7 @@ import uuid
 from datetime import UTC, datetime, timedelta
 from pathlib import Path
 
+import attrs
 import psycopg
 from psycopg_pool import ConnectionPool
 
@@ -31,7 +35,7 @@ sys.path.insert(0, str(Path(__file__).resolve().parents[1] / "src"))
 
 from bench_support import fresh_database
 
-from mierloos_adapters.memory import SystemClock
+from mierloos_adapters.clock import SystemClock
 from mierloos_adapters.migrations import upgrade
 from mierloos_adapters.sqlalchemy import SqlUnitOfWork, make_engine
 from mierloos_core import errors
@@ -39,16 +43,38 @@ from mierloos_core.model.cart import CartLine
 from mierloos_core.model.catalog import Performance, PerformanceStatus, Show
 from mierloos_core.model.ids import new_order_number, new_secret
 from mierloos_core.model.money import Money
+from mierloos_core.model.price_categories import PriceCategory
 from mierloos_core.services.checkout import CheckoutRequest, checkout
 from mierloos_core.services.price_categories import add_categories
 
 
-def quantities(count: int) -> list[int]:
+@attrs.frozen
+class Category:
+    id: uuid.UUID
+    name: str
+    price_cents: int
+    limit: int | None
+
+
+def plans(count: int, categories: list[Category], mixed: bool) -> list[list[tuple[int, int]]]:
+    """Each buyer's lines as (category index, quantity): 1-4 regular seats, or with --mixed
+    a category by weight and, for one buyer in four, a second line of another category."""
     rng = random.Random(7)
-    return [rng.randint(1, 4) for _ in range(count)]
+    if not mixed:
+        return [[(0, rng.randint(1, 4))] for _ in range(count)]
+    weights = [60, 25, 15][: len(categories)]
+    result = []
+    for _ in range(count):
+        first = rng.choices(range(len(categories)), weights)[0]
+        lines = [(first, rng.randint(1, 3))]
+        if rng.random() < 0.25:
+            lines.append(((first + 1) % len(categories), rng.randint(1, 2)))
+        result.append(lines)
+    return result
 
 
-def hot_performance(engine, capacity: int) -> uuid.UUID:
+def hot_performance(engine, capacity: int, mixed: bool) -> tuple[uuid.UUID, list[Category]]:
+    """A published performance; with `mixed` also a limited CJP and an unlimited 65+."""
     clock = SystemClock()
     show = Show(title="Rush", slug=f"rush-{uuid.uuid4().hex[:8]}")
     performance = Performance(
@@ -62,14 +88,30 @@ def hot_performance(engine, capacity: int) -> uuid.UUID:
     with SqlUnitOfWork(engine, clock) as uow:
         uow.shows.add(show)
         uow.performances.add(performance)
-        add_categories(uow, performance)
+        categories = add_categories(uow, performance)
+        if mixed:
+            cjp = capacity // 6
+            for position, (name, price, limit) in enumerate(
+                [("CJP", 1200, cjp), ("65+", 1700, None)], start=1
+            ):
+                extra = PriceCategory(
+                    performance_id=performance.id,
+                    name_nl=name,
+                    name_en=name,
+                    price=Money(price),
+                    limit=limit,
+                    available=limit,
+                    position=position,
+                )
+                uow.price_categories.add(extra)
+                categories.append(extra)
         uow.commit()
-    return performance.id
+    return performance.id, [Category(c.id, c.name_nl, c.price.cents, c.limit) for c in categories]
 
 
-def run_threads(threads: int, wanted: list[int], buy) -> tuple[float, int, int]:
+def run_threads(threads: int, buyers: int, buy) -> tuple[float, int, int]:
     """Run every purchase over `threads` threads; (seconds, placed, refused)."""
-    position = iter(range(len(wanted)))
+    position = iter(range(buyers))
     lock = threading.Lock()
     placed = refused = 0
 
@@ -80,7 +122,7 @@ def run_threads(threads: int, wanted: list[int], buy) -> tuple[float, int, int]:
                 i = next(position, None)
             if i is None:
                 return
-            ok = buy(i, wanted[i])
+            ok = buy(i)
             with lock:
                 if ok:
                     placed += 1
@@ -96,114 +138,139 @@ def run_threads(threads: int, wanted: list[int], buy) -> tuple[float, int, int]:
     return time.perf_counter() - start, placed, refused
 
 
-def core_run(url: str, threads: int, wanted: list[int], capacity: int) -> dict[str, float]:
+def core_run(url: str, threads: int, capacity: int, args) -> dict[str, float]:
     engine = make_engine(url, pool_size=threads, max_overflow=0)
-    performance_id = hot_performance(engine, capacity)
+    performance_id, categories = hot_performance(engine, capacity, args.mixed)
+    wanted = plans(args.orders, categories, args.mixed)
     clock = SystemClock()
 
-    def buy(i: int, quantity: int) -> bool:
-        request = CheckoutRequest(
-            email=f"k{i}@example.nl",
-            name=f"Koper {i}",
-            lines=[CartLine(performance_id=performance_id, quantity=quantity)],
-        )
+    def buy(i: int) -> bool:
+        lines = [
+            CartLine(
+                performance_id=performance_id,
+                quantity=quantity,
+                category_id=categories[index].id if args.mixed else None,
+            )
+            for index, quantity in wanted[i]
+        ]
+        request = CheckoutRequest(email=f"k{i}@example.nl", name=f"Koper {i}", lines=lines)
         try:
             checkout(SqlUnitOfWork(engine, clock), clock, request)
             return True
-        except errors.NotEnoughSeats:
+        except (errors.NotEnoughSeats, errors.PriceCategorySoldOut):
             return False
 
-    seconds, placed, refused = run_threads(threads, wanted, buy)
-    result = audit(url, performance_id, capacity)
+    seconds, placed, refused = run_threads(threads, len(wanted), buy)
+    result = audit(url, performance_id, capacity, categories)
     engine.dispose()
     return {"seconds": seconds, "placed": placed, "refused": refused, **result}
 
 
+# The statements the core's checkout sends, in its order, written straight for psycopg.
 RAW_SQL = {
     "performance": "SELECT id, show_id, starts_at, price_cents, capacity, available_seats, status,"
     " hall FROM performances WHERE id = ANY(%s)",
-    "show": "SELECT id, title, slug, description, image_id, created_at FROM shows WHERE id = %s",
+    "categories": "SELECT id, performance_id, name_nl, name_en, price_cents, seat_limit,"
+    " available, visibility, position FROM price_categories WHERE performance_id = ANY(%s)",
+    "show": "SELECT id, title, slug, description, genre, duration_minutes, age_advice, image_id,"
+    " created_at FROM shows WHERE id = %s",
     "order": "INSERT INTO orders (id, number, secret, email, name, status, subtotal_cents,"
-    " discount_cents, coupon_code, user_id, newsletter, created_at, expires_at, paid_at,"
-    " closed_at, needs_attention) VALUES (%s, %s, %s, %s, %s, 'pending', %s, 0, NULL, NULL,"
-    " false, %s, %s, NULL, NULL, NULL)",
-    "ticket": "INSERT INTO tickets (id, order_id, position, performance_id, price_cents, status,"
-    " secret) VALUES (%s, %s, %s, %s, %s, 'reserved', %s)",
-    "job": "INSERT INTO jobs (id, type, queue_name, status, priority, data, execution_count,"
-    " next_retry_at, created_at, updated_at, dedupe_key) VALUES (%s, 'payment_creation',"
-    " 'default', 'pending', 0, %s, 0, %s, %s, %s, %s)",
+    " discount_cents, coupon_code, user_id, newsletter, client_address, language, created_at,"
+    " expires_at) VALUES (%s, %s, %s, %s, %s, 'pending', %s, 0, NULL, NULL, false, NULL, 'nl',"
+    " %s, %s)",
+    "ticket": "INSERT INTO tickets (id, order_id, position, performance_id, category_id,"
+    " category_name, price_cents, status, secret) VALUES (%s, %s, %s, %s, %s, %s, %s,"
+    " 'reserved', %s)",
+    "job": "WITH inserted_job AS (INSERT INTO jobs (id, type, queue_name, status, priority, data,"
+    " execution_count, next_retry_at, created_at, updated_at, dedupe_key) VALUES (%s,"
+    " 'payment_creation', 'default', 'pending', 0, %s, 0, %s, %s, %s, %s)"
+    " ON CONFLICT (dedupe_key) DO NOTHING RETURNING jobs.id)"
+    " SELECT inserted_job.id, pg_notify('mierloos_jobs', %s) FROM inserted_job",
     "seats": "UPDATE performances SET available_seats = available_seats - %s WHERE id = %s"
     " AND status = 'published' AND available_seats >= %s",
+    "category": "UPDATE price_categories SET available = available - %s WHERE id = %s"
+    " AND (available IS NULL OR available >= %s)",
+    "unpaid": "SELECT (SELECT count(*) FROM orders JOIN tickets ON tickets.order_id = orders.id"
+    " WHERE orders.email = %s AND orders.status = 'pending' AND tickets.performance_id = %s), 0",
 }
 
 
-def raw_run(url: str, threads: int, wanted: list[int], capacity: int) -> dict[str, float]:
+def raw_run(url: str, threads: int, capacity: int, args) -> dict[str, float]:
     engine = make_engine(url)
-    performance_id = hot_performance(engine, capacity)
+    performance_id, categories = hot_performance(engine, capacity, args.mixed)
     engine.dispose()
+    wanted = plans(args.orders, categories, args.mixed)
     conninfo = url.replace("postgresql+psycopg://", "postgresql://")
     pool = ConnectionPool(conninfo, min_size=threads, max_size=threads, open=True)
 
-    def buy(i: int, quantity: int) -> bool:
-        now = datetime.now(UTC)
-        order_id = uuid.uuid4()
+    def buy(i: int) -> bool:
         with pool.connection() as conn, conn.cursor() as cur:
-            cur.execute(RAW_SQL["performance"], ([performance_id],))
-            row = cur.fetchone()
-            if row[5] < quantity:
+            placed = raw_checkout(cur, i, performance_id, categories, wanted[i])
+            if placed:
+                conn.commit()
+            else:
                 conn.rollback()
-                return False
-            cur.execute(RAW_SQL["show"], (row[1],))
-            cur.fetchone()
-            cur.execute(
-                RAW_SQL["order"],
-                (
-                    order_id,
-                    new_order_number(),
-                    new_secret(),
-                    f"k{i}@example.nl",
-                    f"Koper {i}",
-                    row[3] * quantity,
-                    now,
-                    now + timedelta(minutes=15),
-                ),
-            )
-            cur.executemany(
-                RAW_SQL["ticket"],
-                [
-                    (uuid.uuid4(), order_id, n, performance_id, row[3], new_secret())
-                    for n in range(1, quantity + 1)
-                ],
-            )
-            cur.execute(
-                RAW_SQL["job"],
-                (
-                    uuid.uuid4(),
-                    json.dumps({"order_id": str(order_id)}),
-                    now + timedelta(seconds=30),
-                    now,
-                    now,
-                    f"payment_creation:{order_id}",
-                ),
-            )
-            cur.execute(RAW_SQL["seats"], (quantity, performance_id, quantity))
-            if cur.rowcount != 1:
-                conn.rollback()
-                return False
-            conn.commit()
-            return True
+            return placed
 
-    seconds, placed, refused = run_threads(threads, wanted, buy)
+    seconds, placed, refused = run_threads(threads, len(wanted), buy)
     pool.close()
     return {
         "seconds": seconds,
         "placed": placed,
         "refused": refused,
-        **audit(url, performance_id, capacity),
+        **audit(url, performance_id, capacity, categories),
     }
 
 
-def audit(url: str, performance_id: uuid.UUID, capacity: int) -> dict[str, float]:
+def raw_checkout(cur, i: int, performance_id, categories, lines) -> bool:
+    now = datetime.now(UTC)
+    order_id = uuid.uuid4()
+    quantity = sum(q for _, q in lines)
+    cur.execute(RAW_SQL["performance"], ([performance_id],))
+    row = cur.fetchone()
+    cur.execute(RAW_SQL["categories"], ([performance_id],))
+    available = {r[0]: r[6] for r in cur.fetchall()}
+    wanted = {categories[index].id: q for index, q in lines}
+    if row[5] < quantity or any(
+        available[c] is not None and available[c] < q for c, q in wanted.items()
+    ):
+        return False
+    cur.execute(RAW_SQL["show"], (row[1],))
+    cur.fetchone()
+    subtotal = sum(categories[index].price_cents * q for index, q in lines)
+    cur.execute(
+        RAW_SQL["order"],
+        (order_id, new_order_number(), new_secret(), f"k{i}@example.nl", f"Koper {i}",
+         subtotal, now, now + timedelta(minutes=15)),
+    )  # fmt: skip
+    tickets = [(categories[index], q) for index, q in lines]
+    cur.executemany(
+        RAW_SQL["ticket"],
+        [
+            (uuid.uuid4(), order_id, n, performance_id, c.id, c.name, c.price_cents, new_secret())
+            for n, c in enumerate((c for c, q in tickets for _ in range(q)), start=1)
+        ],
+    )
+    cur.execute(
+        RAW_SQL["job"],
+        (uuid.uuid4(), json.dumps({"order_id": str(order_id)}), now + timedelta(seconds=30),
+         now, now, f"payment_creation:{order_id}",
+         f"default|{(now + timedelta(seconds=30)).timestamp():.6f}"),
+    )  # fmt: skip
+    cur.execute(RAW_SQL["seats"], (quantity, performance_id, quantity))
+    if cur.rowcount != 1:
+        return False
+    for category_id in sorted(wanted):
+        cur.execute(RAW_SQL["category"], (wanted[category_id], category_id, wanted[category_id]))
+        if cur.rowcount != 1:
+            return False
+    cur.execute(RAW_SQL["unpaid"], (f"k{i}@example.nl", performance_id))
+    cur.fetchone()
+    return True
+
+
+def audit(url: str, performance_id: uuid.UUID, capacity: int, categories) -> dict[str, float]:
+    """Seats sold past the performance's capacity or a category's limit, or counted wrong."""
     with psycopg.connect(url.replace("postgresql+psycopg://", "postgresql://")) as conn:
         available = conn.execute(
             "SELECT available_seats FROM performances WHERE id = %s", (performance_id,)
@@ -211,33 +278,43 @@ def audit(url: str, performance_id: uuid.UUID, capacity: int) -> dict[str, float
         tickets = conn.execute(
             "SELECT count(*) FROM tickets WHERE performance_id = %s", (performance_id,)
         ).fetchone()[0]
-    return {
-        "oversold": max(0, tickets - capacity) + abs(capacity - available - tickets),
-        "tickets": tickets,
-    }
+        oversold = max(0, tickets - capacity) + abs(capacity - available - tickets)
+        for category in categories:
+            if category.limit is None:
+                continue
+            left, sold = conn.execute(
+                "SELECT available, (SELECT count(*) FROM tickets WHERE category_id = %s)"
+                " FROM price_categories WHERE id = %s",
+                (category.id, category.id),
+            ).fetchone()
+            oversold += max(0, sold - category.limit) + abs(category.limit - left - sold)
+    return {"oversold": oversold, "tickets": tickets}
 
 
 def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__.split("\n")[0])
     parser.add_argument("--threads", type=int, default=16)
     parser.add_argument("--orders", type=int, default=4000)
+    parser.add_argument(
+        "--mixed", action="store_true", help="three price categories, one with its own limit"
+    )
     args = parser.parse_args()
     admin = os.environ.get(
         "MIERLOOS_BENCH_DATABASE_URL", "postgresql+psycopg://postgres@127.0.0.1:5432/postgres"
     )
-    wanted = quantities(args.orders)
-    capacity = int(sum(wanted) * 0.8)
+    # Demand above supply, so both sell out: 2.5 seats a buyer on average (more with --mixed).
+    capacity = int(args.orders * 2.5 * 0.8)
     with fresh_database(admin) as url:
         engine = make_engine(url)
         upgrade(engine)
         engine.dispose()
         # Warm both paths once, then measure raw first and core second, twice, keep the best.
         raw = min(
-            (raw_run(url, args.threads, wanted, capacity) for _ in range(2)),
+            (raw_run(url, args.threads, capacity, args) for _ in range(2)),
             key=lambda r: r["seconds"],
         )
         core = min(
-            (core_run(url, args.threads, wanted, capacity) for _ in range(2)),
+            (core_run(url, args.threads, capacity, args) for _ in range(2)),
             key=lambda r: r["seconds"],
         )
     core_rate = args.orders / core["seconds"]
@@ -265,6 +342,7 @@ def main() -> None:
                 "oversold": int(core["oversold"] + raw["oversold"]),
                 "threads": args.threads,
                 "orders": args.orders,
+                "mixed": args.mixed,
             }
         )
     )

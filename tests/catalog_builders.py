@@ -68,18 +68,22 @@ class CatalogBuilder:
         performance: Performance,
         name: str = "CJP",
         *,
+        name_en: str | None = None,
         price: Money = CATEGORY_PRICE,
         limit: int | None = None,
+        available: int | None = None,
         visibility: Visibility = Visibility.PUBLIC,
         position: int = 1,
     ) -> PriceCategory:
-        """One more price category of the performance (after its "Regulier")."""
+        """One more price category of the performance (after its "Regulier"); `name` in both
+        languages unless `name_en` is given, `available` seats of its `limit` left."""
         category = PriceCategory(
             performance_id=performance.id,
             name_nl=name,
-            name_en=name,
+            name_en=name_en or name,
             price=price,
             limit=limit,
+            available=available,
             visibility=visibility,
             position=position,
         )

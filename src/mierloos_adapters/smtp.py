@@ -196,42 +196,28 @@ def _raise_for_reply(
     exc: Exception,
 ) -> NoReturn:
     text = _reply_text(reply)
+    reason = f"{what} {code} {text}"
     if 500 <= code < 600:
-        log.warning(
-            "mail refused permanently: %s %s %s",
-            what,
-            code,
-            text,
-            extra={"message_id": message_id, "recipient_domain": recipient_domain},
-        )
+        _log_failure("mail refused permanently", reason, message_id, recipient_domain)
         raise PermanentFailure(_REFUSED, smtp_code=code, reply=text) from exc
-    log.warning(
-        "mail deferred: %s %s %s",
-        what,
-        code,
-        text,
-        extra={"message_id": message_id, "recipient_domain": recipient_domain},
-    )
+    _log_failure("mail deferred", reason, message_id, recipient_domain)
     raise DependencyUnavailable(_UNAVAILABLE, smtp_code=code, reply=text) from exc
 
 
 def _raise_unavailable(
     reason: str, message_id: str, recipient_domain: str, exc: Exception
 ) -> NoReturn:
-    log.warning(
-        "mail server unavailable: %s",
-        reason,
-        extra={"message_id": message_id, "recipient_domain": recipient_domain},
-    )
+    _log_failure("mail server unavailable", reason, message_id, recipient_domain)
     raise DependencyUnavailable(_UNAVAILABLE, reason=reason) from exc
 
 
 def _raise_permanent(
     reason: str, message_id: str, recipient_domain: str, exc: Exception
 ) -> NoReturn:
-    log.warning(
-        "mail not sendable: %s",
-        reason,
-        extra={"message_id": message_id, "recipient_domain": recipient_domain},
-    )
+    _log_failure("mail not sendable", reason, message_id, recipient_domain)
     raise PermanentFailure(_REFUSED, reason=reason) from exc
+
+
+def _log_failure(what: str, reason: str, message_id: str, recipient_domain: str) -> None:
+    extra = {"message_id": message_id, "recipient_domain": recipient_domain}
+    log.warning("%s: %s", what, reason, extra=extra)

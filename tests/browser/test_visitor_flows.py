@@ -12,7 +12,10 @@ import pytest
 from playwright.sync_api import Page, expect
 
 from mierloos_core.model.catalog import Performance
+from mierloos_core.model.money import Money
+from mierloos_core.model.price_categories import Visibility
 from tests.browser.conftest import LiveSite, screenshot
+from tests.catalog_builders import CatalogBuilder
 
 pytestmark = pytest.mark.browser
 
@@ -118,6 +121,42 @@ def test_the_seats_left_are_told_in_words(page: Page, live_site: LiveSite) -> No
     expect(dates.nth(1).locator(".almost-sold-out")).to_have_css("color", ERROR_RED)
     expect(dates.nth(2)).not_to_contain_text("plaats")
     screenshot(page, "seats-left-in-words")
+
+
+def test_a_visitor_picks_price_categories_on_a_phone(page: Page, live_site: LiveSite) -> None:
+    first = min(_performances(live_site, "gebroeders-mierlo"), key=lambda p: p.starts_at)
+    catalog = CatalogBuilder(live_site.container.uow, live_site.clock)
+    catalog.category(first, "CJP-pas", price=Money(1250), limit=100, available=3)
+    catalog.category(first, "Pers", price=Money(0), visibility=Visibility.STAFF, position=2)
+    page.set_viewport_size({"width": 320, "height": 640})
+
+    page.goto(live_site.url("/voorstellingen/gebroeders-mierlo"))
+    date = page.locator("li.performance").first
+    prices = date.get_by_role("group", name=re.compile("Aantal kaarten per prijs"))
+    expect(prices).to_contain_text("Regulier € 22,50")
+    expect(prices).to_contain_text("CJP-pas € 12,50")
+    expect(prices).not_to_contain_text("Pers")
+    expect(prices.locator(".almost-sold-out")).to_have_text("Bijna uitverkocht: nog 3 plaatsen")
+    prices.get_by_label("Regulier").select_option("1")
+    prices.get_by_label("CJP-pas").select_option("2")
+    assert page.evaluate("document.documentElement.scrollWidth") <= 320
+    screenshot(page, "price-categories-on-a-phone")
+    date.get_by_role("button", name="In winkelwagen").click()
+
+    expect(page).to_have_url(live_site.url("/winkelwagen"))
+    lines = page.locator("tr.cart-line")
+    expect(lines).to_have_count(2)
+    expect(lines.nth(0)).to_contain_text("(Regulier)")
+    expect(lines.nth(1)).to_contain_text("(CJP-pas)")
+    expect(lines.nth(1)).to_contain_text("2 \N{MULTIPLICATION SIGN} € 12,50")
+    expect(page.locator("td.total")).to_have_text("€ 47,50")
+    page.get_by_role("link", name="Afrekenen").click()
+    page.get_by_label("Naam").fill("Jan")
+    page.get_by_label("E-mailadres").fill("jan@example.nl")
+    page.get_by_role("button", name="Bestellen en betalen").click()
+
+    expect(page).to_have_url(re.compile(r"/fake-payments/"))
+    expect(page.locator("dd.amount")).to_have_text("€ 47,50")
 
 
 def _performances(site: LiveSite, slug: str) -> list[Performance]:

@@ -1,7 +1,8 @@
 """The queries that grow with the data have an index once the migrations ran, on both databases.
 
-The account page (orders by user), the staff search (orders newest first), the refund
-follow-up (open refunds) and the purge of completed jobs.
+The account page (orders by user), the staff search (orders newest first), checkout's cap
+on unpaid tickets (orders by e-mail and by client address), the refund follow-up (open
+refunds) and the purge of completed jobs.
 """
 
 from __future__ import annotations
@@ -34,6 +35,9 @@ def migrated_engine(request, tmp_path):
     [
         ("orders", ["user_id"]),
         ("orders", ["created_at"]),
+        # Checkout counts a buyer's and a client's unpaid tickets while it holds the seats.
+        ("orders", ["email"]),
+        ("orders", ["client_address"]),
         ("refunds", ["status"]),
         ("jobs", ["status", "completed_at"]),
     ],

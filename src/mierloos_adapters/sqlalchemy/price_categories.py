@@ -5,8 +5,9 @@ from __future__ import annotations
 
 import uuid
 from collections.abc import Mapping, Sequence
+from typing import TypeVar
 
-from sqlalchemy import bindparam, delete, func, or_, select, update
+from sqlalchemy import Table, bindparam, delete, func, or_, select, update
 
 from mierloos_adapters.sqlalchemy import tables as t
 from mierloos_adapters.sqlalchemy.rows import RowMap, SqlRepository, Stored, cents, enum_value
@@ -19,20 +20,22 @@ from mierloos_core.model.price_categories import (
     in_order,
 )
 
-CATEGORY_ROWS = RowMap(
-    PriceCategory,
-    t.price_categories,
-    price=cents("price_cents"),
-    limit=Stored(column="seat_limit"),
-    visibility=enum_value(Visibility),
-)
-TEMPLATE_ROWS = RowMap(
-    CategoryTemplate,
-    t.show_price_categories,
-    price=cents("price_cents"),
-    limit=Stored(column="seat_limit"),
-    visibility=enum_value(Visibility),
-)
+T = TypeVar("T", PriceCategory, CategoryTemplate)
+
+
+def _terms_rows(item_type: type[T], table: Table) -> RowMap[T]:
+    """A performance's categories and a show's default set store their terms alike."""
+    return RowMap(
+        item_type,
+        table,
+        price=cents("price_cents"),
+        limit=Stored(column="seat_limit"),
+        visibility=enum_value(Visibility),
+    )
+
+
+CATEGORY_ROWS = _terms_rows(PriceCategory, t.price_categories)
+TEMPLATE_ROWS = _terms_rows(CategoryTemplate, t.show_price_categories)
 
 _categories = t.price_categories.c
 _HOLDING = [status.value for status in TicketStatus if status.holds_seat]

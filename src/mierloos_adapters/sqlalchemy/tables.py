@@ -182,6 +182,7 @@ orders = entity_table(
     Index("ix_orders_status_expires_at", "status", "expires_at"),
     Index("ix_orders_user_id", "user_id"),
     Index("ix_orders_created_at", "created_at"),
+    Index("ix_orders_client_address", "client_address"),
 )
 
 tickets = entity_table(

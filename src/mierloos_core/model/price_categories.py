@@ -17,6 +17,7 @@ import attrs
 from mierloos_core.errors import PriceCategorySoldOut
 from mierloos_core.model.ids import new_id
 from mierloos_core.model.money import Money
+from mierloos_core.model.stock import StockLevel, stock_level
 
 REGULAR_NAMES = ("Regulier", "Regular")  # the category every performance starts with
 
@@ -100,6 +101,13 @@ class PriceCategory:
     @property
     def limited(self) -> bool:
         return self.limit is not None
+
+    @property
+    def stock(self) -> StockLevel | None:
+        """What visitors are told of the seats left under its own limit; None without one."""
+        if self.available is None or self.limit is None:
+            return None
+        return stock_level(self.available, self.limit)
 
     def name(self, language: str) -> str:
         """The name in `language` ("nl" or "en"); Dutch for any other."""

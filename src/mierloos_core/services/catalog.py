@@ -10,6 +10,7 @@ import attrs
 
 from mierloos_core.errors import NotFound
 from mierloos_core.model.catalog import Performance, PerformanceStatus, Show
+from mierloos_core.model.price_categories import PriceCategory, in_order
 from mierloos_core.model.timeutil import local
 from mierloos_core.ports import UnitOfWork
 
@@ -18,6 +19,11 @@ from mierloos_core.ports import UnitOfWork
 class ShowListing:
     show: Show
     performances: list[Performance]  # published and still to come, soonest first
+    # Per performance, the categories visitors may buy (public ones), in their order.
+    categories: dict[uuid.UUID, list[PriceCategory]] = attrs.field(factory=dict)
+
+    def categories_of(self, performance: Performance) -> list[PriceCategory]:
+        return self.categories.get(performance.id, [])
 
     @property
     def first_date(self) -> datetime:
@@ -32,6 +38,18 @@ class ShowListing:
         """The performances visitors are told the seats left of (few, almost or none)."""
         return [p for p in self.performances if p.stock.is_told]
 
+    @property
+    def scarce_categories(self) -> list[tuple[Performance, PriceCategory]]:
+        """The limited categories visitors are told the seats left of, with their performance
+        (one that is sold out as a whole says so itself)."""
+        return [
+            (performance, category)
+            for performance in self.performances
+            if not performance.sold_out
+            for category in self.categories_of(performance)
+            if category.stock is not None and category.stock.is_told
+        ]
+
 
 def upcoming_shows(uow: UnitOfWork, now: datetime) -> list[ShowListing]:
     """Shows with at least one published performance still to come, by their first date."""
@@ -39,12 +57,26 @@ def upcoming_shows(uow: UnitOfWork, now: datetime) -> list[ShowListing]:
         per_show: dict[uuid.UUID, list[Performance]] = defaultdict(list)
         for performance in uow.performances.upcoming(now):
             per_show[performance.show_id].append(performance)
+        categories = public_categories(uow, [p.id for ps in per_show.values() for p in ps])
         listings = []
         for show_id, performances in per_show.items():
             show = uow.shows.get(show_id)
             if show is not None:
-                listings.append(ShowListing(show=show, performances=performances))
+                listings.append(
+                    ShowListing(show=show, performances=performances, categories=categories)
+                )
     return sorted(listings, key=lambda listing: listing.first_date)
+
+
+def public_categories(
+    uow: UnitOfWork, performance_ids: list[uuid.UUID]
+) -> dict[uuid.UUID, list[PriceCategory]]:
+    """Per performance, the categories visitors may buy, in their order, inside an open `uow`."""
+    found = uow.price_categories.for_performances(performance_ids)
+    return {
+        performance_id: [c for c in in_order(categories) if c.public]
+        for performance_id, categories in found.items()
+    }
 
 
 THIS_WEEK = timedelta(days=7)
@@ -98,8 +130,10 @@ def agenda(uow: UnitOfWork, now: datetime, wanted: AgendaFilter | None = None) -
 
     per_month: dict[str, dict[uuid.UUID, list[Performance]]] = defaultdict(dict)
     shows: dict[uuid.UUID, Show] = {}
+    categories: dict[uuid.UUID, list[PriceCategory]] = {}
     for listing in listings:
         shows[listing.show.id] = listing.show
+        categories |= listing.categories
         for performance in listing.performances:
             if shown(listing.show, performance):
                 month = per_month[month_of(performance.starts_at)]
@@ -109,7 +143,14 @@ def agenda(uow: UnitOfWork, now: datetime, wanted: AgendaFilter | None = None) -
             month=month,
             first=min(p.starts_at for ps in by_show.values() for p in ps),
             listings=sorted(
-                (ShowListing(show=shows[i], performances=ps) for i, ps in by_show.items()),
+                (
+                    ShowListing(
+                        show=shows[i],
+                        performances=ps,
+                        categories={p.id: categories.get(p.id, []) for p in ps},
+                    )
+                    for i, ps in by_show.items()
+                ),
                 key=lambda listing: listing.first_date,
             ),
         )
@@ -126,6 +167,11 @@ def agenda(uow: UnitOfWork, now: datetime, wanted: AgendaFilter | None = None) -
 class ShowPage:
     show: Show
     upcoming: list[Performance]  # published and still to come, sold out ones included
+    # Per performance, the categories visitors may buy (public ones), in their order.
+    categories: dict[uuid.UUID, list[PriceCategory]] = attrs.field(factory=dict)
+
+    def categories_of(self, performance: Performance) -> list[PriceCategory]:
+        return self.categories.get(performance.id, [])
 
     @property
     def sellable(self) -> list[Performance]:
@@ -139,10 +185,13 @@ def show_page(uow: UnitOfWork, now: datetime, slug: str) -> ShowPage:
         if show is None:
             raise NotFound(slug=slug)
         performances = uow.performances.for_show(show.id)
-    upcoming = [
-        p for p in performances if p.status is PerformanceStatus.PUBLISHED and p.starts_at > now
-    ]
-    return ShowPage(show=show, upcoming=sorted(upcoming, key=lambda p: p.starts_at))
+        upcoming = [
+            p for p in performances if p.status is PerformanceStatus.PUBLISHED and p.starts_at > now
+        ]
+        categories = public_categories(uow, [p.id for p in upcoming])
+    return ShowPage(
+        show=show, upcoming=sorted(upcoming, key=lambda p: p.starts_at), categories=categories
+    )
 
 
 def performance_of(uow: UnitOfWork, slug: str, performance_id: uuid.UUID) -> ShowListing:

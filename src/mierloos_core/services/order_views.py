@@ -36,6 +36,7 @@ class OrderLineView:
     quantity: int
     unit_price: Money
     duration_minutes: int | None = None
+    category_name: str = ""  # as the tickets were sold, in the order's language
 
     @property
     def total(self) -> Money:
@@ -83,10 +84,11 @@ def _order_view(uow: UnitOfWork, secret: str, now: datetime) -> OrderView | None
         for known in performances.values():
             if known.show_id not in shows:
                 shows[known.show_id] = uow.shows.get(known.show_id)
-    prices = {ticket.performance_id: ticket.price for ticket in order.tickets}
+    # One line per performance, category and price, in the order the tickets were sold.
+    kinds = Counter((t.performance_id, t.category_name, t.price) for t in order.tickets)
     lines = [
-        _line(performance_id, quantity, prices[performance_id], performances, shows)
-        for performance_id, quantity in counts.items()
+        _line(performance_id, quantity, price, performances, shows, category_name)
+        for (performance_id, category_name, price), quantity in kinds.items()
     ]
     lines.sort(key=lambda line: (line.starts_at is None, line.starts_at or now))
     return OrderView(
@@ -121,6 +123,7 @@ def _line(
     unit_price: Money,
     performances: Mapping[uuid.UUID, Performance],
     shows: Mapping[uuid.UUID, Show | None],
+    category_name: str = "",
 ) -> OrderLineView:
     """One performance of the order; a performance or show since deleted keeps a plain title."""
     performance = performances.get(performance_id)
@@ -133,6 +136,7 @@ def _line(
         quantity=quantity,
         unit_price=unit_price,
         duration_minutes=show.duration_minutes if show else None,
+        category_name=category_name,
     )
 
 

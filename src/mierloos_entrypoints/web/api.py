@@ -24,6 +24,7 @@ from mierloos_adapters.i18n import texts
 from mierloos_core import errors
 from mierloos_core.model.cart import CartLine, CartValidation
 from mierloos_core.model.catalog import Performance
+from mierloos_core.model.price_categories import PriceCategory
 from mierloos_core.services.cart import validate_cart
 from mierloos_core.services.catalog import ShowListing, upcoming_shows
 from mierloos_core.services.checkout import CheckoutRequest
@@ -72,15 +73,50 @@ def cart_lines(
     if len(lines) > max_lines:
         raise errors.TooManyLines(maximum=max_lines)
     return [
-        CartLine(performance_id=line.performance_id, quantity=line.quantity, added_at=now)
+        CartLine(
+            performance_id=line.performance_id,
+            category_id=line.category_id,
+            quantity=line.quantity,
+            added_at=now,
+        )
         for line in lines
     ]
+
+
+def refuse_categories(validation: CartValidation) -> None:
+    """Raise for the first line that names a category visitors cannot buy: unknown at its
+    performance (404) or staff-only (422). A line without a category is only reported."""
+    for unavailable in validation.unavailable:
+        line, category = unavailable.line, unavailable.category
+        if line.category_id is None or unavailable.performance is None:
+            continue
+        details = {"performance_id": str(line.performance_id), "category_id": str(line.category_id)}
+        if category is None:
+            raise errors.UnknownPriceCategory(**details)
+        if not category.public:
+            raise errors.PriceCategoryNotForSale(**details)
 
 
 # --- output ----------------------------------------------------------------------------------
 
 
-def performance_answer(performance: Performance) -> models.Performance:
+def category_answer(category: PriceCategory, language: str) -> models.Category:
+    return models.Category(
+        id=category.id,
+        name=category.name(language),
+        name_nl=category.name_nl,
+        name_en=category.name_en,
+        price=models.Money.of(category.price),
+        limited=category.limited,
+        available_seats=category.available,
+        limit=category.limit,
+        stock=category.stock,
+    )
+
+
+def performance_answer(
+    performance: Performance, categories: list[PriceCategory], language: str
+) -> models.Performance:
     return models.Performance(
         id=performance.id,
         starts_at=performance.starts_at,
@@ -90,10 +126,11 @@ def performance_answer(performance: Performance) -> models.Performance:
         sold_out=performance.sold_out,
         capacity=performance.capacity,
         stock=performance.stock,
+        categories=[category_answer(category, language) for category in categories],
     )
 
 
-def show_answer(listing: ShowListing) -> models.Show:
+def show_answer(listing: ShowListing, language: str) -> models.Show:
     show = listing.show
     return models.Show(
         slug=show.slug,
@@ -103,19 +140,23 @@ def show_answer(listing: ShowListing) -> models.Show:
         image_url=f"/afbeeldingen/{show.image_id}/md.jpg" if show.image_id else None,
         first_date=listing.first_date,
         sold_out=listing.sold_out,
-        performances=[performance_answer(p) for p in listing.performances],
+        performances=[
+            performance_answer(p, listing.categories_of(p), language) for p in listing.performances
+        ],
     )
 
 
-def validation_answer(validation: CartValidation) -> models.CartValidation:
+def validation_answer(validation: CartValidation, language: str) -> models.CartValidation:
     return models.CartValidation(
         valid=[
             models.ValidLine(
                 performance_id=v.performance.id,
+                category_id=v.category.id,
+                category_name=v.category.name(language),
                 quantity=v.line.quantity,
                 show_title=v.show.title,
                 starts_at=v.performance.starts_at,
-                unit_price=models.Money.of(v.performance.price),
+                unit_price=models.Money.of(v.unit_price),
                 total=models.Money.of(v.total),
             )
             for v in validation.valid
@@ -123,6 +164,7 @@ def validation_answer(validation: CartValidation) -> models.CartValidation:
         unavailable=[
             models.UnavailableLine(
                 performance_id=u.line.performance_id,
+                category_id=u.line.category_id,
                 quantity=u.line.quantity,
                 reason=u.reason,
                 message=u.reason.description,
@@ -152,6 +194,7 @@ def order_answer(view: OrderView, status_url: str) -> models.Order:
         lines=[
             models.OrderLine(
                 performance_id=line.performance_id,
+                category_name=line.category_name,
                 show_title=line.show_title,
                 starts_at=line.starts_at,
                 quantity=line.quantity,
@@ -169,7 +212,8 @@ def order_answer(view: OrderView, status_url: str) -> models.Order:
 async def shows(request: Request) -> models.ShowList:
     web = services(request)
     listings = await run_in_threadpool(upcoming_shows, web.uow(), web.clock.now())
-    return models.ShowList(shows=[show_answer(listing) for listing in listings])
+    language = accepted_language(request.headers.get("accept-language"))
+    return models.ShowList(shows=[show_answer(listing, language) for listing in listings])
 
 
 async def availability(
@@ -180,17 +224,27 @@ async def availability(
     if parameters.quantity > maximum:
         raise BadInput(f"'quantity' moet een geheel getal van 1 tot {maximum} zijn.")
     performance_id, quantity = parameters.performance_id, parameters.quantity
-    line = CartLine(performance_id=performance_id, quantity=quantity, added_at=web.clock.now())
+    line = CartLine(
+        performance_id=performance_id,
+        category_id=parameters.category_id,
+        quantity=quantity,
+        added_at=web.clock.now(),
+    )
     validation = await run_in_threadpool(validate_cart, web.uow(), web.clock.now(), [line], maximum)
+    refuse_categories(validation)
+    category: PriceCategory | None
     if validation.valid:
-        performance = validation.valid[0].performance
-        reason = None
+        found, reason = validation.valid[0], None
+        performance, category = found.performance, found.category
     else:
         unavailable = validation.unavailable[0]
         if unavailable.performance is None:
             raise errors.UnknownPerformance(performance_id=str(performance_id))
-        performance = unavailable.performance
+        performance, category = unavailable.performance, unavailable.category
         reason = models.Reason(code=unavailable.reason, message=unavailable.reason.description)
+    if category is not None and not category.public:
+        category = None
+    language = accepted_language(request.headers.get("accept-language"))
     return models.Availability(
         performance_id=performance.id,
         quantity=quantity,
@@ -198,9 +252,10 @@ async def availability(
         reason=reason,
         available_seats=performance.available_seats,
         starts_at=performance.starts_at,
-        price=models.Money.of(performance.price),
+        price=models.Money.of(category.price if category else performance.price),
         capacity=performance.capacity,
         stock=performance.stock,
+        category=category_answer(category, language) if category else None,
     )
 
 
@@ -208,12 +263,14 @@ async def validate(request: Request, body: models.CartInput) -> models.CartValid
     web = services(request)
     policy = web.checkout_policy
     lines = cart_lines(body.lines, policy.max_lines, web.clock.now())
+    language = accepted_language(request.headers.get("accept-language"))
     if not lines:
-        return validation_answer(CartValidation(valid=[], unavailable=[]))
+        return validation_answer(CartValidation(valid=[], unavailable=[]), language)
     result = await run_in_threadpool(
         validate_cart, web.uow(), web.clock.now(), lines, policy.max_tickets_per_line
     )
-    return validation_answer(result)
+    refuse_categories(result)
+    return validation_answer(result, language)
 
 
 async def place_order(request: Request, body: models.CheckoutInput) -> models.CheckoutResult:
@@ -282,12 +339,13 @@ OPERATIONS = [
         method="GET",
         path="/api/performances/{performance_id}/availability",
         operation_id="performanceAvailability",
-        summary="Can `quantity` seats of this performance be bought now?",
+        summary="Can `quantity` seats of this performance (of `category_id`, else its default"
+        " category) be bought now?",
         handler=availability,
         parameters=models.AvailabilityParameters,
         answer=models.Availability,
         answer_text="Availability, with a reason when not.",
-        errors=(400, 404),
+        errors=(400, 404, 422),
     ),
     Operation(
         method="POST",
@@ -298,7 +356,9 @@ OPERATIONS = [
         body=models.CartInput,
         answer=models.CartValidation,
         answer_text="The lines split in valid and unavailable.",
-        errors=BODY_ERRORS,
+        description="A line naming a category that the performance does not have (404) or"
+        " that is not for sale to visitors (422) is refused.",
+        errors=(*BODY_ERRORS, 404),
     ),
     Operation(
         method="POST",

@@ -114,9 +114,19 @@ Stock = Annotated[
 # --- requests ---------------------------------------------------------------------------------
 
 
+CategoryId = Annotated[
+    Uuid | None,
+    Field(
+        description="A public price category of the performance (its `categories`); absent or"
+        " null: the performance's default category."
+    ),
+]
+
+
 class CartLineInput(ApiModel):
     performance_id: Uuid
     quantity: Quantity
+    category_id: CategoryId = None
 
 
 class CartInput(ApiModel):
@@ -152,6 +162,7 @@ class AvailabilityParameters(ApiModel):
     quantity: Annotated[
         int, Field(ge=1, le=MAX_TICKETS_PER_LINE), BeforeValidator(_query_number)
     ] = 1
+    category_id: CategoryId = None
 
 
 class OrderParameters(ApiModel):
@@ -182,15 +193,35 @@ class Money(ApiModel):
         return cls(cents=value.cents, display=value.display())
 
 
+class Category(ApiModel):
+    """A price category visitors can buy; `price` is what one ticket of it costs."""
+
+    id: Uuid
+    name: str = Field(description="In the language Accept-Language prefers (nl or en).")
+    name_nl: str
+    name_en: str
+    price: Money
+    limited: bool = Field(description="Whether it has its own limit inside the capacity.")
+    available_seats: Seats | None = Field(
+        description="Seats left under its own limit; null without one (then the performance's)."
+    )
+    limit: Seats | None
+    stock: Stock | None = Field(description="As for the performance, under its own limit.")
+
+
 class Performance(ApiModel):
     id: Uuid
     starts_at: Moment
     hall: str | None
-    price: Money
+    price: Money = Field(description="The default category's price.")
     available_seats: Seats
     sold_out: bool
     capacity: Capacity
     stock: Stock
+    categories: list[Category] = Field(
+        description="The public price categories, in order; the first is the default one (what"
+        " a line without `category_id` buys)."
+    )
 
 
 class Show(ApiModel):
@@ -220,13 +251,19 @@ class Availability(ApiModel):
     reason: Reason | None
     available_seats: Seats
     starts_at: Moment
-    price: Money
+    price: Money = Field(description="The asked category's price (else the default one's).")
     capacity: Capacity
     stock: Stock
+    category: Category | None = Field(
+        description="The category asked for (else the default one); null when it is unknown or"
+        " not for sale."
+    )
 
 
 class ValidLine(ApiModel):
     performance_id: Uuid
+    category_id: Uuid
+    category_name: str
     quantity: Quantity
     show_title: str
     starts_at: Moment
@@ -236,6 +273,7 @@ class ValidLine(ApiModel):
 
 class UnavailableLine(ApiModel):
     performance_id: Uuid
+    category_id: Uuid | None
     quantity: Quantity
     reason: UnavailableReason
     message: str
@@ -264,6 +302,7 @@ class CheckoutResult(ApiModel):
 
 class OrderLine(ApiModel):
     performance_id: Uuid
+    category_name: str = Field(description="As the tickets were sold, in the order's language.")
     show_title: str
     starts_at: Moment | None
     quantity: Annotated[int, Field(ge=1)]

@@ -1,8 +1,10 @@
 """The visitor's cart, kept in the signed session cookie.
 
-Stored compactly as ``[[performance id, quantity, added at], ...]``, capped in lines and
-quantities. Whatever the cookie holds is read defensively: an entry that does not parse is
-dropped, never trusted. The server validates the lines against the catalogue on every view.
+Stored compactly as ``[[performance id, quantity, added at, category id], ...]``, capped in
+lines and quantities; an entry of three (a cookie from before price categories) buys the
+performance's default category. Whatever the cookie holds is read defensively: an entry that
+does not parse is dropped, never trusted. The server validates the lines against the catalogue
+on every view.
 """
 
 from __future__ import annotations
@@ -21,11 +23,11 @@ def read_cart(session: dict[str, Any], *, max_lines: int, max_quantity: int) -> 
     if not isinstance(raw, list):
         return []
     lines: list[CartLine] = []
-    seen: set[uuid.UUID] = set()
+    seen: set[tuple[uuid.UUID, uuid.UUID | None]] = set()
     for entry in raw[:max_lines]:
         line = _parse(entry, max_quantity)
-        if line is not None and line.performance_id not in seen:
-            seen.add(line.performance_id)
+        if line is not None and line.key not in seen:
+            seen.add(line.key)
             lines.append(line)
     return lines
 
@@ -39,6 +41,7 @@ def write_cart(session: dict[str, Any], lines: list[CartLine]) -> None:
             str(line.performance_id),
             line.quantity,
             line.added_at.isoformat() if line.added_at else None,
+            str(line.category_id) if line.category_id else None,
         ]
         for line in lines
     ]
@@ -58,35 +61,46 @@ def add_line(
     now: datetime,
     *,
     max_quantity: int,
+    category_id: uuid.UUID | None = None,
 ) -> tuple[list[CartLine], CartLine, bool]:
-    """The cart with `quantity` more tickets for the performance, capped at `max_quantity`.
+    """The cart with `quantity` more tickets of the performance's category, capped at
+    `max_quantity` per line.
 
     Returns the new lines, the changed line, and whether the cap cut the quantity down.
     """
     for index, line in enumerate(lines):
-        if line.performance_id == performance_id:
+        if line.key == (performance_id, category_id):
             wanted = line.quantity + quantity
             changed = CartLine(
                 performance_id=performance_id,
+                category_id=category_id,
                 quantity=min(wanted, max_quantity),
                 added_at=line.added_at,
             )
             return [*lines[:index], changed, *lines[index + 1 :]], changed, wanted > max_quantity
     added = CartLine(
-        performance_id=performance_id, quantity=min(quantity, max_quantity), added_at=now
+        performance_id=performance_id,
+        category_id=category_id,
+        quantity=min(quantity, max_quantity),
+        added_at=now,
     )
     return [*lines, added], added, quantity > max_quantity
 
 
-def remove_line(lines: list[CartLine], performance_id: uuid.UUID) -> list[CartLine]:
-    return [line for line in lines if line.performance_id != performance_id]
+def remove_line(
+    lines: list[CartLine], performance_id: uuid.UUID, category_id: uuid.UUID | None = None
+) -> list[CartLine]:
+    return [line for line in lines if line.key != (performance_id, category_id)]
 
 
 def _parse(entry: object, max_quantity: int) -> CartLine | None:
-    if not isinstance(entry, list) or len(entry) != 3:
+    if not isinstance(entry, list) or len(entry) not in (3, 4):
         return None
-    raw_id, quantity, raw_added = entry
+    raw_id, quantity, raw_added, *rest = entry
+    raw_category = rest[0] if rest else None
     if not isinstance(raw_id, str) or len(raw_id) != 36:
+        return None
+    if raw_category is not None and (not isinstance(raw_category, str) or len(raw_category) != 36):
         return None
     if isinstance(quantity, bool) or not isinstance(quantity, int):
         return None
@@ -94,9 +108,15 @@ def _parse(entry: object, max_quantity: int) -> CartLine | None:
         return None
     try:
         performance_id = uuid.UUID(raw_id)
+        category_id = uuid.UUID(raw_category) if raw_category is not None else None
         added_at = datetime.fromisoformat(raw_added) if isinstance(raw_added, str) else None
     except ValueError:
         return None
     if added_at is not None and added_at.tzinfo is None:
         added_at = None
-    return CartLine(performance_id=performance_id, quantity=quantity, added_at=added_at)
+    return CartLine(
+        performance_id=performance_id,
+        category_id=category_id,
+        quantity=quantity,
+        added_at=added_at,
+    )

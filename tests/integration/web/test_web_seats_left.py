@@ -14,6 +14,7 @@ from starlette.testclient import TestClient
 
 from mierloos_adapters.i18n import texts
 from mierloos_core.model.catalog import Performance
+from tests.catalog_builders import CatalogBuilder
 from tests.integration.web.test_web_accessibility import accessibility_problems
 from tests.integration.web.web_support import Site
 
@@ -152,3 +153,28 @@ def test_the_openapi_document_lists_the_new_fields(client: TestClient) -> None:
         stock = properties["stock"]
         target = schemas[stock["$ref"].rsplit("/", 1)[1]] if "$ref" in stock else stock
         assert target["enum"] == words
+
+
+def test_the_agenda_tells_the_seats_left_of_a_limited_category(
+    site: Site, client: TestClient
+) -> None:
+    catalog = CatalogBuilder(site.container.uow, site.clock)
+    jazz = site.performances("jazz-op-zondag")[-1]  # its only date still on sale
+    _, second, _ = site.performances("gebroeders-mierlo")
+    catalog.category(jazz, "CJP-pas", name_en="CJP card", limit=40, available=2)
+    catalog.category(second, "65+", name_en="Over 65", limit=30, available=25)  # plenty
+    catalog.category(second, "Kind", name_en="Child", limit=30, available=2)
+
+    page = client.get("/").text
+    single, several = _card(page, "jazz-op-zondag"), _card(page, "gebroeders-mierlo")
+    client.get("/taal/en?next=/")
+    english = _card(client.get("/").text, "jazz-op-zondag")
+
+    # One date: the category alone; several: with its date; plenty left: not told.
+    # Of a limit of 40, 2 are almost sold out; of 30, 2 are few (the bands of model.stock).
+    assert _words(single).endswith("CJP-pas: Bijna uitverkocht: nog 2 plaatsen")
+    when = texts("nl").short_when(second.starts_at)
+    assert f"{when}, Kind: nog 2 plaatsen" in _words(several).replace(" ,", ",")
+    assert "65+" not in several
+    assert _words(english).endswith("CJP card: Almost sold out: 2 seats left")
+    assert accessibility_problems(page) == []

@@ -58,8 +58,14 @@ class CheckoutForm:
 
 
 def cart_fingerprint(cart: CartValidation) -> str:
-    """Identifies the valid lines (performance and quantity) the form was shown with."""
-    key = ",".join(sorted(f"{v.performance.id}:{v.line.quantity}" for v in cart.valid))
+    """Identifies the valid lines (performance, category, its price and the quantity) the form
+    was shown with."""
+    key = ",".join(
+        sorted(
+            f"{v.performance.id}:{v.category.id}:{v.unit_price.cents}:{v.line.quantity}"
+            for v in cart.valid
+        )
+    )
     return hashlib.sha256(key.encode()).hexdigest()[:32]
 
 
