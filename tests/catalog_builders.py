@@ -125,18 +125,26 @@ class CatalogBuilder:
 
     def order(
         self,
-        lines: Sequence[tuple[Performance, int]],
+        lines: Sequence[tuple[Performance, int] | tuple[Performance, int, PriceCategory]],
         *,
         paid: bool = True,
         user_id: uuid.UUID | None = None,
         language: str = "nl",
     ) -> Order:
-        """An order written straight to the store (no seats taken), paid unless told otherwise."""
+        """An order written straight to the store (no seats taken), paid unless told otherwise;
+        a line's tickets are of its category when it names one, else of "Regulier"."""
         now = self.clock.now()
+        with self.make_uow() as uow:
+            regular = {
+                line[0].id: uow.price_categories.for_performance(line[0].id)[0] for line in lines
+            }
+        bought = [
+            (line[0], line[1], line[2] if len(line) > 2 else regular[line[0].id]) for line in lines
+        ]
         order = Order(
             email="anna@example.nl",
             name="Anaïs Verbeek",
-            subtotal=Money(sum(p.price.cents * n for p, n in lines)),
+            subtotal=Money(sum(c.price.cents * n for _, n, c in bought)),
             discount=Money(0),
             created_at=now,
             expires_at=now + timedelta(minutes=15),
@@ -144,16 +152,15 @@ class CatalogBuilder:
             language=language,
         )
         with self.make_uow() as uow:
-            regular = {p.id: uow.price_categories.for_performance(p.id)[0] for p, _ in lines}
             order.tickets = [
                 Ticket(
                     order_id=order.id,
                     performance_id=p.id,
-                    category_id=regular[p.id].id,
-                    category_name=regular[p.id].name(language),
-                    price=p.price,
+                    category_id=c.id,
+                    category_name=c.name(language),
+                    price=c.price,
                 )
-                for p, n in lines
+                for p, n, c in bought
                 for _ in range(n)
             ]
             if paid:

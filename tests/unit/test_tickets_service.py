@@ -604,3 +604,18 @@ def test_giving_up_leaves_orders_with_tickets_alone(tickets, make_uow, clock, tw
     registry.gave_up(JobType.PDF_GENERATION, {}, "no payload")
 
     assert order_of(make_uow, order.id).needs_attention is None
+
+
+def test_a_performance_s_tickets_are_printed_in_the_order_s_own_order(
+    tickets, catalog, make_uow, clock, renderer, two_shows
+):
+    _, sooner = two_shows
+    cjp = catalog.category(sooner, "CJP", price=Money(1250))
+    order = add_order(make_uow, clock, [(sooner, 1), (sooner, 3, cjp)])
+
+    tickets.generate_pdf(order.id)
+
+    [documents] = renderer.calls
+    assert [d.category for d in documents] == ["Regulier", "CJP", "CJP", "CJP"]
+    assert [d.secret for d in documents] == [t.secret for t in order.tickets]
+    assert [d.price for d in documents] == [Money(1850)] + [Money(1250)] * 3

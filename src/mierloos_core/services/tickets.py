@@ -180,9 +180,10 @@ class Tickets:
                     raise errors.PermanentFailure(f"show {performance.show_id} is missing")
                 shows[performance.show_id] = show
             pairs.append((ticket, performance))
-        # A stable order (soonest performance first), so the same tickets always make the same
+        # Soonest performance first and, within one, the order's own ticket order (its lines as
+        # bought, so a category's tickets stay together): the same tickets always make the same
         # file, page for page.
-        pairs.sort(key=lambda pair: (pair[1].starts_at, str(pair[1].id), str(pair[0].id)))
+        pairs.sort(key=lambda pair: (pair[1].starts_at, str(pair[1].id)))
         return [
             TicketDocument(
                 theatre_name=self.theatre_name,
