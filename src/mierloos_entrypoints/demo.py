@@ -1,4 +1,5 @@
-"""Demo data for the embedded site: a few shows, one sold out, one past, one cancelled.
+"""Demo data for the embedded site: a few shows, one sold out, one past, one cancelled, one
+with several price categories (a child's ticket, and a complimentary one for staff only).
 
 And a staff login to try the admin pages with: created once, with a random password that is
 printed when it is made and kept in `var/staff-login.txt` (readable by its owner only).
@@ -18,6 +19,7 @@ import attrs
 from mierloos_core.model.catalog import Performance, PerformanceStatus, Show
 from mierloos_core.model.coupons import Coupon, DiscountKind
 from mierloos_core.model.money import Money
+from mierloos_core.model.price_categories import CategoryTemplate, Visibility
 from mierloos_core.model.timeutil import AMSTERDAM
 from mierloos_core.ports import UnitOfWork
 from mierloos_core.services.accounts import Accounts
@@ -62,6 +64,34 @@ SHOWS = [
 ]
 
 
+# A show's default categories besides "Regulier" (which costs what the performance costs):
+# Dutch name, English name, price in cents, who can buy it.
+DEMO_CATEGORIES = {
+    "zwanenmeer": [
+        ("Kind t/m 12", "Child up to 12", 1000, Visibility.PUBLIC),
+        ("Vrijkaart", "Complimentary", 0, Visibility.STAFF),
+    ],
+}
+
+
+def _default_categories(show: Show, price: Money) -> list[CategoryTemplate]:
+    extra = DEMO_CATEGORIES.get(show.slug, [])
+    if not extra:
+        return []
+    regular = CategoryTemplate(show_id=show.id, name_nl="Regulier", name_en="Regular", price=price)
+    return [regular] + [
+        CategoryTemplate(
+            show_id=show.id,
+            name_nl=name_nl,
+            name_en=name_en,
+            price=Money(cents),
+            visibility=visibility,
+            position=position,
+        )
+        for position, (name_nl, name_en, cents, visibility) in enumerate(extra, start=1)
+    ]
+
+
 def load_demo_data(
     make_uow: Callable[[], UnitOfWork], now: datetime, images: ShowImages | None = None
 ) -> bool:
@@ -87,6 +117,7 @@ def load_demo_data(
             )
             shows.append(show)
             uow.shows.add(show)
+            uow.price_categories.replace_templates(show.id, _default_categories(show, Money(1750)))
             for days, hour, minute, capacity, special in performances:
                 starts = datetime.combine(
                     today + timedelta(days=days), time(hour, minute), tzinfo=AMSTERDAM

@@ -62,8 +62,13 @@ def test_the_show_page_tells_the_seats_left_at_each_edge(
     client.get("/taal/en?next=/")
     en = _performance_info(client.get("/voorstellingen/zwanenmeer").text)
 
-    assert nl.endswith(f"€ 17,50 per kaart · {dutch}" if dutch else "€ 17,50 per kaart")
-    assert en.endswith(f"€17.50 per ticket · {english}" if english else "€17.50 per ticket")
+    # The Zwanenmeer has several price categories: their prices stand in the ticket form.
+    if dutch:
+        assert nl.endswith(f" · {dutch}")
+        assert en.endswith(f" · {english}")
+    else:
+        assert "plaats" not in nl
+        assert "seat" not in en
 
 
 def test_a_full_hall_is_not_advertised_and_sold_out_says_so(site: Site, client: TestClient):
