@@ -49,7 +49,6 @@ from mierloos_core.services.jobs import JobRegistry, jobs_purge_handler
 from mierloos_core.services.notifications import EmailSender
 from mierloos_core.services.order_views import OrderViews
 from mierloos_core.services.ordering import Ordering
-from mierloos_core.services.payment_webhooks import PaymentWebhooks
 from mierloos_core.services.payments import Payments
 from mierloos_core.services.refunds import Refunds
 from mierloos_core.services.sessions import Sessions
@@ -190,7 +189,6 @@ class Container(containers.DeclarativeContainer):
         payments=payments,
         order_context=providers.Object(_order_log_context),
     )
-    payment_webhooks = providers.Singleton(PaymentWebhooks, uow=uow.provider)
     tickets = providers.Singleton(
         Tickets,
         uow=uow.provider,
@@ -242,7 +240,6 @@ class Container(containers.DeclarativeContainer):
         payments=payments,
         ordering=ordering,
         order_views=order_views,
-        payment_webhooks=payment_webhooks,
         payment_gateway=payment_gateway,
         checkout_policy=checkout_policy,
         storage=storage,

@@ -24,7 +24,6 @@ from mierloos_core.services.ordering import (
     Ordering,
     OrderPlaced,
 )
-from mierloos_core.services.payment_webhooks import PaymentWebhooks
 from mierloos_core.services.payments import Payments
 
 CLIENT = "203.0.113.7"
@@ -235,15 +234,14 @@ def test_account_orders_are_the_users_own(ordering, views, catalog) -> None:
 
 
 def test_a_webhook_for_one_of_our_payments_queues_one_sync(
-    ordering, catalog, gateway, new_uow
+    ordering, payments, catalog, gateway, new_uow
 ) -> None:
-    webhooks = PaymentWebhooks(new_uow)
     placed(ordering, order_request(catalog.performance()))
     [provider_id] = gateway.payments
 
-    assert webhooks.receive("tr_onbekend") is False
-    assert webhooks.receive(provider_id) is True
-    assert webhooks.receive(provider_id) is True
+    assert payments.receive_webhook("tr_onbekend") is False
+    assert payments.receive_webhook(provider_id) is True
+    assert payments.receive_webhook(provider_id) is True
     with new_uow() as uow:
         [job] = uow.jobs.list(job_type=JobType.PAYMENT_WEBHOOK)
     assert job.data == {"provider_payment_id": provider_id}

@@ -4,7 +4,7 @@
 - Visitors: `catalog` (what is on sale), `cart` (revalidation), `checkout` (an order holding
   its seats), `ordering` (checkout, then the payment; the checkout throttle), `order_views`
   (the order as its visitor sees it), `accounts`, `sessions`, `throttles`.
-- Money: `payments` (open, follow, expire), `payment_webhooks`, `refunds`,
+- Money: `payments` (open, follow, expire, take webhook calls), `refunds`,
   `performance_cancellation`; all of them get, lock and close orders through
   `order_lifecycle`, the only code that knows the lock order.
 - After a sale: `fulfilment` (what a paid order queues), `tickets` (PDFs), `notifications`

@@ -236,6 +236,11 @@ class Payments:
 
     # --- following a payment ----------------------------------------------------------------
 
+    def receive_webhook(self, provider_payment_id: str) -> bool:
+        """The provider's webhook call: queue a sync of the payment (see `queue_webhook`);
+        False, and nothing queued, for an id we never opened."""
+        return queue_webhook(self.uow(), provider_payment_id)
+
     def sync(self, provider_payment_id: str, *, source: str = "webhook") -> OrderStatus | None:
         """Fetch the payment from the provider and apply its status. None for unknown ids."""
         try:

@@ -59,7 +59,7 @@ async def payment_webhook(request: Request) -> Response:
         WEBHOOKS.labels("malformed").inc()
         return Response(status_code=400)
     try:
-        queued = await run_in_threadpool(services(request).payment_webhooks.receive, payment_id)
+        queued = await run_in_threadpool(services(request).payments.receive_webhook, payment_id)
     except errors.Busy:
         WEBHOOKS.labels("busy").inc()
         return Response(status_code=503, headers={"Retry-After": "5"})

@@ -25,7 +25,6 @@ from mierloos_core.services.checkout import CheckoutPolicy
 from mierloos_core.services.images import ShowImages
 from mierloos_core.services.order_views import OrderViews
 from mierloos_core.services.ordering import Ordering
-from mierloos_core.services.payment_webhooks import PaymentWebhooks
 from mierloos_core.services.payments import Payments
 from mierloos_core.services.refunds import Refunds
 from mierloos_core.services.sessions import Sessions
@@ -45,7 +44,6 @@ class WebServices:
     payments: Payments
     ordering: Ordering
     order_views: OrderViews
-    payment_webhooks: PaymentWebhooks
     payment_gateway: PaymentGateway
     checkout_policy: CheckoutPolicy
     storage: ObjectStorage

@@ -19,7 +19,6 @@ from mierloos_adapters.sqlalchemy.tables import metadata
 from mierloos_core.errors import Busy
 from mierloos_core.model.orders import OrderStatus
 from mierloos_core.model.payments import PaymentStatus
-from mierloos_core.services.payment_webhooks import PaymentWebhooks
 from tests.integration.web.web_support import Site, add_to_cart, check_out
 from tests.postgres_server import fresh_database
 
@@ -185,8 +184,9 @@ class _BusyUnitOfWork:
 
 
 def test_a_busy_database_answers_503_so_the_provider_retries(site: Site) -> None:
-    busy = PaymentWebhooks(_BusyUnitOfWork)
-    site.app.state.services = attrs.evolve(site.app.state.services, payment_webhooks=busy)
+    web = site.app.state.services
+    busy = attrs.evolve(web.payments, uow=_BusyUnitOfWork)
+    site.app.state.services = attrs.evolve(web, payments=busy)
     with site.client() as client:
         response = client.post("/webhooks/payments", data={"id": "tr_abc"})
 
