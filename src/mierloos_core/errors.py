@@ -240,3 +240,15 @@ class RefundDelayed(DependencyUnavailable):
 class RefundRefused(PermanentFailure):
     code = "refund_refused"
     message = "De betaalprovider weigerde de terugbetaling. Er is niets terugbetaald."
+
+
+class UnknownAccount(NotFound):
+    code = "unknown_account"
+    message = "Er is geen account met dit e-mailadres. Laat de medewerker eerst een account maken."
+
+
+class OwnRoleUnchangeable(ValidationError):
+    """Nobody changes their own role: an admin cannot lock the theatre out by mistake."""
+
+    code = "own_role_unchangeable"
+    message = "Je kunt je eigen rol niet wijzigen; vraag een andere beheerder."

@@ -241,9 +241,17 @@ def worker(
 @click.option(
     "--password-stdin", is_flag=True, help="Read the password from standard input (for scripts)."
 )
-def create_staff(email: str, name: str, password_stdin: bool) -> None:
-    """Create a staff account (or make an existing account staff)."""
+@click.option(
+    "--role",
+    type=click.Choice(["admin", "kassa", "deur"]),
+    default="admin",
+    show_default=True,
+    help="admin: everything; kassa: counter, orders and door; deur: door only.",
+)
+def create_staff(email: str, name: str, password_stdin: bool, role: str) -> None:
+    """Create a staff account (or make an existing account staff) with a role."""
     from mierloos_core.errors import MierloosError, ValidationError
+    from mierloos_core.model.accounts import Role
 
     if password_stdin:
         password = sys.stdin.readline().rstrip("\n")
@@ -252,13 +260,13 @@ def create_staff(email: str, name: str, password_stdin: bool) -> None:
     container = migrated_container(settings_or_exit())
     with operation("creating the account"):
         try:
-            user = container.accounts().create_staff(email, name, password)
+            user = container.accounts().create_staff(email, name, password, role=Role(role))
         except ValidationError as error:
             click.echo(f"error: {error.message}", err=True)
             sys.exit(USAGE_ERROR)
         except MierloosError as error:
             fail(error.message)
-    click.echo(f"staff account ready: {user.email}")
+    click.echo(f"staff account ready: {user.email} ({user.role.value})")
 
 
 @main.command()

@@ -52,6 +52,7 @@ from mierloos_core.services.ordering import Ordering
 from mierloos_core.services.payments import Payments
 from mierloos_core.services.refunds import Refunds
 from mierloos_core.services.sessions import Sessions
+from mierloos_core.services.staff_accounts import StaffAccounts
 from mierloos_core.services.staff_catalog import StaffCatalog
 from mierloos_core.services.staff_coupons import StaffCoupons
 from mierloos_core.services.staff_orders import StaffOrders
@@ -209,6 +210,7 @@ class Container(containers.DeclarativeContainer):
     staff_catalog = providers.Singleton(StaffCatalog, uow=uow.provider, clock=clock)
     staff_coupons = providers.Singleton(StaffCoupons, uow=uow.provider, clock=clock)
     staff_price_categories = providers.Singleton(StaffPriceCategories, uow=uow.provider)
+    staff_accounts = providers.Singleton(StaffAccounts, uow=uow.provider)
     reset_tokens = providers.Singleton(ResetTokens, secret_key=settings.provided.secret_key)
     rate_limiter = providers.Singleton(ThrottleLimiter, store=throttle_store)
     accounts = providers.Singleton(
@@ -253,6 +255,7 @@ class Container(containers.DeclarativeContainer):
         staff_catalog=staff_catalog,
         staff_coupons=staff_coupons,
         staff_price_categories=staff_price_categories,
+        staff_accounts=staff_accounts,
         images=images,
     )
 

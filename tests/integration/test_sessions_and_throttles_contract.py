@@ -52,7 +52,7 @@ def test_a_session_lives_until_it_ends(make_uow, clock) -> None:
 
 def test_sessions_idle_out_and_age_out(make_uow, clock) -> None:
     visitor = a_user(make_uow, clock)
-    staff = a_user(make_uow, clock, "kassa@example.nl", Role.STAFF)
+    staff = a_user(make_uow, clock, "kassa@example.nl", Role.ADMIN)
     sessions = Sessions(make_uow, clock)
     mine, theirs = sessions.start(visitor), sessions.start(staff)
     clock.advance(timedelta(hours=12, seconds=1))
@@ -84,7 +84,7 @@ def test_a_role_change_ends_the_session(make_uow, clock) -> None:
     session_id = sessions.start(user)
     with make_uow() as uow:
         stored = uow.users.get(user.id)
-        stored.role = Role.STAFF
+        stored.role = Role.ADMIN
         uow.users.update(stored)
         uow.commit()
     assert sessions.user(session_id) is None

@@ -307,7 +307,7 @@ def test_users_are_found_by_email_whatever_its_case(make_uow, clock):
         name="Staf",
         password_hash="h",
         created_at=clock.now(),
-        role=Role.STAFF,
+        role=Role.ADMIN,
     )
     stored(make_uow, user)
     with make_uow() as uow:
@@ -322,6 +322,33 @@ def test_users_are_found_by_email_whatever_its_case(make_uow, clock):
                     created_at=clock.now(),
                 )
             )
+
+
+def test_users_are_listed_by_role_and_every_role_is_stored(make_uow, clock):
+    users = [
+        User(
+            email=f"{role.value}@example.nl",
+            name=name,
+            password_hash="h",
+            created_at=clock.now(),
+            role=role,
+        )
+        for role, name in [
+            (Role.VISITOR, "Bezoeker"),
+            (Role.DOOR, "Bram"),
+            (Role.COUNTER, "Anna"),
+            (Role.ADMIN, "Anna"),
+        ]
+    ]
+    stored(make_uow, *users)
+    with make_uow() as uow:
+        staff = uow.users.with_roles([Role.ADMIN, Role.COUNTER, Role.DOOR])
+        assert [(u.name, u.role) for u in staff] == [
+            ("Anna", Role.ADMIN),
+            ("Anna", Role.COUNTER),
+            ("Bram", Role.DOOR),
+        ]
+        assert uow.users.with_roles([Role.DOOR]) == [users[1]]
 
 
 def test_reset_tokens_are_voided_and_counted(make_uow, clock):

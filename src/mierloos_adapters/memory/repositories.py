@@ -20,7 +20,7 @@ from mierloos_adapters.memory.price_categories import (
 )
 from mierloos_adapters.memory.store import MemoryStore, TableRepository, detached_copy
 from mierloos_core.errors import PerformanceUnavailable, UnknownPerformance
-from mierloos_core.model.accounts import PasswordResetToken, User, normalize_email
+from mierloos_core.model.accounts import PasswordResetToken, Role, User, normalize_email
 from mierloos_core.model.catalog import Performance, PerformanceStatus, Show
 from mierloos_core.model.coupons import Coupon, CouponUsage, normalize_code
 from mierloos_core.model.files import Image
@@ -267,6 +267,10 @@ class MemoryUsers(TableRepository[User]):
     def get_by_email(self, email: str) -> User | None:
         wanted = normalize_email(email)
         return self._find(lambda user: user.email == wanted)
+
+    def with_roles(self, roles: Collection[Role]) -> list[User]:
+        found = [u for u in self._rows.values() if u.role in roles]
+        return [detached_copy(u) for u in sorted(found, key=lambda u: (u.name, u.email))]
 
 
 class MemoryResetTokens(TableRepository[PasswordResetToken]):

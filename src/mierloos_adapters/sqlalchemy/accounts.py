@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import uuid
+from collections.abc import Collection
 from datetime import datetime
 
 from sqlalchemy import func, select, update
@@ -34,6 +35,12 @@ class SqlUsers(SqlRepository):
 
     def update(self, user: User) -> None:
         self._update(USER_ROWS, user)
+
+    def with_roles(self, roles: Collection[Role]) -> list[User]:
+        wanted = [role.value for role in roles]
+        return self._find_all(
+            USER_ROWS, t.users.c.role.in_(wanted), order_by=(t.users.c.name, t.users.c.email)
+        )
 
 
 class SqlResetTokens(SqlRepository):

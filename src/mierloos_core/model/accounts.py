@@ -13,8 +13,31 @@ from mierloos_core.model.timeutil import require_aware
 
 
 class Role(enum.StrEnum):
+    """Who an account is. Staff roles, widest first: admin, counter (kassa), door (deur)."""
+
     VISITOR = "visitor"
-    STAFF = "staff"
+    ADMIN = "admin"
+    COUNTER = "kassa"
+    DOOR = "deur"
+
+
+class StaffArea(enum.Enum):
+    """A part of the staff side; each staff role may enter some of them."""
+
+    ADMIN = "admin"  # catalogue, coupons, jobs, staff accounts, reports: everything else
+    ORDERS = "orders"  # finding orders, refunds, resending tickets
+    COUNTER = "counter"  # selling at the counter, phone bookings
+    DOOR = "door"  # checking tickets in
+
+
+STAFF_ROLES = (Role.ADMIN, Role.COUNTER, Role.DOOR)
+
+AREAS_BY_ROLE: dict[Role, frozenset[StaffArea]] = {
+    Role.VISITOR: frozenset(),
+    Role.ADMIN: frozenset(StaffArea),
+    Role.COUNTER: frozenset({StaffArea.ORDERS, StaffArea.COUNTER, StaffArea.DOOR}),
+    Role.DOOR: frozenset({StaffArea.DOOR}),
+}
 
 
 def normalize_email(email: str) -> str:
@@ -34,7 +57,10 @@ class User:
 
     @property
     def is_staff(self) -> bool:
-        return self.role is Role.STAFF
+        return self.role is not Role.VISITOR
+
+    def may_enter(self, area: StaffArea) -> bool:
+        return area in AREAS_BY_ROLE[self.role]
 
 
 @attrs.define(kw_only=True)

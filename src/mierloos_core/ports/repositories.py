@@ -10,7 +10,7 @@ from typing import Protocol, Self
 
 import attrs
 
-from mierloos_core.model.accounts import PasswordResetToken, User
+from mierloos_core.model.accounts import PasswordResetToken, Role, User
 from mierloos_core.model.catalog import Performance, Show
 from mierloos_core.model.coupons import Coupon, CouponUsage
 from mierloos_core.model.files import Image
@@ -257,6 +257,9 @@ class UserRepository(Protocol):
     def get(self, user_id: uuid.UUID) -> User | None: ...
     def get_by_email(self, email: str) -> User | None: ...
     def update(self, user: User) -> None: ...
+    def with_roles(self, roles: Collection[Role]) -> list[User]:
+        """The users with one of `roles`, by name then e-mail."""
+        ...
 
 
 class PasswordResetTokenRepository(Protocol):

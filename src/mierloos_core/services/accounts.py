@@ -144,18 +144,22 @@ class Accounts:
             uow.commit()
         return user
 
-    def create_staff(self, email: str, name: str, password: str) -> User:
-        """A staff account, or an existing account made staff with this password."""
+    def create_staff(
+        self, email: str, name: str, password: str, *, role: Role = Role.ADMIN
+    ) -> User:
+        """A staff account with `role`, or an existing account given it and this password."""
+        if role is Role.VISITOR:
+            raise errors.ValidationError("Kies een rol voor medewerkers.")
         email = clean_email(email)
         with self.uow() as uow:
             existing = uow.users.get_by_email(email)
         if existing is None:
-            return self.register(email, name, password, role=Role.STAFF)
+            return self.register(email, name, password, role=role)
         check_password(password, email=email, policy=self.policy)
         with self.uow() as uow:
             user = uow.users.get(existing.id)
             assert user is not None
-            user.role = Role.STAFF
+            user.role = role
             self._set_password(uow, user, password)
             uow.commit()
         return user

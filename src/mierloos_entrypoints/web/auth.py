@@ -2,8 +2,9 @@
 
 Logging out deletes the session row, so a copy of the cookie taken earlier opens nothing; a
 password change or reset deletes all of the user's sessions; idle and absolute limits end the
-rest (`SessionPolicy`). `staff_required` guards the admin pages: visitors without a session
-are sent to the login page, logged-in visitors without the staff role get 403.
+rest (`SessionPolicy`). `staff_required` guards the staff pages: visitors without a session
+are sent to the login page; logged-in users whose role may not open the page get 403
+(`staff_areas` says which role opens what).
 """
 
 from __future__ import annotations
@@ -21,6 +22,7 @@ from mierloos_core.model.accounts import User
 from mierloos_entrypoints.web.security import Endpoint, rotate_csrf_token
 from mierloos_entrypoints.web.services import services
 from mierloos_entrypoints.web.session_keys import USER_CACHE_ATTR, USER_KEY
+from mierloos_entrypoints.web.staff_areas import may_open
 
 
 async def log_in(request: Request, user: User) -> None:
@@ -74,7 +76,7 @@ def staff_required(endpoint: Endpoint) -> Endpoint:
             if request.url.path.startswith("/api/"):
                 raise HTTPException(status_code=401)
             return login_redirect(request)
-        if not user.is_staff:
+        if not may_open(user, request.url.path):
             raise HTTPException(status_code=403)
         return await endpoint(request)
 

@@ -19,6 +19,7 @@ from mierloos_entrypoints.web.cart_session import ticket_count
 from mierloos_entrypoints.web.language import request_language
 from mierloos_entrypoints.web.security import CSRF_FIELD, csrf_token
 from mierloos_entrypoints.web.session_keys import USER_CACHE_ATTR, USER_KEY
+from mierloos_entrypoints.web.staff_areas import may_open
 from mierloos_entrypoints.web.static_files import static_url
 
 THEATRE = "Ons Mierloos Theater"
@@ -99,7 +100,7 @@ def make_templates() -> Jinja2Templates:
     )
     env.policies["ext.i18n.trimmed"] = True  # whitespace in {% trans %} blocks is collapsed
     env.install_gettext_callables(_gettext, _ngettext, newstyle=True)  # type: ignore[attr-defined]
-    env.filters.update(FORMAT_FILTERS, iso=iso_local, status=status_label)
+    env.filters.update(FORMAT_FILTERS, iso=iso_local, status=status_label, may_open=may_open)
     env.globals.update(
         theatre=THEATRE,
         path_for=path_for,

@@ -28,6 +28,7 @@ from mierloos_core.services.ordering import Ordering
 from mierloos_core.services.payments import Payments
 from mierloos_core.services.refunds import Refunds
 from mierloos_core.services.sessions import Sessions
+from mierloos_core.services.staff_accounts import StaffAccounts
 from mierloos_core.services.staff_catalog import StaffCatalog
 from mierloos_core.services.staff_coupons import StaffCoupons
 from mierloos_core.services.staff_orders import StaffOrders
@@ -57,6 +58,7 @@ class WebServices:
     staff_catalog: StaffCatalog
     staff_coupons: StaffCoupons
     staff_price_categories: StaffPriceCategories
+    staff_accounts: StaffAccounts
     images: ShowImages
 
     @property

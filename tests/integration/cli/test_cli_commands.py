@@ -293,7 +293,7 @@ def test_create_staff_reads_the_password_from_stdin(var_dir):
     )
 
     assert answer.exit_code == 0, answer.output
-    assert answer.output.splitlines()[-1] == "staff account ready: kassa@example.org"
+    assert answer.output.splitlines()[-1] == "staff account ready: kassa@example.org (admin)"
 
 
 def create_staff(var_dir: Path, email: str, password: str, **env: str) -> Result:

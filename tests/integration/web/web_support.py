@@ -21,6 +21,7 @@ from mierloos_adapters.memory import FixedClock, MemoryPaymentGateway
 from mierloos_adapters.migrations import upgrade
 from mierloos_adapters.sqlalchemy import make_engine
 from mierloos_adapters.sqlalchemy.tables import metadata
+from mierloos_core.model.accounts import Role
 from mierloos_core.model.catalog import Performance
 from mierloos_core.ports import PaymentGateway
 from mierloos_entrypoints.config import Settings, WorkerSettings
@@ -200,8 +201,10 @@ def log_in(
 STAFF_PASSWORD = "kassa-wachtwoord-2026"
 
 
-def log_in_as_staff(site: Site, client: TestClient, email: str = "kassa@example.org") -> None:
-    """Create (or reuse) a staff account and log `client` in with it."""
-    site.container.accounts().create_staff(email, "Kassa", STAFF_PASSWORD)
+def log_in_as_staff(
+    site: Site, client: TestClient, email: str = "kassa@example.org", role: Role = Role.ADMIN
+) -> None:
+    """Create (or reuse) a staff account with `role` and log `client` in with it."""
+    site.container.accounts().create_staff(email, "Kassa", STAFF_PASSWORD, role=role)
     answer = log_in(client, email, STAFF_PASSWORD)
     assert answer.status_code == 303, answer.text

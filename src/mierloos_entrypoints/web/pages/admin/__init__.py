@@ -1,4 +1,5 @@
-"""Staff pages under /beheer. Every route here is wrapped in `staff_required`.
+"""Staff pages under /beheer. Every route here is wrapped in `staff_required`, which lets
+each staff role in only where `web/staff_areas.py` says.
 
 Each admin module keeps its own `ROUTES` list; `routes()` joins them in one place.
 """
@@ -15,6 +16,7 @@ from mierloos_entrypoints.web.pages.admin import (
     overview,
     price_categories,
     refunds,
+    staff,
 )
 
 
@@ -27,4 +29,5 @@ def routes() -> list[BaseRoute]:
         *price_categories.ROUTES,  # before catalog's {action} routes of a performance
         *catalog.ROUTES,
         *coupons.ROUTES,
+        *staff.ROUTES,
     ]

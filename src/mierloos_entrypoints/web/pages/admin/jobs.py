@@ -29,6 +29,7 @@ from mierloos_entrypoints.web.routing import staff_page, staff_post
 from mierloos_entrypoints.web.security import csrf_protected
 from mierloos_entrypoints.web.services import services
 
+JOBS = "/beheer/taken"
 PER_PAGE = 50
 
 STATUS_LABELS: Mapping[str, str] = {
@@ -117,7 +118,7 @@ def _link(status: str | None, job_type: str | None, page: int) -> str:
         for key, value in (("status", status), ("type", job_type), ("pagina", page))
         if value and value != 1
     }
-    return "/beheer/taken" + (f"?{urlencode(params)}" if params else "")
+    return JOBS + (f"?{urlencode(params)}" if params else "")
 
 
 def _helpers() -> dict[str, Any]:
@@ -209,7 +210,7 @@ async def retry_job(request: Request, form: FormData) -> Response:
 
 
 ROUTES: list[BaseRoute] = [
-    staff_page("/beheer/taken", jobs_dashboard, "admin_jobs"),
+    staff_page(JOBS, jobs_dashboard, "admin_jobs"),
     staff_page("/beheer/taken/{job_id:uuid}", job_detail, "admin_job"),
     staff_post("/beheer/taken/{job_id:uuid}/opnieuw", csrf_protected(retry_job), "admin_job_retry"),
 ]
