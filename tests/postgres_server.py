@@ -6,11 +6,16 @@ testcontainers when a Docker engine answers; a throwaway cluster made with an in
 `initdb` (on PATH or Debian's /usr/lib/postgresql/*/bin; MIERLOOS_TEST_INITDB_GLOB changes
 that glob, empty for PATH only); a throwaway cluster made with the binaries that the `pgserver`
 wheel ships. The last needs nothing but pip.
+
+Under pytest-xdist each worker process finds or starts its own: a throwaway cluster has its own
+temporary directory and a port the OS picked, and the one-time preparation that the workers share
+(a system user, the wheel's permissions) happens under a lock file.
 """
 
 from __future__ import annotations
 
 import contextlib
+import fcntl
 import glob
 import importlib
 import importlib.util
@@ -82,12 +87,29 @@ def _pgserver_utils() -> ModuleType:
         return importlib.import_module("pgserver.utils")
 
 
+@contextlib.contextmanager
+def _machine_lock(name: str) -> Iterator[None]:
+    """Held by one process of the machine at a time: for the parallel test workers' setup."""
+    path = os.path.join(tempfile.gettempdir(), f"mierloos-tests-{name}.lock")
+    with open(path, "a") as handle:
+        fcntl.flock(handle, fcntl.LOCK_EX)
+        try:
+            yield
+        finally:
+            fcntl.flock(handle, fcntl.LOCK_UN)
+
+
 def _server_user(bindir: str) -> list[str]:
     """The prefix that runs a PostgreSQL program: as root, another user, since the server
     refuses to run as root (`postgres` where the system has it, else a `pgserver` user made
     the way the pgserver package makes it)."""
     if os.geteuid() != 0:
         return []
+    with _machine_lock("server-user"):  # two workers must not both add the user
+        return _prepared_server_user(bindir)
+
+
+def _prepared_server_user(bindir: str) -> list[str]:
     import pwd
 
     try:
@@ -121,6 +143,7 @@ class PrivateCluster:
             shutil.chown(self.data, self.as_postgres[2])
         self._pg("initdb", "-D", self.data, "-U", "postgres", "-A", "trust")
         self.url = f"postgresql+psycopg://postgres@127.0.0.1:{self.port}/postgres"
+        self._started_once = False
 
     def _pg(self, tool: str, *args: str) -> None:
         subprocess.run(
@@ -128,6 +151,31 @@ class PrivateCluster:
         )
 
     def start(self) -> None:
+        if not self._started_once:
+            self._first_start()
+            return
+        self._start()
+
+    def _first_start(self) -> None:
+        """Start on the chosen port, or on another if something took it since (a parallel
+        worker's server, say): the port only stays fixed across later restarts."""
+        for attempt in range(3):
+            try:
+                self._start()
+                break
+            except subprocess.CalledProcessError:
+                if attempt == 2 or "could not bind" not in self._log():
+                    raise
+                self.port = _free_port()
+                self.url = f"postgresql+psycopg://postgres@127.0.0.1:{self.port}/postgres"
+        self._started_once = True
+
+    def _log(self) -> str:
+        with contextlib.suppress(OSError):
+            return Path(self.data, "log").read_text(errors="replace")
+        return ""
+
+    def _start(self) -> None:
         options = f"-p {self.port} -k {self.data} -c listen_addresses=127.0.0.1 -c fsync=off"
         self._pg("pg_ctl", "-D", self.data, "-w", "-l", f"{self.data}/log", "-o", options, "start")
 

@@ -55,15 +55,13 @@ class LiveSite:
         return self.base_url + path
 
 
-def _free_port() -> int:
-    with socket.socket() as probe:
-        probe.bind(("127.0.0.1", 0))
-        return int(probe.getsockname()[1])
-
-
 @pytest.fixture
 def live_site(tmp_path: Path) -> Iterator[LiveSite]:
-    port = _free_port()
+    # The server is handed this bound socket: no other process (a parallel test worker) can take
+    # the port between choosing it and listening on it.
+    listener = socket.socket()
+    listener.bind(("127.0.0.1", 0))
+    port = int(listener.getsockname()[1])
     base_url = f"http://127.0.0.1:{port}"
     settings = load_settings(
         {
@@ -82,7 +80,9 @@ def live_site(tmp_path: Path) -> Iterator[LiveSite]:
     server = uvicorn.Server(
         uvicorn.Config(app, host="127.0.0.1", port=port, log_level="warning", lifespan="off")
     )
-    thread = threading.Thread(target=server.run, name="uvicorn", daemon=True)
+    thread = threading.Thread(
+        target=server.run, kwargs={"sockets": [listener]}, name="uvicorn", daemon=True
+    )
     thread.start()
     deadline = time.monotonic() + 10
     while not server.started:
@@ -94,6 +94,7 @@ def live_site(tmp_path: Path) -> Iterator[LiveSite]:
     finally:
         server.should_exit = True
         thread.join(timeout=10)
+        listener.close()
         container.engine().dispose()
 
 

@@ -11,6 +11,7 @@ from __future__ import annotations
 
 import importlib.metadata
 import os
+import shutil
 import signal
 import subprocess
 import sys
@@ -46,11 +47,28 @@ PACKAGED = (
 )
 
 
+# What a checkout holds besides its sources: never part of a build.
+NOT_SOURCES = {".git", ".venv", ".nox", ".hypothesis", "var", "test-artifacts", "build", "dist"}
+
+
+def _source_copy(target: Path) -> Path:
+    """The checkout's files in `target`: the build writes its egg-info there, not into the
+    worktree, whose metadata other test processes read meanwhile."""
+
+    def ignore(folder: str, names: list[str]) -> set[str]:
+        skipped = {n for n in names if n.endswith((".egg-info", "_cache")) or n == "__pycache__"}
+        return skipped | (NOT_SOURCES & set(names) if Path(folder) == ROOT else set())
+
+    shutil.copytree(ROOT, target, ignore=ignore)
+    return target
+
+
 @pytest.fixture(scope="module")
 def dist(tmp_path_factory: pytest.TempPathFactory) -> Path:
     out = tmp_path_factory.mktemp("dist")
+    source = _source_copy(tmp_path_factory.mktemp("source") / "mierloos")
     subprocess.run(
-        [sys.executable, "-m", "build", "--outdir", str(out), str(ROOT)],
+        [sys.executable, "-m", "build", "--outdir", str(out), str(source)],
         check=True,
         capture_output=True,
         timeout=900,
