@@ -23,6 +23,7 @@ from starlette.routing import BaseRoute
 
 from mierloos_core.model.jobs import JobStatus, JobType
 from mierloos_core.model.timeutil import local
+from mierloos_core.ports import JobSearch
 from mierloos_entrypoints.web.inputs import BadInput, parse_uuid
 from mierloos_entrypoints.web.rendering import flash, render
 from mierloos_entrypoints.web.routing import staff_page, staff_post
@@ -138,9 +139,8 @@ async def jobs_dashboard(request: Request) -> Response:
     )
     job_type = _choice(request, "type", known_types, "Dit soort taak bestaat niet.")
     page = page_param(request)
-    found = await run_in_threadpool(
-        lambda: web.jobs.page(status=status, job_type=job_type, page=page, per_page=PER_PAGE)
-    )
+    search = JobSearch(status=status, job_type=job_type, page=page, per_page=PER_PAGE)
+    found = await run_in_threadpool(web.jobs.page, search)
     return render(
         request,
         "admin/jobs.html",
