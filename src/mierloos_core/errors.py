@@ -3,6 +3,9 @@
 from __future__ import annotations
 
 from collections.abc import Mapping
+from typing import TypeVar
+
+_T = TypeVar("_T")
 
 
 class MierloosError(Exception):
@@ -240,3 +243,10 @@ class RefundDelayed(DependencyUnavailable):
 class RefundRefused(PermanentFailure):
     code = "refund_refused"
     message = "De betaalprovider weigerde de terugbetaling. Er is niets terugbetaald."
+
+
+def required(found: _T | None, missing: MierloosError) -> _T:
+    """`found`, unless it is None: then `missing` is raised (a repository's get, say)."""
+    if found is None:
+        raise missing
+    return found
