@@ -106,3 +106,13 @@ def staff_form(handler: FormHandler, *, files: int = 0, fields: int = MAX_FORM_F
 
 def form_context(reader: FormReader, **extra: Any) -> dict[str, Any]:
     return {"values": reader.values, "errors": reader.errors, **extra}
+
+
+def form_state(
+    reader: FormReader | None, shown: dict[str, str], prefix: str = ""
+) -> dict[str, Any]:
+    """A form's `values` and `errors` (names prefixed) for its template: what was typed and
+    what was wrong with it, or `shown` and no errors when the form was not sent."""
+    if reader is None:
+        return {f"{prefix}values": shown, f"{prefix}errors": {}}
+    return {f"{prefix}values": reader.values, f"{prefix}errors": reader.errors}

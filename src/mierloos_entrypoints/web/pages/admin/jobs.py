@@ -121,13 +121,13 @@ def _link(status: str | None, job_type: str | None, page: int) -> str:
     return "/beheer/taken" + (f"?{urlencode(params)}" if params else "")
 
 
-def _helpers() -> dict[str, Any]:
-    return {
-        "moment": moment,
-        "duration": duration,
-        "status_labels": STATUS_LABELS,
-        "type_labels": TYPE_LABELS,
-    }
+# What both job pages' templates use to show a job.
+_HELPERS: dict[str, Any] = {
+    "moment": moment,
+    "duration": duration,
+    "status_labels": STATUS_LABELS,
+    "type_labels": TYPE_LABELS,
+}
 
 
 async def jobs_dashboard(request: Request) -> Response:
@@ -145,7 +145,7 @@ async def jobs_dashboard(request: Request) -> Response:
         request,
         "admin/jobs.html",
         {
-            **_helpers(),
+            **_HELPERS,
             "summary": summary,
             "found": found,
             "status": status,
@@ -176,7 +176,7 @@ async def job_detail(request: Request) -> Response:
         request,
         "admin/jobs_detail.html",
         {
-            **_helpers(),
+            **_HELPERS,
             "job": job,
             "errors": details.errors,
             "payload": pretty_json(job.data),
