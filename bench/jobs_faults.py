@@ -35,6 +35,8 @@ import uuid
 from pathlib import Path
 from typing import Any
 
+from mierloos_core.ports import NewJob
+
 HERE = Path(__file__).resolve().parent
 ROOT = HERE.parent
 APPLICATION = "jobs-faults-bench"
@@ -183,7 +185,7 @@ def main() -> None:
                 if sent < due:
                     with SqlUnitOfWork(engine, clock) as uow:
                         for n in range(sent, due):
-                            uow.jobs.enqueue("email", {"n": n})
+                            uow.jobs.enqueue(NewJob("email", {"n": n}))
                         uow.commit()
                     sent = due
                 if now >= next_kill:
@@ -195,7 +197,7 @@ def main() -> None:
             if sent < args.jobs:
                 with SqlUnitOfWork(engine, clock) as uow:
                     for n in range(sent, args.jobs):
-                        uow.jobs.enqueue("email", {"n": n})
+                        uow.jobs.enqueue(NewJob("email", {"n": n}))
                     uow.commit()
             completed = 0
             drain_s: float | None = None

@@ -31,6 +31,8 @@ import time
 from pathlib import Path
 from typing import Any
 
+from mierloos_core.ports import NewJob
+
 HERE = Path(__file__).resolve().parent
 ROOT = HERE.parent
 REDIS_URL = "redis://127.0.0.1:6379/15"
@@ -241,13 +243,13 @@ def run_postgres(args: argparse.Namespace, admin_url: str, work: Path) -> tuple[
 
         def send_one(data: dict[str, Any]) -> None:
             with SqlUnitOfWork(engine, clock) as uow:
-                uow.jobs.enqueue("email", data)
+                uow.jobs.enqueue(NewJob("email", data))
                 uow.commit()
 
         def send_batch(count: int) -> None:
             with SqlUnitOfWork(engine, clock) as uow:
                 for n in range(count):
-                    uow.jobs.enqueue("email", {"n": n})
+                    uow.jobs.enqueue(NewJob("email", {"n": n}))
                 uow.commit()
 
         try:

@@ -102,29 +102,29 @@ class FakePaymentProvider:
         """The visitor's choice on the checkout page; only an open payment changes."""
         if status not in (PaymentStatus.PAID, PaymentStatus.FAILED, PaymentStatus.CANCELED):
             raise ValueError(f"a visitor cannot make a payment {status}")
-        with self._lock:
-            record = self.record(provider_payment_id)
-            if record["status"] == PaymentStatus.OPEN.value:
-                record["status"] = status.value
-                self._write(self._path(provider_payment_id), record)
-            return record
+        return self._move(provider_payment_id, status, only_open=True)
 
     def cancel_payment(self, provider_payment_id: str) -> ProviderPayment:
         """An open payment becomes canceled; any other stays as it is."""
         self._check_up()
-        with self._lock:
-            record = self.record(provider_payment_id)
-            if record["status"] == PaymentStatus.OPEN.value:
-                record["status"] = PaymentStatus.CANCELED.value
-                self._write(self._path(provider_payment_id), record)
-            return self._to_payment(record)
+        return self._to_payment(
+            self._move(provider_payment_id, PaymentStatus.CANCELED, only_open=True)
+        )
 
     def set_status(self, provider_payment_id: str, status: PaymentStatus) -> None:
         """Any status, as the provider's own systems might set it (expiry, chargebacks)."""
+        self._move(provider_payment_id, status, only_open=False)
+
+    def _move(
+        self, provider_payment_id: str, status: PaymentStatus, *, only_open: bool
+    ) -> dict[str, Any]:
+        """The payment's record after giving it `status` (with `only_open`, if it was open)."""
         with self._lock:
             record = self.record(provider_payment_id)
-            record["status"] = status.value
-            self._write(self._path(provider_payment_id), record)
+            if not only_open or record["status"] == PaymentStatus.OPEN.value:
+                record["status"] = status.value
+                self._write(self._path(provider_payment_id), record)
+            return record
 
     def create_refund(self, request: RefundRequest) -> ProviderRefund:
         """Refunds of the fake provider are done at once: it always has the money at hand."""

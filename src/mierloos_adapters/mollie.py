@@ -35,15 +35,8 @@ from mollie.api.objects.payment import Payment as MolliePayment
 from mollie.api.resources.refunds import PaymentRefunds
 
 from mierloos_core.errors import DependencyUnavailable, NotFound, PermanentFailure
+from mierloos_core.model import payments as model
 from mierloos_core.model.money import Money
-from mierloos_core.model.payments import (
-    PaymentRequest,
-    PaymentStatus,
-    ProviderPayment,
-    ProviderRefund,
-    RefundRequest,
-    RefundStatus,
-)
 
 logger = logging.getLogger(__name__)
 
@@ -126,7 +119,7 @@ class MolliePaymentGateway:
             self._local.client = client
         return client
 
-    def create_payment(self, request: PaymentRequest) -> ProviderPayment:
+    def create_payment(self, request: model.PaymentRequest) -> model.ProviderPayment:
         data: dict[str, Any] = {
             "amount": {"currency": "EUR", "value": request.amount.provider_value()},
             "description": request.description,
@@ -163,7 +156,7 @@ class MolliePaymentGateway:
         except Error as exc:
             self._translate(exc, action="list")
 
-    def get_payment(self, provider_payment_id: str) -> ProviderPayment:
+    def get_payment(self, provider_payment_id: str) -> model.ProviderPayment:
         if not provider_payment_id.startswith(_PAYMENT_ID_PREFIX):
             # Mollie has no such payment; the client would refuse to ask anyway.
             raise NotFound(_UNKNOWN_PAYMENT, provider_payment_id=provider_payment_id)
@@ -173,7 +166,7 @@ class MolliePaymentGateway:
             self._translate(exc, action="get", provider_payment_id=provider_payment_id)
         return self._to_provider_payment(result)
 
-    def cancel_payment(self, provider_payment_id: str) -> ProviderPayment:
+    def cancel_payment(self, provider_payment_id: str) -> model.ProviderPayment:
         current = self.get_payment(provider_payment_id)
         if not current.cancelable:
             return current  # paid, pending at the bank or closed: Mollie would answer 422
@@ -187,7 +180,7 @@ class MolliePaymentGateway:
             self._translate(exc, action="cancel", provider_payment_id=provider_payment_id)
         return self._to_provider_payment(result)
 
-    def create_refund(self, request: RefundRequest) -> ProviderRefund:
+    def create_refund(self, request: model.RefundRequest) -> model.ProviderRefund:
         data: dict[str, Any] = {
             "amount": {"currency": "EUR", "value": request.amount.provider_value()},
             "description": request.description,
@@ -216,7 +209,7 @@ class MolliePaymentGateway:
         )
         return refund
 
-    def get_refund(self, provider_payment_id: str, provider_refund_id: str) -> ProviderRefund:
+    def get_refund(self, provider_payment_id: str, provider_refund_id: str) -> model.ProviderRefund:
         if not provider_payment_id.startswith(_PAYMENT_ID_PREFIX) or not (
             provider_refund_id.startswith(_REFUND_ID_PREFIX)
         ):
@@ -286,7 +279,7 @@ class MolliePaymentGateway:
             raise DependencyUnavailable(_UNAVAILABLE, provider="mollie", **context) from exc
         raise exc
 
-    def _to_provider_payment(self, data: Mapping[str, Any]) -> ProviderPayment:
+    def _to_provider_payment(self, data: Mapping[str, Any]) -> model.ProviderPayment:
         try:
             amount = data["amount"]
             if amount["currency"] != "EUR":
@@ -297,9 +290,9 @@ class MolliePaymentGateway:
                 )
             links = data.get("_links") or {}
             checkout = links.get("checkout") or {}
-            return ProviderPayment(
+            return model.ProviderPayment(
                 provider_payment_id=str(data["id"]),
-                status=PaymentStatus(data["status"]),
+                status=model.PaymentStatus(data["status"]),
                 amount=Money.euros(str(amount["value"])),
                 order_id=_order_id(data.get("metadata")),
                 checkout_url=checkout.get("href"),
@@ -315,15 +308,15 @@ class MolliePaymentGateway:
 
     def _to_provider_refund(
         self, data: Mapping[str, Any], provider_payment_id: str
-    ) -> ProviderRefund:
+    ) -> model.ProviderRefund:
         try:
             amount = data["amount"]
             if amount["currency"] != "EUR":
                 raise ValueError("unexpected currency")
-            return ProviderRefund(
+            return model.ProviderRefund(
                 provider_refund_id=str(data["id"]),
                 provider_payment_id=str(data.get("paymentId") or provider_payment_id),
-                status=RefundStatus(data["status"]),
+                status=model.RefundStatus(data["status"]),
                 amount=Money.euros(str(amount["value"])),
             )
         except (KeyError, TypeError, ValueError, InvalidOperation, AttributeError) as exc:

@@ -3,6 +3,9 @@
 from __future__ import annotations
 
 from collections.abc import Mapping
+from typing import TypeVar
+
+_T = TypeVar("_T")
 
 
 class MierloosError(Exception):
@@ -252,3 +255,10 @@ class OwnRoleUnchangeable(ValidationError):
 
     code = "own_role_unchangeable"
     message = "Je kunt je eigen rol niet wijzigen; vraag een andere beheerder."
+
+
+def required(found: _T | None, missing: MierloosError) -> _T:
+    """`found`, unless it is None: then `missing` is raised (a repository's get, say)."""
+    if found is None:
+        raise missing
+    return found

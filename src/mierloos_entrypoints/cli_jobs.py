@@ -9,7 +9,7 @@ import click
 
 from mierloos_core.model.jobs import Job, JobStatus, JobType
 from mierloos_core.model.timeutil import AMSTERDAM
-from mierloos_core.ports import JobLedger
+from mierloos_core.ports import JobLedger, JobSearch
 from mierloos_entrypoints.cli_support import fail, migrated_container, operation, settings_or_exit
 
 COLUMNS = ("id", "type", "status", "attempts", "created", "next try", "error")
@@ -38,7 +38,7 @@ def list_jobs(status: str | None, job_type: str | None, limit: int) -> None:
     """The newest jobs first, as a table (times in Europe/Amsterdam)."""
     ledger, _now = _ledger()
     with operation("reading the jobs"):
-        page = ledger.page(status=status, job_type=job_type, per_page=limit)
+        page = ledger.page(JobSearch(status=status, job_type=job_type, per_page=limit))
     rows = [COLUMNS, *(_row(job) for job in page.jobs)]
     widths = [max(len(row[n]) for row in rows) for n in range(len(COLUMNS))]
     for row in rows:

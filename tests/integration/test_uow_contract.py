@@ -20,7 +20,7 @@ from mierloos_core.model.money import Money
 from mierloos_core.model.orders import Order, OrderStatus, Ticket, TicketsPdf, TicketStatus
 from mierloos_core.model.payments import Payment, PaymentEvent, PaymentStatus
 from mierloos_core.model.price_categories import PriceCategory
-from mierloos_core.ports import UnitOfWork
+from mierloos_core.ports import NewJob, UnitOfWork
 
 MakeUow = Callable[[], UnitOfWork]
 
@@ -271,12 +271,12 @@ def test_overdue_lists_pending_orders_past_expiry_oldest_first(
 
 def test_jobs_are_enqueued_once_per_dedupe_key(make_uow, clock):
     with make_uow() as uow:
-        first = uow.jobs.enqueue("email", {"to": "a@b.nl", "n": [1, 2]}, priority=5)
+        first = uow.jobs.enqueue(NewJob("email", {"to": "a@b.nl", "n": [1, 2]}, priority=5))
         periodic = uow.jobs.enqueue(
-            "orphaned_order_cleanup", {}, dedupe_key="cleanup:2026-03-01T12:00"
+            NewJob("orphaned_order_cleanup", {}, dedupe_key="cleanup:2026-03-01T12:00")
         )
         again = uow.jobs.enqueue(
-            "orphaned_order_cleanup", {}, dedupe_key="cleanup:2026-03-01T12:00"
+            NewJob("orphaned_order_cleanup", {}, dedupe_key="cleanup:2026-03-01T12:00")
         )
         uow.commit()
     assert periodic == again
@@ -296,7 +296,7 @@ def test_jobs_are_enqueued_once_per_dedupe_key(make_uow, clock):
 
 def test_enqueue_in_a_rolled_back_unit_of_work_leaves_no_job(make_uow):
     with make_uow() as uow:
-        uow.jobs.enqueue("email", {"to": "a@b.nl"})
+        uow.jobs.enqueue(NewJob("email", {"to": "a@b.nl"}))
     with make_uow() as uow:
         assert uow.jobs.list() == []
 

@@ -6,19 +6,20 @@ from datetime import timedelta
 
 from mierloos_adapters.memory import MemoryJobLedger, MemoryUnitOfWork
 from mierloos_core.model.jobs import JobStatus
+from mierloos_core.ports import NewJob
 
 
 def test_the_summary_counts_every_job_not_just_a_page(store, clock):
     with MemoryUnitOfWork(store, clock) as uow:
         for n in range(150):
-            uow.jobs.enqueue("email", {"n": n})
+            uow.jobs.enqueue(NewJob("email", {"n": n}))
         uow.commit()
     for n, job in enumerate(store.jobs.values()):
         if n < 140:
             job.status = JobStatus.COMPLETED
     clock.advance(timedelta(minutes=12))
     with MemoryUnitOfWork(store, clock) as uow:
-        uow.jobs.enqueue("pdf_generation", {})
+        uow.jobs.enqueue(NewJob("pdf_generation", {}))
         uow.commit()
     failed = next(iter(store.jobs.values()))
     failed.status = JobStatus.FAILED
@@ -36,7 +37,7 @@ def test_the_summary_counts_every_job_not_just_a_page(store, clock):
 
 def test_a_failure_older_than_an_hour_is_not_counted_as_recent(store, clock):
     with MemoryUnitOfWork(store, clock) as uow:
-        job_id = uow.jobs.enqueue("email", {})
+        job_id = uow.jobs.enqueue(NewJob("email", {}))
         uow.commit()
     store.jobs[job_id].status = JobStatus.FAILED
     store.jobs[job_id].updated_at = clock.now()

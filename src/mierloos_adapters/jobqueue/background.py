@@ -22,6 +22,7 @@ from mierloos_adapters.jobqueue import signals
 from mierloos_adapters.jobqueue.base import BrokerBase, connection_errors
 from mierloos_adapters.sqlalchemy.jobs import SqlJobQueue
 from mierloos_adapters.sqlalchemy.outages import Backoff, is_connection_lost
+from mierloos_core.ports import NewJob
 
 log = logging.getLogger(__name__)
 
@@ -72,7 +73,7 @@ class BackgroundThreads(BrokerBase):
             with connection_errors(), self.engine.begin() as connection:
                 queue = SqlJobQueue(connection, self.clock)
                 queue.queue_name = queue_name
-                ids.append(queue.enqueue(job_type, data, run_at=start, dedupe_key=key))
+                ids.append(queue.enqueue(NewJob(job_type, data, run_at=start, dedupe_key=key)))
         return ids
 
     def renew_leases(self) -> int:

@@ -12,7 +12,14 @@ from mierloos_adapters.jobqueue import signals
 from mierloos_adapters.sqlalchemy import tables as t
 from mierloos_adapters.sqlalchemy.jobs import job_from_row
 from mierloos_core.model.jobs import JobStatus
-from mierloos_core.ports import Clock, JobAttemptError, JobDetails, JobPage, JobSummary
+from mierloos_core.ports import (
+    Clock,
+    JobAttemptError,
+    JobDetails,
+    JobPage,
+    JobSearch,
+    JobSummary,
+)
 
 _jobs = t.jobs
 
@@ -79,21 +86,12 @@ class SqlJobLedger:
             failed_last_hour=int(failed_recently),
         )
 
-    def page(
-        self,
-        *,
-        status: str | None = None,
-        job_type: str | None = None,
-        page: int = 1,
-        per_page: int = 50,
-    ) -> JobPage:
-        if page < 1 or per_page < 1:
-            raise ValueError("pages count from 1 and hold at least one job")
+    def page(self, search: JobSearch) -> JobPage:
         conditions = []
-        if status is not None:
-            conditions.append(_jobs.c.status == str(status))
-        if job_type is not None:
-            conditions.append(_jobs.c.type == str(job_type))
+        if search.status is not None:
+            conditions.append(_jobs.c.status == str(search.status))
+        if search.job_type is not None:
+            conditions.append(_jobs.c.type == str(search.job_type))
         with self.engine.connect() as connection:
             total = connection.execute(
                 select(func.count()).select_from(_jobs).where(*conditions)
@@ -102,14 +100,14 @@ class SqlJobLedger:
                 select(_jobs)
                 .where(*conditions)
                 .order_by(_jobs.c.created_at.desc(), _jobs.c.id.desc())
-                .limit(per_page)
-                .offset((page - 1) * per_page)
+                .limit(search.per_page)
+                .offset(search.offset)
             ).all()
         return JobPage(
             jobs=tuple(job_from_row(row) for row in rows),
             total=int(total),
-            page=page,
-            per_page=per_page,
+            page=search.page,
+            per_page=search.per_page,
         )
 
     def get(self, job_id: uuid.UUID) -> JobDetails | None:

@@ -4,14 +4,12 @@ from __future__ import annotations
 
 import json
 import uuid
-from collections.abc import Mapping
 from datetime import datetime, timedelta
-from typing import Any
 
 from mierloos_adapters.clock import SystemClock
 from mierloos_adapters.memory.store import MemoryStore, TableRepository, detached_copy
 from mierloos_core.model.jobs import Job, JobStatus
-from mierloos_core.ports import Clock, JobDetails, JobPage, JobSummary
+from mierloos_core.ports import Clock, JobDetails, JobPage, JobSearch, JobSummary, NewJob
 
 
 class MemoryJobQueue(TableRepository[Job]):
@@ -23,31 +21,23 @@ class MemoryJobQueue(TableRepository[Job]):
         super().__init__(store)
         self._clock = clock
 
-    def enqueue(
-        self,
-        job_type: str,
-        data: Mapping[str, Any],
-        *,
-        priority: int = 0,
-        run_at: datetime | None = None,
-        dedupe_key: str | None = None,
-    ) -> uuid.UUID:
-        if dedupe_key is not None:
-            existing = self._find(lambda job: job.dedupe_key == dedupe_key)
+    def enqueue(self, job: NewJob) -> uuid.UUID:
+        if job.dedupe_key is not None:
+            existing = self._find(lambda row: row.dedupe_key == job.dedupe_key)
             if existing is not None:
                 return existing.id
         now = self._clock.now()
-        job = Job(
-            type=job_type,
-            data=json.loads(json.dumps(dict(data))),  # payloads must survive JSON, as in SQL
-            priority=priority,
+        row = Job(
+            type=job.type,
+            data=json.loads(json.dumps(dict(job.data))),  # payloads must survive JSON, as in SQL
+            priority=job.priority,
             created_at=now,
             updated_at=now,
-            next_retry_at=run_at,
-            dedupe_key=dedupe_key,
+            next_retry_at=job.run_at,
+            dedupe_key=job.dedupe_key,
         )
-        self._rows[job.id] = job
-        return job.id
+        self._rows[row.id] = row
+        return row.id
 
     def list(self, *, job_type: str | None = None, status: str | None = None) -> list[Job]:
         return [
@@ -89,30 +79,21 @@ class MemoryJobLedger:
             ),
         )
 
-    def page(
-        self,
-        *,
-        status: str | None = None,
-        job_type: str | None = None,
-        page: int = 1,
-        per_page: int = 50,
-    ) -> JobPage:
-        if page < 1 or per_page < 1:
-            raise ValueError("pages count from 1 and hold at least one job")
+    def page(self, search: JobSearch) -> JobPage:
         with self._store.lock:
             found = [
                 detached_copy(job)
                 for job in self._store.jobs.values()
-                if (status is None or job.status == status)
-                and (job_type is None or job.type == job_type)
+                if (search.status is None or job.status == search.status)
+                and (search.job_type is None or job.type == search.job_type)
             ]
         found.sort(key=lambda job: (job.created_at, str(job.id)), reverse=True)
-        start = (page - 1) * per_page
+        start = search.offset
         return JobPage(
-            jobs=tuple(found[start : start + per_page]),
+            jobs=tuple(found[start : start + search.per_page]),
             total=len(found),
-            page=page,
-            per_page=per_page,
+            page=search.page,
+            per_page=search.per_page,
         )
 
     def get(self, job_id: uuid.UUID) -> JobDetails | None:

@@ -21,13 +21,10 @@ PERFORMANCE_ROWS = RowMap(
 )
 
 _SHOW_BY_ID = select(t.shows).where(t.shows.c.id == bindparam("show_id"))
+
+
 # Statements on the checkout path are built once: building them per call costs more Python
 # time than the round trip to the database.
-_PERFORMANCES_BY_IDS = select(t.performances).where(
-    t.performances.c.id.in_(bindparam("ids", expanding=True))
-)
-
-
 class SqlShows(SqlRepository):
     def add(self, show: Show) -> None:
         self._insert(SHOW_ROWS, show)
@@ -54,10 +51,7 @@ class SqlPerformances(SqlRepository):
         return self._find(PERFORMANCE_ROWS, by_id, for_update=for_update)
 
     def get_many(self, ids: Sequence[uuid.UUID]) -> dict[uuid.UUID, Performance]:
-        if not ids:
-            return {}
-        rows = self.db.execute(_PERFORMANCES_BY_IDS, {"ids": list(ids)})
-        return {row.id: PERFORMANCE_ROWS.load(row) for row in rows}
+        return self._by_ids(PERFORMANCE_ROWS, ids)
 
     def for_show(self, show_id: uuid.UUID) -> list[Performance]:
         performances = t.performances.c

@@ -3,8 +3,6 @@
 from __future__ import annotations
 
 import uuid
-from collections.abc import Mapping
-from datetime import datetime
 from typing import Any
 
 from sqlalchemy import Connection, Row, and_, bindparam, func, select
@@ -15,7 +13,7 @@ from mierloos_adapters.sqlalchemy import tables as t
 from mierloos_adapters.sqlalchemy.job_wakeups import CHANNEL, announce, payload
 from mierloos_adapters.sqlalchemy.rows import RowMap, SqlRepository, enum_value
 from mierloos_core.model.jobs import Job, JobStatus
-from mierloos_core.ports import Clock
+from mierloos_core.ports import Clock, NewJob
 
 JOB_ROWS = RowMap(Job, t.jobs, status=enum_value(JobStatus))
 
@@ -69,45 +67,37 @@ class SqlJobQueue(SqlRepository):
         super().__init__(connection)
         self.clock = clock
 
-    def enqueue(
-        self,
-        job_type: str,
-        data: Mapping[str, Any],
-        *,
-        priority: int = 0,
-        run_at: datetime | None = None,
-        dedupe_key: str | None = None,
-    ) -> uuid.UUID:
+    def enqueue(self, job: NewJob) -> uuid.UUID:
         now = self.clock.now()
         job_id = uuid.uuid4()
         values = {
             "id": job_id,
-            "type": str(job_type),
+            "type": str(job.type),
             "queue_name": self.queue_name,
             "status": JobStatus.PENDING.value,
-            "priority": priority,
-            "data": dict(data),
+            "priority": job.priority,
+            "data": dict(job.data),
             "execution_count": 0,
-            "next_retry_at": run_at,
+            "next_retry_at": job.run_at,
             "created_at": now,
             "updated_at": now,
-            "dedupe_key": dedupe_key,
+            "dedupe_key": job.dedupe_key,
         }
         if self.db.dialect.name == "postgresql":
             # Insert and NOTIFY in one round trip; the NOTIFY only when a row went in.
-            values["wake"] = payload(self.queue_name, run_at)
+            values["wake"] = payload(self.queue_name, job.run_at)
             inserted = self.db.execute(_ENQUEUE_AND_NOTIFY_PG, values).first() is not None
         else:
             inserted = self.db.execute(_ENQUEUE_SQLITE, values).first() is not None
             if inserted:
-                announce(self.db, self.queue_name, run_at)
+                announce(self.db, self.queue_name, job.run_at)
         if inserted:
             return job_id
         # Only a dedupe key can keep a row out: a transaction enqueueing the same key (workers
         # scheduling a recurring job) inserted it first, or finished earlier.
-        existing = self._dedupe(dedupe_key) if dedupe_key is not None else None
+        existing = self._dedupe(job.dedupe_key) if job.dedupe_key is not None else None
         if existing is None:  # pragma: no cover - the conflicting row must be there
-            raise RuntimeError(f"job {dedupe_key!r} neither inserted nor found")
+            raise RuntimeError(f"job {job.dedupe_key!r} neither inserted nor found")
         return existing
 
     def _dedupe(self, dedupe_key: str) -> uuid.UUID | None:

@@ -43,7 +43,6 @@ _HOLDING = [status.value for status in TicketStatus if status.holds_seat]
 _BY_PERFORMANCES = select(t.price_categories).where(
     _categories.performance_id.in_(bindparam("ids", expanding=True))
 )
-_BY_IDS = select(t.price_categories).where(_categories.id.in_(bindparam("ids", expanding=True)))
 # A category without a limit has NULL seats and keeps them: the row is only checked to exist.
 _TAKE = (
     update(t.price_categories)
@@ -74,10 +73,7 @@ class SqlPriceCategories(SqlRepository):
         return self._find(CATEGORY_ROWS, _categories.id == category_id, for_update=for_update)
 
     def get_many(self, ids: Sequence[uuid.UUID]) -> dict[uuid.UUID, PriceCategory]:
-        if not ids:
-            return {}
-        rows = self.db.execute(_BY_IDS, {"ids": list(ids)})
-        return {row.id: CATEGORY_ROWS.load(row) for row in rows}
+        return self._by_ids(CATEGORY_ROWS, ids)
 
     def for_performance(self, performance_id: uuid.UUID) -> list[PriceCategory]:
         return self.for_performances([performance_id])[performance_id]

@@ -10,12 +10,23 @@ repositories: their connection, and the statements they all write alike.
 from __future__ import annotations
 
 import enum
+import uuid
 from collections.abc import Callable, Collection, Mapping, Sequence
 from operator import attrgetter, itemgetter
 from typing import Any, Generic, TypeVar
 
 import attrs
-from sqlalchemy import Connection, Executable, Row, Select, Table, insert, select, update
+from sqlalchemy import (
+    Connection,
+    Executable,
+    Row,
+    Select,
+    Table,
+    bindparam,
+    insert,
+    select,
+    update,
+)
 
 from mierloos_core.model.money import Money
 
@@ -114,6 +125,14 @@ class SqlRepository:
     def _find(self, rows: RowMap[T], *conditions: Any, for_update: bool = False) -> T | None:
         """The first row that meets `conditions`, locked (FOR UPDATE) when asked to."""
         return self._first(rows, locked(select(rows.table).where(*conditions), for_update))
+
+    def _by_ids(self, rows: RowMap[T], ids: Collection[uuid.UUID]) -> dict[uuid.UUID, T]:
+        """The rows with these ids, by id (one query; none for no ids)."""
+        if not ids:
+            return {}
+        table = rows.table
+        query = select(table).where(table.c.id.in_(bindparam("ids", expanding=True)))
+        return {row.id: rows.load(row) for row in self.db.execute(query, {"ids": list(ids)})}
 
     def _find_all(self, rows: RowMap[T], *conditions: Any, order_by: Sequence[Any]) -> list[T]:
         return self._all(rows, select(rows.table).where(*conditions).order_by(*order_by))

@@ -38,13 +38,13 @@ def _price(instance: object, attribute: attrs.Attribute[Money], value: Money) ->
 
 
 @attrs.define(kw_only=True)
-class CategoryTemplate:
-    """One category of a show's default set, copied into each new performance."""
+class CategoryTerms:
+    """What a category and a show's default one both hold: names, price, limit, place."""
 
-    show_id: uuid.UUID
     name_nl: str
     name_en: str
     price: Money = attrs.field(validator=_price)
+    # Seats this category may sell at most, inside the performance's capacity; None: no own limit.
     limit: int | None = attrs.field(default=None, validator=_not_negative)
     visibility: Visibility = Visibility.PUBLIC
     position: int = 0
@@ -52,18 +52,17 @@ class CategoryTemplate:
 
 
 @attrs.define(kw_only=True)
-class PriceCategory:
+class CategoryTemplate(CategoryTerms):
+    """One category of a show's default set, copied into each new performance."""
+
+    show_id: uuid.UUID
+
+
+@attrs.define(kw_only=True)
+class PriceCategory(CategoryTerms):
     performance_id: uuid.UUID
-    name_nl: str
-    name_en: str
-    price: Money = attrs.field(validator=_price)
-    # Seats this category may sell at most, inside the performance's capacity; None: no own limit.
-    limit: int | None = attrs.field(default=None, validator=_not_negative)
     # Seats left under `limit` (None without one); only the seat inventory changes it.
     available: int | None = attrs.field(default=None, validator=_not_negative)
-    visibility: Visibility = Visibility.PUBLIC
-    position: int = 0
-    id: uuid.UUID = attrs.field(factory=new_id)
 
     def __attrs_post_init__(self) -> None:
         if not self.name_nl.strip() or not self.name_en.strip():

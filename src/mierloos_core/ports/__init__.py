@@ -19,7 +19,9 @@ from mierloos_core.ports.jobs import (
     JobLedger,
     JobPage,
     JobQueue,
+    JobSearch,
     JobSummary,
+    NewJob,
 )
 from mierloos_core.ports.repositories import (
     CouponRepository,
@@ -64,10 +66,12 @@ __all__ = [
     "JobLedger",
     "JobPage",
     "JobQueue",
+    "JobSearch",
     "JobSummary",
     "Links",
     "LoginSessionRepository",
     "Mailer",
+    "NewJob",
     "ObjectStorage",
     "OrderRepository",
     "OrderSearch",

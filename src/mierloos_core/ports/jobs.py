@@ -13,18 +13,23 @@ from mierloos_core.model.jobs import Job
 from mierloos_core.model.pages import Page
 
 
+@attrs.frozen
+class NewJob:
+    """A job to enqueue: its type and JSON payload, and when and how it should run."""
+
+    type: str
+    data: Mapping[str, Any]
+    priority: int = attrs.field(default=0, kw_only=True)
+    run_at: datetime | None = attrs.field(default=None, kw_only=True)
+    """Not before this moment; None: as soon as a worker is free."""
+    dedupe_key: str | None = attrs.field(default=None, kw_only=True)
+    """Set for jobs that must exist once only (a recurring job's period, say)."""
+
+
 class JobQueue(Protocol):
     """Jobs enqueued here are written in the caller's unit of work: they exist iff it commits."""
 
-    def enqueue(
-        self,
-        job_type: str,
-        data: Mapping[str, Any],
-        *,
-        priority: int = 0,
-        run_at: datetime | None = None,
-        dedupe_key: str | None = None,
-    ) -> uuid.UUID:
+    def enqueue(self, job: NewJob) -> uuid.UUID:
         """Add a job; with a `dedupe_key` already present, return that job's id instead."""
         ...
 
@@ -63,6 +68,26 @@ class JobDetails:
     errors: tuple[JobAttemptError, ...] = ()
 
 
+def _from_one(instance: object, attribute: attrs.Attribute[int], value: int) -> None:
+    if value < 1:
+        raise ValueError("pages count from 1 and hold at least one job")
+
+
+@attrs.frozen(kw_only=True)
+class JobSearch:
+    """Staff's filter over the jobs (None: any status or type), and which page of it."""
+
+    status: str | None = None
+    job_type: str | None = None
+    page: int = attrs.field(default=1, validator=_from_one)
+    per_page: int = attrs.field(default=50, validator=_from_one)
+
+    @property
+    def offset(self) -> int:
+        """How many jobs come before this page."""
+        return (self.page - 1) * self.per_page
+
+
 @attrs.frozen(kw_only=True)
 class JobPage(Page):
     jobs: tuple[Job, ...]
@@ -72,15 +97,8 @@ class JobLedger(Protocol):
     """The jobs table as staff see it: the dashboard's summary, pages of jobs, and retries."""
 
     def summary(self) -> JobSummary: ...
-    def page(
-        self,
-        *,
-        status: str | None = None,
-        job_type: str | None = None,
-        page: int = 1,
-        per_page: int = 50,
-    ) -> JobPage:
-        """Newest first, filtered by status and/or type; `page` counts from 1."""
+    def page(self, search: JobSearch) -> JobPage:
+        """Newest first, filtered by status and/or type."""
         ...
 
     def get(self, job_id: uuid.UUID) -> JobDetails | None: ...

@@ -36,18 +36,13 @@ from mierloos_core.services.jobs import enqueue
 
 def get_order(uow: UnitOfWork, order_id: uuid.UUID) -> Order:
     """The order as stored, unlocked; OrderNotFound when there is none."""
-    order = uow.orders.get(order_id)
-    if order is None:
-        raise errors.OrderNotFound(order_id=str(order_id))
-    return order
+    return errors.required(uow.orders.get(order_id), errors.OrderNotFound(order_id=str(order_id)))
 
 
 def lock_order(uow: UnitOfWork, order_id: uuid.UUID) -> Order:
     """The order with its row locked until the unit of work ends; OrderNotFound if none."""
     order = lock_order_if_any(uow, order_id)
-    if order is None:
-        raise errors.OrderNotFound(order_id=str(order_id))
-    return order
+    return errors.required(order, errors.OrderNotFound(order_id=str(order_id)))
 
 
 def lock_order_if_any(uow: UnitOfWork, order_id: uuid.UUID) -> Order | None:
@@ -66,10 +61,8 @@ def get_performance(
 ) -> Performance:
     """The performance, its row locked with `lock` (take order locks first); UnknownPerformance
     when there is none."""
-    performance = uow.performances.get(performance_id, for_update=lock)
-    if performance is None:
-        raise errors.UnknownPerformance(performance_id=str(performance_id))
-    return performance
+    missing = errors.UnknownPerformance(performance_id=str(performance_id))
+    return errors.required(uow.performances.get(performance_id, for_update=lock), missing)
 
 
 def lock_performances(uow: UnitOfWork, performance_ids: Iterable[uuid.UUID]) -> None:

@@ -46,6 +46,12 @@ def keep_base_price(uow: UnitOfWork, performance: Performance) -> None:
         uow.price_categories.update(base)
 
 
+def get_category(uow: UnitOfWork, category_id: uuid.UUID) -> PriceCategory:
+    """The category as stored; UnknownPriceCategory when there is none."""
+    category = uow.price_categories.get(category_id)
+    return errors.required(category, errors.UnknownPriceCategory(category_id=str(category_id)))
+
+
 def change_limit(uow: UnitOfWork, category_id: uuid.UUID, limit: int | None) -> PriceCategory:
     """Give a category its own limit of seats (None: none), inside an open `uow`.
 
@@ -53,9 +59,7 @@ def change_limit(uow: UnitOfWork, category_id: uuid.UUID, limit: int | None) -> 
     so a checkout meanwhile either counted before or meets the new limit. A limit below the
     seats its tickets already hold is refused (ValidationError on `limit`).
     """
-    category = uow.price_categories.get(category_id)
-    if category is None:
-        raise errors.UnknownPriceCategory(category_id=str(category_id))
+    category = get_category(uow, category_id)
     if limit is not None and not 0 <= limit <= MAX_LIMIT:
         problem = f"Kies een grens van 0 tot en met {MAX_LIMIT} plaatsen, of geen."
         raise errors.ValidationError(problem, fields={"limit": problem})

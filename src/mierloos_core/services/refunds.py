@@ -401,10 +401,7 @@ def _is_closed(order: Order) -> bool:
 
 
 def _refund(uow: UnitOfWork, refund_id: uuid.UUID) -> Refund:
-    refund = uow.refunds.get(refund_id)
-    if refund is None:
-        raise errors.NotFound(refund_id=str(refund_id))
-    return refund
+    return errors.required(uow.refunds.get(refund_id), errors.NotFound(refund_id=str(refund_id)))
 
 
 def _all_accepted(uow: UnitOfWork, order: Order, accepted: Refund) -> bool:

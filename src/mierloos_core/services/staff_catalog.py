@@ -363,10 +363,8 @@ def _free_slug(uow: UnitOfWork, wanted: str, title: str, show_id: uuid.UUID | No
 
 
 def _show(uow: UnitOfWork, show_id: uuid.UUID) -> Show:
-    show = uow.shows.get(show_id)
-    if show is None:
-        raise errors.NotFound("Deze voorstelling bestaat niet.", show_id=str(show_id))
-    return show
+    missing = errors.NotFound("Deze voorstelling bestaat niet.", show_id=str(show_id))
+    return errors.required(uow.shows.get(show_id), missing)
 
 
 def _orders(uow: UnitOfWork, performance_id: uuid.UUID, *statuses: OrderStatus) -> list[uuid.UUID]:

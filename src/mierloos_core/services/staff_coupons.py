@@ -179,7 +179,5 @@ def _require_free_code(uow: UnitOfWork, code: str, coupon_id: uuid.UUID | None) 
 
 
 def _coupon(uow: UnitOfWork, coupon_id: uuid.UUID, *, lock: bool = False) -> Coupon:
-    coupon = uow.coupons.get(coupon_id, for_update=lock)
-    if coupon is None:
-        raise errors.NotFound("Deze kortingscode bestaat niet.", coupon_id=str(coupon_id))
-    return coupon
+    missing = errors.NotFound("Deze kortingscode bestaat niet.", coupon_id=str(coupon_id))
+    return errors.required(uow.coupons.get(coupon_id, for_update=lock), missing)

@@ -22,7 +22,7 @@ from mierloos_core.model.price_categories import (
 )
 from mierloos_core.ports import UnitOfWork
 from mierloos_core.services.order_lifecycle import get_performance
-from mierloos_core.services.price_categories import MAX_LIMIT, change_limit
+from mierloos_core.services.price_categories import MAX_LIMIT, change_limit, get_category
 
 MAX_NAME = 100
 MAX_PRICE = Money(100_000)
@@ -93,7 +93,7 @@ class StaffPriceCategories:
         The limit cannot go below the seats its tickets hold (ValidationError on `limit`).
         """
         with self.uow() as uow:
-            category = _category(uow, category_id)
+            category = get_category(uow, category_id)
             performance_id = category.performance_id
             get_performance(uow, performance_id, lock=True)
             others = uow.price_categories.for_performance(performance_id)
@@ -103,7 +103,7 @@ class StaffPriceCategories:
             if form.limit != category.limit:
                 change_limit(uow, category_id, form.limit)
             _price_follows_default(uow, performance_id)
-            stored = _category(uow, category_id)
+            stored = get_category(uow, category_id)
             uow.commit()
         return stored
 
@@ -131,13 +131,6 @@ class StaffPriceCategories:
 
 def _not_limit(attribute: attrs.Attribute[object], value: object) -> bool:
     return attribute.name != "limit"
-
-
-def _category(uow: UnitOfWork, category_id: uuid.UUID) -> PriceCategory:
-    category = uow.price_categories.get(category_id)
-    if category is None:
-        raise errors.UnknownPriceCategory(category_id=str(category_id))
-    return category
 
 
 def _price_follows_default(uow: UnitOfWork, performance_id: uuid.UUID) -> None:

@@ -12,6 +12,7 @@ from mierloos_adapters.clock import SystemClock
 from mierloos_adapters.migrations import upgrade
 from mierloos_adapters.sqlalchemy import SqlUnitOfWork, make_engine
 from mierloos_adapters.sqlalchemy import tables as t
+from mierloos_core.ports import NewJob
 from tests.integration.cli.conftest import SECRET_KEY
 from tests.integration.cli.processes import MierloosProcess, command_env, free_port, wait_for
 
@@ -49,7 +50,7 @@ def test_worker_metrics_show_job_counts_and_durations_of_every_process(tmp_path,
         worker.wait_answering(f"http://127.0.0.1:{port}/health", timeout=30)
         with SqlUnitOfWork(engine, SystemClock()) as uow:
             for n in range(40):
-                uow.jobs.enqueue("email", {"key": f"m{n}", "sleep": 0.02})
+                uow.jobs.enqueue(NewJob("email", {"key": f"m{n}", "sleep": 0.02}))
             uow.commit()
 
         def completed() -> bool:

@@ -29,6 +29,7 @@ from mierloos_adapters.sqlalchemy import SqlUnitOfWork, make_engine
 from mierloos_adapters.sqlalchemy import tables as t
 from mierloos_adapters.sqlalchemy.jobs import job_from_row
 from mierloos_core.model.jobs import Job
+from mierloos_core.ports import NewJob
 from tests.postgres_server import fresh_database
 
 ROOT = Path(__file__).resolve().parents[3]
@@ -167,13 +168,13 @@ class JobsDatabase:
 
     def enqueue(self, job_type: str, data: Mapping[str, Any], **options: Any) -> uuid.UUID:
         with SqlUnitOfWork(self.engine, SystemClock()) as uow:
-            job_id = uow.jobs.enqueue(job_type, data, **options)
+            job_id = uow.jobs.enqueue(NewJob(job_type, data, **options))
             uow.commit()
         return job_id
 
     def enqueue_many(self, job_type: str, datas: list[dict[str, Any]]) -> list[uuid.UUID]:
         with SqlUnitOfWork(self.engine, SystemClock()) as uow:
-            ids = [uow.jobs.enqueue(job_type, data) for data in datas]
+            ids = [uow.jobs.enqueue(NewJob(job_type, data)) for data in datas]
             uow.commit()
         return ids
 

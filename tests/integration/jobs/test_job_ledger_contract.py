@@ -14,7 +14,7 @@ from mierloos_adapters.jobqueue.ledger import SqlJobLedger
 from mierloos_adapters.memory import FixedClock, MemoryJobLedger, MemoryStore
 from mierloos_adapters.sqlalchemy import tables as t
 from mierloos_core.model.jobs import Job, JobStatus
-from mierloos_core.ports import JobLedger
+from mierloos_core.ports import JobLedger, JobSearch
 
 Put = Callable[[Job], None]
 
@@ -127,18 +127,18 @@ def test_pages_are_newest_first_and_filtered(ledger_and_put, clock):
     put(job(clock, "email", JobStatus.COMPLETED, timedelta(minutes=1)))
     put(job(clock, "pdf_generation", JobStatus.FAILED, timedelta(minutes=1)))
 
-    first = ledger.page(status="failed", job_type="email", per_page=2)
-    last = ledger.page(status="failed", job_type="email", page=3, per_page=2)
-    everything = ledger.page()
+    first = ledger.page(JobSearch(status="failed", job_type="email", per_page=2))
+    last = ledger.page(JobSearch(status="failed", job_type="email", page=3, per_page=2))
+    everything = ledger.page(JobSearch())
 
     assert [j.id for j in first.jobs] == [emails[0].id, emails[1].id]
     assert first.total == 5
     assert first.pages == 3
     assert [j.id for j in last.jobs] == [emails[4].id]
     assert everything.total == 7
-    assert ledger.page(status="pending").jobs == ()
+    assert ledger.page(JobSearch(status="pending")).jobs == ()
     with pytest.raises(ValueError, match="pages"):
-        ledger.page(page=0)
+        JobSearch(page=0)  # refused before it reaches a ledger
 
 
 def test_staff_retry_puts_a_failed_job_back_with_one_more_attempt(ledger_and_put, clock):
@@ -215,7 +215,7 @@ def test_purge_counts_a_completed_job_without_completion_time_from_its_last_upda
     put(fresh)
 
     assert ledger.purge_completed(clock.now() - timedelta(days=5)) == 1
-    assert [job.id for job in ledger.page().jobs] == [fresh.id]
+    assert [job.id for job in ledger.page(JobSearch()).jobs] == [fresh.id]
 
 
 def test_purging_twice_deletes_nothing_the_second_time(ledger_and_put, clock):
@@ -236,4 +236,4 @@ def test_purge_keeps_the_newest_recurring_job_of_each_type(ledger_and_put, clock
         put(job)
 
     assert ledger.purge_completed(clock.now()) == 2
-    assert [job.id for job in ledger.page().jobs] == [newest.id]
+    assert [job.id for job in ledger.page(JobSearch()).jobs] == [newest.id]

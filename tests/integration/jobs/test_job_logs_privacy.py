@@ -14,6 +14,7 @@ from dramatiq import Worker
 from mierloos_adapters.jobqueue.broker import JobsBroker
 from mierloos_adapters.sqlalchemy import SqlUnitOfWork
 from mierloos_core.model.jobs import RetryPolicy
+from mierloos_core.ports import NewJob
 from tests.integration.jobs.conftest import wait_for
 
 ADDRESS = "geheim.adres@example.nl"
@@ -58,7 +59,7 @@ def test_a_failing_job_is_logged_by_type_and_id_without_its_payload(engine, cloc
         raise RuntimeError("the mail server said no")
 
     with SqlUnitOfWork(engine, clock) as uow:
-        job_id = uow.jobs.enqueue("email", {"to": ADDRESS, "reset_nonce": NONCE})
+        job_id = uow.jobs.enqueue(NewJob("email", {"to": ADDRESS, "reset_nonce": NONCE}))
         uow.commit()
     worker = Worker(broker, worker_threads=1, worker_timeout=100)
     worker.start()

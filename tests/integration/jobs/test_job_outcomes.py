@@ -18,6 +18,7 @@ from mierloos_adapters.jobqueue.ledger import SqlJobLedger
 from mierloos_adapters.sqlalchemy import SqlUnitOfWork
 from mierloos_adapters.sqlalchemy import tables as t
 from mierloos_core.model.jobs import JobStatus
+from mierloos_core.ports import NewJob
 from tests.integration.jobs.conftest import Effects, JobsDatabase, WorkerProcess, wait_for
 
 pytestmark = pytest.mark.slow
@@ -141,11 +142,11 @@ def test_staff_retry_runs_a_failed_job_again(live):
 def test_an_enqueue_in_a_rolled_back_unit_of_work_leaves_no_job(live):
     name = key()
     with SqlUnitOfWork(live.db.engine, SystemClock()) as uow:
-        job_id = uow.jobs.enqueue("email", {"key": name})
+        job_id = uow.jobs.enqueue(NewJob("email", {"key": name}))
         assert uow.jobs.get(job_id) is not None
         uow.rollback()
     with SqlUnitOfWork(live.db.engine, SystemClock()) as uow:
-        uow.jobs.enqueue("email", {"key": name + "-left"})
+        uow.jobs.enqueue(NewJob("email", {"key": name + "-left"}))
         # no commit: leaving the block rolls back
 
     time.sleep(4 * BASE)

@@ -29,6 +29,7 @@ from mierloos_adapters.sqlalchemy import SqlUnitOfWork, make_engine
 from mierloos_adapters.sqlalchemy import tables as t
 from mierloos_core.errors import DependencyUnavailable, PermanentFailure
 from mierloos_core.model.jobs import RetryPolicy
+from mierloos_core.ports import NewJob
 from mierloos_core.services.jobs import UnknownJobType, is_retryable
 from tests.integration.jobs.conftest import free_port
 
@@ -70,7 +71,7 @@ def brokers(engine, clock) -> Iterator:
 
 def enqueue(engine, clock, job_type="email", data=None, **options) -> uuid.UUID:
     with SqlUnitOfWork(engine, clock) as uow:
-        job_id = uow.jobs.enqueue(job_type, data or {}, **options)
+        job_id = uow.jobs.enqueue(NewJob(job_type, data or {}, **options))
         uow.commit()
     return job_id
 
@@ -363,7 +364,7 @@ def test_a_commit_wakes_consumers_and_a_rollback_does_not(engine, clock, postgre
 
     try:
         with SqlUnitOfWork(engine, clock) as uow:
-            uow.jobs.enqueue("email", {})
+            uow.jobs.enqueue(NewJob("email", {}))
         assert drain() == []
         enqueue(engine, clock)
         assert drain() == ["default"]

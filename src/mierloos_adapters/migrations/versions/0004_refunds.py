@@ -3,14 +3,23 @@
 import sqlalchemy as sa
 from alembic import op
 
+from mierloos_adapters.migrations.shapes import (
+    check,
+    create_entity_table,
+    moment,
+    one_of,
+    references,
+)
+
 revision = "0004"
 down_revision = "0003"
 
+_STATUSES = ("requested", "queued", "pending", "processing", "refunded", "failed", "canceled")
+
 
 def upgrade() -> None:
-    op.create_table(
+    create_entity_table(
         "refunds",
-        sa.Column("id", sa.Uuid(), nullable=False),
         sa.Column("order_id", sa.Uuid(), nullable=False),
         sa.Column("payment_id", sa.Uuid(), nullable=False),
         sa.Column("amount_cents", sa.Integer(), nullable=False),
@@ -20,28 +29,16 @@ def upgrade() -> None:
         sa.Column("requested_by", sa.String(length=254), nullable=False),
         sa.Column("provider_refund_id", sa.String(length=100), nullable=True),
         sa.Column("error", sa.String(length=500), nullable=True),
-        sa.Column("created_at", sa.DateTime(timezone=True), nullable=False),
-        sa.Column("updated_at", sa.DateTime(timezone=True), nullable=True),
-        sa.CheckConstraint(
-            "status IN ('requested', 'queued', 'pending', 'processing', 'refunded', 'failed', "
-            "'canceled')",
-            name=op.f("ck_refunds_status_valid"),
-        ),
-        sa.CheckConstraint("amount_cents > 0", name=op.f("ck_refunds_amount_positive")),
-        sa.ForeignKeyConstraint(
-            ["order_id"], ["orders.id"], name=op.f("fk_refunds_order_id_orders")
-        ),
-        sa.ForeignKeyConstraint(
-            ["payment_id"], ["payments.id"], name=op.f("fk_refunds_payment_id_payments")
-        ),
-        sa.PrimaryKeyConstraint("id", name=op.f("pk_refunds")),
-        sa.UniqueConstraint("provider_refund_id", name=op.f("uq_refunds_provider_refund_id")),
+        moment("created_at"),
+        moment("updated_at", nullable=True),
+        one_of("refunds", "status", _STATUSES),
+        check("refunds", "amount_positive", "amount_cents > 0"),
+        references("refunds", "order_id", "orders"),
+        references("refunds", "payment_id", "payments"),
+        unique=["provider_refund_id"],
+        indexes=[("order_id",)],
     )
-    with op.batch_alter_table("refunds", schema=None) as batch_op:
-        batch_op.create_index(batch_op.f("ix_refunds_order_id"), ["order_id"], unique=False)
 
 
 def downgrade() -> None:
-    with op.batch_alter_table("refunds", schema=None) as batch_op:
-        batch_op.drop_index(batch_op.f("ix_refunds_order_id"))
-    op.drop_table("refunds")
+    op.drop_table("refunds")  # and its index

@@ -3,6 +3,8 @@
 import sqlalchemy as sa
 from alembic import op
 
+from mierloos_adapters.migrations.shapes import moment, references
+
 revision = "0007"
 down_revision = "0006"
 
@@ -13,14 +15,9 @@ def upgrade() -> None:
         sa.Column("id_hash", sa.String(length=64), nullable=False),
         sa.Column("user_id", sa.Uuid(), nullable=False),
         sa.Column("staff", sa.Boolean(), nullable=False),
-        sa.Column("created_at", sa.DateTime(timezone=True), nullable=False),
-        sa.Column("last_seen_at", sa.DateTime(timezone=True), nullable=False),
-        sa.ForeignKeyConstraint(
-            ["user_id"],
-            ["users.id"],
-            name=op.f("fk_login_sessions_user_id_users"),
-            ondelete="CASCADE",
-        ),
+        moment("created_at"),
+        moment("last_seen_at"),
+        references("login_sessions", "user_id", "users", ondelete="CASCADE"),
         sa.PrimaryKeyConstraint("id_hash", name=op.f("pk_login_sessions")),
     )
     op.create_index(op.f("ix_login_sessions_user_id"), "login_sessions", ["user_id"])
@@ -28,7 +25,7 @@ def upgrade() -> None:
     op.create_table(
         "throttle_counters",
         sa.Column("key", sa.String(length=400), nullable=False),
-        sa.Column("window_ends_at", sa.DateTime(timezone=True), nullable=False),
+        moment("window_ends_at"),
         sa.Column("count", sa.Integer(), nullable=False),
         sa.PrimaryKeyConstraint("key", name=op.f("pk_throttle_counters")),
     )

@@ -10,18 +10,21 @@ import uuid
 
 import sqlalchemy as sa
 from alembic import op
-from sqlalchemy.dialects import postgresql
+
+from mierloos_adapters.migrations.shapes import (
+    check,
+    create_entity_table,
+    json_document,
+    one_of,
+    references,
+)
 
 revision = "0009"
 down_revision = "0008"
 
-_JSON = sa.JSON().with_variant(postgresql.JSONB(astext_type=sa.Text()), "postgresql")
-_VISIBILITY = "visibility IN ('public', 'staff')"
-
 
 def _category_columns() -> list[sa.Column[object]]:
     return [
-        sa.Column("id", sa.Uuid(), nullable=False),
         sa.Column("name_nl", sa.String(length=100), nullable=False),
         sa.Column("name_en", sa.String(length=100), nullable=False),
         sa.Column("price_cents", sa.Integer(), nullable=False),
@@ -29,54 +32,49 @@ def _category_columns() -> list[sa.Column[object]]:
     ]
 
 
+def _placing_columns() -> list[sa.Column[object]]:
+    return [
+        sa.Column("visibility", sa.String(length=20), nullable=False),
+        sa.Column("position", sa.Integer(), nullable=False),
+    ]
+
+
+def _category_checks(table: str) -> list[sa.CheckConstraint]:
+    return [
+        one_of(table, "visibility", ("public", "staff")),
+        check(table, "price_not_negative", "price_cents >= 0"),
+    ]
+
+
 def _create_tables() -> None:
-    op.create_table(
+    create_entity_table(
         "price_categories",
         *_category_columns(),
         sa.Column("performance_id", sa.Uuid(), nullable=False),
         sa.Column("available", sa.Integer(), nullable=True),
-        sa.Column("visibility", sa.String(length=20), nullable=False),
-        sa.Column("position", sa.Integer(), nullable=False),
-        sa.CheckConstraint(_VISIBILITY, name=op.f("ck_price_categories_visibility_valid")),
-        sa.CheckConstraint("price_cents >= 0", name=op.f("ck_price_categories_price_not_negative")),
-        sa.CheckConstraint(
+        *_placing_columns(),
+        *_category_checks("price_categories"),
+        check(
+            "price_categories",
+            "seats_within_limit",
             "(available IS NULL AND seat_limit IS NULL)"
             " OR (available >= 0 AND available <= seat_limit)",
-            name=op.f("ck_price_categories_seats_within_limit"),
         ),
-        sa.ForeignKeyConstraint(
-            ["performance_id"],
-            ["performances.id"],
-            name=op.f("fk_price_categories_performance_id_performances"),
-        ),
-        sa.PrimaryKeyConstraint("id", name=op.f("pk_price_categories")),
+        references("price_categories", "performance_id", "performances"),
+        indexes=[("performance_id",)],
     )
-    op.create_index(
-        op.f("ix_price_categories_performance_id"), "price_categories", ["performance_id"]
-    )
-    op.create_table(
+    create_entity_table(
         "show_price_categories",
         *_category_columns(),
         sa.Column("show_id", sa.Uuid(), nullable=False),
-        sa.Column("visibility", sa.String(length=20), nullable=False),
-        sa.Column("position", sa.Integer(), nullable=False),
-        sa.CheckConstraint(_VISIBILITY, name=op.f("ck_show_price_categories_visibility_valid")),
-        sa.CheckConstraint(
-            "price_cents >= 0", name=op.f("ck_show_price_categories_price_not_negative")
+        *_placing_columns(),
+        *_category_checks("show_price_categories"),
+        check(
+            "show_price_categories", "limit_not_negative", "seat_limit IS NULL OR seat_limit >= 0"
         ),
-        sa.CheckConstraint(
-            "seat_limit IS NULL OR seat_limit >= 0",
-            name=op.f("ck_show_price_categories_limit_not_negative"),
-        ),
-        sa.ForeignKeyConstraint(
-            ["show_id"],
-            ["shows.id"],
-            name=op.f("fk_show_price_categories_show_id_shows"),
-            ondelete="CASCADE",
-        ),
-        sa.PrimaryKeyConstraint("id", name=op.f("pk_show_price_categories")),
+        references("show_price_categories", "show_id", "shows", ondelete="CASCADE"),
+        indexes=[("show_id",)],
     )
-    op.create_index("ix_show_price_categories_show_id", "show_price_categories", ["show_id"])
 
 
 def _regular_category_per_performance() -> None:
@@ -153,9 +151,9 @@ def upgrade() -> None:
     _regular_category_per_performance()
     _tickets_in_regular()
     with op.batch_alter_table("coupons") as batch:
-        batch.add_column(sa.Column("category_names", _JSON, nullable=True))
+        batch.add_column(sa.Column("category_names", json_document(), nullable=True))
     with op.batch_alter_table("refunds") as batch:
-        batch.add_column(sa.Column("ticket_ids", _JSON, nullable=True))
+        batch.add_column(sa.Column("ticket_ids", json_document(), nullable=True))
 
 
 def downgrade() -> None:

@@ -13,9 +13,9 @@ from starlette.responses import RedirectResponse, Response
 from starlette.routing import BaseRoute
 
 from mierloos_core import errors
-from mierloos_core.model.catalog import Performance, PerformanceStatus
+from mierloos_core.model.catalog import Performance, PerformanceStatus, Show
 from mierloos_core.model.money import Money
-from mierloos_core.model.price_categories import Visibility, in_order
+from mierloos_core.model.price_categories import PriceCategory, Visibility, in_order
 from mierloos_core.services.images import MAX_UPLOAD_BYTES
 from mierloos_core.services.staff_catalog import (
     MAX_AGE_ADVICE,
@@ -41,6 +41,7 @@ from mierloos_entrypoints.web.pages.admin.forms import (
     FormReader,
     euros_value,
     form_context,
+    form_state,
     staff_form,
     wall_time_value,
 )
@@ -86,7 +87,7 @@ async def show_list(request: Request) -> Response:
 
 
 async def new_show(request: Request) -> Response:
-    return render(request, "admin/shows_new.html", {"values": {}, "errors": {}, **_limits()})
+    return render(request, "admin/shows_new.html", {"values": {}, "errors": {}, **_LIMITS})
 
 
 async def create_show(request: Request, form: FormData) -> Response:
@@ -101,7 +102,7 @@ async def create_show(request: Request, form: FormData) -> Response:
     return render(
         request,
         "admin/shows_new.html",
-        form_context(reader, **_limits()),
+        form_context(reader, **_LIMITS),
         status_code=422,
     )
 
@@ -229,15 +230,15 @@ async def change_status(request: Request, form: FormData) -> Response:
 # --- reading forms and rendering pages -----------------------------------------------------------
 
 
-def _limits() -> dict[str, int]:
-    return {
-        "max_title": MAX_TITLE,
-        "max_slug": MAX_SLUG,
-        "max_description": MAX_DESCRIPTION,
-        "max_hall": MAX_HALL,
-        "max_genre": MAX_GENRE,
-        "max_age_advice": MAX_AGE_ADVICE,
-    }
+# The forms' length limits, for the fields' maxlength.
+_LIMITS = {
+    "max_title": MAX_TITLE,
+    "max_slug": MAX_SLUG,
+    "max_description": MAX_DESCRIPTION,
+    "max_hall": MAX_HALL,
+    "max_genre": MAX_GENRE,
+    "max_age_advice": MAX_AGE_ADVICE,
+}
 
 
 def _read_show(reader: FormReader) -> ShowForm:
@@ -259,6 +260,22 @@ def _read_performance(reader: FormReader) -> PerformanceForm | None:
     if reader.errors or starts_at is None or price is None or capacity is None:
         return None
     return PerformanceForm(starts_at=starts_at, price=Money(price), capacity=capacity, hall=hall)
+
+
+def _show_values(show: Show) -> dict[str, str]:
+    return {
+        "title": show.title,
+        "slug": show.slug,
+        "description": show.description,
+        "genre": show.genre,
+        "duration_minutes": str(show.duration_minutes or ""),
+        "age_advice": show.age_advice,
+    }
+
+
+def _new_category_values(categories: list[PriceCategory]) -> dict[str, str]:
+    """A new category is public and comes last."""
+    return {"visibility": Visibility.PUBLIC.value, "position": str(len(categories))}
 
 
 def _performance_values(performance: Performance) -> dict[str, str]:
@@ -283,38 +300,17 @@ async def render_show(
     web = services(request)
     details = await run_in_threadpool(web.staff_catalog.show, show_id)
     defaults = await run_in_threadpool(web.staff_price_categories.show_defaults, show_id)
-    show = details.show
-    return render(
-        request,
-        "admin/shows_edit.html",
-        {
-            "details": details,
-            "show_values": show_form.values
-            if show_form
-            else {
-                "title": show.title,
-                "slug": show.slug,
-                "description": show.description,
-                "genre": show.genre,
-                "duration_minutes": str(show.duration_minutes or ""),
-                "age_advice": show.age_advice,
-            },
-            "show_errors": show_form.errors if show_form else {},
-            "performance_values": performance_form.values if performance_form else {},
-            "performance_errors": performance_form.errors if performance_form else {},
-            "image_error": image_error,
-            "defaults": defaults,
-            "defaults_values": defaults_reader.values
-            if defaults_reader
-            else {"defaults": categories_text(defaults)},
-            "defaults_errors": defaults_reader.errors if defaults_reader else {},
-            "image_field": IMAGE_FIELD,
-            "max_upload_mb": MAX_UPLOAD_BYTES // (1024 * 1024),
-            **_limits(),
-            **_common(request),
-        },
-        status_code=status_code,
-    )
+    context = {
+        "details": details,
+        **form_state(show_form, _show_values(details.show), "show_"),
+        **form_state(performance_form, {}, "performance_"),
+        "image_error": image_error,
+        "defaults": defaults,
+        **form_state(defaults_reader, {"defaults": categories_text(defaults)}, "defaults_"),
+        "image_field": IMAGE_FIELD,
+        "max_upload_mb": MAX_UPLOAD_BYTES // (1024 * 1024),
+    }
+    return _edit_page(request, "admin/shows_edit.html", context, status_code)
 
 
 async def render_performance(
@@ -329,26 +325,24 @@ async def render_performance(
     web = services(request)
     details = await run_in_threadpool(web.staff_catalog.performance, performance_id)
     categories = await run_in_threadpool(web.staff_price_categories.for_performance, performance_id)
-    return render(
-        request,
-        "admin/performance_edit.html",
-        {
-            "details": details,
-            "values": reader.values if reader else _performance_values(details.performance),
-            "errors": reader.errors if reader else {},
-            "status_error": status_error,
-            "categories": in_order(categories),
-            "category_values": category_reader.values
-            if category_reader
-            else {"visibility": Visibility.PUBLIC.value, "position": str(len(categories))},
-            "category_errors": category_reader.errors if category_reader else {},
-            "visibility_labels": VISIBILITY_LABELS,
-            "max_name": MAX_NAME,
-            **_limits(),
-            **_common(request),
-        },
-        status_code=status_code,
-    )
+    context = {
+        "details": details,
+        **form_state(reader, _performance_values(details.performance)),
+        "status_error": status_error,
+        "categories": in_order(categories),
+        **form_state(category_reader, _new_category_values(categories), "category_"),
+        "visibility_labels": VISIBILITY_LABELS,
+        "max_name": MAX_NAME,
+    }
+    return _edit_page(request, "admin/performance_edit.html", context, status_code)
+
+
+def _edit_page(
+    request: Request, template: str, context: dict[str, Any], status_code: int
+) -> Response:
+    """A show's or a performance's page, with the forms' limits, status labels and actions."""
+    page = {**context, **_LIMITS, **_common(request)}
+    return render(request, template, page, status_code=status_code)
 
 
 SHOW = "/beheer/voorstellingen/{show_id:uuid}"

@@ -4,7 +4,6 @@ from __future__ import annotations
 
 import uuid
 from decimal import Decimal
-from typing import Any
 
 from starlette.concurrency import run_in_threadpool
 from starlette.datastructures import FormData
@@ -19,6 +18,7 @@ from mierloos_entrypoints.web.inputs import parse_cents, parse_local_moment, par
 from mierloos_entrypoints.web.pages.admin.forms import (
     FormReader,
     euros_value,
+    form_page,
     staff_form,
     wall_time_value,
 )
@@ -47,7 +47,7 @@ async def coupon_list(request: Request) -> Response:
 
 async def new_coupon(request: Request) -> Response:
     values = {"kind": DiscountKind.PERCENTAGE.value, "categories": ALL_CATEGORIES}
-    return _form_page(request, None, values, {})
+    return _form_page(request, None, values)
 
 
 async def create_coupon(request: Request, form: FormData) -> Response:
@@ -59,14 +59,14 @@ async def create_coupon(request: Request, form: FormData) -> Response:
         if coupon is not None:
             flash(request, f"Kortingscode {coupon.code} is aangemaakt.", "ok")
             return RedirectResponse(COUPONS, status_code=303)
-    return _form_page(request, None, reader.values, reader.errors, status_code=422)
+    return _form_page(request, None, reader)
 
 
 async def coupon_page(request: Request) -> Response:
     coupon = await run_in_threadpool(
         services(request).staff_coupons.get, request.path_params["coupon_id"]
     )
-    return _form_page(request, coupon, _values(coupon), {})
+    return _form_page(request, coupon, _values(coupon))
 
 
 async def save_coupon(request: Request, form: FormData) -> Response:
@@ -81,7 +81,7 @@ async def save_coupon(request: Request, form: FormData) -> Response:
     ):
         flash(request, "De kortingscode is opgeslagen.", "ok")
         return RedirectResponse(COUPONS, status_code=303)
-    return _form_page(request, coupon, reader.values, reader.errors, status_code=422)
+    return _form_page(request, coupon, reader)
 
 
 async def deactivate(request: Request, form: FormData) -> Response:
@@ -180,22 +180,17 @@ def _values(coupon: Coupon) -> dict[str, str]:
 
 
 def _form_page(
-    request: Request,
-    coupon: Coupon | None,
-    values: dict[str, str],
-    problems: dict[str, str],
-    *,
-    status_code: int = 200,
+    request: Request, coupon: Coupon | None, form: FormReader | dict[str, str]
 ) -> Response:
-    context: dict[str, Any] = {
-        "coupon": coupon,
-        "values": values,
-        "errors": problems,
-        "kind_labels": KIND_LABELS,
-        "max_code": MAX_CODE,
-        "max_description": MAX_DESCRIPTION,
-    }
-    return render(request, "admin/coupons_form.html", context, status_code=status_code)
+    return form_page(
+        request,
+        "admin/coupons_form.html",
+        form,
+        coupon=coupon,
+        kind_labels=KIND_LABELS,
+        max_code=MAX_CODE,
+        max_description=MAX_DESCRIPTION,
+    )
 
 
 COUPON = COUPONS + "/{coupon_id:uuid}"

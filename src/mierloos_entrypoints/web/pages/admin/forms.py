@@ -18,6 +18,7 @@ from starlette.responses import Response
 from mierloos_core import errors
 from mierloos_core.model.timeutil import local
 from mierloos_entrypoints.web.inputs import MAX_FORM_FIELDS, BadInput, text
+from mierloos_entrypoints.web.rendering import render
 from mierloos_entrypoints.web.security import MAX_BODY_BYTES, Endpoint, FormHandler, csrf_protected
 
 _T = TypeVar("_T")
@@ -106,3 +107,25 @@ def staff_form(handler: FormHandler, *, files: int = 0, fields: int = MAX_FORM_F
 
 def form_context(reader: FormReader, **extra: Any) -> dict[str, Any]:
     return {"values": reader.values, "errors": reader.errors, **extra}
+
+
+def form_state(
+    reader: FormReader | None, shown: dict[str, str], prefix: str = ""
+) -> dict[str, Any]:
+    """A form's `values` and `errors` (names prefixed) for its template: what was typed and
+    what was wrong with it, or `shown` and no errors when the form was not sent."""
+    if reader is None:
+        return {f"{prefix}values": shown, f"{prefix}errors": {}}
+    return {f"{prefix}values": reader.values, f"{prefix}errors": reader.errors}
+
+
+def form_page(
+    request: Request, template: str, form: FormReader | dict[str, str], **context: Any
+) -> Response:
+    """A staff form's page: the values to show in it (200), or a sent form that did not pass:
+    what was typed, with its errors (422)."""
+    if isinstance(form, FormReader):
+        state, status_code = form_state(form, {}), 422
+    else:
+        state, status_code = form_state(None, form), 200
+    return render(request, template, {**context, **state}, status_code=status_code)

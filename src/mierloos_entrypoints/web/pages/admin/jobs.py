@@ -23,6 +23,7 @@ from starlette.routing import BaseRoute
 
 from mierloos_core.model.jobs import JobStatus, JobType
 from mierloos_core.model.timeutil import local
+from mierloos_core.ports import JobSearch
 from mierloos_entrypoints.web.inputs import BadInput, parse_uuid
 from mierloos_entrypoints.web.rendering import flash, render
 from mierloos_entrypoints.web.routing import staff_page, staff_post
@@ -121,13 +122,13 @@ def _link(status: str | None, job_type: str | None, page: int) -> str:
     return JOBS + (f"?{urlencode(params)}" if params else "")
 
 
-def _helpers() -> dict[str, Any]:
-    return {
-        "moment": moment,
-        "duration": duration,
-        "status_labels": STATUS_LABELS,
-        "type_labels": TYPE_LABELS,
-    }
+# What both job pages' templates use to show a job.
+_HELPERS: dict[str, Any] = {
+    "moment": moment,
+    "duration": duration,
+    "status_labels": STATUS_LABELS,
+    "type_labels": TYPE_LABELS,
+}
 
 
 async def jobs_dashboard(request: Request) -> Response:
@@ -139,14 +140,13 @@ async def jobs_dashboard(request: Request) -> Response:
     )
     job_type = _choice(request, "type", known_types, "Dit soort taak bestaat niet.")
     page = page_param(request)
-    found = await run_in_threadpool(
-        lambda: web.jobs.page(status=status, job_type=job_type, page=page, per_page=PER_PAGE)
-    )
+    search = JobSearch(status=status, job_type=job_type, page=page, per_page=PER_PAGE)
+    found = await run_in_threadpool(web.jobs.page, search)
     return render(
         request,
         "admin/jobs.html",
         {
-            **_helpers(),
+            **_HELPERS,
             "summary": summary,
             "found": found,
             "status": status,
@@ -177,7 +177,7 @@ async def job_detail(request: Request) -> Response:
         request,
         "admin/jobs_detail.html",
         {
-            **_helpers(),
+            **_HELPERS,
             "job": job,
             "errors": details.errors,
             "payload": pretty_json(job.data),

@@ -9,7 +9,6 @@ held) and its messages come back next to the field.
 from __future__ import annotations
 
 import uuid
-from typing import Any
 
 from starlette.concurrency import run_in_threadpool
 from starlette.datastructures import FormData
@@ -34,8 +33,8 @@ from mierloos_entrypoints.web.pages.admin.category_forms import (
     parse_defaults,
     read_category,
 )
-from mierloos_entrypoints.web.pages.admin.forms import FormReader, staff_form
-from mierloos_entrypoints.web.rendering import flash, render
+from mierloos_entrypoints.web.pages.admin.forms import FormReader, form_page, staff_form
+from mierloos_entrypoints.web.rendering import flash
 from mierloos_entrypoints.web.routing import staff_page, staff_post
 from mierloos_entrypoints.web.services import services
 
@@ -64,7 +63,7 @@ async def add_category(request: Request, form: FormData) -> Response:
 
 async def category_page(request: Request) -> Response:
     category = await _category(request)
-    return _render_edit(request, category, category_values(category), {})
+    return _render_edit(request, category, category_values(category))
 
 
 async def save_category(request: Request, form: FormData) -> Response:
@@ -77,7 +76,7 @@ async def save_category(request: Request, form: FormData) -> Response:
         if saved is not None:
             flash(request, f'Prijscategorie "{saved.name_nl}" is opgeslagen.', "ok")
             return RedirectResponse(_performance_path(category.performance_id), status_code=303)
-    return _render_edit(request, category, reader.values, reader.errors, status_code=422)
+    return _render_edit(request, category, reader)
 
 
 async def _category(request: Request) -> PriceCategory:
@@ -92,21 +91,16 @@ async def _category(request: Request) -> PriceCategory:
 
 
 def _render_edit(
-    request: Request,
-    category: PriceCategory,
-    values: dict[str, str],
-    problems: dict[str, str],
-    *,
-    status_code: int = 200,
+    request: Request, category: PriceCategory, form: FormReader | dict[str, str]
 ) -> Response:
-    context: dict[str, Any] = {
-        "category": category,
-        "values": values,
-        "errors": problems,
-        "visibility_labels": VISIBILITY_LABELS,
-        "max_name": MAX_NAME,
-    }
-    return render(request, "admin/price_category_edit.html", context, status_code=status_code)
+    return form_page(
+        request,
+        "admin/price_category_edit.html",
+        form,
+        category=category,
+        visibility_labels=VISIBILITY_LABELS,
+        max_name=MAX_NAME,
+    )
 
 
 # --- a show's default set ------------------------------------------------------------------------
