@@ -26,6 +26,12 @@ _SHOW_BY_ID = select(t.shows).where(t.shows.c.id == bindparam("show_id"))
 _PERFORMANCES_BY_IDS = select(t.performances).where(
     t.performances.c.id.in_(bindparam("ids", expanding=True))
 )
+_SHOW_OF_PERFORMANCE = SHOW_ROWS.labelled("shows_")
+_PERFORMANCES_WITH_SHOWS = (
+    select(t.performances, *_SHOW_OF_PERFORMANCE.columns())
+    .join_from(t.performances, t.shows, t.shows.c.id == t.performances.c.show_id)
+    .where(t.performances.c.id.in_(bindparam("ids", expanding=True)))
+)
 
 
 class SqlShows(SqlRepository):
@@ -58,6 +64,16 @@ class SqlPerformances(SqlRepository):
             return {}
         rows = self.db.execute(_PERFORMANCES_BY_IDS, {"ids": list(ids)})
         return {row.id: PERFORMANCE_ROWS.load(row) for row in rows}
+
+    def get_many_with_shows(
+        self, ids: Sequence[uuid.UUID]
+    ) -> dict[uuid.UUID, tuple[Performance, Show]]:
+        if not ids:
+            return {}
+        rows = self.db.execute(_PERFORMANCES_WITH_SHOWS, {"ids": list(ids)})
+        return {
+            row.id: (PERFORMANCE_ROWS.load(row), _SHOW_OF_PERFORMANCE.load(row)) for row in rows
+        }
 
     def for_show(self, show_id: uuid.UUID) -> list[Performance]:
         performances = t.performances.c
