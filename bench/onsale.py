@@ -133,8 +133,13 @@ async def buy(
     """One buyer's visit: show page, cart, checkout, the provider's pay button."""
     address = f"10.{number // 65536 % 256}.{number // 256 % 256}.{number % 256}"
     email = f"koper{number}@example.nl"
+    # A connection per request: a kept-alive one the server closes just as the next request
+    # goes out fails that request ("server disconnected"), which says nothing about the site.
     async with httpx.AsyncClient(
-        base_url=base_url, timeout=60, headers={"X-Forwarded-For": address}
+        base_url=base_url,
+        timeout=60,
+        headers={"X-Forwarded-For": address},
+        limits=httpx.Limits(max_keepalive_connections=0),
     ) as browser:
         page = await browser.get(show)
         performance = re.search(r'name="performance_id" value="([^"]+)"', page.text)

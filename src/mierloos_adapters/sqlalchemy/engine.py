@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import contextlib
 import os
+import select
 import time
 from pathlib import Path
 from typing import Any
@@ -13,7 +14,8 @@ from sqlalchemy.engine import make_url
 
 # How long a statement waits for a row lock before the caller is told "busy, try again".
 DEFAULT_LOCK_TIMEOUT_MS = 5000
-# A pooled connection idle for longer than this is tested (one round trip) before use.
+# A pooled connection idle for longer than this is tested (one round trip) before use; one
+# used more recently only when the server closed it meanwhile (see `_server_spoke`).
 PING_AFTER_IDLE_S = 1.0
 _CHECKED_IN = "mierloos_checked_in"
 
@@ -36,10 +38,10 @@ def make_engine(
     pre_ping: bool = True,
 ) -> Engine:
     """An engine for `url`. `pre_ping` tests a pooled connection before use (one round trip)
-    when it has lain idle for over PING_AFTER_IDLE_S, so a restarted server costs no request;
-    a connection handed back a moment ago is used at once (a busy pool pays no round trip per
-    checkout). A caller that handles a lost connection itself, like the jobs broker, turns
-    it off."""
+    when it has lain idle for over PING_AFTER_IDLE_S or the server closed it, so a restarted
+    server costs no request; one handed back a moment ago, whose socket has nothing to read,
+    is used at once (a busy pool pays no round trip per checkout). A caller that handles a
+    lost connection itself, like the jobs broker, turns it off."""
     url = normalize_database_url(url)
     backend = make_url(url).get_backend_name()
     if backend == "sqlite":
@@ -74,14 +76,28 @@ def _ping_when_idle(engine: Engine) -> None:
     @event.listens_for(engine, "checkout")
     def _checked_out(dbapi_connection: Any, record: Any, _proxy: Any) -> None:
         idle_since = record.info.get(_CHECKED_IN)
-        if idle_since is None or time.monotonic() - idle_since <= PING_AFTER_IDLE_S:
-            return  # just connected, or handed back a moment ago
+        if idle_since is None:
+            return  # just connected
+        recent = time.monotonic() - idle_since <= PING_AFTER_IDLE_S
+        if recent and not _server_spoke(dbapi_connection):
+            return  # handed back a moment ago, and the server has said nothing since
         try:
             alive = engine.dialect.do_ping(dbapi_connection)
         except engine.dialect.loaded_dbapi.Error as error:
             raise exc.DisconnectionError(str(error)) from error
         if not alive:  # pragma: no cover - psycopg's ping raises rather than answering False
             raise exc.DisconnectionError("the connection did not answer")
+
+
+def _server_spoke(dbapi_connection: Any) -> bool:
+    """Whether the server sent anything to an idle connection (no round trip: a look at its
+    socket). It says nothing unasked but when it closes the connection (a restart, a crash,
+    an administrator's kill): then the socket reads as ready."""
+    try:
+        readable, _, _ = select.select([dbapi_connection.fileno()], [], [], 0)
+    except (OSError, ValueError, AttributeError):
+        return True  # no socket to look at: the ping decides
+    return bool(readable)
 
 
 def _private_file(url: str) -> None:
