@@ -111,6 +111,9 @@ def test_what_is_stored_comes_back_equal(make_uow, show_and_performance, clock):
         assert uow.performances.get_many([performance.id, uuid.uuid4()]) == {
             performance.id: performance
         }
+        assert uow.performances.get_many_with_shows([performance.id, uuid.uuid4()]) == {
+            performance.id: (performance, show)
+        }
         assert uow.performances.for_show(show.id) == [performance]
         assert uow.performances.upcoming(clock.now()) == [performance]
         assert uow.performances.upcoming(performance.starts_at) == []

@@ -43,6 +43,16 @@ class MemoryPerformances(TableRepository[Performance]):
     def get_many(self, ids: Sequence[uuid.UUID]) -> dict[uuid.UUID, Performance]:
         return {i: detached_copy(self._rows[i]) for i in ids if i in self._rows}
 
+    def get_many_with_shows(
+        self, ids: Sequence[uuid.UUID]
+    ) -> dict[uuid.UUID, tuple[Performance, Show]]:
+        shows = self._store.shows
+        return {
+            i: (performance, detached_copy(shows[performance.show_id]))
+            for i, performance in self.get_many(ids).items()
+            if performance.show_id in shows
+        }
+
     def for_show(self, show_id: uuid.UUID) -> list[Performance]:
         found = [p for p in self._rows.values() if p.show_id == show_id]
         return [detached_copy(p) for p in sorted(found, key=lambda p: p.starts_at)]

@@ -25,6 +25,14 @@ _SHOW_BY_ID = select(t.shows).where(t.shows.c.id == bindparam("show_id"))
 
 # Statements on the checkout path are built once: building them per call costs more Python
 # time than the round trip to the database.
+_SHOW_OF_PERFORMANCE = SHOW_ROWS.labelled("shows_")
+_PERFORMANCES_WITH_SHOWS = (
+    select(t.performances, *_SHOW_OF_PERFORMANCE.columns())
+    .join_from(t.performances, t.shows, t.shows.c.id == t.performances.c.show_id)
+    .where(t.performances.c.id.in_(bindparam("ids", expanding=True)))
+)
+
+
 class SqlShows(SqlRepository):
     def add(self, show: Show) -> None:
         self._insert(SHOW_ROWS, show)
@@ -52,6 +60,16 @@ class SqlPerformances(SqlRepository):
 
     def get_many(self, ids: Sequence[uuid.UUID]) -> dict[uuid.UUID, Performance]:
         return self._by_ids(PERFORMANCE_ROWS, ids)
+
+    def get_many_with_shows(
+        self, ids: Sequence[uuid.UUID]
+    ) -> dict[uuid.UUID, tuple[Performance, Show]]:
+        if not ids:
+            return {}
+        rows = self.db.execute(_PERFORMANCES_WITH_SHOWS, {"ids": list(ids)})
+        return {
+            row.id: (PERFORMANCE_ROWS.load(row), _SHOW_OF_PERFORMANCE.load(row)) for row in rows
+        }
 
     def for_show(self, show_id: uuid.UUID) -> list[Performance]:
         performances = t.performances.c

@@ -4,14 +4,20 @@ from __future__ import annotations
 
 import contextlib
 import os
+import select
+import time
 from pathlib import Path
 from typing import Any
 
-from sqlalchemy import Engine, create_engine, event
+from sqlalchemy import Engine, create_engine, event, exc
 from sqlalchemy.engine import make_url
 
 # How long a statement waits for a row lock before the caller is told "busy, try again".
 DEFAULT_LOCK_TIMEOUT_MS = 5000
+# A pooled connection idle for longer than this is tested (one round trip) before use; one
+# used more recently only when the server closed it meanwhile (see `_server_spoke`).
+PING_AFTER_IDLE_S = 1.0
+_CHECKED_IN = "mierloos_checked_in"
 
 
 def normalize_database_url(url: str) -> str:
@@ -31,19 +37,20 @@ def make_engine(
     echo: bool = False,
     pre_ping: bool = True,
 ) -> Engine:
-    """An engine for `url`. `pre_ping` tests each pooled connection before use (one round
-    trip): right for request handlers; a caller that handles a lost connection itself, like
-    the jobs broker, saves the round trip."""
+    """An engine for `url`. `pre_ping` tests a pooled connection before use (one round trip)
+    when it has lain idle for over PING_AFTER_IDLE_S or the server closed it, so a restarted
+    server costs no request; one handed back a moment ago, whose socket has nothing to read,
+    is used at once (a busy pool pays no round trip per checkout). A caller that handles a
+    lost connection itself, like the jobs broker, turns it off."""
     url = normalize_database_url(url)
     backend = make_url(url).get_backend_name()
     if backend == "sqlite":
         return _sqlite_engine(url, lock_timeout_ms=lock_timeout_ms, echo=echo)
     if backend == "postgresql":
-        return create_engine(
+        engine = create_engine(
             url,
             pool_size=pool_size,
             max_overflow=max_overflow,
-            pool_pre_ping=pre_ping,
             pool_timeout=60,
             echo=echo,
             connect_args={
@@ -52,7 +59,45 @@ def make_engine(
                 "application_name": "mierloos",
             },
         )
+        if pre_ping:
+            _ping_when_idle(engine)
+        return engine
     raise ValueError(f"unsupported database {backend!r}: use postgresql or sqlite")
+
+
+def _ping_when_idle(engine: Engine) -> None:
+    """Test a connection that lay idle in the pool before handing it out: a dead one is
+    replaced (the pool tries another, as with SQLAlchemy's own pre-ping)."""
+
+    @event.listens_for(engine, "checkin")
+    def _checked_in(_dbapi_connection: Any, record: Any) -> None:
+        record.info[_CHECKED_IN] = time.monotonic()
+
+    @event.listens_for(engine, "checkout")
+    def _checked_out(dbapi_connection: Any, record: Any, _proxy: Any) -> None:
+        idle_since = record.info.get(_CHECKED_IN)
+        if idle_since is None:
+            return  # just connected
+        recent = time.monotonic() - idle_since <= PING_AFTER_IDLE_S
+        if recent and not _server_spoke(dbapi_connection):
+            return  # handed back a moment ago, and the server has said nothing since
+        try:
+            alive = engine.dialect.do_ping(dbapi_connection)
+        except engine.dialect.loaded_dbapi.Error as error:
+            raise exc.DisconnectionError(str(error)) from error
+        if not alive:  # pragma: no cover - psycopg's ping raises rather than answering False
+            raise exc.DisconnectionError("the connection did not answer")
+
+
+def _server_spoke(dbapi_connection: Any) -> bool:
+    """Whether the server sent anything to an idle connection (no round trip: a look at its
+    socket). It says nothing unasked but when it closes the connection (a restart, a crash,
+    an administrator's kill): then the socket reads as ready."""
+    try:
+        readable, _, _ = select.select([dbapi_connection.fileno()], [], [], 0)
+    except (OSError, ValueError, AttributeError):
+        return True  # no socket to look at: the ping decides
+    return bool(readable)
 
 
 def _private_file(url: str) -> None:

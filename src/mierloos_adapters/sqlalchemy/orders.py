@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import functools
 import uuid
 from collections.abc import Collection
 from datetime import datetime
@@ -16,6 +17,7 @@ from sqlalchemy import (
     literal,
     or_,
     select,
+    union_all,
     update,
 )
 
@@ -39,7 +41,28 @@ SUMMARY_ROWS = RowMap(OrderSummary, t.orders, separate=["total"], status=enum_va
 # Statements on the checkout path are built once: building them per call costs more Python
 # time than the round trip to the database.
 _INSERT_ORDER = insert(t.orders)
-_INSERT_TICKETS = insert(t.tickets)
+_TICKET_COLUMNS = [column.name for column in t.tickets.c]
+
+
+@functools.cache
+def _insert_tickets(count: int) -> Any:
+    """INSERT of `count` tickets in one statement, built once per count (and compiled once:
+    SQLAlchemy caches a SELECT of parameters, never a multi-row VALUES): the parameters of
+    ticket n are its columns suffixed `_n`."""
+    rows = [
+        select(
+            *(
+                bindparam(f"{column}_{n}", type_=t.tickets.c[column].type)
+                for column in _TICKET_COLUMNS
+            )
+        )
+        for n in range(1, count + 1)
+    ]
+    return insert(t.tickets).from_select(
+        _TICKET_COLUMNS, union_all(*rows) if count > 1 else rows[0]
+    )
+
+
 _TICKET_STATUS = (
     update(t.tickets)
     .where(t.tickets.c.id == bindparam("ticket_id"))
@@ -79,13 +102,9 @@ class SqlOrders(SqlRepository):
     ) -> tuple[int, int]:
         # Two counts, each led by an index on orders (email, client address): checkout runs
         # this while it holds the performance row, so it must not grow with the sales.
-        by_email = _unpaid_tickets(performance_id, t.orders.c.email == email)
-        by_client = (
-            _unpaid_tickets(performance_id, t.orders.c.client_address == client_address)
-            if client_address
-            else literal(0)
-        )
-        row = self.db.execute(select(by_email, by_client)).one()
+        query = _UNPAID_BY_EMAIL_AND_CLIENT if client_address else _UNPAID_BY_EMAIL
+        params = {"performance_id": performance_id, "email": email, "client": client_address}
+        row = self.db.execute(query, params).one()
         return int(row[0]), int(row[1])
 
     def add(self, order: Order) -> None:
@@ -94,13 +113,13 @@ class SqlOrders(SqlRepository):
             {"id": order.id, "number": order.number, "secret": order.secret, **_state(order)},
         )
         if order.tickets:
-            self.db.execute(
-                _INSERT_TICKETS,
-                [
-                    TICKET_ROWS.values(ticket) | {"order_id": order.id, "position": position}
-                    for position, ticket in enumerate(order.tickets, start=1)
-                ],
-            )
+            # One INSERT of many rows: one statement for the server, where executemany sends
+            # one per ticket.
+            params: dict[str, Any] = {}
+            for position, ticket in enumerate(order.tickets, start=1):
+                values = TICKET_ROWS.values(ticket) | {"order_id": order.id, "position": position}
+                params.update((f"{column}_{position}", value) for column, value in values.items())
+            self.db.execute(_insert_tickets(len(order.tickets)), params)
 
     def get(self, order_id: uuid.UUID, *, for_update: bool = False) -> Order | None:
         return self._load(locked(select(t.orders).where(t.orders.c.id == order_id), for_update))
@@ -232,11 +251,23 @@ def _search_conditions(query: OrderSearch) -> list[Any]:
     return conditions
 
 
-def _unpaid_tickets(performance_id: uuid.UUID, buyer: ColumnElement[bool]) -> Any:
-    """How many tickets of `performance_id` the pending orders matching `buyer` hold."""
+def _unpaid_tickets(buyer: ColumnElement[bool]) -> Any:
+    """How many tickets of the performance the pending orders matching `buyer` hold."""
     return (
         select(func.count())
         .select_from(t.orders.join(t.tickets, t.tickets.c.order_id == t.orders.c.id))
-        .where(buyer, t.orders.c.status == "pending", t.tickets.c.performance_id == performance_id)
+        .where(
+            buyer,
+            t.orders.c.status == "pending",
+            t.tickets.c.performance_id == bindparam("performance_id"),
+        )
         .scalar_subquery()
     )
+
+
+# Built once: checkout runs them.
+_UNPAID_BY_EMAIL = select(_unpaid_tickets(t.orders.c.email == bindparam("email")), literal(0))
+_UNPAID_BY_EMAIL_AND_CLIENT = select(
+    _unpaid_tickets(t.orders.c.email == bindparam("email")),
+    _unpaid_tickets(t.orders.c.client_address == bindparam("client")),
+)

@@ -79,12 +79,27 @@ class RowMap(Generic[T]):
             raise TypeError(f"{item_type.__name__} has no stored fields {sorted(unknown)}")
         self._fields = tuple(fields)
         self._columns = tuple(stored[f].column or f if f in stored else f for f in fields)
-        self._read = itemgetter(*self._columns)  # by key: faster than a Row's attributes
+        self._keys = self._columns
+        self._read = itemgetter(*self._keys)  # by key: faster than a Row's attributes
         self._write = attrgetter(*self._fields)
         self._loads = tuple((f, s.load) for f, s in stored.items() if s.load is not None)
         self._dumps = tuple(
             (s.column or f, s.dump) for f, s in stored.items() if s.dump is not None
         )
+
+    def labelled(self, prefix: str) -> RowMap[T]:
+        """The same mapping reading its columns as `prefix` + name, so one query can select
+        them beside another table's (see `columns`)."""
+        copy = object.__new__(RowMap)
+        copy.__dict__.update(self.__dict__)
+        copy._keys = tuple(prefix + column for column in self._columns)
+        copy._read = itemgetter(*copy._keys)
+        return copy
+
+    def columns(self) -> list[Any]:
+        """The table's columns to select, labelled as `load` reads them."""
+        pairs = zip(self._columns, self._keys, strict=True)
+        return [self.table.c[column].label(key) for column, key in pairs]
 
     def load(self, row: AnyRow, **separate: Any) -> T:
         values = dict(zip(self._fields, self._read(row._mapping), strict=True))

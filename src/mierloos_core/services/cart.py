@@ -39,11 +39,10 @@ def validate_lines(uow: UnitOfWork, now: datetime, lines: Iterable[CartLine]) ->
     """
     merged = merge_lines(lines)
     performance_ids = list(dict.fromkeys(line.performance_id for line in merged))
-    performances = uow.performances.get_many(performance_ids)
+    found_with_shows = uow.performances.get_many_with_shows(performance_ids)
+    performances = {i: performance for i, (performance, _) in found_with_shows.items()}
+    shows: dict[uuid.UUID, Show | None] = {p.show_id: s for p, s in found_with_shows.values()}
     categories = uow.price_categories.for_performances(list(performances))
-    shows: dict[uuid.UUID, Show | None] = {}
-    for show_id in {p.show_id for p in performances.values()}:
-        shows[show_id] = uow.shows.get(show_id)
     chosen = {line.key: _category(line, categories.get(line.performance_id, [])) for line in merged}
     wanted: Counter[uuid.UUID] = Counter()
     for line in merged:

@@ -97,6 +97,9 @@ def make_templates() -> Jinja2Templates:
         trim_blocks=True,
         lstrip_blocks=True,
         extensions=["jinja2.ext.i18n"],
+        # The templates ship with the package and change only with a new release (and a
+        # restart): no stat of every template file on each page.
+        auto_reload=False,
     )
     env.policies["ext.i18n.trimmed"] = True  # whitespace in {% trans %} blocks is collapsed
     env.install_gettext_callables(_gettext, _ngettext, newstyle=True)  # type: ignore[attr-defined]

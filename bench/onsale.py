@@ -1,0 +1,358 @@
+"""An onsale end to end: real `mierloos serve` and `mierloos worker` processes, buyers over HTTP.
+
+Two `mierloos serve` processes (no worker inside) and one `mierloos worker` on a fresh
+PostgreSQL database, the fake payment provider, local file storage, and SMTP to a server inside
+this benchmark that notes when each tickets mail arrives. Buyers, each with a session (cookie
+jar) and an address of their own (X-Forwarded-For, which uvicorn trusts from 127.0.0.1), open
+the show page, add 1-4 seats to their cart, check out and pay on the provider's page; at most
+--concurrency of them at once, half on each web process. Demand is above supply.
+
+    .venv/bin/python bench/onsale.py [--buyers 3000] [--seats 1000] [--concurrency 64]
+
+Figures: `placed_per_s` (orders placed until the last seat went, over `sellout_s`, from the
+first buyer's start), checkout latency (the POST that places the order, refusals included),
+and `paid_to_mail` (the webhook's job row written, i.e. the webhook received, to the tickets
+mail arriving at the SMTP server). `oversold` must be 0. Last line: one JSON object.
+"""
+
+from __future__ import annotations
+
+import argparse
+import asyncio
+import json
+import os
+import random
+import re
+import signal
+import socket
+import statistics
+import subprocess
+import sys
+import tempfile
+import threading
+import time
+from datetime import timedelta
+from pathlib import Path
+
+import httpx
+from aiosmtpd.controller import Controller
+
+sys.path.insert(0, str(Path(__file__).resolve().parents[1] / "src"))
+
+from bench_support import fresh_database
+
+from mierloos_adapters.clock import SystemClock
+from mierloos_adapters.migrations import upgrade
+from mierloos_adapters.sqlalchemy import SqlUnitOfWork, make_engine
+from mierloos_core.model.catalog import Performance, PerformanceStatus, Show
+from mierloos_core.model.money import Money
+from mierloos_core.services.price_categories import add_categories
+
+ROOT = Path(__file__).resolve().parents[1]
+_CSRF = re.compile(r'name="csrf_token" value="([^"]+)"')
+_VERSION = re.compile(r'name="cart_version" value="([^"]+)"')
+_TICKETS_SUBJECT = "Je kaarten"
+
+
+class MailClock:
+    """aiosmtpd handler: when each tickets mail arrived, by recipient."""
+
+    def __init__(self) -> None:
+        self.arrived: dict[str, float] = {}
+        self._lock = threading.Lock()
+
+    async def handle_DATA(self, server, session, envelope) -> str:
+        now = time.time()
+        head = envelope.content.split(b"\r\n\r\n", 1)[0].decode("utf-8", "replace")
+        if f"Subject: {_TICKETS_SUBJECT}" in head:
+            with self._lock:
+                for recipient in envelope.rcpt_tos:
+                    self.arrived.setdefault(recipient.lower(), now)
+        return "250 OK"
+
+
+def free_port() -> int:
+    with socket.socket() as sock:
+        sock.bind(("127.0.0.1", 0))
+        return int(sock.getsockname()[1])
+
+
+def start(args: list[str], env: dict[str, str], log: Path, cwd: Path) -> subprocess.Popen:
+    command = [sys.executable, "-m", "mierloos_entrypoints.cli", *args]
+    with log.open("ab") as out:
+        return subprocess.Popen(command, env=env, cwd=cwd, stdout=out, stderr=subprocess.STDOUT)
+
+
+def wait_answering(process: subprocess.Popen, url: str, log: Path, timeout: float = 60) -> None:
+    deadline = time.monotonic() + timeout
+    while time.monotonic() < deadline:
+        if process.poll() is not None:
+            raise SystemExit(f"{url}: the process exited:\n{log.read_text()[-3000:]}")
+        try:
+            if httpx.get(url, timeout=2).status_code == 200:
+                return
+        except httpx.HTTPError:
+            pass
+        time.sleep(0.2)
+    raise SystemExit(f"{url} did not answer within {timeout} s")
+
+
+def performance_for_sale(url: str, seats: int) -> tuple[str, str]:
+    """A published show with one performance of `seats` seats: (its page's path, its id)."""
+    engine = make_engine(url)
+    upgrade(engine)
+    clock = SystemClock()
+    show = Show(title="Uitverkocht", slug="uitverkocht")
+    performance = Performance(
+        show_id=show.id,
+        starts_at=clock.now() + timedelta(days=30),
+        price=Money(2500),
+        capacity=seats,
+        available_seats=seats,
+        status=PerformanceStatus.PUBLISHED,
+    )
+    with SqlUnitOfWork(engine, clock) as uow:
+        uow.shows.add(show)
+        uow.performances.add(performance)
+        add_categories(uow, performance)
+        uow.commit()
+    engine.dispose()
+    return f"/voorstellingen/{show.slug}", str(performance.id)
+
+
+def token(html: str) -> str:
+    found = _CSRF.search(html)
+    if found is None:
+        raise RuntimeError("no CSRF token on the page")
+    return found.group(1)
+
+
+async def buy(
+    base_url: str, show: str, number: int, quantity: int, results: dict[str, list]
+) -> None:
+    """One buyer's visit: show page, cart, checkout, the provider's pay button."""
+    address = f"10.{number // 65536 % 256}.{number // 256 % 256}.{number % 256}"
+    email = f"koper{number}@example.nl"
+    # A connection per request: a kept-alive one the server closes just as the next request
+    # goes out fails that request ("server disconnected"), which says nothing about the site.
+    async with httpx.AsyncClient(
+        base_url=base_url,
+        timeout=60,
+        headers={"X-Forwarded-For": address},
+        limits=httpx.Limits(max_keepalive_connections=0),
+    ) as browser:
+        page = await browser.get(show)
+        performance = re.search(r'name="performance_id" value="([^"]+)"', page.text)
+        if page.status_code != 200 or performance is None:
+            results["sold_out_page"].append(number)
+            return
+        added = await browser.post(
+            "/winkelwagen/toevoegen",
+            data={
+                "csrf_token": token(page.text),
+                "performance_id": performance.group(1),
+                "quantity": str(quantity),
+            },
+        )
+        form = await browser.get("/afrekenen")
+        version = _VERSION.search(form.text)
+        if added.status_code != 303 or form.status_code != 200 or version is None:
+            results["refused"].append(number)
+            return
+        began = time.perf_counter()
+        placed = await browser.post(
+            "/afrekenen",
+            data={
+                "csrf_token": token(form.text),
+                "cart_version": version.group(1),
+                "name": f"Koper {number}",
+                "email": email,
+                "coupon": "",
+            },
+        )
+        done = time.perf_counter()
+        results["checkout_ms"].append((done - began) * 1000)
+        location = placed.headers.get("location", "")
+        if placed.status_code != 303 or "/fake-payments/" not in location:
+            results["refused"].append(number)
+            return
+        results["placed"].append((done, number))
+        provider = await browser.get(location)
+        paid = await browser.post(
+            location, data={"csrf_token": token(provider.text), "action": "paid"}
+        )
+        if paid.status_code != 303:
+            results["errors"].append(f"pay: {paid.status_code}")
+            return
+        results["paid"].append(email)
+
+
+async def rush(bases: list[str], show: str, args) -> tuple[float, dict[str, list]]:
+    rng = random.Random(11)
+    quantities = [rng.randint(1, args.max_seats) for _ in range(args.buyers)]
+    results: dict[str, list] = {
+        key: [] for key in ("placed", "refused", "sold_out_page", "checkout_ms", "paid", "errors")
+    }
+    gate = asyncio.Semaphore(args.concurrency)
+
+    async def one(number: int) -> None:
+        async with gate:
+            try:
+                await buy(bases[number % len(bases)], show, number, quantities[number], results)
+            except (httpx.HTTPError, RuntimeError) as error:
+                results["errors"].append(f"{type(error).__name__}: {error}"[:200])
+
+    began = time.perf_counter()
+    await asyncio.gather(*(one(n) for n in range(args.buyers)))
+    return began, results
+
+
+def server_figures(url: str, performance_id: str) -> dict[str, object]:
+    """From the database: seats left and tickets sold, and when each webhook was received."""
+    import psycopg
+
+    with psycopg.connect(url) as conn:
+        capacity, available = conn.execute(
+            "SELECT capacity, available_seats FROM performances WHERE id = %s", (performance_id,)
+        ).fetchone()
+        sold = conn.execute(
+            "SELECT count(*) FROM tickets WHERE performance_id = %s AND status IN"
+            " ('reserved', 'valid')",
+            (performance_id,),
+        ).fetchone()[0]
+        # The webhook's job row is written in the webhook request: its created_at is when the
+        # site received the call. The first per order: a second call adds no job.
+        received = conn.execute(
+            "SELECT lower(o.email), min(extract(epoch FROM j.created_at))::float8 FROM jobs j"
+            " JOIN payments p ON p.provider_payment_id = j.data->>'provider_payment_id'"
+            " JOIN orders o ON o.id = p.order_id WHERE j.type = 'payment_webhook'"
+            " GROUP BY o.email"
+        ).fetchall()
+    oversold = max(0, sold - capacity) + abs(capacity - available - sold)
+    return {"oversold": oversold, "sold": sold, "received": dict(received)}
+
+
+def percentile(values: list[float], fraction: float) -> float:
+    if not values:
+        return float("nan")
+    ordered = sorted(values)
+    return ordered[min(len(ordered) - 1, int(fraction * len(ordered)))]
+
+
+def run(args, url: str, work: Path) -> dict[str, object]:
+    show, performance_id = performance_for_sale(url, args.seats)
+    mail = MailClock()
+    smtp = Controller(mail, hostname="127.0.0.1", port=free_port())
+    smtp.start()
+    ports = [free_port() for _ in range(args.servers)]
+    env = {
+        key: value
+        for key, value in os.environ.items()
+        if not key.startswith(("DATABASE_", "R2_", "S3_", "SMTP_", "MOLLIE_", "MIERLOOS_"))
+    } | {
+        "PYTHONPATH": str(ROOT / "src"),
+        "DATABASE_URL": url,
+        "SECRET_KEY": "onsale-bench-Zr8Wq3Lm6Xt1Vb9Kp4Hy7Dn2Cs5Fg0Aj",
+        "MIERLOOS_VAR_DIR": str(work / "var"),  # the fake provider's payments and the PDFs
+        "MIERLOOS_FAKE_PAYMENTS": "1",
+        "MIERLOOS_LOCAL_STORAGE": "1",
+        "MIERLOOS_EMBEDDED_WORKER": "0",
+        "SMTP_HOST": "127.0.0.1",
+        "SMTP_PORT": str(smtp.port),
+        "SMTP_SECURITY": "none",
+        "SMTP_FROM": "Ons Mierloos Theater <kaarten@example.nl>",
+        "ORPHANED_ORDER_CLEANUP_PERIOD": "0",
+        "REFUND_FOLLOW_UP_PERIOD": "0",
+        "LOG_LEVEL": "WARNING",
+    }
+    processes: list[subprocess.Popen] = []
+    try:
+        for port in ports:
+            log = work / f"serve-{port}.log"
+            serve_env = env | {"BASE_URL": f"http://127.0.0.1:{port}"}
+            args_ = ["serve", "--port", str(port), "--no-worker", "--no-demo"]
+            processes.append(start(args_, serve_env, log, work))
+            wait_answering(processes[-1], f"http://127.0.0.1:{port}/health", log)
+        health = free_port()
+        log = work / "worker.log"
+        worker = start(["worker", "--threads", str(args.worker_threads), "--port", str(health)],
+                       env | {"HEALTH_HOST": "127.0.0.1"}, log, work)  # fmt: skip
+        processes.append(worker)
+        wait_answering(worker, f"http://127.0.0.1:{health}/health", log)
+        bases = [f"http://127.0.0.1:{port}" for port in ports]
+        began, results = asyncio.run(rush(bases, show, args))
+        paid = set(results["paid"])
+        deadline = time.monotonic() + args.mail_timeout
+        while time.monotonic() < deadline and not paid <= set(mail.arrived):
+            time.sleep(0.2)
+        figures = server_figures(url, performance_id)
+    finally:
+        for process in reversed(processes):
+            process.send_signal(signal.SIGTERM)
+        for process in reversed(processes):
+            try:
+                process.wait(30)
+            except subprocess.TimeoutExpired:
+                process.kill()
+        smtp.stop()
+    placed = sorted(results["placed"])
+    sellout = placed[-1][0] - began if placed else float("nan")
+    received: dict[str, float] = figures["received"]  # type: ignore[assignment]
+    to_mail = [
+        (mail.arrived[email] - received[email]) * 1000
+        for email in paid
+        if email in mail.arrived and email in received
+    ]
+    return {
+        "oversold": figures["oversold"],
+        "placed": len(placed),
+        "placed_per_s": round(len(placed) / sellout, 1) if placed else 0,
+        "sellout_s": round(sellout, 2),
+        "checkout_p50_ms": round(statistics.median(results["checkout_ms"]), 1),
+        "checkout_p99_ms": round(percentile(results["checkout_ms"], 0.99), 1),
+        "paid_to_mail_p50_ms": round(percentile(to_mail, 0.5), 1),
+        "paid_to_mail_p99_ms": round(percentile(to_mail, 0.99), 1),
+        "tickets_sold": figures["sold"],
+        "paid": len(paid),
+        "mailed": len(to_mail),
+        "refused": len(results["refused"]),
+        "saw_sold_out": len(results["sold_out_page"]),
+        "errors": len(results["errors"]),
+        "first_errors": results["errors"][:3],
+        "buyers": args.buyers,
+        "seats": args.seats,
+        "concurrency": args.concurrency,
+    }
+
+
+def main() -> None:
+    parser = argparse.ArgumentParser(description=__doc__.split("\n")[0])
+    parser.add_argument("--buyers", type=int, default=3000)
+    parser.add_argument("--seats", type=int, default=1000)
+    parser.add_argument("--concurrency", type=int, default=64, help="buyers at once")
+    parser.add_argument("--max-seats", type=int, default=4, help="seats a buyer takes, 1 to N")
+    parser.add_argument("--servers", type=int, default=2, help="`mierloos serve` processes")
+    parser.add_argument("--worker-threads", type=int, default=8)
+    parser.add_argument("--mail-timeout", type=float, default=120, help="wait for the mails")
+    args = parser.parse_args()
+    admin = os.environ.get(
+        "MIERLOOS_BENCH_DATABASE_URL", "postgresql+psycopg://postgres@127.0.0.1:5432/postgres"
+    )
+    with fresh_database(admin) as url, tempfile.TemporaryDirectory() as work:
+        result = run(args, url, Path(work))
+    print(
+        f"{args.buyers} buyers, {args.seats} seats, {args.concurrency} at once:"
+        f" {result['placed']} orders placed in {result['sellout_s']} s"
+        f" ({result['placed_per_s']}/s), {result['refused']} refused,"
+        f" {result['saw_sold_out']} saw it sold out, {result['errors']} errors"
+    )
+    print(
+        f"checkout p50 {result['checkout_p50_ms']} ms, p99 {result['checkout_p99_ms']} ms;"
+        f" webhook to tickets mail p50 {result['paid_to_mail_p50_ms']} ms,"
+        f" p99 {result['paid_to_mail_p99_ms']} ms ({result['mailed']} of {result['paid']} mailed)"
+    )
+    print(json.dumps(result))
+
+
+if __name__ == "__main__":
+    main()
