@@ -47,7 +47,8 @@ def test_scans_admit_once_and_say_why_not(make_uow: MakeUow, clock: FixedClock) 
 
     welcome = door.check_in(front, f"  {first.secret}\n")
     assert welcome.result is ScanResult.ADMITTED
-    assert welcome.ticket is not None and welcome.ticket.holder_name == "Anaïs Verbeek"
+    assert welcome.ticket is not None
+    assert welcome.ticket.holder_name == "Anaïs Verbeek"
     assert welcome.ticket.category_name == "Regulier"
 
     clock.advance(timedelta(seconds=30))
@@ -59,7 +60,8 @@ def test_scans_admit_once_and_say_why_not(make_uow: MakeUow, clock: FixedClock) 
 
     wrong = door.check_in(front, elsewhere.secret)
     assert wrong.result is ScanResult.OTHER_PERFORMANCE
-    assert wrong.other_performance is not None and wrong.other_performance.id == other.id
+    assert wrong.other_performance is not None
+    assert wrong.other_performance.id == other.id
     assert door.check_in(front, unpaid.tickets[0].secret).result is ScanResult.UNPAID
     assert door.check_in(front, "x" * 43).result is ScanResult.UNKNOWN
     assert door.check_in(front, "garbage" * 1000).result is ScanResult.UNKNOWN
@@ -71,7 +73,8 @@ def test_scans_admit_once_and_say_why_not(make_uow: MakeUow, clock: FixedClock) 
     # Undo takes back this door's last admission, once.
     clock.advance(timedelta(seconds=5))
     undone = door.undo_last(front)
-    assert undone is not None and undone.result is ScanResult.UNDONE
+    assert undone is not None
+    assert undone.result is ScanResult.UNDONE
     assert door.undo_last(front) is None
     assert door.undo_last(side) is None  # the side door admitted nobody
     counts = {c.category_name: (c.admitted, c.sold) for c in door.counts(tonight.id)}
@@ -81,7 +84,8 @@ def test_scans_admit_once_and_say_why_not(make_uow: MakeUow, clock: FixedClock) 
 
     log = door.recent_scans(tonight.id)
     assert len(log) == 9
-    assert log[0].result is ScanResult.ADMITTED and log[0].door == "Zijdeur"
+    assert log[0].result is ScanResult.ADMITTED
+    assert log[0].door == "Zijdeur"
     assert {scan.result for scan in log} >= {
         ScanResult.UNKNOWN,
         ScanResult.UNPAID,
@@ -165,7 +169,8 @@ def test_device_tokens_are_stored_hashed_scoped_and_revocable(
     assert one.device.name == "Scanner 1"
     with make_uow() as uow:
         stored = uow.devices.get_by_hash(token_hash(one.token))
-    assert stored is not None and stored.token_hash != one.token
+    assert stored is not None
+    assert stored.token_hash != one.token
     assert devices.authorise(one.token, tonight.id).id == one.device.id
     assert devices.authorise(every.token, other.id).id == every.device.id
     from mierloos_core.services.door_devices import DeviceNotAuthorised, DeviceOutOfScope
