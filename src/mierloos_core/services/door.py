@@ -177,6 +177,13 @@ class Door:
             require_performance(uow, performance_id)
             return uow.admissions.counts(performance_id)
 
+    def performances(self, since: timedelta = timedelta(hours=12)) -> list[PerformanceLabel]:
+        """Published performances that start from `since` ago on, soonest first: the door's
+        choice (tonight's has begun by the time the last visitors arrive)."""
+        with self.uow() as uow:
+            found = uow.performances.upcoming(self.clock.now() - since)
+            return [performance_label(uow, performance) for performance in found]
+
     def performance(self, performance_id: uuid.UUID) -> PerformanceLabel:
         with self.uow() as uow:
             return performance_label(uow, require_performance(uow, performance_id))

@@ -10,6 +10,8 @@ from starlette.routing import BaseRoute
 from mierloos_entrypoints.web.pages.admin import (
     catalog,
     coupons,
+    devices,
+    door,
     jobs,
     orders,
     overview,
@@ -27,4 +29,6 @@ def routes() -> list[BaseRoute]:
         *price_categories.ROUTES,  # before catalog's {action} routes of a performance
         *catalog.ROUTES,
         *coupons.ROUTES,
+        *door.ROUTES,
+        *devices.ROUTES,
     ]
