@@ -42,8 +42,9 @@ async def _authorise(request: Request) -> tuple[DeviceToken, uuid.UUID]:
             performance_id or uuid.UUID(int=0),
         )
     except DeviceNotAuthorised:
+        # Guessed tokens are counted; a call without any token guesses nothing.
         key = f"checkin-auth:{client_address(request)}"
-        if not web.limiter.allow(key, AUTH_FAILURES_PER_MINUTE, timedelta(minutes=1)):
+        if token and not web.limiter.allow(key, AUTH_FAILURES_PER_MINUTE, timedelta(minutes=1)):
             raise errors.TooManyAttempts() from None
         raise
     if performance_id is None:

@@ -30,7 +30,8 @@ def _aware(value: datetime) -> datetime:
 
 Code = Annotated[Text, Field(max_length=MAX_CODE_LENGTH)]
 DoorName = Annotated[Text, Field(min_length=1, max_length=MAX_DOOR_LENGTH)]
-AwareMoment = Annotated[datetime, AfterValidator(_aware)]
+#: A moment with its offset, as ISO 8601 text.
+AwareMoment = Annotated[datetime, Field(strict=False), AfterValidator(_aware)]
 
 
 class PerformanceParameters(ApiModel):
