@@ -6,7 +6,7 @@ import uuid
 from datetime import datetime
 from typing import Any
 
-from sqlalchemy import Row, and_, func, insert, select, update
+from sqlalchemy import Row, and_, bindparam, func, insert, select, update
 
 from mierloos_adapters.sqlalchemy import tables as t
 from mierloos_adapters.sqlalchemy.rows import RowMap, SqlRepository, enum_value
@@ -39,6 +39,19 @@ _DOOR_TICKET = select(
     _or.c.paid_at,
 ).join(_or, _or.c.id == _tk.c.order_id)
 _INSERT_SCAN = insert(t.door_scans)
+# The door's busy path, built once (see orders.py on why).
+_BY_SECRET = _DOOR_TICKET.where(_tk.c.secret == bindparam("secret"))
+_ADMIT = (
+    update(_tk)
+    .where(
+        _tk.c.id == bindparam("ticket_id"),
+        _tk.c.status == TicketStatus.VALID.value,
+        _tk.c.admitted_at.is_(None),
+    )
+    .values(
+        admitted_at=bindparam("at"), admitted_door=bindparam("door"), admitted_by=bindparam("by")
+    )
+)
 _EVER_PAID = (TicketStatus.VALID.value, TicketStatus.REFUNDED.value)
 
 
@@ -63,7 +76,7 @@ def _door_ticket(row: Row[Any]) -> DoorTicket:
 
 class SqlAdmissions(SqlRepository):
     def ticket_by_secret(self, secret: str) -> DoorTicket | None:
-        row = self.db.execute(_DOOR_TICKET.where(_tk.c.secret == secret)).first()
+        row = self.db.execute(_BY_SECRET, {"secret": secret}).first()
         return _door_ticket(row) if row else None
 
     def tickets_for(self, performance_id: uuid.UUID) -> list[DoorTicket]:
@@ -73,17 +86,8 @@ class SqlAdmissions(SqlRepository):
         return [_door_ticket(row) for row in self.db.execute(query)]
 
     def admit(self, ticket_id: uuid.UUID, admission: Admission) -> bool:
-        done = self.db.execute(
-            update(_tk)
-            .where(
-                _tk.c.id == ticket_id,
-                _tk.c.status == TicketStatus.VALID.value,
-                _tk.c.admitted_at.is_(None),
-            )
-            .values(
-                admitted_at=admission.at, admitted_door=admission.door, admitted_by=admission.by
-            )
-        )
+        values = {"at": admission.at, "door": admission.door, "by": admission.by}
+        done = self.db.execute(_ADMIT, {"ticket_id": ticket_id, **values})
         return done.rowcount == 1
 
     def unadmit(self, ticket_id: uuid.UUID, admitted_at: datetime) -> bool:

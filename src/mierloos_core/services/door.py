@@ -118,6 +118,30 @@ def admit_ticket(
     )
 
 
+def scan_ticket(uow: UnitOfWork, entrance: Entrance, text: str, now: datetime) -> ScanOutcome:
+    """One scan in the caller's unit of work: decide, admit when it may, log it.
+
+    The performance is read only when the scan does not admit: an admission proves it exists
+    (the ticket is for it), and the door's busy path saves the round trip.
+    """
+    code = ticket_code(text)
+    ticket = uow.admissions.ticket_by_secret(code) if code else None
+    outcome = admit_ticket(uow, ticket, entrance, now)
+    if not outcome.result.admits:
+        require_performance(uow, entrance.performance_id)
+    uow.admissions.record(
+        Scan(
+            performance_id=entrance.performance_id,
+            ticket_id=ticket.id if ticket else None,
+            result=outcome.result,
+            door=entrance.door,
+            staff=entrance.staff,
+            scanned_at=now,
+        )
+    )
+    return outcome
+
+
 class Door:
     """The door's use cases, for the door page and the check-in API."""
 
@@ -127,22 +151,8 @@ class Door:
 
     def check_in(self, entrance: Entrance, text: str) -> ScanOutcome:
         """Scan `text` (the QR code's content, as scanned or typed) at `entrance`."""
-        code = ticket_code(text)
         with self.uow() as uow:
-            require_performance(uow, entrance.performance_id)
-            now = self.clock.now()
-            ticket = uow.admissions.ticket_by_secret(code) if code else None
-            outcome = admit_ticket(uow, ticket, entrance, now)
-            uow.admissions.record(
-                Scan(
-                    performance_id=entrance.performance_id,
-                    ticket_id=ticket.id if ticket else None,
-                    result=outcome.result,
-                    door=entrance.door,
-                    staff=entrance.staff,
-                    scanned_at=now,
-                )
-            )
+            outcome = scan_ticket(uow, entrance, text, self.clock.now())
             uow.commit()
         return outcome
 

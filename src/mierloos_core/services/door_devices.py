@@ -15,7 +15,7 @@ from mierloos_core import errors
 from mierloos_core.model.admissions import DeviceToken
 from mierloos_core.model.ids import new_secret
 from mierloos_core.ports import Clock, UnitOfWork
-from mierloos_core.services.door import require_performance
+from mierloos_core.services.door import Entrance, ScanOutcome, require_performance, scan_ticket
 
 MAX_NAME_LENGTH = 100
 MAX_TOKEN_LENGTH = 100
@@ -87,12 +87,35 @@ class DeviceTokens:
         DeviceNotAuthorised for a missing, malformed, unknown or revoked token;
         DeviceOutOfScope for a token of another performance.
         """
-        if not token or len(token) > MAX_TOKEN_LENGTH or not token.startswith(TOKEN_PREFIX):
-            raise DeviceNotAuthorised()
         with self.uow() as uow:
-            device = uow.devices.get_by_hash(token_hash(token))
-        if device is None or device.revoked_at is not None:
-            raise DeviceNotAuthorised()
-        if not device.allows(performance_id):
-            raise DeviceOutOfScope()
-        return device
+            return authorise(uow, token, performance_id)
+
+    def scan(
+        self, token: str | None, performance_id: uuid.UUID, door: str, text: str
+    ) -> ScanOutcome:
+        """A scanner app's scan: its token checked and the ticket scanned in one unit of work
+        (one transaction on the door's busiest path)."""
+        with self.uow() as uow:
+            device = authorise(uow, token, performance_id)
+            entrance = Entrance(
+                performance_id=performance_id, door=door, staff=device_staff(device)
+            )
+            outcome = scan_ticket(uow, entrance, text, self.clock.now())
+            uow.commit()
+        return outcome
+
+
+def device_staff(device: DeviceToken) -> str:
+    """Who a device's scans are by, in the scan log."""
+    return f"apparaat: {device.name}"
+
+
+def authorise(uow: UnitOfWork, token: str | None, performance_id: uuid.UUID) -> DeviceToken:
+    if not token or len(token) > MAX_TOKEN_LENGTH or not token.startswith(TOKEN_PREFIX):
+        raise DeviceNotAuthorised()
+    device = uow.devices.get_by_hash(token_hash(token))
+    if device is None or device.revoked_at is not None:
+        raise DeviceNotAuthorised()
+    if not device.allows(performance_id):
+        raise DeviceOutOfScope()
+    return device

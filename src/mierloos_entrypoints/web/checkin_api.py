@@ -9,15 +9,17 @@ in and reads the door's counts and list; it reaches nothing else.
 from __future__ import annotations
 
 import uuid
+from collections.abc import Callable
 from datetime import timedelta
+from typing import TypeVar
 
 from starlette.concurrency import run_in_threadpool
 from starlette.requests import Request
 
 from mierloos_core import errors
 from mierloos_core.model.admissions import DeviceToken
-from mierloos_core.services.door import Entrance
-from mierloos_core.services.door_devices import DeviceNotAuthorised
+from mierloos_core.services.door import Entrance, ScanOutcome
+from mierloos_core.services.door_devices import DeviceNotAuthorised, device_staff
 from mierloos_core.services.door_offline import OfflineScan
 from mierloos_entrypoints.web import checkin_models as models
 from mierloos_entrypoints.web.inputs import client_address, parse_uuid
@@ -28,44 +30,53 @@ from mierloos_entrypoints.web.services import services
 AUTH_FAILURES_PER_MINUTE = 20
 _PATH = "/api/checkin/performances/{performance_id}"
 _AUTH_ERRORS = (401, 403, 404, 429)
+T = TypeVar("T")
+
+
+def _token(request: Request) -> str | None:
+    scheme, _, token = request.headers.get("authorization", "").partition(" ")
+    return token.strip() if scheme.lower() == "bearer" else None
+
+
+async def _guarded(request: Request, call: Callable[[uuid.UUID], T]) -> T:
+    """`call` with the path's performance id, in a thread; a refused token counts against
+    the client (guessed tokens are counted; a call without any token guesses nothing)."""
+    performance_id = parse_uuid(str(request.path_params.get("performance_id", "")))
+    try:
+        return await run_in_threadpool(call, performance_id or uuid.UUID(int=0))
+    except DeviceNotAuthorised:
+        web = services(request)
+        key = f"checkin-auth:{client_address(request)}"
+        limit, window = AUTH_FAILURES_PER_MINUTE, timedelta(minutes=1)
+        if _token(request) and not web.limiter.allow(key, limit, window):
+            raise errors.TooManyAttempts() from None
+        raise
 
 
 async def _authorise(request: Request) -> tuple[DeviceToken, uuid.UUID]:
     """The calling device and the performance of the path, or the refusal."""
-    web = services(request)
-    scheme, _, token = request.headers.get("authorization", "").partition(" ")
+    token = _token(request)
+    devices = services(request).devices
+    device = await _guarded(request, lambda performance: devices.authorise(token, performance))
     performance_id = parse_uuid(str(request.path_params.get("performance_id", "")))
-    try:
-        device = await run_in_threadpool(
-            web.devices.authorise,
-            token.strip() if scheme.lower() == "bearer" else None,
-            performance_id or uuid.UUID(int=0),
-        )
-    except DeviceNotAuthorised:
-        # Guessed tokens are counted; a call without any token guesses nothing.
-        key = f"checkin-auth:{client_address(request)}"
-        if token and not web.limiter.allow(key, AUTH_FAILURES_PER_MINUTE, timedelta(minutes=1)):
-            raise errors.TooManyAttempts() from None
-        raise
     if performance_id is None:
         raise errors.UnknownPerformance()
     return device, performance_id
 
 
-def _staff(device: DeviceToken) -> str:
-    return f"apparaat: {device.name}"
-
-
 async def scan(request: Request, body: models.ScanInput) -> models.CheckInAnswer:
-    device, performance_id = await _authorise(request)
-    entrance = Entrance(performance_id=performance_id, door=body.door, staff=_staff(device))
-    outcome = await run_in_threadpool(services(request).door.check_in, entrance, body.code)
-    return models.check_in_answer(outcome)
+    token = _token(request)
+    devices = services(request).devices
+
+    def scan_in(performance_id: uuid.UUID) -> ScanOutcome:
+        return devices.scan(token, performance_id, body.door, body.code)
+
+    return models.check_in_answer(await _guarded(request, scan_in))
 
 
 async def undo(request: Request, body: models.UndoInput) -> models.UndoAnswer:
     device, performance_id = await _authorise(request)
-    entrance = Entrance(performance_id=performance_id, door=body.door, staff=_staff(device))
+    entrance = Entrance(performance_id=performance_id, door=body.door, staff=device_staff(device))
     undone = await run_in_threadpool(services(request).door.undo_last, entrance)
     return models.UndoAnswer(
         undone=undone is not None,
@@ -94,7 +105,7 @@ async def offline_scans(
     device, performance_id = await _authorise(request)
     scans = [OfflineScan(code=s.code, scanned_at=s.scanned_at, door=s.door) for s in body.scans]
     report = await run_in_threadpool(
-        services(request).offline_door.upload, performance_id, scans, _staff(device)
+        services(request).offline_door.upload, performance_id, scans, device_staff(device)
     )
     return models.OfflineUploadAnswer(
         admitted=len(report.admitted),
