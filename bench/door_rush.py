@@ -1,12 +1,13 @@
 """The door rush: four doors scan 2,000 tickets at once through the check-in API.
 
-A uvicorn server (one process, the site as deployed, on PostgreSQL) serves the API; four
+Web processes (`--servers`, default 2: one per core; uvicorn, the site as deployed, on
+PostgreSQL) serve the API, door n talking to process n modulo their number; four
 clients, one per door, each with its own connection and device token, scan their share of
 the tickets as fast as the answers come. A tenth of the tickets is scanned a second time, at
 another door, at about the same moment as the first scan: those are the races. Every ticket
 must be admitted exactly once (`double_admits` 0, from the answers and from the database).
 
-    .venv/bin/python bench/door_rush.py [--tickets 2000] [--doors 4] [--doubles 0.1]
+    .venv/bin/python bench/door_rush.py [--tickets 2000] [--doors 4] [--doubles 0.1] [--servers 2]
 
 Uses MIERLOOS_BENCH_DATABASE_URL (an admin URL) or the server on 127.0.0.1:5432, in a
 database of its own that it drops afterwards. Last line: one JSON object with scans,
@@ -113,6 +114,12 @@ def prepare(environ: dict[str, str], tickets: int, doors: int) -> tuple[str, lis
     return str(performance.id), ticket_secrets, tokens
 
 
+def _free_port() -> int:
+    with socket.socket() as probe:
+        probe.bind(("127.0.0.1", 0))
+        return int(probe.getsockname()[1])
+
+
 def serve(environ: dict[str, str], port: int) -> None:
     import uvicorn
 
@@ -154,24 +161,32 @@ async def door(
             answers.append((secret, result, elapsed))
 
 
-async def rush(base: str, performance_id: str, tokens: list[str], queues: list[list[str]]) -> Any:
-    url = f"{base}/api/checkin/performances/{performance_id}/scans"
+async def _wait_until_up(base: str) -> None:
     deadline = time.monotonic() + 60
     async with httpx.AsyncClient() as probe:
         while True:
             try:
                 await probe.get(base + "/api/openapi.json")
-                break
+                return
             except httpx.TransportError:
                 if time.monotonic() > deadline:
                     raise
                 await asyncio.sleep(0.2)
+
+
+async def rush(
+    bases: list[str], performance_id: str, tokens: list[str], queues: list[list[str]]
+) -> Any:
+    """Door n talks to server n modulo their number, like doors behind a load balancer."""
+    for base in bases:
+        await _wait_until_up(base)
+    path = f"/api/checkin/performances/{performance_id}/scans"
     answers: list[tuple[str, str, float]] = []
     started = time.perf_counter()
     await asyncio.gather(
         *(
-            door(url, token, f"Deur {n + 1}", q, answers)
-            for n, (token, q) in enumerate(zip(tokens, queues, strict=True))
+            door(bases[n % len(bases)] + path, token, f"Deur {n + 1}", queue, answers)
+            for n, (token, queue) in enumerate(zip(tokens, queues, strict=True))
         )
     )
     return answers, time.perf_counter() - started
@@ -198,30 +213,30 @@ def main() -> None:
     parser.add_argument("--tickets", type=int, default=2000)
     parser.add_argument("--doors", type=int, default=4)
     parser.add_argument("--doubles", type=float, default=0.1)
+    parser.add_argument(
+        "--servers", type=int, default=2, help="web processes (one uvicorn worker each)"
+    )
     args = parser.parse_args()
     admin_url = os.environ.get(
         "MIERLOOS_BENCH_DATABASE_URL", "postgresql://postgres@127.0.0.1:5432/postgres"
     )
     with fresh_database(admin_url) as database_url, tempfile.TemporaryDirectory() as var_dir:
-        with socket.socket() as probe:
-            probe.bind(("127.0.0.1", 0))
-            port = int(probe.getsockname()[1])
-        environ = _environ(
-            database_url.replace("postgresql://", "postgresql+psycopg://", 1), var_dir, port
-        )
+        ports = [_free_port() for _ in range(args.servers)]
+        environ = _environ(database_url, var_dir, ports[0])
         performance_id, ticket_secrets, tokens = prepare(environ, args.tickets, args.doors)
         queues = plan(ticket_secrets, args.doors, args.doubles)
-        server = multiprocessing.get_context("spawn").Process(
-            target=serve, args=(environ, port), daemon=True
-        )
-        server.start()
+        spawn = multiprocessing.get_context("spawn")
+        servers = [spawn.Process(target=serve, args=(environ, port), daemon=True) for port in ports]
+        for server in servers:
+            server.start()
         try:
             answers, seconds = asyncio.run(
-                rush(f"http://127.0.0.1:{port}", performance_id, tokens, queues)
+                rush([f"http://127.0.0.1:{p}" for p in ports], performance_id, tokens, queues)
             )
         finally:
-            server.terminate()
-            server.join(10)
+            for server in servers:
+                server.terminate()
+                server.join(10)
         in_database = admitted_in_database(database_url, performance_id)
     admits = Counter(secret for secret, result, _ in answers if result == "admitted")
     results = Counter(result for _, result, _ in answers)
@@ -235,6 +250,7 @@ def main() -> None:
         "already_admitted": results["already_admitted"],
         "errors": results["error"],
         "doors": args.doors,
+        "servers": args.servers,
         "seconds": round(seconds, 2),
         "scans_per_second": round(len(answers) / seconds, 1),
         "p50_ms": round(percentile(latencies, 0.50), 1),
