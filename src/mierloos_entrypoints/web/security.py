@@ -39,8 +39,10 @@ MAX_UPLOAD_BODY_BYTES = MAX_UPLOAD_BYTES + MAX_BODY_BYTES
 # A camera frame the door page sends to be decoded (JPEG or PNG of a phone's frame).
 DOOR_FRAME_PATH = re.compile(r"/beheer/deur/[0-9a-f-]{36}/beeld")
 MAX_FRAME_BYTES = 2 * 1024 * 1024
-# Scans made offline: up to 5,000 of them in one JSON body.
-OFFLINE_SCANS_PATH = re.compile(r"/api/checkin/performances/[^/]{1,100}/offline-scans")
+# Scans made offline: up to 5,000 of them in one JSON body or uploaded file.
+OFFLINE_SCANS_PATH = re.compile(
+    r"/api/checkin/performances/[^/]{1,100}/offline-scans|/beheer/deur/[0-9a-f-]{36}/offline"
+)
 MAX_OFFLINE_SCANS_BYTES = 1024 * 1024
 #: The paths whose bodies may be larger than MAX_BODY_BYTES, with their own limits.
 BODY_LIMIT_OVERRIDES = (

@@ -229,3 +229,50 @@ def test_the_camera_path_decodes_a_rendered_ticket_on_the_server(
     )
     assert no_token.status_code == 403
     assert json.loads(staff.get(f"/beheer/deur/{performance}/tellingen").text)["admitted"] >= 1
+
+
+def test_staff_upload_offline_scans_as_csv_or_json(site: Site, staff: TestClient) -> None:
+    from datetime import timedelta
+
+    from mierloos_core.model.timeutil import local
+
+    performance = tonight(site)
+    a, b = paid_tickets(site, performance, 2).tickets
+    door_post(staff, performance, "scan", code=b.secret)
+    start = local(site.clock.now() - timedelta(minutes=20)).isoformat()
+    later = local(site.clock.now() - timedelta(minutes=10)).isoformat()
+    table = (
+        "code,scanned_at,door\n"
+        f"{secret_hash(a.secret)},{later},Zijdeur\n"
+        f"{a.secret},{start},Balkon\n"
+        f"{secret_hash(b.secret)},{start},Zijdeur\n"
+        "onzin,2026-12-01T20:00:00+01:00,Zijdeur\n"
+    )
+
+    def send(name: str, content: bytes) -> tuple[int, str]:
+        answer = staff.post(
+            f"/beheer/deur/{performance}/offline",
+            data={"csrf_token": session_token(staff)},
+            files={"scans": (name, content, "text/csv")},
+        )
+        return answer.status_code, " ".join(answer.text.split())
+
+    status, page = send("scans.csv", table.encode())
+    assert status == 200, page
+    assert "1 kaart binnengelaten, 2 conflicten, 1 geweigerd." in page
+    assert "Balkon (kassa@example.org)" in page  # the Zijdeur scan of a lost to the Balkon
+    assert "Voordeur (kassa@example.org)" in page  # b was let in online first
+    assert "Onbekende kaart" in page
+
+    again = json.dumps(
+        {"scans": [{"code": a.secret, "scanned_at": later, "door": "Zijdeur"}]}
+    ).encode()
+    status, page = send("scans.json", again)
+    assert status == 200
+    assert "0 kaarten binnengelaten, 1 conflict, 0 geweigerd." in page
+
+    for bad in (b"\xff\xfe", b'{"scans": 1}', b"code,scanned_at,door\nx,gisteren,A\n"):
+        status, page = send("scans.csv", bad)
+        assert status == 422
+        assert "niet te lezen" in page
+    assert site.count("door_scans", offline=True) == 5

@@ -12,6 +12,7 @@ from mierloos_entrypoints.web.pages.admin import (
     coupons,
     devices,
     door,
+    door_upload,
     jobs,
     orders,
     overview,
@@ -30,5 +31,6 @@ def routes() -> list[BaseRoute]:
         *catalog.ROUTES,
         *coupons.ROUTES,
         *door.ROUTES,
+        *door_upload.ROUTES,
         *devices.ROUTES,
     ]
