@@ -17,6 +17,7 @@ from mierloos_core.model.admissions import (
     CategoryCount,
     ScanResult,
 )
+from mierloos_core.model.timeutil import local
 from mierloos_core.services.door import PerformanceLabel, ScanOutcome
 from mierloos_core.services.door_offline import MAX_UPLOAD_SCANS, DoorList, UploadLine
 from mierloos_entrypoints.web.api_models import ApiModel, Moment, Text, Uuid
@@ -148,8 +149,6 @@ def performance_info(label: PerformanceLabel) -> PerformanceInfo:
 
 
 def _when(moment: datetime) -> str:
-    from mierloos_core.model.timeutil import local
-
     return local(moment).strftime("%H:%M")
 
 
@@ -161,9 +160,8 @@ def scan_message(outcome: ScanOutcome) -> str:
         return f"Al binnen sinds {_when(admission.at)} via {admission.door} ({admission.by})"
     if result is ScanResult.OTHER_PERFORMANCE and outcome.other_performance is not None:
         other = outcome.other_performance
-        return f"Deze kaart is voor {other.show_title}, {_when(other.starts_at)} op " + (
-            other.starts_at.strftime("%d-%m-%Y")
-        )
+        starts = local(other.starts_at)
+        return f"Deze kaart is voor {other.show_title}, {starts:%d-%m-%Y} om {starts:%H:%M}"
     return result.label
 
 

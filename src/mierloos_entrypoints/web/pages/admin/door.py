@@ -17,6 +17,7 @@ import uuid
 
 from starlette.concurrency import run_in_threadpool
 from starlette.datastructures import FormData, UploadFile
+from starlette.exceptions import HTTPException
 from starlette.requests import Request
 from starlette.responses import JSONResponse, Response
 from starlette.routing import BaseRoute
@@ -52,7 +53,7 @@ async def door_page(request: Request) -> Response:
     try:
         label = await run_in_threadpool(services(request).door.performance, performance_id)
     except errors.UnknownPerformance:
-        return render(request, "errors/error.html", {"title": "Niet gevonden"}, status_code=404)
+        raise HTTPException(status_code=404) from None
     return render(
         request, "admin/door.html", {"performance": label, "local": local}, headers=_CAMERA_ALLOWED
     )
