@@ -44,6 +44,9 @@ from mierloos_core.model.commands import (
 from mierloos_core.ports import Clock, Mailer, ObjectStorage, PaymentGateway, ThrottleStore
 from mierloos_core.services.accounts import Accounts, ResetTokens
 from mierloos_core.services.checkout import CheckoutPolicy
+from mierloos_core.services.door import Door
+from mierloos_core.services.door_devices import DeviceTokens
+from mierloos_core.services.door_offline import OfflineDoor
 from mierloos_core.services.images import ShowImages
 from mierloos_core.services.jobs import JobRegistry, jobs_purge_handler
 from mierloos_core.services.notifications import EmailSender
@@ -211,6 +214,9 @@ class Container(containers.DeclarativeContainer):
     staff_coupons = providers.Singleton(StaffCoupons, uow=uow.provider, clock=clock)
     staff_price_categories = providers.Singleton(StaffPriceCategories, uow=uow.provider)
     staff_accounts = providers.Singleton(StaffAccounts, uow=uow.provider)
+    door = providers.Singleton(Door, uow=uow.provider, clock=clock)
+    offline_door = providers.Singleton(OfflineDoor, uow=uow.provider, clock=clock)
+    devices = providers.Singleton(DeviceTokens, uow=uow.provider, clock=clock)
     reset_tokens = providers.Singleton(ResetTokens, secret_key=settings.provided.secret_key)
     rate_limiter = providers.Singleton(ThrottleLimiter, store=throttle_store)
     accounts = providers.Singleton(
@@ -257,6 +263,9 @@ class Container(containers.DeclarativeContainer):
         staff_price_categories=staff_price_categories,
         staff_accounts=staff_accounts,
         images=images,
+        door=door,
+        offline_door=offline_door,
+        devices=devices,
     )
 
 

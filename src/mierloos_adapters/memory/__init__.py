@@ -8,6 +8,7 @@ the contract tests run against both. By concept:
   orders, payments, refunds, users, reset tokens, login sessions, images), and
   `MemoryUnitOfWork` over them, serialised by the store's lock and rolled back by snapshot.
 - `price_categories`: performances' price categories, shows' default sets, seats per category.
+- `door`: admissions, the scan log and the check-in API's device tokens.
 - `jobs`: the job queue a unit of work writes to, and the job ledger staff read.
 - `services`: a fixed clock, object storage, mail, e-mail templates, the ticket renderer and
   the password hasher.

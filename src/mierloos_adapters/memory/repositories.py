@@ -12,6 +12,7 @@ from typing import Any, Self
 import attrs
 
 from mierloos_adapters.clock import SystemClock
+from mierloos_adapters.memory.door import MemoryAdmissions, MemoryDeviceTokens
 from mierloos_adapters.memory.jobs import MemoryJobQueue
 from mierloos_adapters.memory.price_categories import (
     MemoryPriceCategories,
@@ -359,6 +360,8 @@ class MemoryUnitOfWork:
         self.reset_tokens = MemoryResetTokens(store)
         self.sessions = MemoryLoginSessions(store)
         self.images = MemoryImages(store)
+        self.admissions = MemoryAdmissions(store)
+        self.devices = MemoryDeviceTokens(store)
         self.jobs = MemoryJobQueue(store, clock or SystemClock())
         self._snapshot: dict[str, Any] | None = None
 

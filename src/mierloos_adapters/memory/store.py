@@ -15,6 +15,7 @@ from typing import Any, Generic, TypeVar
 import attrs
 
 from mierloos_core.model.accounts import PasswordResetToken, User
+from mierloos_core.model.admissions import Admission, DeviceToken, Scan
 from mierloos_core.model.catalog import Performance, Show
 from mierloos_core.model.coupons import Coupon, CouponUsage
 from mierloos_core.model.files import Image
@@ -46,6 +47,9 @@ class MemoryStore:
     login_sessions: dict[str, LoginSession] = attrs.Factory(dict)
     images: dict[uuid.UUID, Image] = attrs.Factory(dict)
     jobs: dict[uuid.UUID, Job] = attrs.Factory(dict)
+    admissions: dict[uuid.UUID, Admission] = attrs.Factory(dict)  # by ticket id
+    door_scans: list[Scan] = attrs.Factory(list)
+    device_tokens: dict[uuid.UUID, DeviceToken] = attrs.Factory(dict)
     lock: threading.RLock = attrs.field(factory=threading.RLock, eq=False)
 
     def snapshot(self) -> dict[str, Any]:

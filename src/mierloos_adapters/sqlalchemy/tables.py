@@ -27,6 +27,7 @@ from sqlalchemy.schema import SchemaItem
 
 from mierloos_adapters.sqlalchemy.types import JsonDocument, UtcDateTime
 from mierloos_core.model.accounts import Role
+from mierloos_core.model.admissions import ScanResult
 from mierloos_core.model.catalog import PerformanceStatus
 from mierloos_core.model.coupons import DiscountKind
 from mierloos_core.model.files import ImageStatus
@@ -195,6 +196,10 @@ tickets = entity_table(
     Column("price_cents", Integer, nullable=False),
     Column("status", String(20), nullable=False),
     Column("secret", String(64), nullable=False, unique=True),
+    # Admission at the door (migration 0012): set once, by one conditional update.
+    Column("admitted_at", UtcDateTime),
+    Column("admitted_door", String(60)),
+    Column("admitted_by", String(254)),
     one_of("status", TicketStatus),
     UniqueConstraint("order_id", "position", name="uq_tickets_order_position"),
     Index("ix_tickets_performance_id_status", "performance_id", "status"),
@@ -272,6 +277,31 @@ password_reset_tokens = entity_table(
     Column("expires_at", UtcDateTime, nullable=False),
     Column("used_at", UtcDateTime),
     Index("ix_password_reset_tokens_user_id_created_at", "user_id", "created_at"),
+)
+
+# Every scan at the door, whatever its result (migration 0012).
+door_scans = entity_table(
+    "door_scans",
+    Column("performance_id", Uuid, ForeignKey("performances.id"), nullable=False),
+    Column("ticket_id", Uuid, ForeignKey("tickets.id", ondelete="SET NULL"), index=True),
+    Column("result", String(20), nullable=False),
+    Column("door", String(60), nullable=False),
+    Column("staff", String(254), nullable=False),
+    Column("scanned_at", UtcDateTime, nullable=False),
+    Column("offline", Boolean, nullable=False, default=False),
+    one_of("result", ScanResult),
+    Index("ix_door_scans_performance_id_scanned_at", "performance_id", "scanned_at"),
+)
+
+# The check-in API's keys, one per scanner app, as SHA-256 hashes (migration 0012).
+device_tokens = entity_table(
+    "device_tokens",
+    Column("name", String(100), nullable=False),
+    Column("token_hash", String(64), nullable=False, unique=True),
+    Column("performance_id", Uuid, ForeignKey("performances.id"), index=True),
+    Column("created_by", String(254), nullable=False),
+    Column("created_at", UtcDateTime, nullable=False),
+    Column("revoked_at", UtcDateTime),
 )
 
 login_sessions = Table(

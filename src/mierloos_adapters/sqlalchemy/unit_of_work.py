@@ -11,6 +11,7 @@ from sqlalchemy.exc import DBAPIError, IntegrityError, OperationalError
 from mierloos_adapters.sqlalchemy.accounts import SqlResetTokens, SqlUsers
 from mierloos_adapters.sqlalchemy.catalog import SqlPerformances, SqlSeatInventory, SqlShows
 from mierloos_adapters.sqlalchemy.coupons import SqlCoupons
+from mierloos_adapters.sqlalchemy.door import SqlAdmissions, SqlDeviceTokens
 from mierloos_adapters.sqlalchemy.images import SqlImages
 from mierloos_adapters.sqlalchemy.jobs import SqlJobQueue
 from mierloos_adapters.sqlalchemy.login_sessions import SqlLoginSessions
@@ -94,6 +95,8 @@ class SqlUnitOfWork:
         self.reset_tokens = SqlResetTokens(connection)
         self.sessions = SqlLoginSessions(connection)
         self.images = SqlImages(connection)
+        self.admissions = SqlAdmissions(connection)
+        self.devices = SqlDeviceTokens(connection)
         self.jobs = SqlJobQueue(connection, self.clock)
         return self
 

@@ -4,6 +4,7 @@ Every port has a memory fake in `mierloos_adapters.memory` and a contract test t
 same assertions against the fake and the real adapter. By concept:
 
 - `repositories`: the unit of work and the repositories it holds (one transaction);
+- `door`: admissions with the scan log, and the check-in API's device tokens;
 - `jobs`: the job queue a unit of work writes to, and the ledger of jobs staff read;
 - `services`: the rest of the outside world (time, payments, storage, mail, rendering,
   throttles, password hashing, images).
@@ -13,6 +14,7 @@ Import them from here: ``from mierloos_core.ports import UnitOfWork``.
 
 from __future__ import annotations
 
+from mierloos_core.ports.door import AdmissionRepository, DeviceTokenRepository
 from mierloos_core.ports.jobs import (
     JobAttemptError,
     JobDetails,
@@ -56,8 +58,10 @@ from mierloos_core.ports.services import (
 )
 
 __all__ = [
+    "AdmissionRepository",
     "Clock",
     "CouponRepository",
+    "DeviceTokenRepository",
     "EmailTemplates",
     "ImageProcessor",
     "ImageRepository",

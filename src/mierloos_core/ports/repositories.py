@@ -20,6 +20,7 @@ from mierloos_core.model.pages import Page
 from mierloos_core.model.payments import Payment, PaymentEvent, Refund
 from mierloos_core.model.price_categories import CategoryTemplate, PriceCategory
 from mierloos_core.model.sessions import LoginSession
+from mierloos_core.ports.door import AdmissionRepository, DeviceTokenRepository
 from mierloos_core.ports.jobs import JobQueue
 
 
@@ -321,6 +322,8 @@ class UnitOfWork(Protocol):
     reset_tokens: PasswordResetTokenRepository
     sessions: LoginSessionRepository
     images: ImageRepository
+    admissions: AdmissionRepository
+    devices: DeviceTokenRepository
     jobs: JobQueue
 
     def __enter__(self) -> Self: ...

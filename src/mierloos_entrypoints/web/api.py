@@ -33,6 +33,7 @@ from mierloos_core.services.ordering import CheckoutRefused
 from mierloos_entrypoints.observability import CHECKOUTS
 from mierloos_entrypoints.web import api_models as models
 from mierloos_entrypoints.web.api_refusals import refusal
+from mierloos_entrypoints.web.checkin_api import OPERATIONS as CHECKIN_OPERATIONS
 from mierloos_entrypoints.web.inputs import BadInput, client_address, coupon_code, is_secret
 from mierloos_entrypoints.web.language import accepted_language
 from mierloos_entrypoints.web.openapi import BODY_ERRORS, Operation, openapi_document
@@ -385,6 +386,7 @@ OPERATIONS = [
         errors=(404, 503),
         headers={"X-Robots-Tag": "noindex"},
     ),
+    *CHECKIN_OPERATIONS,
 ]
 
 _DOCUMENT = openapi_document(OPERATIONS)

@@ -40,9 +40,8 @@ from mierloos_entrypoints.web.pages import (
 from mierloos_entrypoints.web.rendering import make_templates
 from mierloos_entrypoints.web.routing import form_post
 from mierloos_entrypoints.web.security import (
-    IMAGE_UPLOAD_PATH,
+    BODY_LIMIT_OVERRIDES,
     MAX_BODY_BYTES,
-    MAX_UPLOAD_BODY_BYTES,
     BodySizeLimitMiddleware,
     SecurityHeadersMiddleware,
     security_headers,
@@ -161,7 +160,7 @@ def create_app(
                 BodySizeLimitMiddleware,
                 max_bytes=MAX_BODY_BYTES,
                 too_large=errors.too_large,
-                overrides=[(IMAGE_UPLOAD_PATH, MAX_UPLOAD_BODY_BYTES)],
+                overrides=BODY_LIMIT_OVERRIDES,
             ),
             session_middleware(web.settings.secret_key, https=web.https),
         ],

@@ -19,6 +19,7 @@ from starlette.types import Scope
 
 from mierloos_adapters.sqlalchemy.outages import is_connection_lost
 from mierloos_core import errors
+from mierloos_core.services.door_devices import DeviceNotAuthorised, DeviceOutOfScope
 from mierloos_entrypoints.web.api_models import Error, ErrorDetail
 from mierloos_entrypoints.web.inputs import BadInput
 from mierloos_entrypoints.web.rendering import render
@@ -62,6 +63,7 @@ _PAGES: Mapping[int, tuple[str, str]] = {
 
 API_CODES: Mapping[int, str] = {
     400: "invalid_input",
+    401: "unauthorized",
     403: "forbidden",
     404: "not_found",
     405: "method_not_allowed",
@@ -82,6 +84,10 @@ def is_api(path: str) -> bool:
 
 def status_for(error: errors.MierloosError) -> int:
     """The HTTP status of a domain error."""
+    if isinstance(error, DeviceNotAuthorised):
+        return 401
+    if isinstance(error, DeviceOutOfScope):
+        return 403
     if isinstance(error, errors.NotFound):
         return 404
     if isinstance(error, errors.ValidationError):
@@ -153,6 +159,8 @@ def _respond(
 
 
 def _retry_headers(status_code: int) -> dict[str, str]:
+    if status_code == 401:
+        return {"WWW-Authenticate": "Bearer"}
     return {"Retry-After": "2"} if status_code == 503 else {}
 
 

@@ -18,12 +18,14 @@ from mierloos_entrypoints.web.api_models import ApiModel, Error
 
 _ERROR_TEXTS: Mapping[int, str] = {
     400: "Malformed input (invalid_input).",
+    401: "No valid device token (unauthorized).",
+    403: "The device token is for another performance (forbidden).",
     404: "Not found (not_found, unknown_performance, order_not_found).",
     409: "Not possible now (performance_unavailable, not_enough_seats).",
     413: "Body too large (payload_too_large).",
     415: "Not JSON (unsupported_media_type).",
     422: "Refused by the rules (invalid_email, invalid_quantity, coupon_*, ...).",
-    429: "Too many orders from this client; retry later (too_many_attempts).",
+    429: "Too many attempts from this client; retry later (too_many_attempts).",
     502: "The payment provider refused (permanent_failure).",
     503: "Busy or a dependency is down; retry (busy, dependency_unavailable).",
 }
@@ -50,6 +52,8 @@ class Operation:
     parameters: type[ApiModel] | None = None
     errors: tuple[int, ...] = ()
     headers: Mapping[str, str] = attrs.field(factory=dict)
+    # Called by scanner apps with a device token (the check-in API), not anonymously.
+    device_token: bool = False
 
 
 Endpoint = Callable[[Request], Awaitable[Any]]
@@ -101,6 +105,8 @@ def _operation(operation: Operation, schemas: Mapping[str, Any]) -> dict[str, An
     )
     responses["default"] = _json(Error, "Any other error.")
     document["responses"] = responses
+    if operation.device_token:
+        document["security"] = [{"deviceToken": []}]
     return document
 
 
@@ -126,7 +132,8 @@ def openapi_document(operations: list[Operation]) -> dict[str, Any]:
             "title": "Ons Mierloos Theater: kaartverkoop",
             "version": "1",
             "description": (
-                "Shows, availability, cart revalidation, checkout and order status. Request "
+                "Shows, availability, cart revalidation, checkout and order status; check-in "
+                "at the door for scanner apps with a device token. Request "
                 'bodies are JSON only. Errors are {"error": {"code", "message"}}: `code` is '
                 "stable, `message` is Dutch and safe to show."
             ),
@@ -136,6 +143,13 @@ def openapi_document(operations: list[Operation]) -> dict[str, Any]:
         "components": {
             "schemas": {
                 name: schema for name, schema in schemas.items() if name not in parameter_models
-            }
+            },
+            "securitySchemes": {
+                "deviceToken": {
+                    "type": "http",
+                    "scheme": "bearer",
+                    "description": "A scanner app's token, made by staff on /beheer/apparaten.",
+                }
+            },
         },
     }

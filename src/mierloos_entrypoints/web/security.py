@@ -36,6 +36,20 @@ MAX_BODY_BYTES = 64 * 1024
 # The show image upload, and only it, takes one image file plus a few form fields.
 IMAGE_UPLOAD_PATH = re.compile(r"/beheer/voorstellingen/[0-9a-f-]{36}/afbeelding")
 MAX_UPLOAD_BODY_BYTES = MAX_UPLOAD_BYTES + MAX_BODY_BYTES
+# A camera frame the door page sends to be decoded (JPEG or PNG of a phone's frame).
+DOOR_FRAME_PATH = re.compile(r"/beheer/deur/[0-9a-f-]{36}/beeld")
+MAX_FRAME_BYTES = 2 * 1024 * 1024
+# Scans made offline: up to 5,000 of them in one JSON body or uploaded file.
+OFFLINE_SCANS_PATH = re.compile(
+    r"/api/checkin/performances/[^/]{1,100}/offline-scans|/beheer/deur/[0-9a-f-]{36}/offline"
+)
+MAX_OFFLINE_SCANS_BYTES = 1024 * 1024
+#: The paths whose bodies may be larger than MAX_BODY_BYTES, with their own limits.
+BODY_LIMIT_OVERRIDES = (
+    (IMAGE_UPLOAD_PATH, MAX_UPLOAD_BODY_BYTES),
+    (DOOR_FRAME_PATH, MAX_FRAME_BYTES + MAX_BODY_BYTES),
+    (OFFLINE_SCANS_PATH, MAX_OFFLINE_SCANS_BYTES),
+)
 # The stylesheet and images of the site itself: they change only with a release.
 STATIC_CACHE = "public, max-age=3600"
 

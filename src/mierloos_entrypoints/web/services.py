@@ -22,6 +22,9 @@ from mierloos_core.ports import (
 )
 from mierloos_core.services.accounts import Accounts
 from mierloos_core.services.checkout import CheckoutPolicy
+from mierloos_core.services.door import Door
+from mierloos_core.services.door_devices import DeviceTokens
+from mierloos_core.services.door_offline import OfflineDoor
 from mierloos_core.services.images import ShowImages
 from mierloos_core.services.order_views import OrderViews
 from mierloos_core.services.ordering import Ordering
@@ -60,6 +63,9 @@ class WebServices:
     staff_price_categories: StaffPriceCategories
     staff_accounts: StaffAccounts
     images: ShowImages
+    door: Door
+    offline_door: OfflineDoor
+    devices: DeviceTokens
 
     @property
     def https(self) -> bool:

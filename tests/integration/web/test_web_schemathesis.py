@@ -46,6 +46,11 @@ def test_the_app_serves_this_document(api_site: Site) -> None:
         "POST /api/cart/validate",
         "POST /api/checkout",
         "GET /api/orders/{secret}",
+        "POST /api/checkin/performances/{performance_id}/scans",
+        "POST /api/checkin/performances/{performance_id}/undo",
+        "GET /api/checkin/performances/{performance_id}/counts",
+        "GET /api/checkin/performances/{performance_id}/door-list",
+        "POST /api/checkin/performances/{performance_id}/offline-scans",
     }
 
 

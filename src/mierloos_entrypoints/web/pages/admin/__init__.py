@@ -11,6 +11,9 @@ from starlette.routing import BaseRoute
 from mierloos_entrypoints.web.pages.admin import (
     catalog,
     coupons,
+    devices,
+    door,
+    door_upload,
     jobs,
     orders,
     overview,
@@ -30,4 +33,7 @@ def routes() -> list[BaseRoute]:
         *catalog.ROUTES,
         *coupons.ROUTES,
         *staff.ROUTES,
+        *door.ROUTES,
+        *door_upload.ROUTES,
+        *devices.ROUTES,
     ]
