@@ -24,10 +24,11 @@ from mierloos_core.model.accounts import PasswordResetToken, User, normalize_ema
 from mierloos_core.model.catalog import Performance, PerformanceStatus, Show
 from mierloos_core.model.coupons import Coupon, CouponUsage, normalize_code
 from mierloos_core.model.files import Image
-from mierloos_core.model.orders import Order, OrderStatus
+from mierloos_core.model.money import Money
+from mierloos_core.model.orders import Order, OrderStatus, PaymentMethod, SalesChannel
 from mierloos_core.model.payments import Payment, PaymentEvent, PaymentStatus, Refund
 from mierloos_core.model.sessions import LoginSession
-from mierloos_core.ports import Clock, OrderSearch, OrderSearchPage, OrderSummary
+from mierloos_core.ports import Clock, OrderSearch, OrderSearchPage, OrderSummary, SalesTotal
 
 
 class MemoryShows(TableRepository[Show]):
@@ -207,6 +208,39 @@ class MemoryOrders(TableRepository[Order]):
             page=query.page,
             per_page=query.per_page,
         )
+
+    def sales_totals(self, start: datetime, end: datetime) -> list[SalesTotal]:
+        groups: dict[tuple[uuid.UUID | None, PaymentMethod], list[Order]] = {}
+        for order in self._rows.values():
+            sold = order.status in (OrderStatus.PAID, OrderStatus.REFUNDED)
+            if sold and order.paid_at is not None and start <= order.paid_at < end:
+                groups.setdefault((order.sold_by, order.payment_method), []).append(order)
+        users = self._store.users
+        totals = [
+            SalesTotal(
+                sold_by=sold_by,
+                staff_name=users[sold_by].name if sold_by in users else None,
+                payment_method=method,
+                orders=len(orders),
+                tickets=sum(len(order.tickets) for order in orders),
+                amount=sum((order.total for order in orders), Money.zero()),
+            )
+            for (sold_by, method), orders in groups.items()
+        ]
+        return sorted(totals, key=SalesTotal.sort_key)
+
+    def open_phone_bookings(self, now: datetime, limit: int) -> list[Order]:
+        found = sorted(
+            (
+                order
+                for order in self._rows.values()
+                if order.sales_channel is SalesChannel.PHONE
+                and order.status is OrderStatus.PENDING
+                and order.expires_at > now
+            ),
+            key=lambda order: (order.expires_at, order.number),
+        )
+        return [detached_copy(order) for order in found[:limit]]
 
 
 def _summary(order: Order) -> OrderSummary:

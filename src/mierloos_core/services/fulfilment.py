@@ -1,6 +1,13 @@
-"""What follows a paid order: its ticket PDF and the confirmation mail, queued once each."""
+"""What follows a paid order: its ticket PDF and the confirmation mail, queued once each.
+
+An order sold at the counter or booked by phone may have no e-mail address: it gets its PDF
+(staff print it or download it) and no mail; `mail_buyer` is the one place that says so.
+"""
 
 from __future__ import annotations
+
+from collections.abc import Mapping
+from typing import Any
 
 from mierloos_core.model.commands import GenerateTickets, SendEmail
 from mierloos_core.model.orders import Order
@@ -10,4 +17,23 @@ from mierloos_core.services.jobs import enqueue
 
 def enqueue_fulfilment(uow: UnitOfWork, order: Order) -> None:
     enqueue(uow, GenerateTickets(order_id=order.id))
-    enqueue(uow, SendEmail.to_buyer(order, "order_confirmed", once_key=str(order.id)))
+    mail_buyer(uow, order, "order_confirmed", once_key=str(order.id))
+
+
+def mail_buyer(
+    uow: UnitOfWork,
+    order: Order,
+    template: str,
+    *,
+    once_key: str,
+    context: Mapping[str, Any] | None = None,
+    attach_tickets: bool = False,
+) -> bool:
+    """Queue a mail to the order's buyer; False, and nothing queued, when it has no address."""
+    if not order.email:
+        return False
+    mail = SendEmail.to_buyer(
+        order, template, once_key=once_key, context=context, attach_tickets=attach_tickets
+    )
+    enqueue(uow, mail)
+    return True

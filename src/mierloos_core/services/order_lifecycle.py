@@ -26,11 +26,12 @@ from typing import Any
 
 from mierloos_core import errors
 from mierloos_core.model.catalog import Performance
-from mierloos_core.model.commands import CancelPayment, SendEmail
+from mierloos_core.model.commands import CancelPayment
 from mierloos_core.model.coupons import Coupon, CouponUsage
 from mierloos_core.model.orders import Order, OrderStatus
 from mierloos_core.model.payments import PaymentStatus
 from mierloos_core.ports import UnitOfWork
+from mierloos_core.services.fulfilment import mail_buyer
 from mierloos_core.services.jobs import enqueue
 
 
@@ -128,9 +129,7 @@ def close_order(
     uow.seats.release(seats)
     uow.seats.release_in_categories(categories)
     cancel_open_payment(uow, order.id)
-    enqueue(
-        uow, SendEmail.to_buyer(order, "order_cancelled", once_key=str(order.id), context=context)
-    )
+    mail_buyer(uow, order, "order_cancelled", once_key=str(order.id), context=context)
     return True
 
 

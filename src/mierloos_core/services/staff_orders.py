@@ -135,6 +135,11 @@ class StaffOrders:
                     "Alleen voor betaalde bestellingen kunnen kaarten worden verstuurd.",
                     order_id=str(order_id),
                 )
+            if not order.email:
+                raise errors.InvalidTransition(
+                    "Deze bestelling heeft geen e-mailadres: druk de kaarten af aan de kassa.",
+                    order_id=str(order_id),
+                )
             command: Command
             if order.tickets_pdf is None:
                 # The PDF job queues the tickets e-mail itself once the file is recorded.

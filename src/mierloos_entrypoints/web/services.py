@@ -22,6 +22,7 @@ from mierloos_core.ports import (
 )
 from mierloos_core.services.accounts import Accounts
 from mierloos_core.services.checkout import CheckoutPolicy
+from mierloos_core.services.counter import Counter
 from mierloos_core.services.images import ShowImages
 from mierloos_core.services.order_views import OrderViews
 from mierloos_core.services.ordering import Ordering
@@ -52,6 +53,7 @@ class WebServices:
     jobs: JobLedger
     limiter: RateLimiter
     tickets: Tickets
+    counter: Counter
     staff_orders: StaffOrders
     refunds: Refunds
     staff_catalog: StaffCatalog

@@ -9,6 +9,8 @@ from starlette.routing import BaseRoute
 
 from mierloos_entrypoints.web.pages.admin import (
     catalog,
+    counter,
+    counter_day,
     coupons,
     jobs,
     orders,
@@ -23,6 +25,8 @@ def routes() -> list[BaseRoute]:
         *overview.ROUTES,
         *jobs.ROUTES,
         *orders.ROUTES,
+        *counter_day.ROUTES,  # before the counter's own routes
+        *counter.ROUTES,
         *refunds.ROUTES,
         *price_categories.ROUTES,  # before catalog's {action} routes of a performance
         *catalog.ROUTES,
