@@ -14,7 +14,7 @@ from mierloos_core import errors
 from mierloos_core.model.accounts import Role, User
 from mierloos_core.model.cart import CartLine
 from mierloos_core.model.catalog import Performance, PerformanceStatus
-from mierloos_core.model.commands import GenerateTickets, SendEmail
+from mierloos_core.model.commands import GenerateTickets, RefundOrder, SendEmail
 from mierloos_core.model.money import Money
 from mierloos_core.model.orders import (
     Order,
@@ -33,6 +33,7 @@ from mierloos_core.services.counter import (
     TooLateForPhoneBooking,
 )
 from mierloos_core.services.payments import Payments
+from mierloos_core.services.refunds import MANUAL_REFUND, Refunds
 from tests.catalog_builders import CatalogBuilder
 
 LINKS = SiteLinks("https://kaarten.example.nl")
@@ -399,3 +400,35 @@ def test_the_day_overview_groups_by_staff_member_and_method(
     ]
     assert (overview.orders, overview.tickets, overview.amount) == (4, 5, price * 4)
     assert counter.day_overview(start - timedelta(days=1), start).rows == ()
+
+
+def test_a_refund_the_system_decides_on_flags_a_counter_sale_for_staff(
+    counter: Counter,
+    catalog: CatalogBuilder,
+    performance: Performance,
+    staff: User,
+    store: MemoryStore,
+    clock: FixedClock,
+) -> None:
+    """A cancelled performance refunds its orders through the provider; money taken at the
+    counter never went through one, so staff are asked to give it back themselves."""
+    cash = counter.sell(
+        CounterSale(
+            lines=[line(performance, catalog)], method=PaymentMethod.CASH, staff_id=staff.id
+        )
+    )
+    free = counter.sell(
+        CounterSale(
+            lines=[line(performance, catalog)],
+            method=PaymentMethod.FREE,
+            free_reason="Pers",
+            staff_id=staff.id,
+        )
+    )
+    refunds = Refunds(lambda: MemoryUnitOfWork(store, clock), clock, MemoryPaymentGateway())
+    for sold in (cash, free):
+        refunds.refund_job(
+            RefundOrder(order_id=sold.order_id, request_key=f"annulering-{sold.number}")
+        )
+    assert stored(store, clock, cash.order_id).needs_attention == MANUAL_REFUND
+    assert stored(store, clock, free.order_id).needs_attention is None

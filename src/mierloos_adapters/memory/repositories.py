@@ -156,6 +156,9 @@ class MemoryOrders(TableRepository[Order]):
     def get_by_number(self, number: str) -> Order | None:
         return self._find(lambda order: order.number == number)
 
+    def get_by_request_key(self, request_key: str) -> Order | None:
+        return self._find(lambda order: order.request_key == request_key)
+
     def overdue(self, now: datetime, limit: int) -> list[uuid.UUID]:
         due = sorted(
             (o for o in self._rows.values() if o.is_overdue(now)), key=lambda o: o.expires_at

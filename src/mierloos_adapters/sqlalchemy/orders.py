@@ -121,6 +121,9 @@ class SqlOrders(SqlRepository):
     def get_by_number(self, number: str) -> Order | None:
         return self._load(select(t.orders).where(t.orders.c.number == number))
 
+    def get_by_request_key(self, request_key: str) -> Order | None:
+        return self._load(select(t.orders).where(t.orders.c.request_key == request_key))
+
     def update(self, order: Order) -> None:
         self.db.execute(update(t.orders).where(t.orders.c.id == order.id).values(_state(order)))
         if order.tickets:

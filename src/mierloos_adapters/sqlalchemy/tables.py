@@ -183,6 +183,7 @@ orders = entity_table(
     Column("free_reason", String(200)),
     Column("pay_before", UtcDateTime),
     Column("phone", String(40)),
+    Column("request_key", String(64), unique=True),
     one_of("status", OrderStatus),
     one_of("sales_channel", SalesChannel),
     one_of("payment_method", PaymentMethod),

@@ -125,6 +125,8 @@ class Order:
     # A phone booking holds its seats until then (its expiry); unpaid, they go back.
     pay_before: datetime | None = attrs.field(default=None, validator=require_aware)
     phone: str | None = None  # a phone booking's buyer's number, when given
+    # The counter form's key: the same form sent twice (a double click) makes one order.
+    request_key: str | None = None
     tickets: list[Ticket] = attrs.field(factory=list)
     id: uuid.UUID = attrs.field(factory=new_id)
     number: str = attrs.field(factory=new_order_number)

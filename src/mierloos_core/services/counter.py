@@ -48,6 +48,7 @@ from mierloos_core.services.order_lifecycle import close_order, hold, lock_order
 SALE_METHODS = (PaymentMethod.CASH, PaymentMethod.PIN, PaymentMethod.FREE)
 MARK_PAID_METHODS = (PaymentMethod.CASH, PaymentMethod.PIN, PaymentMethod.TRANSFER)
 MAX_REASON_LENGTH = 200
+_REQUEST_KEY = re.compile(r"[A-Za-z0-9_-]{8,64}")
 _PHONE = re.compile(r"\+?[0-9 ()-]{6,25}")
 
 
@@ -83,6 +84,7 @@ class CounterSale:
     name: str = ""  # optional: printed on the tickets
     email: str = ""  # optional: the tickets are mailed to it
     language: str = "nl"
+    request_key: str | None = None  # the form's: sent twice, it sells once
 
 
 @attrs.frozen(kw_only=True)
@@ -93,6 +95,7 @@ class PhoneBooking:
     email: str = ""  # an e-mail address or a phone number (or both) is required
     phone: str = ""
     language: str = "nl"
+    request_key: str | None = None  # the form's: sent twice, it books once
 
 
 @attrs.frozen(kw_only=True)
@@ -178,6 +181,17 @@ def clean_reason(reason: str) -> str:
     return reason
 
 
+def _request_key(key: str | None) -> str | None:
+    if key is not None and not _REQUEST_KEY.fullmatch(key):
+        raise errors.ValidationError("Dit formulier is ongeldig. Laad de pagina opnieuw.")
+    return key
+
+
+def _earlier(uow: UnitOfWork, key: str | None) -> CounterOrder | None:
+    earlier = uow.orders.get_by_request_key(key) if key is not None else None
+    return CounterOrder.of(earlier) if earlier is not None else None
+
+
 def _method(method: PaymentMethod, allowed: Sequence[PaymentMethod]) -> PaymentMethod:
     if method not in allowed:
         problem = "Kies " + ", ".join(m.value for m in allowed) + "."
@@ -200,8 +214,11 @@ class Counter:
         email = clean_email(sale.email) if sale.email.strip() else ""
         name = clean_name(sale.name) if sale.name.strip() else ""
         lines = self._lines(sale.lines)
+        key = _request_key(sale.request_key)
         now = self.clock.now()
         with self.uow() as uow:
+            if (earlier := _earlier(uow, key)) is not None:
+                return earlier  # the same form again: what it made the first time
             validation = self._validate(uow, now, lines, after_start=self.policy.sells_after_start)
             order = Order(
                 email=email,
@@ -215,6 +232,7 @@ class Counter:
                 payment_method=method,
                 sold_by=sale.staff_id,
                 free_reason=reason,
+                request_key=key,
             )
             order.tickets = tickets_for(order, validation, free=free)
             order.subtotal = sum((t.price for t in order.tickets), Money.zero())
@@ -234,8 +252,11 @@ class Counter:
             problem = "Vul een e-mailadres of een telefoonnummer in."
             raise errors.ValidationError(problem, fields={"phone": problem})
         lines = self._lines(booking.lines)
+        key = _request_key(booking.request_key)
         now = self.clock.now()
         with self.uow() as uow:
+            if (earlier := _earlier(uow, key)) is not None:
+                return earlier  # the same form again: what it made the first time
             validation = self._validate(uow, now, lines, after_start=timedelta(0))
             first = min(v.performance.starts_at for v in validation.valid)
             pay_before = first - self.policy.phone_hold_until
@@ -254,6 +275,7 @@ class Counter:
                 sales_channel=SalesChannel.PHONE,
                 payment_method=PaymentMethod.AT_COUNTER,
                 sold_by=booking.staff_id,
+                request_key=key,
             )
             order.tickets = tickets_for(order, validation)
             uow.orders.add(order)

@@ -45,7 +45,14 @@ def order_mails(site: Site) -> list[str]:
 def form(staff: TestClient, performance_id: uuid.UUID, **fields: str) -> dict[str, str]:
     page = staff.get(COUNTER, params={"voorstelling": str(performance_id)})
     assert page.status_code == 200
-    return {"csrf_token": csrf_token(page.text), "performance": str(performance_id), **fields}
+    key = re.search(r'name="request_key" value="([^"]+)"', page.text)
+    assert key is not None
+    return {
+        "csrf_token": csrf_token(page.text),
+        "performance": str(performance_id),
+        "request_key": key.group(1),
+        **fields,
+    }
 
 
 def quantity(category: PriceCategory) -> str:
@@ -105,6 +112,23 @@ def test_a_cash_sale_is_paid_and_its_tickets_print_at_once(site: Site, staff: Te
         assert pdf.headers["content-type"] == "application/pdf"
         assert pdf.content.startswith(b"%PDF-")
     assert staff.get(f"{COUNTER}/bestellingen/{order_id}/kaarten-a5.pdf").status_code == 404
+
+
+def test_the_same_form_sent_twice_sells_once(site: Site, staff: TestClient):
+    performance = site.performances("zwanenmeer")[0]
+    before = site.performance(performance.id).available_seats
+    regular = categories(site, performance.id)[0]
+    data = form(staff, performance.id, **{quantity(regular): "2", "method": "contant"})
+    first = staff.post(f"{COUNTER}/verkopen", data=data)
+    again = staff.post(f"{COUNTER}/verkopen", data=data)
+    assert sold_id(first) == sold_id(again)
+    assert site.count("orders") == 1
+    assert site.performance(performance.id).available_seats == before - 2
+    missing = {k: v for k, v in data.items() if k != "request_key"}
+    assert staff.post(f"{COUNTER}/verkopen", data=missing).status_code == 400
+    forged = data | {"request_key": "<script>"}
+    assert staff.post(f"{COUNTER}/verkopen", data=forged).status_code == 422
+    assert site.count("orders") == 1
 
 
 def test_a_sale_with_an_address_mails_the_tickets(site: Site, staff: TestClient):

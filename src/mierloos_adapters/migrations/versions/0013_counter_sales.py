@@ -1,6 +1,6 @@
 """Orders say where they were sold (web, kassa, telefoon), how they were paid (mollie, contant,
 pin, gratis, overboeking, aan_de_kassa), by which staff member, why one was free, and until
-when a phone booking holds its seats."""
+when a phone booking holds its seats; a counter form's key makes a double click one order."""
 
 import sqlalchemy as sa
 from alembic import op
@@ -24,6 +24,8 @@ def upgrade() -> None:
         batch.add_column(sa.Column("free_reason", sa.String(200), nullable=True))
         batch.add_column(sa.Column("pay_before", sa.DateTime(timezone=True), nullable=True))
         batch.add_column(sa.Column("phone", sa.String(40), nullable=True))
+        batch.add_column(sa.Column("request_key", sa.String(64), nullable=True))
+        batch.create_unique_constraint(op.f("uq_orders_request_key"), ["request_key"])
         batch.create_foreign_key(op.f("fk_orders_sold_by_users"), "users", ["sold_by"], ["id"])
         batch.create_check_constraint(
             op.f("ck_orders_sales_channel_valid"), f"sales_channel IN ({_CHANNELS})"
@@ -46,7 +48,8 @@ def downgrade() -> None:
         batch.drop_constraint(op.f("ck_orders_payment_method_valid"), type_="check")
         batch.drop_constraint(op.f("ck_orders_sales_channel_valid"), type_="check")
         batch.drop_constraint(op.f("fk_orders_sold_by_users"), type_="foreignkey")
-        for column in ("phone", "pay_before", "free_reason", "sold_by"):
+        batch.drop_constraint(op.f("uq_orders_request_key"), type_="unique")
+        for column in ("request_key", "phone", "pay_before", "free_reason", "sold_by"):
             batch.drop_column(column)
         batch.drop_column("payment_method")
         batch.drop_column("sales_channel")

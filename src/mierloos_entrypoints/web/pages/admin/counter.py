@@ -8,6 +8,7 @@ the error's own HTTP status (409 for seats that are gone).
 from __future__ import annotations
 
 import re
+import secrets
 import uuid
 from typing import Any
 
@@ -87,6 +88,11 @@ def _performance(form: FormData) -> uuid.UUID:
     return performance_id
 
 
+def _request_key(form: FormData) -> str:
+    """The form's own key (a fresh one each time the page is shown): sent twice, it acts once."""
+    return text(form, "request_key", max_length=64, required=True)
+
+
 def _method(form: FormData, allowed: tuple[PaymentMethod, ...]) -> PaymentMethod:
     raw = form.get("method")
     for method in allowed:
@@ -122,6 +128,7 @@ async def counter_page(
             "sale_methods": [(m.value, METHOD_LABELS[m]) for m in SALE_METHODS],
             "paid_methods": [(m.value, METHOD_LABELS[m]) for m in MARK_PAID_METHODS],
             "quantity_field": QUANTITY_FIELD,
+            "request_key": secrets.token_urlsafe(16),
             "moment": moment,
         },
         status_code=status_code,
@@ -154,6 +161,7 @@ async def sell(request: Request, form: FormData) -> Response:
         free_reason=text(form, "free_reason", max_length=500),
         name=text(form, "name", max_length=MAX_NAME),
         email=text(form, "email", max_length=MAX_EMAIL),
+        request_key=_request_key(form),
     )
     try:
         sold = await run_in_threadpool(services(request).counter.sell, sale)
@@ -172,6 +180,7 @@ async def reserve(request: Request, form: FormData) -> Response:
         name=text(form, "name", max_length=MAX_NAME),
         email=text(form, "email", max_length=MAX_EMAIL),
         phone=text(form, "phone", max_length=40),
+        request_key=_request_key(form),
     )
     try:
         booked = await run_in_threadpool(services(request).counter.reserve, booking)
