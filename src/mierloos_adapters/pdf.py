@@ -354,12 +354,15 @@ class ReportlabTicketRenderer:
                 forms[key] = (name, name_y)
             form, name_y = forms[key]
             slot = index % len(self._slots)
-            canvas.saveState()
-            canvas.translate(*self._slots[slot])
-            canvas.scale(self._scale, self._scale)
+            placed = self._slots[slot] != (0.0, 0.0) or self._scale != 1.0
+            if placed:  # an A6 page needs no transform: its bytes stay as they were
+                canvas.saveState()
+                canvas.translate(*self._slots[slot])
+                canvas.scale(self._scale, self._scale)
             canvas.doForm(form)
             self._draw_own(canvas, ticket, name_y)
-            canvas.restoreState()
+            if placed:
+                canvas.restoreState()
             if slot == len(self._slots) - 1 or index == len(tickets) - 1:
                 canvas.showPage()
         # Pages and forms took their compression when they were made; the fonts, written now,

@@ -9,7 +9,8 @@ so no two of them can deadlock:
 4. then the price categories, by id (taking or giving back seats under a category's own
    limit).
 
-Checkout inserts its new order and then takes 2, 3 and 4 (`hold`); payments, refunds and staff
+Checkout and the counter (a sale, a phone booking) insert the new order and then take 2, 3
+and 4 (`hold`), so the web shop and the counter take seats alike; payments, refunds and staff
 lock the order first and give back what it holds through `close_order`, `close_refunded` or
 `release_refunded_tickets`, which release in that same order. The seat inventory takes the
 performances by id itself, and then the categories by id: a seat sold comes from both, in one
