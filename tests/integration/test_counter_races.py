@@ -154,3 +154,24 @@ def test_mark_as_paid_racing_the_expiry_has_one_winner_per_booking(engine, sql_c
     assert len(pdf_jobs) == paid
     assert sql_catalog.seats_left(performance) == 100 - 2 * paid
     assert tickets_holding_seats(engine, t.tickets.c.performance_id, performance.id) == 2 * paid
+
+
+def test_the_same_counter_form_sent_at_once_sells_once(engine, sql_catalog, clock):
+    performance = sql_catalog.performance(capacity=20)
+    cashier = staff_id(engine, clock)
+    counter = Counter(lambda: SqlUnitOfWork(engine, clock), clock)
+    sale = CounterSale(
+        lines=[CartLine(performance_id=performance.id, quantity=3)],
+        method=PaymentMethod.CASH,
+        staff_id=cashier,
+        request_key="dubbelklik-kassa-0001",
+    )
+
+    outcomes = run_at_once(6, lambda _: counter.sell(sale))
+
+    assert [o for o in outcomes if isinstance(o, Exception)] == []
+    assert len({o.order_id for o in outcomes}) == 1  # type: ignore[attr-defined]
+    assert sql_catalog.seats_left(performance) == 17
+    assert tickets_holding_seats(engine, t.tickets.c.performance_id, performance.id) == 3
+    with SqlUnitOfWork(engine, clock) as uow:
+        assert len(uow.jobs.list(job_type=GenerateTickets.job_type)) == 1

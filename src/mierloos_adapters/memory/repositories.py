@@ -156,6 +156,13 @@ class MemoryOrders(TableRepository[Order]):
     def get_by_number(self, number: str) -> Order | None:
         return self._find(lambda order: order.number == number)
 
+    def add_once(self, order: Order) -> bool:
+        key = order.request_key
+        if key is not None and self.get_by_request_key(key) is not None:
+            return False
+        self.add(order)
+        return True
+
     def get_by_request_key(self, request_key: str) -> Order | None:
         return self._find(lambda order: order.request_key == request_key)
 

@@ -18,6 +18,7 @@ from sqlalchemy import (
     select,
     update,
 )
+from sqlalchemy.dialects import postgresql, sqlite
 
 from mierloos_adapters.sqlalchemy import tables as t
 from mierloos_adapters.sqlalchemy.rows import RowMap, SqlRepository, cents, enum_value, locked
@@ -77,6 +78,10 @@ def _tickets_pdf_values(pdf: TicketsPdf | None) -> dict[str, Any]:
     }
 
 
+def _row(order: Order) -> dict[str, Any]:
+    return {"id": order.id, "number": order.number, "secret": order.secret, **_state(order)}
+
+
 def _state(order: Order) -> dict[str, Any]:
     """The columns an order's life changes: all but its id, number and secret."""
     values = ORDER_ROWS.values(order, without=["id", "number", "secret"])
@@ -99,10 +104,26 @@ class SqlOrders(SqlRepository):
         return int(row[0]), int(row[1])
 
     def add(self, order: Order) -> None:
-        self.db.execute(
-            _INSERT_ORDER,
-            {"id": order.id, "number": order.number, "secret": order.secret, **_state(order)},
-        )
+        self.db.execute(_INSERT_ORDER, _row(order))
+        self._add_tickets(order)
+
+    def add_once(self, order: Order) -> bool:
+        if order.request_key is None:
+            self.add(order)
+            return True
+        insert_once = postgresql.insert if self.db.dialect.name == "postgresql" else sqlite.insert
+        added = self.db.execute(
+            insert_once(t.orders)
+            .values(_row(order))
+            .on_conflict_do_nothing(index_elements=["request_key"])
+            .returning(t.orders.c.id)
+        ).first()
+        if added is None:
+            return False
+        self._add_tickets(order)
+        return True
+
+    def _add_tickets(self, order: Order) -> None:
         if order.tickets:
             self.db.execute(
                 _INSERT_TICKETS,

@@ -237,7 +237,8 @@ class Counter:
             order.tickets = tickets_for(order, validation, free=free)
             order.subtotal = sum((t.price for t in order.tickets), Money.zero())
             order.mark_paid(now)
-            uow.orders.add(order)
+            if not uow.orders.add_once(order):
+                return self._made_meanwhile(uow, key)
             enqueue_fulfilment(uow, order)  # the PDF job always; the mail only with an address
             hold(uow, order, None)
             uow.commit()
@@ -278,7 +279,8 @@ class Counter:
                 request_key=key,
             )
             order.tickets = tickets_for(order, validation)
-            uow.orders.add(order)
+            if not uow.orders.add_once(order):
+                return self._made_meanwhile(uow, key)
             hold(uow, order, None)
             uow.commit()
         return CounterOrder.of(order)
@@ -345,6 +347,13 @@ class Counter:
         with self.uow() as uow:
             rows = uow.orders.sales_totals(start, end)
         return DayOverview(start=start, end=end, rows=tuple(rows))
+
+    @staticmethod
+    def _made_meanwhile(uow: UnitOfWork, key: str | None) -> CounterOrder:
+        """The same form sent at the same moment twice: the other request made the order."""
+        made = _earlier(uow, key)
+        assert made is not None, "add_once refuses only a key that is taken"
+        return made
 
     def _lines(self, lines: Sequence[CartLine]) -> list[CartLine]:
         merged = merge_lines(lines)
