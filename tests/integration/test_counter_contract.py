@@ -15,7 +15,7 @@ from mierloos_core.model.accounts import Role, User
 from mierloos_core.model.cart import CartLine
 from mierloos_core.model.catalog import Performance
 from mierloos_core.model.money import Money
-from mierloos_core.model.orders import OrderStatus, PaymentMethod, SalesChannel
+from mierloos_core.model.orders import Order, OrderStatus, PaymentMethod, SalesChannel
 from mierloos_core.ports import UnitOfWork
 from mierloos_core.services.checkout import CheckoutRequest, checkout
 from mierloos_core.services.counter import Counter, CounterSale, PhoneBooking
@@ -157,3 +157,36 @@ def test_open_phone_bookings_are_the_pending_ones_still_held(make_uow: MakeUow, 
         assert uow.orders.seats_held(soon.id) == 0
     assert catalog.seats_left(soon) == 10
     assert catalog.seats_left(later) == 6
+
+
+def test_an_order_with_a_taken_request_key_is_not_added(make_uow: MakeUow, clock: FixedClock):
+    def order(key: str | None) -> Order:
+        return Order(
+            email="",
+            name="",
+            subtotal=Money(0),
+            discount=Money(0),
+            created_at=clock.now(),
+            expires_at=clock.now(),
+            request_key=key,
+        )
+
+    first, same, other, keyless = (
+        order("kassa-0001"),
+        order("kassa-0001"),
+        order("kassa-0002"),
+        order(None),
+    )
+    with make_uow() as uow:
+        assert uow.orders.add_once(first)
+        assert not uow.orders.add_once(same)
+        assert uow.orders.add_once(other)
+        assert uow.orders.add_once(keyless)
+        uow.commit()
+    with make_uow() as uow:
+        found = uow.orders.get_by_request_key("kassa-0001")
+        assert found is not None
+        assert found.id == first.id
+        assert uow.orders.get(same.id) is None
+        assert uow.orders.get(keyless.id) is not None
+        assert uow.orders.get_by_request_key("kassa-0003") is None
