@@ -16,7 +16,7 @@ from mierloos_core.model.cart import CartLine
 from mierloos_core.model.catalog import Performance
 from mierloos_core.model.money import Money
 from mierloos_core.model.orders import Order, OrderStatus, PaymentMethod, SalesChannel
-from mierloos_core.ports import UnitOfWork
+from mierloos_core.ports import OrderSearch, UnitOfWork
 from mierloos_core.services.checkout import CheckoutRequest, checkout
 from mierloos_core.services.counter import Counter, CounterSale, PhoneBooking
 from mierloos_core.services.payments import Payments
@@ -190,3 +190,20 @@ def test_an_order_with_a_taken_request_key_is_not_added(make_uow: MakeUow, clock
         assert uow.orders.get(same.id) is None
         assert uow.orders.get(keyless.id) is not None
         assert uow.orders.get_by_request_key("kassa-0003") is None
+
+
+def test_staff_find_a_phone_booking_by_part_of_its_number(make_uow: MakeUow, clock: FixedClock):
+    catalog = CatalogBuilder(make_uow, clock)
+    performance = catalog.performance(capacity=10)
+    karin = staff_user(make_uow, clock, "Karin Kassa")
+    booking = PhoneBooking(
+        lines=[regular(catalog, performance, 1)],
+        staff_id=karin.id,
+        name="Mevr. Van Dijk",
+        phone="06-1234 5678",
+    )
+    booked = Counter(make_uow, clock).reserve(booking)
+    with make_uow() as uow:
+        found = uow.orders.search(OrderSearch(text="1234 56"))
+        assert [o.id for o in found.orders] == [booked.order_id]
+        assert uow.orders.search(OrderSearch(text="9999")).orders == ()

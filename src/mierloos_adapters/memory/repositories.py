@@ -204,6 +204,7 @@ class MemoryOrders(TableRepository[Order]):
                 order.number.lower() == text
                 or text in order.email.lower()
                 or text in order.name.lower()
+                or text in (order.phone or "").lower()
             )
 
         found = sorted(

@@ -319,6 +319,7 @@ def _search_conditions(query: OrderSearch) -> list[Any]:
                 func.lower(orders.number) == text,
                 orders.email.icontains(text, autoescape=True),
                 orders.name.icontains(text, autoescape=True),
+                orders.phone.icontains(text, autoescape=True),
             )
         )
     return conditions
