@@ -24,6 +24,7 @@ import re
 import uuid
 from collections.abc import Callable, Sequence
 from datetime import datetime, timedelta
+from typing import Any
 
 import attrs
 
@@ -58,6 +59,11 @@ class BookingExpired(errors.InvalidTransition):
         "Deze reservering is verlopen of geannuleerd: de plaatsen zijn weer vrij. "
         "Verkoop de kaarten opnieuw als er nog plaats is."
     )
+
+
+class NotAPhoneBooking(errors.InvalidTransition):
+    code = "not_a_phone_booking"
+    message = "Alleen telefonische reserveringen worden aan de kassa als betaald gemarkeerd."
 
 
 class TooLateForPhoneBooking(errors.ValidationError):
@@ -113,15 +119,10 @@ class CounterOrder:
 
     @classmethod
     def of(cls, order: Order) -> CounterOrder:
+        same = ("number", "status", "payment_method", "total", "pay_before")
+        copied = {name: getattr(order, name) for name in same}
         return cls(
-            order_id=order.id,
-            number=order.number,
-            status=order.status,
-            payment_method=order.payment_method,
-            total=order.total,
-            tickets=len(order.tickets),
-            pay_before=order.pay_before,
-            emailed=bool(order.email),
+            order_id=order.id, tickets=len(order.tickets), emailed=bool(order.email), **copied
         )
 
 
@@ -187,6 +188,17 @@ def _request_key(key: str | None) -> str | None:
     return key
 
 
+def _new_order(now: datetime, language: str, key: str | None, **fields: Any) -> Order:
+    """A counter order made now: nothing discounted, in the buyer's language."""
+    return Order(
+        discount=Money.zero(),
+        language=supported_language(language),
+        created_at=now,
+        request_key=key,
+        **fields,
+    )
+
+
 def _earlier(uow: UnitOfWork, key: str | None) -> CounterOrder | None:
     earlier = uow.orders.get_by_request_key(key) if key is not None else None
     return CounterOrder.of(earlier) if earlier is not None else None
@@ -213,36 +225,29 @@ class Counter:
         reason = clean_reason(sale.free_reason) if free else None
         email = clean_email(sale.email) if sale.email.strip() else ""
         name = clean_name(sale.name) if sale.name.strip() else ""
-        lines = self._lines(sale.lines)
         key = _request_key(sale.request_key)
-        now = self.clock.now()
-        with self.uow() as uow:
-            if (earlier := _earlier(uow, key)) is not None:
-                return earlier  # the same form again: what it made the first time
-            validation = self._validate(uow, now, lines, after_start=self.policy.sells_after_start)
-            order = Order(
+
+        def paid_order(validation: CartValidation, now: datetime) -> Order:
+            order = _new_order(
+                now,
+                sale.language,
+                key,
                 email=email,
                 name=name,
                 subtotal=Money.zero(),
-                discount=Money.zero(),
-                language=supported_language(sale.language),
-                created_at=now,
                 expires_at=now,
                 sales_channel=SalesChannel.COUNTER,
                 payment_method=method,
                 sold_by=sale.staff_id,
                 free_reason=reason,
-                request_key=key,
             )
             order.tickets = tickets_for(order, validation, free=free)
             order.subtotal = sum((t.price for t in order.tickets), Money.zero())
             order.mark_paid(now)
-            if not uow.orders.add_once(order):
-                return self._made_meanwhile(uow, key)
-            enqueue_fulfilment(uow, order)  # the PDF job always; the mail only with an address
-            hold(uow, order, None)
-            uow.commit()
-        return CounterOrder.of(order)
+            return order
+
+        lines = self._lines(sale.lines)
+        return self._place(lines, key, self.policy.sells_after_start, paid_order)
 
     def reserve(self, booking: PhoneBooking) -> CounterOrder:
         """A phone booking: an unpaid order holding its seats until `pay_before`."""
@@ -252,35 +257,52 @@ class Counter:
         if not email and phone is None:
             problem = "Vul een e-mailadres of een telefoonnummer in."
             raise errors.ValidationError(problem, fields={"phone": problem})
-        lines = self._lines(booking.lines)
         key = _request_key(booking.request_key)
-        now = self.clock.now()
-        with self.uow() as uow:
-            if (earlier := _earlier(uow, key)) is not None:
-                return earlier  # the same form again: what it made the first time
-            validation = self._validate(uow, now, lines, after_start=timedelta(0))
+
+        def booked_order(validation: CartValidation, now: datetime) -> Order:
             first = min(v.performance.starts_at for v in validation.valid)
             pay_before = first - self.policy.phone_hold_until
             if pay_before <= now:
                 raise TooLateForPhoneBooking()
-            order = Order(
+            order = _new_order(
+                now,
+                booking.language,
+                key,
                 email=email,
                 name=name,
                 phone=phone,
                 subtotal=validation.subtotal,
-                discount=Money.zero(),
-                language=supported_language(booking.language),
-                created_at=now,
                 expires_at=pay_before,
                 pay_before=pay_before,
                 sales_channel=SalesChannel.PHONE,
                 payment_method=PaymentMethod.AT_COUNTER,
                 sold_by=booking.staff_id,
-                request_key=key,
             )
             order.tickets = tickets_for(order, validation)
+            return order
+
+        return self._place(self._lines(booking.lines), key, timedelta(0), booked_order)
+
+    def _place(
+        self,
+        lines: list[CartLine],
+        key: str | None,
+        after_start: timedelta,
+        make: Callable[[CartValidation, datetime], Order],
+    ) -> CounterOrder:
+        """One transaction: the order `make` builds from the validated lines goes in first,
+        then its seats are taken (`hold`, the shop's lock order); a paid one gets its PDF job
+        and mail. The same `key` twice gives the first order back."""
+        now = self.clock.now()
+        with self.uow() as uow:
+            if (earlier := _earlier(uow, key)) is not None:
+                return earlier  # the same form again: what it made the first time
+            validation = self._validate(uow, now, lines, after_start=after_start)
+            order = make(validation, now)
             if not uow.orders.add_once(order):
                 return self._made_meanwhile(uow, key)
+            if order.status is OrderStatus.PAID:
+                enqueue_fulfilment(uow, order)  # the PDF job always; mail only with an address
             hold(uow, order, None)
             uow.commit()
         return CounterOrder.of(order)
@@ -299,10 +321,7 @@ class Counter:
         with self.uow() as uow:
             order = lock_order(uow, order_id)
             if order.sales_channel is not SalesChannel.PHONE:
-                raise errors.InvalidTransition(
-                    "Alleen telefonische reserveringen worden aan de kassa betaald.",
-                    order_id=str(order_id),
-                )
+                raise NotAPhoneBooking(order_id=str(order_id))
             if order.status is OrderStatus.PAID:
                 return CounterOrder.of(order)  # a double click: paid once
             if order.status is OrderStatus.PENDING and order.is_overdue(now):

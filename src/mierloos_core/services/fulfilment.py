@@ -6,7 +6,6 @@ An order sold at the counter or booked by phone may have no e-mail address: it g
 
 from __future__ import annotations
 
-from collections.abc import Mapping
 from typing import Any
 
 from mierloos_core.model.commands import GenerateTickets, SendEmail
@@ -20,20 +19,10 @@ def enqueue_fulfilment(uow: UnitOfWork, order: Order) -> None:
     mail_buyer(uow, order, "order_confirmed", once_key=str(order.id))
 
 
-def mail_buyer(
-    uow: UnitOfWork,
-    order: Order,
-    template: str,
-    *,
-    once_key: str,
-    context: Mapping[str, Any] | None = None,
-    attach_tickets: bool = False,
-) -> bool:
-    """Queue a mail to the order's buyer; False, and nothing queued, when it has no address."""
+def mail_buyer(uow: UnitOfWork, order: Order, template: str, **options: Any) -> bool:
+    """Queue a mail to the order's buyer (`options` as `SendEmail.to_buyer` takes them: its
+    `once_key`, `context`, `attach_tickets`); False, and nothing queued, without an address."""
     if not order.email:
         return False
-    mail = SendEmail.to_buyer(
-        order, template, once_key=once_key, context=context, attach_tickets=attach_tickets
-    )
-    enqueue(uow, mail)
+    enqueue(uow, SendEmail.to_buyer(order, template, **options))
     return True

@@ -10,6 +10,7 @@ from __future__ import annotations
 import re
 import secrets
 import uuid
+from collections.abc import Callable
 from typing import Any
 
 from starlette.concurrency import run_in_threadpool
@@ -25,6 +26,7 @@ from mierloos_core.model.orders import PaymentMethod
 from mierloos_core.services.counter import (
     MARK_PAID_METHODS,
     SALE_METHODS,
+    CounterOrder,
     CounterSale,
     PhoneBooking,
 )
@@ -151,6 +153,22 @@ async def _refused(
     )
 
 
+async def _placed(
+    request: Request,
+    form: FormData,
+    performance_id: uuid.UUID,
+    place: Callable[[], CounterOrder],
+    done: str,
+) -> Response:
+    """Run the sale or booking; its order's counter page, or the counter page with why not."""
+    try:
+        placed = await run_in_threadpool(place)
+    except errors.MierloosError as error:
+        return await _refused(request, error, performance_id, form)
+    flash(request, f"{done}: bestelling {placed.number}, {placed.tickets} kaart(en).", "ok")
+    return RedirectResponse(order_path(placed.order_id), status_code=303)
+
+
 async def sell(request: Request, form: FormData) -> Response:
     performance_id = _performance(form)
     staff = await _staff(request)
@@ -163,12 +181,8 @@ async def sell(request: Request, form: FormData) -> Response:
         email=text(form, "email", max_length=MAX_EMAIL),
         request_key=_request_key(form),
     )
-    try:
-        sold = await run_in_threadpool(services(request).counter.sell, sale)
-    except errors.MierloosError as error:
-        return await _refused(request, error, performance_id, form)
-    flash(request, f"Verkocht: bestelling {sold.number}, {sold.tickets} kaart(en).", "ok")
-    return RedirectResponse(order_path(sold.order_id), status_code=303)
+    counter = services(request).counter
+    return await _placed(request, form, performance_id, lambda: counter.sell(sale), "Verkocht")
 
 
 async def reserve(request: Request, form: FormData) -> Response:
@@ -182,12 +196,10 @@ async def reserve(request: Request, form: FormData) -> Response:
         phone=text(form, "phone", max_length=40),
         request_key=_request_key(form),
     )
-    try:
-        booked = await run_in_threadpool(services(request).counter.reserve, booking)
-    except errors.MierloosError as error:
-        return await _refused(request, error, performance_id, form)
-    flash(request, f"Gereserveerd: bestelling {booked.number}.", "ok")
-    return RedirectResponse(order_path(booked.order_id), status_code=303)
+    counter = services(request).counter
+    return await _placed(
+        request, form, performance_id, lambda: counter.reserve(booking), "Gereserveerd"
+    )
 
 
 def _order_id(request: Request) -> uuid.UUID:
