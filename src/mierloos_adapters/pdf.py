@@ -1,4 +1,5 @@
-"""Ticket PDFs with reportlab: one A6 page per ticket, with a QR code of the ticket's secret.
+"""Ticket PDFs with reportlab: one A6 ticket per ticket, with a QR code of the ticket's secret,
+on A6 pages, four to an A4 sheet, or on 80 mm receipt paper (`page_layout`).
 
 Implements the `TicketRenderer` port. Text is set in DejaVu Sans, shipped in `fonts/` (see
 `fonts/LICENSE.txt`), which covers accented Latin (é, ë, ł, ş, ą, ő ...) and the euro sign; it is
@@ -19,7 +20,7 @@ from collections.abc import Sequence
 from pathlib import Path
 
 import segno
-from reportlab.lib.pagesizes import A6
+from reportlab.lib.pagesizes import A4, A6
 from reportlab.lib.units import mm
 from reportlab.pdfbase import pdfmetrics
 from reportlab.pdfbase.ttfonts import TTFont, TTFontFace
@@ -261,12 +262,38 @@ QR_BOX = 50 * mm  # symbol plus quiet zone; a version 4 symbol is about 40 mm wi
 QR_BOTTOM = 19 * mm
 
 ACCENT = (0.478, 0.122, 0.169)  # theatre red
+
+RECEIPT_WIDTH = 80 * mm  # a receipt printer's paper
+RECEIPT_SCALE = RECEIPT_WIDTH / PAGE_WIDTH  # the A6 ticket shrunk to it: the QR is 38 mm
+
+
+@functools.cache
+def page_layout(layout: str) -> tuple[tuple[float, float], float, tuple[tuple[float, float], ...]]:
+    """A layout's page size, the scale of a ticket on it and where each ticket of a page goes
+    (its lower left corner, in the page's points).
+
+    "a6": a page per ticket, the size of the ticket (phones, any printer). "a4": four tickets on
+    each A4 sheet, an A6 quarter each (A6 is exactly a quarter of A4), to print and cut.
+    "bon": a page per ticket on 80 mm receipt paper, the ticket scaled down to its width.
+    """
+    if layout == "a6":
+        return (PAGE_WIDTH, PAGE_HEIGHT), 1.0, ((0.0, 0.0),)
+    if layout == "a4":
+        width, height = A4
+        quarters = ((0.0, height / 2), (width / 2, height / 2), (0.0, 0.0), (width / 2, 0.0))
+        return (width, height), 1.0, quarters
+    if layout == "bon":
+        return (RECEIPT_WIDTH, PAGE_HEIGHT * RECEIPT_SCALE), RECEIPT_SCALE, ((0.0, 0.0),)
+    raise ValueError(f"unknown ticket layout {layout!r}")
+
+
 GREY = (0.38, 0.38, 0.38)
 RULE = (0.8, 0.8, 0.8)
 
 
 class ReportlabTicketRenderer:
-    """Renders an order's tickets as one PDF, one A6 page per ticket.
+    """Renders an order's tickets as one PDF, one A6 ticket per ticket, laid out as `layout`
+    says (`page_layout`: "a6", "a4" or "bon").
 
     What the tickets of an order share (theatre, show, date, hall, price category and price,
     order number and the labels) is drawn once per PDF as a form XObject that every page
@@ -279,10 +306,13 @@ class ReportlabTicketRenderer:
     so rendering the same order twice gives the same bytes.
     """
 
-    def __init__(self, *, compress_pages: bool = False, invariant: bool = True) -> None:
+    def __init__(
+        self, *, compress_pages: bool = False, invariant: bool = True, layout: str = "a6"
+    ) -> None:
         register_fonts()
         self._compress_pages = compress_pages
         self._invariant = invariant
+        self._page, self._scale, self._slots = page_layout(layout)
 
     def render(self, tickets: Sequence[TicketDocument]) -> bytes:
         if not tickets:
@@ -290,7 +320,7 @@ class ReportlabTicketRenderer:
         buffer = io.BytesIO()
         canvas = Canvas(
             buffer,
-            pagesize=A6,
+            pagesize=self._page,
             pageCompression=1 if self._compress_pages else 0,
             invariant=1 if self._invariant else 0,
             initialFontName=REGULAR,
@@ -306,7 +336,7 @@ class ReportlabTicketRenderer:
         canvas.setSubject(first.show_title)
         canvas.setCreator("mierloos")
         forms: dict[tuple[object, ...], tuple[str, float]] = {}
-        for ticket in tickets:
+        for index, ticket in enumerate(tickets):
             key = (
                 ticket.theatre_name,
                 ticket.show_title,
@@ -318,14 +348,23 @@ class ReportlabTicketRenderer:
             )
             if key not in forms:
                 name = f"ticket{len(forms)}"
-                canvas.beginForm(name)
+                canvas.beginForm(name, 0, 0, PAGE_WIDTH, PAGE_HEIGHT)
                 name_y = self._draw_shared(canvas, ticket)
                 canvas.endForm()
                 forms[key] = (name, name_y)
             form, name_y = forms[key]
+            slot = index % len(self._slots)
+            placed = self._slots[slot] != (0.0, 0.0) or self._scale != 1.0
+            if placed:  # an A6 page needs no transform: its bytes stay as they were
+                canvas.saveState()
+                canvas.translate(*self._slots[slot])
+                canvas.scale(self._scale, self._scale)
             canvas.doForm(form)
             self._draw_own(canvas, ticket, name_y)
-            canvas.showPage()
+            if placed:
+                canvas.restoreState()
+            if slot == len(self._slots) - 1 or index == len(tickets) - 1:
+                canvas.showPage()
         # Pages and forms took their compression when they were made; the fonts, written now,
         # take the document's: deflate them whatever the pages do (zlib alone, no ASCII85).
         canvas.setPageCompression(1)

@@ -116,6 +116,10 @@ class Settings:
     """Orders one client address may place per 10 minutes; 0 = no limit."""
     max_unpaid_tickets_per_performance: int = 10
     """Unpaid tickets one e-mail or client address may hold per performance; 0 = no limit."""
+    phone_pay_before_minutes: int = 30
+    """A phone booking's seats go back this long before the start unless it was paid."""
+    counter_after_start_minutes: int = 30
+    """The counter may sell a performance until this long after its start."""
     local_storage: bool = False
     """MIERLOOS_LOCAL_STORAGE=1: files under var outside the embedded setup, on purpose."""
     file_mailer: bool = False
@@ -225,6 +229,8 @@ def load_settings(environ: Mapping[str, str] | None = None) -> Settings:
     ttl = int(read.number("ORDER_TTL_MINUTES", "15", int, 1))
     checkouts_per_client = int(read.number("CHECKOUTS_PER_CLIENT", "20", int, 0))
     max_unpaid = int(read.number("MAX_UNPAID_TICKETS_PER_PERFORMANCE", "10", int, 0))
+    pay_before = int(read.number("PHONE_BOOKING_PAY_BEFORE_MINUTES", "30", int, 0, 24 * 60))
+    after_start = int(read.number("COUNTER_SALES_AFTER_START_MINUTES", "30", int, 0, 240))
     worker = _worker(read)
     metrics_token = _metrics_token(read)
     redis_url = read.get("REDIS_URL")
@@ -250,6 +256,8 @@ def load_settings(environ: Mapping[str, str] | None = None) -> Settings:
         fake_payments=fake_payments,
         checkouts_per_client=checkouts_per_client,
         max_unpaid_tickets_per_performance=max_unpaid,
+        phone_pay_before_minutes=pay_before,
+        counter_after_start_minutes=after_start,
         local_storage=read.flag("MIERLOOS_LOCAL_STORAGE"),
         file_mailer=read.flag("MIERLOOS_FILE_MAILER"),
         redis_url=redis_url,

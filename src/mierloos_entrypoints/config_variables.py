@@ -92,6 +92,16 @@ SETTINGS: tuple[Setting, ...] = (
         " provider names a later expiry for its payment (then that, plus 5 minutes)",
     ),
     Setting(
+        "PHONE_BOOKING_PAY_BEFORE_MINUTES",
+        "a phone booking holds its seats until this many minutes before the performance starts;"
+        " unpaid by then, they go back on sale (default 30, 0-1440)",
+    ),
+    Setting(
+        "COUNTER_SALES_AFTER_START_MINUTES",
+        "the counter may still sell a performance this many minutes after its start, for"
+        " latecomers (default 30, 0-240)",
+    ),
+    Setting(
         "CHECKOUTS_PER_CLIENT",
         "orders one client address may place per 10 minutes (default 20, 0 = no limit)",
     ),

@@ -47,6 +47,7 @@ from mierloos_core.services.checkout import CheckoutPolicy
 from mierloos_core.services.door import Door
 from mierloos_core.services.door_devices import DeviceTokens
 from mierloos_core.services.door_offline import OfflineDoor
+from mierloos_core.services.counter import Counter, CounterPolicy
 from mierloos_core.services.images import ShowImages
 from mierloos_core.services.jobs import JobRegistry, jobs_purge_handler
 from mierloos_core.services.notifications import EmailSender
@@ -141,6 +142,13 @@ def _order_log_context(order_id: uuid.UUID) -> AbstractContextManager[None]:
     return log_context(order_id=order_id)
 
 
+def _counter_policy(settings: Settings) -> CounterPolicy:
+    return CounterPolicy(
+        sells_after_start=timedelta(minutes=settings.counter_after_start_minutes),
+        phone_hold_until=timedelta(minutes=settings.phone_pay_before_minutes),
+    )
+
+
 def _checkout_policy(settings: Settings) -> CheckoutPolicy:
     return CheckoutPolicy(
         order_ttl=timedelta(minutes=settings.order_ttl_minutes),
@@ -200,7 +208,14 @@ class Container(containers.DeclarativeContainer):
         renderer=ticket_renderer,
         storage=storage,
         links=links,
+        # The counter prints at once: four tickets to an A4 sheet, or on 80 mm receipt paper.
+        print_renderers=providers.Dict(
+            a4=providers.Singleton(ReportlabTicketRenderer, layout="a4"),
+            bon=providers.Singleton(ReportlabTicketRenderer, layout="bon"),
+        ),
     )
+    counter_policy = providers.Singleton(_counter_policy, settings)
+    counter = providers.Singleton(Counter, uow=uow.provider, clock=clock, policy=counter_policy)
     staff_orders = providers.Singleton(StaffOrders, uow=uow.provider, links=links)
     refunds = providers.Singleton(Refunds, uow=uow.provider, clock=clock, gateway=payment_gateway)
     images = providers.Singleton(
@@ -256,6 +271,7 @@ class Container(containers.DeclarativeContainer):
         jobs=job_ledger,
         limiter=rate_limiter,
         tickets=tickets,
+        counter=counter,
         staff_orders=staff_orders,
         refunds=refunds,
         staff_catalog=staff_catalog,

@@ -25,10 +25,11 @@ from mierloos_core.model.accounts import PasswordResetToken, Role, User, normali
 from mierloos_core.model.catalog import Performance, PerformanceStatus, Show
 from mierloos_core.model.coupons import Coupon, CouponUsage, normalize_code
 from mierloos_core.model.files import Image
-from mierloos_core.model.orders import Order, OrderStatus
+from mierloos_core.model.money import Money
+from mierloos_core.model.orders import Order, OrderStatus, PaymentMethod, SalesChannel
 from mierloos_core.model.payments import Payment, PaymentEvent, PaymentStatus, Refund
 from mierloos_core.model.sessions import LoginSession
-from mierloos_core.ports import Clock, OrderSearch, OrderSearchPage, OrderSummary
+from mierloos_core.ports import Clock, OrderSearch, OrderSearchPage, OrderSummary, SalesTotal
 
 
 class MemoryShows(TableRepository[Show]):
@@ -166,6 +167,16 @@ class MemoryOrders(TableRepository[Order]):
     def get_by_number(self, number: str) -> Order | None:
         return self._find(lambda order: order.number == number)
 
+    def add_once(self, order: Order) -> bool:
+        key = order.request_key
+        if key is not None and self.get_by_request_key(key) is not None:
+            return False
+        self.add(order)
+        return True
+
+    def get_by_request_key(self, request_key: str) -> Order | None:
+        return self._find(lambda order: order.request_key == request_key)
+
     def overdue(self, now: datetime, limit: int) -> list[uuid.UUID]:
         due = sorted(
             (o for o in self._rows.values() if o.is_overdue(now)), key=lambda o: o.expires_at
@@ -204,6 +215,7 @@ class MemoryOrders(TableRepository[Order]):
                 order.number.lower() == text
                 or text in order.email.lower()
                 or text in order.name.lower()
+                or text in (order.phone or "").lower()
             )
 
         found = sorted(
@@ -218,6 +230,39 @@ class MemoryOrders(TableRepository[Order]):
             page=query.page,
             per_page=query.per_page,
         )
+
+    def sales_totals(self, start: datetime, end: datetime) -> list[SalesTotal]:
+        groups: dict[tuple[uuid.UUID | None, PaymentMethod], list[Order]] = {}
+        for order in self._rows.values():
+            sold = order.status in (OrderStatus.PAID, OrderStatus.REFUNDED)
+            if sold and order.paid_at is not None and start <= order.paid_at < end:
+                groups.setdefault((order.sold_by, order.payment_method), []).append(order)
+        users = self._store.users
+        totals = [
+            SalesTotal(
+                sold_by=sold_by,
+                staff_name=users[sold_by].name if sold_by in users else None,
+                payment_method=method,
+                orders=len(orders),
+                tickets=sum(len(order.tickets) for order in orders),
+                amount=sum((order.total for order in orders), Money.zero()),
+            )
+            for (sold_by, method), orders in groups.items()
+        ]
+        return sorted(totals, key=SalesTotal.sort_key)
+
+    def open_phone_bookings(self, now: datetime, limit: int) -> list[Order]:
+        found = sorted(
+            (
+                order
+                for order in self._rows.values()
+                if order.sales_channel is SalesChannel.PHONE
+                and order.status is OrderStatus.PENDING
+                and order.expires_at > now
+            ),
+            key=lambda order: (order.expires_at, order.number),
+        )
+        return [detached_copy(order) for order in found[:limit]]
 
 
 def _summary(order: Order) -> OrderSummary:

@@ -20,12 +20,21 @@ from sqlalchemy import (
     union_all,
     update,
 )
+from sqlalchemy.dialects import postgresql, sqlite
 
 from mierloos_adapters.sqlalchemy import tables as t
 from mierloos_adapters.sqlalchemy.rows import RowMap, SqlRepository, cents, enum_value, locked
 from mierloos_core.model.money import Money
-from mierloos_core.model.orders import Order, OrderStatus, Ticket, TicketsPdf, TicketStatus
-from mierloos_core.ports import OrderSearch, OrderSearchPage, OrderSummary
+from mierloos_core.model.orders import (
+    Order,
+    OrderStatus,
+    PaymentMethod,
+    SalesChannel,
+    Ticket,
+    TicketsPdf,
+    TicketStatus,
+)
+from mierloos_core.ports import OrderSearch, OrderSearchPage, OrderSummary, SalesTotal
 
 TICKET_ROWS = RowMap(Ticket, t.tickets, price=cents("price_cents"), status=enum_value(TicketStatus))
 ORDER_ROWS = RowMap(
@@ -33,6 +42,8 @@ ORDER_ROWS = RowMap(
     t.orders,
     separate=["tickets_pdf", "tickets"],
     status=enum_value(OrderStatus),
+    sales_channel=enum_value(SalesChannel),
+    payment_method=enum_value(PaymentMethod),
     subtotal=cents("subtotal_cents"),
     discount=cents("discount_cents"),
 )
@@ -90,6 +101,10 @@ def _tickets_pdf_values(pdf: TicketsPdf | None) -> dict[str, Any]:
     }
 
 
+def _row(order: Order) -> dict[str, Any]:
+    return {"id": order.id, "number": order.number, "secret": order.secret, **_state(order)}
+
+
 def _state(order: Order) -> dict[str, Any]:
     """The columns an order's life changes: all but its id, number and secret."""
     values = ORDER_ROWS.values(order, without=["id", "number", "secret"])
@@ -108,10 +123,26 @@ class SqlOrders(SqlRepository):
         return int(row[0]), int(row[1])
 
     def add(self, order: Order) -> None:
-        self.db.execute(
-            _INSERT_ORDER,
-            {"id": order.id, "number": order.number, "secret": order.secret, **_state(order)},
-        )
+        self.db.execute(_INSERT_ORDER, _row(order))
+        self._add_tickets(order)
+
+    def add_once(self, order: Order) -> bool:
+        if order.request_key is None:
+            self.add(order)
+            return True
+        insert_once = postgresql.insert if self.db.dialect.name == "postgresql" else sqlite.insert
+        added = self.db.execute(
+            insert_once(t.orders)
+            .values(_row(order))
+            .on_conflict_do_nothing(index_elements=["request_key"])
+            .returning(t.orders.c.id)
+        ).first()
+        if added is None:
+            return False
+        self._add_tickets(order)
+        return True
+
+    def _add_tickets(self, order: Order) -> None:
         if order.tickets:
             # One INSERT of many rows: one statement for the server, where executemany sends
             # one per ticket.
@@ -129,6 +160,9 @@ class SqlOrders(SqlRepository):
 
     def get_by_number(self, number: str) -> Order | None:
         return self._load(select(t.orders).where(t.orders.c.number == number))
+
+    def get_by_request_key(self, request_key: str) -> Order | None:
+        return self._load(select(t.orders).where(t.orders.c.request_key == request_key))
 
     def update(self, order: Order) -> None:
         self.db.execute(update(t.orders).where(t.orders.c.id == order.id).values(_state(order)))
@@ -163,8 +197,7 @@ class SqlOrders(SqlRepository):
             .order_by(t.orders.c.created_at.desc(), t.orders.c.number.desc())
             .limit(limit)
         ).scalars()
-        found = [self.get(order_id) for order_id in list(ids)]
-        return [order for order in found if order is not None]
+        return self._load_each(list(ids))
 
     def search(self, query: OrderSearch) -> OrderSearchPage:
         if query.page < 1 or query.per_page < 1:
@@ -218,6 +251,65 @@ class SqlOrders(SqlRepository):
         )
         return [row.id for row in rows]
 
+    def sales_totals(self, start: datetime, end: datetime) -> list[SalesTotal]:
+        orders = t.orders.c
+        per_order = (
+            select(t.tickets.c.order_id, func.count().label("tickets"))
+            .group_by(t.tickets.c.order_id)
+            .subquery()
+        )
+        rows = self.db.execute(
+            select(
+                orders.sold_by,
+                t.users.c.name,
+                orders.payment_method,
+                func.count().label("orders"),
+                func.coalesce(func.sum(per_order.c.tickets), 0).label("tickets"),
+                func.sum(orders.subtotal_cents - orders.discount_cents).label("amount"),
+            )
+            .select_from(
+                t.orders.outerjoin(per_order, per_order.c.order_id == orders.id).outerjoin(
+                    t.users, t.users.c.id == orders.sold_by
+                )
+            )
+            .where(
+                orders.status.in_([OrderStatus.PAID.value, OrderStatus.REFUNDED.value]),
+                orders.paid_at >= start,
+                orders.paid_at < end,
+            )
+            .group_by(orders.sold_by, t.users.c.name, orders.payment_method)
+        )
+        totals = [
+            SalesTotal(
+                sold_by=row.sold_by,
+                staff_name=row.name,
+                payment_method=PaymentMethod(row.payment_method),
+                orders=int(row.orders),
+                tickets=int(row.tickets),
+                amount=Money(int(row.amount)),
+            )
+            for row in rows
+        ]
+        return sorted(totals, key=SalesTotal.sort_key)
+
+    def open_phone_bookings(self, now: datetime, limit: int) -> list[Order]:
+        orders = t.orders.c
+        ids = self.db.execute(
+            select(orders.id)
+            .where(
+                orders.sales_channel == SalesChannel.PHONE.value,
+                orders.status == OrderStatus.PENDING.value,
+                orders.expires_at > now,
+            )
+            .order_by(orders.expires_at, orders.number)
+            .limit(limit)
+        ).scalars()
+        return self._load_each(list(ids))
+
+    def _load_each(self, ids: list[uuid.UUID]) -> list[Order]:
+        found = [self.get(order_id) for order_id in ids]
+        return [order for order in found if order is not None]
+
     def _load(self, query: Any) -> Order | None:
         row = self.db.execute(query).first()
         if row is None:
@@ -246,6 +338,7 @@ def _search_conditions(query: OrderSearch) -> list[Any]:
                 func.lower(orders.number) == text,
                 orders.email.icontains(text, autoescape=True),
                 orders.name.icontains(text, autoescape=True),
+                orders.phone.icontains(text, autoescape=True),
             )
         )
     return conditions

@@ -32,7 +32,7 @@ from mierloos_core.model.catalog import PerformanceStatus
 from mierloos_core.model.coupons import DiscountKind
 from mierloos_core.model.files import ImageStatus
 from mierloos_core.model.jobs import JobStatus
-from mierloos_core.model.orders import OrderStatus, TicketStatus
+from mierloos_core.model.orders import OrderStatus, PaymentMethod, SalesChannel, TicketStatus
 from mierloos_core.model.payments import PaymentStatus, RefundStatus
 from mierloos_core.model.price_categories import Visibility
 
@@ -178,12 +178,23 @@ orders = entity_table(
     Column("tickets_pdf_pages", Integer),
     Column("tickets_pdf_size", Integer),
     Column("tickets_pdf_created_at", UtcDateTime),
+    Column("sales_channel", String(20), nullable=False, default="web"),
+    Column("payment_method", String(20), nullable=False, default="mollie"),
+    Column("sold_by", Uuid, ForeignKey("users.id")),
+    Column("free_reason", String(200)),
+    Column("pay_before", UtcDateTime),
+    Column("phone", String(40)),
+    Column("request_key", String(64), unique=True),
     one_of("status", OrderStatus),
+    one_of("sales_channel", SalesChannel),
+    one_of("payment_method", PaymentMethod),
     CheckConstraint("discount_cents >= 0 AND discount_cents <= subtotal_cents", name="discount"),
     Index("ix_orders_status_expires_at", "status", "expires_at"),
     Index("ix_orders_user_id", "user_id"),
     Index("ix_orders_created_at", "created_at"),
     Index("ix_orders_client_address", "client_address"),
+    Index("ix_orders_paid_at", "paid_at"),
+    Index("ix_orders_sales_channel_status", "sales_channel", "status"),
 )
 
 tickets = entity_table(

@@ -40,6 +40,30 @@ class OrderStatus(enum.StrEnum):
     REFUNDED = "refunded"
 
 
+class SalesChannel(enum.StrEnum):
+    """Where an order was placed."""
+
+    WEB = "web"
+    COUNTER = "kassa"  # sold at the counter, paid there and then
+    PHONE = "telefoon"  # reserved by phone for a buyer, paid at the counter or by transfer
+
+
+class PaymentMethod(enum.StrEnum):
+    """How an order is (to be) paid: the one column revenue is grouped by."""
+
+    MOLLIE = "mollie"  # online, through the payment provider (every web order)
+    CASH = "contant"
+    PIN = "pin"
+    FREE = "gratis"  # given away at the counter, with a reason
+    TRANSFER = "overboeking"  # a bank transfer staff saw arrive
+    AT_COUNTER = "aan_de_kassa"  # a phone booking not paid yet: to be paid at the counter
+
+    @property
+    def is_staff_entered(self) -> bool:
+        """Staff record this payment by hand (not the provider)."""
+        return self not in (PaymentMethod.MOLLIE, PaymentMethod.AT_COUNTER)
+
+
 class TicketStatus(enum.StrEnum):
     RESERVED = "reserved"
     VALID = "valid"
@@ -94,6 +118,15 @@ class Order:
     closed_at: datetime | None = attrs.field(default=None, validator=require_aware)
     needs_attention: str | None = None
     tickets_pdf: TicketsPdf | None = None
+    sales_channel: SalesChannel = SalesChannel.WEB
+    payment_method: PaymentMethod = PaymentMethod.MOLLIE
+    sold_by: uuid.UUID | None = None  # the staff user who sold it, or took the phone booking
+    free_reason: str | None = None  # why staff gave it away (payment method "gratis")
+    # A phone booking holds its seats until then (its expiry); unpaid, they go back.
+    pay_before: datetime | None = attrs.field(default=None, validator=require_aware)
+    phone: str | None = None  # a phone booking's buyer's number, when given
+    # The counter form's key: the same form sent twice (a double click) makes one order.
+    request_key: str | None = None
     tickets: list[Ticket] = attrs.field(factory=list)
     id: uuid.UUID = attrs.field(factory=new_id)
     number: str = attrs.field(factory=new_order_number)
@@ -119,13 +152,16 @@ class Order:
     def is_overdue(self, now: datetime) -> bool:
         return self.status is OrderStatus.PENDING and self.expires_at <= now
 
-    def mark_paid(self, now: datetime) -> bool:
-        """Confirm payment. False when already paid (a duplicate), an error from any other state."""
+    def mark_paid(self, now: datetime, *, method: PaymentMethod | None = None) -> bool:
+        """Confirm payment (by `method`, when given). False when already paid (a duplicate),
+        an error from any other state."""
         if self.status is OrderStatus.PAID:
             return False
         self._require(OrderStatus.PENDING, "mark_paid")
         self.status = OrderStatus.PAID
         self.paid_at = now
+        if method is not None:
+            self.payment_method = method
         self.needs_attention = None
         self._move_tickets(TicketStatus.RESERVED, TicketStatus.VALID)
         return True

@@ -15,7 +15,7 @@ from mierloos_core.model.catalog import Performance, Show
 from mierloos_core.model.coupons import Coupon, CouponUsage
 from mierloos_core.model.files import Image
 from mierloos_core.model.money import Money
-from mierloos_core.model.orders import Order, OrderStatus
+from mierloos_core.model.orders import Order, OrderStatus, PaymentMethod
 from mierloos_core.model.pages import Page
 from mierloos_core.model.payments import Payment, PaymentEvent, Refund
 from mierloos_core.model.price_categories import CategoryTemplate, PriceCategory
@@ -183,6 +183,27 @@ class OrderSummary:
 
 
 @attrs.frozen(kw_only=True)
+class SalesTotal:
+    """The orders one staff member (None: the web shop) took by one payment method."""
+
+    sold_by: uuid.UUID | None
+    staff_name: str | None  # the staff user's name (None for the web shop or a removed user)
+    payment_method: PaymentMethod
+    orders: int
+    tickets: int
+    amount: Money
+
+    def sort_key(self) -> tuple[bool, str, str, str]:
+        """Totals are listed by staff name, the web shop (no seller) last, then by method."""
+        return (
+            self.sold_by is None,
+            (self.staff_name or "").lower(),
+            str(self.sold_by),
+            self.payment_method.value,
+        )
+
+
+@attrs.frozen(kw_only=True)
 class OrderSearchPage(Page):
     orders: tuple[OrderSummary, ...]
 
@@ -201,6 +222,15 @@ class OrderRepository(Protocol):
 
     def get_by_secret(self, secret: str) -> Order | None: ...
     def get_by_number(self, number: str) -> Order | None: ...
+    def add_once(self, order: Order) -> bool:
+        """Add the order unless one with its `request_key` exists (False: nothing added). A
+        concurrent add of the same key waits for the first to end, then adds nothing."""
+        ...
+
+    def get_by_request_key(self, request_key: str) -> Order | None:
+        """The order a counter form with this key made, if any."""
+        ...
+
     def update(self, order: Order) -> None:
         """Store the order's state and its tickets' states."""
         ...
@@ -225,6 +255,16 @@ class OrderRepository(Protocol):
 
     def search(self, query: OrderSearch) -> OrderSearchPage:
         """Orders matching `query`, newest first, one page of them."""
+        ...
+
+    def sales_totals(self, start: datetime, end: datetime) -> list[SalesTotal]:
+        """The orders paid from `start` until `end` (sold then, refunded later or not), per
+        staff member and payment method: how many, their tickets and their total. Sorted by
+        staff name (the web shop last), then payment method."""
+        ...
+
+    def open_phone_bookings(self, now: datetime, limit: int) -> list[Order]:
+        """Pending phone bookings whose seats are still held at `now`, soonest deadline first."""
         ...
 
 

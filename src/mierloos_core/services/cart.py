@@ -5,7 +5,7 @@ from __future__ import annotations
 import uuid
 from collections import Counter
 from collections.abc import Iterable
-from datetime import datetime
+from datetime import datetime, timedelta
 
 from mierloos_core.errors import InvalidQuantity
 from mierloos_core.model.cart import (
@@ -30,12 +30,21 @@ def check_quantities(lines: Iterable[CartLine], maximum: int = MAX_TICKETS_PER_L
             )
 
 
-def validate_lines(uow: UnitOfWork, now: datetime, lines: Iterable[CartLine]) -> CartValidation:
+def validate_lines(
+    uow: UnitOfWork,
+    now: datetime,
+    lines: Iterable[CartLine],
+    *,
+    staff: bool = False,
+    after_start: timedelta = timedelta(0),
+) -> CartValidation:
     """Split lines into valid ones and unavailable ones with a reason, inside an open `uow`.
 
     A line without a category buys the performance's first public category. A visitor's line
     for an unknown or staff-only category, or for more seats than the performance or the
     category's own limit has left (all lines for it counted together), is unavailable.
+    Staff (`staff`, at the counter) may sell staff-only categories too, and a performance
+    until `after_start` past its start.
     """
     merged = merge_lines(lines)
     performance_ids = list(dict.fromkeys(line.performance_id for line in merged))
@@ -56,7 +65,7 @@ def validate_lines(uow: UnitOfWork, now: datetime, lines: Iterable[CartLine]) ->
         found = performances.get(line.performance_id)
         show = shows.get(found.show_id) if found else None
         category = chosen[line.key]
-        reason = _reason(now, found, show, category, wanted)
+        reason = _reason(now - after_start, found, show, category, wanted, staff=staff)
         if reason is None and found and show and category:
             valid.append(ValidLine(line=line, performance=found, show=show, category=category))
         else:
@@ -85,6 +94,8 @@ def _reason(
     show: Show | None,
     category: PriceCategory | None,
     wanted: Counter[uuid.UUID],
+    *,
+    staff: bool,
 ) -> UnavailableReason | None:
     if performance is None or show is None:
         return UnavailableReason.UNKNOWN
@@ -93,7 +104,7 @@ def _reason(
         return reason
     if category is None:
         return UnavailableReason.UNKNOWN_CATEGORY
-    if not category.public:
+    if not category.public and not staff:
         return UnavailableReason.CATEGORY_NOT_FOR_SALE
     if not category.has_seats(wanted[category.id]):
         return UnavailableReason.CATEGORY_SOLD_OUT

@@ -106,7 +106,7 @@ def checkout(
     with uow:
         validation = validate_lines(uow, now, lines)
         if validation.unavailable:
-            raise _refusal(validation.unavailable[0])
+            raise refusal(validation.unavailable[0])
         coupon = _coupon(uow, coupon_code, now, validation)
         order = _new_order(request, email, name, validation, coupon, now, policy)
         # Inserts first, the contended updates last: the rows everyone wants (coupon,
@@ -181,22 +181,27 @@ def _new_order(
             [now + policy.order_ttl, *(v.performance.starts_at for v in validation.valid)]
         ),
     )
-    order.tickets = [
-        Ticket(
-            order_id=order.id,
-            performance_id=v.performance.id,
-            category_id=v.category.id,
-            category_name=v.category.name(order.language),
-            price=v.category.price,
-        )
-        for v in validation.valid
-        for _ in range(v.line.quantity)
-    ]
+    order.tickets = tickets_for(order, validation)
     # Nothing to pay (a coupon covers it all): paid now, no provider (which refuses amounts
     # under its minimum) ever sees it.
     if order.total.cents == 0:
         order.mark_paid(now)
     return order
+
+
+def tickets_for(order: Order, validation: CartValidation, *, free: bool = False) -> list[Ticket]:
+    """A ticket per seat of the valid lines, each at its category's price (0 when `free`)."""
+    return [
+        Ticket(
+            order_id=order.id,
+            performance_id=v.performance.id,
+            category_id=v.category.id,
+            category_name=v.category.name(order.language),
+            price=Money.zero() if free else v.category.price,
+        )
+        for v in validation.valid
+        for _ in range(v.line.quantity)
+    ]
 
 
 def _check_unpaid_cap(uow: UnitOfWork, order: Order, cap: int) -> None:
@@ -211,7 +216,8 @@ def _check_unpaid_cap(uow: UnitOfWork, order: Order, cap: int) -> None:
             raise errors.TooManyUnpaidTickets(performance_id=str(performance_id), maximum=cap)
 
 
-def _refusal(line: UnavailableLine) -> errors.MierloosError:
+def refusal(line: UnavailableLine) -> errors.MierloosError:
+    """The domain error that says why the line cannot be sold."""
     details = {"performance_id": str(line.line.performance_id), "reason": line.reason.value}
     if line.reason is UnavailableReason.UNKNOWN:
         return errors.UnknownPerformance(**details)

@@ -9,7 +9,8 @@ so no two of them can deadlock:
 4. then the price categories, by id (taking or giving back seats under a category's own
    limit).
 
-Checkout inserts its new order and then takes 2, 3 and 4 (`hold`); payments, refunds and staff
+Checkout and the counter (a sale, a phone booking) insert the new order and then take 2, 3
+and 4 (`hold`), so the web shop and the counter take seats alike; payments, refunds and staff
 lock the order first and give back what it holds through `close_order`, `close_refunded` or
 `release_refunded_tickets`, which release in that same order. The seat inventory takes the
 performances by id itself, and then the categories by id: a seat sold comes from both, in one
@@ -26,11 +27,12 @@ from typing import Any
 
 from mierloos_core import errors
 from mierloos_core.model.catalog import Performance
-from mierloos_core.model.commands import CancelPayment, SendEmail
+from mierloos_core.model.commands import CancelPayment
 from mierloos_core.model.coupons import Coupon, CouponUsage
 from mierloos_core.model.orders import Order, OrderStatus
 from mierloos_core.model.payments import PaymentStatus
 from mierloos_core.ports import UnitOfWork
+from mierloos_core.services.fulfilment import mail_buyer
 from mierloos_core.services.jobs import enqueue
 
 
@@ -121,9 +123,7 @@ def close_order(
     uow.seats.release(seats)
     uow.seats.release_in_categories(categories)
     cancel_open_payment(uow, order.id)
-    enqueue(
-        uow, SendEmail.to_buyer(order, "order_cancelled", once_key=str(order.id), context=context)
-    )
+    mail_buyer(uow, order, "order_cancelled", once_key=str(order.id), context=context)
     return True
 
 

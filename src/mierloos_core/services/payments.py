@@ -21,7 +21,7 @@ import attrs
 from mierloos_core import errors
 from mierloos_core.model.commands import CreatePayment, RefundOrder, SendEmail, SyncPayment
 from mierloos_core.model.jobs import JobStatus
-from mierloos_core.model.orders import Order, OrderStatus
+from mierloos_core.model.orders import Order, OrderStatus, PaymentMethod
 from mierloos_core.model.payments import (
     Payment,
     PaymentEvent,
@@ -311,7 +311,7 @@ class Payments:
                 # Paid after the performance began: too late for seats; the money goes back.
                 close_order(uow, order, OrderStatus.EXPIRED, now)
             if order.status is OrderStatus.PENDING:
-                order.mark_paid(now)
+                order.mark_paid(now, method=PaymentMethod.MOLLIE)
                 uow.orders.update(order)
                 enqueue_fulfilment(uow, order)
             elif order.status in _CLOSED:

@@ -68,6 +68,7 @@ log = logging.getLogger(__name__)
 THEATRE = "Ons Mierloos Theater"
 MAX_REASON_LENGTH = 200
 REQUEST_KEY = re.compile(r"[A-Za-z0-9_-]{8,64}")
+MANUAL_REFUND = "Aan de kassa betaald (contant, pin of overboeking): geef het geld zelf terug."
 
 
 @attrs.frozen(kw_only=True)
@@ -200,6 +201,8 @@ class Refunds:
                 closed_ok=True,
             )
         except errors.RefundNotAllowed as nothing_left:
+            if self._paid_by_hand(order_id):
+                return "not refunded: paid at the counter; staff flagged to pay it back"
             return f"not refunded: {nothing_left.message}"  # refunded by staff meanwhile
         except errors.RefundRefused:
             self._flag(order_id, "Automatische terugbetaling geweigerd door de betaalprovider.")
@@ -210,6 +213,19 @@ class Refunds:
             if refund.status is RefundStatus.REQUESTED:
                 raise errors.RefundDelayed(refund_id=str(refund.id))
         return str(refund.status)
+
+    def _paid_by_hand(self, order_id: uuid.UUID) -> bool:
+        """A paid order staff took the money for (cash, pin, transfer): no provider can refund
+        it, so flag it for staff to pay back by hand. True if it is one."""
+        with self.uow() as uow:
+            order = lock_order(uow, order_id)
+            by_hand = order.payment_method.is_staff_entered and order.total.cents > 0
+            if order.status is not OrderStatus.PAID or not by_hand:
+                return False
+            order.needs_attention = MANUAL_REFUND
+            uow.orders.update(order)
+            uow.commit()
+        return True
 
     def _flag(self, order_id: uuid.UUID, reason: str) -> None:
         with self.uow() as uow:

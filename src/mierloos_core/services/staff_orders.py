@@ -91,7 +91,8 @@ class StaffOrders:
         page: int = 1,
         per_page: int = DEFAULT_PER_PAGE,
     ) -> OrderSearchPage:
-        """Newest first; `text` is a whole order number or part of an e-mail address or name."""
+        """Newest first; `text` is a whole order number or part of an e-mail address, a name or
+        a phone booking's phone number."""
         text = text.strip()
         if len(text) > MAX_QUERY_LENGTH or "\x00" in text:
             raise InvalidSearch()
@@ -133,6 +134,11 @@ class StaffOrders:
             if order.status is not OrderStatus.PAID:
                 raise errors.InvalidTransition(
                     "Alleen voor betaalde bestellingen kunnen kaarten worden verstuurd.",
+                    order_id=str(order_id),
+                )
+            if not order.email:
+                raise errors.InvalidTransition(
+                    "Deze bestelling heeft geen e-mailadres: druk de kaarten af aan de kassa.",
                     order_id=str(order_id),
                 )
             command: Command

@@ -21,18 +21,18 @@ from __future__ import annotations
 import logging
 import re
 import uuid
-from collections.abc import Callable
+from collections.abc import Callable, Mapping
 from datetime import timedelta
 
 import attrs
 
 from mierloos_core import errors
 from mierloos_core.model.catalog import Performance, Show
-from mierloos_core.model.commands import GenerateTickets, SendEmail
+from mierloos_core.model.commands import GenerateTickets
 from mierloos_core.model.files import TicketDocument
 from mierloos_core.model.orders import Order, OrderStatus, Ticket, TicketsPdf
 from mierloos_core.ports import Clock, Links, ObjectStorage, TicketRenderer, UnitOfWork
-from mierloos_core.services.jobs import enqueue
+from mierloos_core.services.fulfilment import mail_buyer
 from mierloos_core.services.notifications import PDF_CONTENT_TYPE, tickets_filename
 from mierloos_core.services.order_lifecycle import lock_order_if_any
 
@@ -91,6 +91,8 @@ class Tickets:
     storage: ObjectStorage
     links: Links
     theatre_name: str = "Ons Mierloos Theater"
+    # Layouts staff print at the counter ("a4", "bon"), each rendered there and then.
+    print_renderers: Mapping[str, TicketRenderer] = attrs.field(factory=dict)
 
     # --- the job ----------------------------------------------------------------------------
 
@@ -220,12 +222,7 @@ class Tickets:
             else:
                 order.tickets_pdf = pdf
                 uow.orders.update(order)
-                enqueue(
-                    uow,
-                    SendEmail.to_buyer(
-                        order, TICKETS_READY_TEMPLATE, once_key=key, attach_tickets=True
-                    ),
-                )
+                mail_buyer(uow, order, TICKETS_READY_TEMPLATE, once_key=key, attach_tickets=True)
                 uow.commit()
                 log.info("tickets of order %s stored as %s", order.number, key)
                 return pdf
@@ -239,6 +236,20 @@ class Tickets:
             self.storage.delete(key)
         except errors.DependencyUnavailable:
             log.warning("could not remove unused ticket file %s", key)
+
+    # --- printing at the counter ------------------------------------------------------------
+
+    def print_now(self, order_id: uuid.UUID, layout: str) -> TicketsDownload:
+        """The paid order's tickets in a print `layout`, rendered now (no job, no storage):
+        the counter hands them over at once. TicketsUnavailable for an unpaid order or an
+        unknown layout."""
+        renderer = self.print_renderers.get(layout)
+        plan = self._plan(order_id) if renderer is not None else None
+        if renderer is None or plan is None:
+            raise errors.TicketsUnavailable()
+        data = renderer.render(plan.documents)
+        stem = tickets_filename(plan.order).removesuffix(".pdf")
+        return TicketsDownload(filename=f"{stem}-{layout}.pdf", data=data)
 
     # --- downloads --------------------------------------------------------------------------
 

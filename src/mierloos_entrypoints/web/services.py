@@ -25,6 +25,7 @@ from mierloos_core.services.checkout import CheckoutPolicy
 from mierloos_core.services.door import Door
 from mierloos_core.services.door_devices import DeviceTokens
 from mierloos_core.services.door_offline import OfflineDoor
+from mierloos_core.services.counter import Counter
 from mierloos_core.services.images import ShowImages
 from mierloos_core.services.order_views import OrderViews
 from mierloos_core.services.ordering import Ordering
@@ -56,6 +57,7 @@ class WebServices:
     jobs: JobLedger
     limiter: RateLimiter
     tickets: Tickets
+    counter: Counter
     staff_orders: StaffOrders
     refunds: Refunds
     staff_catalog: StaffCatalog

@@ -10,6 +10,8 @@ from starlette.routing import BaseRoute
 
 from mierloos_entrypoints.web.pages.admin import (
     catalog,
+    counter,
+    counter_day,
     coupons,
     devices,
     door,
@@ -28,6 +30,8 @@ def routes() -> list[BaseRoute]:
         *overview.ROUTES,
         *jobs.ROUTES,
         *orders.ROUTES,
+        *counter_day.ROUTES,  # before the counter's own routes
+        *counter.ROUTES,
         *refunds.ROUTES,
         *price_categories.ROUTES,  # before catalog's {action} routes of a performance
         *catalog.ROUTES,
