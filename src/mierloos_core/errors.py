@@ -240,3 +240,27 @@ class RefundDelayed(DependencyUnavailable):
 class RefundRefused(PermanentFailure):
     code = "refund_refused"
     message = "De betaalprovider weigerde de terugbetaling. Er is niets terugbetaald."
+
+
+class NotSoldOut(InvalidTransition):
+    """A waiting list is for sold-out performances: this one has seats to buy."""
+
+    code = "not_sold_out"
+    message = "Deze voorstelling is niet uitverkocht: je kunt gewoon kaarten kopen."
+
+
+class WaitlistClosed(InvalidTransition):
+    code = "waitlist_closed"
+    message = "Voor deze voorstelling is er geen wachtlijst."
+
+
+class OfferGone(MierloosError):
+    """An offer link that no longer holds seats: expired, declined, or already used."""
+
+    code = "offer_gone"
+    message = "Dit aanbod is verlopen: de plaatsen zijn doorgegeven aan de volgende op de lijst."
+
+
+class OfferUsed(InvalidTransition):
+    code = "offer_used"
+    message = "Dit aanbod is al gebruikt."

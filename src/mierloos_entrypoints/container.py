@@ -35,6 +35,7 @@ from mierloos_core.model.commands import (
     ExpireOrders,
     FollowUpRefunds,
     GenerateTickets,
+    OfferWaitlistSeats,
     ProcessImage,
     PurgeJobs,
     RefundOrder,
@@ -58,6 +59,7 @@ from mierloos_core.services.staff_orders import StaffOrders
 from mierloos_core.services.staff_price_categories import StaffPriceCategories
 from mierloos_core.services.throttles import LoginThrottle, ThrottleLimiter
 from mierloos_core.services.tickets import Tickets
+from mierloos_core.services.waitlist import WaitlistPolicy, Waitlists
 from mierloos_entrypoints.config import ConfigError, Settings, load_settings
 from mierloos_entrypoints.observability import log_context
 from mierloos_entrypoints.web.services import WebServices
@@ -137,6 +139,10 @@ def _order_log_context(order_id: uuid.UUID) -> AbstractContextManager[None]:
     return log_context(order_id=order_id)
 
 
+def _waitlist_policy(settings: Settings) -> WaitlistPolicy:
+    return WaitlistPolicy(offer_hours=settings.waitlist_offer_hours)
+
+
 def _checkout_policy(settings: Settings) -> CheckoutPolicy:
     return CheckoutPolicy(
         order_ttl=timedelta(minutes=settings.order_ttl_minutes),
@@ -199,6 +205,12 @@ class Container(containers.DeclarativeContainer):
     )
     staff_orders = providers.Singleton(StaffOrders, uow=uow.provider, links=links)
     refunds = providers.Singleton(Refunds, uow=uow.provider, clock=clock, gateway=payment_gateway)
+    waitlists = providers.Singleton(
+        Waitlists,
+        uow=uow.provider,
+        clock=clock,
+        policy=providers.Singleton(_waitlist_policy, settings),
+    )
     images = providers.Singleton(
         ShowImages,
         uow=uow.provider,
@@ -286,6 +298,10 @@ def register_job_handlers(registry: JobRegistry, container: Container | None = N
         PurgeJobs, jobs_purge_handler(container.job_ledger(), container.clock())
     )
     registry.register_command(RefundOrder, refunds.refund_job)
+    waitlists = container.waitlists()
+    registry.register_command(
+        OfferWaitlistSeats, lambda command: waitlists.offer_held_seats(command.performance_id)
+    )
 
 
 def build_container(settings: Settings | None = None) -> Container:

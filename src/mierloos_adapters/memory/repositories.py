@@ -19,6 +19,7 @@ from mierloos_adapters.memory.price_categories import (
     reserve_in_categories,
 )
 from mierloos_adapters.memory.store import MemoryStore, TableRepository, detached_copy
+from mierloos_adapters.memory.waitlists import MemoryWaitlists
 from mierloos_core.errors import PerformanceUnavailable, UnknownPerformance
 from mierloos_core.model.accounts import PasswordResetToken, User, normalize_email
 from mierloos_core.model.catalog import Performance, PerformanceStatus, Show
@@ -345,6 +346,7 @@ class MemoryUnitOfWork:
         self.reset_tokens = MemoryResetTokens(store)
         self.sessions = MemoryLoginSessions(store)
         self.images = MemoryImages(store)
+        self.waitlists = MemoryWaitlists(store)
         self.jobs = MemoryJobQueue(store, clock or SystemClock())
         self._snapshot: dict[str, Any] | None = None
 

@@ -23,6 +23,7 @@ from mierloos_core.model.orders import Order
 from mierloos_core.model.payments import Payment, PaymentEvent, Refund
 from mierloos_core.model.price_categories import CategoryTemplate, PriceCategory
 from mierloos_core.model.sessions import LoginSession
+from mierloos_core.model.waitlist import Waitlist, WaitlistEntry
 
 _T = TypeVar("_T")
 
@@ -46,6 +47,8 @@ class MemoryStore:
     login_sessions: dict[str, LoginSession] = attrs.Factory(dict)
     images: dict[uuid.UUID, Image] = attrs.Factory(dict)
     jobs: dict[uuid.UUID, Job] = attrs.Factory(dict)
+    waitlists: dict[uuid.UUID, Waitlist] = attrs.Factory(dict)
+    waitlist_entries: dict[uuid.UUID, WaitlistEntry] = attrs.Factory(dict)
     lock: threading.RLock = attrs.field(factory=threading.RLock, eq=False)
 
     def snapshot(self) -> dict[str, Any]:

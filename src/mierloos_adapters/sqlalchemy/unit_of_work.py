@@ -17,6 +17,7 @@ from mierloos_adapters.sqlalchemy.login_sessions import SqlLoginSessions
 from mierloos_adapters.sqlalchemy.orders import SqlOrders
 from mierloos_adapters.sqlalchemy.payments import SqlPayments, SqlRefunds
 from mierloos_adapters.sqlalchemy.price_categories import SqlPriceCategories
+from mierloos_adapters.sqlalchemy.waitlists import SqlWaitlists
 from mierloos_core.errors import Busy
 from mierloos_core.ports import Clock
 
@@ -94,6 +95,7 @@ class SqlUnitOfWork:
         self.reset_tokens = SqlResetTokens(connection)
         self.sessions = SqlLoginSessions(connection)
         self.images = SqlImages(connection)
+        self.waitlists = SqlWaitlists(connection)
         self.jobs = SqlJobQueue(connection, self.clock)
         return self
 

@@ -38,6 +38,7 @@ from mierloos_core.ports.repositories import (
     ShowRepository,
     UnitOfWork,
     UserRepository,
+    WaitlistRepository,
 )
 from mierloos_core.ports.services import (
     Clock,
@@ -87,4 +88,5 @@ __all__ = [
     "TicketRenderer",
     "UnitOfWork",
     "UserRepository",
+    "WaitlistRepository",
 ]
