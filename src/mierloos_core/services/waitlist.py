@@ -256,6 +256,10 @@ class Waitlists:
             category = by_id.get(entry.category_id) if entry.category_id else fallback
             if category is None or not category.public:
                 return False
+            # Locked, and read again: a visitor may have left meanwhile.
+            locked = uow.waitlists.get_entry(entry.id, for_update=True)
+            if locked is None or locked.status is not EntryStatus.WAITING:
+                return False
             seats_left = left[category.id]
             if seats_left is not None:
                 if seats_left < entry.quantity:
@@ -363,7 +367,7 @@ class Waitlists:
         now = self.clock.now()
         with self.uow() as uow:
             performance = get_performance(uow, performance_id, lock=True)
-            entry = uow.waitlists.get_entry(entry_id)
+            entry = uow.waitlists.get_entry(entry_id, for_update=True)
             if entry is None or entry.performance_id != performance_id:
                 raise errors.NotFound()
             if entry.status is not EntryStatus.WAITING:
