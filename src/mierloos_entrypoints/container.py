@@ -266,6 +266,7 @@ class Container(containers.DeclarativeContainer):
         staff_coupons=staff_coupons,
         staff_price_categories=staff_price_categories,
         images=images,
+        waitlists=waitlists,
     )
 
 

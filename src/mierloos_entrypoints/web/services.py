@@ -33,6 +33,7 @@ from mierloos_core.services.staff_coupons import StaffCoupons
 from mierloos_core.services.staff_orders import StaffOrders
 from mierloos_core.services.staff_price_categories import StaffPriceCategories
 from mierloos_core.services.tickets import Tickets
+from mierloos_core.services.waitlist import Waitlists
 from mierloos_entrypoints.config import Settings
 
 
@@ -58,6 +59,7 @@ class WebServices:
     staff_coupons: StaffCoupons
     staff_price_categories: StaffPriceCategories
     images: ShowImages
+    waitlists: Waitlists
 
     @property
     def https(self) -> bool:

@@ -15,6 +15,7 @@ from mierloos_entrypoints.web.pages.admin import (
     overview,
     price_categories,
     refunds,
+    waitlist,
 )
 
 
@@ -24,6 +25,7 @@ def routes() -> list[BaseRoute]:
         *jobs.ROUTES,
         *orders.ROUTES,
         *refunds.ROUTES,
+        *waitlist.ROUTES,  # before catalog's {action} routes of a performance too
         *price_categories.ROUTES,  # before catalog's {action} routes of a performance
         *catalog.ROUTES,
         *coupons.ROUTES,
