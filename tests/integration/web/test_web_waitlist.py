@@ -42,7 +42,7 @@ def expire(site: Site, order_id: uuid.UUID) -> None:
 def join(
     site: Site,
     client: TestClient,
-    performance: Performance,
+    target: Performance,
     email: str = "wacht@example.nl",
     **fields: str,
 ):
@@ -50,7 +50,7 @@ def join(
     site.clock.advance(timedelta(seconds=1))
     data = {
         "csrf_token": session_token(client, SHOW_PAGE),
-        "performance_id": str(performance.id),
+        "performance": str(target.id),
         "slug": SLUG,
         "email": email,
         "quantity": "2",
@@ -119,7 +119,7 @@ def test_joining_then_joining_again_updates_the_entry_and_keeps_the_place(
         ({"quantity": "0"}, 400),
         ({"quantity": "99"}, 400),
         ({"website": "http://spam.example"}, 400),
-        ({"performance_id": "nope"}, 404),
+        ({"performance": "nope"}, 404),
         ({"category_id": str(uuid.uuid4())}, 404),
     ],
 )
@@ -146,7 +146,7 @@ def test_a_join_without_its_csrf_token_is_refused(
     sell_out(site, performance)
     answer = client.post(
         "/wachtlijst/aanmelden",
-        data={"performance_id": str(performance.id), "email": "a@example.nl", "quantity": "1"},
+        data={"performance": str(performance.id), "email": "a@example.nl", "quantity": "1"},
     )
     assert answer.status_code == 403
     assert site.count("waitlist_entries") == 0

@@ -67,7 +67,7 @@ async def join(request: Request, form: FormData) -> Response:
     slug = text(form, "slug", max_length=200)
     if text(form, "website", max_length=200):  # the honeypot: people never see it
         return _refused(request, N_("Je aanmelding kon niet verwerkt worden."), 400, slug)
-    performance_id = parse_uuid(form.get("performance_id"))
+    performance_id = parse_uuid(form.get("performance"))
     category_id = parse_uuid(form.get("category_id")) if form.get("category_id") else None
     if performance_id is None or (form.get("category_id") and category_id is None):
         return _refused(request, N_("Deze voorstelling bestaat niet."), 404, slug)
