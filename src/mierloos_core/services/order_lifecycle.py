@@ -125,6 +125,7 @@ def close_order(
 ) -> bool:
     """Cancel or expire a locked pending order: give back its coupon use and seats, withdraw
     its open payment and tell the buyer (the mail's `context` added), once. True if it closed.
+    A waiting-list offer's order only marks its entry: no mail about an "order".
     """
     categories = order.category_seats_held()
     seats = order.expire(now) if status is OrderStatus.EXPIRED else order.cancel(now)
@@ -133,11 +134,12 @@ def close_order(
     uow.orders.update(order)
     uow.coupons.release_usage(order.id, now)
     give_back(uow, seats, categories, source=f"order:{order.id}")
-    offer_closed(uow, order.id)
     cancel_open_payment(uow, order.id)
-    enqueue(
-        uow, SendEmail.to_buyer(order, "order_cancelled", once_key=str(order.id), context=context)
-    )
+    if not offer_closed(uow, order.id):  # an offer's own page says it passed on
+        enqueue(
+            uow,
+            SendEmail.to_buyer(order, "order_cancelled", once_key=str(order.id), context=context),
+        )
     return True
 
 

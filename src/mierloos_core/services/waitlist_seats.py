@@ -37,12 +37,15 @@ def seats_returned(uow: UnitOfWork, seats: Mapping[uuid.UUID, int], source: str)
         enqueue(uow, OfferWaitlistSeats(performance_id=performance_id, source=source))
 
 
-def offer_closed(uow: UnitOfWork, order_id: uuid.UUID) -> None:
+def offer_closed(uow: UnitOfWork, order_id: uuid.UUID) -> bool:
     """An order closed unpaid: when it was a waiting-list offer, that entry's offer expired
-    (its seats, just given back, go on to the next entry)."""
+    (its seats, just given back, go on to the next entry). True for an offer's order."""
     entry = uow.waitlists.by_offer_order(order_id, for_update=True)
-    if entry is not None and entry.close(EntryStatus.EXPIRED):
+    if entry is None:
+        return False
+    if entry.close(EntryStatus.EXPIRED):
         uow.waitlists.update(entry)
+    return True
 
 
 def offer_paid(uow: UnitOfWork, order_id: uuid.UUID) -> None:
