@@ -16,6 +16,7 @@ from mierloos_core.model.orders import OrderStatus
 from mierloos_core.model.payments import PaymentStatus
 from mierloos_core.services.checkout import CheckoutRequest, checkout
 from mierloos_core.services.order_lifecycle import close_order, lock_order
+from tests.integration.web.test_web_accessibility import accessibility_problems
 from tests.integration.web.web_support import Site, log_in_as_staff, session_token
 
 SLUG = "gebroeders-mierlo"
@@ -265,3 +266,37 @@ def test_staff_see_the_list_and_remove_offer_and_turn_it_off(
     assert site.performance(performance.id).available_seats == 1  # what was held went back
     assert 'action="/wachtlijst/aanmelden"' not in client.get(SHOW_PAGE).text
     assert join(site, client, performance, "laat@example.nl").status_code == 409
+
+
+def test_the_waitlist_pages_pass_the_accessibility_audit(
+    site: Site, client: TestClient, performance: Performance
+) -> None:
+    order = sell_out(site, performance)
+    show_page = client.get(SHOW_PAGE).text
+    joined = join(site, client, performance).text
+    token = joined_token(site, "wacht@example.nl")
+    expire(site, order)
+    run_offer_jobs(site)
+    secret = offer_secret(site, "wacht@example.nl")
+    pages = {
+        "show": show_page,
+        "joined": joined,
+        "entry": client.get(f"/wachtlijst/{token}").text,
+        "offer": client.get(f"/wachtlijst/aanbod/{secret}").text,
+        "refused": join(site, client, performance, "ander@example.nl").text,
+    }
+    assert {name: accessibility_problems(html) for name, html in pages.items()} == {
+        name: [] for name in pages
+    }
+
+
+def test_an_english_visitor_joins_in_english_and_gets_english_mail(
+    site: Site, client: TestClient, performance: Performance
+) -> None:
+    sell_out(site, performance)
+    assert client.get("/taal/en?next=/", follow_redirects=False).status_code == 303
+    assert "Put me on the waiting list" in client.get(SHOW_PAGE).text
+    answer = join(site, client, performance, "english@example.nl")
+    assert "You are number 1 on the list." in answer.text
+    mails = [j.data for j in site.jobs("email") if j.data["template"] == "waitlist_joined"]
+    assert [m["locale"] for m in mails] == ["en"]
