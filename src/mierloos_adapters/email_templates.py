@@ -64,6 +64,10 @@ TEMPLATE_CONTEXT: Final[Mapping[str, tuple[str, ...]]] = {
     # The link carries the reset token: valid one hour, single use.
     "password_reset": ("name", "reset_url"),
     "account_created": ("name", "email", "login_url"),
+    # On a sold-out performance's waiting list: its place, and the personal link to see or leave.
+    "waitlist_joined": ("show", "date", "quantity", "position", "waitlist_url"),
+    # Seats came back and are held for the entry until `offer_expires`: the link to buy them.
+    "waitlist_offer": ("lines", "total_cents", "offer_url", "offer_expires"),
 }
 
 # The keys of each dict in the `lines` of order_confirmed: show title, performance moment
@@ -148,6 +152,27 @@ EXAMPLE_CONTEXT: Final[Mapping[str, Mapping[str, Any]]] = {
         "name": "Anna de Vries",
         "email": "anna@example.nl",
         "login_url": "https://kaarten.example.nl/inloggen",
+    },
+    "waitlist_joined": {
+        "show": "De Gebroken Kruik",
+        "date": "2026-03-14T19:30:00+00:00",
+        "quantity": 2,
+        "position": 3,
+        "waitlist_url": "https://kaarten.example.nl/wachtlijst/s3cr3t-entry",
+    },
+    "waitlist_offer": {
+        "lines": [
+            {
+                "show": "De Gebroken Kruik",
+                "date": "2026-03-14T19:30:00+00:00",
+                "category": "Regulier",
+                "quantity": 2,
+                "amount_cents": 3000,
+            }
+        ],
+        "total_cents": 3000,
+        "offer_url": "https://kaarten.example.nl/wachtlijst/aanbod/s3cr3t-order",
+        "offer_expires": "2026-03-13T12:00:00+00:00",
     },
 }
 

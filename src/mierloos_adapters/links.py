@@ -10,6 +10,8 @@ PAYMENT_WEBHOOK = "/webhooks/payments"
 LOGIN = "/account/inloggen"
 ADMIN_ORDER = "/beheer/bestellingen/{order_id}"
 LOGOUT = "/account/uitloggen"
+WAITLIST_ENTRY = "/wachtlijst/{token}"
+WAITLIST_OFFER = "/wachtlijst/aanbod/{secret}"
 PASSWORD_RESET = "/account/wachtwoord-herstellen/{token}"  # noqa: S105 - a path
 
 
@@ -25,6 +27,12 @@ class SiteLinks:
 
     def password_reset(self, token: str) -> str:
         return self.base_url + PASSWORD_RESET.format(token=token)
+
+    def waitlist_entry(self, token: str) -> str:
+        return self.base_url + WAITLIST_ENTRY.format(token=token)
+
+    def waitlist_offer(self, order_secret: str) -> str:
+        return self.base_url + WAITLIST_OFFER.format(secret=order_secret)
 
     def tickets_download(self, order_secret: str) -> str:
         return self.base_url + TICKETS_DOWNLOAD.format(secret=order_secret)

@@ -262,3 +262,25 @@ def required(found: _T | None, missing: MierloosError) -> _T:
     if found is None:
         raise missing
     return found
+class NotSoldOut(InvalidTransition):
+    """A waiting list is for sold-out performances: this one has seats to buy."""
+
+    code = "not_sold_out"
+    message = "Deze voorstelling is niet uitverkocht: je kunt gewoon kaarten kopen."
+
+
+class WaitlistClosed(InvalidTransition):
+    code = "waitlist_closed"
+    message = "Voor deze voorstelling is er geen wachtlijst."
+
+
+class OfferGone(MierloosError):
+    """An offer link that no longer holds seats: expired, declined, or already used."""
+
+    code = "offer_gone"
+    message = "Dit aanbod is verlopen: de plaatsen zijn doorgegeven aan de volgende op de lijst."
+
+
+class OfferUsed(InvalidTransition):
+    code = "offer_used"
+    message = "Dit aanbod is al gebruikt."

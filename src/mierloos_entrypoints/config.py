@@ -113,6 +113,8 @@ class Settings:
     fake_payments: bool = False
     """MIERLOOS_FAKE_PAYMENTS=1: the fake provider outside the embedded setup (demos, tests)."""
     checkouts_per_client: int = 20
+    waitlist_offer_hours: float = 24.0
+    """How long a waiting-list offer holds its seats (never past the performance's start)."""
     """Orders one client address may place per 10 minutes; 0 = no limit."""
     max_unpaid_tickets_per_performance: int = 10
     """Unpaid tickets one e-mail or client address may hold per performance; 0 = no limit."""
@@ -227,6 +229,7 @@ def load_settings(environ: Mapping[str, str] | None = None) -> Settings:
     sender, smtp = _mail(read)
     mollie_key, fake_payments = _payments(read, base_url, production=production)
     ttl = int(read.number("ORDER_TTL_MINUTES", "15", int, 1))
+    offer_hours = read.number("WAITLIST_OFFER_HOURS", "24", float, 0.1)
     checkouts_per_client = int(read.number("CHECKOUTS_PER_CLIENT", "20", int, 0))
     max_unpaid = int(read.number("MAX_UNPAID_TICKETS_PER_PERFORMANCE", "10", int, 0))
     pay_before = int(read.number("PHONE_BOOKING_PAY_BEFORE_MINUTES", "30", int, 0, 24 * 60))
@@ -250,6 +253,7 @@ def load_settings(environ: Mapping[str, str] | None = None) -> Settings:
         mollie_api_key=mollie_key,
         mollie_api_endpoint=read.get("MOLLIE_API_ENDPOINT"),
         order_ttl_minutes=ttl,
+        waitlist_offer_hours=offer_hours,
         embedded_worker=embedded_worker,
         sender=sender,
         metrics_token=metrics_token,

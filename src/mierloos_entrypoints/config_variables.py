@@ -87,6 +87,11 @@ SETTINGS: tuple[Setting, ...] = (
         " long while a job has been ready as long (default 30)",
     ),
     Setting(
+        "WAITLIST_OFFER_HOURS",
+        "how long a waiting-list offer holds its seats for the visitor, in hours (default 24;"
+        " never past the performance's start)",
+    ),
+    Setting(
         "ORDER_TTL_MINUTES",
         "how long an unpaid order holds its seats (default 15); longer only when the payment"
         " provider names a later expiry for its payment (then that, plus 5 minutes)",

@@ -35,6 +35,7 @@ from mierloos_core.model.commands import (
     ExpireOrders,
     FollowUpRefunds,
     GenerateTickets,
+    OfferWaitlistSeats,
     ProcessImage,
     PurgeJobs,
     RefundOrder,
@@ -63,6 +64,7 @@ from mierloos_core.services.staff_orders import StaffOrders
 from mierloos_core.services.staff_price_categories import StaffPriceCategories
 from mierloos_core.services.throttles import LoginThrottle, ThrottleLimiter
 from mierloos_core.services.tickets import Tickets
+from mierloos_core.services.waitlist import WaitlistPolicy, Waitlists
 from mierloos_entrypoints.config import ConfigError, Settings, load_settings
 from mierloos_entrypoints.observability import log_context
 from mierloos_entrypoints.web.services import WebServices
@@ -147,6 +149,8 @@ def _counter_policy(settings: Settings) -> CounterPolicy:
         sells_after_start=timedelta(minutes=settings.counter_after_start_minutes),
         phone_hold_until=timedelta(minutes=settings.phone_pay_before_minutes),
     )
+def _waitlist_policy(settings: Settings) -> WaitlistPolicy:
+    return WaitlistPolicy(offer_hours=settings.waitlist_offer_hours)
 
 
 def _checkout_policy(settings: Settings) -> CheckoutPolicy:
@@ -218,6 +222,12 @@ class Container(containers.DeclarativeContainer):
     counter = providers.Singleton(Counter, uow=uow.provider, clock=clock, policy=counter_policy)
     staff_orders = providers.Singleton(StaffOrders, uow=uow.provider, links=links)
     refunds = providers.Singleton(Refunds, uow=uow.provider, clock=clock, gateway=payment_gateway)
+    waitlists = providers.Singleton(
+        Waitlists,
+        uow=uow.provider,
+        clock=clock,
+        policy=providers.Singleton(_waitlist_policy, settings),
+    )
     images = providers.Singleton(
         ShowImages,
         uow=uow.provider,
@@ -282,6 +292,7 @@ class Container(containers.DeclarativeContainer):
         door=door,
         offline_door=offline_door,
         devices=devices,
+        waitlists=waitlists,
     )
 
 
@@ -314,6 +325,10 @@ def register_job_handlers(registry: JobRegistry, container: Container | None = N
         PurgeJobs, jobs_purge_handler(container.job_ledger(), container.clock())
     )
     registry.register_command(RefundOrder, refunds.refund_job)
+    waitlists = container.waitlists()
+    registry.register_command(
+        OfferWaitlistSeats, lambda command: waitlists.offer_held_seats(command.performance_id)
+    )
 
 
 def build_container(settings: Settings | None = None) -> Container:

@@ -26,9 +26,10 @@ FILTER_NAME = "redact_reset_tokens"
 UVICORN_LOGGERS = ("uvicorn.access", "uvicorn.error")
 
 # The path segment after a prefix that a secret follows, plain or percent-encoded (e.g. in a
-# `next=` query): reset tokens, order secrets (page, tickets PDF, JSON API).
+# `next=` query): reset tokens, order secrets (page, tickets PDF, JSON API), waiting-list links.
 _RESET_TOKEN = re.compile(
-    r"((?:wachtwoord-herstellen|bestelling|api/orders)(?:/|%2f))[^\s/?#&\"'<>\\%]+",
+    r"((?:wachtwoord-herstellen|bestelling|api/orders|wachtlijst/aanbod|wachtlijst)(?:/|%2f))"
+    r"[^\s/?#&\"'<>\\%]+",
     re.IGNORECASE,
 )
 

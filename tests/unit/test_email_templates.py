@@ -35,6 +35,8 @@ LINK_KEY = {
     "payment_reversed": "admin_url",
     "password_reset": "reset_url",
     "account_created": "login_url",
+    "waitlist_joined": "waitlist_url",
+    "waitlist_offer": "offer_url",
 }
 
 # A word each subject must contain, per language: shows the subject is in that language.
@@ -50,6 +52,8 @@ SUBJECT_WORD = {
         "payment_reversed": "betaling",
         "password_reset": "wachtwoord",
         "account_created": "welkom",
+        "waitlist_joined": "wachtlijst",
+        "waitlist_offer": "kaarten",
     },
     "en": {
         "order_received": "order",
@@ -62,6 +66,8 @@ SUBJECT_WORD = {
         "payment_reversed": "payment",
         "password_reset": "password",
         "account_created": "welcome",
+        "waitlist_joined": "waiting list",
+        "waitlist_offer": "tickets",
     },
 }
 

@@ -20,6 +20,7 @@ from mierloos_adapters.memory.price_categories import (
     reserve_in_categories,
 )
 from mierloos_adapters.memory.store import MemoryStore, TableRepository, detached_copy
+from mierloos_adapters.memory.waitlists import MemoryWaitlists
 from mierloos_core.errors import PerformanceUnavailable, UnknownPerformance
 from mierloos_core.model.accounts import PasswordResetToken, Role, User, normalize_email
 from mierloos_core.model.catalog import Performance, PerformanceStatus, Show
@@ -407,6 +408,7 @@ class MemoryUnitOfWork:
         self.images = MemoryImages(store)
         self.admissions = MemoryAdmissions(store)
         self.devices = MemoryDeviceTokens(store)
+        self.waitlists = MemoryWaitlists(store)
         self.jobs = MemoryJobQueue(store, clock or SystemClock())
         self._snapshot: dict[str, Any] | None = None
 

@@ -24,6 +24,7 @@ from mierloos_core.model.orders import Order
 from mierloos_core.model.payments import Payment, PaymentEvent, Refund
 from mierloos_core.model.price_categories import CategoryTemplate, PriceCategory
 from mierloos_core.model.sessions import LoginSession
+from mierloos_core.model.waitlist import Waitlist, WaitlistEntry
 
 _T = TypeVar("_T")
 
@@ -50,6 +51,8 @@ class MemoryStore:
     admissions: dict[uuid.UUID, Admission] = attrs.Factory(dict)  # by ticket id
     door_scans: list[Scan] = attrs.Factory(list)
     device_tokens: dict[uuid.UUID, DeviceToken] = attrs.Factory(dict)
+    waitlists: dict[uuid.UUID, Waitlist] = attrs.Factory(dict)
+    waitlist_entries: dict[uuid.UUID, WaitlistEntry] = attrs.Factory(dict)
     lock: threading.RLock = attrs.field(factory=threading.RLock, eq=False)
 
     def snapshot(self) -> dict[str, Any]:

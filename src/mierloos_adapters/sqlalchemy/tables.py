@@ -35,6 +35,7 @@ from mierloos_core.model.jobs import JobStatus
 from mierloos_core.model.orders import OrderStatus, PaymentMethod, SalesChannel, TicketStatus
 from mierloos_core.model.payments import PaymentStatus, RefundStatus
 from mierloos_core.model.price_categories import Visibility
+from mierloos_core.model.waitlist import EntryStatus
 
 metadata = MetaData(
     naming_convention={
@@ -334,6 +335,36 @@ throttle_counters = Table(
     Column("window_ends_at", UtcDateTime, nullable=False),
     Column("count", Integer, nullable=False),
     Index("ix_throttle_counters_window_ends_at", "window_ends_at"),
+)
+
+# A performance's waiting list (migration 0014): no row means enabled, nothing held. `held` seats
+# are out of `performances.available_seats` until offered: capacity = available + held + the
+# seats its tickets hold.
+waitlists = Table(
+    "waitlists",
+    metadata,
+    Column("performance_id", Uuid, ForeignKey("performances.id"), primary_key=True),
+    Column("enabled", Boolean, nullable=False),
+    Column("held", Integer, nullable=False),
+    CheckConstraint("held >= 0", name="held_not_negative"),
+)
+
+waitlist_entries = entity_table(
+    "waitlist_entries",
+    Column("performance_id", Uuid, ForeignKey("performances.id"), nullable=False),
+    Column("email", String(254), nullable=False),
+    Column("quantity", Integer, nullable=False),
+    Column("category_id", Uuid, ForeignKey("price_categories.id")),
+    Column("language", String(5), nullable=False),
+    Column("created_at", UtcDateTime, nullable=False),
+    Column("token_hash", String(64), nullable=False, unique=True),
+    Column("status", String(20), nullable=False),
+    Column("offer_order_id", Uuid, ForeignKey("orders.id"), unique=True),
+    Column("offered_at", UtcDateTime),
+    one_of("status", EntryStatus),
+    CheckConstraint("quantity >= 1", name="quantity_positive"),
+    UniqueConstraint("performance_id", "email", name="uq_waitlist_entries_performance_email"),
+    Index("ix_waitlist_entries_performance_status", "performance_id", "status", "created_at"),
 )
 
 jobs = entity_table(

@@ -277,6 +277,31 @@ class SendEmail(Command):
         )
 
 
+# --- waiting list ------------------------------------------------------------------------------
+
+
+@attrs.frozen(kw_only=True)
+class OfferWaitlistSeats(Command):
+    """Offer the seats held for a performance's waiting list to its entries
+    (`services.waitlist.offer_held_seats`); `source` names the release that queued it, so a
+    retried release queues it once. The job is idempotent: it only moves seats still held."""
+
+    job_type = JobType.WAITLIST_OFFER
+    performance_id: uuid.UUID
+    source: str | None = None
+
+    @property
+    def dedupe_key(self) -> str | None:
+        return f"waitlist_offer:{self.performance_id}:{self.source}" if self.source else None
+
+    def to_payload(self) -> dict[str, Any]:
+        return {"performance_id": str(self.performance_id)}
+
+    @classmethod
+    def from_payload(cls, data: Mapping[str, Any]) -> Self:
+        return cls(performance_id=_id(data, "performance_id"))
+
+
 # --- housekeeping --------------------------------------------------------------------------------
 
 
@@ -325,6 +350,7 @@ COMMANDS: Mapping[JobType, type[Command]] = {
         ExpireOrders,
         FollowUpRefunds,
         PurgeJobs,
+        OfferWaitlistSeats,
     )
 }
 """Every job type's command."""

@@ -31,6 +31,7 @@ class JobType(enum.StrEnum):
     JOBS_PURGE = "jobs_purge"
     REFUND = "refund"
     PAYMENT_CANCEL = "payment_cancel"
+    WAITLIST_OFFER = "waitlist_offer"
 
 
 @attrs.define(kw_only=True)

@@ -43,6 +43,7 @@ from mierloos_core.ports.repositories import (
     ShowRepository,
     UnitOfWork,
     UserRepository,
+    WaitlistRepository,
 )
 from mierloos_core.ports.services import (
     Clock,
@@ -97,4 +98,5 @@ __all__ = [
     "TicketRenderer",
     "UnitOfWork",
     "UserRepository",
+    "WaitlistRepository",
 ]

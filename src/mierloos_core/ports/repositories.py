@@ -21,6 +21,7 @@ from mierloos_core.model.payments import Payment, PaymentEvent, Refund
 from mierloos_core.model.price_categories import CategoryTemplate, PriceCategory
 from mierloos_core.model.sessions import LoginSession
 from mierloos_core.ports.door import AdmissionRepository, DeviceTokenRepository
+from mierloos_core.model.waitlist import Waitlist, WaitlistEntry
 from mierloos_core.ports.jobs import JobQueue
 
 
@@ -347,6 +348,49 @@ class ImageRepository(Protocol):
         ...
 
 
+class WaitlistRepository(Protocol):
+    """Performances' waiting lists and their entries.
+
+    The seats held for a list move with one conditional update each, like the seat inventory's:
+    call them with the performance locked (`order_lifecycle`), after its seats were released.
+    """
+
+    def get(self, performance_id: uuid.UUID) -> Waitlist:
+        """The performance's list (enabled, nothing held, when never stored)."""
+        ...
+
+    def set_enabled(self, performance_id: uuid.UUID, enabled: bool) -> None: ...
+    def hold(self, performance_id: uuid.UUID, seats: int) -> bool:
+        """Move `seats` of the performance's available seats to its list; False (nothing
+        moved) when fewer are available."""
+        ...
+
+    def unhold(self, performance_id: uuid.UUID, seats: int) -> bool:
+        """Move `seats` held for the list back to the available seats; False (nothing moved)
+        when fewer are held."""
+        ...
+
+    def add(self, entry: WaitlistEntry) -> None: ...
+    def get_entry(self, entry_id: uuid.UUID, *, for_update: bool = False) -> WaitlistEntry | None:
+        """With `for_update`, the row stays locked until the unit of work ends."""
+        ...
+
+    def find(self, performance_id: uuid.UUID, email: str) -> WaitlistEntry | None:
+        """The entry of that e-mail (as stored, compared case-insensitively) on the list."""
+        ...
+
+    def by_token_hash(self, token_hash: str) -> WaitlistEntry | None: ...
+    def by_offer_order(
+        self, order_id: uuid.UUID, *, for_update: bool = False
+    ) -> WaitlistEntry | None: ...
+    def entries(self, performance_id: uuid.UUID) -> list[WaitlistEntry]:
+        """Every entry of the performance's list, oldest first."""
+        ...
+
+    def has_waiting(self, performance_id: uuid.UUID) -> bool: ...
+    def update(self, entry: WaitlistEntry) -> None: ...
+
+
 class UnitOfWork(Protocol):
     """One transaction over every repository. Leaving the block without commit rolls back."""
 
@@ -364,6 +408,7 @@ class UnitOfWork(Protocol):
     images: ImageRepository
     admissions: AdmissionRepository
     devices: DeviceTokenRepository
+    waitlists: WaitlistRepository
     jobs: JobQueue
 
     def __enter__(self) -> Self: ...

@@ -104,6 +104,7 @@ class EmailSender:
             context["attached"] = bool(attachments)
         context.setdefault("login_url", self.links.login())
         context.update(mail.context)
+        self._waitlist_links(mail, context)
         nonce = context.pop("reset_nonce", None)
         if nonce is not None:
             if self.reset_url is None:
@@ -116,6 +117,19 @@ class EmailSender:
                 f"e-mail {mail.template!r} cannot be rendered: {error}"
             ) from error
         self.mailer.send(attrs.evolve(email, attachments=attachments))
+
+    def _waitlist_links(self, mail: SendEmail, context: dict[str, Any]) -> None:
+        """A waiting-list mail's links: the entry's page from its token (never stored as a
+        link), the offer's page from the order."""
+        token = context.pop("waitlist_token", None)
+        if token is not None:
+            context["waitlist_url"] = self.links.waitlist_entry(str(token))
+        if mail.template == "waitlist_offer" and mail.order_id is not None:
+            with self.uow() as uow:
+                order = uow.orders.get(mail.order_id)
+            if order is not None:
+                context["offer_url"] = self.links.waitlist_offer(order.secret)
+                context["offer_expires"] = order.expires_at.isoformat()
 
     def _tickets_attachment(self, order: Order) -> tuple[Attachment, ...]:
         """The order's PDF as an attachment, or nothing when only the link should go.

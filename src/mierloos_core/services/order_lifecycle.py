@@ -7,7 +7,8 @@ so no two of them can deadlock:
 2. then the coupon (claiming or giving back its use);
 3. then the performances, by id (taking or giving back seats; `lock_performances`);
 4. then the price categories, by id (taking or giving back seats under a category's own
-   limit).
+   limit);
+5. then waiting-list entries (an offer closing or paid, `waitlist_seats`).
 
 Checkout and the counter (a sale, a phone booking) insert the new order and then take 2, 3
 and 4 (`hold`), so the web shop and the counter take seats alike; payments, refunds and staff
@@ -16,10 +17,15 @@ lock the order first and give back what it holds through `close_order`, `close_r
 performances by id itself, and then the categories by id: a seat sold comes from both, in one
 transaction. Staff changing a category lock its performance first (`get_performance`), then
 the category.
+
+Seats come back only through `give_back` (orders) and `seats_added` (staff raising a capacity or
+a category's limit): both hand them to the performance's waiting list first when it has
+entries waiting (`waitlist_seats.seats_returned`), in the same transaction.
 """
 
 from __future__ import annotations
 
+import hashlib
 import uuid
 from collections.abc import Collection, Iterable, Mapping
 from datetime import datetime
@@ -34,6 +40,7 @@ from mierloos_core.model.payments import PaymentStatus
 from mierloos_core.ports import UnitOfWork
 from mierloos_core.services.fulfilment import mail_buyer
 from mierloos_core.services.jobs import enqueue
+from mierloos_core.services.waitlist_seats import offer_closed, seats_returned
 
 
 def get_order(uow: UnitOfWork, order_id: uuid.UUID) -> Order:
@@ -113,6 +120,7 @@ def close_order(
 ) -> bool:
     """Cancel or expire a locked pending order: give back its coupon use and seats, withdraw
     its open payment and tell the buyer (the mail's `context` added), once. True if it closed.
+    A waiting-list offer's order only marks its entry: no mail about an "order".
     """
     categories = order.category_seats_held()
     seats = order.expire(now) if status is OrderStatus.EXPIRED else order.cancel(now)
@@ -120,10 +128,10 @@ def close_order(
         return False
     uow.orders.update(order)
     uow.coupons.release_usage(order.id, now)
-    uow.seats.release(seats)
-    uow.seats.release_in_categories(categories)
+    give_back(uow, seats, categories, source=f"order:{order.id}")
     cancel_open_payment(uow, order.id)
-    mail_buyer(uow, order, "order_cancelled", once_key=str(order.id), context=context)
+    if not offer_closed(uow, order.id):  # an offer's own page says it passed on
+        mail_buyer(uow, order, "order_cancelled", once_key=str(order.id), context=context)
     return True
 
 
@@ -134,8 +142,7 @@ def close_refunded(uow: UnitOfWork, order: Order, now: datetime) -> None:
     seats = order.refund(now)
     uow.orders.update(order)
     if seats:
-        uow.seats.release(seats)
-        uow.seats.release_in_categories(categories)
+        give_back(uow, seats, categories, source=f"refund:{order.id}")
 
 
 def release_refunded_tickets(
@@ -146,8 +153,32 @@ def release_refunded_tickets(
     seats, categories = order.refund_tickets(ticket_ids)
     uow.orders.update(order)
     if seats:
-        uow.seats.release(seats)
-        uow.seats.release_in_categories(categories)
+        tickets = ",".join(sorted(str(ticket_id) for ticket_id in ticket_ids))
+        give_back(uow, seats, categories, source=f"refund:{order.id}:{_digest(tickets)}")
+
+
+def give_back(
+    uow: UnitOfWork,
+    seats: Mapping[uuid.UUID, int],
+    categories: Mapping[uuid.UUID, int],
+    *,
+    source: str,
+) -> None:
+    """Return seats to their performances, then to their price categories, then offer them to
+    the waiting lists that wait for them (`source` names this release, once)."""
+    uow.seats.release(seats)
+    uow.seats.release_in_categories(categories)
+    seats_returned(uow, seats, source)
+
+
+def seats_added(uow: UnitOfWork, performance_id: uuid.UUID, seats: int, *, source: str) -> None:
+    """Staff gave a locked performance `seats` more (0: a price category got more): offered to
+    its waiting list first, like seats given back."""
+    seats_returned(uow, {performance_id: max(seats, 0)}, source)
+
+
+def _digest(text: str) -> str:
+    return hashlib.sha256(text.encode()).hexdigest()[:16]
 
 
 def cancel_open_payment(uow: UnitOfWork, order_id: uuid.UUID) -> None:

@@ -38,6 +38,7 @@ from mierloos_core.services.order_lifecycle import (
     get_order,
     lock_order,
 )
+from mierloos_core.services.waitlist_seats import offer_paid
 
 log = logging.getLogger(__name__)
 
@@ -313,6 +314,7 @@ class Payments:
             if order.status is OrderStatus.PENDING:
                 order.mark_paid(now, method=PaymentMethod.MOLLIE)
                 uow.orders.update(order)
+                offer_paid(uow, order.id)
                 enqueue_fulfilment(uow, order)
             elif order.status in _CLOSED:
                 self._refund_late(uow, order, payment)

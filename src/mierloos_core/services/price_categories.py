@@ -11,9 +11,10 @@ import uuid
 
 from mierloos_core import errors
 from mierloos_core.model.catalog import Performance
+from mierloos_core.model.ids import new_id
 from mierloos_core.model.price_categories import PriceCategory, default_category
 from mierloos_core.ports import UnitOfWork
-from mierloos_core.services.order_lifecycle import get_performance
+from mierloos_core.services.order_lifecycle import get_performance, seats_added
 
 MAX_LIMIT = 100_000
 
@@ -69,4 +70,6 @@ def change_limit(uow: UnitOfWork, category_id: uuid.UUID, limit: int | None) -> 
         raise errors.ValidationError(problem, fields={"limit": problem})
     changed = uow.price_categories.get(category_id)
     assert changed is not None
+    if (changed.available or 0) > (category.available or 0) or limit is None:
+        seats_added(uow, category.performance_id, 0, source=f"limit:{new_id()}")
     return changed

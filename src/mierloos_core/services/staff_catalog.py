@@ -19,11 +19,12 @@ import attrs
 from mierloos_core import errors
 from mierloos_core.model.catalog import Performance, PerformanceStatus, Show
 from mierloos_core.model.files import Image
+from mierloos_core.model.ids import new_id
 from mierloos_core.model.money import Money
 from mierloos_core.model.orders import OrderStatus
 from mierloos_core.model.timeutil import AMSTERDAM, utc
 from mierloos_core.ports import Clock, UnitOfWork
-from mierloos_core.services.order_lifecycle import get_performance
+from mierloos_core.services.order_lifecycle import get_performance, seats_added
 from mierloos_core.services.performance_cancellation import (
     Cancellation,
     RefundProgress,
@@ -241,8 +242,11 @@ class StaffCatalog:
                         f"de capaciteit kan niet lager dan {taken}."
                     }
                 )
+            added = form.capacity - performance.capacity
             performance.capacity = form.capacity
             uow.performances.update(performance)
+            if added > 0:
+                seats_added(uow, performance_id, added, source=f"capacity:{new_id()}")
             keep_base_price(uow, performance)
             stored = get_performance(uow, performance_id)
             uow.commit()

@@ -19,6 +19,8 @@ from mierloos_adapters.links import (
     PASSWORD_RESET,
     PAYMENT_WEBHOOK,
     TICKETS_DOWNLOAD,
+    WAITLIST_ENTRY,
+    WAITLIST_OFFER,
 )
 from mierloos_core.errors import MierloosError
 from mierloos_entrypoints.log_redaction import install_redaction
@@ -36,6 +38,7 @@ from mierloos_entrypoints.web.pages import (
     my_account,
     orders,
     password_reset,
+    waitlist,
 )
 from mierloos_entrypoints.web.rendering import make_templates
 from mierloos_entrypoints.web.routing import form_post
@@ -102,6 +105,11 @@ def _shop_routes() -> list[BaseRoute]:
         Route(ORDER_PAGE, orders.order_page, name="order"),
         Route(ORDER_PAGE + "/agenda.ics", orders.order_ics, name="order_ics"),
         form_post(ORDER_PAGE + "/betalen", orders.pay_order, "order_pay"),
+        form_post("/wachtlijst/aanmelden", waitlist.join, "waitlist_join"),
+        Route(WAITLIST_OFFER, waitlist.offer_page, name="waitlist_offer"),
+        form_post(WAITLIST_OFFER, waitlist.accept_offer, "waitlist_offer_accept"),
+        Route(WAITLIST_ENTRY, waitlist.entry_page, name="waitlist_entry"),
+        form_post(WAITLIST_ENTRY + "/verlaten", waitlist.leave, "waitlist_leave"),
     ]
 
 

@@ -38,6 +38,7 @@ from mierloos_core.services.staff_coupons import StaffCoupons
 from mierloos_core.services.staff_orders import StaffOrders
 from mierloos_core.services.staff_price_categories import StaffPriceCategories
 from mierloos_core.services.tickets import Tickets
+from mierloos_core.services.waitlist import Waitlists
 from mierloos_entrypoints.config import Settings
 
 
@@ -68,6 +69,7 @@ class WebServices:
     door: Door
     offline_door: OfflineDoor
     devices: DeviceTokens
+    waitlists: Waitlists
 
     @property
     def https(self) -> bool:

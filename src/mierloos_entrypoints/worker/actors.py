@@ -25,6 +25,7 @@ TIME_LIMITS: dict[str, timedelta] = {
     JobType.JOBS_PURGE: timedelta(minutes=5),
     JobType.REFUND: timedelta(minutes=1),
     JobType.PAYMENT_CANCEL: timedelta(minutes=1),
+    JobType.WAITLIST_OFFER: timedelta(minutes=1),
 }
 
 QUEUE = "default"

@@ -54,11 +54,15 @@ async def show(request: Request) -> Response:
         page = await run_in_threadpool(show_page, web.uow(), web.clock.now(), slug)
     except errors.NotFound:
         raise HTTPException(status_code=404) from None
-    return render(
-        request,
-        "pages/show.html",
-        {"page": page, "max_quantity": web.checkout_policy.max_tickets_per_line},
+    lists = await run_in_threadpool(
+        web.waitlists.open_lists, [performance.id for performance in page.upcoming]
     )
+    context = {
+        "page": page,
+        "max_quantity": web.checkout_policy.max_tickets_per_line,
+        "page_waitlists": lists,
+    }
+    return render(request, "pages/show.html", context)
 
 
 async def performance_ics(request: Request) -> Response:

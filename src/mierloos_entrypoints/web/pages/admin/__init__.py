@@ -22,6 +22,7 @@ from mierloos_entrypoints.web.pages.admin import (
     price_categories,
     refunds,
     staff,
+    waitlist,
 )
 
 
@@ -33,6 +34,7 @@ def routes() -> list[BaseRoute]:
         *counter_day.ROUTES,  # before the counter's own routes
         *counter.ROUTES,
         *refunds.ROUTES,
+        *waitlist.ROUTES,  # before catalog's {action} routes of a performance too
         *price_categories.ROUTES,  # before catalog's {action} routes of a performance
         *catalog.ROUTES,
         *coupons.ROUTES,

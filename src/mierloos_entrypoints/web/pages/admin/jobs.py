@@ -50,6 +50,7 @@ TYPE_LABELS: Mapping[str, str] = {
     JobType.JOBS_PURGE: "Oude voltooide taken opruimen",
     JobType.REFUND: "Terugbetalen",
     JobType.PAYMENT_CANCEL: "Betaling intrekken",
+    JobType.WAITLIST_OFFER: "Wachtlijst: plaatsen aanbieden",
 }
 
 _PAGE = re.compile(r"[1-9][0-9]{0,5}")

@@ -1,0 +1,56 @@
+"""Seats that come back, and the waiting list: the hook `order_lifecycle` calls.
+
+When a published performance gets seats back (an order expires or is cancelled, tickets are
+refunded, staff raise its capacity or a category's limit) while its waiting list has waiting
+entries, the seats move from `available_seats` to the list (`WaitlistRepository.hold`) in the
+same transaction, under the performance's lock, and an `OfferWaitlistSeats` job is queued
+there too: the web shop never sees them before the list was served.
+"""
+
+from __future__ import annotations
+
+import uuid
+from collections.abc import Mapping
+
+from mierloos_core.model.catalog import PerformanceStatus
+from mierloos_core.model.commands import OfferWaitlistSeats
+from mierloos_core.model.waitlist import EntryStatus
+from mierloos_core.ports import UnitOfWork
+from mierloos_core.services.jobs import enqueue
+
+
+def seats_returned(uow: UnitOfWork, seats: Mapping[uuid.UUID, int], source: str) -> None:
+    """`seats` came back to their performances (0: only a category's); their rows are locked.
+
+    Each performance whose list is on and has waiting entries keeps them for the list and gets
+    an offer job (once per `source`, the release that freed them).
+    """
+    for performance_id in sorted(seats):
+        waitlist = uow.waitlists.get(performance_id)
+        if not waitlist.enabled or not uow.waitlists.has_waiting(performance_id):
+            continue
+        performance = uow.performances.get(performance_id)
+        if performance is None or performance.status is not PerformanceStatus.PUBLISHED:
+            continue
+        if seats[performance_id] > 0:
+            uow.waitlists.hold(performance_id, seats[performance_id])
+        enqueue(uow, OfferWaitlistSeats(performance_id=performance_id, source=source))
+
+
+def offer_closed(uow: UnitOfWork, order_id: uuid.UUID) -> bool:
+    """An order closed unpaid: when it was a waiting-list offer, that entry's offer expired
+    (its seats, just given back, go on to the next entry). True for an offer's order."""
+    entry = uow.waitlists.by_offer_order(order_id, for_update=True)
+    if entry is None:
+        return False
+    if entry.close(EntryStatus.EXPIRED):
+        uow.waitlists.update(entry)
+    return True
+
+
+def offer_paid(uow: UnitOfWork, order_id: uuid.UUID) -> None:
+    """An order was paid: when it was a waiting-list offer, that entry converted."""
+    entry = uow.waitlists.by_offer_order(order_id, for_update=True)
+    if entry is not None and entry.status is EntryStatus.OFFERED:
+        entry.status = EntryStatus.CONVERTED
+        uow.waitlists.update(entry)
