@@ -240,3 +240,8 @@ class RefundDelayed(DependencyUnavailable):
 class RefundRefused(PermanentFailure):
     code = "refund_refused"
     message = "De betaalprovider weigerde de terugbetaling. Er is niets terugbetaald."
+
+
+class InvalidPeriod(ValidationError):
+    code = "invalid_period"
+    message = "Kies een geldige periode: een dag, week, maand, seizoen of van-tot."
