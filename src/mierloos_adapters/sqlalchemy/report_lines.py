@@ -155,8 +155,14 @@ def _payment_lines(engine: Engine, only: LineFilter) -> Iterator[MoneyLine]:
             *_ticket_conditions(only, lines.c.performance_id, p.c.show_id),
         )
         .group_by(
-            o.c.paid_at, o.c.number, o.c.id, pay.c.id, pay.c.provider_payment_id, s.c.id,
-            s.c.title, s.c.vat_rate,
+            o.c.paid_at,
+            o.c.number,
+            o.c.id,
+            pay.c.id,
+            pay.c.provider_payment_id,
+            s.c.id,
+            s.c.title,
+            s.c.vat_rate,
         )
         .order_by(o.c.paid_at, o.c.number, s.c.title)
     )
@@ -198,8 +204,15 @@ def _refund_lines(engine: Engine, only: LineFilter) -> Iterator[MoneyLine]:
         .join(s, s.c.id == p.c.show_id)
         .where(*_ticket_conditions(only, parts.c.performance_id, p.c.show_id))
         .group_by(
-            parts.c.created_at, o.c.number, o.c.id, parts.c.id, parts.c.provider_refund_id,
-            parts.c.status, s.c.id, s.c.title, s.c.vat_rate,
+            parts.c.created_at,
+            o.c.number,
+            o.c.id,
+            parts.c.id,
+            parts.c.provider_refund_id,
+            parts.c.status,
+            s.c.id,
+            s.c.title,
+            s.c.vat_rate,
         )
         .order_by(parts.c.created_at, o.c.number, s.c.title)
     )

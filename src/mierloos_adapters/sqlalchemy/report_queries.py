@@ -34,9 +34,10 @@ def payment_method(order_id: ColumnElement[Any]) -> ColumnElement[Any]:
     When orders record how they were paid (contant, pin, ...), this is the one place to read
     that column instead.
     """
+    own = pay.alias("method_payments")  # never correlated with payments the query joins
     return (
-        select(func.max(pay.c.provider))
-        .where(pay.c.order_id == order_id, pay.c.status == PaymentStatus.PAID.value)
+        select(func.max(own.c.provider))
+        .where(own.c.order_id == order_id, own.c.status == PaymentStatus.PAID.value)
         .scalar_subquery()
     )
 
@@ -115,10 +116,13 @@ def refund_parts(*refund_conditions: Any) -> Subquery:
             ref.c.provider_refund_id,
             per_performance.c.performance_id,
             per_performance.c.weight,
-            func.sum(per_performance.c.weight)
-            .over(**window, order_by=per_performance.c.performance_id)
-            .label("upto"),
-            func.sum(per_performance.c.weight).over(**window).label("whole"),
+            cast(
+                func.sum(per_performance.c.weight).over(
+                    **window, order_by=per_performance.c.performance_id
+                ),
+                BigInteger,
+            ).label("upto"),
+            cast(func.sum(per_performance.c.weight).over(**window), BigInteger).label("whole"),
         )
         .join(per_performance, per_performance.c.order_id == ref.c.order_id)
         .where(ref.c.status.in_(COUNTED_REFUNDS), *refund_conditions)
@@ -141,4 +145,5 @@ def count_if(condition: ColumnElement[bool]) -> ColumnElement[int]:
 
 
 def total(column: Any) -> ColumnElement[int]:
-    return func.coalesce(func.sum(column), 0)
+    """The sum of an integer column as a whole number (0 over no rows) on both databases."""
+    return cast(func.coalesce(func.sum(column), 0), BigInteger)

@@ -8,7 +8,7 @@ import uuid
 from collections.abc import Iterator, Sequence
 from typing import Any
 
-from sqlalchemy import Connection, Engine, Integer, case, column, func, literal, select, values
+from sqlalchemy import Connection, Engine, Integer, case, func, literal, select, union_all
 
 from mierloos_adapters.sqlalchemy import report_lines
 from mierloos_adapters.sqlalchemy.report_queries import (
@@ -41,8 +41,8 @@ from mierloos_core.ports.reports import (
     MoneyLine,
     OccupancyRow,
     OrderLine,
-    Period,
     PerformanceReport,
+    Period,
     PeriodReport,
     PeriodTotals,
     SalesRow,
@@ -167,16 +167,25 @@ class SqlReports:
     def revenue_per_bucket(self, buckets: Sequence[Period]) -> list[int]:
         if not buckets:
             return []
-        bounds = values(
-            column("n", Integer), column("start", UtcDateTime), column("end", UtcDateTime),
-            name="buckets",
-        ).data([(n, b.start, b.end) for n, b in enumerate(buckets)])
+        bounds = union_all(
+            *(
+                select(
+                    literal(n, Integer).label("n"),
+                    literal(b.start, UtcDateTime).label("start"),
+                    literal(b.end, UtcDateTime).label("until"),
+                )
+                for n, b in enumerate(buckets)
+            )
+        ).subquery("buckets")
         first, last = min(b.start for b in buckets), max(b.end for b in buckets)
         lines = paid_tickets(o.c.created_at >= first, o.c.created_at < last)
         query = (
             select(bounds.c.n, total(lines.c.paid))
             .select_from(lines)
-            .join(bounds, (lines.c.created_at >= bounds.c.start) & (lines.c.created_at < bounds.c.end))
+            .join(
+                bounds,
+                (lines.c.created_at >= bounds.c.start) & (lines.c.created_at < bounds.c.until),
+            )
             .where(lines.c.status.in_(MONEY_IN))
             .group_by(bounds.c.n)
         )
@@ -235,7 +244,7 @@ def _by_method(db: Connection, lines: Any, mine: Any) -> tuple[MethodFigures, ..
     rows = db.execute(
         select(per_order.c.method, func.count(), total(per_order.c.paid))
         .group_by(per_order.c.method)
-        .order_by(per_order.c.method)
+        .order_by(per_order.c.method.asc().nulls_last())
     ).all()
     return tuple(MethodFigures(method=r[0], orders=r[1], revenue_cents=r[2]) for r in rows)
 
@@ -251,7 +260,7 @@ def _by_coupon(db: Connection, lines: Any, mine: Any) -> tuple[CouponFigures, ..
         )
         .where(*mine)
         .group_by(lines.c.coupon_code)
-        .order_by(lines.c.coupon_code)
+        .order_by(lines.c.coupon_code.asc().nulls_last())
     ).all()
     return tuple(
         CouponFigures(code=r[0], orders=r[1], tickets=r[2], discount_cents=r[3], revenue_cents=r[4])
@@ -339,7 +348,14 @@ def _rows(
 
 def _occupancy(db: Connection, period: Period) -> tuple[OccupancyRow, ...]:
     rows = db.execute(
-        select(p.c.id, s.c.title, p.c.starts_at, p.c.status, p.c.capacity, count_if(tk.c.id.is_not(None)))
+        select(
+            p.c.id,
+            s.c.title,
+            p.c.starts_at,
+            p.c.status,
+            p.c.capacity,
+            count_if(tk.c.id.is_not(None)),
+        )
         .join(s, s.c.id == p.c.show_id)
         .outerjoin(tk, (tk.c.performance_id == p.c.id) & (tk.c.status == SOLD))
         .where(p.c.starts_at >= period.start, p.c.starts_at < period.end)

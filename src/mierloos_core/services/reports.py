@@ -76,7 +76,9 @@ def parse_period(kind: str, value: str = "", until: str = "") -> Period:
     value = value.strip()
     if kind == "day":
         day = parse_day(value)
-        return _days(day, day + timedelta(days=1), f"{day.day} {DUTCH_MONTHS[day.month - 1]} {day.year}")
+        return _days(
+            day, day + timedelta(days=1), f"{day.day} {DUTCH_MONTHS[day.month - 1]} {day.year}"
+        )
     if kind == "week":
         return _week(value)
     if kind == "month":
@@ -151,10 +153,11 @@ def months_of(period: Period) -> list[Period]:
     return buckets
 
 
-def allocate(total: int, weights: Sequence[int]) -> list[int]:
-    """`total` shared in proportion to `weights` by cumulative rounding down: the parts add up
-    to `total` exactly, and the SQL adapter computes the same with a window function."""
-    whole = sum(weights)
+def allocate(total: int, weights: Sequence[int], whole: int | None = None) -> list[int]:
+    """`total` shared in proportion to `weights` (out of `whole`, by default their sum) by
+    cumulative rounding down: with `whole` their sum the parts add up to `total` exactly. The
+    SQL adapter computes the same with a window function."""
+    whole = sum(weights) if whole is None else whole
     if not whole:
         return [0 for _ in weights]
     parts, running, given = [], 0, 0
@@ -185,7 +188,11 @@ def parse_vat_rate(text: str) -> Decimal:
         rate = Decimal(text.strip().replace(",", ".") or "x")
     except ArithmeticError:
         rate = Decimal(-1)
-    if not rate.is_finite() or not 0 <= rate <= MAX_VAT_RATE or rate != rate.quantize(Decimal("0.01")):
+    if (
+        not rate.is_finite()
+        or not 0 <= rate <= MAX_VAT_RATE
+        or rate != rate.quantize(Decimal("0.01"))
+    ):
         raise errors.ValidationError(
             "Vul een btw-tarief in van 0 tot 100 procent, hoogstens twee decimalen, bijvoorbeeld 9."
         )
