@@ -28,6 +28,7 @@ from mierloos_adapters.local_storage import LocalStorage
 from mierloos_adapters.passwords import Argon2PasswordHasher
 from mierloos_adapters.pdf import ReportlabTicketRenderer
 from mierloos_adapters.sqlalchemy import SqlUnitOfWork, make_engine
+from mierloos_adapters.sqlalchemy.reports import SqlReports
 from mierloos_adapters.sqlalchemy.throttles import SqlThrottleStore
 from mierloos_core.model.commands import (
     CancelPayment,
@@ -51,6 +52,7 @@ from mierloos_core.services.order_views import OrderViews
 from mierloos_core.services.ordering import Ordering
 from mierloos_core.services.payments import Payments
 from mierloos_core.services.refunds import Refunds
+from mierloos_core.services.reports import Reporting
 from mierloos_core.services.sessions import Sessions
 from mierloos_core.services.staff_catalog import StaffCatalog
 from mierloos_core.services.staff_coupons import StaffCoupons
@@ -151,6 +153,7 @@ class Container(containers.DeclarativeContainer):
     engine = providers.Singleton(_engine, settings)
     uow = providers.Factory(SqlUnitOfWork, engine=engine, clock=clock)
     job_ledger = providers.Singleton(SqlJobLedger, engine=engine, clock=clock)
+    reports = providers.Singleton(SqlReports, engine=engine)
 
     storage = providers.Singleton(_storage, settings)
     mailer = providers.Singleton(_mailer, settings)
@@ -209,6 +212,7 @@ class Container(containers.DeclarativeContainer):
     staff_catalog = providers.Singleton(StaffCatalog, uow=uow.provider, clock=clock)
     staff_coupons = providers.Singleton(StaffCoupons, uow=uow.provider, clock=clock)
     staff_price_categories = providers.Singleton(StaffPriceCategories, uow=uow.provider)
+    reporting = providers.Singleton(Reporting, uow=uow.provider, reports=reports)
     reset_tokens = providers.Singleton(ResetTokens, secret_key=settings.provided.secret_key)
     rate_limiter = providers.Singleton(ThrottleLimiter, store=throttle_store)
     accounts = providers.Singleton(
@@ -254,6 +258,7 @@ class Container(containers.DeclarativeContainer):
         staff_coupons=staff_coupons,
         staff_price_categories=staff_price_categories,
         images=images,
+        reporting=reporting,
     )
 
 

@@ -91,6 +91,7 @@ class MemoryReports:
             refunds = self._refunds(lambda _r: True)
             return PerformanceReport(
                 performance_id=performance_id,
+                show_id=performance.show_id,
                 show_title=self._store.shows[performance.show_id].title,
                 starts_at=performance.starts_at,
                 status=performance.status,

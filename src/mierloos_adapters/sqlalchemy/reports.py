@@ -58,7 +58,7 @@ class SqlReports:
         with self.engine.connect() as db:
             head = db.execute(
                 select(p.c.id, s.c.title, p.c.starts_at, p.c.status, p.c.capacity)
-                .add_columns(p.c.available_seats)
+                .add_columns(p.c.available_seats, p.c.show_id)
                 .join(s, s.c.id == p.c.show_id)
                 .where(p.c.id == performance_id)
             ).first()
@@ -81,6 +81,7 @@ class SqlReports:
             ).scalar_one()
             return PerformanceReport(
                 performance_id=head.id,
+                show_id=head.show_id,
                 show_title=head.title,
                 starts_at=head.starts_at,
                 status=PerformanceStatus(head.status),
@@ -190,7 +191,7 @@ class SqlReports:
             .group_by(bounds.c.n)
         )
         with self.engine.connect() as db:
-            found = dict(db.execute(query).tuples().all())
+            found = {int(n): int(cents) for n, cents in db.execute(query)}
         return [int(found.get(n, 0)) for n in range(len(buckets))]
 
     def ticket_lines(self, only: LineFilter) -> Iterator[TicketLine]:

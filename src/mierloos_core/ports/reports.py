@@ -68,6 +68,7 @@ class CouponFigures:
 @attrs.frozen(kw_only=True)
 class PerformanceReport:
     performance_id: uuid.UUID
+    show_id: uuid.UUID
     show_title: str
     starts_at: datetime
     status: PerformanceStatus

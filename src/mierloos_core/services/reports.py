@@ -15,15 +15,23 @@ net + VAT is always the gross amount exactly.
 from __future__ import annotations
 
 import re
-from collections.abc import Sequence
+import uuid
+from collections.abc import Callable, Sequence
 from datetime import UTC, date, datetime, time, timedelta
 from decimal import ROUND_HALF_UP, Decimal
 
 import attrs
 
 from mierloos_core import errors
-from mierloos_core.model.timeutil import AMSTERDAM, DUTCH_MONTHS
-from mierloos_core.ports.reports import DailySales, Period
+from mierloos_core.model.timeutil import AMSTERDAM, DUTCH_MONTHS, dutch_datetime
+from mierloos_core.ports.reports import (
+    DailySales,
+    PerformanceReport,
+    Period,
+    PeriodReport,
+    Reports,
+)
+from mierloos_core.ports.repositories import UnitOfWork
 
 PERIOD_KINDS = ("day", "week", "month", "season", "range")
 MAX_RANGE_DAYS = 3700  # ten seasons and a bit
@@ -214,3 +222,53 @@ def sales_curve(daily: DailySales) -> SalesCurve:
         running += tickets
         points.append((days_before, running))
     return SalesCurve(label=daily.label, points=tuple(points))
+
+
+MAX_CURVES = 8  # performances overlaid in one sales chart
+
+
+@attrs.frozen(kw_only=True)
+class PeriodView:
+    report: PeriodReport
+    months: tuple[tuple[str, int], ...]
+    """(month label, revenue in cents) for each month the period touches."""
+
+
+@attrs.frozen(kw_only=True)
+class PerformanceView:
+    report: PerformanceReport
+    curves: tuple[SalesCurve, ...]
+    """This performance's sales run first, then those of the show's other performances."""
+
+
+class Reporting:
+    """The reports staff read: a period, one performance, and export lines."""
+
+    def __init__(self, uow: Callable[[], UnitOfWork], reports: Reports) -> None:
+        self._uow = uow
+        self.reports = reports
+
+    def period(self, period: Period) -> PeriodView:
+        months = months_of(period)
+        revenue = self.reports.revenue_per_bucket(months)
+        return PeriodView(
+            report=self.reports.period(period),
+            months=tuple((m.label, cents) for m, cents in zip(months, revenue, strict=True)),
+        )
+
+    def performance(self, performance_id: uuid.UUID) -> PerformanceView:
+        report = self.reports.performance(performance_id)
+        if report is None:
+            raise errors.UnknownPerformance(performance_id=str(performance_id))
+        with self._uow() as uow:
+            others = [
+                p for p in uow.performances.for_show(report.show_id) if p.id != performance_id
+            ]
+        others.sort(key=lambda p: abs((p.starts_at - report.starts_at).total_seconds()))
+        wanted = [performance_id, *(p.id for p in others[: MAX_CURVES - 1])]
+        curves = []
+        for daily in self.reports.daily_sales(wanted):
+            curve = sales_curve(daily)
+            label = f"{daily.label}, {dutch_datetime(daily.starts_at)}"
+            curves.append(attrs.evolve(curve, label=label))
+        return PerformanceView(report=report, curves=tuple(curves))

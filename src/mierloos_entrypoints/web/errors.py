@@ -62,6 +62,7 @@ _PAGES: Mapping[int, tuple[str, str]] = {
 
 API_CODES: Mapping[int, str] = {
     400: "invalid_input",
+    401: "unauthorized",
     403: "forbidden",
     404: "not_found",
     405: "method_not_allowed",

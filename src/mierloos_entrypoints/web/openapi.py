@@ -18,6 +18,8 @@ from mierloos_entrypoints.web.api_models import ApiModel, Error
 
 _ERROR_TEXTS: Mapping[int, str] = {
     400: "Malformed input (invalid_input).",
+    401: "Not logged in as staff (unauthorized).",
+    403: "Logged in, but not as staff (forbidden).",
     404: "Not found (not_found, unknown_performance, order_not_found).",
     409: "Not possible now (performance_unavailable, not_enough_seats).",
     413: "Body too large (payload_too_large).",
@@ -50,6 +52,7 @@ class Operation:
     parameters: type[ApiModel] | None = None
     errors: tuple[int, ...] = ()
     headers: Mapping[str, str] = attrs.field(factory=dict)
+    staff: bool = False  # only staff sessions reach it (`auth.staff_required`)
 
 
 Endpoint = Callable[[Request], Awaitable[Any]]

@@ -27,6 +27,7 @@ from mierloos_core.services.order_views import OrderViews
 from mierloos_core.services.ordering import Ordering
 from mierloos_core.services.payments import Payments
 from mierloos_core.services.refunds import Refunds
+from mierloos_core.services.reports import Reporting
 from mierloos_core.services.sessions import Sessions
 from mierloos_core.services.staff_catalog import StaffCatalog
 from mierloos_core.services.staff_coupons import StaffCoupons
@@ -58,6 +59,7 @@ class WebServices:
     staff_coupons: StaffCoupons
     staff_price_categories: StaffPriceCategories
     images: ShowImages
+    reporting: Reporting
 
     @property
     def https(self) -> bool:

@@ -15,6 +15,7 @@ from mierloos_entrypoints.web.pages.admin import (
     overview,
     price_categories,
     refunds,
+    reports,
 )
 
 
@@ -27,4 +28,5 @@ def routes() -> list[BaseRoute]:
         *price_categories.ROUTES,  # before catalog's {action} routes of a performance
         *catalog.ROUTES,
         *coupons.ROUTES,
+        *reports.ROUTES,
     ]
