@@ -16,9 +16,10 @@ from __future__ import annotations
 
 import re
 import uuid
-from collections.abc import Callable, Sequence
+from collections.abc import Callable, Iterator, Sequence
 from datetime import UTC, date, datetime, time, timedelta
 from decimal import ROUND_HALF_UP, Decimal
+from typing import Any
 
 import attrs
 
@@ -26,6 +27,7 @@ from mierloos_core import errors
 from mierloos_core.model.timeutil import AMSTERDAM, DUTCH_MONTHS, dutch_datetime
 from mierloos_core.ports.reports import (
     DailySales,
+    LineFilter,
     PerformanceReport,
     Period,
     PeriodReport,
@@ -34,6 +36,7 @@ from mierloos_core.ports.reports import (
 from mierloos_core.ports.repositories import UnitOfWork
 
 PERIOD_KINDS = ("day", "week", "month", "season", "range")
+EXPORT_KINDS = ("tickets", "orders", "payments")
 MAX_RANGE_DAYS = 3700  # ten seasons and a bit
 SEASON_START_MONTH = 8  # August
 DEFAULT_VAT_RATE = Decimal("9.00")  # the Dutch rate for theatre tickets
@@ -106,6 +109,18 @@ def day_range(first: date, last: date) -> Period:
         raise errors.InvalidPeriod(f"Kies een periode van hoogstens {MAX_RANGE_DAYS} dagen.")
     label = f"{first:%d-%m-%Y} t/m {last:%d-%m-%Y}"
     return _days(first, last + timedelta(days=1), label)
+
+
+def day_span(first: str, last: str) -> Period | None:
+    """The days from `first` up to and including `last`, either of them open (empty): None
+    when both are; InvalidPeriod for a malformed day or the last before the first."""
+    if not first and not last:
+        return None
+    start = parse_day(first) if first else date(_FIRST_YEAR, 1, 1)
+    end = parse_day(last) if last else date(_LAST_YEAR, 12, 31)
+    if end < start:
+        raise errors.InvalidPeriod("De einddatum ligt voor de begindatum.")
+    return _days(start, end + timedelta(days=1), f"{start:%d-%m-%Y} t/m {end:%d-%m-%Y}")
 
 
 def _week(value: str) -> Period:
@@ -255,6 +270,16 @@ class Reporting:
             report=self.reports.period(period),
             months=tuple((m.label, cents) for m, cents in zip(months, revenue, strict=True)),
         )
+
+    def lines(self, kind: str, only: LineFilter) -> Iterator[Any]:
+        """The lines of an export: `kind` one of EXPORT_KINDS (else ValueError)."""
+        if kind == "tickets":
+            return self.reports.ticket_lines(only)
+        if kind == "orders":
+            return self.reports.order_lines(only)
+        if kind == "payments":
+            return self.reports.money_lines(only)
+        raise ValueError(kind)
 
     def performance(self, performance_id: uuid.UUID) -> PerformanceView:
         report = self.reports.performance(performance_id)

@@ -8,7 +8,7 @@ Excel from a temporary file (see `mierloos_adapters.exports`).
 from __future__ import annotations
 
 import uuid
-from collections.abc import Iterator, Sequence
+from collections.abc import Sequence
 from datetime import datetime
 from typing import Any
 
@@ -30,8 +30,7 @@ from mierloos_core.services.reports import (
     PerformanceView,
     PeriodView,
     SalesCurve,
-    day_range,
-    parse_day,
+    day_span,
     parse_period,
 )
 from mierloos_entrypoints.web.charts import Series, bar_chart, line_chart
@@ -214,14 +213,8 @@ async def exports_page(request: Request) -> Response:
 def line_filter(read: Any) -> LineFilter:
     """The export's filter from query values (`van`, `tot`, `voorstelling`, `uitvoering`,
     `status`); BadInput for anything malformed."""
-    start, end = read("van"), read("tot")
-    period = None
     try:
-        if start or end:
-            first = parse_day(start) if start else parse_day("2000-01-01")
-            period = day_range(
-                first, parse_day(end) if end else first.replace(year=first.year + 10)
-            )
+        period = day_span(read("van"), read("tot"))
     except errors.InvalidPeriod as refused:
         raise BadInput(refused.message, field="van") from None
     ids = {}
@@ -241,22 +234,12 @@ def line_filter(read: Any) -> LineFilter:
     )
 
 
-def export_lines(reporting: Any, kind: str, only: LineFilter) -> Iterator[Any]:
-    reports = reporting.reports
-    source = {
-        "tickets": reports.ticket_lines,
-        "orders": reports.order_lines,
-        "payments": reports.money_lines,
-    }
-    return iter(source[kind](only))
-
-
 def export_response(
     reporting: Any, kind: str, form: str, only: LineFilter, now: datetime
 ) -> Response:
     if kind not in EXPORT_KINDS or form not in FORMATS:
         raise HTTPException(status_code=404)
-    lines = export_lines(reporting, kind, only)
+    lines = reporting.lines(kind, only)
     chunks = exports.csv_chunks(kind, lines) if form == "csv" else exports.xlsx_chunks(kind, lines)
     name = f"mierloos-{kind}-{local(now):%Y%m%d-%H%M}.{form}"
     return StreamingResponse(
