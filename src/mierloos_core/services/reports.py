@@ -43,10 +43,10 @@ DEFAULT_VAT_RATE = Decimal("9.00")  # the Dutch rate for theatre tickets
 MAX_VAT_RATE = Decimal("100")
 VAT_ROUNDING = "per regel, netto = bruto / (1 + tarief) afgerond op de cent (half naar boven)"
 
-_DAY = re.compile(r"(\d{4})-(\d{2})-(\d{2})")
-_WEEK = re.compile(r"(\d{4})-W(\d{2})")
-_MONTH = re.compile(r"(\d{4})-(\d{2})")
-_SEASON = re.compile(r"(\d{4})-(\d{4})")
+_DAY = re.compile(r"([0-9]{4})-([0-9]{2})-([0-9]{2})")
+_WEEK = re.compile(r"([0-9]{4})-W([0-9]{2})")
+_MONTH = re.compile(r"([0-9]{4})-([0-9]{2})")
+_SEASON = re.compile(r"([0-9]{4})-([0-9]{4})")
 _FIRST_YEAR, _LAST_YEAR = 2000, 2100
 
 
