@@ -23,7 +23,7 @@ from openpyxl.cell import WriteOnlyCell
 from openpyxl.worksheet._write_only import WriteOnlyWorksheet
 
 from mierloos_core.model.timeutil import local
-from mierloos_core.ports.reports import MoneyLine
+from mierloos_core.ports.reports import MoneyLine, OrderLine, TicketLine
 from mierloos_core.services.reports import vat_split
 
 EURO_FORMAT = '"€" #,##0.00;-"€" #,##0.00'
@@ -42,95 +42,156 @@ class Money:
     cents: int
 
 
-@attrs.frozen
-class Column:
-    title: str
-    value: Callable[[Any], Any]
-
-
 def _when(moment: datetime | None) -> datetime | None:
     return local(moment).replace(tzinfo=None) if moment is not None else None
 
 
-def _vat(line: Any) -> tuple[Money, Money]:
-    split = vat_split(
-        line.gross_cents if isinstance(line, MoneyLine) else line.paid_cents, line.vat_rate
-    )
-    return Money(split.net_cents), Money(split.vat_cents)
+def _ticket_row(x: TicketLine) -> list[Any]:
+    vat = vat_split(x.paid_cents, x.vat_rate)
+    return [
+        x.order_number,
+        _when(x.ordered_at),
+        x.order_status.value,
+        x.status.value,
+        x.name,
+        x.email,
+        x.show_title,
+        _when(x.starts_at),
+        x.category,
+        Money(x.price_cents),
+        Money(x.paid_cents),
+        x.vat_rate,
+        Money(vat.net_cents),
+        Money(vat.vat_cents),
+        _when(x.admitted_at),
+    ]
 
 
-TICKETS = (
-    Column("bestelling", lambda x: x.order_number),
-    Column("besteld op", lambda x: _when(x.ordered_at)),
-    Column("status bestelling", lambda x: x.order_status.value),
-    Column("status kaart", lambda x: x.status.value),
-    Column("naam", lambda x: x.name),
-    Column("e-mail", lambda x: x.email),
-    Column("voorstelling", lambda x: x.show_title),
-    Column("aanvang", lambda x: _when(x.starts_at)),
-    Column("categorie", lambda x: x.category),
-    Column("prijs", lambda x: Money(x.price_cents)),
-    Column("betaald (incl. btw)", lambda x: Money(x.paid_cents)),
-    Column("btw-tarief %", lambda x: x.vat_rate),
-    Column("netto", lambda x: _vat(x)[0]),
-    Column("btw", lambda x: _vat(x)[1]),
-    Column("binnengelaten", lambda x: _when(x.admitted_at)),
-)
-ORDERS = (
-    Column("bestelling", lambda x: x.order_number),
-    Column("besteld op", lambda x: _when(x.ordered_at)),
-    Column("betaald op", lambda x: _when(x.paid_at)),
-    Column("status", lambda x: x.status.value),
-    Column("naam", lambda x: x.name),
-    Column("e-mail", lambda x: x.email),
-    Column("kaarten", lambda x: x.tickets),
-    Column("subtotaal", lambda x: Money(x.subtotal_cents)),
-    Column("korting", lambda x: Money(x.discount_cents)),
-    Column("totaal (incl. btw)", lambda x: Money(x.total_cents)),
-    Column("kortingscode", lambda x: x.coupon_code or ""),
-    Column("betaalwijze", lambda x: x.payment_method or ""),
-)
-MONEY = (
-    Column("soort", lambda x: x.kind),
-    Column("datum", lambda x: _when(x.at)),
-    Column("bestelling", lambda x: x.order_number),
-    Column("kenmerk", lambda x: x.reference),
-    Column("betaalwijze", lambda x: x.method or ""),
-    Column("status", lambda x: x.status),
-    Column("voorstelling", lambda x: x.show_title),
-    Column("bruto (incl. btw)", lambda x: Money(x.gross_cents)),
-    Column("btw-tarief %", lambda x: x.vat_rate),
-    Column("netto", lambda x: _vat(x)[0]),
-    Column("btw", lambda x: _vat(x)[1]),
-)
-KINDS: dict[str, tuple[Column, ...]] = {"tickets": TICKETS, "orders": ORDERS, "payments": MONEY}
+def _order_row(x: OrderLine) -> list[Any]:
+    return [
+        x.order_number,
+        _when(x.ordered_at),
+        _when(x.paid_at),
+        x.status.value,
+        x.name,
+        x.email,
+        x.tickets,
+        Money(x.subtotal_cents),
+        Money(x.discount_cents),
+        Money(x.total_cents),
+        x.coupon_code or "",
+        x.payment_method or "",
+    ]
+
+
+def _money_row(x: MoneyLine) -> list[Any]:
+    vat = vat_split(x.gross_cents, x.vat_rate)
+    return [
+        x.kind,
+        _when(x.at),
+        x.order_number,
+        x.reference,
+        x.method or "",
+        x.status,
+        x.show_title,
+        Money(x.gross_cents),
+        x.vat_rate,
+        Money(vat.net_cents),
+        Money(vat.vat_cents),
+    ]
+
+
+@attrs.frozen
+class Kind:
+    headings: tuple[str, ...]
+    row: Callable[[Any], list[Any]]
+
+
+KINDS: dict[str, Kind] = {
+    "tickets": Kind(
+        (
+            "bestelling",
+            "besteld op",
+            "status bestelling",
+            "status kaart",
+            "naam",
+            "e-mail",
+            "voorstelling",
+            "aanvang",
+            "categorie",
+            "prijs",
+            "betaald (incl. btw)",
+            "btw-tarief %",
+            "netto",
+            "btw",
+            "binnengelaten",
+        ),
+        _ticket_row,
+    ),
+    "orders": Kind(
+        (
+            "bestelling",
+            "besteld op",
+            "betaald op",
+            "status",
+            "naam",
+            "e-mail",
+            "kaarten",
+            "subtotaal",
+            "korting",
+            "totaal (incl. btw)",
+            "kortingscode",
+            "betaalwijze",
+        ),
+        _order_row,
+    ),
+    "payments": Kind(
+        (
+            "soort",
+            "datum",
+            "bestelling",
+            "kenmerk",
+            "betaalwijze",
+            "status",
+            "voorstelling",
+            "bruto (incl. btw)",
+            "btw-tarief %",
+            "netto",
+            "btw",
+        ),
+        _money_row,
+    ),
+}
+_FORMULA_START = ("=", "+", "-", "@", "\t", "\r")
 
 
 def _csv_cell(value: Any) -> str:
+    kind = type(value)
+    if kind is str:
+        # A cell starting with = + - @ would be a formula to a spreadsheet: keep it text.
+        return "'" + value if value[:1] in _FORMULA_START else value  # type: ignore[no-any-return]
     if value is None:
         return ""
-    if isinstance(value, Money):
+    if kind is Money:
         sign = "-" if value.cents < 0 else ""
         return f"{sign}{abs(value.cents) // 100}.{abs(value.cents) % 100:02d}"
     if isinstance(value, datetime):
         return value.strftime("%Y-%m-%d %H:%M")
     if isinstance(value, Decimal):
         return f"{value:.2f}"
-    text = str(value)
-    # A cell starting with = + - @ would be a formula to a spreadsheet: keep it text.
-    return "'" + text if text[:1] in ("=", "+", "-", "@", "\t", "\r") else text
+    return str(value)
 
 
 def csv_chunks(kind: str, lines: Iterable[Any]) -> Iterator[bytes]:
     """The CSV file in chunks of about `CHUNK` bytes, first the BOM and the header."""
-    columns = KINDS[kind]
+    spec = KINDS[kind]
     buffer = io.StringIO()
     writer = csv.writer(buffer, lineterminator="\r\n")
     buffer.write("\ufeff")
     writer.writerow([f"# {ROUNDING_NOTE}"])
-    writer.writerow([c.title for c in columns])
+    writer.writerow(spec.headings)
     for line in lines:
-        writer.writerow([_csv_cell(c.value(line)) for c in columns])
+        writer.writerow([_csv_cell(value) for value in spec.row(line)])
         if buffer.tell() >= CHUNK:
             yield buffer.getvalue().encode("utf-8")
             buffer.seek(0)
@@ -138,33 +199,43 @@ def csv_chunks(kind: str, lines: Iterable[Any]) -> Iterator[bytes]:
     yield buffer.getvalue().encode("utf-8")
 
 
-def _xlsx_row(sheet: WriteOnlyWorksheet, values: list[Any]) -> list[Any]:
-    row: list[Any] = []
-    for value in values:
-        if isinstance(value, Money):
-            cell = WriteOnlyCell(sheet, value=Decimal(value.cents) / 100)
-            cell.number_format = EURO_FORMAT
-            row.append(cell)
-        elif isinstance(value, Decimal):
-            cell = WriteOnlyCell(sheet, value=value)
-            cell.number_format = PERCENT_FORMAT
-            row.append(cell)
-        elif isinstance(value, str) and value[:1] in ("=", "+", "-", "@"):
-            row.append(WriteOnlyCell(sheet, value="'" + value))  # never a formula
-        else:
-            row.append(value)
-    return row
+class _XlsxRow:
+    """Turns values into a worksheet row: amounts and rates into cells with their number
+    format (one cell per column, reused: a write-only row is written out when appended),
+    text that would start a formula kept as text."""
+
+    def __init__(self, sheet: WriteOnlyWorksheet, width: int) -> None:
+        self.cells = [WriteOnlyCell(sheet) for _ in range(width)]
+
+    def __call__(self, values: list[Any]) -> list[Any]:
+        row: list[Any] = []
+        for cell, value in zip(self.cells, values, strict=True):
+            kind = type(value)
+            if kind is Money:
+                cell.number_format = EURO_FORMAT
+                cell.value = value.cents / 100
+                row.append(cell)
+            elif kind is Decimal:
+                cell.number_format = PERCENT_FORMAT
+                cell.value = float(value)
+                row.append(cell)
+            elif kind is str and value[:1] in _FORMULA_START:
+                row.append("'" + value)  # never a formula
+            else:
+                row.append(value)
+        return row
 
 
 def write_xlsx(kind: str, lines: Iterable[Any], target: IO[bytes]) -> None:
     """The workbook, written row by row (openpyxl's write-only mode) to `target`."""
-    columns = KINDS[kind]
+    spec = KINDS[kind]
     book = Workbook(write_only=True)
     sheet = book.create_sheet(title=kind)
     sheet.append([ROUNDING_NOTE])
-    sheet.append([c.title for c in columns])
+    sheet.append(list(spec.headings))
+    as_row = _XlsxRow(sheet, len(spec.headings))
     for line in lines:
-        sheet.append(_xlsx_row(sheet, [c.value(line) for c in columns]))
+        sheet.append(as_row(spec.row(line)))
     book.save(target)
 
 

@@ -18,7 +18,7 @@ import re
 import uuid
 from collections.abc import Callable, Iterator, Sequence
 from datetime import UTC, date, datetime, time, timedelta
-from decimal import ROUND_HALF_UP, Decimal
+from decimal import Decimal
 from typing import Any
 
 import attrs
@@ -199,9 +199,17 @@ class VatSplit:
 
 
 def vat_split(gross_cents: int, rate: Decimal) -> VatSplit:
-    """Net and VAT of an amount that includes VAT at `rate` percent (see the module's rule)."""
-    exact = Decimal(gross_cents) * 100 / (100 + rate)
-    net = int(exact.quantize(Decimal(1), rounding=ROUND_HALF_UP))
+    """Net and VAT of an amount that includes VAT at `rate` percent (see the module's rule).
+
+    In whole numbers, exactly: net = gross * 10000 / (10000 + rate in hundredths of a
+    percent), rounded half away from zero (ROUND_HALF_UP, for refunds' negative amounts too).
+    """
+    hundredths = int(rate * 100)
+    if hundredths != rate * 100:
+        raise ValueError("a VAT rate has at most two decimals")
+    numerator, denominator = abs(gross_cents) * 10000, 10000 + hundredths
+    net = (2 * numerator + denominator) // (2 * denominator)
+    net = net if gross_cents >= 0 else -net
     return VatSplit(net_cents=net, vat_cents=gross_cents - net)
 
 
