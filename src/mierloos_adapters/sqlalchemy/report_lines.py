@@ -18,6 +18,7 @@ from mierloos_adapters.sqlalchemy.report_queries import (
     paid_tickets,
     pay,
     payment_method,
+    reading,
     ref,
     refund_parts,
     s,
@@ -32,7 +33,7 @@ BATCH = 2000
 
 
 def _stream(engine: Engine, query: Select[Any]) -> Iterator[Any]:
-    with engine.connect() as db:
+    with reading(engine) as db:
         result = db.execution_options(stream_results=True, yield_per=BATCH).execute(query)
         yield from result
 
