@@ -141,13 +141,15 @@ def main() -> None:
         upgrade(engine)
         seconds = timed(lambda: seed(engine, args.tickets, args.performances))
         print(
-            f"seeded {args.tickets} tickets over {args.performances} performances in {seconds:.1f} s"
+            f"seeded {args.tickets} tickets over {args.performances} performances"
+            f" in {seconds:.1f} s"
         )
         reports = SqlReports(engine)
         season = parse_period("season", "2025-2026")
         found = reports.period(season)  # warm the caches once
         print(
-            f"season: {found.totals.tickets} tickets sold, revenue {found.totals.revenue_cents / 100:.2f}"
+            f"season: {found.totals.tickets} tickets sold,"
+            f" revenue {found.totals.revenue_cents / 100:.2f}"
         )
         report_ms = statistics.median(
             timed(lambda: reports.period(season)) * 1000 for _ in range(3)

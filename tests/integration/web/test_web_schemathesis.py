@@ -46,6 +46,8 @@ def test_the_app_serves_this_document(api_site: Site) -> None:
         "POST /api/cart/validate",
         "POST /api/checkout",
         "GET /api/orders/{secret}",
+        "GET /api/beheer/rapporten/periode",
+        "GET /api/beheer/rapporten/uitvoeringen/{performance_id}",
     }
 
 
