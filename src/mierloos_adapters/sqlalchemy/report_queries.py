@@ -23,6 +23,7 @@ from sqlalchemy import (
     func,
     literal,
     select,
+    union_all,
 )
 
 from mierloos_adapters.sqlalchemy import tables as t
@@ -70,38 +71,54 @@ def _shared(upto: ColumnElement[Any], weight: Any, amount: Any, whole: Any) -> A
     )
 
 
+_TICKET_COLUMNS = (
+    tk.c.id,
+    tk.c.order_id,
+    tk.c.position,
+    tk.c.performance_id,
+    tk.c.category_name,
+    tk.c.status,
+    tk.c.price_cents,
+)
+_ORDER_COLUMNS = (o.c.coupon_code, o.c.created_at, o.c.status.label("order_status"))
+
+
 def paid_tickets(*order_conditions: Any) -> Subquery:
     """Every ticket of the orders meeting `order_conditions`, with what it paid (`paid`).
 
     Filter tickets (performance, show, status) on the result, never inside: the share of the
-    discount needs all the tickets of an order.
+    discount needs all the tickets of an order. Only orders with a discount need the window
+    (and its sort); a ticket of any other order paid its price.
     """
     upto = func.sum(tk.c.price_cents).over(partition_by=tk.c.order_id, order_by=tk.c.position)
-    inner = (
+    discounted = (
         select(
-            tk.c.id,
-            tk.c.order_id,
-            tk.c.position,
-            tk.c.performance_id,
-            tk.c.category_name,
-            tk.c.status,
-            tk.c.price_cents,
+            *_TICKET_COLUMNS,
+            *_ORDER_COLUMNS,
             cast(upto, BigInteger).label("upto"),
             o.c.subtotal_cents,
             (o.c.subtotal_cents - o.c.discount_cents).label("total"),
-            o.c.coupon_code,
-            o.c.created_at,
-            o.c.status.label("order_status"),
         )
         .join(o, o.c.id == tk.c.order_id)
-        .where(*order_conditions)
+        .where(o.c.discount_cents > 0, *order_conditions)
         .subquery("ticket_rows")
     )
-    paid = _shared(inner.c.upto, inner.c.price_cents, inner.c.total, inner.c.subtotal_cents)
-    return select(
-        *(c for c in inner.c if c.name not in ("upto", "subtotal_cents", "total")),
-        paid.label("paid"),
-    ).subquery("paid_tickets")
+    paid = _shared(
+        discounted.c.upto,
+        discounted.c.price_cents,
+        discounted.c.total,
+        discounted.c.subtotal_cents,
+    )
+    shared = select(
+        *(c for c in discounted.c if c.name not in ("upto", "subtotal_cents", "total")),
+        cast(paid, BigInteger).label("paid"),
+    )
+    whole = (
+        select(*_TICKET_COLUMNS, *_ORDER_COLUMNS, cast(tk.c.price_cents, BigInteger).label("paid"))
+        .join(o, o.c.id == tk.c.order_id)
+        .where(o.c.discount_cents == 0, *order_conditions)
+    )
+    return union_all(whole, shared).subquery("paid_tickets")
 
 
 def refund_parts(*refund_conditions: Any) -> Subquery:
