@@ -7,6 +7,7 @@ escaped; the SVG scales to its container (`viewBox`), so it fits a 320 px phone 
 
 from __future__ import annotations
 
+import math
 from collections.abc import Sequence
 
 import attrs
@@ -73,7 +74,8 @@ def line_chart(
     """Lines through each series' (x, y) points; with `reverse_x` the largest x is left (days
     before a start count down to 0)."""
     xs = [x for s in series for x, _y in s.points] or [0.0]
-    top = _nice_top(max([y for s in series for _x, y in s.points] or [0]))
+    # Counts: a top that four grid steps divide into whole numbers.
+    top = float(math.ceil(_nice_top(max([y for s in series for _x, y in s.points] or [0])) / 4) * 4)
     low, high = min(xs), max(xs)
     span = (high - low) or 1
     plot_w, plot_h = WIDTH - LEFT - RIGHT, HEIGHT - TOP - BOTTOM
