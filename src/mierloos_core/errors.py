@@ -262,6 +262,8 @@ def required(found: _T | None, missing: MierloosError) -> _T:
     if found is None:
         raise missing
     return found
+
+
 class NotSoldOut(InvalidTransition):
     """A waiting list is for sold-out performances: this one has seats to buy."""
 
@@ -284,3 +286,8 @@ class OfferGone(MierloosError):
 class OfferUsed(InvalidTransition):
     code = "offer_used"
     message = "Dit aanbod is al gebruikt."
+
+
+class InvalidPeriod(ValidationError):
+    code = "invalid_period"
+    message = "Kies een geldige periode: een dag, week, maand, seizoen of van-tot."

@@ -15,6 +15,7 @@ from typing import TYPE_CHECKING, Any
 import click
 
 from mierloos_entrypoints.cli_jobs import jobs
+from mierloos_entrypoints.cli_reports import report
 from mierloos_entrypoints.cli_support import (
     FAILED,
     USAGE_ERROR,
@@ -283,6 +284,7 @@ def check() -> None:
 
 
 main.add_command(jobs)
+main.add_command(report)
 
 if __name__ == "__main__":
     main()

@@ -28,6 +28,7 @@ from mierloos_adapters.local_storage import LocalStorage
 from mierloos_adapters.passwords import Argon2PasswordHasher
 from mierloos_adapters.pdf import ReportlabTicketRenderer
 from mierloos_adapters.sqlalchemy import SqlUnitOfWork, make_engine
+from mierloos_adapters.sqlalchemy.reports import SqlReports
 from mierloos_adapters.sqlalchemy.throttles import SqlThrottleStore
 from mierloos_core.model.commands import (
     CancelPayment,
@@ -45,10 +46,10 @@ from mierloos_core.model.commands import (
 from mierloos_core.ports import Clock, Mailer, ObjectStorage, PaymentGateway, ThrottleStore
 from mierloos_core.services.accounts import Accounts, ResetTokens
 from mierloos_core.services.checkout import CheckoutPolicy
+from mierloos_core.services.counter import Counter, CounterPolicy
 from mierloos_core.services.door import Door
 from mierloos_core.services.door_devices import DeviceTokens
 from mierloos_core.services.door_offline import OfflineDoor
-from mierloos_core.services.counter import Counter, CounterPolicy
 from mierloos_core.services.images import ShowImages
 from mierloos_core.services.jobs import JobRegistry, jobs_purge_handler
 from mierloos_core.services.notifications import EmailSender
@@ -56,6 +57,7 @@ from mierloos_core.services.order_views import OrderViews
 from mierloos_core.services.ordering import Ordering
 from mierloos_core.services.payments import Payments
 from mierloos_core.services.refunds import Refunds
+from mierloos_core.services.reports import Reporting
 from mierloos_core.services.sessions import Sessions
 from mierloos_core.services.staff_accounts import StaffAccounts
 from mierloos_core.services.staff_catalog import StaffCatalog
@@ -149,6 +151,8 @@ def _counter_policy(settings: Settings) -> CounterPolicy:
         sells_after_start=timedelta(minutes=settings.counter_after_start_minutes),
         phone_hold_until=timedelta(minutes=settings.phone_pay_before_minutes),
     )
+
+
 def _waitlist_policy(settings: Settings) -> WaitlistPolicy:
     return WaitlistPolicy(offer_hours=settings.waitlist_offer_hours)
 
@@ -167,6 +171,7 @@ class Container(containers.DeclarativeContainer):
     engine = providers.Singleton(_engine, settings)
     uow = providers.Factory(SqlUnitOfWork, engine=engine, clock=clock)
     job_ledger = providers.Singleton(SqlJobLedger, engine=engine, clock=clock)
+    reports = providers.Singleton(SqlReports, engine=engine)
 
     storage = providers.Singleton(_storage, settings)
     mailer = providers.Singleton(_mailer, settings)
@@ -242,6 +247,7 @@ class Container(containers.DeclarativeContainer):
     door = providers.Singleton(Door, uow=uow.provider, clock=clock)
     offline_door = providers.Singleton(OfflineDoor, uow=uow.provider, clock=clock)
     devices = providers.Singleton(DeviceTokens, uow=uow.provider, clock=clock)
+    reporting = providers.Singleton(Reporting, uow=uow.provider, reports=reports)
     reset_tokens = providers.Singleton(ResetTokens, secret_key=settings.provided.secret_key)
     rate_limiter = providers.Singleton(ThrottleLimiter, store=throttle_store)
     accounts = providers.Singleton(
@@ -293,6 +299,7 @@ class Container(containers.DeclarativeContainer):
         offline_door=offline_door,
         devices=devices,
         waitlists=waitlists,
+        reporting=reporting,
     )
 
 

@@ -7,6 +7,7 @@ migration on both databases. Money columns hold integer cents.
 from __future__ import annotations
 
 import enum
+from decimal import Decimal
 
 from sqlalchemy import (
     Boolean,
@@ -79,6 +80,9 @@ shows = entity_table(
     Column("age_advice", String(20), nullable=False, default=""),
     Column("image_id", Uuid),
     Column("created_at", UtcDateTime),
+    # The VAT percentage its ticket prices include (migration 0015).
+    Column("vat_rate", Numeric(5, 2), nullable=False, default=Decimal("9.00")),
+    CheckConstraint("vat_rate >= 0 AND vat_rate <= 100", name="vat_rate_valid"),
 )
 
 performances = entity_table(
@@ -96,6 +100,7 @@ performances = entity_table(
         "available_seats >= 0 AND available_seats <= capacity", name="seats_within_capacity"
     ),
     Index("ix_performances_status_starts_at", "status", "starts_at"),
+    Index("ix_performances_starts_at", "starts_at"),
 )
 
 # A performance's price categories; `seat_limit` and `available` are NULL for one without a limit of
@@ -268,6 +273,7 @@ refunds = entity_table(
     CheckConstraint("amount_cents > 0", name="amount_positive"),
     UniqueConstraint("order_id", "request_key", name="uq_refunds_order_id_request_key"),
     Index("ix_refunds_status", "status"),
+    Index("ix_refunds_created_at", "created_at"),
 )
 
 images = entity_table(

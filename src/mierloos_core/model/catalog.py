@@ -5,6 +5,7 @@ from __future__ import annotations
 import enum
 import uuid
 from datetime import datetime
+from decimal import Decimal
 
 import attrs
 
@@ -83,6 +84,8 @@ class Show:
     genre: str = ""  # one word staff choose (Toneel, Muziek, ...); the agenda filters on it
     duration_minutes: int | None = None
     age_advice: str = ""  # e.g. "8+"; empty when the show suits everyone
+    # The VAT (btw) percentage its tickets' prices include: 9 is the Dutch rate for theatre.
+    vat_rate: Decimal = Decimal("9.00")
     id: uuid.UUID = attrs.field(factory=new_id)
     image_id: uuid.UUID | None = None
     created_at: datetime | None = None

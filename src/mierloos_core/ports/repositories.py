@@ -20,8 +20,8 @@ from mierloos_core.model.pages import Page
 from mierloos_core.model.payments import Payment, PaymentEvent, Refund
 from mierloos_core.model.price_categories import CategoryTemplate, PriceCategory
 from mierloos_core.model.sessions import LoginSession
-from mierloos_core.ports.door import AdmissionRepository, DeviceTokenRepository
 from mierloos_core.model.waitlist import Waitlist, WaitlistEntry
+from mierloos_core.ports.door import AdmissionRepository, DeviceTokenRepository
 from mierloos_core.ports.jobs import JobQueue
 
 

@@ -13,6 +13,7 @@ import unicodedata
 import uuid
 from collections.abc import Callable, Mapping
 from datetime import datetime
+from decimal import Decimal
 
 import attrs
 
@@ -32,6 +33,7 @@ from mierloos_core.services.performance_cancellation import (
     refund_progress,
 )
 from mierloos_core.services.price_categories import add_categories, keep_base_price
+from mierloos_core.services.reports import DEFAULT_VAT_RATE, parse_vat_rate
 
 MAX_TITLE = 200
 MAX_SLUG = 120
@@ -95,6 +97,7 @@ class ShowForm:
     genre: str = ""
     duration_minutes: int | None = None
     age_advice: str = ""
+    vat_rate: str = ""  # a percentage as typed (9, 21, 9,00); empty: the Dutch 9 % for theatre
 
 
 @attrs.frozen(kw_only=True)
@@ -175,6 +178,7 @@ class StaffCatalog:
                 genre=" ".join(form.genre.split()),
                 duration_minutes=form.duration_minutes,
                 age_advice=form.age_advice.strip(),
+                vat_rate=_vat_rate(form),
                 created_at=self.clock.now(),
             )
             uow.shows.add(show)
@@ -191,6 +195,7 @@ class StaffCatalog:
             show.genre = " ".join(form.genre.split())
             show.duration_minutes = form.duration_minutes
             show.age_advice = form.age_advice.strip()
+            show.vat_rate = _vat_rate(form)
             uow.shows.update(show)
             uow.commit()
         return show
@@ -335,6 +340,10 @@ def _check_show(form: ShowForm) -> tuple[str, str]:
         problems["age_advice"] = (
             f"Een leeftijdsadvies is hoogstens {MAX_AGE_ADVICE} tekens, bijvoorbeeld 8+."
         )
+    try:
+        _vat_rate(form)
+    except errors.ValidationError as refused:
+        problems["vat_rate"] = refused.message
     minutes = form.duration_minutes
     if minutes is not None and not 1 <= minutes <= MAX_DURATION_MINUTES:
         problems["duration_minutes"] = (
@@ -343,6 +352,10 @@ def _check_show(form: ShowForm) -> tuple[str, str]:
     if problems:
         raise invalid(problems)
     return title, description
+
+
+def _vat_rate(form: ShowForm) -> Decimal:
+    return parse_vat_rate(form.vat_rate) if form.vat_rate.strip() else DEFAULT_VAT_RATE
 
 
 def _free_slug(uow: UnitOfWork, wanted: str, title: str, show_id: uuid.UUID | None) -> str:

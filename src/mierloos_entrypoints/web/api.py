@@ -32,7 +32,9 @@ from mierloos_core.services.order_views import OrderView
 from mierloos_core.services.ordering import CheckoutRefused
 from mierloos_entrypoints.observability import CHECKOUTS
 from mierloos_entrypoints.web import api_models as models
+from mierloos_entrypoints.web import report_api
 from mierloos_entrypoints.web.api_refusals import refusal
+from mierloos_entrypoints.web.auth import staff_required
 from mierloos_entrypoints.web.checkin_api import OPERATIONS as CHECKIN_OPERATIONS
 from mierloos_entrypoints.web.inputs import BadInput, client_address, coupon_code, is_secret
 from mierloos_entrypoints.web.language import accepted_language
@@ -389,6 +391,8 @@ OPERATIONS = [
     *CHECKIN_OPERATIONS,
 ]
 
+OPERATIONS += report_api.OPERATIONS
+
 _DOCUMENT = openapi_document(OPERATIONS)
 
 
@@ -429,7 +433,12 @@ def routes() -> list[Route]:
     return [
         Route("/api/openapi.json", openapi, name="api_openapi"),
         *(
-            Route(op.path, endpoint(op), methods=[op.method], name=op.operation_id)
+            Route(
+                op.path,
+                staff_required(endpoint(op)) if op.staff else endpoint(op),
+                methods=[op.method],
+                name=op.operation_id,
+            )
             for op in OPERATIONS
         ),
     ]

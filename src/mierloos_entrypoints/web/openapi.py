@@ -18,8 +18,8 @@ from mierloos_entrypoints.web.api_models import ApiModel, Error
 
 _ERROR_TEXTS: Mapping[int, str] = {
     400: "Malformed input (invalid_input).",
-    401: "No valid device token (unauthorized).",
-    403: "The device token is for another performance (forbidden).",
+    401: "No valid device token, or not logged in as staff (unauthorized).",
+    403: "The device token is for another performance, or the staff role may not (forbidden).",
     404: "Not found (not_found, unknown_performance, order_not_found).",
     409: "Not possible now (performance_unavailable, not_enough_seats).",
     413: "Body too large (payload_too_large).",
@@ -54,6 +54,7 @@ class Operation:
     headers: Mapping[str, str] = attrs.field(factory=dict)
     # Called by scanner apps with a device token (the check-in API), not anonymously.
     device_token: bool = False
+    staff: bool = False  # only staff sessions reach it (`auth.staff_required`)
 
 
 Endpoint = Callable[[Request], Awaitable[Any]]

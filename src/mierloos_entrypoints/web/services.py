@@ -22,15 +22,16 @@ from mierloos_core.ports import (
 )
 from mierloos_core.services.accounts import Accounts
 from mierloos_core.services.checkout import CheckoutPolicy
+from mierloos_core.services.counter import Counter
 from mierloos_core.services.door import Door
 from mierloos_core.services.door_devices import DeviceTokens
 from mierloos_core.services.door_offline import OfflineDoor
-from mierloos_core.services.counter import Counter
 from mierloos_core.services.images import ShowImages
 from mierloos_core.services.order_views import OrderViews
 from mierloos_core.services.ordering import Ordering
 from mierloos_core.services.payments import Payments
 from mierloos_core.services.refunds import Refunds
+from mierloos_core.services.reports import Reporting
 from mierloos_core.services.sessions import Sessions
 from mierloos_core.services.staff_accounts import StaffAccounts
 from mierloos_core.services.staff_catalog import StaffCatalog
@@ -70,6 +71,7 @@ class WebServices:
     offline_door: OfflineDoor
     devices: DeviceTokens
     waitlists: Waitlists
+    reporting: Reporting
 
     @property
     def https(self) -> bool:

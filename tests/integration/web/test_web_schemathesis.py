@@ -51,6 +51,8 @@ def test_the_app_serves_this_document(api_site: Site) -> None:
         "GET /api/checkin/performances/{performance_id}/counts",
         "GET /api/checkin/performances/{performance_id}/door-list",
         "POST /api/checkin/performances/{performance_id}/offline-scans",
+        "GET /api/beheer/rapporten/periode",
+        "GET /api/beheer/rapporten/uitvoeringen/{performance_id}",
     }
 
 

@@ -21,6 +21,7 @@ from mierloos_entrypoints.web.pages.admin import (
     overview,
     price_categories,
     refunds,
+    reports,
     staff,
     waitlist,
 )
@@ -42,4 +43,5 @@ def routes() -> list[BaseRoute]:
         *door.ROUTES,
         *door_upload.ROUTES,
         *devices.ROUTES,
+        *reports.ROUTES,
     ]

@@ -49,6 +49,7 @@ from mierloos_entrypoints.web.rendering import flash, render
 from mierloos_entrypoints.web.routing import staff_page, staff_post
 from mierloos_entrypoints.web.services import services
 
+MAX_VAT_TEXT = 10  # "100,00" and some room for spaces
 PERFORMANCE_STATUS_LABELS = {
     PerformanceStatus.DRAFT: "Concept",
     PerformanceStatus.PUBLISHED: "Gepubliceerd",
@@ -238,6 +239,7 @@ _LIMITS = {
     "max_hall": MAX_HALL,
     "max_genre": MAX_GENRE,
     "max_age_advice": MAX_AGE_ADVICE,
+    "max_vat_text": MAX_VAT_TEXT,
 }
 
 
@@ -249,6 +251,7 @@ def _read_show(reader: FormReader) -> ShowForm:
         genre=reader.text("genre", max_length=MAX_GENRE),
         duration_minutes=reader.parsed("duration_minutes", parse_whole_number, optional=True),
         age_advice=reader.text("age_advice", max_length=MAX_AGE_ADVICE),
+        vat_rate=reader.text("vat_rate", max_length=MAX_VAT_TEXT),
     )
 
 
@@ -270,6 +273,7 @@ def _show_values(show: Show) -> dict[str, str]:
         "genre": show.genre,
         "duration_minutes": str(show.duration_minutes or ""),
         "age_advice": show.age_advice,
+        "vat_rate": f"{show.vat_rate:.2f}".replace(".", ","),
     }
 
 

@@ -1,0 +1,248 @@
+"""Exports of report lines as CSV and Excel, both written as the lines stream in.
+
+CSV: comma separated, UTF-8 with a byte order mark (so Excel reads the accents), amounts with a
+decimal point (``12.50``), times in Europe/Amsterdam as ``YYYY-MM-DD HH:MM``. Excel: openpyxl in
+write-only mode into a temporary file (its write-only save needs a file), amounts as numbers
+in a euro format. VAT per line: see `mierloos_core.services.reports` (half up, net + VAT =
+gross); the first line of every export's header names the rounding.
+"""
+
+from __future__ import annotations
+
+import csv
+import io
+import tempfile
+from collections.abc import Callable, Iterable, Iterator
+from datetime import datetime
+from decimal import Decimal
+from typing import IO, Any
+
+import attrs
+from openpyxl import Workbook
+from openpyxl.cell import WriteOnlyCell
+from openpyxl.worksheet._write_only import WriteOnlyWorksheet
+
+from mierloos_core.model.timeutil import local
+from mierloos_core.ports.reports import MoneyLine, OrderLine, TicketLine
+from mierloos_core.services.reports import vat_split
+
+EURO_FORMAT = '"€" #,##0.00;-"€" #,##0.00'
+PERCENT_FORMAT = "0.00"
+ROUNDING_NOTE = (
+    "btw per regel: netto = bruto / (1 + tarief), afgerond op de cent (half naar boven);"
+    " btw = bruto - netto"
+)
+CHUNK = 256 * 1024
+
+
+@attrs.frozen
+class Money:
+    """An amount in cents: a number with a euro format in Excel, ``12.50`` in CSV."""
+
+    cents: int
+
+
+def _when(moment: datetime | None) -> datetime | None:
+    return local(moment).replace(tzinfo=None) if moment is not None else None
+
+
+def _ticket_row(x: TicketLine) -> list[Any]:
+    vat = vat_split(x.paid_cents, x.vat_rate)
+    return [
+        x.order_number,
+        _when(x.ordered_at),
+        x.order_status.value,
+        x.status.value,
+        x.name,
+        x.email,
+        x.show_title,
+        _when(x.starts_at),
+        x.category,
+        Money(x.price_cents),
+        Money(x.paid_cents),
+        x.vat_rate,
+        Money(vat.net_cents),
+        Money(vat.vat_cents),
+        _when(x.admitted_at),
+    ]
+
+
+def _order_row(x: OrderLine) -> list[Any]:
+    return [
+        x.order_number,
+        _when(x.ordered_at),
+        _when(x.paid_at),
+        x.status.value,
+        x.name,
+        x.email,
+        x.tickets,
+        Money(x.subtotal_cents),
+        Money(x.discount_cents),
+        Money(x.total_cents),
+        x.coupon_code or "",
+        x.payment_method or "",
+    ]
+
+
+def _money_row(x: MoneyLine) -> list[Any]:
+    vat = vat_split(x.gross_cents, x.vat_rate)
+    return [
+        x.kind,
+        _when(x.at),
+        x.order_number,
+        x.reference,
+        x.method or "",
+        x.status,
+        x.show_title,
+        Money(x.gross_cents),
+        x.vat_rate,
+        Money(vat.net_cents),
+        Money(vat.vat_cents),
+    ]
+
+
+@attrs.frozen
+class Kind:
+    headings: tuple[str, ...]
+    row: Callable[[Any], list[Any]]
+
+
+KINDS: dict[str, Kind] = {
+    "tickets": Kind(
+        (
+            "bestelling",
+            "besteld op",
+            "status bestelling",
+            "status kaart",
+            "naam",
+            "e-mail",
+            "voorstelling",
+            "aanvang",
+            "categorie",
+            "prijs",
+            "betaald (incl. btw)",
+            "btw-tarief %",
+            "netto",
+            "btw",
+            "binnengelaten",
+        ),
+        _ticket_row,
+    ),
+    "orders": Kind(
+        (
+            "bestelling",
+            "besteld op",
+            "betaald op",
+            "status",
+            "naam",
+            "e-mail",
+            "kaarten",
+            "subtotaal",
+            "korting",
+            "totaal (incl. btw)",
+            "kortingscode",
+            "betaalwijze",
+        ),
+        _order_row,
+    ),
+    "payments": Kind(
+        (
+            "soort",
+            "datum",
+            "bestelling",
+            "kenmerk",
+            "betaalwijze",
+            "status",
+            "voorstelling",
+            "bruto (incl. btw)",
+            "btw-tarief %",
+            "netto",
+            "btw",
+        ),
+        _money_row,
+    ),
+}
+_FORMULA_START = ("=", "+", "-", "@", "\t", "\r")
+
+
+def _csv_cell(value: Any) -> str:
+    kind = type(value)
+    if kind is str:
+        # A cell starting with = + - @ would be a formula to a spreadsheet: keep it text.
+        return "'" + value if value[:1] in _FORMULA_START else value  # type: ignore[no-any-return]
+    if value is None:
+        return ""
+    if kind is Money:
+        sign = "-" if value.cents < 0 else ""
+        return f"{sign}{abs(value.cents) // 100}.{abs(value.cents) % 100:02d}"
+    if isinstance(value, datetime):
+        return value.strftime("%Y-%m-%d %H:%M")
+    if isinstance(value, Decimal):
+        return f"{value:.2f}"
+    return str(value)
+
+
+def csv_chunks(kind: str, lines: Iterable[Any]) -> Iterator[bytes]:
+    """The CSV file in chunks of about `CHUNK` bytes, first the BOM and the header."""
+    spec = KINDS[kind]
+    buffer = io.StringIO()
+    writer = csv.writer(buffer, lineterminator="\r\n")
+    buffer.write("\ufeff")
+    writer.writerow([f"# {ROUNDING_NOTE}"])
+    writer.writerow(spec.headings)
+    for line in lines:
+        writer.writerow([_csv_cell(value) for value in spec.row(line)])
+        if buffer.tell() >= CHUNK:
+            yield buffer.getvalue().encode("utf-8")
+            buffer.seek(0)
+            buffer.truncate()
+    yield buffer.getvalue().encode("utf-8")
+
+
+class _XlsxRow:
+    """Turns values into a worksheet row: amounts and rates into cells with their number
+    format (one cell per column, reused: a write-only row is written out when appended),
+    text that would start a formula kept as text."""
+
+    def __init__(self, sheet: WriteOnlyWorksheet, width: int) -> None:
+        self.cells = [WriteOnlyCell(sheet) for _ in range(width)]
+
+    def __call__(self, values: list[Any]) -> list[Any]:
+        row: list[Any] = []
+        for cell, value in zip(self.cells, values, strict=True):
+            kind = type(value)
+            if kind is Money:
+                cell.number_format = EURO_FORMAT
+                cell.value = value.cents / 100
+                row.append(cell)
+            elif kind is Decimal:
+                cell.number_format = PERCENT_FORMAT
+                cell.value = float(value)
+                row.append(cell)
+            elif kind is str and value[:1] in _FORMULA_START:
+                row.append("'" + value)  # never a formula
+            else:
+                row.append(value)
+        return row
+
+
+def write_xlsx(kind: str, lines: Iterable[Any], target: IO[bytes]) -> None:
+    """The workbook, written row by row (openpyxl's write-only mode) to `target`."""
+    spec = KINDS[kind]
+    book = Workbook(write_only=True)
+    sheet = book.create_sheet(title=kind)
+    sheet.append([ROUNDING_NOTE])
+    sheet.append(list(spec.headings))
+    as_row = _XlsxRow(sheet, len(spec.headings))
+    for line in lines:
+        sheet.append(as_row(spec.row(line)))
+    book.save(target)
+
+
+def xlsx_chunks(kind: str, lines: Iterable[Any]) -> Iterator[bytes]:
+    """The workbook in chunks: written to a temporary file, then read back and removed."""
+    with tempfile.TemporaryFile(prefix="mierloos-export-") as spool:
+        write_xlsx(kind, lines, spool)
+        spool.seek(0)
+        while chunk := spool.read(CHUNK):
+            yield chunk

@@ -1,0 +1,231 @@
+"""Export lines over SQL, streamed: a server-side cursor (`stream_results`, `yield_per`) keeps
+memory bounded however many tickets there are. The connection stays open while the caller
+iterates and closes when the iteration ends (or the generator is closed)."""
+
+from __future__ import annotations
+
+from collections.abc import Iterator
+from decimal import Decimal
+from typing import Any
+
+from sqlalchemy import Engine, Select, func, select
+
+from mierloos_adapters.sqlalchemy.report_queries import (
+    ADMITTED_AT,
+    MONEY_IN,
+    o,
+    p,
+    paid_tickets,
+    pay,
+    payment_method,
+    reading,
+    ref,
+    refund_parts,
+    s,
+    tk,
+    total,
+)
+from mierloos_core.model.orders import OrderStatus, TicketStatus
+from mierloos_core.model.payments import PaymentStatus
+from mierloos_core.ports.reports import LineFilter, MoneyLine, OrderLine, TicketLine
+
+BATCH = 2000
+
+
+def _stream(engine: Engine, query: Select[Any]) -> Iterator[Any]:
+    with reading(engine) as db:
+        result = db.execution_options(stream_results=True, yield_per=BATCH).execute(query)
+        yield from result
+
+
+def _order_conditions(only: LineFilter) -> list[Any]:
+    found: list[Any] = []
+    if only.period is not None:
+        found += [o.c.created_at >= only.period.start, o.c.created_at < only.period.end]
+    if only.status is not None:
+        found.append(o.c.status == only.status.value)
+    return found
+
+
+def _ticket_conditions(only: LineFilter, performance_id: Any, show_id: Any) -> list[Any]:
+    found: list[Any] = []
+    if only.performance_id is not None:
+        found.append(performance_id == only.performance_id)
+    if only.show_id is not None:
+        found.append(show_id == only.show_id)
+    return found
+
+
+def ticket_lines(engine: Engine, only: LineFilter) -> Iterator[TicketLine]:
+    lines = paid_tickets(*_order_conditions(only))
+    query = (
+        select(
+            lines,
+            o.c.number,
+            o.c.name,
+            o.c.email,
+            s.c.title,
+            s.c.vat_rate,
+            p.c.starts_at,
+            ADMITTED_AT.label("admitted_at"),
+        )
+        .join(o, o.c.id == lines.c.order_id)
+        .join(p, p.c.id == lines.c.performance_id)
+        .join(s, s.c.id == p.c.show_id)
+        .where(*_ticket_conditions(only, lines.c.performance_id, p.c.show_id))
+        .order_by(p.c.starts_at, p.c.id, o.c.number, lines.c.position)
+    )
+    for row in _stream(engine, query):
+        yield TicketLine(
+            ticket_id=row.id,
+            order_number=row.number,
+            ordered_at=row.created_at,
+            order_status=OrderStatus(row.order_status),
+            status=TicketStatus(row.status),
+            name=row.name,
+            email=row.email,
+            show_title=row.title,
+            starts_at=row.starts_at,
+            category=row.category_name,
+            price_cents=row.price_cents,
+            paid_cents=int(row.paid),
+            vat_rate=Decimal(row.vat_rate),
+            admitted_at=row.admitted_at,
+        )
+
+
+def _orders_with_tickets(only: LineFilter) -> list[Any]:
+    conditions = _ticket_conditions(only, tk.c.performance_id, p.c.show_id)
+    if not conditions:
+        return []
+    having = select(tk.c.order_id).join(p, p.c.id == tk.c.performance_id).where(*conditions)
+    return [o.c.id.in_(having)]
+
+
+def order_lines(engine: Engine, only: LineFilter) -> Iterator[OrderLine]:
+    tickets = select(func.count()).where(tk.c.order_id == o.c.id).scalar_subquery()
+    query = (
+        select(o, tickets.label("tickets"), payment_method(o.c.id).label("method"))
+        .where(*_order_conditions(only), *_orders_with_tickets(only))
+        .order_by(o.c.created_at, o.c.number)
+    )
+    for row in _stream(engine, query):
+        yield OrderLine(
+            order_number=row.number,
+            ordered_at=row.created_at,
+            paid_at=row.paid_at,
+            status=OrderStatus(row.status),
+            name=row.name,
+            email=row.email,
+            tickets=row.tickets,
+            subtotal_cents=row.subtotal_cents,
+            discount_cents=row.discount_cents,
+            total_cents=row.subtotal_cents - row.discount_cents,
+            coupon_code=row.coupon_code,
+            payment_method=row.method,
+        )
+
+
+def money_lines(engine: Engine, only: LineFilter) -> Iterator[MoneyLine]:
+    """Paid payments (orders placed in the period), then counted refunds (made in it), each
+    split per show."""
+    yield from _payment_lines(engine, only)
+    yield from _refund_lines(engine, only)
+
+
+def _payment_lines(engine: Engine, only: LineFilter) -> Iterator[MoneyLine]:
+    lines = paid_tickets(*_order_conditions(only), o.c.paid_at.is_not(None))
+    query = (
+        select(
+            o.c.paid_at,
+            o.c.number,
+            pay.c.provider_payment_id,
+            pay.c.id.label("own_id"),
+            payment_method(o.c.id).label("method"),
+            s.c.title,
+            s.c.vat_rate,
+            total(lines.c.paid).label("gross"),
+        )
+        .select_from(lines)
+        .join(o, o.c.id == lines.c.order_id)
+        .join(pay, (pay.c.order_id == o.c.id) & (pay.c.status == PaymentStatus.PAID.value))
+        .join(p, p.c.id == lines.c.performance_id)
+        .join(s, s.c.id == p.c.show_id)
+        .where(
+            lines.c.status.in_(MONEY_IN),
+            *_ticket_conditions(only, lines.c.performance_id, p.c.show_id),
+        )
+        .group_by(
+            o.c.paid_at,
+            o.c.number,
+            o.c.id,
+            pay.c.id,
+            pay.c.provider_payment_id,
+            s.c.id,
+            s.c.title,
+            s.c.vat_rate,
+        )
+        .order_by(o.c.paid_at, o.c.number, s.c.title)
+    )
+    for row in _stream(engine, query):
+        yield MoneyLine(
+            kind="betaling",
+            at=row.paid_at,
+            order_number=row.number,
+            reference=row.provider_payment_id or str(row.own_id),
+            method=row.method,
+            status=PaymentStatus.PAID.value,
+            show_title=row.title,
+            gross_cents=int(row.gross),
+            vat_rate=Decimal(row.vat_rate),
+        )
+
+
+def _refund_lines(engine: Engine, only: LineFilter) -> Iterator[MoneyLine]:
+    made = []
+    if only.period is not None:
+        made = [ref.c.created_at >= only.period.start, ref.c.created_at < only.period.end]
+    if only.status is not None:
+        made.append(ref.c.order_id.in_(select(o.c.id).where(o.c.status == only.status.value)))
+    parts = refund_parts(*made)
+    query = (
+        select(
+            parts.c.created_at,
+            o.c.number,
+            parts.c.provider_refund_id,
+            parts.c.id.label("own_id"),
+            payment_method(o.c.id).label("method"),
+            parts.c.status,
+            s.c.title,
+            s.c.vat_rate,
+            total(parts.c.part).label("gross"),
+        )
+        .join(o, o.c.id == parts.c.order_id)
+        .join(p, p.c.id == parts.c.performance_id)
+        .join(s, s.c.id == p.c.show_id)
+        .where(*_ticket_conditions(only, parts.c.performance_id, p.c.show_id))
+        .group_by(
+            parts.c.created_at,
+            o.c.number,
+            o.c.id,
+            parts.c.id,
+            parts.c.provider_refund_id,
+            parts.c.status,
+            s.c.id,
+            s.c.title,
+            s.c.vat_rate,
+        )
+        .order_by(parts.c.created_at, o.c.number, s.c.title)
+    )
+    for row in _stream(engine, query):
+        yield MoneyLine(
+            kind="terugbetaling",
+            at=row.created_at,
+            order_number=row.number,
+            reference=row.provider_refund_id or str(row.own_id),
+            method=row.method,
+            status=row.status,
+            show_title=row.title,
+            gross_cents=-int(row.gross),
+            vat_rate=Decimal(row.vat_rate),
+        )
