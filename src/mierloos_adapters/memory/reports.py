@@ -9,10 +9,13 @@ from __future__ import annotations
 import uuid
 from collections import defaultdict
 from collections.abc import Callable, Iterator, Sequence
+from datetime import datetime
 from typing import Any
 
 from mierloos_adapters.memory.store import MemoryStore
-from mierloos_core.model.orders import Order, Ticket, TicketStatus
+from mierloos_core.model.admissions import Admission
+from mierloos_core.model.catalog import Show
+from mierloos_core.model.orders import Order, PaymentMethod, Ticket, TicketStatus
 from mierloos_core.model.payments import PaymentStatus, Refund
 from mierloos_core.ports.reports import (
     CategoryFigures,
@@ -52,6 +55,9 @@ class MemoryReports:
         self._store = store
 
     def _method(self, order_id: uuid.UUID) -> str | None:
+        recorded = self._store.orders[order_id].payment_method
+        if recorded is not PaymentMethod.MOLLIE:
+            return recorded.value
         found = [
             p.provider
             for p in self._store.payments.values()
@@ -101,7 +107,7 @@ class MemoryReports:
                 held=sum(t.status is TicketStatus.RESERVED for _o, t, _a in mine),
                 refunded=sum(t.status is TicketStatus.REFUNDED for _o, t, _a in mine),
                 cancelled=sum(t.status is TicketStatus.CANCELLED for _o, t, _a in mine),
-                admitted=None,
+                admitted=sum(t.id in self._store.admissions for _o, t, _a in mine),
                 revenue_cents=sum(a for _o, _t, a in money),
                 refunds_cents=sum(part for _r, i, part in refunds if i == performance_id),
                 by_category=self._by_category(money),
@@ -254,7 +260,12 @@ class MemoryReports:
                     (
                         key,
                         _ticket_line(
-                            order, ticket, amount, show.title, show.vat_rate, performance.starts_at
+                            order,
+                            ticket,
+                            amount,
+                            show,
+                            performance.starts_at,
+                            self._store.admissions.get(ticket.id),
                         ),
                     )
                 )
@@ -336,7 +347,12 @@ class MemoryReports:
 
 
 def _ticket_line(
-    order: Order, ticket: Ticket, amount: int, title: str, rate: Any, starts: Any
+    order: Order,
+    ticket: Ticket,
+    amount: int,
+    show: Show,
+    starts: datetime,
+    admitted: Admission | None,
 ) -> TicketLine:
     return TicketLine(
         ticket_id=ticket.id,
@@ -346,13 +362,13 @@ def _ticket_line(
         status=ticket.status,
         name=order.name,
         email=order.email,
-        show_title=title,
+        show_title=show.title,
         starts_at=starts,
         category=ticket.category_name,
         price_cents=ticket.price.cents,
         paid_cents=amount,
-        vat_rate=rate,
-        admitted_at=None,
+        vat_rate=show.vat_rate,
+        admitted_at=admitted.at if admitted else None,
     )
 
 

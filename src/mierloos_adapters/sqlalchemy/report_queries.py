@@ -21,14 +21,12 @@ from sqlalchemy import (
     case,
     cast,
     func,
-    literal,
     select,
     union_all,
 )
 
 from mierloos_adapters.sqlalchemy import tables as t
-from mierloos_adapters.sqlalchemy.types import UtcDateTime
-from mierloos_core.model.orders import TicketStatus
+from mierloos_core.model.orders import PaymentMethod, TicketStatus
 from mierloos_core.model.payments import PaymentStatus, RefundStatus
 
 tk, o, p, s = t.tickets, t.orders, t.performances, t.shows
@@ -43,24 +41,22 @@ COUNTED_REFUNDS = tuple(status.value for status in RefundStatus if status.counts
 
 
 def payment_method(order_id: ColumnElement[Any]) -> ColumnElement[Any]:
-    """THE payment method of an order: the provider of its paid payment (None without one).
-
-    When orders record how they were paid (contant, pin, ...), this is the one place to read
-    that column instead.
-    """
+    """THE payment method of an order: how the counter took it (contant, pin, gratis,
+    overboeking), else the provider of its paid payment (None for a free web order)."""
     own = pay.alias("method_payments")  # never correlated with payments the query joins
-    return (
+    method = t.orders.alias("method_orders")
+    provider = (
         select(func.max(own.c.provider))
         .where(own.c.order_id == order_id, own.c.status == PaymentStatus.PAID.value)
         .scalar_subquery()
     )
+    recorded = select(method.c.payment_method).where(method.c.id == order_id).scalar_subquery()
+    return case((recorded == PaymentMethod.MOLLIE.value, provider), else_=recorded)
 
 
-# THE moment a ticket was admitted at the door. Check-in is not recorded yet: NULL, and the
-# reports say so (`admitted` is None). With check-in this becomes `tk.c.admitted_at` and
-# CHECK_IN_RECORDED True.
-ADMITTED_AT: ColumnElement[Any] = literal(None, UtcDateTime)
-CHECK_IN_RECORDED = False
+# THE moment a ticket was admitted at the door (NULL while it is not in).
+ADMITTED_AT: ColumnElement[Any] = t.tickets.c.admitted_at
+CHECK_IN_RECORDED = True
 
 
 def _shared(upto: ColumnElement[Any], weight: Any, amount: Any, whole: Any) -> Any:
