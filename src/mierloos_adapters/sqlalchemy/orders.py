@@ -52,7 +52,8 @@ SUMMARY_ROWS = RowMap(OrderSummary, t.orders, separate=["total"], status=enum_va
 # Statements on the checkout path are built once: building them per call costs more Python
 # time than the round trip to the database.
 _INSERT_ORDER = insert(t.orders)
-_TICKET_COLUMNS = [column.name for column in t.tickets.c]
+# The columns a new ticket writes (the door's admission columns start empty).
+_TICKET_COLUMNS = ["position", *TICKET_ROWS.stored_columns]
 
 
 @functools.cache

@@ -107,6 +107,11 @@ class RowMap(Generic[T]):
             values[field] = load(values[field])
         return self.item_type(**values, **separate)
 
+    @property
+    def stored_columns(self) -> tuple[str, ...]:
+        """The columns the item's fields are written to (other columns keep their default)."""
+        return self._columns
+
     def values(self, item: T, *, without: Collection[str] = ()) -> dict[str, Any]:
         """The column values of `item`, leaving out the columns of the fields in `without`."""
         values = dict(zip(self._columns, self._write(item), strict=True))
