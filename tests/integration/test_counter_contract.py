@@ -43,7 +43,7 @@ def staff_user(make_uow: MakeUow, clock: FixedClock, name: str) -> User:
         name=name,
         password_hash="x",
         created_at=clock.now(),
-        role=Role.STAFF,
+        role=Role.ADMIN,
     )
     with make_uow() as uow:
         uow.users.add(user)

@@ -35,7 +35,7 @@ def staff_id(engine, clock):
         name="Kassa",
         password_hash="x",
         created_at=clock.now(),
-        role=Role.STAFF,
+        role=Role.ADMIN,
         id=uuid.UUID(STAFF),
     )
     with SqlUnitOfWork(engine, clock) as uow:

@@ -46,7 +46,7 @@ def staff(store: MemoryStore, clock: FixedClock) -> User:
         name="Kassa Karin",
         password_hash="x",
         created_at=clock.now(),
-        role=Role.STAFF,
+        role=Role.ADMIN,
     )
     store.users[user.id] = user
     return user

@@ -11,7 +11,6 @@ from typing import Any
 from sqlalchemy import Engine, Select, func, select
 
 from mierloos_adapters.sqlalchemy.report_queries import (
-    ADMITTED_AT,
     MONEY_IN,
     o,
     p,
@@ -67,7 +66,6 @@ def ticket_lines(engine: Engine, only: LineFilter) -> Iterator[TicketLine]:
             s.c.title,
             s.c.vat_rate,
             p.c.starts_at,
-            ADMITTED_AT.label("admitted_at"),
         )
         .join(o, o.c.id == lines.c.order_id)
         .join(p, p.c.id == lines.c.performance_id)

@@ -75,6 +75,7 @@ _TICKET_COLUMNS = (
     tk.c.category_name,
     tk.c.status,
     tk.c.price_cents,
+    tk.c.admitted_at,
 )
 _ORDER_COLUMNS = (o.c.coupon_code, o.c.created_at, o.c.status.label("order_status"))
 

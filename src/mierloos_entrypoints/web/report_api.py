@@ -85,7 +85,7 @@ class PeriodReport(ApiModel):
     months: list[MonthRevenue]
 
 
-class Category(ApiModel):
+class CategoryRevenue(ApiModel):
     name: str
     sold: int
     refunded: int
@@ -118,7 +118,7 @@ class PerformanceReport(ApiModel):
     admitted: int | None = Field(description="null: check-in at the door is not recorded.")
     revenue_cents: Cents
     refunds_cents: Cents
-    by_category: list[Category]
+    by_category: list[CategoryRevenue]
     by_method: list[Method]
     by_coupon: list[Coupon]
 
@@ -185,7 +185,9 @@ async def performance_report(
         admitted=report.admitted,
         revenue_cents=report.revenue_cents,
         refunds_cents=report.refunds_cents,
-        by_category=[Category.model_validate(c, from_attributes=True) for c in report.by_category],
+        by_category=[
+            CategoryRevenue.model_validate(c, from_attributes=True) for c in report.by_category
+        ],
         by_method=[Method.model_validate(m, from_attributes=True) for m in report.by_method],
         by_coupon=[Coupon.model_validate(c, from_attributes=True) for c in report.by_coupon],
     )

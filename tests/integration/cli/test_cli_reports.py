@@ -42,7 +42,7 @@ def test_the_performance_report_and_wrong_input(seeded):
 
     assert answer.exit_code == 0, answer.output
     found = json.loads(answer.output)
-    assert (found["sold"], found["held"], found["admitted"]) == (5, 2, None)
+    assert (found["sold"], found["held"], found["admitted"]) == (5, 2, 0)
     assert cli("report", "performance", "geen-id").exit_code == 2
     missing = cli("report", "performance", "00000000-0000-4000-8000-000000000000")
     assert missing.exit_code == 2

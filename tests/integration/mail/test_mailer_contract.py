@@ -40,6 +40,8 @@ LINK_KEY = {
     "payment_reversed": "admin_url",
     "password_reset": "reset_url",
     "account_created": "login_url",
+    "waitlist_joined": "waitlist_url",
+    "waitlist_offer": "offer_url",
 }
 
 MAIL = OutgoingEmail(

@@ -25,7 +25,7 @@ def test_a_performance_report_counts_seats_and_splits_revenue(seeded_reports):
     found = reports.performance(ids(seeded, "a1"))
 
     assert (found.sold, found.held, found.refunded, found.cancelled) == (5, 2, 2, 1)
-    assert (found.capacity, found.free, found.admitted) == (50, 43, None)
+    assert (found.capacity, found.free, found.admitted) == (50, 43, 0)
     assert found.show_title == "Hamlet"
     assert found.revenue_cents == 2250 + 2250 + 1125 + 2500 + 0 + 2500 + 2500
     assert [(c.name, c.sold, c.refunded, c.revenue_cents) for c in found.by_category] == [
