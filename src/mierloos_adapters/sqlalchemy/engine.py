@@ -41,7 +41,10 @@ def make_engine(
     when it has lain idle for over PING_AFTER_IDLE_S or the server closed it, so a restarted
     server costs no request; one handed back a moment ago, whose socket has nothing to read,
     is used at once (a busy pool pays no round trip per checkout). A caller that handles a
-    lost connection itself, like the jobs broker, turns it off."""
+    lost connection itself, like the jobs broker, turns it off.
+
+    Bound parameters never reach a log line or an error message: they hold job payloads,
+    addresses and reset nonces, and LOG_LEVEL=DEBUG logs every statement."""
     url = normalize_database_url(url)
     backend = make_url(url).get_backend_name()
     if backend == "sqlite":
@@ -53,6 +56,7 @@ def make_engine(
             max_overflow=max_overflow,
             pool_timeout=60,
             echo=echo,
+            hide_parameters=True,
             connect_args={
                 "options": f"-c lock_timeout={lock_timeout_ms} -c timezone=UTC",
                 "connect_timeout": 10,
@@ -117,6 +121,7 @@ def _sqlite_engine(url: str, *, lock_timeout_ms: int, echo: bool) -> Engine:
     engine = create_engine(
         url,
         echo=echo,
+        hide_parameters=True,
         connect_args={"timeout": max(lock_timeout_ms, 30_000) / 1000, "check_same_thread": False},
     )
 

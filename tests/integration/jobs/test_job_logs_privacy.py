@@ -33,15 +33,18 @@ class Collect(logging.Handler):
 
 @pytest.fixture
 def root_log() -> Iterator[Collect]:
-    root = logging.getLogger()
-    handler, level = Collect(), root.level
+    """Everything logged, SQLAlchemy's statements too, as LOG_LEVEL=DEBUG sets it up."""
+    root, statements = logging.getLogger(), logging.getLogger("sqlalchemy.engine")
+    handler, level, statements_level = Collect(), root.level, statements.level
     root.addHandler(handler)
     root.setLevel(logging.DEBUG)
+    statements.setLevel(logging.INFO)
     try:
         yield handler
     finally:
         root.removeHandler(handler)
         root.setLevel(level)
+        statements.setLevel(statements_level)
 
 
 def test_a_failing_job_is_logged_by_type_and_id_without_its_payload(engine, clock, root_log):

@@ -361,6 +361,7 @@ def test_no_log_record_holds_the_token(
     monkeypatch.setattr("sys.stdout", written)
     root = logging.getLogger()
     saved = (root.handlers[:], root.level)
+    quiet = {name: logging.getLogger(name).level for name in ("sqlalchemy", "sqlalchemy.engine")}
     configure_logging(json_lines=True, level=logging.DEBUG)
     logging.config.dictConfig(uvicorn_log_config())
     seen: list[logging.LogRecord] = []
@@ -399,6 +400,8 @@ def test_no_log_record_holds_the_token(
         for handler in saved[0]:
             root.addHandler(handler)
         root.setLevel(saved[1])
+        for name, level in quiet.items():
+            logging.getLogger(name).setLevel(level)
         for name in ("uvicorn", "uvicorn.access", "uvicorn.error"):
             logging.getLogger(name).handlers.clear()
 
