@@ -11,6 +11,7 @@ import attrs
 from mierloos_adapters.memory.store import MemoryStore, TableRepository, detached_copy
 from mierloos_core.model.admissions import Admission, CategoryCount, DeviceToken, DoorTicket, Scan
 from mierloos_core.model.orders import Order, OrderStatus, Ticket, TicketStatus
+from mierloos_core.model.records import copied
 
 _EVER_PAID = (TicketStatus.VALID, TicketStatus.REFUNDED)
 
@@ -20,15 +21,12 @@ class MemoryAdmissions:
         self._store = store
 
     def _door_ticket(self, order: Order, ticket: Ticket) -> DoorTicket:
-        return DoorTicket(
-            id=ticket.id,
+        return copied(
+            DoorTicket,
+            ticket,
             order_id=order.id,
-            performance_id=ticket.performance_id,
-            category_name=ticket.category_name,
             holder_name=order.name,
-            status=ticket.status,
             order_paid=order.paid_at is not None or order.status is OrderStatus.PAID,
-            secret=ticket.secret,
             admission=self._store.admissions.get(ticket.id),
         )
 

@@ -19,6 +19,7 @@ from mierloos_core.model.admissions import (
     ScanResult,
 )
 from mierloos_core.model.orders import OrderStatus, TicketStatus
+from mierloos_core.model.records import copied
 
 SCAN_ROWS = RowMap(Scan, t.door_scans, result=enum_value(ScanResult))
 DEVICE_ROWS = RowMap(DeviceToken, t.device_tokens)
@@ -34,7 +35,7 @@ _DOOR_TICKET = select(
     _tk.c.admitted_at,
     _tk.c.admitted_door,
     _tk.c.admitted_by,
-    _or.c.name,
+    _or.c.name.label("holder_name"),
     _or.c.status.label("order_status"),
     _or.c.paid_at,
 ).join(_or, _or.c.id == _tk.c.order_id)
@@ -61,15 +62,11 @@ def _door_ticket(row: Row[Any]) -> DoorTicket:
         if row.admitted_at is not None
         else None
     )
-    return DoorTicket(
-        id=row.id,
-        order_id=row.order_id,
-        performance_id=row.performance_id,
-        category_name=row.category_name,
-        holder_name=row.name,
+    return copied(
+        DoorTicket,
+        row,
         status=TicketStatus(row.status),
         order_paid=row.paid_at is not None or row.order_status == OrderStatus.PAID.value,
-        secret=row.secret,
         admission=admission,
     )
 

@@ -27,6 +27,7 @@ from mierloos_core.model.admissions import (
     ticket_code,
 )
 from mierloos_core.model.catalog import Performance
+from mierloos_core.model.records import copied
 from mierloos_core.ports import Clock, UnitOfWork
 
 _TICK = timedelta(microseconds=1)
@@ -170,12 +171,11 @@ class Door:
             # After the admission it takes back, even on a clock that stands still.
             now = max(self.clock.now(), last.scanned_at + _TICK)
             uow.admissions.record(
-                Scan(
-                    performance_id=entrance.performance_id,
+                copied(
+                    Scan,
+                    entrance,
                     ticket_id=last.ticket_id,
                     result=ScanResult.UNDONE,
-                    door=entrance.door,
-                    staff=entrance.staff,
                     scanned_at=now,
                 )
             )

@@ -20,6 +20,7 @@ from mierloos_core.model.catalog import Performance, PerformanceStatus, Show
 from mierloos_core.model.money import Money
 from mierloos_core.model.orders import Order, OrderStatus
 from mierloos_core.model.payments import Payment, PaymentStatus
+from mierloos_core.model.records import copied
 from mierloos_core.ports import Clock, UnitOfWork
 from mierloos_core.services.ordering import OrderContext, no_order_context
 from mierloos_core.services.payments import Payments
@@ -91,24 +92,14 @@ def _order_view(uow: UnitOfWork, secret: str, now: datetime) -> OrderView | None
         for (performance_id, category_name, price), quantity in kinds.items()
     ]
     lines.sort(key=lambda line: (line.starts_at is None, line.starts_at or now))
-    return OrderView(
+    return copied(
+        OrderView,
+        order,
         order_id=order.id,
-        number=order.number,
-        status=order.status,
-        name=order.name,
-        email=order.email,
-        subtotal=order.subtotal,
-        discount=order.discount,
-        total=order.total,
-        coupon_code=order.coupon_code,
-        created_at=order.created_at,
-        expires_at=order.expires_at,
-        paid_at=order.paid_at,
         lines=lines,
         has_payment=payment is not None,
         payment_url=_payment_url(order, payment, now),
         tickets_ready=order.status is OrderStatus.PAID and order.tickets_pdf is not None,
-        language=order.language,
         performance_cancelled=any(
             p.status is PerformanceStatus.CANCELLED for p in performances.values()
         ),
@@ -198,13 +189,10 @@ class OrderViews:
         with self.uow() as uow:
             orders = uow.orders.for_user(user_id, limit=limit)
         return [
-            AccountOrderView(
+            copied(
+                AccountOrderView,
+                order,
                 order_id=order.id,
-                number=order.number,
-                secret=order.secret,
-                status=order.status,
-                created_at=order.created_at,
-                total=order.total,
                 tickets=len(order.tickets),
                 tickets_ready=order.status is OrderStatus.PAID and order.tickets_pdf is not None,
             )

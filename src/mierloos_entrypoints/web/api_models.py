@@ -12,7 +12,7 @@ from __future__ import annotations
 import re
 import uuid
 from datetime import datetime
-from typing import Annotated, Any, Literal
+from typing import Annotated, Any, Literal, Self
 
 from pydantic import (
     AfterValidator,
@@ -49,6 +49,11 @@ class ApiModel(BaseModel):
     model_config = ConfigDict(
         extra="forbid", strict=True, frozen=True, json_schema_serialization_defaults_required=True
     )
+
+    @classmethod
+    def from_record(cls, record: object) -> Self:
+        """The answer for a core record whose attributes carry this model's field names."""
+        return cls.model_validate(record, from_attributes=True)
 
 
 # --- field types ------------------------------------------------------------------------------

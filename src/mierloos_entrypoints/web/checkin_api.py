@@ -11,7 +11,7 @@ from __future__ import annotations
 import uuid
 from collections.abc import Callable
 from datetime import timedelta
-from typing import TypeVar
+from typing import Any, TypeVar
 
 from starlette.concurrency import run_in_threadpool
 from starlette.requests import Request
@@ -114,73 +114,76 @@ async def offline_scans(
     )
 
 
+def _operation(
+    method: str, action: str, operation_id: str, summary: str, **described: Any
+) -> Operation:
+    """A check-in endpoint: under the performance's path, for device tokens only, with the
+    token refusals (and a body's) among its errors."""
+    reads_body = described.get("body") is not None
+    return Operation(
+        method=method,
+        path=f"{_PATH}/{action}",
+        operation_id=operation_id,
+        summary=summary,
+        parameters=models.PerformanceParameters,
+        errors=(*(BODY_ERRORS if reads_body else ()), *_AUTH_ERRORS, 503),
+        device_token=True,
+        **described,
+    )
+
+
 OPERATIONS = [
-    Operation(
-        method="POST",
-        path=f"{_PATH}/scans",
-        operation_id="checkInScan",
-        summary="Scan a ticket at a door: admitted once, or the reason why not.",
+    _operation(
+        "POST",
+        "scans",
+        "checkInScan",
+        "Scan a ticket at a door: admitted once, or the reason why not.",
         description="Two doors scanning one ticket at once: one gets `admitted`, the other"
         " `already_admitted` with who let it in and when. Every scan is logged.",
         handler=scan,
-        parameters=models.PerformanceParameters,
         body=models.ScanInput,
         answer=models.CheckInAnswer,
         answer_text="The scan's result.",
-        errors=(*BODY_ERRORS, *_AUTH_ERRORS, 503),
-        device_token=True,
     ),
-    Operation(
-        method="POST",
-        path=f"{_PATH}/undo",
-        operation_id="checkInUndo",
-        summary="Take back the last admission this device made at this door.",
+    _operation(
+        "POST",
+        "undo",
+        "checkInUndo",
+        "Take back the last admission this device made at this door.",
         handler=undo,
-        parameters=models.PerformanceParameters,
         body=models.UndoInput,
         answer=models.UndoAnswer,
         answer_text="Whether an admission was taken back.",
-        errors=(*BODY_ERRORS, *_AUTH_ERRORS, 503),
-        device_token=True,
     ),
-    Operation(
-        method="GET",
-        path=f"{_PATH}/counts",
-        operation_id="checkInCounts",
-        summary="Admitted of sold, in all and per price category.",
+    _operation(
+        "GET",
+        "counts",
+        "checkInCounts",
+        "Admitted of sold, in all and per price category.",
         handler=counts,
-        parameters=models.PerformanceParameters,
         answer=models.CountsAnswer,
         answer_text="The counts.",
-        errors=(*_AUTH_ERRORS, 503),
-        device_token=True,
     ),
-    Operation(
-        method="GET",
-        path=f"{_PATH}/door-list",
-        operation_id="checkInDoorList",
-        summary="The performance's paid tickets for checking in offline: SHA-256 of each"
+    _operation(
+        "GET",
+        "door-list",
+        "checkInDoorList",
+        "The performance's paid tickets for checking in offline: SHA-256 of each"
         " secret (never the secret), holder's name, category; signed.",
         handler=door_list,
-        parameters=models.PerformanceParameters,
         answer=models.DoorListAnswer,
         answer_text="The signed door list.",
-        errors=(*_AUTH_ERRORS, 503),
-        device_token=True,
     ),
-    Operation(
-        method="POST",
-        path=f"{_PATH}/offline-scans",
-        operation_id="checkInOfflineScans",
-        summary="Upload scans made offline; applied in the order they were made.",
+    _operation(
+        "POST",
+        "offline-scans",
+        "checkInOfflineScans",
+        "Upload scans made offline; applied in the order they were made.",
         description="The first scan of a ticket wins; later ones, and those that meet an"
         " admission made online, come back as conflicts with who let the ticket in and when.",
         handler=offline_scans,
-        parameters=models.PerformanceParameters,
         body=models.OfflineUploadInput,
         answer=models.OfflineUploadAnswer,
         answer_text="What was admitted, the conflicts and the refusals.",
-        errors=(*BODY_ERRORS, *_AUTH_ERRORS, 503),
-        device_token=True,
     ),
 ]

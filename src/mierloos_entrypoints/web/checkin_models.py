@@ -176,9 +176,7 @@ def check_in_answer(outcome: ScanOutcome) -> CheckInAnswer:
         ticket=TicketInfo(holder_name=ticket.holder_name, category_name=ticket.category_name)
         if ticket is not None and outcome.result is not ScanResult.OTHER_PERFORMANCE
         else None,
-        admission=AdmissionInfo(at=admission.at, door=admission.door, by=admission.by)
-        if admission is not None
-        else None,
+        admission=AdmissionInfo.from_record(admission) if admission is not None else None,
         other_performance=performance_info(outcome.other_performance)
         if outcome.other_performance is not None
         else None,
@@ -210,16 +208,7 @@ def door_list_answer(door_list: DoorList, key: bytes) -> DoorListAnswer:
     unsigned = {
         "performance": performance_info(door_list.performance),
         "made_at": door_list.made_at,
-        "tickets": [
-            DoorListTicket(
-                secret_sha256=e.secret_sha256,
-                holder_name=e.holder_name,
-                category_name=e.category_name,
-                valid=e.valid,
-                admitted_at=e.admitted_at,
-            )
-            for e in door_list.entries
-        ],
+        "tickets": [DoorListTicket.from_record(entry) for entry in door_list.entries],
     }
     draft = DoorListAnswer(**unsigned, signature="")  # type: ignore[arg-type]
     payload = draft.model_dump(mode="json", exclude={"signature"})
@@ -233,7 +222,7 @@ def offline_line(line: UploadLine) -> OfflineLine:
         result=line.result,
         door=line.door,
         scanned_at=line.scanned_at,
-        admission=AdmissionInfo(at=admission.at, door=admission.door, by=admission.by)
+        admission=AdmissionInfo.from_record(admission)
         if admission is not None and line.result is ScanResult.ALREADY_ADMITTED
         else None,
     )
