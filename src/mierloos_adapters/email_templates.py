@@ -77,6 +77,14 @@ LINE_CONTEXT: Final = ("show", "date", "category", "quantity", "amount_cents")
 
 CANCEL_REASONS: Final = ("cancelled", "expired", "performance_cancelled")
 
+# One ticket line of the examples below.
+_EXAMPLE_LINE: Final = {
+    "show": "De Gebroken Kruik",
+    "date": "2026-03-14T19:30:00+00:00",
+    "category": "Regulier",
+    "quantity": 2,
+    "amount_cents": 3000,
+}
 # A filled-in context for every template: for previews and tests.
 EXAMPLE_CONTEXT: Final[Mapping[str, Mapping[str, Any]]] = {
     "order_received": {
@@ -98,13 +106,7 @@ EXAMPLE_CONTEXT: Final[Mapping[str, Mapping[str, Any]]] = {
         "name": "Anna de Vries",
         "order_number": "OMT-2026-0042",
         "lines": [
-            {
-                "show": "De Gebroken Kruik",
-                "date": "2026-03-14T19:30:00+00:00",
-                "category": "Regulier",
-                "quantity": 2,
-                "amount_cents": 3000,
-            },
+            _EXAMPLE_LINE,
             {
                 "show": "Kindervoorstelling: Dikkie Dik",
                 "date": "2026-04-05T12:00:00+00:00",
@@ -161,15 +163,7 @@ EXAMPLE_CONTEXT: Final[Mapping[str, Mapping[str, Any]]] = {
         "waitlist_url": "https://kaarten.example.nl/wachtlijst/s3cr3t-entry",
     },
     "waitlist_offer": {
-        "lines": [
-            {
-                "show": "De Gebroken Kruik",
-                "date": "2026-03-14T19:30:00+00:00",
-                "category": "Regulier",
-                "quantity": 2,
-                "amount_cents": 3000,
-            }
-        ],
+        "lines": [_EXAMPLE_LINE],
         "total_cents": 3000,
         "offer_url": "https://kaarten.example.nl/wachtlijst/aanbod/s3cr3t-order",
         "offer_expires": "2026-03-13T12:00:00+00:00",

@@ -85,10 +85,7 @@ async def turn_off(request: Request, form: FormData) -> Response:
 
 async def remove(request: Request, form: FormData) -> Response:
     lists = services(request).waitlists
-    performance_id, entry_id = (
-        request.path_params["performance_id"],
-        request.path_params["entry_id"],
-    )
+    performance_id, entry_id = _ids(request)
     return await _act(
         request, lambda: lists.remove(performance_id, entry_id), "De inschrijving is verwijderd."
     )
@@ -96,10 +93,7 @@ async def remove(request: Request, form: FormData) -> Response:
 
 async def offer(request: Request, form: FormData) -> Response:
     lists = services(request).waitlists
-    performance_id, entry_id = (
-        request.path_params["performance_id"],
-        request.path_params["entry_id"],
-    )
+    performance_id, entry_id = _ids(request)
     return await _act(
         request,
         lambda: lists.offer_by_hand(performance_id, entry_id),
