@@ -64,6 +64,8 @@ TEMPLATE_CONTEXT: Final[Mapping[str, tuple[str, ...]]] = {
     # The link carries the reset token: valid one hour, single use.
     "password_reset": ("name", "reset_url"),
     "account_created": ("name", "email", "login_url"),
+    # A phone booking: the seats are held until `pay_before` (ISO 8601), paid at the counter.
+    "phone_booking": ("name", "order_number", "lines", "total_cents", "pay_before", "order_url"),
     # On a sold-out performance's waiting list: its place, and the personal link to see or leave.
     "waitlist_joined": ("show", "date", "quantity", "position", "waitlist_url"),
     # Seats came back and are held for the entry until `offer_expires`: the link to buy them.
@@ -154,6 +156,14 @@ EXAMPLE_CONTEXT: Final[Mapping[str, Mapping[str, Any]]] = {
         "name": "Anna de Vries",
         "email": "anna@example.nl",
         "login_url": "https://kaarten.example.nl/inloggen",
+    },
+    "phone_booking": {
+        "name": "Anna de Vries",
+        "order_number": "OMT-2026-0042",
+        "lines": [_EXAMPLE_LINE],
+        "total_cents": 3000,
+        "pay_before": "2026-03-14T18:30:00+00:00",
+        "order_url": "https://kaarten.example.nl/bestelling/s3cr3t-order",
     },
     "waitlist_joined": {
         "show": "De Gebroken Kruik",

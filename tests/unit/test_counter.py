@@ -8,8 +8,15 @@ from datetime import timedelta
 import attrs
 import pytest
 
+from mierloos_adapters.email_templates import JinjaEmailTemplates
 from mierloos_adapters.links import SiteLinks
-from mierloos_adapters.memory import FixedClock, MemoryPaymentGateway, MemoryStore, MemoryUnitOfWork
+from mierloos_adapters.memory import (
+    FixedClock,
+    MemoryMailer,
+    MemoryPaymentGateway,
+    MemoryStore,
+    MemoryUnitOfWork,
+)
 from mierloos_core import errors
 from mierloos_core.model.accounts import Role, User
 from mierloos_core.model.cart import CartLine
@@ -24,6 +31,7 @@ from mierloos_core.model.orders import (
     TicketStatus,
 )
 from mierloos_core.model.price_categories import Visibility
+from mierloos_core.model.timeutil import local
 from mierloos_core.services.checkout import CheckoutRequest, checkout
 from mierloos_core.services.counter import (
     BookingExpired,
@@ -32,6 +40,7 @@ from mierloos_core.services.counter import (
     PhoneBooking,
     TooLateForPhoneBooking,
 )
+from mierloos_core.services.notifications import EmailSender
 from mierloos_core.services.payments import Payments
 from mierloos_core.services.refunds import MANUAL_REFUND, Refunds
 from tests.catalog_builders import CatalogBuilder
@@ -315,8 +324,46 @@ def test_marking_a_booking_paid_makes_and_mails_its_tickets_once(
     assert order.sold_by == cashier
     assert [t.status for t in order.tickets] == [TicketStatus.VALID] * 2
     assert len(jobs(store, clock, GenerateTickets.job_type)) == 1
-    assert len(jobs(store, clock, SendEmail.job_type)) == 1
+    assert mail_templates(store, clock) == ["phone_booking", "order_confirmed"]
     assert catalog.seats_left(performance) == 8
+
+
+def mail_templates(store: MemoryStore, clock: FixedClock) -> list[str]:
+    return [job.data["template"] for job in jobs(store, clock, SendEmail.job_type)]
+
+
+def test_a_phone_booking_with_an_address_mails_what_is_held_and_until_when(
+    counter: Counter,
+    catalog: CatalogBuilder,
+    performance: Performance,
+    staff: User,
+    store: MemoryStore,
+    clock: FixedClock,
+) -> None:
+    form = booking(
+        performance,
+        catalog,
+        staff,
+        email="piet@example.nl",
+        request_key="9c1b4f2e-phone-booking-form-key",
+    )
+    booked = counter.reserve(form)
+    assert counter.reserve(form).order_id == booked.order_id  # the same form twice
+
+    (mail,) = jobs(store, clock, SendEmail.job_type)
+    assert mail.data["template"] == "phone_booking"
+    assert mail.data["to"] == "piet@example.nl"
+    assert mail.data["order_id"] == str(booked.order_id)
+
+    sent = MemoryMailer()
+    EmailSender(lambda: MemoryUnitOfWork(store, clock), sent, JinjaEmailTemplates(), LINKS)(
+        SendEmail.from_payload(mail.data)
+    )
+    (email,) = sent.sent
+    pay_before = local(performance.starts_at - timedelta(minutes=30))
+    assert f"{pay_before:%H:%M}" in email.subject
+    assert "2 kaarten" in email.text
+    assert "aan de kassa" in email.text
 
 
 def test_marking_paid_past_the_deadline_closes_the_booking_and_refuses(

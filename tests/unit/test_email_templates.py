@@ -37,6 +37,7 @@ LINK_KEY = {
     "account_created": "login_url",
     "waitlist_joined": "waitlist_url",
     "waitlist_offer": "offer_url",
+    "phone_booking": "order_url",
 }
 
 # A word each subject must contain, per language: shows the subject is in that language.
@@ -54,6 +55,7 @@ SUBJECT_WORD = {
         "account_created": "welkom",
         "waitlist_joined": "wachtlijst",
         "waitlist_offer": "kaarten",
+        "phone_booking": "reservering",
     },
     "en": {
         "order_received": "order",
@@ -68,6 +70,7 @@ SUBJECT_WORD = {
         "account_created": "welcome",
         "waitlist_joined": "waiting list",
         "waitlist_offer": "tickets",
+        "phone_booking": "booking",
     },
 }
 

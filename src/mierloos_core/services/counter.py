@@ -43,7 +43,7 @@ from mierloos_core.model.price_categories import PriceCategory, in_order
 from mierloos_core.ports import Clock, SalesTotal, UnitOfWork
 from mierloos_core.services.cart import check_quantities, validate_lines
 from mierloos_core.services.checkout import clean_email, clean_name, refusal, tickets_for
-from mierloos_core.services.fulfilment import enqueue_fulfilment
+from mierloos_core.services.fulfilment import enqueue_fulfilment, mail_buyer
 from mierloos_core.services.order_lifecycle import close_order, hold, lock_order
 
 SALE_METHODS = (PaymentMethod.CASH, PaymentMethod.PIN, PaymentMethod.FREE)
@@ -303,6 +303,8 @@ class Counter:
                 return self._made_meanwhile(uow, key)
             if order.status is OrderStatus.PAID:
                 enqueue_fulfilment(uow, order)  # the PDF job always; mail only with an address
+            else:  # a phone booking: what is held and until when, when there is an address
+                mail_buyer(uow, order, "phone_booking", once_key=str(order.id))
             hold(uow, order, None)
             uow.commit()
         return CounterOrder.of(order)

@@ -69,6 +69,7 @@ def order_context(uow: UnitOfWork, order: Order, links: Links) -> dict[str, Any]
         "total_cents": order.total.cents,
         "status": order.status.value,
         "reason": "expired" if order.status is OrderStatus.EXPIRED else "cancelled",
+        "pay_before": order.pay_before.isoformat() if order.pay_before else None,
     }
 
 

@@ -42,6 +42,7 @@ LINK_KEY = {
     "account_created": "login_url",
     "waitlist_joined": "waitlist_url",
     "waitlist_offer": "offer_url",
+    "phone_booking": "order_url",
 }
 
 MAIL = OutgoingEmail(
