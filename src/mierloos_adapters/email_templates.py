@@ -64,6 +64,8 @@ TEMPLATE_CONTEXT: Final[Mapping[str, tuple[str, ...]]] = {
     # The link carries the reset token: valid one hour, single use.
     "password_reset": ("name", "reset_url"),
     "account_created": ("name", "email", "login_url"),
+    # The performance was cancelled while the entry waited: it is off the list.
+    "waitlist_cancelled": ("show", "date", "agenda_url"),
     # A phone booking: the seats are held until `pay_before` (ISO 8601), paid at the counter.
     "phone_booking": ("name", "order_number", "lines", "total_cents", "pay_before", "order_url"),
     # On a sold-out performance's waiting list: its place, and the personal link to see or leave.
@@ -156,6 +158,11 @@ EXAMPLE_CONTEXT: Final[Mapping[str, Mapping[str, Any]]] = {
         "name": "Anna de Vries",
         "email": "anna@example.nl",
         "login_url": "https://kaarten.example.nl/inloggen",
+    },
+    "waitlist_cancelled": {
+        "show": "De Gebroken Kruik",
+        "date": "2026-03-14T19:30:00+00:00",
+        "agenda_url": "https://kaarten.example.nl/",
     },
     "phone_booking": {
         "name": "Anna de Vries",

@@ -40,5 +40,8 @@ class SiteLinks:
     def login(self) -> str:
         return self.base_url + LOGIN
 
+    def agenda(self) -> str:
+        return self.base_url + "/"
+
     def admin_order(self, order_id: uuid.UUID) -> str:
         return self.base_url + ADMIN_ORDER.format(order_id=order_id)

@@ -38,6 +38,7 @@ LINK_KEY = {
     "waitlist_joined": "waitlist_url",
     "waitlist_offer": "offer_url",
     "phone_booking": "order_url",
+    "waitlist_cancelled": "agenda_url",
 }
 
 # A word each subject must contain, per language: shows the subject is in that language.
@@ -56,6 +57,7 @@ SUBJECT_WORD = {
         "waitlist_joined": "wachtlijst",
         "waitlist_offer": "kaarten",
         "phone_booking": "reservering",
+        "waitlist_cancelled": "geannuleerd",
     },
     "en": {
         "order_received": "order",
@@ -71,6 +73,7 @@ SUBJECT_WORD = {
         "waitlist_joined": "waiting list",
         "waitlist_offer": "tickets",
         "phone_booking": "booking",
+        "waitlist_cancelled": "cancelled",
     },
 }
 

@@ -15,6 +15,7 @@ from mierloos_core.model.orders import OrderStatus
 from mierloos_core.model.waitlist import EntryStatus, WaitlistEntry, pick_entries
 from mierloos_core.services.checkout import CheckoutRequest, checkout
 from mierloos_core.services.order_lifecycle import close_order, lock_order
+from mierloos_core.services.performance_cancellation import cancel_performance
 from mierloos_core.services.waitlist import JoinRequest, WaitlistPolicy, Waitlists
 from tests.catalog_builders import CatalogBuilder
 
@@ -268,3 +269,38 @@ def test_staff_offer_by_hand_remove_and_turn_the_list_off(
     with pytest.raises(errors.WaitlistClosed):
         _join(lists, performance, "late@example.nl")
     _counters_add_up(store, performance)
+
+
+def test_cancelling_the_performance_closes_its_list_and_tells_whoever_waits(
+    store: MemoryStore, clock: FixedClock, lists: Waitlists, catalog: CatalogBuilder
+) -> None:
+    performance = catalog.performance(capacity=3)
+    order = _buy(store, clock, performance, 2)
+    _buy(store, clock, performance, 1)
+    _join(lists, performance, "offered@example.nl", 2)
+    clock.advance(timedelta(minutes=1))
+    waiting_token = _join(lists, performance, "waiting@example.nl", 3)
+    _expire(store, clock, order)
+    lists.offer_held_seats(performance.id)
+
+    with MemoryUnitOfWork(store, clock) as uow:
+        cancel_performance(uow, performance.id, clock.now())
+        uow.commit()
+
+    statuses = {e.email: e.status for e in store.waitlist_entries.values()}
+    assert statuses == {
+        "offered@example.nl": EntryStatus.REMOVED,
+        "waiting@example.nl": EntryStatus.REMOVED,
+    }
+    mails = [(j.data["to"], j.data["template"]) for j in store.jobs.values() if j.type == "email"]
+    told = [to for to, template in mails if template == "waitlist_cancelled"]
+    assert sorted(told) == ["offered@example.nl", "waiting@example.nl"]
+    # The offer's order closed with the performance, without a second mail about it.
+    assert ("offered@example.nl", "order_cancelled") not in mails
+    offer = next(o for o in store.orders.values() if o.email == "offered@example.nl")
+    assert offer.status is OrderStatus.CANCELLED
+    _counters_add_up(store, performance)
+    assert store.waitlists[performance.id].held == 0
+    assert lists.view(waiting_token).entry.status is EntryStatus.REMOVED
+    # Nothing is offered on a cancelled performance, whatever job was still queued.
+    assert lists.offer_held_seats(performance.id) == {"offered": 0, "returned": 0}

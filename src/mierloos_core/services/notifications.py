@@ -104,6 +104,7 @@ class EmailSender:
                 attachments = self._tickets_attachment(order)
             context["attached"] = bool(attachments)
         context.setdefault("login_url", self.links.login())
+        context.setdefault("agenda_url", self.links.agenda())
         context.update(mail.context)
         self._waitlist_links(mail, context)
         nonce = context.pop("reset_nonce", None)

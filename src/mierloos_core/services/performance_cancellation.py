@@ -6,7 +6,8 @@ this performance (the whole order when all its tickets are for it), sent by a wo
 pending orders are cancelled with it: their seats and coupon use go back, a `payment_cancel`
 job withdraws the open payment at the provider, and the buyer gets the "order cancelled"
 e-mail saying the performance was cancelled. Money that still arrives is refunded by the
-payment service, as for any payment that arrives after its order closed.
+payment service, as for any payment that arrives after its order closed. Its waiting list
+closes: whoever waits or holds an offer is told by mail, and the offers' orders close.
 
 Locks are taken in the order of `order_lifecycle`, as every other writer takes them: a payment
 closing one of these orders meanwhile waits for this instead of deadlocking.
@@ -25,6 +26,7 @@ from mierloos_core.model.commands import RefundOrder
 from mierloos_core.model.money import Money
 from mierloos_core.model.orders import Order, OrderStatus
 from mierloos_core.ports import UnitOfWork
+from mierloos_core.services import waitlist_seats
 from mierloos_core.services.jobs import enqueue
 from mierloos_core.services.order_lifecycle import (
     close_order,
@@ -76,6 +78,8 @@ def cancel_performance(
     if set(_open_orders(uow, performance_id)) - set(listed):
         raise errors.Busy()
     uow.performances.update(performance)
+    # Before the orders close: an offer's order then closes without a mail of its own.
+    waitlist_seats.performance_cancelled(uow, performance)
     cancelled = refunds = 0
     for order in orders:
         if order.status is OrderStatus.PAID:

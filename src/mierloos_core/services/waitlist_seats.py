@@ -12,8 +12,8 @@ from __future__ import annotations
 import uuid
 from collections.abc import Mapping
 
-from mierloos_core.model.catalog import PerformanceStatus
-from mierloos_core.model.commands import OfferWaitlistSeats
+from mierloos_core.model.catalog import Performance, PerformanceStatus
+from mierloos_core.model.commands import OfferWaitlistSeats, SendEmail
 from mierloos_core.model.waitlist import EntryStatus
 from mierloos_core.ports import UnitOfWork
 from mierloos_core.services.jobs import enqueue
@@ -54,3 +54,32 @@ def offer_paid(uow: UnitOfWork, order_id: uuid.UUID) -> None:
     if entry is not None and entry.status is EntryStatus.OFFERED:
         entry.status = EntryStatus.CONVERTED
         uow.waitlists.update(entry)
+
+
+def performance_cancelled(uow: UnitOfWork, performance: Performance) -> int:
+    """The performance is being cancelled (its row and its orders are locked, the orders not
+    closed yet): every entry still on the list leaves it and is told by mail, an offer's
+    order then closing without a mail of its own; the seats held for the list go back.
+    The number of entries told."""
+    held = uow.waitlists.get(performance.id).held
+    if held:
+        uow.waitlists.unhold(performance.id, held)
+    show = uow.shows.get(performance.show_id)
+    told = 0
+    for listed in uow.waitlists.entries(performance.id):
+        if not listed.status.is_open:
+            continue
+        entry = uow.waitlists.get_entry(listed.id, for_update=True)
+        if entry is None or not entry.close(EntryStatus.REMOVED):
+            continue
+        uow.waitlists.update(entry)
+        mail = SendEmail(
+            template="waitlist_cancelled",
+            to=entry.email,
+            locale=entry.language,
+            context={"show": show.title if show else "", "date": performance.starts_at.isoformat()},
+            once_key=str(entry.id),
+        )
+        enqueue(uow, mail)
+        told += 1
+    return told

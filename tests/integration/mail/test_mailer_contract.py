@@ -43,6 +43,7 @@ LINK_KEY = {
     "waitlist_joined": "waitlist_url",
     "waitlist_offer": "offer_url",
     "phone_booking": "order_url",
+    "waitlist_cancelled": "agenda_url",
 }
 
 MAIL = OutgoingEmail(

@@ -183,6 +183,25 @@ def test_the_personal_page_shows_the_place_and_leaving_works(
     assert client.get("/wachtlijst/kort").status_code == 404
 
 
+def test_a_cancelled_performance_closes_the_list_and_the_personal_page_says_so(
+    site: Site, client: TestClient, performance: Performance
+) -> None:
+    sell_out(site, performance)
+    join(site, client, performance, "wacht@example.nl")
+    token = joined_token(site, "wacht@example.nl")
+
+    site.container.staff_catalog().cancel(performance.id)
+
+    page = client.get(f"/wachtlijst/{token}")
+    assert "Deze voorstelling is geannuleerd; de wachtlijst is gesloten." in page.text
+    assert "/verlaten" not in page.text
+    client.get("/taal/en?next=/", follow_redirects=False)
+    english = client.get(f"/wachtlijst/{token}")
+    assert "This performance is cancelled; its waiting list is closed." in english.text
+    told = [j.data for j in site.jobs("email") if j.data["template"] == "waitlist_cancelled"]
+    assert [m["to"] for m in told] == ["wacht@example.nl"]
+
+
 def test_released_seats_are_offered_and_bought_from_the_offer_link(
     site: Site, client: TestClient, performance: Performance
 ) -> None:
