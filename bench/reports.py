@@ -60,7 +60,7 @@ SEED = [
        FROM generate_series(1, :performances) AS i, generate_series(0, 1) AS k""",
     """INSERT INTO orders (id, number, secret, email, name, status, subtotal_cents,
                           discount_cents, coupon_code, newsletter, language, created_at,
-                          expires_at, paid_at)
+                          expires_at, paid_at, sales_channel, payment_method)
        SELECT md5('o' || i)::uuid, 'OMT-' || lpad(i::text, 8, '0'), md5('secret' || i),
               'klant' || i || '@example.nl', 'Klant ' || i,
               CASE WHEN i % 20 = 0 THEN 'refunded' WHEN i % 20 = 1 THEN 'pending'
@@ -70,7 +70,8 @@ SEED = [
               timestamptz '2025-08-15 12:00+02' + (i * interval '137 seconds'),
               timestamptz '2025-08-15 12:15+02' + (i * interval '137 seconds'),
               CASE WHEN i % 20 NOT IN (1, 2)
-                   THEN timestamptz '2025-08-15 12:02+02' + (i * interval '137 seconds') END
+                   THEN timestamptz '2025-08-15 12:02+02' + (i * interval '137 seconds') END,
+              'web', 'mollie'
        FROM generate_series(1, :orders) AS i""",
     """INSERT INTO tickets (id, order_id, position, performance_id, category_id, category_name,
                            price_cents, status, secret)

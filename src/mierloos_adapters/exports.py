@@ -15,7 +15,7 @@ import tempfile
 from collections.abc import Callable, Iterable, Iterator
 from datetime import datetime
 from decimal import Decimal
-from typing import IO, Any
+from typing import IO, Any, Protocol
 
 import attrs
 from openpyxl import Workbook
@@ -23,8 +23,8 @@ from openpyxl.cell import WriteOnlyCell
 from openpyxl.worksheet._write_only import WriteOnlyWorksheet
 
 from mierloos_core.model.timeutil import local
-from mierloos_core.ports.reports import MoneyLine, OrderLine, TicketLine
-from mierloos_core.services.reports import vat_split
+from mierloos_core.ports.reports import LineFilter, MoneyLine, OrderLine, TicketLine
+from mierloos_core.services.reports import Reporting, vat_split
 
 EURO_FORMAT = '"€" #,##0.00;-"€" #,##0.00'
 PERCENT_FORMAT = "0.00"
@@ -182,21 +182,52 @@ def _csv_cell(value: Any) -> str:
     return str(value)
 
 
-def csv_chunks(kind: str, lines: Iterable[Any]) -> Iterator[bytes]:
-    """The CSV file in chunks of about `CHUNK` bytes, first the BOM and the header."""
-    spec = KINDS[kind]
+def _csv_head(kind: str) -> str:
     buffer = io.StringIO()
     writer = csv.writer(buffer, lineterminator="\r\n")
     buffer.write("\ufeff")
     writer.writerow([f"# {ROUNDING_NOTE}"])
-    writer.writerow(spec.headings)
+    writer.writerow(KINDS[kind].headings)
+    return buffer.getvalue()
+
+
+def csv_chunks(kind: str, lines: Iterable[Any]) -> Iterator[bytes]:
+    """The CSV file in chunks of about `CHUNK` bytes, first the BOM and the header."""
+    as_row = KINDS[kind].row
+    buffer = io.StringIO()
+    writer = csv.writer(buffer, lineterminator="\r\n")
+    buffer.write(_csv_head(kind))
     for line in lines:
-        writer.writerow([_csv_cell(value) for value in spec.row(line)])
+        writer.writerow([_csv_cell(value) for value in as_row(line)])
         if buffer.tell() >= CHUNK:
             yield buffer.getvalue().encode("utf-8")
             buffer.seek(0)
             buffer.truncate()
     yield buffer.getvalue().encode("utf-8")
+
+
+class FormattedCsv(Protocol):
+    """A store that formats an export's CSV lines itself (the Postgres fast path)."""
+
+    def csv_lines(self, kind: str, only: LineFilter) -> Iterator[str] | None:
+        """The lines after the header, in batches; None when this store cannot."""
+        ...
+
+
+def csv_export(reporting: Reporting, kind: str, only: LineFilter) -> Iterator[bytes]:
+    """The CSV file of an export: formatted by the database where it can (the same bytes),
+    else from the report lines by `csv_chunks`."""
+    formatter = getattr(reporting.reports, "csv_lines", None)
+    batches = formatter(kind, only) if formatter is not None else None
+    if batches is None:
+        return csv_chunks(kind, reporting.lines(kind, only))
+    return _joined(_csv_head(kind), batches)
+
+
+def _joined(head: str, batches: Iterator[str]) -> Iterator[bytes]:
+    yield head.encode("utf-8")
+    for batch in batches:
+        yield batch.encode("utf-8")
 
 
 class _XlsxRow:

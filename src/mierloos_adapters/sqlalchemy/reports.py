@@ -10,7 +10,7 @@ from typing import Any
 
 from sqlalchemy import Connection, Engine, Integer, case, func, literal, select, union_all
 
-from mierloos_adapters.sqlalchemy import report_lines
+from mierloos_adapters.sqlalchemy import report_csv, report_lines
 from mierloos_adapters.sqlalchemy.report_queries import (
     ADMITTED_AT,
     CANCELLED,
@@ -203,6 +203,12 @@ class SqlReports:
 
     def money_lines(self, only: LineFilter) -> Iterator[MoneyLine]:
         return report_lines.money_lines(self.engine, only)
+
+    def csv_lines(self, kind: str, only: LineFilter) -> Iterator[str] | None:
+        """An export's CSV lines formatted by Postgres (`report_csv`); None elsewhere."""
+        if self.engine.dialect.name != "postgresql" or kind not in report_csv.KINDS:
+            return None
+        return report_csv.csv_lines(self.engine, kind, only)
 
 
 def _orders_of(performance_id: uuid.UUID) -> Any:
