@@ -20,6 +20,7 @@ from typing import IO, Any, Protocol
 import attrs
 from openpyxl import Workbook
 from openpyxl.cell import WriteOnlyCell
+from openpyxl.utils.datetime import to_excel
 from openpyxl.worksheet._write_only import WriteOnlyWorksheet
 
 from mierloos_core.model.timeutil import local
@@ -28,6 +29,7 @@ from mierloos_core.services.reports import Reporting, vat_split
 
 EURO_FORMAT = '"€" #,##0.00;-"€" #,##0.00'
 PERCENT_FORMAT = "0.00"
+DATE_FORMAT = "yyyy-mm-dd hh:mm"
 ROUNDING_NOTE = (
     "btw per regel: netto = bruto / (1 + tarief), afgerond op de cent (half naar boven);"
     " btw = bruto - netto"
@@ -231,27 +233,38 @@ def _joined(head: str, batches: Iterator[str]) -> Iterator[bytes]:
 
 
 class _XlsxRow:
-    """Turns values into a worksheet row: amounts and rates into cells with their number
-    format (one cell per column, reused: a write-only row is written out when appended),
-    text that would start a formula kept as text."""
+    """Turns values into a worksheet row as cheaply as openpyxl allows: text and whole numbers
+    as plain values; amounts, rates and times into one cell per column and format, made once
+    and reused (a write-only row is written out when appended), its number format set once;
+    times as Excel serial numbers already (no date detection per cell). Text that would start
+    a formula is kept as text."""
 
-    def __init__(self, sheet: WriteOnlyWorksheet, width: int) -> None:
-        self.cells = [WriteOnlyCell(sheet) for _ in range(width)]
+    def __init__(self, sheet: WriteOnlyWorksheet) -> None:
+        self.sheet = sheet
+        self.cells: dict[tuple[int, str], WriteOnlyCell] = {}
+        self.epoch = sheet.parent.epoch
+
+    def _cell(self, column: int, number_format: str, value: float) -> WriteOnlyCell:
+        cell = self.cells.get((column, number_format))
+        if cell is None:
+            cell = WriteOnlyCell(self.sheet)
+            cell.number_format = number_format
+            self.cells[(column, number_format)] = cell
+        cell.value = value
+        return cell
 
     def __call__(self, values: list[Any]) -> list[Any]:
         row: list[Any] = []
-        for cell, value in zip(self.cells, values, strict=True):
+        for column, value in enumerate(values):
             kind = type(value)
-            if kind is Money:
-                cell.number_format = EURO_FORMAT
-                cell.value = value.cents / 100
-                row.append(cell)
+            if kind is str:
+                row.append("'" + value if value[:1] in _FORMULA_START else value)
+            elif kind is Money:
+                row.append(self._cell(column, EURO_FORMAT, value.cents / 100))
+            elif kind is datetime:
+                row.append(self._cell(column, DATE_FORMAT, to_excel(value, self.epoch)))
             elif kind is Decimal:
-                cell.number_format = PERCENT_FORMAT
-                cell.value = float(value)
-                row.append(cell)
-            elif kind is str and value[:1] in _FORMULA_START:
-                row.append("'" + value)  # never a formula
+                row.append(self._cell(column, PERCENT_FORMAT, float(value)))
             else:
                 row.append(value)
         return row
@@ -264,7 +277,7 @@ def write_xlsx(kind: str, lines: Iterable[Any], target: IO[bytes]) -> None:
     sheet = book.create_sheet(title=kind)
     sheet.append([ROUNDING_NOTE])
     sheet.append(list(spec.headings))
-    as_row = _XlsxRow(sheet, len(spec.headings))
+    as_row = _XlsxRow(sheet)
     for line in lines:
         sheet.append(as_row(spec.row(line)))
     book.save(target)
