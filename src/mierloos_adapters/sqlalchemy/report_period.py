@@ -72,46 +72,60 @@ def _shaped(level: str, *, key: Any, show_id: Any, starts_at: Any, numbers: Sequ
 
 def _sales(period: Period) -> list[Select[Any]]:
     """Orders, tickets and revenue per performance and per show (orders placed in it): the
-    tickets summed per order and performance once (`per_order`), both levels read that."""
+    tickets summed per order and performance once (`per_order`, ids and two numbers), both
+    levels read that; the performances (show, start) are joined to its rows after."""
     lines = paid_tickets(o.c.created_at >= period.start, o.c.created_at < period.end)
     per_order = (
         select(
             lines.c.order_id,
             lines.c.performance_id,
-            p.c.show_id,
-            func.min(p.c.starts_at).label("starts_at"),
             func.count().label("tickets"),
             func.sum(lines.c.paid).label("paid"),
         )
-        .join(p, p.c.id == lines.c.performance_id)
         .where(lines.c.status.in_(MONEY_IN))
-        .group_by(lines.c.order_id, lines.c.performance_id, p.c.show_id)
+        .group_by(lines.c.order_id, lines.c.performance_id)
         .cte("per_order")
     )
-    per_show = (
+    per_performance = (
         select(
-            per_order.c.show_id,
-            func.min(per_order.c.starts_at).label("starts_at"),
+            per_order.c.performance_id,
+            func.count().label("orders"),
             func.sum(per_order.c.tickets).label("tickets"),
             func.sum(per_order.c.paid).label("paid"),
         )
-        .group_by(per_order.c.order_id, per_order.c.show_id)
+        .group_by(per_order.c.performance_id)
+        .subquery("per_performance")
+    )
+    per_show = (
+        select(
+            p.c.show_id,
+            func.min(p.c.starts_at).label("starts_at"),
+            func.sum(per_order.c.tickets).label("tickets"),
+            func.sum(per_order.c.paid).label("paid"),
+        )
+        .join(p, p.c.id == per_order.c.performance_id)
+        .group_by(per_order.c.order_id, p.c.show_id)
         .subquery("per_order_show")
     )
-    levels = []
-    for level, rows, key in (
-        ("performance", per_order, per_order.c.performance_id),
-        ("show", per_show, per_show.c.show_id),
-    ):
-        columns = _shaped(
-            level,
-            key=key,
-            show_id=rows.c.show_id,
-            starts_at=func.min(rows.c.starts_at),
-            numbers=(func.count(), total(rows.c.tickets), total(rows.c.paid)),
+    performances = select(
+        *_shaped(
+            "performance",
+            key=p.c.id,
+            show_id=p.c.show_id,
+            starts_at=p.c.starts_at,
+            numbers=(per_performance.c.orders, per_performance.c.tickets, per_performance.c.paid),
         )
-        levels.append(select(*columns).group_by(key, rows.c.show_id))
-    return levels
+    ).join(p, p.c.id == per_performance.c.performance_id)
+    shows = select(
+        *_shaped(
+            "show",
+            key=per_show.c.show_id,
+            show_id=per_show.c.show_id,
+            starts_at=func.min(per_show.c.starts_at),
+            numbers=(func.count(), total(per_show.c.tickets), total(per_show.c.paid)),
+        )
+    ).group_by(per_show.c.show_id)
+    return [performances, shows]
 
 
 def _refunds(period: Period) -> list[Select[Any]]:
