@@ -104,6 +104,7 @@ def csv_lines(engine: Engine, kind: str, only: LineFilter) -> Iterator[str]:
     if kind not in KINDS:
         raise ValueError(kind)
     with reading(engine) as db:
+        db.exec_driver_sql("SET LOCAL DateStyle = 'ISO, YMD'")  # what `_time` reads
         result = db.execution_options(stream_results=True, yield_per=BATCH).execute(
             ticket_csv_query(only)
         )

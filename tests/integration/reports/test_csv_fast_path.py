@@ -11,7 +11,7 @@ from sqlalchemy import Numeric, func, literal, select, text
 
 from mierloos_adapters import exports
 from mierloos_adapters.sqlalchemy import SqlUnitOfWork
-from mierloos_adapters.sqlalchemy.report_csv import _net
+from mierloos_adapters.sqlalchemy.report_csv import _cents, _net
 from mierloos_adapters.sqlalchemy.reports import SqlReports
 from mierloos_core.model.orders import OrderStatus
 from mierloos_core.ports.reports import LineFilter
@@ -97,12 +97,16 @@ def test_the_csv_is_generic_where_postgres_is_not_there(sqlite_engine, clock):
 
 
 @pytest.mark.parametrize("rate", ["0.00", "5.55", "9.00", "21.00", "100.00"])
-def test_the_net_amount_in_sql_rounds_as_vat_split(postgres_engine, rate):
-    """Every amount from -3000 to 3000 cents, refunds' negative ones too, half away from
-    zero."""
+def test_amounts_and_net_amounts_in_sql_are_those_of_python(postgres_engine, rate):
+    """Every amount from -3000 to 3000 cents, refunds' negative ones too: the net amount
+    rounded half away from zero, and the amount written as the generic CSV writes it."""
     gross = func.generate_series(-3000, 3000).table_valued("g").render_derived()
-    query = select(gross.c.g, _net(gross.c.g, literal(Decimal(rate), Numeric(5, 2))))
+    net = _net(gross.c.g, literal(Decimal(rate), Numeric(5, 2)))
+    query = select(gross.c.g, net, _cents(gross.c.g))
     with postgres_engine.connect() as db:
-        found = {g: net for g, net in db.execute(query)}
+        found = {g: (net, text) for g, net, text in db.execute(query)}
     assert len(found) == 6001
-    assert found == {g: vat_split(g, Decimal(rate)).net_cents for g in found}
+    assert found == {
+        g: (vat_split(g, Decimal(rate)).net_cents, exports._csv_cell(exports.Money(g)))
+        for g in found
+    }
