@@ -4,7 +4,8 @@ Run with `.venv/bin/python bench/reports.py [--tickets N] [--performances N] [--
 (default: 200,000 tickets over 200 performances, on MIERLOOS_BENCH_DATABASE_URL or the local
 server). Not part of the test suite. Seeds a fresh database of its own in bulk
 (INSERT ... SELECT generate_series), then times the season's period report (median of 3),
-the CSV and the Excel export of every ticket (streamed to a temporary file), and the peak
+the CSV and the Excel export of every ticket as the site writes them (streamed to a temporary
+file; the CSV formatted by Postgres), and the peak
 growth of this process's memory (ru_maxrss) during the exports. Prints readable lines, then as
 its last line one JSON object: tickets, report_ms, csv_s, xlsx_s, peak_rss_mb.
 Targets: report under 500 ms, CSV under 3 s, XLSX under 20 s, memory growth under 150 MB.
@@ -29,11 +30,12 @@ from bench_support import fresh_database
 from sqlalchemy import Engine, text
 
 from mierloos_adapters import exports
+from mierloos_adapters.clock import SystemClock
 from mierloos_adapters.migrations import upgrade
-from mierloos_adapters.sqlalchemy import make_engine
+from mierloos_adapters.sqlalchemy import SqlUnitOfWork, make_engine
 from mierloos_adapters.sqlalchemy.reports import SqlReports
 from mierloos_core.ports.reports import LineFilter
-from mierloos_core.services.reports import parse_period
+from mierloos_core.services.reports import Reporting, parse_period
 
 SHOWS = 20
 TICKETS_PER_ORDER = 2
@@ -60,7 +62,7 @@ SEED = [
        FROM generate_series(1, :performances) AS i, generate_series(0, 1) AS k""",
     """INSERT INTO orders (id, number, secret, email, name, status, subtotal_cents,
                           discount_cents, coupon_code, newsletter, language, created_at,
-                          expires_at, paid_at)
+                          expires_at, paid_at, sales_channel, payment_method)
        SELECT md5('o' || i)::uuid, 'OMT-' || lpad(i::text, 8, '0'), md5('secret' || i),
               'klant' || i || '@example.nl', 'Klant ' || i,
               CASE WHEN i % 20 = 0 THEN 'refunded' WHEN i % 20 = 1 THEN 'pending'
@@ -70,7 +72,8 @@ SEED = [
               timestamptz '2025-08-15 12:00+02' + (i * interval '137 seconds'),
               timestamptz '2025-08-15 12:15+02' + (i * interval '137 seconds'),
               CASE WHEN i % 20 NOT IN (1, 2)
-                   THEN timestamptz '2025-08-15 12:02+02' + (i * interval '137 seconds') END
+                   THEN timestamptz '2025-08-15 12:02+02' + (i * interval '137 seconds') END,
+              'web', 'mollie'
        FROM generate_series(1, :orders) AS i""",
     """INSERT INTO tickets (id, order_id, position, performance_id, category_id, category_name,
                            price_cents, status, secret)
@@ -145,6 +148,7 @@ def main() -> None:
             f" in {seconds:.1f} s"
         )
         reports = SqlReports(engine)
+        reporting = Reporting(lambda: SqlUnitOfWork(engine, SystemClock()), reports)
         season = parse_period("season", "2025-2026")
         found = reports.period(season)  # warm the caches once
         print(
@@ -161,7 +165,7 @@ def main() -> None:
 
             def write_csv() -> None:
                 with target.open("wb") as out:
-                    for chunk in exports.csv_chunks("tickets", reports.ticket_lines(LineFilter())):
+                    for chunk in exports.csv_export(reporting, "tickets", LineFilter()):
                         out.write(chunk)
 
             csv_s = timed(write_csv)

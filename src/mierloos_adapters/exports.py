@@ -15,19 +15,21 @@ import tempfile
 from collections.abc import Callable, Iterable, Iterator
 from datetime import datetime
 from decimal import Decimal
-from typing import IO, Any
+from typing import IO, Any, Protocol
 
 import attrs
 from openpyxl import Workbook
 from openpyxl.cell import WriteOnlyCell
+from openpyxl.utils.datetime import to_excel
 from openpyxl.worksheet._write_only import WriteOnlyWorksheet
 
 from mierloos_core.model.timeutil import local
-from mierloos_core.ports.reports import MoneyLine, OrderLine, TicketLine
-from mierloos_core.services.reports import vat_split
+from mierloos_core.ports.reports import LineFilter, MoneyLine, OrderLine, TicketLine
+from mierloos_core.services.reports import Reporting, vat_split
 
 EURO_FORMAT = '"€" #,##0.00;-"€" #,##0.00'
 PERCENT_FORMAT = "0.00"
+DATE_FORMAT = "yyyy-mm-dd hh:mm"
 ROUNDING_NOTE = (
     "btw per regel: netto = bruto / (1 + tarief), afgerond op de cent (half naar boven);"
     " btw = bruto - netto"
@@ -182,16 +184,23 @@ def _csv_cell(value: Any) -> str:
     return str(value)
 
 
-def csv_chunks(kind: str, lines: Iterable[Any]) -> Iterator[bytes]:
-    """The CSV file in chunks of about `CHUNK` bytes, first the BOM and the header."""
-    spec = KINDS[kind]
+def _csv_head(kind: str) -> str:
     buffer = io.StringIO()
     writer = csv.writer(buffer, lineterminator="\r\n")
     buffer.write("\ufeff")
     writer.writerow([f"# {ROUNDING_NOTE}"])
-    writer.writerow(spec.headings)
+    writer.writerow(KINDS[kind].headings)
+    return buffer.getvalue()
+
+
+def csv_chunks(kind: str, lines: Iterable[Any]) -> Iterator[bytes]:
+    """The CSV file in chunks of about `CHUNK` bytes, first the BOM and the header."""
+    as_row = KINDS[kind].row
+    buffer = io.StringIO()
+    writer = csv.writer(buffer, lineterminator="\r\n")
+    buffer.write(_csv_head(kind))
     for line in lines:
-        writer.writerow([_csv_cell(value) for value in spec.row(line)])
+        writer.writerow([_csv_cell(value) for value in as_row(line)])
         if buffer.tell() >= CHUNK:
             yield buffer.getvalue().encode("utf-8")
             buffer.seek(0)
@@ -199,28 +208,63 @@ def csv_chunks(kind: str, lines: Iterable[Any]) -> Iterator[bytes]:
     yield buffer.getvalue().encode("utf-8")
 
 
-class _XlsxRow:
-    """Turns values into a worksheet row: amounts and rates into cells with their number
-    format (one cell per column, reused: a write-only row is written out when appended),
-    text that would start a formula kept as text."""
+class FormattedCsv(Protocol):
+    """A store that formats an export's CSV lines itself (the Postgres fast path)."""
 
-    def __init__(self, sheet: WriteOnlyWorksheet, width: int) -> None:
-        self.cells = [WriteOnlyCell(sheet) for _ in range(width)]
+    def csv_lines(self, kind: str, only: LineFilter) -> Iterator[str] | None:
+        """The lines after the header, in batches; None when this store cannot."""
+        ...
+
+
+def csv_export(reporting: Reporting, kind: str, only: LineFilter) -> Iterator[bytes]:
+    """The CSV file of an export: formatted by the database where it can (the same bytes),
+    else from the report lines by `csv_chunks`."""
+    formatter = getattr(reporting.reports, "csv_lines", None)
+    batches = formatter(kind, only) if formatter is not None else None
+    if batches is None:
+        return csv_chunks(kind, reporting.lines(kind, only))
+    return _joined(_csv_head(kind), batches)
+
+
+def _joined(head: str, batches: Iterator[str]) -> Iterator[bytes]:
+    yield head.encode("utf-8")
+    for batch in batches:
+        yield batch.encode("utf-8")
+
+
+class _XlsxRow:
+    """Turns values into a worksheet row as cheaply as openpyxl allows: text and whole numbers
+    as plain values; amounts, rates and times into one cell per column and format, made once
+    and reused (a write-only row is written out when appended), its number format set once;
+    times as Excel serial numbers already (no date detection per cell). Text that would start
+    a formula is kept as text."""
+
+    def __init__(self, sheet: WriteOnlyWorksheet) -> None:
+        self.sheet = sheet
+        self.cells: dict[tuple[int, str], WriteOnlyCell] = {}
+        self.epoch = sheet.parent.epoch
+
+    def _cell(self, column: int, number_format: str, value: float) -> WriteOnlyCell:
+        cell = self.cells.get((column, number_format))
+        if cell is None:
+            cell = WriteOnlyCell(self.sheet)
+            cell.number_format = number_format
+            self.cells[(column, number_format)] = cell
+        cell.value = value
+        return cell
 
     def __call__(self, values: list[Any]) -> list[Any]:
         row: list[Any] = []
-        for cell, value in zip(self.cells, values, strict=True):
+        for column, value in enumerate(values):
             kind = type(value)
-            if kind is Money:
-                cell.number_format = EURO_FORMAT
-                cell.value = value.cents / 100
-                row.append(cell)
+            if kind is str:
+                row.append("'" + value if value[:1] in _FORMULA_START else value)
+            elif kind is Money:
+                row.append(self._cell(column, EURO_FORMAT, value.cents / 100))
+            elif kind is datetime:
+                row.append(self._cell(column, DATE_FORMAT, to_excel(value, self.epoch)))
             elif kind is Decimal:
-                cell.number_format = PERCENT_FORMAT
-                cell.value = float(value)
-                row.append(cell)
-            elif kind is str and value[:1] in _FORMULA_START:
-                row.append("'" + value)  # never a formula
+                row.append(self._cell(column, PERCENT_FORMAT, float(value)))
             else:
                 row.append(value)
         return row
@@ -233,7 +277,7 @@ def write_xlsx(kind: str, lines: Iterable[Any], target: IO[bytes]) -> None:
     sheet = book.create_sheet(title=kind)
     sheet.append([ROUNDING_NOTE])
     sheet.append(list(spec.headings))
-    as_row = _XlsxRow(sheet, len(spec.headings))
+    as_row = _XlsxRow(sheet)
     for line in lines:
         sheet.append(as_row(spec.row(line)))
     book.save(target)

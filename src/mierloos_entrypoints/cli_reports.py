@@ -174,11 +174,11 @@ def export_command(
         performance_id=_uuid(performance_id, "performance") if performance_id else None,
         status=OrderStatus(status) if status else None,
     )
-    lines = _reporting().lines(kind, only)
+    reporting = _reporting()
     with operation("writing the export"), output.open("wb") as target:
         if form == "csv":
-            for chunk in exports.csv_chunks(kind, lines):
+            for chunk in exports.csv_export(reporting, kind, only):
                 target.write(chunk)
         else:
-            exports.write_xlsx(kind, lines, target)
+            exports.write_xlsx(kind, reporting.lines(kind, only), target)
     click.echo(f"wrote {output}")

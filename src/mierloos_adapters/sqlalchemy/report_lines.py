@@ -55,9 +55,11 @@ def _ticket_conditions(only: LineFilter, performance_id: Any, show_id: Any) -> l
     return found
 
 
-def ticket_lines(engine: Engine, only: LineFilter) -> Iterator[TicketLine]:
+def ticket_query(only: LineFilter) -> Select[Any]:
+    """The tickets of an export with their order, show and performance, in the door list's
+    order (by start, performance, order number, position)."""
     lines = paid_tickets(*_order_conditions(only))
-    query = (
+    return (
         select(
             lines,
             o.c.number,
@@ -73,7 +75,10 @@ def ticket_lines(engine: Engine, only: LineFilter) -> Iterator[TicketLine]:
         .where(*_ticket_conditions(only, lines.c.performance_id, p.c.show_id))
         .order_by(p.c.starts_at, p.c.id, o.c.number, lines.c.position)
     )
-    for row in _stream(engine, query):
+
+
+def ticket_lines(engine: Engine, only: LineFilter) -> Iterator[TicketLine]:
+    for row in _stream(engine, ticket_query(only)):
         yield TicketLine(
             ticket_id=row.id,
             order_number=row.number,
@@ -127,103 +132,68 @@ def order_lines(engine: Engine, only: LineFilter) -> Iterator[OrderLine]:
 def money_lines(engine: Engine, only: LineFilter) -> Iterator[MoneyLine]:
     """Paid payments (orders placed in the period), then counted refunds (made in it), each
     split per show."""
-    yield from _payment_lines(engine, only)
-    yield from _refund_lines(engine, only)
-
-
-def _payment_lines(engine: Engine, only: LineFilter) -> Iterator[MoneyLine]:
     lines = paid_tickets(*_order_conditions(only), o.c.paid_at.is_not(None))
-    query = (
-        select(
-            o.c.paid_at,
-            o.c.number,
-            pay.c.provider_payment_id,
-            pay.c.id.label("own_id"),
-            payment_method(o.c.id).label("method"),
-            s.c.title,
-            s.c.vat_rate,
-            total(lines.c.paid).label("gross"),
-        )
-        .select_from(lines)
-        .join(o, o.c.id == lines.c.order_id)
-        .join(pay, (pay.c.order_id == o.c.id) & (pay.c.status == PaymentStatus.PAID.value))
-        .join(p, p.c.id == lines.c.performance_id)
-        .join(s, s.c.id == p.c.show_id)
-        .where(
-            lines.c.status.in_(MONEY_IN),
-            *_ticket_conditions(only, lines.c.performance_id, p.c.show_id),
-        )
-        .group_by(
-            o.c.paid_at,
-            o.c.number,
-            o.c.id,
-            pay.c.id,
-            pay.c.provider_payment_id,
-            s.c.id,
-            s.c.title,
-            s.c.vat_rate,
-        )
-        .order_by(o.c.paid_at, o.c.number, s.c.title)
-    )
-    for row in _stream(engine, query):
-        yield MoneyLine(
-            kind="betaling",
-            at=row.paid_at,
-            order_number=row.number,
-            reference=row.provider_payment_id or str(row.own_id),
-            method=row.method,
-            status=PaymentStatus.PAID.value,
-            show_title=row.title,
-            gross_cents=int(row.gross),
-            vat_rate=Decimal(row.vat_rate),
-        )
-
-
-def _refund_lines(engine: Engine, only: LineFilter) -> Iterator[MoneyLine]:
+    payments = _money_query(
+        only,
+        lines.join(o, o.c.id == lines.c.order_id).join(
+            pay, (pay.c.order_id == o.c.id) & (pay.c.status == PaymentStatus.PAID.value)
+        ),
+        lines.c.performance_id,
+        (o.c.paid_at, pay.c.provider_payment_id, pay.c.id, pay.c.status, lines.c.paid),
+    ).where(lines.c.status.in_(MONEY_IN))
+    for row in _stream(engine, payments):
+        yield _money_line("betaling", row, 1)
     made = []
     if only.period is not None:
         made = [ref.c.created_at >= only.period.start, ref.c.created_at < only.period.end]
     if only.status is not None:
         made.append(ref.c.order_id.in_(select(o.c.id).where(o.c.status == only.status.value)))
     parts = refund_parts(*made)
-    query = (
-        select(
-            parts.c.created_at,
-            o.c.number,
-            parts.c.provider_refund_id,
-            parts.c.id.label("own_id"),
-            payment_method(o.c.id).label("method"),
-            parts.c.status,
-            s.c.title,
-            s.c.vat_rate,
-            total(parts.c.part).label("gross"),
-        )
-        .join(o, o.c.id == parts.c.order_id)
-        .join(p, p.c.id == parts.c.performance_id)
-        .join(s, s.c.id == p.c.show_id)
-        .where(*_ticket_conditions(only, parts.c.performance_id, p.c.show_id))
-        .group_by(
-            parts.c.created_at,
-            o.c.number,
-            o.c.id,
-            parts.c.id,
-            parts.c.provider_refund_id,
-            parts.c.status,
-            s.c.id,
-            s.c.title,
-            s.c.vat_rate,
-        )
-        .order_by(parts.c.created_at, o.c.number, s.c.title)
+    refunds = _money_query(
+        only,
+        parts.join(o, o.c.id == parts.c.order_id),
+        parts.c.performance_id,
+        (parts.c.created_at, parts.c.provider_refund_id, parts.c.id, parts.c.status, parts.c.part),
     )
-    for row in _stream(engine, query):
-        yield MoneyLine(
-            kind="terugbetaling",
-            at=row.created_at,
-            order_number=row.number,
-            reference=row.provider_refund_id or str(row.own_id),
-            method=row.method,
-            status=row.status,
-            show_title=row.title,
-            gross_cents=-int(row.gross),
-            vat_rate=Decimal(row.vat_rate),
+    for row in _stream(engine, refunds):
+        yield _money_line("terugbetaling", row, -1)
+
+
+def _money_query(only: LineFilter, source: Any, performance_id: Any, own: Any) -> Select[Any]:
+    """Payments or refunds (`source`, joined with their orders) summed per show: `own` are
+    their time, provider reference, id, status and the amount to sum."""
+    at, reference, own_id, status, amount = own
+    return (
+        select(
+            at.label("at"),
+            o.c.number,
+            reference.label("reference"),
+            own_id.label("own_id"),
+            payment_method(o.c.id).label("method"),
+            status.label("status"),
+            s.c.title,
+            s.c.vat_rate,
+            total(amount).label("gross"),
         )
+        .select_from(source)
+        .join(p, p.c.id == performance_id)
+        .join(s, s.c.id == p.c.show_id)
+        .where(*_ticket_conditions(only, performance_id, p.c.show_id))
+        .group_by(at, o.c.number, o.c.id, own_id, reference, status, s.c.id, s.c.title)
+        .group_by(s.c.vat_rate)
+        .order_by(at, o.c.number, s.c.title)
+    )
+
+
+def _money_line(kind: str, row: Any, sign: int) -> MoneyLine:
+    return MoneyLine(
+        kind=kind,
+        at=row.at,
+        order_number=row.number,
+        reference=row.reference or str(row.own_id),
+        method=row.method,
+        status=row.status,
+        show_title=row.title,
+        gross_cents=sign * int(row.gross),
+        vat_rate=Decimal(row.vat_rate),
+    )

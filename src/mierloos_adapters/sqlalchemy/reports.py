@@ -10,7 +10,7 @@ from typing import Any
 
 from sqlalchemy import Connection, Engine, Integer, case, func, literal, select, union_all
 
-from mierloos_adapters.sqlalchemy import report_lines
+from mierloos_adapters.sqlalchemy import report_csv, report_lines, report_period
 from mierloos_adapters.sqlalchemy.report_queries import (
     ADMITTED_AT,
     CANCELLED,
@@ -40,13 +40,10 @@ from mierloos_core.ports.reports import (
     LineFilter,
     MethodFigures,
     MoneyLine,
-    OccupancyRow,
     OrderLine,
     PerformanceReport,
     Period,
     PeriodReport,
-    PeriodTotals,
-    SalesRow,
     TicketLine,
 )
 
@@ -101,35 +98,9 @@ class SqlReports:
             )
 
     def period(self, period: Period) -> PeriodReport:
-        placed = (o.c.created_at >= period.start, o.c.created_at < period.end)
-        made = (ref.c.created_at >= period.start, ref.c.created_at < period.end)
         with reading(self.engine) as db:
-            sales = _sales(db, placed)
-            refunds = _refunds_per_performance(db, made)
-            totals = db.execute(
-                select(func.count(), count_if(o.c.paid_at.is_not(None))).where(*placed)
-            ).one()
-            occupancy = _occupancy(db, period)
-        per_show: dict[uuid.UUID, dict[str, Any]] = {}
-        per_performance: dict[uuid.UUID, dict[str, Any]] = {}
-        for row in refunds:
-            per_performance[row["performance_id"]] = dict(row)
-            shown = per_show.setdefault(row["show_id"], {**row, "part": 0})
-            shown["part"] += row["part"]
-            shown["starts_at"] = min(shown["starts_at"], row["starts_at"])
-        return PeriodReport(
-            period=period,
-            totals=PeriodTotals(
-                orders=totals[0],
-                paid_orders=totals[1],
-                tickets=sum(row["tickets"] for row in sales["performance"].values()),
-                revenue_cents=sum(row["revenue"] for row in sales["performance"].values()),
-                refunds_cents=sum(int(row["part"]) for row in refunds),
-            ),
-            shows=_rows(sales["show"], per_show, by_revenue=True),
-            performances=_rows(sales["performance"], per_performance, by_revenue=False),
-            occupancy=occupancy,
-        )
+            rows = db.execute(report_period.period_query(period)).all()
+        return report_period.period_report(period, rows)
 
     def daily_sales(self, performance_ids: Sequence[uuid.UUID]) -> list[DailySales]:
         if not performance_ids:
@@ -204,6 +175,12 @@ class SqlReports:
     def money_lines(self, only: LineFilter) -> Iterator[MoneyLine]:
         return report_lines.money_lines(self.engine, only)
 
+    def csv_lines(self, kind: str, only: LineFilter) -> Iterator[str] | None:
+        """An export's CSV lines formatted by Postgres (`report_csv`); None elsewhere."""
+        if self.engine.dialect.name != "postgresql" or kind not in report_csv.KINDS:
+            return None
+        return report_csv.csv_lines(self.engine, kind, only)
+
 
 def _orders_of(performance_id: uuid.UUID) -> Any:
     return select(tk.c.order_id).where(tk.c.performance_id == performance_id)
@@ -266,141 +243,5 @@ def _by_coupon(db: Connection, lines: Any, mine: Any) -> tuple[CouponFigures, ..
     ).all()
     return tuple(
         CouponFigures(code=r[0], orders=r[1], tickets=r[2], discount_cents=r[3], revenue_cents=r[4])
-        for r in rows
-    )
-
-
-def _sales(db: Connection, placed: Any) -> dict[str, dict[uuid.UUID, dict[str, Any]]]:
-    """Orders, tickets and revenue of the orders placed, per performance and per show, from
-    one statement: the tickets summed per order and performance first (a CTE both groupings
-    read, so neither needs a DISTINCT over the tickets)."""
-    lines = paid_tickets(*placed)
-    per_order = (
-        select(
-            lines.c.order_id,
-            lines.c.performance_id,
-            func.count().label("tickets"),
-            func.sum(lines.c.paid).label("paid"),
-        )
-        .where(lines.c.status.in_(MONEY_IN))
-        .group_by(lines.c.order_id, lines.c.performance_id)
-        .subquery("per_order")
-    )
-    sold = (
-        select(per_order, p.c.show_id, p.c.starts_at, s.c.title)
-        .join(p, p.c.id == per_order.c.performance_id)
-        .join(s, s.c.id == p.c.show_id)
-        .cte("sold")
-    )
-    per_show = (
-        select(
-            sold.c.show_id,
-            func.max(sold.c.title).label("title"),
-            func.min(sold.c.starts_at).label("starts_at"),
-            func.sum(sold.c.tickets).label("tickets"),
-            func.sum(sold.c.paid).label("paid"),
-        )
-        .group_by(sold.c.order_id, sold.c.show_id)
-        .subquery("per_show")
-    )
-
-    def grouped(level: str, rows: Any, key: Any, starts: Any) -> Any:
-        return select(
-            literal(level).label("level"),
-            key.label("key"),
-            func.max(rows.c.title).label("title"),
-            starts.label("starts_at"),
-            func.count().label("orders"),
-            total(rows.c.tickets).label("tickets"),
-            total(rows.c.paid).label("revenue"),
-        ).group_by(key)
-
-    query = grouped(
-        "performance", sold, sold.c.performance_id, func.max(sold.c.starts_at)
-    ).union_all(grouped("show", per_show, per_show.c.show_id, func.min(per_show.c.starts_at)))
-    found: dict[str, dict[uuid.UUID, dict[str, Any]]] = {"performance": {}, "show": {}}
-    for row in db.execute(query).mappings():
-        found[row["level"]][row["key"]] = dict(row)
-    return found
-
-
-def _refunds_per_performance(db: Connection, made: Any) -> list[dict[str, Any]]:
-    parts = refund_parts(*made)
-    query = (
-        select(
-            p.c.show_id,
-            parts.c.performance_id,
-            s.c.title,
-            p.c.starts_at,
-            total(parts.c.part).label("part"),
-        )
-        .join(p, p.c.id == parts.c.performance_id)
-        .join(s, s.c.id == p.c.show_id)
-        .group_by(p.c.show_id, parts.c.performance_id, s.c.title, p.c.starts_at)
-    )
-    return [dict(row) for row in db.execute(query).mappings()]
-
-
-def _rows(
-    sales: dict[uuid.UUID, dict[str, Any]],
-    refunds: dict[uuid.UUID, dict[str, Any]],
-    *,
-    by_revenue: bool,
-) -> tuple[SalesRow, ...]:
-    """Sales rows joined with refund rows: a show or performance with only refunds in the
-    period appears too, with no sales."""
-    nothing = {"orders": 0, "tickets": 0, "revenue": 0}
-    merged = {key: {**nothing, **row} for key, row in refunds.items()} | sales
-    rows = [
-        SalesRow(
-            id=key,
-            title=row["title"],
-            starts_at=row["starts_at"],
-            orders=row["orders"],
-            tickets=row["tickets"],
-            revenue_cents=int(row["revenue"]),
-            refunds_cents=int(refunds.get(key, nothing).get("part", 0)),
-        )
-        for key, row in merged.items()
-    ]
-    if by_revenue:
-        rows.sort(key=lambda r: (-r.revenue_cents, r.title, str(r.id)))
-    else:
-        rows.sort(key=lambda r: (r.starts_at, r.title, str(r.id)))
-    return tuple(rows)
-
-
-def _occupancy(db: Connection, period: Period) -> tuple[OccupancyRow, ...]:
-    playing = (p.c.starts_at >= period.start, p.c.starts_at < period.end)
-    # Counted on the (performance_id, status) index alone, for the performances that play.
-    sold = (
-        select(tk.c.performance_id, func.count().label("sold"))
-        .where(tk.c.status == SOLD, tk.c.performance_id.in_(select(p.c.id).where(*playing)))
-        .group_by(tk.c.performance_id)
-        .subquery("sold")
-    )
-    rows = db.execute(
-        select(
-            p.c.id,
-            s.c.title,
-            p.c.starts_at,
-            p.c.status,
-            p.c.capacity,
-            func.coalesce(sold.c.sold, 0),
-        )
-        .join(s, s.c.id == p.c.show_id)
-        .outerjoin(sold, sold.c.performance_id == p.c.id)
-        .where(*playing)
-        .order_by(p.c.starts_at, s.c.title)
-    ).all()
-    return tuple(
-        OccupancyRow(
-            performance_id=r[0],
-            title=r[1],
-            starts_at=r[2],
-            status=PerformanceStatus(r[3]),
-            capacity=r[4],
-            sold=r[5],
-        )
         for r in rows
     )

@@ -1,0 +1,112 @@
+"""The CSV that Postgres formats itself is byte for byte the CSV written from the report lines,
+on the reports' seed made awkward: names that would be formulas, hold commas, quotes, line
+breaks or accents, a VAT rate with decimals, tickets admitted at the door."""
+
+from __future__ import annotations
+
+from decimal import Decimal
+
+import pytest
+from sqlalchemy import Numeric, func, literal, select, text
+
+from mierloos_adapters import exports
+from mierloos_adapters.sqlalchemy import SqlUnitOfWork
+from mierloos_adapters.sqlalchemy.report_csv import _cents, _net
+from mierloos_adapters.sqlalchemy.reports import SqlReports
+from mierloos_core.model.orders import OrderStatus
+from mierloos_core.ports.reports import LineFilter
+from mierloos_core.services.reports import Reporting, vat_split
+from tests.integration.conftest import empty_all_tables
+from tests.report_seed import PERIOD, ids, seed
+
+AWKWARD = [
+    '=HYPERLINK("http://x")',
+    "+31 6 1234",
+    "-min",
+    "@home",
+    "\tTab",
+    "Jansen, Piet",
+    'Piet "de Kaart" Jansen',
+    "twee\nregels",
+    "cr\rhier",
+    "Zoë Çelik \u2013 𝄞",
+    "\\.",
+    " spatie ",
+    "'al quote",
+]
+
+
+@pytest.fixture
+def awkward(postgres_engine, clock):
+    empty_all_tables(postgres_engine)
+    data = seed(lambda: SqlUnitOfWork(postgres_engine, clock))
+    with postgres_engine.begin() as db:
+        numbers = db.execute(text("SELECT number FROM orders ORDER BY number")).scalars().all()
+        for n, number in enumerate(numbers):
+            name = AWKWARD[n % len(AWKWARD)]
+            db.execute(
+                text("UPDATE orders SET name = :name, email = :email WHERE number = :number"),
+                {"name": name, "email": f"{name[:5]}@example.nl", "number": number},
+            )
+        db.execute(
+            text("UPDATE shows SET vat_rate = 5.55, title = '=Som, \"x\"' WHERE slug = 'hamlet'")
+        )
+        db.execute(
+            text(
+                "UPDATE tickets SET admitted_at = TIMESTAMPTZ '2026-03-29 00:59:30+00'"
+                " WHERE position = 1"
+            )
+        )
+    reports = SqlReports(postgres_engine)
+    return Reporting(lambda: SqlUnitOfWork(postgres_engine, clock), reports), data
+
+
+def _both(reporting: Reporting, only: LineFilter) -> tuple[bytes, bytes]:
+    reports = reporting.reports
+    fast = b"".join(exports.csv_export(reporting, "tickets", only))
+    generic = b"".join(exports.csv_chunks("tickets", reports.ticket_lines(only)))
+    return fast, generic
+
+
+def test_postgres_formats_the_ticket_csv_exactly_as_the_generic_export(awkward):
+    reporting, data = awkward
+    assert (
+        reporting.reports.csv_lines("tickets", LineFilter()) is not None
+    )  # the fast path is taken
+    filters = [
+        LineFilter(),
+        LineFilter(period=PERIOD),
+        LineFilter(performance_id=ids(data, "a1")),
+        LineFilter(show_id=data.shows["b"].id, status=OrderStatus.PAID),
+    ]
+    for only in filters:
+        fast, generic = _both(reporting, only)
+        assert fast == generic
+    everything, _ = _both(reporting, LineFilter())
+    assert everything.count(b"\r\n") > 17  # the header and a line per ticket (and more)
+    assert b"'=HYPERLINK" in everything
+    assert b'"twee\nregels"' in everything
+    assert b"5.55" in everything
+
+
+def test_the_csv_is_generic_where_postgres_is_not_there(sqlite_engine, clock):
+    empty_all_tables(sqlite_engine)
+    seed(lambda: SqlUnitOfWork(sqlite_engine, clock))
+    assert SqlReports(sqlite_engine).csv_lines("tickets", LineFilter()) is None
+    assert SqlReports(sqlite_engine).csv_lines("orders", LineFilter()) is None
+
+
+@pytest.mark.parametrize("rate", ["0.00", "5.55", "9.00", "21.00", "100.00"])
+def test_amounts_and_net_amounts_in_sql_are_those_of_python(postgres_engine, rate):
+    """Every amount from -3000 to 3000 cents, refunds' negative ones too: the net amount
+    rounded half away from zero, and the amount written as the generic CSV writes it."""
+    gross = func.generate_series(-3000, 3000).table_valued("g").render_derived()
+    net = _net(gross.c.g, literal(Decimal(rate), Numeric(5, 2)))
+    query = select(gross.c.g, net, _cents(gross.c.g))
+    with postgres_engine.connect() as db:
+        found = {g: (net, text) for g, net, text in db.execute(query)}
+    assert len(found) == 6001
+    assert found == {
+        g: (vat_split(g, Decimal(rate)).net_cents, exports._csv_cell(exports.Money(g)))
+        for g in found
+    }
