@@ -4,7 +4,8 @@
   how claims, leases, retries and wake-ups work. It is put together from:
   - `claims`: taking runnable jobs under this worker's lease;
   - `outcomes`: `JobOutcomes` (the RetryPolicy middleware) decides what an attempt leads to,
-    `Settling` writes it under the lease, acks grouped into one commit;
+    `Settling` writes it under the lease; acks go to one writer thread,
+    which writes those waiting in one statement while the worker threads go on;
   - `consumer`: hands claimed jobs to Dramatiq's consumer thread, polling and waking up;
   - `background`: the lease heartbeat, the LISTEN for wake-ups, the recurring jobs;
   - `statements`: the broker's SQL; `base`: the state the parts share, and retrying

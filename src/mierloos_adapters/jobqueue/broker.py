@@ -25,7 +25,13 @@ queue hands back every row this worker owns that is not in hand.
 Settling. ack, nack, requeue and a retry each update the row only if it is still
 `processing` under this very lease (owner and attempt number): a job taken over after a lease
 expired is never completed by the worker that lost it. Two workers therefore never run the
-same job at once, as long as a lease outlives a heartbeat's delay.
+same job at once, as long as a lease outlives a heartbeat's delay. A plain completion (an
+ack) is handed to one writer thread, which writes every completion waiting in one statement
+as soon as one waits; the worker thread goes on to its next job meanwhile. The job stays in
+hand until its row is written: no room is freed for a claim, and its lease is not renewed
+(a completion that cannot be written lets the lease run out, and the job runs again, as a
+crash before the write would). `close` writes the completions handed over before it hands
+anything back.
 
 Retries. `JobOutcomes` replaces Dramatiq's Retries middleware and keeps our RetryPolicy,
 exactly and without jitter: after the n-th failed attempt the job is pending again with
@@ -209,7 +215,7 @@ class JobsBroker(Claiming, Settling, BackgroundThreads, Broker):
         self._threads = []
         self._recurring = []
         self._statements = Statements(self.dialect)
-        self._completions = GroupCommit(self._complete_batch)
+        self._completions = GroupCommit(self._complete_batch, self._completions_written)
 
     # --- Dramatiq's Broker interface -------------------------------------------------------
 
@@ -306,6 +312,8 @@ class JobsBroker(Claiming, Settling, BackgroundThreads, Broker):
         Called once the worker has stopped: a job still running then outlived the shutdown
         timeout, and is handed back too (see `requeue`)."""
         self.stop_claiming()
+        # Completions handed over by the worker threads are written before anything else.
+        self._completions.close(timeout=self.lease.total_seconds())
         self._closed.set()
         for state in list(self.queues.values()):
             state.wake.set()

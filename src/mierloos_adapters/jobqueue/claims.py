@@ -45,7 +45,8 @@ class Claiming(BrokerBase):
     """The broker's claims: rows of a queue taken under this worker's lease, put in hand."""
 
     def claim(self, state: QueueState, limit: int) -> tuple[list[JobMessage], float | None]:
-        """Take up to `limit` runnable jobs; also the earliest due time of the rest (epoch)."""
+        """Take up to `limit` runnable jobs; when it took none, also the earliest time (epoch)
+        one becomes runnable, if any will."""
         now = self.clock.now()
         params = {
             "queue": state.name,
@@ -92,7 +93,9 @@ class Claiming(BrokerBase):
                         for row in claimed
                     ]
             next_due = None
-            if len(rows) < limit:
+            if not rows:
+                # Only when nothing was taken: a claim that took jobs hands them out at once,
+                # and the consumer claims again right after, which finds the due time then.
                 found = connection.execute(s.next_due, params).scalar()
                 next_due = _utc(found).timestamp() if found is not None else None
         return rows, next_due

@@ -140,7 +140,8 @@ class JobConsumer(Consumer):
     def ack(self, message: MessageProxy) -> None:
         if not isinstance(message, JobMessage):
             raise TypeError("not a message of this broker")
-        self.broker.settle(message, "retry" if message.retry_in is not None else "completed")
+        # A completion is written by the broker's writer thread: the worker thread goes on.
+        self.broker.settle_soon(message, "retry" if message.retry_in is not None else "completed")
 
     def nack(self, message: MessageProxy) -> None:
         if not isinstance(message, JobMessage):

@@ -3,7 +3,8 @@
 `JobOutcomes` replaces Dramatiq's Retries middleware with our RetryPolicy. `Settling` writes
 each outcome (completed, retry, failed, handed back) only while the row is still `processing`
 under the message's lease, so a job taken over after its lease expired is never completed by
-the worker that lost it. Acks from many worker threads are written together by `GroupCommit`.
+the worker that lost it. Completions from many worker threads are written together by
+`GroupCommit`'s writer thread; the worker threads hand them over without waiting.
 """
 
 from __future__ import annotations
@@ -100,35 +101,59 @@ class Settling(BrokerBase):
         """
         if outcome != "handed_back":
             message.finished = True  # from now on the heartbeat leaves its lease alone
+        if outcome == "completed" and not message.errors_changed:
+            try:
+                return self._completions.complete(message)
+            except ConnectionClosed:
+                return False  # logged by `_completions_written`
         deadline = time.monotonic() + 5.0 if outcome == "handed_back" else message.lease_until
         try:
-            if outcome == "completed" and not message.errors_changed:
-                settled = self._completions.complete(message)
-            else:
-                settled, due = self._attempt(
-                    f"writing a job's outcome ({outcome})",
-                    lambda: self._write_outcome(message, outcome),
-                    deadline=deadline,
-                )
-                self._release(message, due)
+            settled, due = self._attempt(
+                f"writing a job's outcome ({outcome})",
+                lambda: self._write_outcome(message, outcome),
+                deadline=deadline,
+            )
         except ConnectionClosed:
             if outcome == "handed_back":
                 raise
             self._release(message, None)
-            log.warning(
-                "job %s (%s): %s could not be written before its lease ran out; it will run"
-                " again when taken over",
-                message.job_id,
-                message.actor_name,
-                outcome,
-                extra={"job_id": str(message.job_id), "job_type": message.actor_name},
-            )
+            self._warn_unwritten(message, outcome)
             return False
-        if outcome == "completed" and not message.errors_changed:
-            self._release(message, None)
+        self._release(message, due)
         if not settled:
             self._warn_lost(message, outcome)
         return settled
+
+    def settle_soon(self, message: JobMessage, outcome: str) -> None:
+        """Like `settle`, but a plain completion is only handed to the completions' writer:
+        the worker thread does not wait for it. The job stays in hand (its lease held, no
+        room freed for claims) until its row is written; a completion that cannot be
+        written leaves the job to be taken over once its lease runs out, as with `settle`.
+        """
+        if outcome == "completed" and not message.errors_changed:
+            message.finished = True
+            self._completions.submit(message)
+        else:
+            self.settle(message, outcome)
+
+    def _completions_written(self, batch: list[_Pending]) -> None:
+        """After a write of completions: the jobs leave our hands; what was not written, or
+        no longer ours, is logged."""
+        for pending in batch:
+            message = pending.message
+            self._release(message, None)
+            if isinstance(pending.error, ConnectionClosed):
+                self._warn_unwritten(message, "completed")
+            elif pending.error is not None:
+                log.error(
+                    "job %s (%s): writing its completion failed; it will run again when taken over",
+                    message.job_id,
+                    message.actor_name,
+                    exc_info=pending.error,
+                    extra={"job_id": str(message.job_id), "job_type": message.actor_name},
+                )
+            elif not pending.settled:
+                self._warn_lost(message, "completed")
 
     def _write_outcome(self, message: JobMessage, outcome: str) -> tuple[bool, datetime | None]:
         now = self.clock.now()
@@ -217,6 +242,17 @@ class Settling(BrokerBase):
             state.wake.set()  # room for another claim, or a new due time
 
     @staticmethod
+    def _warn_unwritten(message: JobMessage, outcome: str) -> None:
+        log.warning(
+            "job %s (%s): %s could not be written before its lease ran out; it will run"
+            " again when taken over",
+            message.job_id,
+            message.actor_name,
+            outcome,
+            extra={"job_id": str(message.job_id), "job_type": message.actor_name},
+        )
+
+    @staticmethod
     def _warn_lost(message: JobMessage, outcome: str) -> None:
         log.warning(
             "job %s (%s) was no longer held by this worker: %s not recorded",
@@ -265,46 +301,86 @@ class _Pending:
 
 
 class GroupCommit:
-    """Acks from many worker threads written together, each caller still waiting for its own.
+    """Completions from many worker threads, written together by one writer thread.
 
-    The first thread to arrive writes every ack waiting at that moment in one transaction;
-    threads arriving meanwhile queue up for the next write, done by the same thread. An ack
-    returns only once its row is written (or raises the write's error), as if alone.
+    `submit` hands a completion over and returns at once, so the worker thread goes on to
+    its next job; `complete` waits for its own row, as if alone. The writer takes every
+    completion waiting when it looks into one write and starts as soon as one waits: none
+    is held back to fill a batch. Each written batch goes to `written` (on the writer
+    thread), errors included, which releases the jobs from the broker's hands. `close`
+    writes what is waiting, then stops the writer; after it, completions are written on
+    the caller's thread.
     """
 
-    def __init__(self, write: Callable[[list[JobMessage]], set[uuid.UUID]]) -> None:
+    def __init__(
+        self,
+        write: Callable[[list[JobMessage]], set[uuid.UUID]],
+        written: Callable[[list[_Pending]], None],
+    ) -> None:
         self.write = write
-        self.lock = threading.Lock()
+        self.written = written
+        self.changed = threading.Condition(threading.Lock())
         self.waiting: list[_Pending] = []
-        self.writing = False
+        self.writer: threading.Thread | None = None
+        self.closed = False
+
+    def submit(self, message: JobMessage) -> _Pending:
+        pending = _Pending(message)
+        with self.changed:
+            inline = self.closed
+            if not inline:
+                self.waiting.append(pending)
+                if self.writer is None:
+                    self.writer = threading.Thread(
+                        target=self._write_forever, name="jobs-completions", daemon=True
+                    )
+                    self.writer.start()
+                self.changed.notify()
+        if inline:
+            self._write([pending])
+        return pending
 
     def complete(self, message: JobMessage) -> bool:
-        pending = _Pending(message)
-        with self.lock:
-            self.waiting.append(pending)
-            lead = not self.writing
-            self.writing = True
-        if lead:
-            self._drain()
+        pending = self.submit(message)
         pending.done.wait()
         if pending.error is not None:
             raise pending.error
         return pending.settled
 
-    def _drain(self) -> None:
+    def close(self, timeout: float) -> None:
+        """Write the completions waiting (up to `timeout` seconds), then stop the writer."""
+        with self.changed:
+            self.closed = True
+            self.changed.notify()
+            writer = self.writer
+        if writer is not None:
+            writer.join(timeout)
+            if writer.is_alive():
+                log.warning("completed jobs not written in time; they will run again")
+
+    def _write_forever(self) -> None:
         while True:
-            with self.lock:
+            with self.changed:
+                while not self.waiting and not self.closed:
+                    self.changed.wait()
                 batch, self.waiting = self.waiting, []
                 if not batch:
-                    self.writing = False
-                    return
-            try:
-                done = self.write([p.message for p in batch])
-            except BaseException as error:
-                for p in batch:
-                    p.error = error
-            else:
-                for p in batch:
-                    p.settled = p.message.job_id in done
+                    return  # closed, and nothing left to write
+            self._write(batch)
+
+    def _write(self, batch: list[_Pending]) -> None:
+        try:
+            done = self.write([p.message for p in batch])
+        except BaseException as error:
+            for p in batch:
+                p.error = error
+        else:
+            for p in batch:
+                p.settled = p.message.job_id in done
+        try:
+            self.written(batch)
+        except Exception:  # the writer thread must go on; the jobs' leases will run out
+            log.exception("releasing written completions failed")
+        finally:
             for p in batch:
                 p.done.set()

@@ -23,6 +23,13 @@ from mierloos_entrypoints.worker.process import setup
 
 log = logging.getLogger("mierloos.worker")
 
+#: Jobs a worker process holds per thread (Dramatiq's default is 2). The broker claims again
+#: when half of it is free, so a busy process claims in batches of 4 per thread and its
+#: threads run the jobs in hand while the next claim is on its way: with 2 per thread they
+#: waited for claims of 8 jobs each. Jobs in hand that no thread has started yet are handed
+#: back at shutdown, and their leases are renewed meanwhile.
+PREFETCH_PER_THREAD = 8
+
 #: Per worker process, in the supervisor's shared array: last loop, last claim, jobs in hand.
 SHARED_FIELDS = 3
 
@@ -41,6 +48,7 @@ def run_here(
     registry()  # fail at start, not at the first job, when the handlers cannot be built
     broker.emit_after("process_boot")
     worker = Worker(broker, queues=set(queues) if queues else None, worker_threads=threads)
+    worker.queue_prefetch = threads * PREFETCH_PER_THREAD  # read by start()
     worker.start()
     log.info("worker %s ready: %d threads", broker.worker_id, threads)
     while not stop.wait(0.5):
