@@ -448,7 +448,7 @@ performance_seats = Table(
     Column("category_id", Uuid, ForeignKey("price_categories.id"), nullable=False),
     Column("state", String(10), nullable=False),
     Column("order_id", Uuid, ForeignKey("orders.id")),
-    Column("ticket_id", Uuid, ForeignKey("tickets.id")),
+    Column("ticket_id", Uuid, ForeignKey("tickets.id"), unique=True),  # a ticket, one seat
     one_of("state", SeatState),
     CheckConstraint(
         "(state IN ('held', 'sold')) = (order_id IS NOT NULL)", name="taken_by_an_order"

@@ -105,6 +105,7 @@ def _create_performance_seats() -> None:
         sa.ForeignKeyConstraint(
             ["ticket_id"], ["tickets.id"], name=op.f("fk_performance_seats_ticket_id_tickets")
         ),
+        sa.UniqueConstraint("ticket_id", name=op.f("uq_performance_seats_ticket_id")),
         sa.CheckConstraint(
             "state IN ('free', 'held', 'sold', 'blocked')",
             name=op.f("ck_performance_seats_state_valid"),
