@@ -48,9 +48,16 @@ class MemorySeating:
     def plan_of(self, performance_id: uuid.UUID) -> uuid.UUID | None:
         return self._store.performance_plans.get(performance_id)
 
-    def states(self, performance_id: uuid.UUID) -> list[PerformanceSeat]:
+    def states(
+        self, performance_id: uuid.UUID, seat_ids: Collection[uuid.UUID] | None = None
+    ) -> list[PerformanceSeat]:
         table = self._store.performance_seats.get(performance_id, {})
-        return [attrs.evolve(table[seat_id]) for seat_id in sorted(table)]
+        wanted = sorted(table) if seat_ids is None else sorted(set(seat_ids) & set(table))
+        return [attrs.evolve(table[seat_id]) for seat_id in wanted]
+
+    def free_seats(self, performance_id: uuid.UUID) -> dict[uuid.UUID, uuid.UUID]:
+        table = self._store.performance_seats.get(performance_id, {})
+        return {i: s.category_id for i, s in table.items() if s.state is SeatState.FREE}
 
     def take(
         self,

@@ -150,13 +150,16 @@ class SqlSeating(SqlRepository):
         plan_id: uuid.UUID | None = self.db.execute(query).scalar()
         return plan_id
 
-    def states(self, performance_id: uuid.UUID) -> list[PerformanceSeat]:
+    def states(
+        self, performance_id: uuid.UUID, seat_ids: Collection[uuid.UUID] | None = None
+    ) -> list[PerformanceSeat]:
         ps = t.performance_seats.c
-        rows = self.db.execute(
-            select(ps.seat_id, ps.category_id, ps.state, ps.order_id, ps.ticket_id)
-            .where(ps.performance_id == performance_id)
-            .order_by(ps.seat_id)
+        query = select(ps.seat_id, ps.category_id, ps.state, ps.order_id, ps.ticket_id).where(
+            ps.performance_id == performance_id
         )
+        if seat_ids is not None:
+            query = query.where(ps.seat_id.in_(sorted(set(seat_ids))))
+        rows = self.db.execute(query.order_by(ps.seat_id))
         return [
             PerformanceSeat(
                 performance_id=performance_id,
@@ -168,6 +171,15 @@ class SqlSeating(SqlRepository):
             )
             for row in rows
         ]
+
+    def free_seats(self, performance_id: uuid.UUID) -> dict[uuid.UUID, uuid.UUID]:
+        ps = t.performance_seats.c
+        rows = self.db.execute(
+            select(ps.seat_id, ps.category_id).where(
+                ps.performance_id == performance_id, ps.state == SeatState.FREE.value
+            )
+        )
+        return {seat_id: category_id for seat_id, category_id in rows}
 
     def take(
         self,

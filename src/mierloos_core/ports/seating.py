@@ -41,8 +41,15 @@ class SeatingRepository(Protocol):
         """The plan version a reserved performance sells; None for free seating."""
         ...
 
-    def states(self, performance_id: uuid.UUID) -> list[PerformanceSeat]:
-        """Every seat of the performance as stored now, in seat id order."""
+    def states(
+        self, performance_id: uuid.UUID, seat_ids: Collection[uuid.UUID] | None = None
+    ) -> list[PerformanceSeat]:
+        """The performance's seats (only `seat_ids` when given) as stored now, by seat id."""
+        ...
+
+    def free_seats(self, performance_id: uuid.UUID) -> dict[uuid.UUID, uuid.UUID]:
+        """The price category of each free seat of the performance, by seat id (the best
+        available picker's input: lighter than `states` on a large plan)."""
         ...
 
     def take(

@@ -48,7 +48,7 @@ def take_seats(uow: UnitOfWork, order: Order, request: SeatRequest) -> None:
             continue
         plan = errors.required(uow.seating.get_plan(plan_id), errors.NotFound())
         tickets = [t for t in order.tickets if t.performance_id == performance_id]
-        states = {seat.seat_id: seat for seat in uow.seating.states(performance_id)}
+        states = {s.seat_id: s for s in uow.seating.states(performance_id, chosen)}
         if chosen:
             check_chosen(
                 plan.by_id,
@@ -57,7 +57,10 @@ def take_seats(uow: UnitOfWork, order: Order, request: SeatRequest) -> None:
                 maximum=request.maximum,
                 companion_rule=request.companion_rule,
             )
-        assignment = _assign(plan, states, tuple(sorted(set(chosen))), tickets, request)
+        # Only when some tickets are left for the best available: the free seats of a large
+        # plan are the heaviest read here.
+        free = uow.seating.free_seats(performance_id) if len(tickets) > len(set(chosen)) else {}
+        assignment = _assign(plan, states, free, tuple(sorted(set(chosen))), tickets, request)
         state = SeatState.SOLD if order.status is OrderStatus.PAID else SeatState.HELD
         if uow.seating.take(performance_id, assignment, order.id, state) != len(assignment):
             raise _taken_meanwhile(uow, plan, performance_id, assignment)
@@ -66,6 +69,7 @@ def take_seats(uow: UnitOfWork, order: Order, request: SeatRequest) -> None:
 def _assign(
     plan: SeatPlan,
     states: Mapping[uuid.UUID, PerformanceSeat],
+    free: Mapping[uuid.UUID, uuid.UUID],
     chosen: Sequence[uuid.UUID],
     tickets: Sequence[Ticket],
     request: SeatRequest,
@@ -86,14 +90,12 @@ def _assign(
         rest = left[category_id]
         if not rest:
             continue
-        free = {
+        candidates = {
             seat_id
-            for seat_id, seat in states.items()
-            if seat.state is SeatState.FREE
-            and seat.category_id == category_id
-            and seat_id not in assignment
+            for seat_id, seat_category in free.items()
+            if seat_category == category_id and seat_id not in assignment
         }
-        for seat, ticket in zip(_best(plan, free, len(rest), request), rest, strict=True):
+        for seat, ticket in zip(_best(plan, candidates, len(rest), request), rest, strict=True):
             assignment[seat] = ticket.id
     return assignment
 
@@ -121,7 +123,7 @@ def _taken_meanwhile(
     performance_id: uuid.UUID,
     wanted: Mapping[uuid.UUID, uuid.UUID],
 ) -> errors.SeatsUnavailable:
-    now = {seat.seat_id: seat.state for seat in uow.seating.states(performance_id)}
+    now = {seat.seat_id: seat.state for seat in uow.seating.states(performance_id, wanted)}
     gone = [
         plan.by_id[seat_id].ref.describe()
         for seat_id in sorted(wanted)
