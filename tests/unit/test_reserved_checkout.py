@@ -6,13 +6,17 @@ import uuid
 
 import pytest
 
-from mierloos_adapters.memory import MemoryUnitOfWork
+from mierloos_adapters.email_templates import JinjaEmailTemplates
+from mierloos_adapters.links import SiteLinks
+from mierloos_adapters.memory import MemoryStorage, MemoryUnitOfWork
 from mierloos_core import errors
 from mierloos_core.model.cart import CartLine
 from mierloos_core.model.orders import OrderStatus
 from mierloos_core.model.seating import SeatState
 from mierloos_core.services.checkout import CheckoutPolicy, CheckoutRequest, checkout
+from mierloos_core.services.notifications import order_context
 from mierloos_core.services.order_lifecycle import close_order, close_refunded, lock_order
+from mierloos_core.services.tickets import Tickets
 from tests.seating_builders import assert_counters_match_seats, reserved_performance, seat_counts
 
 
@@ -244,3 +248,36 @@ def test_a_plan_goes_on_a_performance_only_before_it_sold_anything(catalog, make
     fresh = catalog.performance(capacity=10)
     with pytest.raises(errors.ValidationError):
         hall.seating.put_on_sale(fresh.id, hall.plan.id, {})
+
+
+def test_tickets_and_the_confirmation_mail_name_each_seat(hall, make_uow, clock):
+    placed = buy(make_uow(), clock, hall, seats=[hall.seat("2", 7), hall.seat("2", 6)])
+    with make_uow() as uow:
+        order = lock_order(uow, placed.order_id)
+        order.mark_paid(clock.now())
+        uow.orders.update(order)
+        uow.seating.sell(order.id)
+        uow.commit()
+    renderer = RecordingRenderer()
+    tickets = Tickets(make_uow, clock, renderer, MemoryStorage(), SiteLinks("https://t.example"))
+    tickets.generate_pdf(placed.order_id)
+    [documents] = renderer.calls
+    assert sorted(d.seat for d in documents) == ["Zaal, rij 2, stoel 6", "Zaal, rij 2, stoel 7"]
+    with make_uow() as uow:
+        context = order_context(
+            uow, uow.orders.get(placed.order_id), SiteLinks("https://t.example")
+        )
+    [line] = context["lines"]
+    assert sorted(line["seats"]) == ["Zaal, rij 2, stoel 6", "Zaal, rij 2, stoel 7"]
+    mail = JinjaEmailTemplates().render("order_confirmed", to="a@example.nl", context=context)
+    assert "Zaal, rij 2, stoel 7" in mail.text
+    assert "Zaal, rij 2, stoel 7" in mail.html
+
+
+class RecordingRenderer:
+    def __init__(self):
+        self.calls = []
+
+    def render(self, tickets):
+        self.calls.append(list(tickets))
+        return b"%PDF-1.4 test"
