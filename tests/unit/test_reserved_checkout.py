@@ -10,10 +10,12 @@ from mierloos_adapters.email_templates import JinjaEmailTemplates
 from mierloos_adapters.links import SiteLinks
 from mierloos_adapters.memory import MemoryStorage, MemoryUnitOfWork
 from mierloos_core import errors
+from mierloos_core.model.accounts import Role, User
 from mierloos_core.model.cart import CartLine
-from mierloos_core.model.orders import OrderStatus
+from mierloos_core.model.orders import OrderStatus, PaymentMethod
 from mierloos_core.model.seating import SeatState
 from mierloos_core.services.checkout import CheckoutPolicy, CheckoutRequest, checkout
+from mierloos_core.services.counter import Counter, CounterSale
 from mierloos_core.services.notifications import order_context
 from mierloos_core.services.order_lifecycle import close_order, close_refunded, lock_order
 from mierloos_core.services.tickets import Tickets
@@ -281,3 +283,37 @@ class RecordingRenderer:
     def render(self, tickets):
         self.calls.append(list(tickets))
         return b"%PDF-1.4 test"
+
+
+def test_the_counter_sells_picked_seats_and_the_best_available(hall, make_uow, clock, store):
+    staff = User(
+        email="kassa@example.nl",
+        name="Kassa",
+        password_hash="x",
+        created_at=clock.now(),
+        role=Role.ADMIN,
+    )
+    store.users[staff.id] = staff
+    counter = Counter(make_uow, clock)
+    picked = counter.sell(
+        CounterSale(
+            lines=[CartLine(performance_id=hall.performance.id, quantity=2)],
+            seats={hall.performance.id: (hall.seat("5", 1).id,)},
+            method=PaymentMethod.CASH,
+            staff_id=staff.id,
+        )
+    )
+    _, by_ticket = order_seats(make_uow, picked.order_id)
+    assert len(by_ticket) == 3
+    assert hall.seat("5", 1) in by_ticket.values()
+    assert seat_counts(make_uow, hall) == {SeatState.FREE: 47, SeatState.SOLD: 3}
+    with pytest.raises(errors.SeatsUnavailable):
+        counter.sell(
+            CounterSale(
+                lines=[],
+                seats={hall.performance.id: (hall.seat("5", 1).id,)},
+                method=PaymentMethod.CASH,
+                staff_id=staff.id,
+            )
+        )
+    assert_counters_match_seats(make_uow, hall)
