@@ -14,10 +14,12 @@ from mierloos_core.model.accounts import Role, User
 from mierloos_core.model.cart import CartLine
 from mierloos_core.model.orders import OrderStatus, PaymentMethod
 from mierloos_core.model.seating import SeatState
+from mierloos_core.model.timeutil import local
 from mierloos_core.services.checkout import CheckoutPolicy, CheckoutRequest, checkout
 from mierloos_core.services.counter import Counter, CounterSale
 from mierloos_core.services.notifications import order_context
 from mierloos_core.services.order_lifecycle import close_order, close_refunded, lock_order
+from mierloos_core.services.staff_catalog import PerformanceForm, StaffCatalog
 from mierloos_core.services.tickets import Tickets
 from tests.seating_builders import assert_counters_match_seats, reserved_performance, seat_counts
 
@@ -316,4 +318,18 @@ def test_the_counter_sells_picked_seats_and_the_best_available(hall, make_uow, c
                 staff_id=staff.id,
             )
         )
+    assert_counters_match_seats(make_uow, hall)
+
+
+def test_staff_cannot_change_the_capacity_of_a_performance_on_a_plan(hall, make_uow, clock):
+    staff = StaffCatalog(make_uow, clock)
+    form = PerformanceForm(
+        starts_at=local(hall.performance.starts_at).replace(tzinfo=None),
+        price=hall.performance.price,
+        capacity=60,
+        hall="Grote zaal",
+    )
+    with pytest.raises(errors.ValidationError) as refused:
+        staff.edit_performance(hall.performance.id, form)
+    assert "zaalplan" in str(refused.value.details)
     assert_counters_match_seats(make_uow, hall)
