@@ -19,7 +19,6 @@ from __future__ import annotations
 
 import argparse
 import json
-import os
 import random
 import sys
 import threading
@@ -34,19 +33,14 @@ from psycopg_pool import ConnectionPool
 
 sys.path.insert(0, str(Path(__file__).resolve().parents[1] / "src"))
 
-from bench_support import fresh_database
+from bench_support import ExtraCategory, admin_url, migrated_database, performance_on_sale
 
 from mierloos_adapters.clock import SystemClock
-from mierloos_adapters.migrations import upgrade
 from mierloos_adapters.sqlalchemy import SqlUnitOfWork, make_engine
 from mierloos_core import errors
 from mierloos_core.model.cart import CartLine
-from mierloos_core.model.catalog import Performance, PerformanceStatus, Show
 from mierloos_core.model.ids import new_order_number, new_secret
-from mierloos_core.model.money import Money
-from mierloos_core.model.price_categories import PriceCategory
 from mierloos_core.services.checkout import CheckoutRequest, checkout
-from mierloos_core.services.price_categories import add_categories
 
 
 @attrs.frozen
@@ -74,40 +68,15 @@ def plans(count: int, categories: list[Category], mixed: bool) -> list[list[tupl
     return result
 
 
-def hot_performance(engine, capacity: int, mixed: bool) -> tuple[uuid.UUID, list[Category]]:
+def hot_performance(url: str, capacity: int, mixed: bool) -> tuple[uuid.UUID, list[Category]]:
     """A published performance; with `mixed` also a limited CJP and an unlimited 65+."""
-    clock = SystemClock()
-    show = Show(title="Rush", slug=f"rush-{uuid.uuid4().hex[:8]}")
-    performance = Performance(
-        show_id=show.id,
-        starts_at=clock.now() + timedelta(days=30),
-        price=Money(2000),
-        capacity=capacity,
-        available_seats=capacity,
-        status=PerformanceStatus.PUBLISHED,
-    )
-    with SqlUnitOfWork(engine, clock) as uow:
-        uow.shows.add(show)
-        uow.performances.add(performance)
-        categories = add_categories(uow, performance)
-        if mixed:
-            cjp = capacity // 6
-            for position, (name, price, limit) in enumerate(
-                [("CJP", 1200, cjp), ("65+", 1700, None)], start=1
-            ):
-                extra = PriceCategory(
-                    performance_id=performance.id,
-                    name_nl=name,
-                    name_en=name,
-                    price=Money(price),
-                    limit=limit,
-                    available=limit,
-                    position=position,
-                )
-                uow.price_categories.add(extra)
-                categories.append(extra)
-        uow.commit()
-    return performance.id, [Category(c.id, c.name_nl, c.price.cents, c.limit) for c in categories]
+    extras = [ExtraCategory(name="CJP", price_cents=1200, limit=capacity // 6)] if mixed else []
+    if mixed:
+        extras.append(ExtraCategory(name="65+", price_cents=1700))
+    sale = performance_on_sale(url, seats=capacity, title="Rush", price_cents=2000, extras=extras)
+    return sale.performance.id, [
+        Category(c.id, c.name_nl, c.price.cents, c.limit) for c in sale.categories
+    ]
 
 
 def run_threads(threads: int, buyers: int, buy) -> tuple[float, int, int]:
@@ -140,8 +109,8 @@ def run_threads(threads: int, buyers: int, buy) -> tuple[float, int, int]:
 
 
 def core_run(url: str, threads: int, capacity: int, args) -> dict[str, float]:
+    performance_id, categories = hot_performance(url, capacity, args.mixed)
     engine = make_engine(url, pool_size=threads, max_overflow=0)
-    performance_id, categories = hot_performance(engine, capacity, args.mixed)
     wanted = plans(args.orders, categories, args.mixed)
     clock = SystemClock()
 
@@ -203,9 +172,7 @@ RAW_SQL = {
 
 
 def raw_run(url: str, threads: int, capacity: int, args) -> dict[str, float]:
-    engine = make_engine(url)
-    performance_id, categories = hot_performance(engine, capacity, args.mixed)
-    engine.dispose()
+    performance_id, categories = hot_performance(url, capacity, args.mixed)
     wanted = plans(args.orders, categories, args.mixed)
     conninfo = url.replace("postgresql+psycopg://", "postgresql://")
     pool = ConnectionPool(conninfo, min_size=threads, max_size=threads, open=True)
@@ -308,15 +275,9 @@ def main() -> None:
         "--mixed", action="store_true", help="three price categories, one with its own limit"
     )
     args = parser.parse_args()
-    admin = os.environ.get(
-        "MIERLOOS_BENCH_DATABASE_URL", "postgresql+psycopg://postgres@127.0.0.1:5432/postgres"
-    )
     # Demand above supply, so both sell out: 2.5 seats a buyer on average (more with --mixed).
     capacity = int(args.orders * 2.5 * 0.8)
-    with fresh_database(admin) as url:
-        engine = make_engine(url)
-        upgrade(engine)
-        engine.dispose()
+    with migrated_database(admin_url()) as url:
         # Raw, core, raw, core, keeping each one's best: taking turns, a change in the load
         # of the machine (other work on it) weighs on both alike.
         raws, cores = [], []

@@ -31,7 +31,6 @@ import sys
 import tempfile
 import threading
 import time
-from datetime import timedelta
 from pathlib import Path
 
 import httpx
@@ -39,19 +38,15 @@ from aiosmtpd.controller import Controller
 
 sys.path.insert(0, str(Path(__file__).resolve().parents[1] / "src"))
 
-from bench_support import fresh_database
-
-from mierloos_adapters.clock import SystemClock
-from mierloos_adapters.migrations import upgrade
-from mierloos_adapters.sqlalchemy import SqlUnitOfWork, make_engine
-from mierloos_core.model.catalog import Performance, PerformanceStatus, Show
-from mierloos_core.model.money import Money
-from mierloos_core.services.price_categories import add_categories
+from bench_support import admin_url, migrated_database, performance_on_sale
 
 ROOT = Path(__file__).resolve().parents[1]
 _CSRF = re.compile(r'name="csrf_token" value="([^"]+)"')
 _VERSION = re.compile(r'name="cart_version" value="([^"]+)"')
 _TICKETS_SUBJECT = "Je kaarten"
+# One TLS context for every buyer's client: httpx otherwise builds one per client, loading the
+# CA certificates each time, and the buyers' own process became the bottleneck of the run.
+_TLS = httpx.create_ssl_context()
 
 
 class MailClock:
@@ -99,25 +94,8 @@ def wait_answering(process: subprocess.Popen, url: str, log: Path, timeout: floa
 
 def performance_for_sale(url: str, seats: int) -> tuple[str, str]:
     """A published show with one performance of `seats` seats: (its page's path, its id)."""
-    engine = make_engine(url)
-    upgrade(engine)
-    clock = SystemClock()
-    show = Show(title="Uitverkocht", slug="uitverkocht")
-    performance = Performance(
-        show_id=show.id,
-        starts_at=clock.now() + timedelta(days=30),
-        price=Money(2500),
-        capacity=seats,
-        available_seats=seats,
-        status=PerformanceStatus.PUBLISHED,
-    )
-    with SqlUnitOfWork(engine, clock) as uow:
-        uow.shows.add(show)
-        uow.performances.add(performance)
-        add_categories(uow, performance)
-        uow.commit()
-    engine.dispose()
-    return f"/voorstellingen/{show.slug}", str(performance.id)
+    sale = performance_on_sale(url, seats=seats, title="Uitverkocht", price_cents=2500)
+    return f"/voorstellingen/{sale.show.slug}", str(sale.performance.id)
 
 
 def token(html: str) -> str:
@@ -140,6 +118,7 @@ async def buy(
         timeout=60,
         headers={"X-Forwarded-For": address},
         limits=httpx.Limits(max_keepalive_connections=0),
+        verify=_TLS,
     ) as browser:
         page = await browser.get(show)
         performance = re.search(r'name="performance_id" value="([^"]+)"', page.text)
@@ -335,10 +314,7 @@ def main() -> None:
     parser.add_argument("--worker-threads", type=int, default=8)
     parser.add_argument("--mail-timeout", type=float, default=120, help="wait for the mails")
     args = parser.parse_args()
-    admin = os.environ.get(
-        "MIERLOOS_BENCH_DATABASE_URL", "postgresql+psycopg://postgres@127.0.0.1:5432/postgres"
-    )
-    with fresh_database(admin) as url, tempfile.TemporaryDirectory() as work:
+    with migrated_database(admin_url()) as url, tempfile.TemporaryDirectory() as work:
         result = run(args, url, Path(work))
     print(
         f"{args.buyers} buyers, {args.seats} seats, {args.concurrency} at once:"
