@@ -79,20 +79,26 @@ def hot_performance(url: str, capacity: int, mixed: bool) -> tuple[uuid.UUID, li
     ]
 
 
-def run_threads(threads: int, buyers: int, buy) -> tuple[float, int, int]:
-    """Run every purchase over `threads` threads; (seconds, placed, refused)."""
+def run_threads(threads: int, buyers: int, buy) -> tuple[float, float, int, int]:
+    """Run every purchase over `threads` threads; (seconds, CPU seconds of this process,
+    placed, refused)."""
     position = iter(range(buyers))
     lock = threading.Lock()
     placed = refused = 0
+    failures: list[BaseException] = []
 
     def worker() -> None:
         nonlocal placed, refused
         while True:
             with lock:
                 i = next(position, None)
-            if i is None:
+            if i is None or failures:
                 return
-            ok = buy(i)
+            try:
+                ok = buy(i)
+            except Exception as error:  # a broken statement must stop the run, not a thread
+                failures.append(error)
+                return
             with lock:
                 if ok:
                     placed += 1
@@ -100,12 +106,15 @@ def run_threads(threads: int, buyers: int, buy) -> tuple[float, int, int]:
                     refused += 1
 
     pool = [threading.Thread(target=worker) for _ in range(threads)]
+    cpu = time.process_time()
     start = time.perf_counter()
     for thread in pool:
         thread.start()
     for thread in pool:
         thread.join()
-    return time.perf_counter() - start, placed, refused
+    if failures:
+        raise SystemExit(f"a purchase failed: {failures[0]!r}")
+    return time.perf_counter() - start, time.process_time() - cpu, placed, refused
 
 
 def core_run(url: str, threads: int, capacity: int, args) -> dict[str, float]:
@@ -130,10 +139,10 @@ def core_run(url: str, threads: int, capacity: int, args) -> dict[str, float]:
         except (errors.NotEnoughSeats, errors.PriceCategorySoldOut):
             return False
 
-    seconds, placed, refused = run_threads(threads, len(wanted), buy)
+    seconds, cpu, placed, refused = run_threads(threads, len(wanted), buy)
     result = audit(url, performance_id, capacity, categories)
     engine.dispose()
-    return {"seconds": seconds, "placed": placed, "refused": refused, **result}
+    return {"seconds": seconds, "cpu": cpu, "placed": placed, "refused": refused, **result}
 
 
 # The statements the core's checkout sends, in its order, written straight for psycopg.
@@ -148,10 +157,14 @@ RAW_SQL = {
     " WHERE performances.id = ANY(%s)",
     "categories": "SELECT id, performance_id, name_nl, name_en, price_cents, seat_limit,"
     " available, visibility, position FROM price_categories WHERE performance_id = ANY(%s)",
+    # Every column the order model writes, as the core's insert does.
     "order": "INSERT INTO orders (id, number, secret, email, name, status, subtotal_cents,"
     " discount_cents, coupon_code, user_id, newsletter, client_address, language, created_at,"
-    " expires_at) VALUES (%s, %s, %s, %s, %s, 'pending', %s, 0, NULL, NULL, false, NULL, 'nl',"
-    " %s, %s)",
+    " expires_at, paid_at, closed_at, needs_attention, tickets_pdf_key, tickets_pdf_pages,"
+    " tickets_pdf_size, tickets_pdf_created_at, sales_channel, payment_method, sold_by,"
+    " free_reason, pay_before, phone, request_key) VALUES (%s, %s, %s, %s, %s, 'pending', %s, 0,"
+    " NULL, NULL, false, NULL, 'nl', %s, %s, NULL, NULL, NULL, NULL, NULL, NULL, NULL, 'web',"
+    " 'mollie', NULL, NULL, NULL, NULL, NULL)",
     # All the order's tickets in one statement, as the core writes them.
     "ticket": "INSERT INTO tickets (id, order_id, position, performance_id, category_id,"
     " category_name, price_cents, status, secret) ",
@@ -186,10 +199,11 @@ def raw_run(url: str, threads: int, capacity: int, args) -> dict[str, float]:
                 conn.rollback()
             return placed
 
-    seconds, placed, refused = run_threads(threads, len(wanted), buy)
+    seconds, cpu, placed, refused = run_threads(threads, len(wanted), buy)
     pool.close()
     return {
         "seconds": seconds,
+        "cpu": cpu,
         "placed": placed,
         "refused": refused,
         **audit(url, performance_id, capacity, categories),
@@ -308,6 +322,10 @@ def main() -> None:
                 "placed_per_s": round(core_placed_rate, 1),
                 "raw_placed_per_s": round(raw_placed_rate, 1),
                 "ratio": round(core_rate / raw_rate, 3),
+                # Python's own cost, which the machine's load does not change: CPU time of the
+                # bench process per checkout attempt (best run of each).
+                "core_cpu_ms": round(min(r["cpu"] for r in cores) / args.orders * 1000, 2),
+                "raw_cpu_ms": round(min(r["cpu"] for r in raws) / args.orders * 1000, 2),
                 "oversold": int(core["oversold"] + raw["oversold"]),
                 "threads": args.threads,
                 "orders": args.orders,
