@@ -19,7 +19,6 @@ from __future__ import annotations
 
 import argparse
 import json
-import os
 import random
 import sys
 import threading
@@ -34,19 +33,14 @@ from psycopg_pool import ConnectionPool
 
 sys.path.insert(0, str(Path(__file__).resolve().parents[1] / "src"))
 
-from bench_support import fresh_database
+from bench_support import ExtraCategory, admin_url, migrated_database, performance_on_sale
 
 from mierloos_adapters.clock import SystemClock
-from mierloos_adapters.migrations import upgrade
 from mierloos_adapters.sqlalchemy import SqlUnitOfWork, make_engine
 from mierloos_core import errors
 from mierloos_core.model.cart import CartLine
-from mierloos_core.model.catalog import Performance, PerformanceStatus, Show
 from mierloos_core.model.ids import new_order_number, new_secret
-from mierloos_core.model.money import Money
-from mierloos_core.model.price_categories import PriceCategory
 from mierloos_core.services.checkout import CheckoutRequest, checkout
-from mierloos_core.services.price_categories import add_categories
 
 
 @attrs.frozen
@@ -74,56 +68,37 @@ def plans(count: int, categories: list[Category], mixed: bool) -> list[list[tupl
     return result
 
 
-def hot_performance(engine, capacity: int, mixed: bool) -> tuple[uuid.UUID, list[Category]]:
+def hot_performance(url: str, capacity: int, mixed: bool) -> tuple[uuid.UUID, list[Category]]:
     """A published performance; with `mixed` also a limited CJP and an unlimited 65+."""
-    clock = SystemClock()
-    show = Show(title="Rush", slug=f"rush-{uuid.uuid4().hex[:8]}")
-    performance = Performance(
-        show_id=show.id,
-        starts_at=clock.now() + timedelta(days=30),
-        price=Money(2000),
-        capacity=capacity,
-        available_seats=capacity,
-        status=PerformanceStatus.PUBLISHED,
-    )
-    with SqlUnitOfWork(engine, clock) as uow:
-        uow.shows.add(show)
-        uow.performances.add(performance)
-        categories = add_categories(uow, performance)
-        if mixed:
-            cjp = capacity // 6
-            for position, (name, price, limit) in enumerate(
-                [("CJP", 1200, cjp), ("65+", 1700, None)], start=1
-            ):
-                extra = PriceCategory(
-                    performance_id=performance.id,
-                    name_nl=name,
-                    name_en=name,
-                    price=Money(price),
-                    limit=limit,
-                    available=limit,
-                    position=position,
-                )
-                uow.price_categories.add(extra)
-                categories.append(extra)
-        uow.commit()
-    return performance.id, [Category(c.id, c.name_nl, c.price.cents, c.limit) for c in categories]
+    extras = [ExtraCategory(name="CJP", price_cents=1200, limit=capacity // 6)] if mixed else []
+    if mixed:
+        extras.append(ExtraCategory(name="65+", price_cents=1700))
+    sale = performance_on_sale(url, seats=capacity, title="Rush", price_cents=2000, extras=extras)
+    return sale.performance.id, [
+        Category(c.id, c.name_nl, c.price.cents, c.limit) for c in sale.categories
+    ]
 
 
-def run_threads(threads: int, buyers: int, buy) -> tuple[float, int, int]:
-    """Run every purchase over `threads` threads; (seconds, placed, refused)."""
+def run_threads(threads: int, buyers: int, buy) -> tuple[float, float, int, int]:
+    """Run every purchase over `threads` threads; (seconds, CPU seconds of this process,
+    placed, refused)."""
     position = iter(range(buyers))
     lock = threading.Lock()
     placed = refused = 0
+    failures: list[BaseException] = []
 
     def worker() -> None:
         nonlocal placed, refused
         while True:
             with lock:
                 i = next(position, None)
-            if i is None:
+            if i is None or failures:
                 return
-            ok = buy(i)
+            try:
+                ok = buy(i)
+            except Exception as error:  # a broken statement must stop the run, not a thread
+                failures.append(error)
+                return
             with lock:
                 if ok:
                     placed += 1
@@ -131,17 +106,20 @@ def run_threads(threads: int, buyers: int, buy) -> tuple[float, int, int]:
                     refused += 1
 
     pool = [threading.Thread(target=worker) for _ in range(threads)]
+    cpu = time.process_time()
     start = time.perf_counter()
     for thread in pool:
         thread.start()
     for thread in pool:
         thread.join()
-    return time.perf_counter() - start, placed, refused
+    if failures:
+        raise SystemExit(f"a purchase failed: {failures[0]!r}")
+    return time.perf_counter() - start, time.process_time() - cpu, placed, refused
 
 
 def core_run(url: str, threads: int, capacity: int, args) -> dict[str, float]:
+    performance_id, categories = hot_performance(url, capacity, args.mixed)
     engine = make_engine(url, pool_size=threads, max_overflow=0)
-    performance_id, categories = hot_performance(engine, capacity, args.mixed)
     wanted = plans(args.orders, categories, args.mixed)
     clock = SystemClock()
 
@@ -161,10 +139,10 @@ def core_run(url: str, threads: int, capacity: int, args) -> dict[str, float]:
         except (errors.NotEnoughSeats, errors.PriceCategorySoldOut):
             return False
 
-    seconds, placed, refused = run_threads(threads, len(wanted), buy)
+    seconds, cpu, placed, refused = run_threads(threads, len(wanted), buy)
     result = audit(url, performance_id, capacity, categories)
     engine.dispose()
-    return {"seconds": seconds, "placed": placed, "refused": refused, **result}
+    return {"seconds": seconds, "cpu": cpu, "placed": placed, "refused": refused, **result}
 
 
 # The statements the core's checkout sends, in its order, written straight for psycopg.
@@ -179,10 +157,14 @@ RAW_SQL = {
     " WHERE performances.id = ANY(%s)",
     "categories": "SELECT id, performance_id, name_nl, name_en, price_cents, seat_limit,"
     " available, visibility, position FROM price_categories WHERE performance_id = ANY(%s)",
+    # Every column the order model writes, as the core's insert does.
     "order": "INSERT INTO orders (id, number, secret, email, name, status, subtotal_cents,"
     " discount_cents, coupon_code, user_id, newsletter, client_address, language, created_at,"
-    " expires_at) VALUES (%s, %s, %s, %s, %s, 'pending', %s, 0, NULL, NULL, false, NULL, 'nl',"
-    " %s, %s)",
+    " expires_at, paid_at, closed_at, needs_attention, tickets_pdf_key, tickets_pdf_pages,"
+    " tickets_pdf_size, tickets_pdf_created_at, sales_channel, payment_method, sold_by,"
+    " free_reason, pay_before, phone, request_key) VALUES (%s, %s, %s, %s, %s, 'pending', %s, 0,"
+    " NULL, NULL, false, NULL, 'nl', %s, %s, NULL, NULL, NULL, NULL, NULL, NULL, NULL, 'web',"
+    " 'mollie', NULL, NULL, NULL, NULL, NULL)",
     # All the order's tickets in one statement, as the core writes them.
     "ticket": "INSERT INTO tickets (id, order_id, position, performance_id, category_id,"
     " category_name, price_cents, status, secret) ",
@@ -203,9 +185,7 @@ RAW_SQL = {
 
 
 def raw_run(url: str, threads: int, capacity: int, args) -> dict[str, float]:
-    engine = make_engine(url)
-    performance_id, categories = hot_performance(engine, capacity, args.mixed)
-    engine.dispose()
+    performance_id, categories = hot_performance(url, capacity, args.mixed)
     wanted = plans(args.orders, categories, args.mixed)
     conninfo = url.replace("postgresql+psycopg://", "postgresql://")
     pool = ConnectionPool(conninfo, min_size=threads, max_size=threads, open=True)
@@ -219,10 +199,11 @@ def raw_run(url: str, threads: int, capacity: int, args) -> dict[str, float]:
                 conn.rollback()
             return placed
 
-    seconds, placed, refused = run_threads(threads, len(wanted), buy)
+    seconds, cpu, placed, refused = run_threads(threads, len(wanted), buy)
     pool.close()
     return {
         "seconds": seconds,
+        "cpu": cpu,
         "placed": placed,
         "refused": refused,
         **audit(url, performance_id, capacity, categories),
@@ -308,15 +289,9 @@ def main() -> None:
         "--mixed", action="store_true", help="three price categories, one with its own limit"
     )
     args = parser.parse_args()
-    admin = os.environ.get(
-        "MIERLOOS_BENCH_DATABASE_URL", "postgresql+psycopg://postgres@127.0.0.1:5432/postgres"
-    )
     # Demand above supply, so both sell out: 2.5 seats a buyer on average (more with --mixed).
     capacity = int(args.orders * 2.5 * 0.8)
-    with fresh_database(admin) as url:
-        engine = make_engine(url)
-        upgrade(engine)
-        engine.dispose()
+    with migrated_database(admin_url()) as url:
         # Raw, core, raw, core, keeping each one's best: taking turns, a change in the load
         # of the machine (other work on it) weighs on both alike.
         raws, cores = [], []
@@ -347,6 +322,10 @@ def main() -> None:
                 "placed_per_s": round(core_placed_rate, 1),
                 "raw_placed_per_s": round(raw_placed_rate, 1),
                 "ratio": round(core_rate / raw_rate, 3),
+                # Python's own cost, which the machine's load does not change: CPU time of the
+                # bench process per checkout attempt (best run of each).
+                "core_cpu_ms": round(min(r["cpu"] for r in cores) / args.orders * 1000, 2),
+                "raw_cpu_ms": round(min(r["cpu"] for r in raws) / args.orders * 1000, 2),
                 "oversold": int(core["oversold"] + raw["oversold"]),
                 "threads": args.threads,
                 "orders": args.orders,

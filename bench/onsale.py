@@ -31,7 +31,6 @@ import sys
 import tempfile
 import threading
 import time
-from datetime import timedelta
 from pathlib import Path
 
 import httpx
@@ -39,14 +38,8 @@ from aiosmtpd.controller import Controller
 
 sys.path.insert(0, str(Path(__file__).resolve().parents[1] / "src"))
 
-from bench_support import fresh_database
-
-from mierloos_adapters.clock import SystemClock
-from mierloos_adapters.migrations import upgrade
-from mierloos_adapters.sqlalchemy import SqlUnitOfWork, make_engine
-from mierloos_core.model.catalog import Performance, PerformanceStatus, Show
-from mierloos_core.model.money import Money
-from mierloos_core.services.price_categories import add_categories
+from bench_support import admin_url, migrated_database, performance_on_sale
+from lean_http import Browser, HttpError
 
 ROOT = Path(__file__).resolve().parents[1]
 _CSRF = re.compile(r'name="csrf_token" value="([^"]+)"')
@@ -83,7 +76,7 @@ def start(args: list[str], env: dict[str, str], log: Path, cwd: Path) -> subproc
         return subprocess.Popen(command, env=env, cwd=cwd, stdout=out, stderr=subprocess.STDOUT)
 
 
-def wait_answering(process: subprocess.Popen, url: str, log: Path, timeout: float = 60) -> None:
+def wait_answering(process: subprocess.Popen, url: str, log: Path, timeout: float = 180) -> None:
     deadline = time.monotonic() + timeout
     while time.monotonic() < deadline:
         if process.poll() is not None:
@@ -99,25 +92,8 @@ def wait_answering(process: subprocess.Popen, url: str, log: Path, timeout: floa
 
 def performance_for_sale(url: str, seats: int) -> tuple[str, str]:
     """A published show with one performance of `seats` seats: (its page's path, its id)."""
-    engine = make_engine(url)
-    upgrade(engine)
-    clock = SystemClock()
-    show = Show(title="Uitverkocht", slug="uitverkocht")
-    performance = Performance(
-        show_id=show.id,
-        starts_at=clock.now() + timedelta(days=30),
-        price=Money(2500),
-        capacity=seats,
-        available_seats=seats,
-        status=PerformanceStatus.PUBLISHED,
-    )
-    with SqlUnitOfWork(engine, clock) as uow:
-        uow.shows.add(show)
-        uow.performances.add(performance)
-        add_categories(uow, performance)
-        uow.commit()
-    engine.dispose()
-    return f"/voorstellingen/{show.slug}", str(performance.id)
+    sale = performance_on_sale(url, seats=seats, title="Uitverkocht", price_cents=2500)
+    return f"/voorstellingen/{sale.show.slug}", str(sale.performance.id)
 
 
 def token(html: str) -> str:
@@ -133,58 +109,49 @@ async def buy(
     """One buyer's visit: show page, cart, checkout, the provider's pay button."""
     address = f"10.{number // 65536 % 256}.{number // 256 % 256}.{number % 256}"
     email = f"koper{number}@example.nl"
-    # A connection per request: a kept-alive one the server closes just as the next request
-    # goes out fails that request ("server disconnected"), which says nothing about the site.
-    async with httpx.AsyncClient(
-        base_url=base_url,
-        timeout=60,
-        headers={"X-Forwarded-For": address},
-        limits=httpx.Limits(max_keepalive_connections=0),
-    ) as browser:
-        page = await browser.get(show)
-        performance = re.search(r'name="performance_id" value="([^"]+)"', page.text)
-        if page.status_code != 200 or performance is None:
-            results["sold_out_page"].append(number)
-            return
-        added = await browser.post(
-            "/winkelwagen/toevoegen",
-            data={
-                "csrf_token": token(page.text),
-                "performance_id": performance.group(1),
-                "quantity": str(quantity),
-            },
-        )
-        form = await browser.get("/afrekenen")
-        version = _VERSION.search(form.text)
-        if added.status_code != 303 or form.status_code != 200 or version is None:
-            results["refused"].append(number)
-            return
-        began = time.perf_counter()
-        placed = await browser.post(
-            "/afrekenen",
-            data={
-                "csrf_token": token(form.text),
-                "cart_version": version.group(1),
-                "name": f"Koper {number}",
-                "email": email,
-                "coupon": "",
-            },
-        )
-        done = time.perf_counter()
-        results["checkout_ms"].append((done - began) * 1000)
-        location = placed.headers.get("location", "")
-        if placed.status_code != 303 or "/fake-payments/" not in location:
-            results["refused"].append(number)
-            return
-        results["placed"].append((done, number))
-        provider = await browser.get(location)
-        paid = await browser.post(
-            location, data={"csrf_token": token(provider.text), "action": "paid"}
-        )
-        if paid.status_code != 303:
-            results["errors"].append(f"pay: {paid.status_code}")
-            return
-        results["paid"].append(email)
+    browser = Browser(base_url, forwarded_for=address)
+    page = await browser.get(show)
+    performance = re.search(r'name="performance_id" value="([^"]+)"', page.text)
+    if page.status_code != 200 or performance is None:
+        results["sold_out_page"].append(number)
+        return
+    added = await browser.post(
+        "/winkelwagen/toevoegen",
+        data={
+            "csrf_token": token(page.text),
+            "performance_id": performance.group(1),
+            "quantity": str(quantity),
+        },
+    )
+    form = await browser.get("/afrekenen")
+    version = _VERSION.search(form.text)
+    if added.status_code != 303 or form.status_code != 200 or version is None:
+        results["refused"].append(number)
+        return
+    began = time.perf_counter()
+    placed = await browser.post(
+        "/afrekenen",
+        data={
+            "csrf_token": token(form.text),
+            "cart_version": version.group(1),
+            "name": f"Koper {number}",
+            "email": email,
+            "coupon": "",
+        },
+    )
+    done = time.perf_counter()
+    results["checkout_ms"].append((done - began) * 1000)
+    location = placed.headers.get("location", "")
+    if placed.status_code != 303 or "/fake-payments/" not in location:
+        results["refused"].append(number)
+        return
+    results["placed"].append((done, number))
+    provider = await browser.get(location)
+    paid = await browser.post(location, data={"csrf_token": token(provider.text), "action": "paid"})
+    if paid.status_code != 303:
+        results["errors"].append(f"pay: {paid.status_code}")
+        return
+    results["paid"].append(email)
 
 
 async def rush(bases: list[str], show: str, args) -> tuple[float, dict[str, list]]:
@@ -199,7 +166,7 @@ async def rush(bases: list[str], show: str, args) -> tuple[float, dict[str, list
         async with gate:
             try:
                 await buy(bases[number % len(bases)], show, number, quantities[number], results)
-            except (httpx.HTTPError, RuntimeError) as error:
+            except (HttpError, RuntimeError) as error:
                 results["errors"].append(f"{type(error).__name__}: {error}"[:200])
 
     began = time.perf_counter()
@@ -230,6 +197,12 @@ def server_figures(url: str, performance_id: str) -> dict[str, object]:
         ).fetchall()
     oversold = max(0, sold - capacity) + abs(capacity - available - sold)
     return {"oversold": oversold, "sold": sold, "received": dict(received)}
+
+
+def cpu_seconds(process: subprocess.Popen) -> float:
+    """CPU time (user and system) a running child has used so far (Linux)."""
+    fields = Path(f"/proc/{process.pid}/stat").read_text().rpartition(")")[2].split()
+    return (int(fields[11]) + int(fields[12])) / os.sysconf("SC_CLK_TCK")
 
 
 def percentile(values: list[float], fraction: float) -> float:
@@ -286,6 +259,11 @@ def run(args, url: str, work: Path) -> dict[str, object]:
         while time.monotonic() < deadline and not paid <= set(mail.arrived):
             time.sleep(0.2)
         figures = server_figures(url, performance_id)
+        cpu = {
+            "serve_cpu_s": round(sum(cpu_seconds(p) for p in processes[:-1]), 1),
+            "worker_cpu_s": round(cpu_seconds(worker), 1),
+            "buyers_cpu_s": round(sum(os.times()[:2]), 1),
+        }
     finally:
         for process in reversed(processes):
             process.send_signal(signal.SIGTERM)
@@ -322,6 +300,7 @@ def run(args, url: str, work: Path) -> dict[str, object]:
         "buyers": args.buyers,
         "seats": args.seats,
         "concurrency": args.concurrency,
+        **cpu,
     }
 
 
@@ -335,10 +314,7 @@ def main() -> None:
     parser.add_argument("--worker-threads", type=int, default=8)
     parser.add_argument("--mail-timeout", type=float, default=120, help="wait for the mails")
     args = parser.parse_args()
-    admin = os.environ.get(
-        "MIERLOOS_BENCH_DATABASE_URL", "postgresql+psycopg://postgres@127.0.0.1:5432/postgres"
-    )
-    with fresh_database(admin) as url, tempfile.TemporaryDirectory() as work:
+    with migrated_database(admin_url()) as url, tempfile.TemporaryDirectory() as work:
         result = run(args, url, Path(work))
     print(
         f"{args.buyers} buyers, {args.seats} seats, {args.concurrency} at once:"

@@ -144,8 +144,14 @@ class SmtpMailer:
             "mail sent", extra={"message_id": message_id, "recipient_domain": recipient_domain}
         )
 
+    def _context(self) -> ssl.SSLContext:
+        """One TLS context for every mail, made when the first mail needs it: making one
+        loads the trusted certificates, which cost more than sending a mail to a relay."""
+        if self._ssl_context is None:
+            self._ssl_context = ssl.create_default_context()
+        return self._ssl_context
+
     def _deliver(self, message: EmailMessage, recipient: str) -> None:
-        context = self._ssl_context or ssl.create_default_context()
         client: smtplib.SMTP
         if self.security == "tls":
             client = smtplib.SMTP_SSL(
@@ -153,7 +159,7 @@ class SmtpMailer:
                 self.port,
                 local_hostname=self._local_hostname,
                 timeout=self.timeout,
-                context=context,
+                context=self._context(),
             )
         else:
             client = smtplib.SMTP(
@@ -162,7 +168,7 @@ class SmtpMailer:
         with client:
             client.ehlo()
             if self.security == "starttls":
-                client.starttls(context=context)
+                client.starttls(context=self._context())
                 client.ehlo()
             if self._username is not None and self._password is not None:
                 client.login(self._username, self._password)

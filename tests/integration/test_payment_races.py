@@ -6,16 +6,18 @@ import functools
 import threading
 from datetime import timedelta
 
-from sqlalchemy import func, select
+from sqlalchemy import event, func, select, update
 
 from mierloos_adapters.links import SiteLinks
 from mierloos_adapters.memory import MemoryPaymentGateway
 from mierloos_adapters.sqlalchemy import SqlUnitOfWork
 from mierloos_adapters.sqlalchemy import tables as t
 from mierloos_core.model.cart import CartLine
+from mierloos_core.model.commands import SyncPayment
 from mierloos_core.model.orders import OrderStatus
 from mierloos_core.model.payments import PaymentStatus
 from mierloos_core.services.checkout import CheckoutRequest, checkout
+from mierloos_core.services.jobs import enqueue
 from mierloos_core.services.payments import Payments
 
 
@@ -147,3 +149,73 @@ def test_staff_cancelling_a_performance_races_a_failed_payment_without_deadlock(
             stored = uow.performances.get(performance.id)
         assert order.status is OrderStatus.CANCELLED
         assert stored.available_seats == stored.capacity, "the seats came back exactly once"
+
+
+def webhook_jobs(engine, provider_id):
+    """(status, dedupe key) of the payment's sync jobs, sorted."""
+    query = select(t.jobs.c.status, t.jobs.c.dedupe_key, t.jobs.c.data).where(
+        t.jobs.c.type == "payment_webhook"
+    )
+    with engine.connect() as connection:
+        rows = connection.execute(query).all()
+    return sorted(
+        (r.status, r.dedupe_key) for r in rows if r.data["provider_payment_id"] == provider_id
+    )
+
+
+def worker_takes(engine, provider_id, status="processing"):
+    """What the worker does when it claims (or finishes) the payment's waiting sync job."""
+    with engine.begin() as connection:
+        connection.execute(
+            update(t.jobs)
+            .where(t.jobs.c.dedupe_key == f"payment_webhook:{provider_id}")
+            .values(status=status)
+        )
+
+
+def test_ten_concurrent_webhook_calls_queue_one_sync(engine, clock, sql_catalog):
+    _, _, payments, _, provider_id = setup(engine, clock, sql_catalog)
+
+    errors = together([lambda: payments.receive_webhook(provider_id)] * 10)
+
+    assert errors == []
+    assert webhook_jobs(engine, provider_id) == [("pending", f"payment_webhook:{provider_id}")]
+
+
+def test_concurrent_webhook_calls_after_the_sync_started_queue_one_more(engine, clock, sql_catalog):
+    _, _, payments, _, provider_id = setup(engine, clock, sql_catalog)
+    payments.receive_webhook(provider_id)
+    worker_takes(engine, provider_id)
+
+    errors = together([lambda: payments.receive_webhook(provider_id)] * 10)
+
+    assert errors == []
+    [(waiting, key), (started, released)] = webhook_jobs(engine, provider_id)
+    assert (waiting, key, started) == ("pending", f"payment_webhook:{provider_id}", "processing")
+    assert released.startswith(f"payment_webhook:{provider_id}|released:")
+
+
+def test_a_webhook_finds_its_sync_among_many_waiting_ones(engine, clock, sql_catalog):
+    _, _, payments, _, provider_id = setup(engine, clock, sql_catalog)
+    with SqlUnitOfWork(engine, clock) as uow:
+        for n in range(500):  # other payments' syncs waiting for a busy worker
+            enqueue(uow, SyncPayment(provider_payment_id=f"tr_other{n}"))
+        uow.commit()
+    statements = []
+    listen = functools.partial(event.listen, engine, "before_cursor_execute")
+    record = lambda conn, cursor, statement, *args: statements.append(statement)  # noqa: E731
+    listen(record)
+    try:
+        assert payments.receive_webhook(provider_id) is True
+        assert payments.receive_webhook(provider_id) is True
+    finally:
+        event.remove(engine, "before_cursor_execute", record)
+
+    assert webhook_jobs(engine, provider_id) == [("pending", f"payment_webhook:{provider_id}")]
+    # Keyed lookups only: no statement reads the waiting jobs by type or status.
+    reads = [s for s in statements if "FROM jobs" in s]
+    assert reads
+    assert all("jobs.id =" in s or "dedupe_key =" in s for s in reads), reads
+    worker_takes(engine, provider_id, status="completed")
+    assert payments.receive_webhook(provider_id) is True
+    assert [s for s, _ in webhook_jobs(engine, provider_id)] == ["completed", "pending"]

@@ -43,7 +43,11 @@ def test_every_job_type_has_one_command() -> None:
             {"order_id": str(ORDER)},
             f"payment_creation:{ORDER}:after:tr_1",
         ),
-        (SyncPayment(provider_payment_id="tr_1"), {"provider_payment_id": "tr_1"}, None),
+        (
+            SyncPayment(provider_payment_id="tr_1"),
+            {"provider_payment_id": "tr_1"},
+            "payment_webhook:tr_1",
+        ),
         (
             CancelPayment(provider_payment_id="tr_1"),
             {"provider_payment_id": "tr_1"},

@@ -8,7 +8,7 @@ from datetime import datetime, timedelta
 
 from mierloos_adapters.clock import SystemClock
 from mierloos_adapters.memory.store import MemoryStore, TableRepository, detached_copy
-from mierloos_core.model.jobs import Job, JobStatus
+from mierloos_core.model.jobs import Job, JobStatus, released_key
 from mierloos_core.ports import Clock, JobDetails, JobPage, JobSearch, JobSummary, NewJob
 
 
@@ -38,6 +38,13 @@ class MemoryJobQueue(TableRepository[Job]):
         )
         self._rows[row.id] = row
         return row.id
+
+    def release_key(self, job_id: uuid.UUID) -> bool:
+        job = self._rows.get(job_id)
+        if job is None or job.dedupe_key is None or job.status is JobStatus.PENDING:
+            return False
+        job.dedupe_key = released_key(job.dedupe_key, job_id)
+        return True
 
     def list(self, *, job_type: str | None = None, status: str | None = None) -> list[Job]:
         return [

@@ -5,14 +5,14 @@ from __future__ import annotations
 import uuid
 from typing import Any
 
-from sqlalchemy import Connection, Row, and_, bindparam, func, select
+from sqlalchemy import Connection, Row, and_, bindparam, func, select, update
 from sqlalchemy.dialects.postgresql import insert as _pg_insert
 from sqlalchemy.dialects.sqlite import insert as _sqlite_insert
 
 from mierloos_adapters.sqlalchemy import tables as t
 from mierloos_adapters.sqlalchemy.job_wakeups import CHANNEL, announce, payload
 from mierloos_adapters.sqlalchemy.rows import RowMap, SqlRepository, enum_value
-from mierloos_core.model.jobs import Job, JobStatus
+from mierloos_core.model.jobs import Job, JobStatus, released_key
 from mierloos_core.ports import Clock, NewJob
 
 JOB_ROWS = RowMap(Job, t.jobs, status=enum_value(JobStatus))
@@ -108,6 +108,19 @@ class SqlJobQueue(SqlRepository):
 
     def get(self, job_id: uuid.UUID) -> Job | None:
         return self._find(JOB_ROWS, t.jobs.c.id == job_id)
+
+    def release_key(self, job_id: uuid.UUID) -> bool:
+        # Conditional: a job put back to pending (a retry) keeps its key, and needs no new one.
+        released = self.db.execute(
+            update(t.jobs)
+            .where(
+                t.jobs.c.id == job_id,
+                t.jobs.c.dedupe_key.is_not(None),
+                t.jobs.c.status != JobStatus.PENDING.value,
+            )
+            .values(dedupe_key=t.jobs.c.dedupe_key + released_key("", job_id))
+        )
+        return bool(released.rowcount == 1)
 
     def list(self, *, job_type: str | None = None, status: str | None = None) -> list[Job]:
         query = select(t.jobs).order_by(t.jobs.c.created_at)

@@ -113,9 +113,17 @@ class CreatePayment(_AboutOrder):
 
 @attrs.frozen(kw_only=True)
 class SyncPayment(_AboutPayment):
-    """Fetch a payment's status from the provider and apply it (a webhook's job)."""
+    """Fetch a payment's status from the provider and apply it (a webhook's job).
+
+    Its key is held by the payment's newest sync job; `queue_webhook` frees it once that job
+    has started (`JobQueue.release_key`), so one sync waits per payment at a time.
+    """
 
     job_type = JobType.PAYMENT_WEBHOOK
+
+    @property
+    def dedupe_key(self) -> str:
+        return f"payment_webhook:{self.provider_payment_id}"
 
 
 @attrs.frozen(kw_only=True)

@@ -55,6 +55,11 @@ class Job:
     id: uuid.UUID = attrs.field(factory=new_id)
 
 
+def released_key(dedupe_key: str, job_id: uuid.UUID) -> str:
+    """The key a job keeps once its own was freed for a new job (`JobQueue.release_key`)."""
+    return f"{dedupe_key}|released:{job_id.hex}"
+
+
 @attrs.frozen(kw_only=True)
 class RetryPolicy:
     """Exponential backoff: `base`, doubling each attempt, capped at `cap`, `max_attempts` in all.

@@ -36,6 +36,12 @@ class JobQueue(Protocol):
     def get(self, job_id: uuid.UUID) -> Job | None: ...
     def list(self, *, job_type: str | None = None, status: str | None = None) -> list[Job]: ...
 
+    def release_key(self, job_id: uuid.UUID) -> bool:
+        """Free the dedupe key of a job that is no longer pending, so the key can queue a new
+        job; the job keeps its row under a key of its own. False (nothing changed) when the
+        job is pending (again) or gone, or has no key."""
+        ...
+
 
 @attrs.frozen(kw_only=True)
 class JobSummary:

@@ -87,7 +87,17 @@ def iso_local(value: datetime) -> str:
 @jinja2.pass_context
 def path_for(context: Mapping[str, Any], name: str, /, **params: Any) -> str:
     request: Request = context["request"]
-    return str(request.app.url_path_for(name, **params))
+    if params:
+        return str(request.app.url_path_for(name, **params))
+    # A route without parameters always has the same path: found once per app, not on every
+    # link of every page (Starlette tries each route in turn; a page has dozens of links).
+    paths: dict[str, str] | None = getattr(request.app.state, "static_paths", None)
+    if paths is None:
+        paths = request.app.state.static_paths = {}
+    path = paths.get(name)
+    if path is None:
+        path = paths[name] = str(request.app.url_path_for(name))
+    return path
 
 
 def make_templates() -> Jinja2Templates:
