@@ -22,6 +22,7 @@ from mierloos_entrypoints.web.pages.admin import (
     price_categories,
     refunds,
     reports,
+    seat_plans,
     staff,
     waitlist,
 )
@@ -44,4 +45,5 @@ def routes() -> list[BaseRoute]:
         *door_upload.ROUTES,
         *devices.ROUTES,
         *reports.ROUTES,
+        *seat_plans.ROUTES,
     ]
