@@ -291,3 +291,41 @@ class OfferUsed(InvalidTransition):
 class InvalidPeriod(ValidationError):
     code = "invalid_period"
     message = "Kies een geldige periode: een dag, week, maand, seizoen of van-tot."
+
+
+class SeatsUnavailable(MierloosError):
+    """Chosen seats cannot be held; `details` name them per reason. Nothing was held."""
+
+    code = "seats_unavailable"
+    message = "Deze stoelen zijn niet (meer) te koop: {seats}."
+
+    def __init__(self, problems: Mapping[str, list[str]]) -> None:
+        named = "; ".join(f"{_SEAT_REASONS[r]}: {', '.join(s)}" for r, s in problems.items())
+        super().__init__(self.message.format(seats=named), **problems)
+
+
+_SEAT_REASONS = {
+    "not_in_plan": "niet in de zaal",
+    "blocked": "geblokkeerd",
+    "taken": "al bezet",
+    "companion_without_wheelchair": "begeleidersplaats zonder rolstoelplaats",
+    "not_for_sale": "niet in deze verkoop",
+}
+
+
+class TooManySeats(ValidationError):
+    code = "too_many_seats"
+    message = "U kunt hoogstens {maximum} stoelen per bestelling kiezen."
+
+    def __init__(self, maximum: int) -> None:
+        super().__init__(self.message.format(maximum=maximum), maximum=maximum)
+
+
+class NoAdjacentSeats(MierloosError):
+    """Best available found no row with that many free seats side by side."""
+
+    code = "no_adjacent_seats"
+    message = "Er zijn geen {count} stoelen naast elkaar meer vrij. Kies zelf stoelen op de kaart."
+
+    def __init__(self, count: int) -> None:
+        super().__init__(self.message.format(count=count), count=count)
