@@ -221,7 +221,7 @@ def _stage(frame: _Frame, texts: Texts) -> str:
         f'height="{_n(height)}" rx="{_n(frame.radius * 0.5)}" fill="#1d1a24"/>'
         f'<text x="{_n(x + width / 2)}" y="{_n(y + height * 0.68)}" text-anchor="middle" '
         f'font-size="{_n(frame.spacing * 0.7)}" fill="#ffffff">'
-        f"{escape(texts.gettext('Podium'))}</text></g>"
+        f"{escape(texts.gettext(N_('Podium')))}</text></g>"
     )
 
 

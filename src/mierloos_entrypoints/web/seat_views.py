@@ -45,8 +45,9 @@ def performance_map(
     by_id = plan.by_id
     views = [
         _seat_view(by_id[s.seat_id], str(s.category_id), s.state)
-        for s in seats
-        if s.seat_id in by_id
+        for s in sorted(
+            (s for s in seats if s.seat_id in by_id), key=lambda s: _place(by_id[s.seat_id])
+        )
     ]
     return SeatMap(seats=tuple(views), zones=zones)
 
@@ -61,3 +62,8 @@ def plan_map(plan: SeatPlan) -> SeatMap:
         for seat in plan.seats
     ]
     return SeatMap(seats=tuple(views), zones=zones)
+
+
+def _place(seat: Seat) -> tuple[str, int, int]:
+    """Front to back, left to right: the order a screen reader reads the seats in."""
+    return (seat.section, seat.row_index, seat.column)

@@ -43,7 +43,8 @@
     seat.setAttribute("tabindex", "-1");
     if (!boxes[seat.getAttribute("data-seat")]) { seat.setAttribute("aria-disabled", "true"); }
   });
-  var start = seats.filter(function (seat) { return boxes[seat.getAttribute("data-seat")]; })[0] || seats[0];
+  var ordered = [].concat.apply([], rows);
+  var start = ordered.filter(function (seat) { return boxes[seat.getAttribute("data-seat")]; })[0] || ordered[0];
   start.setAttribute("tabindex", "0");
   if (list) { list.open = false; }
 

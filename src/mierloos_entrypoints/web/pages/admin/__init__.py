@@ -19,6 +19,7 @@ from mierloos_entrypoints.web.pages.admin import (
     jobs,
     orders,
     overview,
+    performance_seating,
     price_categories,
     refunds,
     reports,
@@ -38,6 +39,7 @@ def routes() -> list[BaseRoute]:
         *refunds.ROUTES,
         *waitlist.ROUTES,  # before catalog's {action} routes of a performance too
         *price_categories.ROUTES,  # before catalog's {action} routes of a performance
+        *performance_seating.ROUTES,  # before catalog's {action} routes of a performance too
         *catalog.ROUTES,
         *coupons.ROUTES,
         *staff.ROUTES,

@@ -122,29 +122,31 @@ def _dutch(reason: str) -> str:
     return "Deze sectie klopt niet: " + reason
 
 
-def read_plan(
-    reader: FormReader, *, hall_id: uuid.UUID, plan_id: uuid.UUID, at: datetime, version: int = 1
-) -> SeatPlan | None:
-    """The plan the form describes, or None with the reasons in `reader.errors`."""
+def read_sections(reader: FormReader) -> tuple[str, list[SectionSpec]] | None:
+    """The hall's name and the sections the form describes; None with the reasons in
+    `reader.errors`."""
     name = reader.text("naam", max_length=MAX_LABEL)
     if not name and "naam" not in reader.errors:
         reader.errors["naam"] = "Dit veld is verplicht."
     specs = [spec for n in range(1, SECTIONS + 1) if (spec := _section(reader, n)) is not None]
+    names = [spec.name for spec in specs]
+    if len(set(names)) != len(names):
+        reader.errors["algemeen"] = "Twee secties hebben dezelfde naam."
     if reader.errors:
         return None
+    return name, specs
+
+
+def preview_plan(reader: FormReader, at: datetime) -> SeatPlan | None:
+    """The plan the form describes, made only to be looked at (its ids are thrown away)."""
+    read = read_sections(reader)
+    if read is None:
+        return None
+    name, specs = read
     try:
         return generate_plan(
-            plan_id=plan_id,
-            hall_id=hall_id,
-            name=name,
-            sections=specs,
-            created_at=at,
-            version=version,
+            plan_id=uuid.uuid4(), hall_id=uuid.uuid4(), name=name, sections=specs, created_at=at
         )
     except ValueError as refused:
-        reader.errors["algemeen"] = (
-            "Twee secties hebben dezelfde naam."
-            if "different names" in str(refused)
-            else _dutch(str(refused))
-        )
+        reader.errors["algemeen"] = _dutch(str(refused))
         return None
