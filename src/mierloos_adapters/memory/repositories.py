@@ -19,6 +19,7 @@ from mierloos_adapters.memory.price_categories import (
     release_in_categories,
     reserve_in_categories,
 )
+from mierloos_adapters.memory.seating import MemorySeating
 from mierloos_adapters.memory.store import MemoryStore, TableRepository, detached_copy
 from mierloos_adapters.memory.waitlists import MemoryWaitlists
 from mierloos_core.errors import PerformanceUnavailable, UnknownPerformance
@@ -409,6 +410,7 @@ class MemoryUnitOfWork:
         self.admissions = MemoryAdmissions(store)
         self.devices = MemoryDeviceTokens(store)
         self.waitlists = MemoryWaitlists(store)
+        self.seating = MemorySeating(store)
         self.jobs = MemoryJobQueue(store, clock or SystemClock())
         self._snapshot: dict[str, Any] | None = None
 

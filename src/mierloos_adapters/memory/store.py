@@ -23,6 +23,7 @@ from mierloos_core.model.jobs import Job
 from mierloos_core.model.orders import Order
 from mierloos_core.model.payments import Payment, PaymentEvent, Refund
 from mierloos_core.model.price_categories import CategoryTemplate, PriceCategory
+from mierloos_core.model.seating import Hall, PerformanceSeat, SeatPlan
 from mierloos_core.model.sessions import LoginSession
 from mierloos_core.model.waitlist import Waitlist, WaitlistEntry
 
@@ -53,6 +54,10 @@ class MemoryStore:
     device_tokens: dict[uuid.UUID, DeviceToken] = attrs.Factory(dict)
     waitlists: dict[uuid.UUID, Waitlist] = attrs.Factory(dict)
     waitlist_entries: dict[uuid.UUID, WaitlistEntry] = attrs.Factory(dict)
+    halls: dict[uuid.UUID, Hall] = attrs.Factory(dict)
+    seat_plans: dict[uuid.UUID, SeatPlan] = attrs.Factory(dict)  # immutable versions
+    performance_plans: dict[uuid.UUID, uuid.UUID] = attrs.Factory(dict)  # reserved ones only
+    performance_seats: dict[uuid.UUID, dict[uuid.UUID, PerformanceSeat]] = attrs.Factory(dict)
     lock: threading.RLock = attrs.field(factory=threading.RLock, eq=False)
 
     def snapshot(self) -> dict[str, Any]:

@@ -36,6 +36,7 @@ from mierloos_core.model.jobs import JobStatus
 from mierloos_core.model.orders import OrderStatus, PaymentMethod, SalesChannel, TicketStatus
 from mierloos_core.model.payments import PaymentStatus, RefundStatus
 from mierloos_core.model.price_categories import Visibility
+from mierloos_core.model.seating import SeatingMode, SeatState
 from mierloos_core.model.waitlist import EntryStatus
 
 metadata = MetaData(
@@ -94,7 +95,14 @@ performances = entity_table(
     Column("available_seats", Integer, nullable=False),
     Column("status", String(20), nullable=False),
     Column("hall", String(100)),
+    # Reserved seating (migration 0016): the plan version it went on sale with; NULL with free.
+    Column("seating_mode", String(10), nullable=False, server_default="free"),
+    Column("seat_plan_id", Uuid, ForeignKey("seat_plans.id")),
     one_of("status", PerformanceStatus),
+    one_of("seating_mode", SeatingMode),
+    CheckConstraint(
+        "(seating_mode = 'reserved') = (seat_plan_id IS NOT NULL)", name="reserved_has_plan"
+    ),
     CheckConstraint("price_cents >= 0", name="price_not_negative"),
     CheckConstraint(
         "available_seats >= 0 AND available_seats <= capacity", name="seats_within_capacity"
@@ -399,4 +407,51 @@ jobs = entity_table(
     Index("ix_jobs_created_at", "created_at"),
     Index("ix_jobs_lease_expires_at", "lease_expires_at"),
     Index("ix_jobs_status_completed_at", "status", "completed_at"),
+)
+
+# Reserved seating (migration 0016): halls, their plan versions (never changed once stored), the
+# seats of each version, and each reserved performance's seats with their state.
+halls = entity_table("halls", Column("name", String(100), nullable=False, unique=True))
+
+seat_plans = entity_table(
+    "seat_plans",
+    Column("hall_id", Uuid, ForeignKey("halls.id"), nullable=False),
+    Column("version", Integer, nullable=False),
+    Column("name", String(100), nullable=False),
+    Column("created_at", UtcDateTime, nullable=False),
+    UniqueConstraint("hall_id", "version", name="uq_seat_plans_hall_version"),
+)
+
+seats = entity_table(
+    "seats",
+    Column("plan_id", Uuid, ForeignKey("seat_plans.id"), nullable=False, index=True),
+    Column("section", String(40), nullable=False),
+    Column("row_label", String(40), nullable=False),
+    Column("row_index", Integer, nullable=False),
+    Column("number", Integer, nullable=False),
+    Column("column_index", Integer, nullable=False),
+    Column("x", Numeric(8, 2), nullable=False),
+    Column("y", Numeric(8, 2), nullable=False),
+    Column("zone", String(40), nullable=False),
+    Column("wheelchair", Boolean, nullable=False),
+    Column("companion", Boolean, nullable=False),
+    Column("restricted_view", Boolean, nullable=False),
+    Column("blocked", Boolean, nullable=False),
+    UniqueConstraint("plan_id", "section", "row_label", "number", name="uq_seats_plan_number"),
+)
+
+performance_seats = Table(
+    "performance_seats",
+    metadata,
+    Column("performance_id", Uuid, ForeignKey("performances.id"), primary_key=True),
+    Column("seat_id", Uuid, ForeignKey("seats.id"), primary_key=True),
+    Column("category_id", Uuid, ForeignKey("price_categories.id"), nullable=False),
+    Column("state", String(10), nullable=False),
+    Column("order_id", Uuid, ForeignKey("orders.id")),
+    Column("ticket_id", Uuid, ForeignKey("tickets.id"), unique=True),  # a ticket, one seat
+    one_of("state", SeatState),
+    CheckConstraint(
+        "(state IN ('held', 'sold')) = (order_id IS NOT NULL)", name="taken_by_an_order"
+    ),
+    Index("ix_performance_seats_order_id", "order_id"),
 )

@@ -18,6 +18,7 @@ from mierloos_adapters.sqlalchemy.login_sessions import SqlLoginSessions
 from mierloos_adapters.sqlalchemy.orders import SqlOrders
 from mierloos_adapters.sqlalchemy.payments import SqlPayments, SqlRefunds
 from mierloos_adapters.sqlalchemy.price_categories import SqlPriceCategories
+from mierloos_adapters.sqlalchemy.seating import SqlSeating
 from mierloos_adapters.sqlalchemy.waitlists import SqlWaitlists
 from mierloos_core.errors import Busy
 from mierloos_core.ports import Clock
@@ -99,6 +100,7 @@ class SqlUnitOfWork:
         self.admissions = SqlAdmissions(connection)
         self.devices = SqlDeviceTokens(connection)
         self.waitlists = SqlWaitlists(connection)
+        self.seating = SqlSeating(connection)
         self.jobs = SqlJobQueue(connection, self.clock)
         return self
 

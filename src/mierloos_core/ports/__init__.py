@@ -5,6 +5,7 @@ same assertions against the fake and the real adapter. By concept:
 
 - `repositories`: the unit of work and the repositories it holds (one transaction);
 - `door`: admissions with the scan log, and the check-in API's device tokens;
+- `seating`: halls, seat plan versions and each reserved performance's seat states;
 - `jobs`: the job queue a unit of work writes to, and the ledger of jobs staff read;
 - `services`: the rest of the outside world (time, payments, storage, mail, rendering,
   throttles, password hashing, images).
@@ -45,6 +46,7 @@ from mierloos_core.ports.repositories import (
     UserRepository,
     WaitlistRepository,
 )
+from mierloos_core.ports.seating import SeatingRepository
 from mierloos_core.ports.services import (
     Clock,
     EmailTemplates,
@@ -93,6 +95,7 @@ __all__ = [
     "RefundRepository",
     "SalesTotal",
     "SeatInventory",
+    "SeatingRepository",
     "ShowRepository",
     "ThrottleStore",
     "TicketRenderer",

@@ -23,6 +23,7 @@ from mierloos_core.model.sessions import LoginSession
 from mierloos_core.model.waitlist import Waitlist, WaitlistEntry
 from mierloos_core.ports.door import AdmissionRepository, DeviceTokenRepository
 from mierloos_core.ports.jobs import JobQueue
+from mierloos_core.ports.seating import SeatingRepository
 
 
 class ShowRepository(Protocol):
@@ -398,6 +399,7 @@ class UnitOfWork(Protocol):
     performances: PerformanceRepository
     price_categories: PriceCategoryRepository
     seats: SeatInventory
+    seating: SeatingRepository
     coupons: CouponRepository
     orders: OrderRepository
     payments: PaymentRepository

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import re
 import uuid
-from collections.abc import Sequence
+from collections.abc import Mapping, Sequence
 from datetime import datetime, timedelta
 
 import attrs
@@ -21,6 +21,7 @@ from mierloos_core.services.cart import MAX_TICKETS_PER_LINE, check_quantities, 
 from mierloos_core.services.fulfilment import enqueue_fulfilment
 from mierloos_core.services.jobs import enqueue
 from mierloos_core.services.order_lifecycle import hold
+from mierloos_core.services.seat_holds import SeatRequest, chosen_seat_lines
 
 # Deliberately simple: one @, a dot in the domain, no spaces or control characters. The
 # confirmation e-mail is the real test of an address.
@@ -56,6 +57,8 @@ class CheckoutPolicy:
     # Unpaid tickets one e-mail address, and one client address, may hold per performance
     # (0: no cap): without it one client can hold a whole performance with a few orders.
     max_unpaid_per_performance: int = 10
+    # Reserved seating: a wheelchair companion seat only with its wheelchair place beside it.
+    companion_rule: bool = True
 
 
 @attrs.frozen(kw_only=True)
@@ -68,6 +71,9 @@ class CheckoutRequest:
     newsletter: bool = False
     language: str = "nl"  # the buyer's; later e-mails and the tickets use it
     client_address: str | None = None
+    # Reserved seating: the seat ids chosen on the map, per performance. The tickets of a
+    # reserved performance that no chosen seat covers get the best available seats.
+    seats: Mapping[uuid.UUID, tuple[uuid.UUID, ...]] = attrs.field(factory=dict)
 
 
 @attrs.frozen(kw_only=True)
@@ -95,7 +101,7 @@ def checkout(
     email = clean_email(request.email)
     name = clean_name(request.name)
     lines = merge_lines(request.lines)
-    if not lines:
+    if not lines and not any(request.seats.values()):
         raise errors.EmptyCart()
     if len(lines) > policy.max_lines:
         raise errors.TooManyLines(maximum=policy.max_lines)
@@ -104,6 +110,10 @@ def checkout(
 
     now = clock.now()
     with uow:
+        if request.seats:
+            chosen = chosen_seat_lines(uow, request.seats, policy.max_tickets_per_line)
+            lines = merge_lines([*lines, *chosen])
+            check_quantities(lines, policy.max_tickets_per_line)
         validation = validate_lines(uow, now, lines)
         if validation.unavailable:
             raise refusal(validation.unavailable[0])
@@ -116,7 +126,7 @@ def checkout(
             enqueue_fulfilment(uow, order)
         else:
             enqueue(uow, CreatePayment(order_id=order.id), run_at=now + policy.payment_grace)
-        hold(uow, order, coupon)
+        hold(uow, order, coupon, _seat_request(request, policy))
         # After the seats: their update locks the performance rows, so a second checkout for
         # the same performance waits for this one and then counts this order too.
         _check_unpaid_cap(uow, order, policy.max_unpaid_per_performance)
@@ -130,6 +140,14 @@ def checkout(
         discount=order.discount,
         total=order.total,
         expires_at=order.expires_at,
+    )
+
+
+def _seat_request(request: CheckoutRequest, policy: CheckoutPolicy) -> SeatRequest:
+    return SeatRequest(
+        chosen={p: tuple(seats) for p, seats in request.seats.items()},
+        maximum=policy.max_tickets_per_line,
+        companion_rule=policy.companion_rule,
     )
 
 

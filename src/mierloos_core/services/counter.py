@@ -332,6 +332,7 @@ class Counter:
             order.mark_paid(now, method=method)
             order.sold_by = staff_id  # who took the money: the day-end overview counts it
             uow.orders.update(order)
+            uow.seating.sell(order.id)
             enqueue_fulfilment(uow, order)
             uow.commit()
         return CounterOrder.of(order)

@@ -8,6 +8,8 @@ so no two of them can deadlock:
 3. then the performances, by id (taking or giving back seats; `lock_performances`);
 4. then the price categories, by id (taking or giving back seats under a category's own
    limit);
+4a. then a reserved performance's numbered seats (`seat_holds`: one conditional change of
+   exactly the seat rows concerned, after the counts above, so takers queue on 3);
 5. then waiting-list entries (an offer closing or paid, `waitlist_seats`).
 
 Checkout and the counter (a sale, a phone booking) insert the new order and then take 2, 3
@@ -40,6 +42,7 @@ from mierloos_core.model.payments import PaymentStatus
 from mierloos_core.ports import UnitOfWork
 from mierloos_core.services.fulfilment import mail_buyer
 from mierloos_core.services.jobs import enqueue
+from mierloos_core.services.seat_holds import SeatRequest, take_seats
 from mierloos_core.services.waitlist_seats import offer_closed, seats_returned
 
 
@@ -90,12 +93,16 @@ def first_start(uow: UnitOfWork, order: Order) -> datetime | None:
     return min(starts, default=None)
 
 
-def hold(uow: UnitOfWork, order: Order, coupon: Coupon | None) -> None:
+def hold(
+    uow: UnitOfWork, order: Order, coupon: Coupon | None, seats: SeatRequest | None = None
+) -> None:
     """Take what a new (just added) order holds: its coupon use, then its seats from each
-    performance, then from each price category's own limit.
+    performance, then from each price category's own limit, then the numbered seats of its
+    reserved performances (`seats`: the chosen ones; the best available otherwise).
 
     Raises CouponExhausted when the coupon's last use went meanwhile, and the seat
-    inventory's refusal (NotEnoughSeats, PriceCategorySoldOut) when the seats did.
+    inventory's refusal (NotEnoughSeats, PriceCategorySoldOut) when the seats did, and
+    SeatsUnavailable / NoAdjacentSeats when numbered seats cannot be had.
     """
     if coupon is not None:
         usage = CouponUsage(
@@ -108,6 +115,7 @@ def hold(uow: UnitOfWork, order: Order, coupon: Coupon | None) -> None:
             raise errors.CouponExhausted(code=coupon.code)
     uow.seats.reserve(order.seats_held())
     uow.seats.reserve_in_categories(order.category_seats_held())
+    take_seats(uow, order, seats or SeatRequest())
 
 
 def close_order(
@@ -129,6 +137,7 @@ def close_order(
     uow.orders.update(order)
     uow.coupons.release_usage(order.id, now)
     give_back(uow, seats, categories, source=f"order:{order.id}")
+    uow.seating.release(order.id)
     cancel_open_payment(uow, order.id)
     if not offer_closed(uow, order.id):  # an offer's own page says it passed on
         mail_buyer(uow, order, "order_cancelled", once_key=str(order.id), context=context)
@@ -143,6 +152,7 @@ def close_refunded(uow: UnitOfWork, order: Order, now: datetime) -> None:
     uow.orders.update(order)
     if seats:
         give_back(uow, seats, categories, source=f"refund:{order.id}")
+        uow.seating.release(order.id)
 
 
 def release_refunded_tickets(
@@ -155,6 +165,7 @@ def release_refunded_tickets(
     if seats:
         tickets = ",".join(sorted(str(ticket_id) for ticket_id in ticket_ids))
         give_back(uow, seats, categories, source=f"refund:{order.id}:{_digest(tickets)}")
+        uow.seating.release(order.id, ticket_ids)
 
 
 def give_back(

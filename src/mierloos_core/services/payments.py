@@ -314,6 +314,7 @@ class Payments:
             if order.status is OrderStatus.PENDING:
                 order.mark_paid(now, method=PaymentMethod.MOLLIE)
                 uow.orders.update(order)
+                uow.seating.sell(order.id)
                 offer_paid(uow, order.id)
                 enqueue_fulfilment(uow, order)
             elif order.status in _CLOSED:

@@ -9,16 +9,73 @@ breaks a run). Of these the picker prefers, in this order:
    (each measured as a share of the section's width and depth, so both count alike);
 4. then the front row, then the leftmost window: the same question always gets the same answer.
 Wheelchair places and their companion seats are kept for those who ask for them by choosing.
+
+Rows are visited nearest the ideal depth first; once a window without a stranded seat or a
+restricted view scores better than any seat of the next row could, the search stops. The rows
+and measures of a plan are computed once per seat tuple and kept (a plan version never changes).
 """
 
 from __future__ import annotations
 
+import threading
 import uuid
 from collections.abc import Collection, Iterable, Sequence
 
 from mierloos_core.model.seating.plan import Seat, rows_of
 
 FRONT_SHARE = 1 / 3  # the ideal row lies a third of the way back
+_KEPT = 32  # plans whose index is kept
+# stranded seats, restricted-view seats, distance from the ideal, row, section, column
+_Key = tuple[int, int, float, int, str, int]
+
+
+class _Row:
+    __slots__ = ("by_column", "depth", "seats")
+
+    def __init__(self, seats: list[Seat], depth: float) -> None:
+        self.seats = seats
+        self.by_column = {seat.column: seat for seat in seats}
+        self.depth = depth  # the depth share of the score: the same for every window here
+
+
+class _Index:
+    """A plan's rows, nearest the ideal depth first, and each section's middle and width."""
+
+    def __init__(self, seats: Sequence[Seat]) -> None:
+        sections: dict[str, list[Seat]] = {}
+        for seat in seats:
+            sections.setdefault(seat.section, []).append(seat)
+        self.box: dict[str, tuple[float, float]] = {}
+        depth_rows: dict[str, int] = {}
+        for name, members in sections.items():
+            xs = [seat.x for seat in members]
+            self.box[name] = ((min(xs) + max(xs)) / 2, max((max(xs) - min(xs)) / 2, 1.0))
+            depth_rows[name] = max(seat.row_index for seat in members) + 1
+        rows = []
+        for (section, row_index), row in rows_of(seats).items():
+            count = depth_rows[section]
+            ideal = (count - 1) * FRONT_SHARE
+            rows.append(_Row(row, abs(row_index - ideal) / max(count - 1, 1)))
+        self.rows = sorted(rows, key=lambda r: (r.depth, r.seats[0].row_index, r.seats[0].section))
+
+
+_INDEXES: dict[int, tuple[Sequence[Seat], _Index]] = {}
+_INDEXES_LOCK = threading.Lock()
+
+
+def _index(seats: Iterable[Seat]) -> _Index:
+    if not isinstance(seats, tuple):
+        return _Index(list(seats))
+    with _INDEXES_LOCK:
+        kept = _INDEXES.get(id(seats))
+        if kept is not None and kept[0] is seats:
+            return kept[1]
+    index = _Index(seats)
+    with _INDEXES_LOCK:
+        if len(_INDEXES) >= _KEPT:
+            _INDEXES.pop(next(iter(_INDEXES)))
+        _INDEXES[id(seats)] = (seats, index)  # the tuple is kept too: its id stays its own
+    return index
 
 
 def best_available(
@@ -35,13 +92,23 @@ def best_available(
     """
     if count < 1:
         raise ValueError("ask for at least one seat")
-    all_seats = list(seats)
-    geometry = _SectionGeometry(all_seats)
-    best: tuple[tuple[object, ...], tuple[Seat, ...]] | None = None
-    for row in rows_of(all_seats).values():
+    index = _index(seats)
+    best: tuple[_Key, tuple[Seat, ...]] | None = None
+    for row in index.rows:
+        if best is not None and best[0][:2] == (0, 0) and best[0][2] < row.depth:
+            break  # no window of this row or a later one can beat it
+        middle, half_width = index.box[row.seats[0].section]
         for run in _free_runs(row, free, zones):
             for window, stranded in _windows(run, count):
-                key = (stranded, *geometry.score(window))
+                centre = sum(seat.x for seat in window) / count
+                key: _Key = (
+                    stranded,
+                    sum(seat.restricted_view for seat in window),
+                    round(abs(centre - middle) / half_width + row.depth, 9),
+                    window[0].row_index,
+                    window[0].section,
+                    window[0].column,
+                )
                 if best is None or key < best[0]:
                     best = (key, window)
     return None if best is None else best[1]
@@ -56,7 +123,7 @@ def _sellable(seat: Seat, free: Collection[uuid.UUID], zones: Collection[str] | 
 
 
 def _free_runs(
-    row: Sequence[Seat], free: Collection[uuid.UUID], zones: Collection[str] | None
+    row: _Row, free: Collection[uuid.UUID], zones: Collection[str] | None
 ) -> list[tuple[list[Seat], int, int]]:
     """Runs of pickable seats side by side, with the free seats just outside each run.
 
@@ -65,7 +132,7 @@ def _free_runs(
     """
     runs: list[tuple[list[Seat], int, int]] = []
     current: list[Seat] = []
-    for seat in [*row, None]:
+    for seat in [*row.seats, None]:
         if seat is not None and _sellable(seat, free, zones):
             if current and not current[-1].is_beside(seat):
                 runs.append(_bounded(row, current, free))
@@ -78,20 +145,17 @@ def _free_runs(
 
 
 def _bounded(
-    row: Sequence[Seat], run: list[Seat], free: Collection[uuid.UUID]
+    row: _Row, run: list[Seat], free: Collection[uuid.UUID]
 ) -> tuple[list[Seat], int, int]:
-    by_column = {seat.column: seat for seat in row}
-    left = _free_beyond(by_column, run[0].column, -1, free)
-    right = _free_beyond(by_column, run[-1].column, +1, free)
+    left = _free_beyond(row, run[0].column, -1, free)
+    right = _free_beyond(row, run[-1].column, +1, free)
     return (run, left, right)
 
 
-def _free_beyond(
-    by_column: dict[int, Seat], column: int, step: int, free: Collection[uuid.UUID]
-) -> int:
+def _free_beyond(row: _Row, column: int, step: int, free: Collection[uuid.UUID]) -> int:
     """How many free seats lie side by side beyond `column` (outside the pickable run)."""
     count = 0
-    while (seat := by_column.get(column + step * (count + 1))) is not None and seat.id in free:
+    while (seat := row.by_column.get(column + step * (count + 1))) is not None and seat.id in free:
         count += 1
     return count
 
@@ -104,28 +168,3 @@ def _windows(
         left = start + free_left
         right = len(run) - start - count + free_right
         yield tuple(run[start : start + count]), int(left == 1) + int(right == 1)
-
-
-class _SectionGeometry:
-    """The middle and the ideal depth of each section, to score a window against."""
-
-    def __init__(self, seats: Sequence[Seat]) -> None:
-        self._box: dict[str, tuple[float, float, int]] = {}
-        sections: dict[str, list[Seat]] = {}
-        for seat in seats:
-            sections.setdefault(seat.section, []).append(seat)
-        for name, members in sections.items():
-            xs = [seat.x for seat in members]
-            rows = max(seat.row_index for seat in members) + 1
-            half_width = max((max(xs) - min(xs)) / 2, 1.0)
-            self._box[name] = ((min(xs) + max(xs)) / 2, half_width, rows)
-
-    def score(self, window: Sequence[Seat]) -> tuple[int, float, int, str, int]:
-        middle, half_width, rows = self._box[window[0].section]
-        centre_x = sum(seat.x for seat in window) / len(window)
-        across = abs(centre_x - middle) / half_width
-        ideal_row = (rows - 1) * FRONT_SHARE
-        depth = abs(window[0].row_index - ideal_row) / max(rows - 1, 1)
-        restricted = sum(seat.restricted_view for seat in window)
-        first = window[0]
-        return (restricted, round(across + depth, 9), first.row_index, first.section, first.column)

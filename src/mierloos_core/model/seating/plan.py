@@ -98,9 +98,11 @@ class SeatPlan:
     name: str = attrs.field(validator=_label)
     created_at: datetime
     seats: tuple[Seat, ...] = attrs.field(converter=_sorted_seats)
+    _by_id: dict[uuid.UUID, Seat] = attrs.field(init=False, eq=False, repr=False)
 
     def __attrs_post_init__(self) -> None:
-        ids = {seat.id for seat in self.seats}
+        ids = {seat.id: seat for seat in self.seats}
+        object.__setattr__(self, "_by_id", ids)
         if len(ids) != len(self.seats):
             raise ValueError("a seat appears twice in the plan")
         places = {(s.section, s.row_index, s.column) for s in self.seats}
@@ -112,7 +114,7 @@ class SeatPlan:
 
     @property
     def by_id(self) -> Mapping[uuid.UUID, Seat]:
-        return {seat.id: seat for seat in self.seats}
+        return self._by_id
 
     @property
     def sellable_seats(self) -> tuple[Seat, ...]:
