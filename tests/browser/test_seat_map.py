@@ -142,7 +142,7 @@ def test_choosing_seats_with_the_keyboard_alone(
 
 @pytest.mark.parametrize("size", ["phone", "desktop"])
 def test_best_available(browser: Browser, live_site: LiveSite, size: str) -> None:
-    performance_id, plan = _reserved(live_site)
+    performance_id, _ = _reserved(live_site)
     page = _page(browser, size)
     _to_seat_map(page, live_site)
     page.get_by_label("Aantal stoelen").select_option("3")
