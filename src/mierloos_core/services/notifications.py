@@ -41,8 +41,10 @@ def tickets_filename(order: Order) -> str:
 def order_context(uow: UnitOfWork, order: Order, links: Links) -> dict[str, Any]:
     """What every order e-mail may show, as JSON-friendly values: cents and ISO 8601 moments.
 
-    A line per performance and price category, in the order of the tickets."""
+    A line per performance and price category, in the order of the tickets; with reserved
+    seating a line's `seats` name them ("Zaal, rij 5, stoel 12") in the order's language."""
     lines: dict[tuple[uuid.UUID, str], dict[str, Any]] = {}
+    seats = uow.seating.seats_of_order(order.id)
     for ticket in order.tickets:
         key = (ticket.performance_id, ticket.category_name)
         line = lines.get(key)
@@ -58,6 +60,9 @@ def order_context(uow: UnitOfWork, order: Order, links: Links) -> dict[str, Any]
             }
         line["quantity"] += 1
         line["amount_cents"] += ticket.price.cents
+        seat = seats.get(ticket.id)
+        if seat is not None:
+            line.setdefault("seats", []).append(seat.ref.describe(order.language))
     return {
         "name": order.name,
         "order_number": order.number,
