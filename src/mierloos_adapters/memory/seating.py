@@ -58,9 +58,13 @@ class MemorySeating:
         wanted = sorted(table) if seat_ids is None else sorted(set(seat_ids) & set(table))
         return [attrs.evolve(table[seat_id]) for seat_id in wanted]
 
-    def free_seats(self, performance_id: uuid.UUID) -> dict[uuid.UUID, uuid.UUID]:
+    def free_seats(self, performance_id: uuid.UUID, category_id: uuid.UUID) -> set[uuid.UUID]:
         table = self._store.performance_seats.get(performance_id, {})
-        return {i: s.category_id for i, s in table.items() if s.state is SeatState.FREE}
+        return {
+            seat_id
+            for seat_id, seat in table.items()
+            if seat.state is SeatState.FREE and seat.category_id == category_id
+        }
 
     def take(
         self,

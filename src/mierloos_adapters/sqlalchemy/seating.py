@@ -176,14 +176,16 @@ class SqlSeating(SqlRepository):
             for row in rows
         ]
 
-    def free_seats(self, performance_id: uuid.UUID) -> dict[uuid.UUID, uuid.UUID]:
+    def free_seats(self, performance_id: uuid.UUID, category_id: uuid.UUID) -> set[uuid.UUID]:
         ps = t.performance_seats.c
         rows = self.db.execute(
-            select(ps.seat_id, ps.category_id).where(
-                ps.performance_id == performance_id, ps.state == SeatState.FREE.value
+            select(ps.seat_id).where(
+                ps.performance_id == performance_id,
+                ps.category_id == category_id,
+                ps.state == SeatState.FREE.value,
             )
         )
-        return {seat_id: category_id for seat_id, category_id in rows}
+        return set(rows.scalars().all())
 
     def take(
         self,

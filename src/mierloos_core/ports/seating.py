@@ -51,9 +51,9 @@ class SeatingRepository(Protocol):
         """The performance's seats (only `seat_ids` when given) as stored now, by seat id."""
         ...
 
-    def free_seats(self, performance_id: uuid.UUID) -> dict[uuid.UUID, uuid.UUID]:
-        """The price category of each free seat of the performance, by seat id (the best
-        available picker's input: lighter than `states` on a large plan)."""
+    def free_seats(self, performance_id: uuid.UUID, category_id: uuid.UUID) -> set[uuid.UUID]:
+        """The free seats of the performance in the price category (the best available
+        picker's input: far lighter than `states` on a large plan)."""
         ...
 
     def take(

@@ -34,13 +34,19 @@ class SeatRequest:
     # No row has the seats side by side: refuse (the web shop, the counter), or take the best
     # single seats (a waiting-list offer: nobody is there to choose).
     split_when_needed: bool = False
+    # The plan version of each performance (None: free seating), when the caller read them
+    # before taking any lock; read in `take_seats` otherwise.
+    plans: Mapping[uuid.UUID, uuid.UUID | None] | None = None
 
 
 def take_seats(uow: UnitOfWork, order: Order, request: SeatRequest) -> None:
     """Give each ticket of a reserved performance of the (just held) order its seat."""
     ticket_performances = {ticket.performance_id for ticket in order.tickets}
     for performance_id in sorted(ticket_performances | set(request.chosen)):
-        plan_id = uow.seating.plan_of(performance_id)
+        if request.plans is not None and performance_id in request.plans:
+            plan_id = request.plans[performance_id]
+        else:
+            plan_id = uow.seating.plan_of(performance_id)
         chosen = request.chosen.get(performance_id, ())
         if plan_id is None:
             if chosen:  # free seating has no numbered seats to choose
@@ -57,19 +63,16 @@ def take_seats(uow: UnitOfWork, order: Order, request: SeatRequest) -> None:
                 maximum=request.maximum,
                 companion_rule=request.companion_rule,
             )
-        # Only when some tickets are left for the best available: the free seats of a large
-        # plan are the heaviest read here.
-        free = uow.seating.free_seats(performance_id) if len(tickets) > len(set(chosen)) else {}
-        assignment = _assign(plan, states, free, tuple(sorted(set(chosen))), tickets, request)
+        assignment = _assign(uow, plan, states, tuple(sorted(set(chosen))), tickets, request)
         state = SeatState.SOLD if order.status is OrderStatus.PAID else SeatState.HELD
         if uow.seating.take(performance_id, assignment, order.id, state) != len(assignment):
             raise _taken_meanwhile(uow, plan, performance_id, assignment)
 
 
 def _assign(
+    uow: UnitOfWork,
     plan: SeatPlan,
     states: Mapping[uuid.UUID, PerformanceSeat],
-    free: Mapping[uuid.UUID, uuid.UUID],
     chosen: Sequence[uuid.UUID],
     tickets: Sequence[Ticket],
     request: SeatRequest,
@@ -90,11 +93,9 @@ def _assign(
         rest = left[category_id]
         if not rest:
             continue
-        candidates = {
-            seat_id
-            for seat_id, seat_category in free.items()
-            if seat_category == category_id and seat_id not in assignment
-        }
+        # The free seats of a large plan are the heaviest read here: only when needed.
+        candidates = uow.seating.free_seats(tickets[0].performance_id, category_id)
+        candidates.difference_update(assignment)
         for seat, ticket in zip(_best(plan, candidates, len(rest), request), rest, strict=True):
             assignment[seat] = ticket.id
     return assignment

@@ -15,6 +15,7 @@ from collections.abc import Callable, Mapping, Sequence
 import attrs
 
 from mierloos_core import errors
+from mierloos_core.model.catalog import PerformanceStatus
 from mierloos_core.model.ids import new_id
 from mierloos_core.model.money import Money
 from mierloos_core.model.seating import (
@@ -124,10 +125,13 @@ class Seating:
             uow.commit()
         return self.seat_map(performance_id)
 
-    def seat_map(self, performance_id: uuid.UUID) -> SeatMap:
-        """Every seat of a reserved performance with its state, category and price."""
+    def seat_map(self, performance_id: uuid.UUID, *, public: bool = False) -> SeatMap:
+        """Every seat of a reserved performance with its state, category and price (`public`:
+        only of a published performance, as visitors see it)."""
         with self.uow() as uow:
-            get_performance(uow, performance_id)
+            performance = get_performance(uow, performance_id)
+            if public and performance.status is not PerformanceStatus.PUBLISHED:
+                raise errors.UnknownPerformance(performance_id=str(performance_id))
             plan_id = uow.seating.plan_of(performance_id)
             if plan_id is None:
                 raise errors.NotFound("Deze voorstelling heeft vrije plaatsen, geen zaalplan.")

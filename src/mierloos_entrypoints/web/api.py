@@ -9,6 +9,7 @@ from __future__ import annotations
 
 import copy
 import json
+import uuid
 from collections.abc import Awaitable, Callable, Mapping, Sequence
 from datetime import datetime
 from typing import Any, TypeVar
@@ -32,7 +33,7 @@ from mierloos_core.services.order_views import OrderView
 from mierloos_core.services.ordering import CheckoutRefused
 from mierloos_entrypoints.observability import CHECKOUTS
 from mierloos_entrypoints.web import api_models as models
-from mierloos_entrypoints.web import report_api
+from mierloos_entrypoints.web import report_api, seat_api
 from mierloos_entrypoints.web.api_refusals import refusal
 from mierloos_entrypoints.web.auth import staff_required
 from mierloos_entrypoints.web.checkin_api import OPERATIONS as CHECKIN_OPERATIONS
@@ -84,6 +85,18 @@ def cart_lines(
         )
         for line in lines
     ]
+
+
+def chosen_seats(
+    choices: Sequence[models.SeatChoiceInput], max_lines: int
+) -> dict[uuid.UUID, tuple[uuid.UUID, ...]]:
+    """The chosen seat ids per performance (two choices of one performance joined)."""
+    if len(choices) > max_lines:
+        raise errors.TooManyLines(maximum=max_lines)
+    chosen: dict[uuid.UUID, tuple[uuid.UUID, ...]] = {}
+    for choice in choices:
+        chosen[choice.performance_id] = (*chosen.get(choice.performance_id, ()), *choice.seat_ids)
+    return chosen
 
 
 def refuse_categories(validation: CartValidation) -> None:
@@ -286,6 +299,7 @@ async def place_order(request: Request, body: models.CheckoutInput) -> models.Ch
         newsletter=body.newsletter,
         lines=cart_lines(body.lines, web.checkout_policy.max_lines, web.clock.now()),
         language=language,
+        seats=chosen_seats(body.seats, web.checkout_policy.max_lines),
     )
     outcome = await run_in_threadpool(
         web.ordering.place_and_pay, order_request, client_address(request)
@@ -367,8 +381,11 @@ OPERATIONS = [
         method="POST",
         path="/api/checkout",
         operation_id="checkout",
-        summary="Place a pending order for the lines and open its payment.",
-        description="Every line must be sellable, or nothing is ordered.",
+        summary="Place a pending order for the lines (and chosen seats) and open its payment.",
+        description="Every line must be sellable, or nothing is ordered. Chosen seats that are"
+        " not in the plan, blocked or taken, a wheelchair companion seat without its wheelchair"
+        " place, or more seats than the maximum are refused (409/422) naming the seats; no row"
+        " with the asked number of seats side by side is a 409 `no_adjacent_seats`.",
         handler=place_order,
         body=models.CheckoutInput,
         status=201,
@@ -392,6 +409,7 @@ OPERATIONS = [
 ]
 
 OPERATIONS += report_api.OPERATIONS
+OPERATIONS += seat_api.OPERATIONS
 
 _DOCUMENT = openapi_document(OPERATIONS)
 

@@ -133,6 +133,11 @@ class CartInput(ApiModel):
     lines: Annotated[list[CartLineInput], documented(maxItems=MAX_LINES)]
 
 
+class SeatChoiceInput(ApiModel):
+    performance_id: Uuid
+    seat_ids: Annotated[list[Uuid], documented(minItems=1, maxItems=MAX_TICKETS_PER_LINE * 5)]
+
+
 class CheckoutInput(ApiModel):
     name: Annotated[
         Text,
@@ -145,7 +150,23 @@ class CheckoutInput(ApiModel):
         Annotated[Text, Field(max_length=MAX_COUPON), documented(pattern="^[A-Za-z0-9_-]*$")] | None
     ) = None
     newsletter: bool = False
-    lines: Annotated[list[CartLineInput], documented(minItems=1, maxItems=MAX_LINES)]
+    lines: Annotated[
+        list[CartLineInput],
+        documented(maxItems=MAX_LINES),
+        Field(
+            description="A line of a performance with reserved seating gets the best available"
+            " seats (side by side in one row) for the tickets no chosen seat covers. May be"
+            " empty when `seats` are chosen."
+        ),
+    ]
+    seats: Annotated[
+        list[SeatChoiceInput],
+        documented(maxItems=MAX_LINES),
+        Field(
+            description="Seats chosen on a performance's seat map; each seat's zone sets its"
+            " price category. Lines and seats together must not be empty."
+        ),
+    ] = []
     language: Language | None = Field(
         default=None,
         description="The buyer's language for the order's e-mails and tickets; default the one"

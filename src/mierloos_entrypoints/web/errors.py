@@ -97,7 +97,9 @@ def status_for(error: errors.MierloosError) -> int:
         errors.PerformanceUnavailable
         | errors.NotEnoughSeats
         | errors.PriceCategorySoldOut
-        | errors.TooManyUnpaidTickets,
+        | errors.TooManyUnpaidTickets
+        | errors.SeatsUnavailable
+        | errors.NoAdjacentSeats,
     ):
         return 409
     if isinstance(error, errors.InvalidTransition):

@@ -30,12 +30,23 @@ _Key = tuple[int, int, float, int, str, int]
 
 
 class _Row:
-    __slots__ = ("by_column", "depth", "seats")
+    """One row: its seats by column, and its segments (seats side by side between gaps) with
+    the seats best available may give (no wheelchair, companion or blocked seat) marked."""
+
+    __slots__ = ("by_column", "depth", "seats", "segments")
 
     def __init__(self, seats: list[Seat], depth: float) -> None:
         self.seats = seats
-        self.by_column = {seat.column: seat for seat in seats}
+        # seat ids as integers: a set of ints is far quicker to ask than one of UUIDs
+        self.by_column = {seat.column: seat.id.int for seat in seats}
         self.depth = depth  # the depth share of the score: the same for every window here
+        self.segments: list[list[tuple[Seat, bool, int]]] = []
+        for seat in seats:
+            pickable = not (seat.blocked or seat.wheelchair or seat.companion)
+            if self.segments and self.segments[-1][-1][0].column == seat.column - 1:
+                self.segments[-1].append((seat, pickable, seat.id.int))
+            else:
+                self.segments.append([(seat, pickable, seat.id.int)])
 
 
 class _Index:
@@ -93,37 +104,37 @@ def best_available(
     if count < 1:
         raise ValueError("ask for at least one seat")
     index = _index(seats)
+    free_ints = {seat_id.int for seat_id in free}
     best: tuple[_Key, tuple[Seat, ...]] | None = None
     for row in index.rows:
         if best is not None and best[0][:2] == (0, 0) and best[0][2] < row.depth:
             break  # no window of this row or a later one can beat it
         middle, half_width = index.box[row.seats[0].section]
-        for run in _free_runs(row, free, zones):
-            for window, stranded in _windows(run, count):
-                centre = sum(seat.x for seat in window) / count
+        for run, free_left, free_right in _free_runs(row, free_ints, zones):
+            xs = [0.0]
+            restricted = [0]
+            for seat in run:
+                xs.append(xs[-1] + seat.x)
+                restricted.append(restricted[-1] + seat.restricted_view)
+            for start in range(len(run) - count + 1):
+                left = start + free_left
+                right = len(run) - start - count + free_right
+                centre = (xs[start + count] - xs[start]) / count
                 key: _Key = (
-                    stranded,
-                    sum(seat.restricted_view for seat in window),
+                    int(left == 1) + int(right == 1),
+                    restricted[start + count] - restricted[start],
                     round(abs(centre - middle) / half_width + row.depth, 9),
-                    window[0].row_index,
-                    window[0].section,
-                    window[0].column,
+                    run[start].row_index,
+                    run[start].section,
+                    run[start].column,
                 )
                 if best is None or key < best[0]:
-                    best = (key, window)
+                    best = (key, tuple(run[start : start + count]))
     return None if best is None else best[1]
 
 
-def _sellable(seat: Seat, free: Collection[uuid.UUID], zones: Collection[str] | None) -> bool:
-    return (
-        seat.id in free
-        and not (seat.blocked or seat.wheelchair or seat.companion)
-        and (zones is None or seat.zone in zones)
-    )
-
-
 def _free_runs(
-    row: _Row, free: Collection[uuid.UUID], zones: Collection[str] | None
+    row: _Row, free: Collection[int], zones: Collection[str] | None
 ) -> list[tuple[list[Seat], int, int]]:
     """Runs of pickable seats side by side, with the free seats just outside each run.
 
@@ -131,40 +142,28 @@ def _free_runs(
     border (not on a taken seat or a gap): a window that strands it still strands a seat.
     """
     runs: list[tuple[list[Seat], int, int]] = []
-    current: list[Seat] = []
-    for seat in [*row.seats, None]:
-        if seat is not None and _sellable(seat, free, zones):
-            if current and not current[-1].is_beside(seat):
+    for segment in row.segments:
+        current: list[Seat] = []
+        for seat, pickable, seat_int in segment:
+            if pickable and seat_int in free and (zones is None or seat.zone in zones):
+                current.append(seat)
+            elif current:
                 runs.append(_bounded(row, current, free))
                 current = []
-            current.append(seat)
-        elif current:
+        if current:
             runs.append(_bounded(row, current, free))
-            current = []
     return runs
 
 
-def _bounded(
-    row: _Row, run: list[Seat], free: Collection[uuid.UUID]
-) -> tuple[list[Seat], int, int]:
+def _bounded(row: _Row, run: list[Seat], free: Collection[int]) -> tuple[list[Seat], int, int]:
     left = _free_beyond(row, run[0].column, -1, free)
     right = _free_beyond(row, run[-1].column, +1, free)
     return (run, left, right)
 
 
-def _free_beyond(row: _Row, column: int, step: int, free: Collection[uuid.UUID]) -> int:
+def _free_beyond(row: _Row, column: int, step: int, free: Collection[int]) -> int:
     """How many free seats lie side by side beyond `column` (outside the pickable run)."""
     count = 0
-    while (seat := row.by_column.get(column + step * (count + 1))) is not None and seat.id in free:
+    while row.by_column.get(column + step * (count + 1)) in free:
         count += 1
     return count
-
-
-def _windows(
-    bounded: tuple[list[Seat], int, int], count: int
-) -> Iterable[tuple[tuple[Seat, ...], int]]:
-    run, free_left, free_right = bounded
-    for start in range(len(run) - count + 1):
-        left = start + free_left
-        right = len(run) - start - count + free_right
-        yield tuple(run[start : start + count]), int(left == 1) + int(right == 1)
