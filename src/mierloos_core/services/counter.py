@@ -22,7 +22,7 @@ from __future__ import annotations
 
 import re
 import uuid
-from collections.abc import Callable, Sequence
+from collections.abc import Callable, Mapping, Sequence
 from datetime import datetime, timedelta
 from typing import Any
 
@@ -45,6 +45,7 @@ from mierloos_core.services.cart import check_quantities, validate_lines
 from mierloos_core.services.checkout import clean_email, clean_name, refusal, tickets_for
 from mierloos_core.services.fulfilment import enqueue_fulfilment
 from mierloos_core.services.order_lifecycle import close_order, hold, lock_order
+from mierloos_core.services.seat_holds import SeatRequest, chosen_seat_lines
 
 SALE_METHODS = (PaymentMethod.CASH, PaymentMethod.PIN, PaymentMethod.FREE)
 MARK_PAID_METHODS = (PaymentMethod.CASH, PaymentMethod.PIN, PaymentMethod.TRANSFER)
@@ -91,6 +92,8 @@ class CounterSale:
     email: str = ""  # optional: the tickets are mailed to it
     language: str = "nl"
     request_key: str | None = None  # the form's: sent twice, it sells once
+    # Reserved seating: seat ids chosen on the map, per performance (the rest: best available)
+    seats: Mapping[uuid.UUID, tuple[uuid.UUID, ...]] = attrs.field(factory=dict)
 
 
 @attrs.frozen(kw_only=True)
@@ -246,8 +249,8 @@ class Counter:
             order.mark_paid(now)
             return order
 
-        lines = self._lines(sale.lines)
-        return self._place(lines, key, self.policy.sells_after_start, paid_order)
+        lines = self._lines(sale.lines, seats=bool(sale.seats))
+        return self._place(lines, key, self.policy.sells_after_start, paid_order, sale.seats)
 
     def reserve(self, booking: PhoneBooking) -> CounterOrder:
         """A phone booking: an unpaid order holding its seats until `pay_before`."""
@@ -289,6 +292,7 @@ class Counter:
         key: str | None,
         after_start: timedelta,
         make: Callable[[CartValidation, datetime], Order],
+        seats: Mapping[uuid.UUID, tuple[uuid.UUID, ...]] | None = None,
     ) -> CounterOrder:
         """One transaction: the order `make` builds from the validated lines goes in first,
         then its seats are taken (`hold`, the shop's lock order); a paid one gets its PDF job
@@ -297,13 +301,23 @@ class Counter:
         with self.uow() as uow:
             if (earlier := _earlier(uow, key)) is not None:
                 return earlier  # the same form again: what it made the first time
+            if seats:
+                chosen = chosen_seat_lines(uow, seats, self.policy.max_tickets_per_line)
+                lines = merge_lines([*lines, *chosen])
+                check_quantities(lines, self.policy.max_tickets_per_line)
             validation = self._validate(uow, now, lines, after_start=after_start)
             order = make(validation, now)
             if not uow.orders.add_once(order):
                 return self._made_meanwhile(uow, key)
             if order.status is OrderStatus.PAID:
                 enqueue_fulfilment(uow, order)  # the PDF job always; mail only with an address
-            hold(uow, order, None)
+            # staff may sell a companion seat on its own: they see who comes in
+            chosen_seats = SeatRequest(
+                chosen=dict(seats or {}),
+                maximum=self.policy.max_tickets_per_line,
+                companion_rule=False,
+            )
+            hold(uow, order, None, chosen_seats)
             uow.commit()
         return CounterOrder.of(order)
 
@@ -375,9 +389,9 @@ class Counter:
         assert made is not None, "add_once refuses only a key that is taken"
         return made
 
-    def _lines(self, lines: Sequence[CartLine]) -> list[CartLine]:
+    def _lines(self, lines: Sequence[CartLine], *, seats: bool = False) -> list[CartLine]:
         merged = merge_lines(lines)
-        if not merged:
+        if not merged and not seats:
             raise errors.EmptyCart("Kies ten minste één kaart.")
         if len(merged) > self.policy.max_lines:
             raise errors.TooManyLines(maximum=self.policy.max_lines)
