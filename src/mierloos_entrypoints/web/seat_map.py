@@ -32,6 +32,7 @@ from mierloos_core.model.seating import SeatState
 from mierloos_entrypoints.web.language import N_
 
 ZONE_COLOURS = ("#0072B2", "#E69F00", "#009E73", "#CC79A7", "#56B4E9", "#D55E00", "#F0E442")
+STAGE = N_("Podium")
 MAX_SEATS = 5000  # more is not a hall: refuse to draw rather than send megabytes
 
 
@@ -221,7 +222,7 @@ def _stage(frame: _Frame, texts: Texts) -> str:
         f'height="{_n(height)}" rx="{_n(frame.radius * 0.5)}" fill="#1d1a24"/>'
         f'<text x="{_n(x + width / 2)}" y="{_n(y + height * 0.68)}" text-anchor="middle" '
         f'font-size="{_n(frame.spacing * 0.7)}" fill="#ffffff">'
-        f"{escape(texts.gettext(N_('Podium')))}</text></g>"
+        f"{escape(texts.gettext(STAGE))}</text></g>"
     )
 
 

@@ -14,7 +14,8 @@ from sqlalchemy import text
 from starlette.testclient import TestClient
 
 from mierloos_core.model.seating import SeatPlan, SeatState
-from tests.integration.web.web_support import Site, check_out, csrf_token
+from tests.integration.web.test_web_accessibility import accessibility_problems
+from tests.integration.web.web_support import Site, add_to_cart, check_out, csrf_token
 from tests.seat_setup import reserve
 
 SLUG = "gebroeders-mierlo"
@@ -185,3 +186,25 @@ def test_best_available_with_an_unknown_zone_or_no_room(
     too_many = client.post("/winkelwagen/beste-plaatsen", data={**base, "quantity": "5"})
     assert too_many.status_code == 409  # rows of 4 + 4 with an aisle: no 5 side by side
     assert "geen 5 stoelen naast elkaar" in too_many.text
+
+
+def test_a_reserved_performance_is_not_sold_by_number_in_the_cart(
+    site: Site, client: TestClient, plan: SeatPlan
+) -> None:
+    answer = add_to_cart(client, _performance_id(site), 2)
+    assert answer.status_code == 409
+    assert "stoelen op de zaalplattegrond" in answer.text
+    assert client.get("/winkelwagen").text.count("cart-line") == 0
+
+
+def test_the_seat_page_is_accessible_and_names_its_parts(
+    site: Site, client: TestClient, plan: SeatPlan
+) -> None:
+    page = client.get(_seat_page(site))
+    assert accessibility_problems(page.text) == []
+    assert 'role="img"' in page.text
+    assert "Podium" in page.text
+    english = client.get("/taal/en?next=" + _seat_page(site), follow_redirects=True)
+    assert "Choose seats" in english.text
+    assert "Row 3, seat 4, " in english.text
+    assert "Stage" in english.text

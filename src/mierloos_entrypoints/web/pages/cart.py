@@ -20,7 +20,7 @@ from mierloos_entrypoints.web.inputs import BadInput, parse_quantity, parse_uuid
 from mierloos_entrypoints.web.language import N_, request_language, texts_for
 from mierloos_entrypoints.web.rendering import flash, render
 from mierloos_entrypoints.web.seat_cart import forget_seats, read_seats
-from mierloos_entrypoints.web.seat_reading import chosen_seat_names
+from mierloos_entrypoints.web.seat_reading import chosen_seat_names, reserved_performances
 from mierloos_entrypoints.web.services import WebServices, services
 
 _PER_CATEGORY = "quantity_"
@@ -106,6 +106,12 @@ async def add_to_cart(request: Request, form: FormData) -> Response:
     if performance_id is None:
         raise BadInput("Onbekende voorstelling.", field="performance_id")
     chosen = chosen_quantities(form, policy.max_tickets_per_line)
+    if await run_in_threadpool(reserved_performances, web.uow(), [performance_id]):
+        # numbered seats are chosen on the map (or by best available), never as a bare number
+        text = texts_for(request).gettext(
+            "Voor deze voorstelling kies je stoelen op de zaalplattegrond."
+        )
+        return error_page(request, 409, text)
 
     lines = cart_lines(request)
     keys = {line.key for line in lines}
