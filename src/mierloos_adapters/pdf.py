@@ -16,7 +16,7 @@ import re
 import threading
 import unicodedata
 import weakref
-from collections.abc import Sequence
+from collections.abc import Callable, Sequence
 from pathlib import Path
 
 import segno
@@ -344,6 +344,7 @@ class ReportlabTicketRenderer:
                 ticket.hall,
                 ticket.price,
                 ticket.category,
+                ticket.seat,
                 ticket.order_number,
             )
             if key not in forms:
@@ -398,9 +399,7 @@ class ReportlabTicketRenderer:
         words = texts(ticket.language)
         rows = (
             (words.gettext("Datum"), words.when(ticket.starts_at)),
-            (words.gettext("Zaal"), ticket.hall)
-            if ticket.hall
-            else (words.gettext("Plaats"), words.gettext("vrije plaatsing")),
+            _place(words.gettext, ticket),
             (words.gettext("Prijs"), _price(words.money(ticket.price), ticket.category)),
             (words.gettext("Bestelling"), ticket.order_number),
             (words.gettext("Naam"), ""),
@@ -444,6 +443,15 @@ class ReportlabTicketRenderer:
     def _draw_qr(self, canvas: Canvas, data: str, x: float, y: float, box: float) -> None:
         """Draw the QR code of `data` with its quiet zone in the square (x, y, box)."""
         canvas.addLiteral(qr_operators(data, x, y, box))
+
+
+def _place(gettext: Callable[[str], str], ticket: TicketDocument) -> tuple[str, str]:
+    """The place row: the seat (after the hall) with reserved seating, else hall or "free"."""
+    if ticket.seat:
+        return gettext("Plaats"), f"{ticket.hall} · {ticket.seat}" if ticket.hall else ticket.seat
+    if ticket.hall:
+        return gettext("Zaal"), ticket.hall
+    return gettext("Plaats"), gettext("vrije plaatsing")
 
 
 def _price(amount: str, category: str) -> str:

@@ -6,13 +6,21 @@ import uuid
 
 import pytest
 
-from mierloos_adapters.memory import MemoryUnitOfWork
+from mierloos_adapters.email_templates import JinjaEmailTemplates
+from mierloos_adapters.links import SiteLinks
+from mierloos_adapters.memory import MemoryStorage, MemoryUnitOfWork
 from mierloos_core import errors
+from mierloos_core.model.accounts import Role, User
 from mierloos_core.model.cart import CartLine
-from mierloos_core.model.orders import OrderStatus
+from mierloos_core.model.orders import OrderStatus, PaymentMethod
 from mierloos_core.model.seating import SeatState
+from mierloos_core.model.timeutil import local
 from mierloos_core.services.checkout import CheckoutPolicy, CheckoutRequest, checkout
+from mierloos_core.services.counter import Counter, CounterSale
+from mierloos_core.services.notifications import order_context
 from mierloos_core.services.order_lifecycle import close_order, close_refunded, lock_order
+from mierloos_core.services.staff_catalog import PerformanceForm, StaffCatalog
+from mierloos_core.services.tickets import Tickets
 from tests.seating_builders import assert_counters_match_seats, reserved_performance, seat_counts
 
 
@@ -244,3 +252,84 @@ def test_a_plan_goes_on_a_performance_only_before_it_sold_anything(catalog, make
     fresh = catalog.performance(capacity=10)
     with pytest.raises(errors.ValidationError):
         hall.seating.put_on_sale(fresh.id, hall.plan.id, {})
+
+
+def test_tickets_and_the_confirmation_mail_name_each_seat(hall, make_uow, clock):
+    placed = buy(make_uow(), clock, hall, seats=[hall.seat("2", 7), hall.seat("2", 6)])
+    with make_uow() as uow:
+        order = lock_order(uow, placed.order_id)
+        order.mark_paid(clock.now())
+        uow.orders.update(order)
+        uow.seating.sell(order.id)
+        uow.commit()
+    renderer = RecordingRenderer()
+    tickets = Tickets(make_uow, clock, renderer, MemoryStorage(), SiteLinks("https://t.example"))
+    tickets.generate_pdf(placed.order_id)
+    [documents] = renderer.calls
+    assert sorted(d.seat for d in documents) == ["Zaal, rij 2, stoel 6", "Zaal, rij 2, stoel 7"]
+    with make_uow() as uow:
+        context = order_context(
+            uow, uow.orders.get(placed.order_id), SiteLinks("https://t.example")
+        )
+    [line] = context["lines"]
+    assert sorted(line["seats"]) == ["Zaal, rij 2, stoel 6", "Zaal, rij 2, stoel 7"]
+    mail = JinjaEmailTemplates().render("order_confirmed", to="a@example.nl", context=context)
+    assert "Zaal, rij 2, stoel 7" in mail.text
+    assert "Zaal, rij 2, stoel 7" in mail.html
+
+
+class RecordingRenderer:
+    def __init__(self):
+        self.calls = []
+
+    def render(self, tickets):
+        self.calls.append(list(tickets))
+        return b"%PDF-1.4 test"
+
+
+def test_the_counter_sells_picked_seats_and_the_best_available(hall, make_uow, clock, store):
+    staff = User(
+        email="kassa@example.nl",
+        name="Kassa",
+        password_hash="x",
+        created_at=clock.now(),
+        role=Role.ADMIN,
+    )
+    store.users[staff.id] = staff
+    counter = Counter(make_uow, clock)
+    picked = counter.sell(
+        CounterSale(
+            lines=[CartLine(performance_id=hall.performance.id, quantity=2)],
+            seats={hall.performance.id: (hall.seat("5", 1).id,)},
+            method=PaymentMethod.CASH,
+            staff_id=staff.id,
+        )
+    )
+    _, by_ticket = order_seats(make_uow, picked.order_id)
+    assert len(by_ticket) == 3
+    assert hall.seat("5", 1) in by_ticket.values()
+    assert seat_counts(make_uow, hall) == {SeatState.FREE: 47, SeatState.SOLD: 3}
+    with pytest.raises(errors.SeatsUnavailable):
+        counter.sell(
+            CounterSale(
+                lines=[],
+                seats={hall.performance.id: (hall.seat("5", 1).id,)},
+                method=PaymentMethod.CASH,
+                staff_id=staff.id,
+            )
+        )
+    assert_counters_match_seats(make_uow, hall)
+
+
+def test_staff_cannot_change_the_capacity_of_a_performance_on_a_plan(hall, make_uow, clock):
+    staff = StaffCatalog(make_uow, clock)
+    form = PerformanceForm(
+        starts_at=local(hall.performance.starts_at).replace(tzinfo=None),
+        price=hall.performance.price,
+        capacity=60,
+        hall="Grote zaal",
+    )
+    with pytest.raises(errors.ValidationError) as refused:
+        staff.edit_performance(hall.performance.id, form)
+    assert "zaalplan" in str(refused.value.details)
+    assert_counters_match_seats(make_uow, hall)

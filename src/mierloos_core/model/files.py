@@ -29,6 +29,7 @@ class TicketDocument:
     count: int  # tickets in the order
     language: str = "nl"  # the buyer's, from the order
     category: str = ""  # the price category's name as sold, in the buyer's language
+    seat: str = ""  # reserved seating: "Zaal, rij 3, stoel 4" in the buyer's language
 
 
 class ImageStatus(enum.StrEnum):

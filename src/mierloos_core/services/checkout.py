@@ -119,7 +119,6 @@ def checkout(
             raise refusal(validation.unavailable[0])
         coupon = _coupon(uow, coupon_code, now, validation)
         order = _new_order(request, email, name, validation, coupon, now, policy)
-        seats = _seat_request(uow, request, policy, order)
         # Inserts first, the contended updates last: the rows everyone wants (coupon,
         # performances) stay locked only from their update to the commit.
         uow.orders.add(order)
@@ -127,7 +126,7 @@ def checkout(
             enqueue_fulfilment(uow, order)
         else:
             enqueue(uow, CreatePayment(order_id=order.id), run_at=now + policy.payment_grace)
-        hold(uow, order, coupon, seats)
+        hold(uow, order, coupon, _seat_request(request, policy))
         # After the seats: their update locks the performance rows, so a second checkout for
         # the same performance waits for this one and then counts this order too.
         _check_unpaid_cap(uow, order, policy.max_unpaid_per_performance)
@@ -144,16 +143,11 @@ def checkout(
     )
 
 
-def _seat_request(
-    uow: UnitOfWork, request: CheckoutRequest, policy: CheckoutPolicy, order: Order
-) -> SeatRequest:
-    """The numbered seats asked for, with each performance's plan read before any lock."""
-    performances = {t.performance_id for t in order.tickets} | set(request.seats)
+def _seat_request(request: CheckoutRequest, policy: CheckoutPolicy) -> SeatRequest:
     return SeatRequest(
         chosen={p: tuple(seats) for p, seats in request.seats.items()},
         maximum=policy.max_tickets_per_line,
         companion_rule=policy.companion_rule,
-        plans={p: uow.seating.plan_of(p) for p in performances},
     )
 
 

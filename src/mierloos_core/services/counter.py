@@ -92,7 +92,7 @@ class CounterSale:
     email: str = ""  # optional: the tickets are mailed to it
     language: str = "nl"
     request_key: str | None = None  # the form's: sent twice, it sells once
-    # Reserved seating: seat ids chosen on the map, per performance (the rest: best available)
+    # Reserved seating: seats picked on the map, per performance (the rest: best available).
     seats: Mapping[uuid.UUID, tuple[uuid.UUID, ...]] = attrs.field(factory=dict)
 
 
@@ -105,6 +105,7 @@ class PhoneBooking:
     phone: str = ""
     language: str = "nl"
     request_key: str | None = None  # the form's: sent twice, it books once
+    seats: Mapping[uuid.UUID, tuple[uuid.UUID, ...]] = attrs.field(factory=dict)
 
 
 @attrs.frozen(kw_only=True)
@@ -249,7 +250,7 @@ class Counter:
             order.mark_paid(now)
             return order
 
-        lines = self._lines(sale.lines, seats=bool(sale.seats))
+        lines = self._lines(sale.lines, sale.seats)
         return self._place(lines, key, self.policy.sells_after_start, paid_order, sale.seats)
 
     def reserve(self, booking: PhoneBooking) -> CounterOrder:
@@ -284,7 +285,8 @@ class Counter:
             order.tickets = tickets_for(order, validation)
             return order
 
-        return self._place(self._lines(booking.lines), key, timedelta(0), booked_order)
+        lines = self._lines(booking.lines, booking.seats)
+        return self._place(lines, key, timedelta(0), booked_order, booking.seats)
 
     def _place(
         self,
@@ -292,7 +294,7 @@ class Counter:
         key: str | None,
         after_start: timedelta,
         make: Callable[[CartValidation, datetime], Order],
-        seats: Mapping[uuid.UUID, tuple[uuid.UUID, ...]] | None = None,
+        seats: Mapping[uuid.UUID, tuple[uuid.UUID, ...]],
     ) -> CounterOrder:
         """One transaction: the order `make` builds from the validated lines goes in first,
         then its seats are taken (`hold`, the shop's lock order); a paid one gets its PDF job
@@ -301,7 +303,7 @@ class Counter:
         with self.uow() as uow:
             if (earlier := _earlier(uow, key)) is not None:
                 return earlier  # the same form again: what it made the first time
-            if seats:
+            if seats:  # each chosen seat is a ticket of its zone's category
                 chosen = chosen_seat_lines(uow, seats, self.policy.max_tickets_per_line)
                 lines = merge_lines([*lines, *chosen])
                 check_quantities(lines, self.policy.max_tickets_per_line)
@@ -311,13 +313,11 @@ class Counter:
                 return self._made_meanwhile(uow, key)
             if order.status is OrderStatus.PAID:
                 enqueue_fulfilment(uow, order)  # the PDF job always; mail only with an address
-            # staff may sell a companion seat on its own: they see who comes in
-            chosen_seats = SeatRequest(
-                chosen=dict(seats or {}),
-                maximum=self.policy.max_tickets_per_line,
-                companion_rule=False,
+            # Staff seat whoever comes: the wheelchair companion rule is theirs to apply.
+            request = SeatRequest(
+                chosen=seats, maximum=self.policy.max_tickets_per_line, companion_rule=False
             )
-            hold(uow, order, None, chosen_seats)
+            hold(uow, order, None, request)
             uow.commit()
         return CounterOrder.of(order)
 
@@ -389,9 +389,11 @@ class Counter:
         assert made is not None, "add_once refuses only a key that is taken"
         return made
 
-    def _lines(self, lines: Sequence[CartLine], *, seats: bool = False) -> list[CartLine]:
+    def _lines(
+        self, lines: Sequence[CartLine], seats: Mapping[uuid.UUID, tuple[uuid.UUID, ...]]
+    ) -> list[CartLine]:
         merged = merge_lines(lines)
-        if not merged and not seats:
+        if not merged and not any(seats.values()):
             raise errors.EmptyCart("Kies ten minste één kaart.")
         if len(merged) > self.policy.max_lines:
             raise errors.TooManyLines(maximum=self.policy.max_lines)

@@ -42,7 +42,7 @@ def order_context(uow: UnitOfWork, order: Order, links: Links) -> dict[str, Any]
     """What every order e-mail may show, as JSON-friendly values: cents and ISO 8601 moments.
 
     A line per performance and price category, in the order of the tickets; with reserved
-    seating a line's `seats` name them ("Zaal, rij 5, stoel 12") in the order's language."""
+    seating a line also lists its `seats`."""
     lines: dict[tuple[uuid.UUID, str], dict[str, Any]] = {}
     seats = uow.seating.seats_of_order(order.id)
     for ticket in order.tickets:
@@ -60,9 +60,8 @@ def order_context(uow: UnitOfWork, order: Order, links: Links) -> dict[str, Any]
             }
         line["quantity"] += 1
         line["amount_cents"] += ticket.price.cents
-        seat = seats.get(ticket.id)
-        if seat is not None:
-            line.setdefault("seats", []).append(seat.ref.describe(order.language))
+        if ticket.id in seats:  # reserved seating: the seat, as the ticket names it
+            line.setdefault("seats", []).append(seats[ticket.id].ref.describe(order.language))
     return {
         "name": order.name,
         "order_number": order.number,

@@ -20,6 +20,7 @@ from mierloos_core.model.catalog import Performance, PerformanceStatus, Show
 from mierloos_core.model.money import Money
 from mierloos_core.model.orders import Order, OrderStatus
 from mierloos_core.model.payments import Payment, PaymentStatus
+from mierloos_core.model.seating import Seat
 from mierloos_core.ports import Clock, UnitOfWork
 from mierloos_core.services.ordering import OrderContext, no_order_context
 from mierloos_core.services.payments import Payments
@@ -37,6 +38,7 @@ class OrderLineView:
     unit_price: Money
     duration_minutes: int | None = None
     category_name: str = ""  # as the tickets were sold, in the order's language
+    seats: tuple[str, ...] = ()  # reserved seating: "Zaal, rij 3, stoel 4" per seat held
 
     @property
     def total(self) -> Money:
@@ -84,10 +86,19 @@ def _order_view(uow: UnitOfWork, secret: str, now: datetime) -> OrderView | None
         for known in performances.values():
             if known.show_id not in shows:
                 shows[known.show_id] = uow.shows.get(known.show_id)
+        seats = uow.seating.seats_of_order(order.id)
     # One line per performance, category and price, in the order the tickets were sold.
     kinds = Counter((t.performance_id, t.category_name, t.price) for t in order.tickets)
+    seated: dict[tuple[object, ...], list[Seat]] = {}
+    for ticket in order.tickets:
+        if ticket.id in seats:
+            kind = (ticket.performance_id, ticket.category_name, ticket.price)
+            seated.setdefault(kind, []).append(seats[ticket.id])
     lines = [
-        _line(performance_id, quantity, price, performances, shows, category_name)
+        attrs.evolve(
+            _line(performance_id, quantity, price, performances, shows, category_name),
+            seats=_seat_names(seated.get((performance_id, category_name, price), []), order),
+        )
         for (performance_id, category_name, price), quantity in kinds.items()
     ]
     lines.sort(key=lambda line: (line.starts_at is None, line.starts_at or now))
@@ -115,6 +126,11 @@ def _order_view(uow: UnitOfWork, secret: str, now: datetime) -> OrderView | None
         paid_too_late=paid_payment is not None
         and order.status in (OrderStatus.CANCELLED, OrderStatus.EXPIRED),
     )
+
+
+def _seat_names(seats: list[Seat], order: Order) -> tuple[str, ...]:
+    ordered = sorted(seats, key=lambda seat: (seat.section, seat.row_index, seat.column))
+    return tuple(seat.ref.describe(order.language) for seat in ordered)
 
 
 def _line(

@@ -34,19 +34,14 @@ class SeatRequest:
     # No row has the seats side by side: refuse (the web shop, the counter), or take the best
     # single seats (a waiting-list offer: nobody is there to choose).
     split_when_needed: bool = False
-    # The plan version of each performance (None: free seating), when the caller read them
-    # before taking any lock; read in `take_seats` otherwise.
-    plans: Mapping[uuid.UUID, uuid.UUID | None] | None = None
 
 
 def take_seats(uow: UnitOfWork, order: Order, request: SeatRequest) -> None:
     """Give each ticket of a reserved performance of the (just held) order its seat."""
     ticket_performances = {ticket.performance_id for ticket in order.tickets}
     for performance_id in sorted(ticket_performances | set(request.chosen)):
-        if request.plans is not None and performance_id in request.plans:
-            plan_id = request.plans[performance_id]
-        else:
-            plan_id = uow.seating.plan_of(performance_id)
+        # Read under the performance's lock: a plan put on it a moment ago counts.
+        plan_id = uow.seating.plan_of(performance_id)
         chosen = request.chosen.get(performance_id, ())
         if plan_id is None:
             if chosen:  # free seating has no numbered seats to choose
@@ -54,7 +49,9 @@ def take_seats(uow: UnitOfWork, order: Order, request: SeatRequest) -> None:
             continue
         plan = errors.required(uow.seating.get_plan(plan_id), errors.NotFound())
         tickets = [t for t in order.tickets if t.performance_id == performance_id]
-        states = {s.seat_id: s for s in uow.seating.states(performance_id, chosen)}
+        states = (
+            {s.seat_id: s for s in uow.seating.states(performance_id, chosen)} if chosen else {}
+        )
         if chosen:
             check_chosen(
                 plan.by_id,

@@ -237,6 +237,10 @@ class StaffCatalog:
             performance.starts_at = self._check_performance(form, previous=performance)
             performance.price = form.price
             performance.hall = form.hall.strip() or None
+            if form.capacity != performance.capacity and uow.seating.plan_of(performance_id):
+                raise invalid(
+                    {"capacity": "De capaciteit volgt het zaalplan van deze voorstelling."}
+                )
             if form.capacity != performance.capacity and not uow.performances.change_capacity(
                 performance_id, form.capacity
             ):

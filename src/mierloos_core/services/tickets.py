@@ -186,6 +186,7 @@ class Tickets:
         # bought, so a category's tickets stay together): the same tickets always make the same
         # file, page for page.
         pairs.sort(key=lambda pair: (pair[1].starts_at, str(pair[1].id)))
+        seats = uow.seating.seats_of_order(order.id)
         return [
             TicketDocument(
                 theatre_name=self.theatre_name,
@@ -200,6 +201,7 @@ class Tickets:
                 count=len(pairs),
                 language=order.language,
                 category=ticket.category_name,
+                seat=seats[ticket.id].ref.describe(order.language) if ticket.id in seats else "",
             )
             for position, (ticket, performance) in enumerate(pairs, start=1)
         ]

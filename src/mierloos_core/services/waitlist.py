@@ -42,6 +42,7 @@ from mierloos_core.services.order_lifecycle import (
     hold,
     lock_order_if_any,
 )
+from mierloos_core.services.seat_holds import SeatRequest
 
 OFFER_HOURS = 24
 
@@ -312,7 +313,8 @@ class Waitlists:
             for _ in range(entry.quantity)
         ]
         uow.orders.add(order)
-        hold(uow, order, None)
+        # Reserved seating: the best seats left, single ones when none lie side by side.
+        hold(uow, order, None, SeatRequest(split_when_needed=True))
         locked = uow.waitlists.get_entry(entry.id, for_update=True)
         assert locked is not None
         locked.offer(order.id, now)

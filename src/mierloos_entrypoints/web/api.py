@@ -216,6 +216,7 @@ def order_answer(view: OrderView, status_url: str) -> models.Order:
                 quantity=line.quantity,
                 unit_price=models.Money.of(line.unit_price),
                 total=models.Money.of(line.total),
+                seats=list(line.seats),
             )
             for line in view.lines
         ],

@@ -329,6 +329,10 @@ class OrderLine(ApiModel):
     quantity: Annotated[int, Field(ge=1)]
     unit_price: Money
     total: Money
+    seats: list[str] = Field(
+        default_factory=list,
+        description="Reserved seating: each seat held, as 'Zaal, rij 3, stoel 4'.",
+    )
 
 
 class Order(ApiModel):

@@ -102,27 +102,3 @@ def plan_with_versions(
         if plan is None:
             return None
         return plan, uow.seating.plans_of_hall(plan.hall_id)
-
-
-def order_seat_names(
-    uow: UnitOfWork, order_id: uuid.UUID, language: str
-) -> dict[tuple[uuid.UUID, str], list[str]]:
-    """(performance, category name) -> "Zaal, rij 5, stoel 12" of each ticket with a seat."""
-    with uow:
-        order = uow.orders.get(order_id)
-        seats = uow.seating.seats_of_order(order_id)
-    if order is None or not seats:
-        return {}
-    names: dict[tuple[uuid.UUID, str], list[Seat]] = {}
-    for ticket in order.tickets:
-        seat = seats.get(ticket.id)
-        if seat is not None:
-            names.setdefault((ticket.performance_id, ticket.category_name), []).append(seat)
-    return {
-        key: [seat.ref.describe(language) for seat in sorted(found, key=_seat_place)]
-        for key, found in names.items()
-    }
-
-
-def _seat_place(seat: Seat) -> tuple[str, int, int]:
-    return (seat.section, seat.row_index, seat.column)

@@ -82,6 +82,11 @@ def test_checkout_holds_the_chosen_seats_and_refuses_them_to_the_next_buyer(rese
     seen = states(client, performance)
     assert [seen[s] for s in chosen] == ["held", "held"]
 
+    status = client.get(placed.json()["api_url"]).json()
+    assert status["lines"][0]["seats"] == ["Zaal, rij 2, stoel 4", "Zaal, rij 2, stoel 5"]
+    page = client.get(placed.json()["status_url"].removeprefix("http://testserver"))
+    assert "Zaal, rij 2, stoel 4; Zaal, rij 2, stoel 5" in page.text
+
     again = client.post("/api/checkout", json=order(performance, seats=[chosen[0]]))
     assert again.status_code == 409
     error = again.json()["error"]

@@ -12,9 +12,8 @@ from mierloos_core.model.orders import OrderStatus
 from mierloos_core.services.tickets import TicketsDownload
 from mierloos_entrypoints.web.calendar_files import CalendarEntry, calendar_response
 from mierloos_entrypoints.web.inputs import is_secret
-from mierloos_entrypoints.web.language import N_, request_language, texts_for
+from mierloos_entrypoints.web.language import N_, texts_for
 from mierloos_entrypoints.web.rendering import flash, render
-from mierloos_entrypoints.web.seat_reading import order_seat_names
 from mierloos_entrypoints.web.services import services
 
 PRIVATE = {"X-Robots-Tag": "noindex, nofollow"}
@@ -34,11 +33,7 @@ async def order_page(request: Request) -> Response:
     view = await run_in_threadpool(web.order_views.current, secret)
     if view is None:
         raise HTTPException(status_code=404)
-    seat_names = await run_in_threadpool(
-        order_seat_names, web.uow(), view.order_id, request_language(request)
-    )
-    context = {"order": view, "secret": secret, "seat_names": seat_names}
-    return render(request, "pages/order.html", context, headers=PRIVATE)
+    return render(request, "pages/order.html", {"order": view, "secret": secret}, headers=PRIVATE)
 
 
 async def order_ics(request: Request) -> Response:
