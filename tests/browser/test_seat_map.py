@@ -172,3 +172,25 @@ def test_the_list_chooses_seats_without_javascript(browser: Browser, live_site: 
     page.get_by_role("button", name="Gekozen stoelen in winkelwagen").click()
     expect(page.locator("table.cart")).to_contain_text("Zaal, rij 4, stoel 5")
     context.close()
+
+
+@pytest.mark.parametrize("language", ["nl", "en"])
+def test_the_seat_page_has_no_serious_axe_violations(
+    browser: Browser, live_site: LiveSite, language: str
+) -> None:
+    from axe_playwright_python.sync_playwright import Axe
+
+    performance_id, _ = _reserved(live_site)
+    page = _page(browser, "phone")
+    path = f"/voorstellingen/{SLUG}/{performance_id}/stoelen"
+    page.goto(live_site.url(f"/taal/{language}?next={path}"))
+    page.locator('g.seat[tabindex="0"]').focus()
+    page.keyboard.press("Space")
+    response = Axe().run(page).response
+    assert response["passes"]
+    serious = [
+        (v["id"], [n["target"] for n in v["nodes"]][:3])
+        for v in response["violations"]
+        if v["impact"] in ("serious", "critical")
+    ]
+    assert serious == []
