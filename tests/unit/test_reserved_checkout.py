@@ -21,6 +21,7 @@ from mierloos_core.services.notifications import order_context
 from mierloos_core.services.order_lifecycle import close_order, close_refunded, lock_order
 from mierloos_core.services.staff_catalog import PerformanceForm, StaffCatalog
 from mierloos_core.services.tickets import Tickets
+from mierloos_core.services.waitlist import JoinRequest, WaitlistPolicy, Waitlists
 from tests.seating_builders import assert_counters_match_seats, reserved_performance, seat_counts
 
 
@@ -332,4 +333,29 @@ def test_staff_cannot_change_the_capacity_of_a_performance_on_a_plan(hall, make_
     with pytest.raises(errors.ValidationError) as refused:
         staff.edit_performance(hall.performance.id, form)
     assert "zaalplan" in str(refused.value.details)
+    assert_counters_match_seats(make_uow, hall)
+
+
+def test_seats_that_come_back_go_to_the_waiting_list_as_numbered_seats(
+    catalog, make_uow, clock, store
+):
+    hall = reserved_performance(catalog, make_uow, clock, rows=2, seats_per_row=3)
+    first = buy(make_uow(), clock, hall, best=3)
+    buy(make_uow(), clock, hall, best=3)
+    lists = Waitlists(make_uow, clock, WaitlistPolicy(offer_hours=24))
+    lists.join(
+        JoinRequest(performance_id=hall.performance.id, email="wacht@example.nl", quantity=2)
+    )
+    with make_uow() as uow:
+        close_order(uow, lock_order(uow, first.order_id), OrderStatus.EXPIRED, clock.now())
+        uow.commit()
+    assert seat_counts(make_uow, hall)[SeatState.FREE] == 3  # free, but held for the list
+    assert_counters_match_seats(make_uow, hall)
+
+    assert lists.offer_held_seats(hall.performance.id)["offered"] == 1
+    offer = next(e for e in store.waitlist_entries.values() if e.offer_order_id is not None)
+    _, by_ticket = order_seats(make_uow, offer.offer_order_id)
+    assert len(by_ticket) == 2
+    assert len({s.row for s in by_ticket.values()}) == 1
+    assert seat_counts(make_uow, hall) == {SeatState.FREE: 1, SeatState.HELD: 5}
     assert_counters_match_seats(make_uow, hall)
