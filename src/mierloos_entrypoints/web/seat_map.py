@@ -193,21 +193,28 @@ def render_seat_map(
         _defs(frame),
         _stage(frame, texts),
         *(_row_labels(row, frame) for row in seat_map.rows()),
+        f'<g class="seats" stroke="#1d1a24" stroke-width="{_n(frame.radius * 0.16)}">',
         *(_seat(seat, seat_map, frame, texts, seat.id in picked) for seat in seat_map.seats),
-        "</svg>",
+        "</g></svg>",
     ]
     return Markup("".join(parts))  # noqa: S704 (every text and attribute above is escaped)
 
 
 def _defs(frame: _Frame) -> str:
-    step = _n(frame.radius * 0.55)
+    """The hatch of held seats, and the marks drawn over a seat (placed with `<use>`)."""
+    r = frame.radius
+    step = _n(r * 0.55)
+    line = f'stroke-width="{_n(r * 0.28)}" stroke-linecap="round" fill="none"'
+    a, b = _n(r * 0.5), _n(r * 0.55)
     return (
         "<defs>"
         f'<pattern id="seat-held" patternUnits="userSpaceOnUse" width="{step}" height="{step}" '
         'patternTransform="rotate(45)">'
-        f'<rect width="{step}" height="{step}" fill="#ffffff"/>'
+        f'<rect width="{step}" height="{step}" fill="#ffffff" stroke="none"/>'
         f'<line x1="0" y1="0" x2="0" y2="{step}" stroke="#5c5666" '
-        f'stroke-width="{_n(frame.radius * 0.22)}"/></pattern>'
+        f'stroke-width="{_n(r * 0.22)}"/></pattern>'
+        f'<path id="seat-sold" d="M-{a} -{a}L{a} {a}M{a} -{a}L-{a} {a}" stroke="#ffffff" {line}/>'
+        f'<path id="seat-bar" d="M-{b} 0L{b} 0" stroke="#1d1a24" {line}/>'
         "</defs>"
     )
 
@@ -241,18 +248,17 @@ def _row_labels(row: RowView, frame: _Frame) -> str:
 
 
 def _seat(seat: SeatView, seat_map: SeatMap, frame: _Frame, texts: Texts, chosen: bool) -> str:
+    """A seat: its label in `<title>` (the script makes it the checkbox's `aria-label`)."""
     zone = seat_map.zone(seat.zone)
-    label = escape(seat_label(seat, seat_map, texts))
     classes = ["seat", f"is-{seat.state.value}"]
     if chosen and seat.state is SeatState.FREE:
         classes.append("is-chosen")
     price = zone.price.cents if zone and zone.price else 0
-    short = escape(seat_label(seat, seat_map, texts, with_state=False))
     return (
         f'<g class="{" ".join(classes)}" data-seat="{escape(seat.id)}" '
         f'data-row="{escape(seat.section)}|{escape(seat.row)}" data-x="{_n(seat.x)}" '
-        f'data-y="{_n(seat.y)}" data-price="{price}" data-label="{short}" aria-label="{label}">'
-        f"<title>{label}</title>"
+        f'data-y="{_n(seat.y)}" data-price="{price}">'
+        f"<title>{escape(seat_label(seat, seat_map, texts))}</title>"
         f"{_seat_shape(seat, zone, frame)}{_seat_marks(seat, frame, texts)}</g>"
     )
 
@@ -266,9 +272,7 @@ def _seat_shape(seat: SeatView, zone: ZoneView | None, frame: _Frame) -> str:
         SeatState.BLOCKED: "#d9d4cc",
     }[seat.state]
     dash = f' stroke-dasharray="{_n(r * 0.35)} {_n(r * 0.25)}"' if seat.restricted_view else ""
-    common = (
-        f'class="seat-shape" fill="{fill}" stroke="#1d1a24" stroke-width="{_n(r * 0.16)}"{dash}'
-    )
+    common = f'class="seat-shape" fill="{fill}"{dash}'
     if seat.wheelchair or seat.state is SeatState.BLOCKED:
         return (
             f'<rect x="{_n(seat.x - r)}" y="{_n(seat.y - r)}" width="{_n(2 * r)}" '
@@ -278,34 +282,20 @@ def _seat_shape(seat: SeatView, zone: ZoneView | None, frame: _Frame) -> str:
 
 
 def _seat_marks(seat: SeatView, frame: _Frame, texts: Texts) -> str:
-    """What is drawn over the seat: the state's mark, else the seat's attribute sign."""
-    r = frame.radius
-    line = f'stroke-width="{_n(r * 0.28)}" stroke-linecap="round"'
+    """What is drawn over the seat: the state's mark, else the seat's attribute sign. A chosen
+    seat is drawn dark with a thick ring (site.css), so it differs in more than colour."""
+    at = f'x="{_n(seat.x)}" y="{_n(seat.y)}"'
     if seat.state is SeatState.SOLD:
-        a = r * 0.5
-        return (
-            f'<path class="seat-mark" d="M{_n(seat.x - a)} {_n(seat.y - a)}L{_n(seat.x + a)} '
-            f"{_n(seat.y + a)}M{_n(seat.x + a)} {_n(seat.y - a)}L{_n(seat.x - a)} "
-            f'{_n(seat.y + a)}" stroke="#ffffff" {line}/>'
-        )
+        return f'<use class="seat-mark" href="#seat-sold" {at}/>'
     if seat.state is SeatState.BLOCKED:
-        a = r * 0.55
-        return (
-            f'<path class="seat-mark" d="M{_n(seat.x - a)} {_n(seat.y)}L{_n(seat.x + a)} '
-            f'{_n(seat.y)}" stroke="#1d1a24" {line}/>'
-        )
+        return f'<use class="seat-mark" href="#seat-bar" {at}/>'
     letter = _attribute_letter(seat, texts)
-    check = (
-        f'<path class="seat-check" d="M{_n(seat.x - r * 0.5)} {_n(seat.y)}L{_n(seat.x - r * 0.1)} '
-        f'{_n(seat.y + r * 0.45)}L{_n(seat.x + r * 0.55)} {_n(seat.y - r * 0.45)}" fill="none" '
-        f'stroke="#ffffff" {line}/>'
-    )
     if not letter:
-        return check
+        return ""
     return (
-        f'<text class="seat-sign" x="{_n(seat.x)}" y="{_n(seat.y)}" text-anchor="middle" '
-        f'dominant-baseline="central" font-size="{_n(r * 1.15)}" font-weight="700" '
-        f'fill="#1d1a24">{escape(letter)}</text>{check}'
+        f'<text class="seat-sign" {at} text-anchor="middle" stroke="none" '
+        f'dominant-baseline="central" font-size="{_n(frame.radius * 1.15)}" font-weight="700" '
+        f'fill="#1d1a24">{escape(letter)}</text>'
     )
 
 

@@ -40,7 +40,7 @@ def _generator_fields(client: TestClient, **changes: str) -> dict[str, Any]:
 
 
 def _seat_labels(html: str) -> list[str]:
-    return re.findall(r'<g class="seat[^"]*"[^>]*aria-label="([^"]+)"', html)
+    return re.findall(r'<g class="seat[^"]*"[^>]*><title>([^<]+)</title>', html)
 
 
 def test_the_preview_draws_every_generated_seat(admin: TestClient) -> None:

@@ -38,7 +38,16 @@
 
   svg.setAttribute("role", "group");
   svg.setAttribute("aria-describedby", "stoelen-uitleg");
+  function labelOf(seat) {
+    var title = seat.querySelector("title");
+    return title ? title.textContent : "";
+  }
   seats.forEach(function (seat) {
+    // the label the server wrote as a tooltip names the checkbox; without its state (the last
+    // part, "vrij") it names the seat in the summary
+    var label = labelOf(seat);
+    seat.setAttribute("aria-label", label);
+    seat.setAttribute("data-label", label.slice(0, Math.max(label.lastIndexOf(", "), 0)) || label);
     seat.setAttribute("role", "checkbox");
     seat.setAttribute("tabindex", "-1");
     if (!boxes[seat.getAttribute("data-seat")]) { seat.setAttribute("aria-disabled", "true"); }
