@@ -135,10 +135,21 @@ class CartInput(ApiModel):
 
 class SeatChoiceInput(ApiModel):
     performance_id: Uuid
-    seat_ids: Annotated[list[Uuid], documented(minItems=1, maxItems=MAX_TICKETS_PER_LINE * 5)]
+    seat_ids: Annotated[list[Uuid], documented(minItems=1, maxItems=MAX_TICKETS_PER_LINE)]
 
 
 class CheckoutInput(ApiModel):
+    # Lines, chosen seats or both, but not neither.
+    model_config = ConfigDict(
+        **ApiModel.model_config,
+        json_schema_extra={
+            "anyOf": [
+                {"properties": {"lines": {"minItems": 1}}},
+                {"properties": {"seats": {"minItems": 1}}, "required": ["seats"]},
+            ]
+        },
+    )
+
     name: Annotated[
         Text,
         Field(max_length=MAX_NAME),

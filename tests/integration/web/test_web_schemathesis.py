@@ -43,6 +43,7 @@ def test_the_app_serves_this_document(api_site: Site) -> None:
     assert labels == {
         "GET /api/shows",
         "GET /api/performances/{performance_id}/availability",
+        "GET /api/performances/{performance_id}/seats",
         "POST /api/cart/validate",
         "POST /api/checkout",
         "GET /api/orders/{secret}",
