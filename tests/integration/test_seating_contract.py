@@ -133,3 +133,16 @@ def test_a_refused_checkout_names_the_seats_and_holds_nothing(hall, make_uow, cl
     }
     assert seat_counts(make_uow, hall)[SeatState.HELD] == 1
     assert_counters_match_seats(make_uow, hall)
+
+
+def test_every_hall_is_listed_once(hall, make_uow):
+    from mierloos_core.model.seating import Hall
+
+    other = Hall(name="Kleine zaal")
+    with make_uow() as uow:
+        uow.seating.add_hall(other)
+        uow.commit()
+    with make_uow() as uow:
+        halls = uow.seating.halls()
+    assert sorted(h.id for h in halls) == sorted([hall.plan.hall_id, other.id])
+    assert next(h for h in halls if h.id == other.id).name == "Kleine zaal"

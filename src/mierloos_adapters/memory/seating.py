@@ -21,6 +21,9 @@ class MemorySeating:
     def get_hall(self, hall_id: uuid.UUID) -> Hall | None:
         return self._store.halls.get(hall_id)
 
+    def halls(self) -> list[Hall]:
+        return list(self._store.halls.values())
+
     def add_plan(self, plan: SeatPlan) -> None:
         if plan.hall_id not in self._store.halls:
             raise ValueError("the plan's hall is not stored")

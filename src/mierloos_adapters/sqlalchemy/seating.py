@@ -76,6 +76,10 @@ class SqlSeating(SqlRepository):
         row = self.db.execute(select(t.halls).where(t.halls.c.id == hall_id)).first()
         return None if row is None else Hall(id=row.id, name=row.name)
 
+    def halls(self) -> list[Hall]:
+        rows = self.db.execute(select(t.halls)).all()
+        return [Hall(id=row.id, name=row.name) for row in rows]
+
     def add_plan(self, plan: SeatPlan) -> None:
         self.db.execute(
             insert(t.seat_plans).values(

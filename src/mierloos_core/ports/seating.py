@@ -27,6 +27,10 @@ class SeatingRepository(Protocol):
         """A plan version never changes, so an adapter may keep it once read."""
         ...
 
+    def halls(self) -> list[Hall]:
+        """Every hall, in no particular order."""
+        ...
+
     def plans_of_hall(self, hall_id: uuid.UUID) -> list[SeatPlan]:
         """Every version of the hall's plan, oldest first."""
         ...

@@ -38,6 +38,7 @@ from mierloos_entrypoints.web.pages import (
     my_account,
     orders,
     password_reset,
+    seats,
     waitlist,
 )
 from mierloos_entrypoints.web.rendering import make_templates
@@ -100,6 +101,7 @@ def _shop_routes() -> list[BaseRoute]:
         Route("/winkelwagen", cart.cart_page, name="cart"),
         form_post("/winkelwagen/toevoegen", cart.add_to_cart, "cart_add"),
         form_post("/winkelwagen/verwijderen", cart.remove_from_cart, "cart_remove"),
+        *seats.ROUTES,
         Route("/afrekenen", checkout.checkout_form, name="checkout"),
         form_post("/afrekenen", checkout.place_order, "checkout_post"),
         Route(ORDER_PAGE, orders.order_page, name="order"),

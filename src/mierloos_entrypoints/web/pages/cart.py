@@ -17,8 +17,10 @@ from mierloos_core.services.cart import validate_cart
 from mierloos_entrypoints.web.cart_session import add_line, read_cart, remove_line, write_cart
 from mierloos_entrypoints.web.errors import error_page
 from mierloos_entrypoints.web.inputs import BadInput, parse_quantity, parse_uuid
-from mierloos_entrypoints.web.language import N_, texts_for
+from mierloos_entrypoints.web.language import N_, request_language, texts_for
 from mierloos_entrypoints.web.rendering import flash, render
+from mierloos_entrypoints.web.seat_cart import forget_seats, read_seats
+from mierloos_entrypoints.web.seat_reading import chosen_seat_names, reserved_performances
 from mierloos_entrypoints.web.services import WebServices, services
 
 _PER_CATEGORY = "quantity_"
@@ -50,7 +52,20 @@ async def validated_cart(request: Request) -> CartValidation:
 
 async def cart_page(request: Request) -> Response:
     validation = await validated_cart(request)
-    return render(request, "pages/cart.html", {"cart": validation})
+    return render(
+        request,
+        "pages/cart.html",
+        {"cart": validation, "seat_names": await seat_names_of(request)},
+    )
+
+
+async def seat_names_of(request: Request) -> dict[tuple[uuid.UUID, uuid.UUID], list[str]]:
+    """The chosen seats' names per cart line (performance, category), for the cart's table."""
+    chosen = read_seats(request.session)
+    if not chosen:
+        return {}
+    web = services(request)
+    return await run_in_threadpool(chosen_seat_names, web.uow(), chosen, request_language(request))
 
 
 def chosen_quantities(form: FormData, maximum: int) -> list[tuple[uuid.UUID | None, int]]:
@@ -91,6 +106,12 @@ async def add_to_cart(request: Request, form: FormData) -> Response:
     if performance_id is None:
         raise BadInput("Onbekende voorstelling.", field="performance_id")
     chosen = chosen_quantities(form, policy.max_tickets_per_line)
+    if await run_in_threadpool(reserved_performances, web.uow(), [performance_id]):
+        # numbered seats are chosen on the map (or by best available), never as a bare number
+        text = texts_for(request).gettext(
+            "Voor deze voorstelling kies je stoelen op de zaalplattegrond."
+        )
+        return error_page(request, 409, text)
 
     lines = cart_lines(request)
     keys = {line.key for line in lines}
@@ -172,6 +193,7 @@ async def remove_from_cart(request: Request, form: FormData) -> Response:
     category_id = _category_field(form.get("category_id"))
     lines = cart_lines(request)
     remaining = remove_line(lines, performance_id, category_id)
+    forget_seats(request.session, performance_id, category_id)
     if len(remaining) != len(lines):
         write_cart(request.session, remaining)
         flash(request, N_("De voorstelling is uit je winkelwagen gehaald."), "ok")

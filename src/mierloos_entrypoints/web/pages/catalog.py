@@ -15,6 +15,7 @@ from mierloos_core.services.images import variant_key
 from mierloos_entrypoints.web.calendar_files import CalendarEntry, calendar_response
 from mierloos_entrypoints.web.inputs import is_slug, parse_uuid
 from mierloos_entrypoints.web.rendering import render
+from mierloos_entrypoints.web.seat_reading import reserved_performances
 from mierloos_entrypoints.web.services import services
 
 IMAGE_SIZES = frozenset({"sm", "md", "lg"})
@@ -57,10 +58,14 @@ async def show(request: Request) -> Response:
     lists = await run_in_threadpool(
         web.waitlists.open_lists, [performance.id for performance in page.upcoming]
     )
+    reserved = await run_in_threadpool(
+        reserved_performances, web.uow(), [performance.id for performance in page.upcoming]
+    )
     context = {
         "page": page,
         "max_quantity": web.checkout_policy.max_tickets_per_line,
         "page_waitlists": lists,
+        "reserved": reserved,
     }
     return render(request, "pages/show.html", context)
 

@@ -34,8 +34,10 @@ from mierloos_entrypoints.web.inputs import (
     text,
 )
 from mierloos_entrypoints.web.language import N_, request_language
-from mierloos_entrypoints.web.pages.cart import validated_cart
+from mierloos_entrypoints.web.pages.cart import seat_names_of, validated_cart
 from mierloos_entrypoints.web.rendering import flash, render
+from mierloos_entrypoints.web.seat_cart import chosen_seats, clear_seats
+from mierloos_entrypoints.web.seat_refusals import seat_refusal
 from mierloos_entrypoints.web.services import services
 
 DEFERRED_MESSAGE = N_(
@@ -85,12 +87,14 @@ def _form_page(
         "error_field": field,
         "fingerprint": cart_fingerprint(cart),
         "limits": {"name": MAX_NAME, "email": MAX_EMAIL, "coupon": MAX_COUPON},
+        "seat_names": getattr(request.state, "seat_names", {}),
     }
     return render(request, "pages/checkout.html", context, status_code=status_code)
 
 
 async def checkout_form(request: Request) -> Response:
     cart = await validated_cart(request)
+    request.state.seat_names = await seat_names_of(request)
     if not cart.can_check_out:
         flash(request, N_("Er staat niets in je winkelwagen dat je nog kunt bestellen."), "error")
         return RedirectResponse("/winkelwagen", status_code=303)
@@ -109,6 +113,7 @@ async def place_order(request: Request, form: FormData) -> Response:
     if not cart.can_check_out:
         flash(request, N_("Er staat niets in je winkelwagen dat je nog kunt bestellen."), "error")
         return RedirectResponse("/winkelwagen", status_code=303)
+    request.state.seat_names = await seat_names_of(request)
     try:
         name = text(form, "name", max_length=MAX_NAME, required=True)
         email = text(form, "email", max_length=MAX_EMAIL, required=True)
@@ -128,10 +133,13 @@ async def place_order(request: Request, form: FormData) -> Response:
             status_code=409,
         )
     user = await current_user(request)
+    seats = chosen_seats(request.session, cart)
     order_request = CheckoutRequest(
         email=email,
         name=name,
-        lines=[valid.line for valid in cart.valid],
+        # a reserved performance's tickets are its chosen seats, which the core counts itself
+        lines=[valid.line for valid in cart.valid if valid.line.performance_id not in seats],
+        seats=seats,
         coupon_code=coupon,
         newsletter=kept.newsletter,
         user_id=user.id if user else None,  # so the order shows under "Mijn account"
@@ -150,6 +158,9 @@ def _refused_page(
 ) -> Response:
     """The form again, with the core's reason next to the field it is about."""
     CHECKOUTS.labels(error.code).inc()
+    if isinstance(error, errors.SeatsUnavailable | errors.NoAdjacentSeats):
+        message, status = seat_refusal(request, error)
+        return _form_page(request, cart, kept, error=message, status_code=status)
     field = "coupon" if isinstance(error, errors.CouponInvalid) else None
     if isinstance(error, errors.InvalidEmail):
         field = "email"
@@ -166,6 +177,7 @@ def _to_payment(request: Request, placed: OrderPlaced) -> Response:
     CHECKOUTS.labels(outcome.kind).inc()
     if outcome.kind != "refused":
         write_cart(request.session, [])
+        clear_seats(request.session)
     order_page = f"/bestelling/{placed.order.secret}"
     if outcome.kind == "refused":
         flash(request, REFUSED_MESSAGE, "error")

@@ -19,9 +19,11 @@ from mierloos_entrypoints.web.pages.admin import (
     jobs,
     orders,
     overview,
+    performance_seating,
     price_categories,
     refunds,
     reports,
+    seat_plans,
     staff,
     waitlist,
 )
@@ -37,6 +39,7 @@ def routes() -> list[BaseRoute]:
         *refunds.ROUTES,
         *waitlist.ROUTES,  # before catalog's {action} routes of a performance too
         *price_categories.ROUTES,  # before catalog's {action} routes of a performance
+        *performance_seating.ROUTES,  # before catalog's {action} routes of a performance too
         *catalog.ROUTES,
         *coupons.ROUTES,
         *staff.ROUTES,
@@ -44,4 +47,5 @@ def routes() -> list[BaseRoute]:
         *door_upload.ROUTES,
         *devices.ROUTES,
         *reports.ROUTES,
+        *seat_plans.ROUTES,
     ]

@@ -33,6 +33,12 @@ from mierloos_core.services.counter import (
 from mierloos_entrypoints.web.auth import current_user
 from mierloos_entrypoints.web.errors import status_for
 from mierloos_entrypoints.web.inputs import MAX_EMAIL, MAX_NAME, BadInput, parse_uuid, text
+from mierloos_entrypoints.web.pages.admin.counter_seats import (
+    MAX_SEATS,
+    chosen_seat_ids,
+    counter_seat_map,
+)
+from mierloos_entrypoints.web.pages.admin.forms import staff_form
 from mierloos_entrypoints.web.pages.admin.jobs import moment
 from mierloos_entrypoints.web.rendering import ORDER_STATUS_LABELS, flash, render
 from mierloos_entrypoints.web.routing import staff_page, staff_post
@@ -118,6 +124,7 @@ async def counter_page(
     bookings = await run_in_threadpool(web.counter.open_bookings)
     selected = next((p for p in for_sale if p.performance.id == chosen), None)
     values: dict[str, Any] = dict(form.items()) if form is not None else {}
+    seat_context = await counter_seat_map(request, selected.performance.id) if selected else {}
     return render(
         request,
         "admin/counter.html",
@@ -132,6 +139,7 @@ async def counter_page(
             "quantity_field": QUANTITY_FIELD,
             "request_key": secrets.token_urlsafe(16),
             "moment": moment,
+            **seat_context,
         },
         status_code=status_code,
     )
@@ -172,7 +180,9 @@ async def _placed(
 async def sell(request: Request, form: FormData) -> Response:
     performance_id = _performance(form)
     staff = await _staff(request)
+    seats = chosen_seat_ids(form)
     sale = CounterSale(
+        seats={performance_id: seats} if seats else {},
         lines=_lines(form, performance_id),
         method=_method(form, SALE_METHODS),
         staff_id=staff.id,
@@ -265,7 +275,8 @@ ORDER = COUNTER + "/bestellingen/{order_id:uuid}"
 
 ROUTES: list[BaseRoute] = [
     staff_page(COUNTER, counter, "counter"),
-    staff_post(COUNTER + "/verkopen", csrf_protected(sell), "counter_sell"),
+    # a field per ticked seat at most
+    staff_post(COUNTER + "/verkopen", staff_form(sell, fields=MAX_SEATS + 30), "counter_sell"),
     staff_post(COUNTER + "/reserveren", csrf_protected(reserve), "counter_reserve"),
     staff_page(ORDER, order, "counter_order"),
     staff_post(ORDER + "/betaald", csrf_protected(mark_paid), "counter_mark_paid"),
