@@ -12,7 +12,6 @@ from __future__ import annotations
 import uuid
 from typing import Any
 
-from mierloos_core.services.seating import Seating
 from starlette.concurrency import run_in_threadpool
 from starlette.datastructures import FormData
 from starlette.exceptions import HTTPException
@@ -24,6 +23,7 @@ from mierloos_adapters.i18n import texts
 from mierloos_core import errors
 from mierloos_core.model.seating import SeatPlan
 from mierloos_core.model.seating.plan import MAX_LABEL
+from mierloos_core.services.seating import Seating
 from mierloos_entrypoints.web.inputs import parse_uuid
 from mierloos_entrypoints.web.pages.admin.forms import FormReader, form_page, staff_form
 from mierloos_entrypoints.web.pages.admin.plan_forms import (
