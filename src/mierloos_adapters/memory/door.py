@@ -9,7 +9,14 @@ from datetime import datetime
 import attrs
 
 from mierloos_adapters.memory.store import MemoryStore, TableRepository, detached_copy
-from mierloos_core.model.admissions import Admission, CategoryCount, DeviceToken, DoorTicket, Scan
+from mierloos_core.model.admissions import (
+    Admission,
+    CategoryCount,
+    DeviceToken,
+    DoorTicket,
+    Scan,
+    ScanResult,
+)
 from mierloos_core.model.orders import Order, OrderStatus, Ticket, TicketStatus
 from mierloos_core.model.records import copied
 
@@ -83,6 +90,20 @@ class MemoryAdmissions:
             and scan.result.value in results
         ]
         return max(found, key=lambda scan: scan.scanned_at, default=None)
+
+    def seat_admission(
+        self, performance_id: uuid.UUID, seat_id: uuid.UUID, other_than: uuid.UUID
+    ) -> Admission | None:
+        for scan in reversed(self._store.door_scans):
+            if (
+                scan.performance_id == performance_id
+                and scan.seat_id == seat_id
+                and scan.result is ScanResult.ADMITTED
+                and scan.ticket_id not in (None, other_than)
+                and (admission := self._store.admissions.get(scan.ticket_id)) is not None
+            ):
+                return admission
+        return None
 
     def scans(self, performance_id: uuid.UUID, *, limit: int) -> list[Scan]:
         found = [scan for scan in self._store.door_scans if scan.performance_id == performance_id]

@@ -54,6 +54,19 @@ _ADMIT = (
     )
 )
 _EVER_PAID = (TicketStatus.VALID.value, TicketStatus.REFUNDED.value)
+_ds = t.door_scans
+_SEAT_ADMISSION = (
+    select(_tk.c.admitted_at, _tk.c.admitted_door, _tk.c.admitted_by)
+    .join(_ds, _ds.c.ticket_id == _tk.c.id)
+    .where(
+        _ds.c.performance_id == bindparam("performance"),
+        _ds.c.seat_id == bindparam("seat"),
+        _ds.c.result == ScanResult.ADMITTED.value,
+        _tk.c.id != bindparam("other"),
+        _tk.c.admitted_at.is_not(None),
+    )
+    .limit(1)
+)
 
 
 def _door_ticket(row: Row[Any]) -> DoorTicket:
@@ -97,6 +110,16 @@ class SqlAdmissions(SqlRepository):
 
     def record(self, scan: Scan) -> None:
         self.db.execute(_INSERT_SCAN, SCAN_ROWS.values(scan))
+
+    def seat_admission(
+        self, performance_id: uuid.UUID, seat_id: uuid.UUID, other_than: uuid.UUID
+    ) -> Admission | None:
+        row = self.db.execute(
+            _SEAT_ADMISSION, {"performance": performance_id, "seat": seat_id, "other": other_than}
+        ).first()
+        if row is None:
+            return None
+        return Admission(at=row.admitted_at, door=row.admitted_door or "", by=row.admitted_by or "")
 
     def last_scan(
         self, performance_id: uuid.UUID, door: str, staff: str, results: frozenset[str]

@@ -315,8 +315,10 @@ door_scans = entity_table(
     Column("staff", String(254), nullable=False),
     Column("scanned_at", UtcDateTime, nullable=False),
     Column("offline", Boolean, nullable=False, default=False),
+    Column("seat_id", Uuid, ForeignKey("seats.id")),  # migration 0017
     one_of("result", ScanResult),
     Index("ix_door_scans_performance_id_scanned_at", "performance_id", "scanned_at"),
+    Index("ix_door_scans_performance_id_seat_id", "performance_id", "seat_id"),
 )
 
 # The check-in API's keys, one per scanner app, as SHA-256 hashes (migration 0012).

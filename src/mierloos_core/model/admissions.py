@@ -132,6 +132,8 @@ class Scan:
     staff: str
     scanned_at: datetime = attrs.field(validator=require_aware)
     offline: bool = False
+    # Reserved seating: the ticket's seat, so a seat let in twice is noticed at the door.
+    seat_id: uuid.UUID | None = None
     id: uuid.UUID = attrs.field(factory=new_id)
 
 

@@ -31,6 +31,13 @@ class AdmissionRepository(Protocol):
         ...
 
     def record(self, scan: Scan) -> None: ...
+    def seat_admission(
+        self, performance_id: uuid.UUID, seat_id: uuid.UUID, other_than: uuid.UUID
+    ) -> Admission | None:
+        """The admission of another ticket, still in, that was let in on this seat (a seat
+        sold again after its ticket was refunded, say)."""
+        ...
+
     def last_scan(
         self, performance_id: uuid.UUID, door: str, staff: str, results: frozenset[str]
     ) -> Scan | None:

@@ -28,6 +28,7 @@ from mierloos_core.model.admissions import (
 )
 from mierloos_core.model.catalog import Performance
 from mierloos_core.model.records import copied
+from mierloos_core.model.seating import Seat
 from mierloos_core.ports import Clock, UnitOfWork
 
 _TICK = timedelta(microseconds=1)
@@ -73,6 +74,9 @@ class ScanOutcome:
     admission: Admission | None = None
     # The ticket's own performance, when it is for another one.
     other_performance: PerformanceLabel | None = None
+    # Reserved seating: the ticket's seat, and someone else let in on it before (still in).
+    seat: Seat | None = None
+    seat_taken: Admission | None = None
 
 
 def performance_label(uow: UnitOfWork, performance: Performance) -> PerformanceLabel:
@@ -97,11 +101,22 @@ def admit_ticket(
 ) -> ScanOutcome:
     """Decide and, when it may, admit: the step a scan and an offline upload share."""
     refused = refusal(ticket, entrance.performance_id)
+    seat = uow.seating.seats_of_order(ticket.order_id).get(ticket.id) if ticket else None
     if refused is None and ticket is not None:
         admission = Admission(at=at, door=entrance.door, by=entrance.staff)
         if uow.admissions.admit(ticket.id, admission):
+            taken = (
+                uow.admissions.seat_admission(entrance.performance_id, seat.id, ticket.id)
+                if seat is not None
+                else None
+            )
             return ScanOutcome(
-                result=ScanResult.ADMITTED, scanned_at=at, ticket=ticket, admission=admission
+                result=ScanResult.ADMITTED,
+                scanned_at=at,
+                ticket=ticket,
+                admission=admission,
+                seat=seat,
+                seat_taken=taken,
             )
         # Another door admitted it between the read and the update: read who did.
         ticket = uow.admissions.ticket_by_secret(ticket.secret)
@@ -116,6 +131,7 @@ def admit_ticket(
         ticket=ticket,
         admission=ticket.admission if ticket else None,
         other_performance=other,
+        seat=seat,
     )
 
 
@@ -138,6 +154,7 @@ def scan_ticket(uow: UnitOfWork, entrance: Entrance, text: str, now: datetime) -
             door=entrance.door,
             staff=entrance.staff,
             scanned_at=now,
+            seat_id=outcome.seat.id if outcome.seat else None,
         )
     )
     return outcome

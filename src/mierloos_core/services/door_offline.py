@@ -154,6 +154,7 @@ class OfflineDoor:
                         staff=staff,
                         scanned_at=scan.scanned_at,
                         offline=True,
+                        seat_id=outcome.seat.id if outcome.seat else None,
                     )
                 )
             uow.commit()

@@ -477,15 +477,14 @@ class Payments:
 
 
 def queue_webhook(uow: UnitOfWork, provider_payment_id: str) -> bool:
-    """Queue a sync for one of our payments; an id we never opened queues nothing.
+    """Queue a sync for one of our payments; an id we never opened queues nothing, so forged
+    webhook calls cost one indexed read each, never a job nor a provider call.
 
-    So forged webhook calls cost one indexed read each, never a job nor a provider call.
     While a sync for the payment waits to run, further calls add nothing: that job will read
     the provider's latest status anyway. The payment's newest sync job holds the command's
     dedupe key, so finding it is one keyed lookup however many jobs wait; once that job has
     started (or ended), its key is freed for a new one. The payment row's lock makes
-    concurrent calls take turns, so they cannot both see no waiting job.
-    """
+    concurrent calls take turns, so they cannot both see no waiting job."""
     sync = SyncPayment(provider_payment_id=provider_payment_id)
     with uow:
         if uow.payments.get_by_provider_id(provider_payment_id, for_update=True) is None:

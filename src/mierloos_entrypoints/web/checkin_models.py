@@ -70,6 +70,7 @@ class PerformanceInfo(ApiModel):
 class TicketInfo(ApiModel):
     holder_name: str
     category_name: str
+    seat: str | None = Field(default=None, description="Reserved seating: section, row, seat.")
 
 
 class AdmissionInfo(ApiModel):
@@ -89,6 +90,11 @@ class CheckInAnswer(ApiModel):
         description="The admission made now, or the one before (already_admitted)."
     )
     other_performance: PerformanceInfo | None
+    seat_already_admitted: AdmissionInfo | None = Field(
+        default=None,
+        description="Reserved seating: someone else was let in on this ticket's seat before"
+        " (and is still in); the ticket is admitted, the door should look at the seat.",
+    )
 
 
 class UndoAnswer(ApiModel):
@@ -155,7 +161,15 @@ def _when(moment: datetime) -> str:
 def scan_message(outcome: ScanOutcome) -> str:
     result, ticket, admission = outcome.result, outcome.ticket, outcome.admission
     if result is ScanResult.ADMITTED and ticket is not None:
-        return f"{ticket.category_name} · {ticket.holder_name}"
+        welcome = f"{ticket.category_name} · {ticket.holder_name}"
+        if outcome.seat is not None:
+            welcome += f" · {outcome.seat.ref.describe()}"
+        if (taken := outcome.seat_taken) is not None:
+            welcome += (
+                f". Let op: op deze stoel is al iemand binnen sinds {_when(taken.at)}"
+                f" via {taken.door} ({taken.by})"
+            )
+        return welcome
     if result is ScanResult.ALREADY_ADMITTED and admission is not None:
         return f"Al binnen sinds {_when(admission.at)} via {admission.door} ({admission.by})"
     if result is ScanResult.OTHER_PERFORMANCE and outcome.other_performance is not None:
@@ -173,12 +187,19 @@ def check_in_answer(outcome: ScanOutcome) -> CheckInAnswer:
         label=outcome.result.label,
         message=scan_message(outcome),
         scanned_at=outcome.scanned_at,
-        ticket=TicketInfo(holder_name=ticket.holder_name, category_name=ticket.category_name)
+        ticket=TicketInfo(
+            holder_name=ticket.holder_name,
+            category_name=ticket.category_name,
+            seat=outcome.seat.ref.describe() if outcome.seat else None,
+        )
         if ticket is not None and outcome.result is not ScanResult.OTHER_PERFORMANCE
         else None,
         admission=AdmissionInfo.from_record(admission) if admission is not None else None,
         other_performance=performance_info(outcome.other_performance)
         if outcome.other_performance is not None
+        else None,
+        seat_already_admitted=AdmissionInfo.from_record(outcome.seat_taken)
+        if outcome.seat_taken is not None
         else None,
     )
 

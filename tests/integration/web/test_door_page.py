@@ -73,7 +73,11 @@ def test_every_outcome_of_a_scan(site: Site, staff: TestClient) -> None:
     assert welcome["result"] == "admitted"
     assert welcome["admitted"] is True
     assert welcome["label"] == "Welkom"
-    assert welcome["ticket"] == {"holder_name": "Anaïs Verbeek", "category_name": "Regulier"}
+    assert welcome["ticket"] == {
+        "holder_name": "Anaïs Verbeek",
+        "category_name": "Regulier",
+        "seat": None,
+    }
 
     again = door_post(staff, performance, "scan", code=ticket.secret, door="Zijdeur")
     assert again["result"] == "already_admitted"
