@@ -9,12 +9,14 @@ import pytest
 from mierloos_adapters.email_templates import JinjaEmailTemplates
 from mierloos_adapters.links import SiteLinks
 from mierloos_adapters.memory import MemoryStorage, MemoryUnitOfWork
+from mierloos_adapters.memory.reports import MemoryReports
 from mierloos_core import errors
 from mierloos_core.model.accounts import Role, User
 from mierloos_core.model.cart import CartLine
 from mierloos_core.model.orders import OrderStatus, PaymentMethod
 from mierloos_core.model.seating import SeatState
 from mierloos_core.model.timeutil import local
+from mierloos_core.ports.reports import LineFilter
 from mierloos_core.services.checkout import CheckoutPolicy, CheckoutRequest, checkout
 from mierloos_core.services.counter import Counter, CounterSale
 from mierloos_core.services.notifications import order_context
@@ -359,3 +361,19 @@ def test_seats_that_come_back_go_to_the_waiting_list_as_numbered_seats(
     assert len({s.row for s in by_ticket.values()}) == 1
     assert seat_counts(make_uow, hall) == {SeatState.FREE: 1, SeatState.HELD: 5}
     assert_counters_match_seats(make_uow, hall)
+
+
+def test_the_ticket_export_names_each_seat(hall, make_uow, clock, store):
+    placed = buy(make_uow(), clock, hall, seats=[hall.seat("3", 5)], best=1)
+    with make_uow() as uow:
+        order = lock_order(uow, placed.order_id)
+        order.mark_paid(clock.now())
+        uow.orders.update(order)
+        uow.seating.sell(order.id)
+        uow.commit()
+
+    lines = list(MemoryReports(store).ticket_lines(LineFilter()))
+
+    _, seats = order_seats(make_uow, placed.order_id)
+    assert sorted(line.seat for line in lines) == sorted(s.ref.describe() for s in seats.values())
+    assert "Zaal, rij 3, stoel 5" in {line.seat for line in lines}

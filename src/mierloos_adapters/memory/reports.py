@@ -266,10 +266,19 @@ class MemoryReports:
                             show,
                             performance.starts_at,
                             self._store.admissions.get(ticket.id),
+                            self._seat_name(ticket),
                         ),
                     )
                 )
         return iter([line for _key, line in sorted(lines, key=lambda item: item[0])])
+
+    def _seat_name(self, ticket: Ticket) -> str:
+        for performance_id, table in self._store.performance_seats.items():
+            for held in table.values():
+                if held.ticket_id == ticket.id:
+                    plan = self._store.seat_plans[self._store.performance_plans[performance_id]]
+                    return plan.by_id[held.seat_id].ref.describe()
+        return ""
 
     def order_lines(self, only: LineFilter) -> Iterator[OrderLine]:
         found = [
@@ -353,6 +362,7 @@ def _ticket_line(
     show: Show,
     starts: datetime,
     admitted: Admission | None,
+    seat: str,
 ) -> TicketLine:
     return TicketLine(
         ticket_id=ticket.id,
@@ -369,6 +379,7 @@ def _ticket_line(
         paid_cents=amount,
         vat_rate=show.vat_rate,
         admitted_at=admitted.at if admitted else None,
+        seat=seat,
     )
 
 

@@ -86,6 +86,7 @@ def ticket_csv_query(only: LineFilter) -> Any:
         _text(c.title),
         _time(c.starts_at),
         _text(c.category_name),
+        _text(c.seat),
         _cents(c.price_cents),
         _cents(c.paid),
         cast(c.vat_rate, Text),

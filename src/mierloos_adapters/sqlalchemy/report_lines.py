@@ -8,8 +8,9 @@ from collections.abc import Iterator
 from decimal import Decimal
 from typing import Any
 
-from sqlalchemy import Engine, Select, func, select
+from sqlalchemy import Engine, Select, Text, case, cast, func, literal, select
 
+from mierloos_adapters.sqlalchemy import tables as t
 from mierloos_adapters.sqlalchemy.report_queries import (
     MONEY_IN,
     o,
@@ -55,9 +56,20 @@ def _ticket_conditions(only: LineFilter, performance_id: Any, show_id: Any) -> l
     return found
 
 
+_held, _seat = t.performance_seats, t.seats
+# Section, row and seat, as `SeatRef.describe` words them in Dutch; empty for free seating.
+_SEAT_NAME = case(
+    (_seat.c.id.is_(None), literal("", Text)),
+    else_=_seat.c.section.concat(", rij ")
+    .concat(_seat.c.row_label)
+    .concat(", stoel ")
+    .concat(cast(_seat.c.number, Text)),
+).label("seat")
+
+
 def ticket_query(only: LineFilter) -> Select[Any]:
-    """The tickets of an export with their order, show and performance, in the door list's
-    order (by start, performance, order number, position)."""
+    """The tickets of an export with their order, show, performance and (reserved seating)
+    seat, in the door list's order (by start, performance, order number, position)."""
     lines = paid_tickets(*_order_conditions(only))
     return (
         select(
@@ -68,10 +80,13 @@ def ticket_query(only: LineFilter) -> Select[Any]:
             s.c.title,
             s.c.vat_rate,
             p.c.starts_at,
+            _SEAT_NAME,
         )
         .join(o, o.c.id == lines.c.order_id)
         .join(p, p.c.id == lines.c.performance_id)
         .join(s, s.c.id == p.c.show_id)
+        .outerjoin(_held, _held.c.ticket_id == lines.c.id)
+        .outerjoin(_seat, _seat.c.id == _held.c.seat_id)
         .where(*_ticket_conditions(only, lines.c.performance_id, p.c.show_id))
         .order_by(p.c.starts_at, p.c.id, o.c.number, lines.c.position)
     )
@@ -94,6 +109,7 @@ def ticket_lines(engine: Engine, only: LineFilter) -> Iterator[TicketLine]:
             paid_cents=int(row.paid),
             vat_rate=Decimal(row.vat_rate),
             admitted_at=row.admitted_at,
+            seat=row.seat,
         )
 
 

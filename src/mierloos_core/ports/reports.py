@@ -189,6 +189,7 @@ class TicketLine:
     paid_cents: int
     vat_rate: Decimal
     admitted_at: datetime | None
+    seat: str = ""  # reserved seating: "Zaal, rij 5, stoel 12" (the seat the ticket holds)
 
 
 @attrs.frozen(kw_only=True)

@@ -4,6 +4,7 @@ breaks or accents, a VAT rate with decimals, tickets admitted at the door."""
 
 from __future__ import annotations
 
+import uuid
 from decimal import Decimal
 
 import pytest
@@ -57,8 +58,48 @@ def awkward(postgres_engine, clock):
                 " WHERE position = 1"
             )
         )
+        _seat_one_ticket(db)
     reports = SqlReports(postgres_engine)
     return Reporting(lambda: SqlUnitOfWork(postgres_engine, clock), reports), data
+
+
+def _seat_one_ticket(db) -> None:
+    """Give one ticket a numbered seat, in a section whose name needs quoting."""
+    ticket = db.execute(
+        text("SELECT id, order_id, performance_id, category_id FROM tickets ORDER BY id LIMIT 1")
+    ).one()
+    hall, plan, seat = uuid.uuid4(), uuid.uuid4(), uuid.uuid4()
+    db.execute(text("INSERT INTO halls (id, name) VALUES (:id, 'Zaal')"), {"id": hall})
+    db.execute(
+        text(
+            "INSERT INTO seat_plans (id, hall_id, version, name, created_at)"
+            " VALUES (:id, :hall, 1, 'Plan', now())"
+        ),
+        {"id": plan, "hall": hall},
+    )
+    db.execute(
+        text(
+            "INSERT INTO seats (id, plan_id, section, row_label, row_index, number,"
+            " column_index, x, y, zone, wheelchair, companion, restricted_view, blocked)"
+            " VALUES (:id, :plan, 'Balkon, \"links\"', 'C', 2, 7, 7, 7, 2, 'A',"
+            " false, false, false, false)"
+        ),
+        {"id": seat, "plan": plan},
+    )
+    db.execute(
+        text(
+            "INSERT INTO performance_seats"
+            " (performance_id, seat_id, category_id, state, order_id, ticket_id)"
+            " VALUES (:performance, :seat, :category, 'sold', :order, :ticket)"
+        ),
+        {
+            "performance": ticket.performance_id,
+            "seat": seat,
+            "category": ticket.category_id,
+            "order": ticket.order_id,
+            "ticket": ticket.id,
+        },
+    )
 
 
 def _both(reporting: Reporting, only: LineFilter) -> tuple[bytes, bytes]:
@@ -87,6 +128,7 @@ def test_postgres_formats_the_ticket_csv_exactly_as_the_generic_export(awkward):
     assert b"'=HYPERLINK" in everything
     assert b'"twee\nregels"' in everything
     assert b"5.55" in everything
+    assert b'"Balkon, ""links"", rij C, stoel 7"' in everything
 
 
 def test_the_csv_is_generic_where_postgres_is_not_there(sqlite_engine, clock):
