@@ -61,6 +61,14 @@ def test_a_plan_version_comes_back_as_it_was_stored(hall, make_uow):
     assert plan.seat_at("Zaal", "1", 1).wheelchair
 
 
+def test_taking_counted_seats_says_which_performances_sell_numbered_ones(hall, make_uow, catalog):
+    free = catalog.performance(capacity=5)
+    with make_uow() as uow:
+        plans = uow.seats.reserve({hall.performance.id: 1, free.id: 2})
+        # not committed: rolled back
+    assert plans == {hall.performance.id: hall.plan.id}
+
+
 def test_take_changes_only_free_seats_and_says_how_many(hall, make_uow, catalog, clock):
     placed = checkout(make_uow(), clock, request(hall, seats=[hall.seat("2", 2)]))
     other = checkout(make_uow(), clock, request(hall, seats=[hall.seat("3", 3)]))

@@ -88,7 +88,7 @@ class MemorySeatInventory:
     def __init__(self, store: MemoryStore) -> None:
         self._store = store
 
-    def reserve(self, seats: Mapping[uuid.UUID, int]) -> None:
+    def reserve(self, seats: Mapping[uuid.UUID, int]) -> dict[uuid.UUID, uuid.UUID]:
         for performance_id in sorted(seats):
             performance = self._store.performances.get(performance_id)
             if performance is None:
@@ -97,6 +97,8 @@ class MemorySeatInventory:
                 raise PerformanceUnavailable(performance_id=str(performance_id))
             # The unit of work rolls back seats taken earlier in the loop.
             performance.reserve(seats[performance_id])
+        plans = self._store.performance_plans
+        return {p: plans[p] for p in sorted(seats) if p in plans}
 
     def release(self, seats: Mapping[uuid.UUID, int]) -> None:
         for performance_id in sorted(seats):

@@ -127,6 +127,7 @@ class SqlSeatInventory(SqlRepository):
             t.performances.c.available_seats >= bindparam("seats"),
         )
         .values(available_seats=t.performances.c.available_seats - bindparam("seats"))
+        .returning(t.performances.c.seat_plan_id)
     )
     _give_back = (
         update(t.performances)
@@ -137,16 +138,20 @@ class SqlSeatInventory(SqlRepository):
         .values(available_seats=t.performances.c.available_seats + bindparam("seats"))
     )
 
-    def reserve(self, seats: Mapping[uuid.UUID, int]) -> None:
+    def reserve(self, seats: Mapping[uuid.UUID, int]) -> dict[uuid.UUID, uuid.UUID]:
+        plans: dict[uuid.UUID, uuid.UUID] = {}
         for performance_id in sorted(seats):
             wanted = seats[performance_id]
             if wanted <= 0:
                 raise ValueError("seats must be positive")
-            result = self.db.execute(
+            taken = self.db.execute(
                 self._take, {"performance_id": performance_id, "seats": wanted}
-            )
-            if result.rowcount != 1:
+            ).first()
+            if taken is None:
                 raise self._refusal(performance_id, wanted)
+            if taken.seat_plan_id is not None:
+                plans[performance_id] = taken.seat_plan_id
+        return plans
 
     def release(self, seats: Mapping[uuid.UUID, int]) -> None:
         for performance_id in sorted(seats):

@@ -109,12 +109,14 @@ class PriceCategoryRepository(Protocol):
 
 
 class SeatInventory(Protocol):
-    def reserve(self, seats: Mapping[uuid.UUID, int]) -> None:
+    def reserve(self, seats: Mapping[uuid.UUID, int]) -> dict[uuid.UUID, uuid.UUID]:
         """Take the seats of every performance, or none: raises NotEnoughSeats.
 
         Only published performances give seats (PerformanceUnavailable otherwise), checked in
         the same atomic step, so a performance cancelled meanwhile sells nothing.
         Performances are taken in sorted id order so concurrent callers never deadlock.
+        Returns the seat plan of each of them that sells numbered seats, read in that same
+        step (under the row's lock): a plan put on a moment before counts.
         """
         ...
 

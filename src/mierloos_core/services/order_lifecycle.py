@@ -113,9 +113,9 @@ def hold(
         )
         if not uow.coupons.claim_usage(usage):
             raise errors.CouponExhausted(code=coupon.code)
-    uow.seats.reserve(order.seats_held())
+    plans = uow.seats.reserve(order.seats_held())
     uow.seats.reserve_in_categories(order.category_seats_held())
-    take_seats(uow, order, seats or SeatRequest())
+    take_seats(uow, order, seats or SeatRequest(), plans)
 
 
 def close_order(

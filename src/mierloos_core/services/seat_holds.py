@@ -36,12 +36,19 @@ class SeatRequest:
     split_when_needed: bool = False
 
 
-def take_seats(uow: UnitOfWork, order: Order, request: SeatRequest) -> None:
-    """Give each ticket of a reserved performance of the (just held) order its seat."""
+def take_seats(
+    uow: UnitOfWork, order: Order, request: SeatRequest, plans: Mapping[uuid.UUID, uuid.UUID]
+) -> None:
+    """Give each ticket of a reserved performance of the (just held) order its seat.
+
+    `plans` are the seat plans of the order's reserved performances, as taking their counted
+    seats read them under the rows' lock (so free seating costs no further statement)."""
     ticket_performances = {ticket.performance_id for ticket in order.tickets}
     for performance_id in sorted(ticket_performances | set(request.chosen)):
-        # Read under the performance's lock: a plan put on it a moment ago counts.
-        plan_id = uow.seating.plan_of(performance_id)
+        if performance_id in ticket_performances:
+            plan_id = plans.get(performance_id)
+        else:  # chosen seats without a ticket line: read it, under no lock of ours
+            plan_id = uow.seating.plan_of(performance_id)
         chosen = request.chosen.get(performance_id, ())
         if plan_id is None:
             if chosen:  # free seating has no numbered seats to choose
