@@ -12,6 +12,7 @@ from collections.abc import Callable, Iterator, Sequence
 from datetime import datetime
 from typing import Any
 
+from mierloos_adapters.memory.seating import MemorySeating
 from mierloos_adapters.memory.store import MemoryStore
 from mierloos_core.model.admissions import Admission
 from mierloos_core.model.catalog import Show
@@ -266,19 +267,15 @@ class MemoryReports:
                             show,
                             performance.starts_at,
                             self._store.admissions.get(ticket.id),
-                            self._seat_name(ticket),
+                            self._seat_name(order, ticket),
                         ),
                     )
                 )
         return iter([line for _key, line in sorted(lines, key=lambda item: item[0])])
 
-    def _seat_name(self, ticket: Ticket) -> str:
-        for performance_id, table in self._store.performance_seats.items():
-            for held in table.values():
-                if held.ticket_id == ticket.id:
-                    plan = self._store.seat_plans[self._store.performance_plans[performance_id]]
-                    return plan.by_id[held.seat_id].ref.describe()
-        return ""
+    def _seat_name(self, order: Order, ticket: Ticket) -> str:
+        seat = MemorySeating(self._store).seats_of_order(order.id).get(ticket.id)
+        return seat.ref.describe() if seat is not None else ""
 
     def order_lines(self, only: LineFilter) -> Iterator[OrderLine]:
         found = [

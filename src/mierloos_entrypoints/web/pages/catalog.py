@@ -10,7 +10,13 @@ from starlette.requests import Request
 from starlette.responses import Response
 
 from mierloos_core import errors
-from mierloos_core.services.catalog import AgendaFilter, agenda, performance_of, show_page
+from mierloos_core.services.catalog import (
+    AgendaFilter,
+    ShowListing,
+    agenda,
+    performance_of,
+    show_page,
+)
 from mierloos_core.services.images import variant_key
 from mierloos_entrypoints.web.calendar_files import CalendarEntry, calendar_response
 from mierloos_entrypoints.web.inputs import is_slug, parse_uuid
@@ -70,17 +76,25 @@ async def show(request: Request) -> Response:
     return render(request, "pages/show.html", context)
 
 
-async def performance_ics(request: Request) -> Response:
-    """One performance as a calendar file, for anyone (it is on the public agenda)."""
+async def performance_listing(request: Request) -> ShowListing:
+    """The public performance of the path's show slug and performance id, with its show; 404
+    for a malformed path or one that names no such performance."""
     slug = request.path_params["slug"]
     performance_id = parse_uuid(request.path_params["performance_id"])
     if not is_slug(slug) or performance_id is None:
         raise HTTPException(status_code=404)
-    web = services(request)
     try:
-        listing = await run_in_threadpool(performance_of, web.uow(), slug, performance_id)
+        return await run_in_threadpool(
+            performance_of, services(request).uow(), slug, performance_id
+        )
     except errors.NotFound:
         raise HTTPException(status_code=404) from None
+
+
+async def performance_ics(request: Request) -> Response:
+    """One performance as a calendar file, for anyone (it is on the public agenda)."""
+    listing = await performance_listing(request)
+    web, slug = services(request), listing.show.slug
     performance = listing.performances[0]
     entry = CalendarEntry(
         uid=f"performance-{performance.id}@mierloos",

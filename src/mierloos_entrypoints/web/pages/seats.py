@@ -23,12 +23,12 @@ from starlette.routing import BaseRoute, Route
 from mierloos_core import errors
 from mierloos_core.model.seating import SeatState, best_available
 from mierloos_core.model.seating.requests import check_chosen
-from mierloos_core.services.catalog import performance_of
 from mierloos_entrypoints.web.cart_session import write_cart
 from mierloos_entrypoints.web.errors import error_page
-from mierloos_entrypoints.web.inputs import BadInput, is_slug, parse_quantity, parse_uuid
+from mierloos_entrypoints.web.inputs import BadInput, parse_quantity, parse_uuid
 from mierloos_entrypoints.web.language import request_language, texts_for
 from mierloos_entrypoints.web.pages.cart import cart_lines
+from mierloos_entrypoints.web.pages.catalog import performance_listing
 from mierloos_entrypoints.web.rendering import flash, render
 from mierloos_entrypoints.web.seat_cart import choose_seats, seats_of
 from mierloos_entrypoints.web.seat_map import attribute_words, legend_items, render_seat_map
@@ -65,15 +65,8 @@ async def _seating(request: Request, performance_id: uuid.UUID) -> PerformanceSe
 
 
 async def seat_page(request: Request) -> Response:
-    slug = request.path_params["slug"]
-    performance_id = parse_uuid(request.path_params["performance_id"])
-    if not is_slug(slug) or performance_id is None:
-        raise HTTPException(status_code=404)
-    web = services(request)
-    try:
-        listing = await run_in_threadpool(performance_of, web.uow(), slug, performance_id)
-    except errors.NotFound:
-        raise HTTPException(status_code=404) from None
+    listing = await performance_listing(request)
+    web, performance_id = services(request), listing.performances[0].id
     seating = await _seating(request, performance_id)
     texts = texts_for(request)
     performance = listing.performances[0]
