@@ -58,10 +58,11 @@ def _is_driver_connection_error(error: BaseException) -> bool:
 
 
 class Outage:
-    """One WARNING when the database goes away, one INFO when it is back (per broker).
+    """One WARNING per path when the database goes away, one INFO when it is back (per broker).
 
-    Every path that hits a lost connection reports it here; the first report of an outage is
-    logged with the path and the error, the rest are counted. `recovered` logs how long it
+    Every path that hits a lost connection reports it here; the first report of each path
+    (claiming, writing completions, renewing leases) in an outage is logged with the error, the
+    rest are counted. `recovered` logs how long it
     lasted and how many attempts failed meanwhile.
     """
 
@@ -70,6 +71,7 @@ class Outage:
         self.lock = threading.Lock()
         self.since: float | None = None
         self.failures = 0
+        self.paths: set[str] = set()
 
     @property
     def down(self) -> bool:
@@ -78,9 +80,11 @@ class Outage:
     def failed(self, what: str, error: BaseException) -> None:
         with self.lock:
             self.failures += 1
-            if self.since is not None:
+            if what in self.paths:
                 return
-            self.since = time.monotonic()
+            self.paths.add(what)
+            if self.since is None:
+                self.since = time.monotonic()
         self.log.warning(
             "database connection lost during %s (%s); retrying on a fresh connection",
             what,
@@ -95,6 +99,7 @@ class Outage:
                 return
             lasted, failures = time.monotonic() - self.since, self.failures
             self.since, self.failures = None, 0
+            self.paths.clear()
         self.log.info(
             "database connection back after %.1f s (%d attempts failed meanwhile)",
             lasted,
