@@ -6,7 +6,6 @@ from __future__ import annotations
 import uuid
 from datetime import UTC, datetime
 
-import pytest
 from sqlalchemy import Integer, String, Uuid, column, insert, select, table
 
 from mierloos_adapters.migrations import downgrade, upgrade
@@ -82,11 +81,6 @@ def _rows_of_today(connection) -> None:
 
 def test_each_performance_gets_regulier_and_its_tickets_point_at_it(empty_engine):
     engine = empty_engine
-    if engine.dialect.name == "sqlite":
-        # Known defect: 0015's downgrade rebuilds `shows` on SQLite, and with performances
-        # pointing at it the foreign keys refuse the DROP. Upgrades are not affected.
-        pytest.xfail("downgrading past 0015 on SQLite with performances fails (foreign keys)")
-
     upgrade(engine, "0008")
     with engine.begin() as connection:
         _rows_of_today(connection)

@@ -21,9 +21,6 @@ def upgrade() -> None:
 
 
 def downgrade() -> None:
-    if op.get_bind().dialect.name == "sqlite":
-        # Rebuilding `shows` drops the table performances point at: check that at commit.
-        op.execute("PRAGMA defer_foreign_keys = ON")
     op.drop_index("ix_performances_starts_at", table_name="performances")
     op.drop_index("ix_refunds_created_at", table_name="refunds")
     with op.batch_alter_table("shows") as batch:

@@ -119,8 +119,6 @@ def _create_performance_seats() -> None:
 
 
 def downgrade() -> None:
-    if op.get_bind().dialect.name == "sqlite":
-        op.execute("PRAGMA defer_foreign_keys = ON")
     with op.batch_alter_table("performances") as batch:
         batch.drop_constraint(op.f("ck_performances_reserved_has_plan"), type_="check")
         batch.drop_constraint(op.f("ck_performances_seating_mode_valid"), type_="check")
