@@ -157,6 +157,7 @@ def main() -> None:
             "ORPHANED_ORDER_CLEANUP_PERIOD": "0",
             "REFUND_FOLLOW_UP_PERIOD": "0",
             "JOBS_RETENTION_DAYS": "0",  # no jobs_purge run among the counted ones
+            "WAITLIST_RETENTION_DAYS": "0",
             "WORKER_POLLING_INTERVAL": "1",
             "LOG_FORMAT": "text",
         }

@@ -233,6 +233,7 @@ def run_postgres(args: argparse.Namespace, admin_url: str, work: Path) -> tuple[
             # No recurring jobs: a jobs_purge run at boot once opened the throughput window
             # during the warm-up, and the rate came out at a fifth of the broker's.
             "JOBS_RETENTION_DAYS": "0",
+            "WAITLIST_RETENTION_DAYS": "0",
             "WORKER_POLLING_INTERVAL": "5",
         }
         command = [

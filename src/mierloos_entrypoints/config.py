@@ -76,6 +76,7 @@ class WorkerSettings:
     orphaned_order_cleanup_period: float = 300.0
     refund_follow_up_period: float = 600.0
     jobs_retention_days: float = 30.0
+    waitlist_retention_days: float = 30.0
     health_port: int = 8080
     health_host: str = "0.0.0.0"  # noqa: S104 - probes come from outside
     job_handlers: str = DEFAULT_JOB_HANDLERS
@@ -402,6 +403,7 @@ def _worker(read: _Reader) -> WorkerSettings:
         orphaned_order_cleanup_period=read.number("ORPHANED_ORDER_CLEANUP_PERIOD", "300", float, 0),
         refund_follow_up_period=read.number("REFUND_FOLLOW_UP_PERIOD", "600", float, 0),
         jobs_retention_days=read.number("JOBS_RETENTION_DAYS", "30", float, 0),
+        waitlist_retention_days=read.number("WAITLIST_RETENTION_DAYS", "30", float, 0),
         stuck_seconds=read.number("WORKER_STUCK_SECONDS", "30", float, 1),
         health_port=int(read.number("PORT", "8080", int, 0, 65535)),
         health_host=read.get("HEALTH_HOST", "0.0.0.0") or "0.0.0.0",  # noqa: S104

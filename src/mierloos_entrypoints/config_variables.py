@@ -135,6 +135,11 @@ SETTINGS: tuple[Setting, ...] = (
         " (default 30, 0 = never); failed, pending and running jobs stay",
     ),
     Setting(
+        "WAITLIST_RETENTION_DAYS",
+        "waiting-list entries (e-mail addresses) are deleted by the worker once a day when their"
+        " performance started more than this many days ago (default 30, 0 = never)",
+    ),
+    Setting(
         "METRICS_TOKEN",
         "bearer token for the site's and the worker's `/metrics` (16+ characters); without it"
         " only loopback clients get them",

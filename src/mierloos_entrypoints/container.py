@@ -39,6 +39,7 @@ from mierloos_core.model.commands import (
     OfferWaitlistSeats,
     ProcessImage,
     PurgeJobs,
+    PurgeWaitlists,
     RefundOrder,
     SendEmail,
     SyncPayment,
@@ -58,6 +59,7 @@ from mierloos_core.services.ordering import Ordering
 from mierloos_core.services.payments import Payments
 from mierloos_core.services.refunds import Refunds
 from mierloos_core.services.reports import Reporting
+from mierloos_core.services.retention import waitlist_purge_handler
 from mierloos_core.services.sessions import Sessions
 from mierloos_core.services.staff_accounts import StaffAccounts
 from mierloos_core.services.staff_catalog import StaffCatalog
@@ -335,6 +337,9 @@ def register_job_handlers(registry: JobRegistry, container: Container | None = N
     waitlists = container.waitlists()
     registry.register_command(
         OfferWaitlistSeats, lambda command: waitlists.offer_held_seats(command.performance_id)
+    )
+    registry.register_command(
+        PurgeWaitlists, waitlist_purge_handler(container.uow, container.clock())
     )
 
 

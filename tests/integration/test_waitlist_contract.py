@@ -139,3 +139,36 @@ def test_one_entry_per_email_and_performance(make_uow, performance, clock) -> No
     # The memory fake refuses at once; the database's unique index is a lost race (Busy).
     with pytest.raises((ValueError, errors.Busy)):
         add_twice()
+
+
+def test_entries_of_performances_started_before_a_moment_are_forgotten(
+    make_uow, performance, clock
+) -> None:
+    past = Performance(
+        show_id=performance.show_id,
+        starts_at=clock.now() - timedelta(days=40),
+        price=Money(2500),
+        capacity=10,
+        available_seats=0,
+        status=PerformanceStatus.PUBLISHED,
+    )
+    with make_uow() as uow:
+        uow.performances.add(past)
+        uow.waitlists.hold(past.id, 0)
+        for email in ("old-a@example.nl", "old-b@example.nl"):
+            uow.waitlists.add(entry(past, clock, email))
+        uow.waitlists.add(entry(performance, clock, "coming@example.nl"))
+        uow.waitlists.set_enabled(past.id, False)
+        uow.commit()
+
+    with make_uow() as uow:
+        forgotten = uow.waitlists.forget_started_before(clock.now() - timedelta(days=30))
+        uow.commit()
+
+    assert forgotten == 2
+    with make_uow() as uow:
+        assert uow.waitlists.entries(past.id) == []
+        assert uow.waitlists.find(past.id, "old-a@example.nl") is None
+        assert [e.email for e in uow.waitlists.entries(performance.id)] == ["coming@example.nl"]
+        assert uow.waitlists.get(past.id).enabled is False  # the list itself stays
+        assert uow.waitlists.forget_started_before(clock.now() - timedelta(days=50)) == 0

@@ -17,6 +17,7 @@ from mierloos_core.model.commands import (
     GenerateTickets,
     ProcessImage,
     PurgeJobs,
+    PurgeWaitlists,
     RefundOrder,
     SendEmail,
     SyncPayment,
@@ -100,6 +101,7 @@ def test_every_job_type_has_one_command() -> None:
         (ExpireOrders(), {}, None),
         (FollowUpRefunds(), {}, None),
         (PurgeJobs(older_than_days=30), {"older_than_days": 30}, None),
+        (PurgeWaitlists(older_than_days=7.5), {"older_than_days": 7.5}, None),
     ],
 )
 def test_payloads_and_dedupe_keys_stay_as_stored(
@@ -126,6 +128,8 @@ def test_payloads_and_dedupe_keys_stay_as_stored(
         (SendEmail, {"template": "t", "to": "a@example.nl", "order_id": "nope"}),
         (PurgeJobs, {"older_than_days": True}),
         (PurgeJobs, {"older_than_days": 0}),
+        (PurgeWaitlists, {}),
+        (PurgeWaitlists, {"older_than_days": -1}),
     ],
 )
 def test_a_payload_that_cannot_be_read_is_a_permanent_failure(

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import uuid
 from collections.abc import Callable
+from datetime import datetime
 
 from mierloos_adapters.memory.store import MemoryStore, TableRepository, detached_copy
 from mierloos_core.model.waitlist import EntryStatus, Waitlist, WaitlistEntry, queue_order
@@ -79,6 +80,13 @@ class MemoryWaitlists:
             e.performance_id == performance_id and e.status is EntryStatus.WAITING
             for e in self._rows.values()
         )
+
+    def forget_started_before(self, moment: datetime) -> int:
+        started = {p.id for p in self._store.performances.values() if p.starts_at < moment}
+        gone = [e.id for e in self._rows.values() if e.performance_id in started]
+        for entry_id in gone:
+            del self._rows[entry_id]
+        return len(gone)
 
     def _list(self, performance_id: uuid.UUID) -> Waitlist:
         return self._store.waitlists.setdefault(

@@ -8,8 +8,9 @@ row of `waitlists` a first hold inserts is inserted once.
 from __future__ import annotations
 
 import uuid
+from datetime import datetime
 
-from sqlalchemy import func, insert, select, update
+from sqlalchemy import delete, func, insert, select, update
 
 from mierloos_adapters.sqlalchemy import tables as t
 from mierloos_adapters.sqlalchemy.rows import RowMap, SqlRepository, enum_value
@@ -108,6 +109,13 @@ class SqlWaitlists(SqlRepository):
 
     def update(self, entry: WaitlistEntry) -> None:
         self._update(ENTRY_ROWS, entry)
+
+    def forget_started_before(self, moment: datetime) -> int:
+        started = select(_seats.id).where(_seats.starts_at < moment)
+        gone = self.db.execute(
+            delete(t.waitlist_entries).where(_entries.performance_id.in_(started))
+        )
+        return int(gone.rowcount)
 
     def _ensure(self, performance_id: uuid.UUID) -> None:
         exists = select(t.waitlists.c.performance_id).where(

@@ -328,10 +328,9 @@ class FollowUpRefunds(Command):
 
 
 @attrs.frozen(kw_only=True)
-class PurgeJobs(Command):
-    """Delete the jobs that completed more than `older_than_days` days ago."""
+class _Purge(Command):
+    """Delete what has been kept `older_than_days` days past its use (scheduled daily)."""
 
-    job_type = JobType.JOBS_PURGE
     older_than_days: float
 
     def to_payload(self) -> dict[str, Any]:
@@ -343,6 +342,21 @@ class PurgeJobs(Command):
         if isinstance(days, bool) or not isinstance(days, int | float) or not days > 0:
             raise PermanentFailure("job payload without a valid older_than_days")
         return cls(older_than_days=days)
+
+
+@attrs.frozen(kw_only=True)
+class PurgeJobs(_Purge):
+    """Delete the jobs that completed more than `older_than_days` days ago."""
+
+    job_type = JobType.JOBS_PURGE
+
+
+@attrs.frozen(kw_only=True)
+class PurgeWaitlists(_Purge):
+    """Delete the waiting-list entries (their e-mail addresses) of performances that started
+    more than `older_than_days` days ago."""
+
+    job_type = JobType.WAITLIST_PURGE
 
 
 COMMANDS: Mapping[JobType, type[Command]] = {
@@ -359,6 +373,7 @@ COMMANDS: Mapping[JobType, type[Command]] = {
         FollowUpRefunds,
         PurgeJobs,
         OfferWaitlistSeats,
+        PurgeWaitlists,
     )
 }
 """Every job type's command."""

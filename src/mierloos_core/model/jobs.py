@@ -32,6 +32,7 @@ class JobType(enum.StrEnum):
     REFUND = "refund"
     PAYMENT_CANCEL = "payment_cancel"
     WAITLIST_OFFER = "waitlist_offer"
+    WAITLIST_PURGE = "waitlist_purge"
 
 
 @attrs.define(kw_only=True)

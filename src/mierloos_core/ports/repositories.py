@@ -392,6 +392,10 @@ class WaitlistRepository(Protocol):
 
     def has_waiting(self, performance_id: uuid.UUID) -> bool: ...
     def update(self, entry: WaitlistEntry) -> None: ...
+    def forget_started_before(self, moment: datetime) -> int:
+        """Delete every entry of the performances that started before `moment`, whatever its
+        status; how many went. The lists' own rows (seats held) stay."""
+        ...
 
 
 class UnitOfWork(Protocol):

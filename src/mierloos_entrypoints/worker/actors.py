@@ -26,6 +26,7 @@ TIME_LIMITS: dict[str, timedelta] = {
     JobType.REFUND: timedelta(minutes=1),
     JobType.PAYMENT_CANCEL: timedelta(minutes=1),
     JobType.WAITLIST_OFFER: timedelta(minutes=1),
+    JobType.WAITLIST_PURGE: timedelta(minutes=5),
 }
 
 QUEUE = "default"

@@ -8,7 +8,13 @@ from sqlalchemy import Engine
 
 from mierloos_adapters.jobqueue.broker import JobsBroker
 from mierloos_adapters.sqlalchemy import make_engine
-from mierloos_core.model.commands import Command, ExpireOrders, FollowUpRefunds, PurgeJobs
+from mierloos_core.model.commands import (
+    Command,
+    ExpireOrders,
+    FollowUpRefunds,
+    PurgeJobs,
+    PurgeWaitlists,
+)
 from mierloos_core.model.jobs import RetryPolicy
 from mierloos_core.services.jobs import is_retryable
 from mierloos_entrypoints.config import WorkerSettings
@@ -16,7 +22,7 @@ from mierloos_entrypoints.observability import JobLogContext
 from mierloos_entrypoints.worker.handlers import give_up
 
 #: How often completed jobs past JOBS_RETENTION_DAYS are purged.
-JOBS_PURGE_PERIOD = timedelta(days=1)
+PURGE_PERIOD = timedelta(days=1)
 
 
 def retry_policy(settings: WorkerSettings) -> RetryPolicy:
@@ -60,5 +66,8 @@ def _recurring_jobs(settings: WorkerSettings) -> list[tuple[Command, timedelta]]
         every = timedelta(seconds=max(settings.refund_follow_up_period, 1))
         jobs.append((FollowUpRefunds(), every))
     if settings.jobs_retention_days > 0:
-        jobs.append((PurgeJobs(older_than_days=settings.jobs_retention_days), JOBS_PURGE_PERIOD))
+        jobs.append((PurgeJobs(older_than_days=settings.jobs_retention_days), PURGE_PERIOD))
+    if settings.waitlist_retention_days > 0:
+        purge = PurgeWaitlists(older_than_days=settings.waitlist_retention_days)
+        jobs.append((purge, PURGE_PERIOD))
     return jobs

@@ -92,6 +92,7 @@ class WorkerProcess:
             "ORPHANED_ORDER_CLEANUP_PERIOD": "0",
             "REFUND_FOLLOW_UP_PERIOD": "0",
             "JOBS_RETENTION_DAYS": "0",
+            "WAITLIST_RETENTION_DAYS": "0",
             "WORKER_SHUTDOWN_TIMEOUT": "30",
             **{k: str(v) for k, v in env.items()},
         }

@@ -148,6 +148,7 @@ def test_dramatiqs_own_command_runs_the_worker_module(jobs_pg, effects, tmp_path
         "ORPHANED_ORDER_CLEANUP_PERIOD": "0",
         "REFUND_FOLLOW_UP_PERIOD": "0",
         "JOBS_RETENTION_DAYS": "0",
+        "WAITLIST_RETENTION_DAYS": "0",
     }
     log = (tmp_path / "dramatiq.log").open("wb")
     process = subprocess.Popen(

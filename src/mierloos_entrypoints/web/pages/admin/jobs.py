@@ -51,6 +51,7 @@ TYPE_LABELS: Mapping[str, str] = {
     JobType.REFUND: "Terugbetalen",
     JobType.PAYMENT_CANCEL: "Betaling intrekken",
     JobType.WAITLIST_OFFER: "Wachtlijst: plaatsen aanbieden",
+    JobType.WAITLIST_PURGE: "Wachtlijsten van voorbije voorstellingen wissen",
 }
 
 _PAGE = re.compile(r"[1-9][0-9]{0,5}")
