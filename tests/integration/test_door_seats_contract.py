@@ -6,9 +6,10 @@ from __future__ import annotations
 
 import pytest
 
-from mierloos_core.model.admissions import ScanResult
+from mierloos_core.model.admissions import ScanResult, secret_hash
 from mierloos_core.services.checkout import CheckoutPolicy, CheckoutRequest, checkout
 from mierloos_core.services.door import Door, Entrance
+from mierloos_core.services.door_offline import OfflineDoor
 from mierloos_core.services.order_lifecycle import close_refunded, lock_order
 from mierloos_entrypoints.web.checkin_models import check_in_answer
 from tests.catalog_builders import CatalogBuilder
@@ -89,3 +90,21 @@ def test_a_seat_whose_earlier_admission_was_taken_back_gives_no_warning(hall, ma
     second = paid_seat(make_uow, clock, hall, seat, "tweede@example.nl")
 
     assert door.check_in(entrance, second.tickets[0].secret).seat_taken is None
+
+
+def test_the_offline_door_list_names_each_tickets_seat(hall, make_uow, clock):
+    first = paid_seat(make_uow, clock, hall, hall.seat("1", 1), "eerste@example.nl")
+    second = paid_seat(make_uow, clock, hall, hall.seat("3", 6), "tweede@example.nl")
+
+    made = OfflineDoor(make_uow, clock).door_list(hall.performance.id)
+
+    by_hash = {entry.secret_sha256: entry.seat for entry in made.entries}
+    assert by_hash == {
+        secret_hash(first.tickets[0].secret): "Zaal, rij 1, stoel 1",
+        secret_hash(second.tickets[0].secret): "Zaal, rij 3, stoel 6",
+    }
+    with make_uow() as uow:
+        assert uow.seating.seats_of_performance(hall.performance.id) == {
+            first.tickets[0].id: hall.seat("1", 1),
+            second.tickets[0].id: hall.seat("3", 6),
+        }

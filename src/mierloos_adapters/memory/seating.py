@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 import uuid
-from collections.abc import Collection, Mapping, Sequence
+from collections.abc import Callable, Collection, Mapping, Sequence
 
 import attrs
 
@@ -89,11 +89,19 @@ class MemorySeating:
         return self._change(order_id, ticket_ids, (SeatState.HELD, SeatState.SOLD), SeatState.FREE)
 
     def seats_of_order(self, order_id: uuid.UUID) -> dict[uuid.UUID, Seat]:
+        return self._ticket_seats(lambda _, seat: seat.order_id == order_id)
+
+    def seats_of_performance(self, performance_id: uuid.UUID) -> dict[uuid.UUID, Seat]:
+        return self._ticket_seats(lambda performance, _: performance == performance_id)
+
+    def _ticket_seats(
+        self, wanted: Callable[[uuid.UUID, PerformanceSeat], bool]
+    ) -> dict[uuid.UUID, Seat]:
         found: dict[uuid.UUID, Seat] = {}
         for performance_id, table in self._store.performance_seats.items():
             plan = self._store.seat_plans[self._store.performance_plans[performance_id]]
             for seat in table.values():
-                if seat.order_id == order_id and seat.ticket_id is not None:
+                if seat.ticket_id is not None and wanted(performance_id, seat):
                     found[seat.ticket_id] = plan.by_id[seat.seat_id]
         return found
 

@@ -13,7 +13,7 @@ from collections.abc import Collection, Mapping, Sequence
 from decimal import Decimal
 from typing import Any
 
-from sqlalchemy import case, insert, select, update
+from sqlalchemy import ColumnElement, case, insert, select, update
 
 from mierloos_adapters.sqlalchemy import tables as t
 from mierloos_adapters.sqlalchemy.rows import SqlRepository
@@ -235,10 +235,16 @@ class SqlSeating(SqlRepository):
         return int(result.rowcount)
 
     def seats_of_order(self, order_id: uuid.UUID) -> dict[uuid.UUID, Seat]:
+        return self._ticket_seats(t.performance_seats.c.order_id == order_id)
+
+    def seats_of_performance(self, performance_id: uuid.UUID) -> dict[uuid.UUID, Seat]:
+        return self._ticket_seats(t.performance_seats.c.performance_id == performance_id)
+
+    def _ticket_seats(self, where: ColumnElement[bool]) -> dict[uuid.UUID, Seat]:
         ps = t.performance_seats.c
         rows = self.db.execute(
             select(ps.ticket_id, t.seats)
             .join(t.seats, t.seats.c.id == ps.seat_id)
-            .where(ps.order_id == order_id, ps.ticket_id.is_not(None))
+            .where(where, ps.ticket_id.is_not(None))
         )
         return {row.ticket_id: _seat(row) for row in rows}

@@ -78,3 +78,7 @@ class SeatingRepository(Protocol):
     def seats_of_order(self, order_id: uuid.UUID) -> dict[uuid.UUID, Seat]:
         """The seat of each of the order's tickets that holds one, by ticket id."""
         ...
+
+    def seats_of_performance(self, performance_id: uuid.UUID) -> dict[uuid.UUID, Seat]:
+        """The seat of each of the performance's tickets that holds one, by ticket id."""
+        ...

@@ -26,6 +26,7 @@ from mierloos_core.model.admissions import (
     ticket_code,
 )
 from mierloos_core.model.orders import TicketStatus
+from mierloos_core.model.seating import Seat
 from mierloos_core.model.timeutil import require_aware
 from mierloos_core.ports import Clock, UnitOfWork
 from mierloos_core.services.door import (
@@ -52,6 +53,7 @@ class DoorListEntry:
     category_name: str
     valid: bool  # False: refunded since
     admitted_at: datetime | None
+    seat: str | None = None  # reserved seating: section, row and seat
 
 
 @attrs.frozen(kw_only=True)
@@ -88,7 +90,7 @@ class UploadReport:
     refused: tuple[UploadLine, ...]  # unknown, another performance, refunded, ...
 
 
-def _entry(ticket: DoorTicket) -> DoorListEntry:
+def _entry(ticket: DoorTicket, seat: Seat | None) -> DoorListEntry:
     return DoorListEntry(
         ticket_id=ticket.id,
         secret_sha256=secret_hash(ticket.secret),
@@ -96,6 +98,7 @@ def _entry(ticket: DoorTicket) -> DoorListEntry:
         category_name=ticket.category_name,
         valid=ticket.status is TicketStatus.VALID,
         admitted_at=ticket.admission.at if ticket.admission else None,
+        seat=seat.ref.describe() if seat else None,
     )
 
 
@@ -108,7 +111,10 @@ class OfflineDoor:
         with self.uow() as uow:
             label = performance_label(uow, require_performance(uow, performance_id))
             tickets = uow.admissions.tickets_for(performance_id)
-        entries = sorted((_entry(t) for t in tickets), key=lambda e: e.secret_sha256)
+            seats = uow.seating.seats_of_performance(performance_id)
+        entries = sorted(
+            (_entry(t, seats.get(t.id)) for t in tickets), key=lambda e: e.secret_sha256
+        )
         return DoorList(performance=label, made_at=self.clock.now(), entries=tuple(entries))
 
     def upload(

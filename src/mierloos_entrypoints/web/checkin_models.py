@@ -120,6 +120,7 @@ class DoorListTicket(ApiModel):
     category_name: str
     valid: bool
     admitted_at: Moment | None
+    seat: str | None = Field(default=None, description="Reserved seating: section, row, seat.")
 
 
 class DoorListAnswer(ApiModel):

@@ -161,7 +161,7 @@ async def door_list_csv(request: Request) -> Response:
     )
     out = io.StringIO()
     writer = csv.writer(out, lineterminator="\n")
-    writer.writerow(["secret_sha256", "naam", "categorie", "geldig", "binnen_sinds"])
+    writer.writerow(["secret_sha256", "naam", "categorie", "geldig", "binnen_sinds", "stoel"])
     for entry in made.entries:
         writer.writerow(
             [
@@ -170,6 +170,7 @@ async def door_list_csv(request: Request) -> Response:
                 _cell(entry.category_name),
                 "ja" if entry.valid else "nee",
                 local(entry.admitted_at).isoformat() if entry.admitted_at else "",
+                _cell(entry.seat or ""),
             ]
         )
     body = out.getvalue().encode()
