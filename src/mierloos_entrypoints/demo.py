@@ -1,5 +1,6 @@
 """Demo data for the embedded site: a few shows, one sold out, one past, one cancelled, one
-with several price categories (a child's ticket, and a complimentary one for staff only).
+with several price categories (a child's ticket, and a complimentary one for staff only), and
+one performance sold by numbered seats in the "Grote zaal" (two zones, two prices).
 
 And a staff login to try the admin pages with: created once, with a random password that is
 printed when it is made and kept in `var/staff-login.txt` (readable by its owner only).
@@ -10,21 +11,24 @@ from __future__ import annotations
 import os
 import secrets
 from collections.abc import Callable
-from datetime import datetime, time, timedelta
+from datetime import date, datetime, time, timedelta
 from decimal import Decimal
 from pathlib import Path
 
 import attrs
 
+from mierloos_adapters.clock import SystemClock
 from mierloos_core.model.catalog import Performance, PerformanceStatus, Show
 from mierloos_core.model.coupons import Coupon, DiscountKind
 from mierloos_core.model.money import Money
-from mierloos_core.model.price_categories import CategoryTemplate, Visibility
+from mierloos_core.model.price_categories import CategoryTemplate, PriceCategory, Visibility
+from mierloos_core.model.seating import SectionSpec
 from mierloos_core.model.timeutil import AMSTERDAM
 from mierloos_core.ports import UnitOfWork
 from mierloos_core.services.accounts import Accounts
 from mierloos_core.services.images import ShowImages
 from mierloos_core.services.price_categories import add_categories
+from mierloos_core.services.seating import Seating
 from mierloos_entrypoints.demo_posters import draw_poster
 
 DEMO_STAFF_EMAIL = "kassa@ons-mierloos-theater.nl"
@@ -38,7 +42,7 @@ SHOWS = [
         "gebroeders-mierlo",
         "Een komedie over twee broers, één bakkerij en heel veel meel.",
         ("Toneel", 110, "12+"),
-        [(7, 20, 15, 120, None), (14, 20, 15, 120, None), (21, 14, 30, 120, None)],
+        [(7, 20, 15, 120, None), (14, 20, 15, 120, None), (21, 14, 30, 120, "reserved")],
     ),
     (
         "Het Zwanenmeer (Brabants Balletgezelschap)",
@@ -101,6 +105,7 @@ def load_demo_data(
     the sizes the site shows).
     """
     shows: list[Show] = []
+    reserved: list[Performance] = []
     with make_uow() as uow:
         if uow.shows.list():
             return False
@@ -118,23 +123,12 @@ def load_demo_data(
             shows.append(show)
             uow.shows.add(show)
             uow.price_categories.replace_templates(show.id, _default_categories(show, Money(1750)))
-            for days, hour, minute, capacity, special in performances:
-                starts = datetime.combine(
-                    today + timedelta(days=days), time(hour, minute), tzinfo=AMSTERDAM
-                )
-                performance = Performance(
-                    show_id=show.id,
-                    starts_at=starts,
-                    price=Money(2250 if capacity > 80 else 1750),
-                    capacity=capacity,
-                    available_seats=0 if special == "sold_out" else capacity,
-                    status=PerformanceStatus.CANCELLED
-                    if special == "cancelled"
-                    else PerformanceStatus.PUBLISHED,
-                    hall="Grote zaal" if capacity >= 100 else None,
-                )
+            for when in performances:
+                performance = _performance(show, today, *when)
                 uow.performances.add(performance)
                 add_categories(uow, performance)
+                if when[-1] == "reserved":
+                    reserved.append(performance)
         uow.coupons.add(
             Coupon(
                 code="WELKOM10",
@@ -144,10 +138,58 @@ def load_demo_data(
             )
         )
         uow.commit()
+    for performance in reserved:
+        _sell_by_seat(make_uow, performance)
     if images is not None:
         for show in shows:
             images.upload(show.id, draw_poster(show.title, show.slug, show.genre), "affiche.jpg")
     return True
+
+
+def _performance(
+    show: Show, today: date, days: int, hour: int, minute: int, capacity: int, special: str | None
+) -> Performance:
+    starts = datetime.combine(today + timedelta(days=days), time(hour, minute), tzinfo=AMSTERDAM)
+    cancelled = special == "cancelled"
+    return Performance(
+        show_id=show.id,
+        starts_at=starts,
+        price=Money(2250 if capacity > 80 else 1750),
+        capacity=capacity,
+        available_seats=0 if special == "sold_out" else capacity,
+        status=PerformanceStatus.CANCELLED if cancelled else PerformanceStatus.PUBLISHED,
+        hall="Grote zaal" if capacity >= 100 else None,
+    )
+
+
+# The demo hall: 10 rows of 12 with an aisle in the middle; the front four rows are "Rang 1".
+DEMO_HALL = SectionSpec(
+    name="Zaal",
+    rows=10,
+    seats_per_row=12,
+    aisles_after=(6,),
+    curve_radius=14,
+    zones=(("Rang 1", 4), ("Rang 2", 6)),
+)
+
+
+def _sell_by_seat(make_uow: Callable[[], UnitOfWork], performance: Performance) -> None:
+    """Put `performance` on the demo hall's plan: "Rang 1" in a category of its own."""
+    seating = Seating(make_uow, SystemClock())
+    hall = seating.add_hall("Grote zaal")
+    plan = seating.generate(hall.id, "Grote zaal", [DEMO_HALL])
+    first_rank = PriceCategory(
+        performance_id=performance.id,
+        name_nl="Rang 1",
+        name_en="First rank",
+        price=Money(2750),
+        position=1,
+    )
+    with make_uow() as uow:
+        uow.price_categories.add(first_rank)
+        regular = uow.price_categories.for_performance(performance.id)[0]
+        uow.commit()
+    seating.put_on_sale(performance.id, plan.id, {"Rang 1": first_rank.id, "Rang 2": regular.id})
 
 
 @attrs.frozen

@@ -61,8 +61,12 @@ class Seating:
     clock: Clock
 
     def add_hall(self, name: str) -> Hall:
+        """A new hall; its name is its own (a name in use, in any case, is refused)."""
         hall = Hall(name=" ".join(name.split()))
         with self.uow() as uow:
+            if any(other.name.casefold() == hall.name.casefold() for other in uow.seating.halls()):
+                message = f"Er is al een zaal die {hall.name} heet; kies een andere naam."
+                raise errors.ValidationError(message, fields={"naam": message})
             uow.seating.add_hall(hall)
             uow.commit()
         return hall

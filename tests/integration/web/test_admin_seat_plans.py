@@ -25,7 +25,7 @@ def _generator_fields(client: TestClient, **changes: str) -> dict[str, Any]:
     assert page.status_code == 200
     fields = {
         "csrf_token": csrf_token(page.text),
-        "naam": "Grote zaal",
+        "naam": "Kleine zaal",
         "sectie1_naam": "Zaal",
         "sectie1_rijen": "4",
         "sectie1_stoelen": "10",
@@ -101,13 +101,25 @@ def test_only_admins_open_the_plan_pages(site: Site, client: TestClient) -> None
     assert client.get(NEW).status_code == 403
 
 
+def test_a_hall_name_in_use_is_refused_next_to_the_name(site: Site, admin: TestClient) -> None:
+    halls = admin.get("/beheer/zalen").text
+    assert "Grote zaal" in halls  # the demo's
+
+    answer = admin.post(NEW, data=_generator_fields(admin, naam="grote  ZAAL", actie="opslaan"))
+
+    assert answer.status_code == 422
+    assert 'id="naam-fout"' in answer.text
+    assert "Er is al een zaal die grote ZAAL heet" in answer.text
+    assert admin.get("/beheer/zalen").text.count("Grote zaal") == halls.count("Grote zaal")
+
+
 def test_a_saved_plan_is_adjusted_into_a_new_version(site: Site, admin: TestClient) -> None:
     saved = admin.post(NEW, data=_generator_fields(admin, actie="opslaan"))
     assert saved.status_code == 303
     plan_url = saved.headers["location"]
     page = admin.get(plan_url)
-    assert "Plattegrond Grote zaal, versie 1" in page.text
-    assert "Grote zaal" in admin.get("/beheer/zalen").text
+    assert "Plattegrond Kleine zaal, versie 1" in page.text
+    assert "Kleine zaal" in admin.get("/beheer/zalen").text
     seat_ids = re.findall(r'name="seat" value="([0-9a-f-]{36})"', page.text)
     assert len(seat_ids) == 40
     adjusted = admin.post(

@@ -102,7 +102,9 @@ async def create_plan(request: Request, form: FormData) -> Response:
     assert read is not None  # the preview read the same form
     name, specs = read
     service = seating(request)
-    hall = await run_in_threadpool(service.add_hall, name)
+    hall = await reader.submit(service.add_hall, name)
+    if hall is None:
+        return form_page(request, "admin/seat_plan_new.html", reader, **_new_context())
     saved = await run_in_threadpool(service.generate, hall.id, name, specs)
     flash(request, f"Zaal {hall.name} is opgeslagen met {len(saved.seats)} stoelen.", "ok")
     return RedirectResponse(PLAN.format(plan_id=saved.id), status_code=303)
