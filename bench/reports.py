@@ -5,9 +5,15 @@ Run with `.venv/bin/python bench/reports.py [--tickets N] [--performances N] [--
 server). Not part of the test suite. Seeds a fresh database of its own in bulk
 (INSERT ... SELECT generate_series), then times the season's period report (median of 3),
 the CSV and the Excel export of every ticket as the site writes them (streamed to a temporary
-file; the CSV formatted by Postgres), and the peak
-growth of this process's memory (ru_maxrss) during the exports. Prints readable lines, then as
-its last line one JSON object: tickets, report_ms, csv_s, xlsx_s, peak_rss_mb.
+file; on Postgres the database formats the lines and the sheet's rows), and the peak
+growth of this process's memory (ru_maxrss) during the exports.
+
+Baselines in the same run: for the report, one hand-written GROUP BY of the period's tickets per
+performance (median of 3: reading those tickets once, the least any report of them costs); for
+the exports, a raw COPY of the same ticket rows, joined and sorted, unformatted (FORMAT csv).
+
+Prints readable lines, then as its last line one JSON object: tickets, report_ms, csv_s,
+xlsx_s, peak_rss_mb, and the baselines (baseline_report_ms, raw_copy_s).
 Targets: report under 500 ms, CSV under 3 s, XLSX under 20 s, memory growth under 150 MB.
 """
 
@@ -33,6 +39,7 @@ from mierloos_adapters import exports
 from mierloos_adapters.clock import SystemClock
 from mierloos_adapters.migrations import upgrade
 from mierloos_adapters.sqlalchemy import SqlUnitOfWork, make_engine
+from mierloos_adapters.sqlalchemy.report_lines import ticket_query
 from mierloos_adapters.sqlalchemy.reports import SqlReports
 from mierloos_core.ports.reports import LineFilter
 from mierloos_core.services.reports import Reporting, parse_period
@@ -116,6 +123,38 @@ def seed(engine: Engine, tickets: int, performances: int) -> None:
             db.execute(text(statement), {k: v for k, v in params.items() if f":{k}" in statement})
     with engine.connect().execution_options(isolation_level="AUTOCOMMIT") as db:
         db.exec_driver_sql("VACUUM ANALYZE")
+        # Write the seed's pages out now: a checkpoint flushing them during a timing made the
+        # report several times slower in some runs.
+        db.exec_driver_sql("CHECKPOINT")
+
+
+# The report's baseline: the period's sold and refunded tickets per performance, one grouping.
+BASELINE_REPORT = """
+    SELECT t.performance_id, count(*), sum(t.price_cents)
+    FROM tickets t JOIN orders o ON o.id = t.order_id
+    WHERE o.created_at >= %(start)s AND o.created_at < %(end)s
+      AND t.status IN ('valid', 'refunded')
+    GROUP BY t.performance_id"""
+
+
+def baseline_report(engine: Engine, start: object, end: object) -> None:
+    with engine.connect() as db:
+        cursor = db.connection.driver_connection.cursor()  # type: ignore[union-attr]
+        cursor.execute(BASELINE_REPORT, {"start": start, "end": end})
+        cursor.fetchall()
+
+
+def raw_copy(engine: Engine) -> int:
+    """COPY the export's ticket rows (joined, sorted, not formatted) to this process; bytes."""
+    compiled = ticket_query(LineFilter()).compile(dialect=engine.dialect)
+    size = 0
+    with engine.connect() as db:
+        cursor = db.connection.driver_connection.cursor()  # type: ignore[union-attr]
+        statement = f"COPY ({compiled.string}) TO STDOUT (FORMAT csv)"
+        with cursor.copy(statement, compiled.params) as copy:
+            for block in copy:
+                size += len(block)
+    return size
 
 
 def peak_rss_mb() -> float:
@@ -159,6 +198,14 @@ def main() -> None:
             timed(lambda: reports.period(season)) * 1000 for _ in range(3)
         )
         print(f"period report: {report_ms:.0f} ms (median of 3)")
+        base_ms = statistics.median(
+            timed(lambda: baseline_report(engine, season.start, season.end)) * 1000
+            for _ in range(3)
+        )
+        print(
+            f"baseline, one GROUP BY of the period's tickets: {base_ms:.0f} ms (median of 3),"
+            f" report / baseline {report_ms / base_ms:.2f}"
+        )
         baseline = peak_rss_mb()
         with tempfile.TemporaryDirectory() as folder:
             target = Path(folder) / "tickets.csv"
@@ -168,15 +215,27 @@ def main() -> None:
                     for chunk in exports.csv_export(reporting, "tickets", LineFilter()):
                         out.write(chunk)
 
+            copied: list[int] = []
+            copy_s = timed(lambda: copied.append(raw_copy(engine)))
+            print(f"baseline, raw COPY of the same rows: {copy_s:.2f} s, {copied[0] / 1e6:.1f} MB")
             csv_s = timed(write_csv)
             rows = sum(1 for _ in target.open("rb")) - 2
-            print(f"CSV of {rows} tickets: {csv_s:.2f} s, {target.stat().st_size / 1e6:.1f} MB")
+            print(
+                f"CSV of {rows} tickets: {csv_s:.2f} s, {target.stat().st_size / 1e6:.1f} MB,"
+                f" CSV / raw COPY {csv_s / copy_s:.2f}"
+            )
             book = Path(folder) / "tickets.xlsx"
-            with book.open("wb") as out:
-                xlsx_s = timed(
-                    lambda: exports.write_xlsx("tickets", reports.ticket_lines(LineFilter()), out)
-                )
-            print(f"XLSX: {xlsx_s:.2f} s, {book.stat().st_size / 1e6:.1f} MB")
+
+            def write_xlsx() -> None:
+                with book.open("wb") as out:
+                    for chunk in exports.xlsx_export(reporting, "tickets", LineFilter()):
+                        out.write(chunk)
+
+            xlsx_s = timed(write_xlsx)
+            print(
+                f"XLSX: {xlsx_s:.2f} s, {book.stat().st_size / 1e6:.1f} MB,"
+                f" XLSX / raw COPY {xlsx_s / copy_s:.2f}"
+            )
         growth = peak_rss_mb() - baseline
         print(f"peak memory growth during the exports: {growth:.1f} MB")
         engine.dispose()
@@ -189,6 +248,8 @@ def main() -> None:
                 "csv_s": round(csv_s, 2),
                 "xlsx_s": round(xlsx_s, 2),
                 "peak_rss_mb": round(growth, 1),
+                "baseline_report_ms": round(base_ms, 1),
+                "raw_copy_s": round(copy_s, 2),
             }
         )
     )

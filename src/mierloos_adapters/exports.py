@@ -1,35 +1,31 @@
 """Exports of report lines as CSV and Excel, both written as the lines stream in.
 
 CSV: comma separated, UTF-8 with a byte order mark (so Excel reads the accents), amounts with a
-decimal point (``12.50``), times in Europe/Amsterdam as ``YYYY-MM-DD HH:MM``. Excel: openpyxl in
-write-only mode into a temporary file (its write-only save needs a file), amounts as numbers
-in a euro format. VAT per line: see `mierloos_core.services.reports` (half up, net + VAT =
-gross); the first line of every export's header names the rounding.
+decimal point (``12.50``), times in Europe/Amsterdam as ``YYYY-MM-DD HH:MM``. Excel: one sheet
+written row by row into the zip as it streams (`spreadsheet`), times as dates, amounts as
+numbers in a euro format. On Postgres the database formats the ticket lines of both itself
+(`FormattedLines`), the same bytes. VAT per line: see `mierloos_core.services.reports` (half
+up, net + VAT = gross); the first line of every export's header names the rounding.
 """
 
 from __future__ import annotations
 
 import csv
 import io
-import tempfile
+import itertools
 from collections.abc import Callable, Iterable, Iterator
 from datetime import datetime
 from decimal import Decimal
 from typing import IO, Any, Protocol
 
 import attrs
-from openpyxl import Workbook
-from openpyxl.cell import WriteOnlyCell
-from openpyxl.utils.datetime import to_excel
-from openpyxl.worksheet._write_only import WriteOnlyWorksheet
 
+from mierloos_adapters import spreadsheet
 from mierloos_core.model.timeutil import local
 from mierloos_core.ports.reports import LineFilter, MoneyLine, OrderLine, TicketLine
 from mierloos_core.services.reports import Reporting, vat_split
 
-EURO_FORMAT = '"€" #,##0.00;-"€" #,##0.00'
-PERCENT_FORMAT = "0.00"
-DATE_FORMAT = "yyyy-mm-dd hh:mm"
+EURO_FORMAT = spreadsheet.EURO_FORMAT
 ROUNDING_NOTE = (
     "btw per regel: netto = bruto / (1 + tarief), afgerond op de cent (half naar boven);"
     " btw = bruto - netto"
@@ -169,16 +165,25 @@ KINDS: dict[str, Kind] = {
 _FORMULA_START = ("=", "+", "-", "@", "\t", "\r")
 
 
+def _guarded(value: str) -> str:
+    """Text that a spreadsheet would take for a formula (= + - @ ...) kept text: ``'=...``."""
+    return "'" + value if value[:1] in _FORMULA_START else value
+
+
+def _amount(cents: int) -> str:
+    """Cents as euros with a decimal point: ``12.50``, ``-3.05``."""
+    sign = "-" if cents < 0 else ""
+    return f"{sign}{abs(cents) // 100}.{abs(cents) % 100:02d}"
+
+
 def _csv_cell(value: Any) -> str:
     kind = type(value)
     if kind is str:
-        # A cell starting with = + - @ would be a formula to a spreadsheet: keep it text.
-        return "'" + value if value[:1] in _FORMULA_START else value  # type: ignore[no-any-return]
+        return _guarded(value)
     if value is None:
         return ""
     if kind is Money:
-        sign = "-" if value.cents < 0 else ""
-        return f"{sign}{abs(value.cents) // 100}.{abs(value.cents) % 100:02d}"
+        return _amount(value.cents)
     if isinstance(value, datetime):
         return value.strftime("%Y-%m-%d %H:%M")
     if isinstance(value, Decimal):
@@ -210,19 +215,26 @@ def csv_chunks(kind: str, lines: Iterable[Any]) -> Iterator[bytes]:
     yield buffer.getvalue().encode("utf-8")
 
 
-class FormattedCsv(Protocol):
-    """A store that formats an export's CSV lines itself (the Postgres fast path)."""
+class FormattedLines(Protocol):
+    """A store that formats an export's lines itself (the Postgres fast path)."""
 
-    def csv_lines(self, kind: str, only: LineFilter) -> Iterator[str] | None:
-        """The lines after the header, in batches; None when this store cannot."""
+    def formatted_lines(self, form: str, kind: str, only: LineFilter) -> Iterator[str] | None:
+        """The CSV lines or the sheet rows (`form` "csv" or "xlsx") after the head, in
+        batches; None when this store cannot."""
         ...
+
+
+def _formatted(
+    reporting: Reporting, form: str, kind: str, only: LineFilter
+) -> Iterator[str] | None:
+    formatter = getattr(reporting.reports, "formatted_lines", None)
+    return formatter(form, kind, only) if formatter is not None else None
 
 
 def csv_export(reporting: Reporting, kind: str, only: LineFilter) -> Iterator[bytes]:
     """The CSV file of an export: formatted by the database where it can (the same bytes),
     else from the report lines by `csv_chunks`."""
-    formatter = getattr(reporting.reports, "csv_lines", None)
-    batches = formatter(kind, only) if formatter is not None else None
+    batches = _formatted(reporting, "csv", kind, only)
     if batches is None:
         return csv_chunks(kind, reporting.lines(kind, only))
     return _joined(_csv_head(kind), batches)
@@ -234,61 +246,54 @@ def _joined(head: str, batches: Iterator[str]) -> Iterator[bytes]:
         yield batch.encode("utf-8")
 
 
-class _XlsxRow:
-    """Turns values into a worksheet row as cheaply as openpyxl allows: text and whole numbers
-    as plain values; amounts, rates and times into one cell per column and format, made once
-    and reused (a write-only row is written out when appended), its number format set once;
-    times as Excel serial numbers already (no date detection per cell). Text that would start
-    a formula is kept as text."""
-
-    def __init__(self, sheet: WriteOnlyWorksheet) -> None:
-        self.sheet = sheet
-        self.cells: dict[tuple[int, str], WriteOnlyCell] = {}
-        self.epoch = sheet.parent.epoch
-
-    def _cell(self, column: int, number_format: str, value: float) -> WriteOnlyCell:
-        cell = self.cells.get((column, number_format))
-        if cell is None:
-            cell = WriteOnlyCell(self.sheet)
-            cell.number_format = number_format
-            self.cells[(column, number_format)] = cell
-        cell.value = value
-        return cell
-
-    def __call__(self, values: list[Any]) -> list[Any]:
-        row: list[Any] = []
-        for column, value in enumerate(values):
-            kind = type(value)
-            if kind is str:
-                row.append("'" + value if value[:1] in _FORMULA_START else value)
-            elif kind is Money:
-                row.append(self._cell(column, EURO_FORMAT, value.cents / 100))
-            elif kind is datetime:
-                row.append(self._cell(column, DATE_FORMAT, to_excel(value, self.epoch)))
-            elif kind is Decimal:
-                row.append(self._cell(column, PERCENT_FORMAT, float(value)))
-            else:
-                row.append(value)
-        return row
+def xlsx_export(reporting: Reporting, kind: str, only: LineFilter) -> Iterator[bytes]:
+    """The workbook of an export: its rows formatted by the database where it can (the same
+    sheet), else from the report lines by `xlsx_chunks`."""
+    batches = _formatted(reporting, "xlsx", kind, only)
+    if batches is None:
+        return xlsx_chunks(kind, reporting.lines(kind, only))
+    return spreadsheet.workbook(kind, itertools.chain([xlsx_head(kind)], batches))
 
 
-def write_xlsx(kind: str, lines: Iterable[Any], target: IO[bytes]) -> None:
-    """The workbook, written row by row (openpyxl's write-only mode) to `target`."""
-    spec = KINDS[kind]
-    book = Workbook(write_only=True)
-    sheet = book.create_sheet(title=kind)
-    sheet.append([ROUNDING_NOTE])
-    sheet.append(list(spec.headings))
-    as_row = _XlsxRow(sheet)
+def export_chunks(reporting: Reporting, form: str, kind: str, only: LineFilter) -> Iterator[bytes]:
+    """The file of an export in `form` ("csv" or "xlsx"), in chunks as it is written."""
+    return (csv_export if form == "csv" else xlsx_export)(reporting, kind, only)
+
+
+def _xlsx_cell(value: Any) -> str:
+    kind = type(value)
+    if kind is str:
+        return spreadsheet.text_cell(_guarded(value))
+    if value is None:
+        return spreadsheet.EMPTY_CELL
+    if kind is Money:
+        return spreadsheet.number_cell(_amount(value.cents), spreadsheet.EURO)
+    if kind is datetime:
+        return spreadsheet.number_cell(spreadsheet.serial(value), spreadsheet.DATE)
+    if kind is Decimal:
+        return spreadsheet.number_cell(f"{value:.2f}", spreadsheet.DECIMAL)
+    return spreadsheet.number_cell(str(value))
+
+
+def xlsx_head(kind: str) -> str:
+    """The sheet's first two rows: the rounding note and the column headings."""
+    first = spreadsheet.row([spreadsheet.text_cell(ROUNDING_NOTE)])
+    return first + spreadsheet.row(spreadsheet.text_cell(h) for h in KINDS[kind].headings)
+
+
+def xlsx_rows(kind: str, lines: Iterable[Any]) -> Iterator[str]:
+    """The sheet's rows after the head, one string each."""
+    as_row, row = KINDS[kind].row, spreadsheet.row
     for line in lines:
-        sheet.append(as_row(spec.row(line)))
-    book.save(target)
+        yield row([_xlsx_cell(value) for value in as_row(line)])
 
 
 def xlsx_chunks(kind: str, lines: Iterable[Any]) -> Iterator[bytes]:
-    """The workbook in chunks: written to a temporary file, then read back and removed."""
-    with tempfile.TemporaryFile(prefix="mierloos-export-") as spool:
-        write_xlsx(kind, lines, spool)
-        spool.seek(0)
-        while chunk := spool.read(CHUNK):
-            yield chunk
+    """The workbook in chunks, written as the lines come."""
+    return spreadsheet.workbook(kind, itertools.chain([xlsx_head(kind)], xlsx_rows(kind, lines)))
+
+
+def write_xlsx(kind: str, lines: Iterable[Any], target: IO[bytes]) -> None:
+    """The workbook of `lines`, written to `target`."""
+    for chunk in xlsx_chunks(kind, lines):
+        target.write(chunk)

@@ -176,9 +176,6 @@ def export_command(
     )
     reporting = _reporting()
     with operation("writing the export"), output.open("wb") as target:
-        if form == "csv":
-            for chunk in exports.csv_export(reporting, kind, only):
-                target.write(chunk)
-        else:
-            exports.write_xlsx(kind, reporting.lines(kind, only), target)
+        for chunk in exports.export_chunks(reporting, form, kind, only):
+            target.write(chunk)
     click.echo(f"wrote {output}")

@@ -61,3 +61,28 @@ def test_the_ticket_workbook_has_dates_amounts_and_no_formulas() -> None:
     net, vat = first[col["netto"]].value, first[col["btw"]].value
     assert round(net + vat, 2) == 23.88
     assert (net, vat) == (21.91, 1.97)
+
+
+def test_text_reads_back_as_written_but_for_characters_xml_does_not_allow() -> None:
+    names = ["a < b & c > d", " spaties ", "twee\nregels", "cr\rhier", "bel\x07!", "Zoë 𝄞", ""]
+    lines = [_line(n, name, None) for n, name in enumerate(names)]
+    out = io.BytesIO()
+    exports.write_xlsx("tickets", lines, out)
+    sheet = openpyxl.load_workbook(io.BytesIO(out.getvalue())).active
+    found = [row[4].value for row in sheet.iter_rows(min_row=3)]
+
+    assert found[:6] == ["a < b & c > d", " spaties ", "twee\nregels", "cr\rhier", "bel!", "Zoë 𝄞"]
+    assert found[6] in ("", None)  # an empty text: an empty cell to a reader
+    assert sheet.max_row == 2 + len(names)
+    assert sheet.title == "tickets"
+
+
+def test_an_export_without_lines_is_a_workbook_with_its_head() -> None:
+    out = io.BytesIO()
+    exports.write_xlsx("orders", [], out)
+    rows = list(openpyxl.load_workbook(io.BytesIO(out.getvalue())).active.values)
+
+    assert rows[0][0] == exports.ROUNDING_NOTE
+    assert set(rows[0][1:]) <= {None}  # the sheet is as wide as its headings
+    assert rows[1] == exports.KINDS["orders"].headings
+    assert len(rows) == 2

@@ -10,7 +10,7 @@ from typing import Any
 
 from sqlalchemy import Connection, Engine, Integer, case, func, literal, select, union_all
 
-from mierloos_adapters.sqlalchemy import report_csv, report_lines, report_period
+from mierloos_adapters.sqlalchemy import report_formats, report_lines, report_period
 from mierloos_adapters.sqlalchemy.report_queries import (
     ADMITTED_AT,
     CANCELLED,
@@ -175,11 +175,12 @@ class SqlReports:
     def money_lines(self, only: LineFilter) -> Iterator[MoneyLine]:
         return report_lines.money_lines(self.engine, only)
 
-    def csv_lines(self, kind: str, only: LineFilter) -> Iterator[str] | None:
-        """An export's CSV lines formatted by Postgres (`report_csv`); None elsewhere."""
-        if self.engine.dialect.name != "postgresql" or kind not in report_csv.KINDS:
+    def formatted_lines(self, form: str, kind: str, only: LineFilter) -> Iterator[str] | None:
+        """An export's CSV lines or sheet rows formatted by Postgres (`report_formats`); None
+        elsewhere."""
+        if self.engine.dialect.name != "postgresql" or kind not in report_formats.KINDS:
             return None
-        return report_csv.csv_lines(self.engine, kind, only)
+        return report_formats.formatted_lines(self.engine, form, kind, only)
 
 
 def _orders_of(performance_id: uuid.UUID) -> Any:

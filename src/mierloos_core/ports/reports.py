@@ -65,8 +65,19 @@ class CouponFigures:
     revenue_cents: int
 
 
+class NetOfRefunds:
+    """Figures with revenue and refunds: what remains of the revenue after the refunds."""
+
+    revenue_cents: int
+    refunds_cents: int
+
+    @property
+    def net_cents(self) -> int:
+        return self.revenue_cents - self.refunds_cents
+
+
 @attrs.frozen(kw_only=True)
-class PerformanceReport:
+class PerformanceReport(NetOfRefunds):
     performance_id: uuid.UUID
     show_id: uuid.UUID
     show_title: str
@@ -85,13 +96,9 @@ class PerformanceReport:
     by_method: tuple[MethodFigures, ...]
     by_coupon: tuple[CouponFigures, ...]
 
-    @property
-    def net_cents(self) -> int:
-        return self.revenue_cents - self.refunds_cents
-
 
 @attrs.frozen(kw_only=True)
-class SalesRow:
+class SalesRow(NetOfRefunds):
     """The sales of one show or one performance in a period."""
 
     id: uuid.UUID
@@ -101,10 +108,6 @@ class SalesRow:
     tickets: int
     revenue_cents: int
     refunds_cents: int
-
-    @property
-    def net_cents(self) -> int:
-        return self.revenue_cents - self.refunds_cents
 
 
 @attrs.frozen(kw_only=True)
@@ -125,16 +128,12 @@ class OccupancyRow:
 
 
 @attrs.frozen(kw_only=True)
-class PeriodTotals:
+class PeriodTotals(NetOfRefunds):
     orders: int
     paid_orders: int
     tickets: int
     revenue_cents: int
     refunds_cents: int
-
-    @property
-    def net_cents(self) -> int:
-        return self.revenue_cents - self.refunds_cents
 
 
 @attrs.frozen(kw_only=True)

@@ -239,10 +239,7 @@ def export_response(
 ) -> Response:
     if kind not in EXPORT_KINDS or form not in FORMATS:
         raise HTTPException(status_code=404)
-    if form == "csv":
-        chunks = exports.csv_export(reporting, kind, only)
-    else:
-        chunks = exports.xlsx_chunks(kind, reporting.lines(kind, only))
+    chunks = exports.export_chunks(reporting, form, kind, only)
     name = f"mierloos-{kind}-{local(now):%Y%m%d-%H%M}.{form}"
     return StreamingResponse(
         iterate_in_threadpool(chunks),
