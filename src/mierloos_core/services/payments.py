@@ -12,7 +12,6 @@ from __future__ import annotations
 
 import logging
 import uuid
-from collections.abc import Callable
 from datetime import datetime, timedelta
 from typing import Literal
 
@@ -29,7 +28,8 @@ from mierloos_core.model.payments import (
     PaymentStatus,
     ProviderPayment,
 )
-from mierloos_core.ports import Clock, Links, PaymentGateway, ThrottleStore, UnitOfWork
+from mierloos_core.ports import Links, PaymentGateway, ThrottleStore, UnitOfWork
+from mierloos_core.services.base import Service
 from mierloos_core.services.fulfilment import enqueue_fulfilment
 from mierloos_core.services.jobs import enqueue
 from mierloos_core.services.order_lifecycle import (
@@ -74,9 +74,7 @@ POLL_EVERY = timedelta(seconds=10)
 
 
 @attrs.define(eq=False)
-class Payments:
-    uow: Callable[[], UnitOfWork]
-    clock: Clock
+class Payments(Service):
     gateway: PaymentGateway
     links: Links
     policy: PaymentPolicy = PaymentPolicy()
