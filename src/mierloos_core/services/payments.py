@@ -28,6 +28,7 @@ from mierloos_core.model.payments import (
     PaymentStatus,
     ProviderPayment,
 )
+from mierloos_core.model.records import copied
 from mierloos_core.ports import Links, PaymentGateway, ThrottleStore, UnitOfWork
 from mierloos_core.services.base import Service
 from mierloos_core.services.fulfilment import enqueue_fulfilment
@@ -135,14 +136,12 @@ class Payments(Service):
     ) -> None:
         """Store the payment the provider just opened for the locked order, and hold its seats
         while it can be paid; with `notify`, e-mail the visitor its link."""
-        payment = Payment(
+        # Its id at the provider, status, amount, checkout URL and expiry as the provider said.
+        payment = copied(
+            Payment,
+            provider,
             order_id=order.id,
             provider=self.gateway.name,
-            provider_payment_id=provider.provider_payment_id,
-            status=provider.status,
-            amount=provider.amount,
-            checkout_url=provider.checkout_url,
-            expires_at=provider.expires_at,
             created_at=now,
             updated_at=now,
         )
