@@ -107,9 +107,7 @@ def downgrade() -> None:
         batch.drop_constraint(op.f("fk_performances_seat_plan_id_seat_plans"), type_="foreignkey")
         batch.drop_column("seat_plan_id")
         batch.drop_column("seating_mode")
-    op.drop_index("ix_performance_seats_order_id", table_name="performance_seats")
-    op.drop_table("performance_seats")
-    op.drop_index(op.f("ix_seats_plan_id"), table_name="seats")
-    op.drop_table("seats")
+    op.drop_table("performance_seats")  # and its index
+    op.drop_table("seats")  # and its index
     op.drop_table("seat_plans")
     op.drop_table("halls")
