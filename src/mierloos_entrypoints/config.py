@@ -220,6 +220,24 @@ class _Reader:
         return value
 
 
+# The numeric settings: the Settings field, its variable, default, kind, lowest and highest value.
+_NUMBERS: tuple[tuple[str, str, str, type[int] | type[float], float, float], ...] = (
+    ("order_ttl_minutes", "ORDER_TTL_MINUTES", "15", int, 1, math.inf),
+    ("waitlist_offer_hours", "WAITLIST_OFFER_HOURS", "24", float, 0.1, math.inf),
+    ("checkouts_per_client", "CHECKOUTS_PER_CLIENT", "20", int, 0, math.inf),
+    (
+        "max_unpaid_tickets_per_performance",
+        "MAX_UNPAID_TICKETS_PER_PERFORMANCE",
+        "10",
+        int,
+        0,
+        math.inf,
+    ),
+    ("phone_pay_before_minutes", "PHONE_BOOKING_PAY_BEFORE_MINUTES", "30", int, 0, 24 * 60),
+    ("counter_after_start_minutes", "COUNTER_SALES_AFTER_START_MINUTES", "30", int, 0, 240),
+)
+
+
 def load_settings(environ: Mapping[str, str] | None = None) -> Settings:
     read = _Reader(os.environ if environ is None else environ)
     var_dir, database_url = _database(read)
@@ -229,12 +247,10 @@ def load_settings(environ: Mapping[str, str] | None = None) -> Settings:
     s3 = _object_storage(read)
     sender, smtp = _mail(read)
     mollie_key, fake_payments = _payments(read, base_url, production=production)
-    ttl = int(read.number("ORDER_TTL_MINUTES", "15", int, 1))
-    offer_hours = read.number("WAITLIST_OFFER_HOURS", "24", float, 0.1)
-    checkouts_per_client = int(read.number("CHECKOUTS_PER_CLIENT", "20", int, 0))
-    max_unpaid = int(read.number("MAX_UNPAID_TICKETS_PER_PERFORMANCE", "10", int, 0))
-    pay_before = int(read.number("PHONE_BOOKING_PAY_BEFORE_MINUTES", "30", int, 0, 24 * 60))
-    after_start = int(read.number("COUNTER_SALES_AFTER_START_MINUTES", "30", int, 0, 240))
+    numbers = {
+        field: kind(read.number(name, default, kind, low, high))
+        for field, name, default, kind, low, high in _NUMBERS
+    }
     worker = _worker(read)
     metrics_token = _metrics_token(read)
     redis_url = read.get("REDIS_URL")
@@ -253,20 +269,15 @@ def load_settings(environ: Mapping[str, str] | None = None) -> Settings:
         smtp=smtp,
         mollie_api_key=mollie_key,
         mollie_api_endpoint=read.get("MOLLIE_API_ENDPOINT"),
-        order_ttl_minutes=ttl,
-        waitlist_offer_hours=offer_hours,
         embedded_worker=embedded_worker,
         sender=sender,
         metrics_token=metrics_token,
         fake_payments=fake_payments,
-        checkouts_per_client=checkouts_per_client,
-        max_unpaid_tickets_per_performance=max_unpaid,
-        phone_pay_before_minutes=pay_before,
-        counter_after_start_minutes=after_start,
         local_storage=read.flag("MIERLOOS_LOCAL_STORAGE"),
         file_mailer=read.flag("MIERLOOS_FILE_MAILER"),
         redis_url=redis_url,
         worker=worker,
+        **numbers,
     )
 
 

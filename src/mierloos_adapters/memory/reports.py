@@ -280,12 +280,9 @@ class MemoryReports:
     def order_lines(self, only: LineFilter) -> Iterator[OrderLine]:
         found = [
             OrderLine(
-                order_number=o.number,
-                ordered_at=o.created_at,
+                **_of_order(o),
                 paid_at=o.paid_at,
                 status=o.status,
-                name=o.name,
-                email=o.email,
                 tickets=len(o.tickets),
                 subtotal_cents=o.subtotal.cents,
                 discount_cents=o.discount.cents,
@@ -352,6 +349,16 @@ class MemoryReports:
         )
 
 
+def _of_order(order: Order) -> dict[str, Any]:
+    """What a ticket line and an order line both show of the order."""
+    return {
+        "order_number": order.number,
+        "ordered_at": order.created_at,
+        "name": order.name,
+        "email": order.email,
+    }
+
+
 def _ticket_line(
     order: Order,
     ticket: Ticket,
@@ -362,13 +369,10 @@ def _ticket_line(
     seat: str,
 ) -> TicketLine:
     return TicketLine(
+        **_of_order(order),
         ticket_id=ticket.id,
-        order_number=order.number,
-        ordered_at=order.created_at,
         order_status=order.status,
         status=ticket.status,
-        name=order.name,
-        email=order.email,
         show_title=show.title,
         starts_at=starts,
         category=ticket.category_name,

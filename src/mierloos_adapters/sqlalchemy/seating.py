@@ -11,12 +11,11 @@ import threading
 import uuid
 from collections.abc import Collection, Mapping, Sequence
 from decimal import Decimal
-from typing import Any
 
 from sqlalchemy import ColumnElement, case, insert, select, update
 
 from mierloos_adapters.sqlalchemy import tables as t
-from mierloos_adapters.sqlalchemy.rows import SqlRepository
+from mierloos_adapters.sqlalchemy.rows import RowMap, SqlRepository, Stored
 from mierloos_core.model.seating import (
     Hall,
     PerformanceSeat,
@@ -31,41 +30,20 @@ _PLANS_LOCK = threading.Lock()
 _TAKEN = (SeatState.HELD.value, SeatState.SOLD.value)
 
 
-def _seat_row(plan_id: uuid.UUID, seat: Seat) -> dict[str, Any]:
-    return {
-        "id": seat.id,
-        "plan_id": plan_id,
-        "section": seat.section,
-        "row_label": seat.row,
-        "row_index": seat.row_index,
-        "number": seat.number,
-        "column_index": seat.column,
-        "x": Decimal(str(seat.x)),
-        "y": Decimal(str(seat.y)),
-        "zone": seat.zone,
-        "wheelchair": seat.wheelchair,
-        "companion": seat.companion,
-        "restricted_view": seat.restricted_view,
-        "blocked": seat.blocked,
-    }
+def _decimal(value: float) -> Decimal:
+    return Decimal(str(value))
 
 
-def _seat(row: Any) -> Seat:
-    return Seat(
-        id=row.id,
-        section=row.section,
-        row=row.row_label,
-        row_index=row.row_index,
-        number=row.number,
-        column=row.column_index,
-        x=float(row.x),
-        y=float(row.y),
-        zone=row.zone,
-        wheelchair=row.wheelchair,
-        companion=row.companion,
-        restricted_view=row.restricted_view,
-        blocked=row.blocked,
-    )
+# A seat of a plan version: the row's label and the column stored under longer names, the
+# place as exact decimals.
+SEAT_ROWS = RowMap(
+    Seat,
+    t.seats,
+    row=Stored(column="row_label"),
+    column=Stored(column="column_index"),
+    x=Stored(load=float, dump=_decimal),
+    y=Stored(load=float, dump=_decimal),
+)
 
 
 class SqlSeating(SqlRepository):
@@ -90,7 +68,9 @@ class SqlSeating(SqlRepository):
                 created_at=plan.created_at,
             )
         )
-        self.db.execute(insert(t.seats), [_seat_row(plan.id, seat) for seat in plan.seats])
+        self.db.execute(
+            insert(t.seats), [{**SEAT_ROWS.values(seat), "plan_id": plan.id} for seat in plan.seats]
+        )
 
     def get_plan(self, plan_id: uuid.UUID) -> SeatPlan | None:
         with _PLANS_LOCK:
@@ -107,7 +87,7 @@ class SqlSeating(SqlRepository):
             version=row.version,
             name=row.name,
             created_at=row.created_at,
-            seats=[_seat(seat) for seat in seat_rows],
+            seats=[SEAT_ROWS.load(seat) for seat in seat_rows],
         )
         with _PLANS_LOCK:
             _PLANS[plan_id] = plan
@@ -247,4 +227,4 @@ class SqlSeating(SqlRepository):
             .join(t.seats, t.seats.c.id == ps.seat_id)
             .where(where, ps.ticket_id.is_not(None))
         )
-        return {row.ticket_id: _seat(row) for row in rows}
+        return {row.ticket_id: SEAT_ROWS.load(row) for row in rows}

@@ -51,6 +51,10 @@ class CategoryTerms:
     id: uuid.UUID = attrs.field(factory=new_id)
 
 
+# The terms a performance's category takes over from its show's default one: all but the id.
+_TERMS = tuple(field.name for field in attrs.fields(CategoryTerms) if field.name != "id")
+
+
 @attrs.define(kw_only=True)
 class CategoryTemplate(CategoryTerms):
     """One category of a show's default set, copied into each new performance."""
@@ -83,15 +87,9 @@ class PriceCategory(CategoryTerms):
 
     @classmethod
     def from_template(cls, template: CategoryTemplate, performance_id: uuid.UUID) -> PriceCategory:
-        return cls(
-            performance_id=performance_id,
-            name_nl=template.name_nl,
-            name_en=template.name_en,
-            price=template.price,
-            limit=template.limit,
-            visibility=template.visibility,
-            position=template.position,
-        )
+        """A new category, with an id of its own, on the terms of a show's default one."""
+        terms = {name: getattr(template, name) for name in _TERMS}
+        return cls(performance_id=performance_id, **terms)
 
     @property
     def public(self) -> bool:

@@ -1,5 +1,6 @@
 """Use cases, one module per area. Each takes its unit of work as `uow` (a factory of
-`UnitOfWork`) and the ports it needs, and is called with plain values.
+`UnitOfWork`) and the ports it needs, and is called with plain values; those that also read
+the time extend `base.Service`, which declares `uow` and `clock` first.
 
 - Visitors: `catalog` (what is on sale), `cart` (revalidation), `checkout` (an order holding
   its seats), `ordering` (checkout, then the payment; the checkout throttle), `order_views`

@@ -14,7 +14,6 @@ import hmac
 import logging
 import secrets
 import uuid
-from collections.abc import Callable
 from datetime import timedelta
 
 import attrs
@@ -22,7 +21,8 @@ import attrs
 from mierloos_core import errors
 from mierloos_core.model.accounts import PasswordResetToken, Role, User, normalize_email
 from mierloos_core.model.commands import SendEmail
-from mierloos_core.ports import Clock, PasswordHasher, RateLimiter, UnitOfWork
+from mierloos_core.ports import PasswordHasher, RateLimiter, UnitOfWork
+from mierloos_core.services.base import Service
 from mierloos_core.services.checkout import clean_email, clean_name
 from mierloos_core.services.jobs import enqueue
 from mierloos_core.services.throttles import LoginThrottle
@@ -84,9 +84,7 @@ class ResetTokens:
 
 
 @attrs.define(eq=False)
-class Accounts:
-    uow: Callable[[], UnitOfWork]
-    clock: Clock
+class Accounts(Service):
     hasher: PasswordHasher
     limiter: RateLimiter
     tokens: ResetTokens

@@ -16,6 +16,7 @@ from mierloos_core.model.commands import CreatePayment
 from mierloos_core.model.coupons import Coupon
 from mierloos_core.model.money import Money
 from mierloos_core.model.orders import Order, OrderStatus, Ticket, supported_language
+from mierloos_core.model.records import copied
 from mierloos_core.ports import Clock, UnitOfWork
 from mierloos_core.services.cart import MAX_TICKETS_PER_LINE, check_quantities, validate_lines
 from mierloos_core.services.fulfilment import enqueue_fulfilment
@@ -132,15 +133,7 @@ def checkout(
         _check_unpaid_cap(uow, order, policy.max_unpaid_per_performance)
         uow.commit()
 
-    return PlacedOrder(
-        order_id=order.id,
-        number=order.number,
-        secret=order.secret,
-        subtotal=order.subtotal,
-        discount=order.discount,
-        total=order.total,
-        expires_at=order.expires_at,
-    )
+    return copied(PlacedOrder, order, order_id=order.id)
 
 
 def _seat_request(request: CheckoutRequest, policy: CheckoutPolicy) -> SeatRequest:

@@ -40,7 +40,8 @@ from mierloos_core.model.orders import (
     supported_language,
 )
 from mierloos_core.model.price_categories import PriceCategory, in_order
-from mierloos_core.ports import Clock, SalesTotal, UnitOfWork
+from mierloos_core.ports import SalesTotal, UnitOfWork
+from mierloos_core.services.base import Service
 from mierloos_core.services.cart import check_quantities, validate_lines
 from mierloos_core.services.checkout import clean_email, clean_name, refusal, tickets_for
 from mierloos_core.services.fulfilment import enqueue_fulfilment, mail_buyer
@@ -216,9 +217,7 @@ def _method(method: PaymentMethod, allowed: Sequence[PaymentMethod]) -> PaymentM
 
 
 @attrs.define(eq=False)
-class Counter:
-    uow: Callable[[], UnitOfWork]
-    clock: Clock
+class Counter(Service):
     policy: CounterPolicy = CounterPolicy()
 
     def sell(self, sale: CounterSale) -> CounterOrder:

@@ -9,7 +9,6 @@ the scan, whatever its result.
 from __future__ import annotations
 
 import uuid
-from collections.abc import Callable
 from datetime import datetime, timedelta
 
 import attrs
@@ -29,7 +28,8 @@ from mierloos_core.model.admissions import (
 from mierloos_core.model.catalog import Performance
 from mierloos_core.model.records import copied
 from mierloos_core.model.seating import Seat
-from mierloos_core.ports import Clock, UnitOfWork
+from mierloos_core.ports import UnitOfWork
+from mierloos_core.services.base import Service
 
 _TICK = timedelta(microseconds=1)
 _UNDOABLE = frozenset({ScanResult.ADMITTED.value, ScanResult.UNDONE.value})
@@ -160,12 +160,9 @@ def scan_ticket(uow: UnitOfWork, entrance: Entrance, text: str, now: datetime) -
     return outcome
 
 
-class Door:
+@attrs.define(eq=False)
+class Door(Service):
     """The door's use cases, for the door page and the check-in API."""
-
-    def __init__(self, uow: Callable[[], UnitOfWork], clock: Clock) -> None:
-        self.uow = uow
-        self.clock = clock
 
     def check_in(self, entrance: Entrance, text: str) -> ScanOutcome:
         """Scan `text` (the QR code's content, as scanned or typed) at `entrance`."""

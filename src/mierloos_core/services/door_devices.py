@@ -7,14 +7,14 @@ from __future__ import annotations
 
 import hashlib
 import uuid
-from collections.abc import Callable
 
 import attrs
 
 from mierloos_core import errors
 from mierloos_core.model.admissions import DeviceToken
 from mierloos_core.model.ids import new_secret
-from mierloos_core.ports import Clock, UnitOfWork
+from mierloos_core.ports import UnitOfWork
+from mierloos_core.services.base import Service
 from mierloos_core.services.door import Entrance, ScanOutcome, require_performance, scan_ticket
 
 MAX_NAME_LENGTH = 100
@@ -47,11 +47,8 @@ class NewDevice:
     token: str = attrs.field(repr=False)  # shown once; only its hash is stored
 
 
-class DeviceTokens:
-    def __init__(self, uow: Callable[[], UnitOfWork], clock: Clock) -> None:
-        self.uow = uow
-        self.clock = clock
-
+@attrs.define(eq=False)
+class DeviceTokens(Service):
     def create(self, name: str, performance_id: uuid.UUID | None, created_by: str) -> NewDevice:
         name = " ".join(name.split())
         if not 0 < len(name) <= MAX_NAME_LENGTH:

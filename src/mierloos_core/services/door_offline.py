@@ -10,7 +10,7 @@ conflict with who let the ticket in and when.
 from __future__ import annotations
 
 import uuid
-from collections.abc import Callable, Sequence
+from collections.abc import Sequence
 from datetime import datetime
 
 import attrs
@@ -28,7 +28,8 @@ from mierloos_core.model.admissions import (
 from mierloos_core.model.orders import TicketStatus
 from mierloos_core.model.seating import Seat
 from mierloos_core.model.timeutil import require_aware
-from mierloos_core.ports import Clock, UnitOfWork
+from mierloos_core.ports import UnitOfWork
+from mierloos_core.services.base import Service
 from mierloos_core.services.door import (
     Entrance,
     PerformanceLabel,
@@ -102,11 +103,8 @@ def _entry(ticket: DoorTicket, seat: Seat | None) -> DoorListEntry:
     )
 
 
-class OfflineDoor:
-    def __init__(self, uow: Callable[[], UnitOfWork], clock: Clock) -> None:
-        self.uow = uow
-        self.clock = clock
-
+@attrs.define(eq=False)
+class OfflineDoor(Service):
     def door_list(self, performance_id: uuid.UUID) -> DoorList:
         with self.uow() as uow:
             label = performance_label(uow, require_performance(uow, performance_id))

@@ -10,7 +10,7 @@ from __future__ import annotations
 import logging
 import uuid
 from collections import Counter
-from collections.abc import Callable, Mapping
+from collections.abc import Mapping
 from datetime import datetime
 
 import attrs
@@ -22,7 +22,8 @@ from mierloos_core.model.orders import Order, OrderStatus
 from mierloos_core.model.payments import Payment, PaymentStatus
 from mierloos_core.model.records import copied
 from mierloos_core.model.seating import Seat
-from mierloos_core.ports import Clock, UnitOfWork
+from mierloos_core.ports import UnitOfWork
+from mierloos_core.services.base import Service
 from mierloos_core.services.ordering import OrderContext, no_order_context
 from mierloos_core.services.payments import Payments
 
@@ -175,9 +176,7 @@ class AccountOrderView:
 
 
 @attrs.define(eq=False)
-class OrderViews:
-    uow: Callable[[], UnitOfWork]
-    clock: Clock
+class OrderViews(Service):
     payments: Payments
     order_context: OrderContext = no_order_context
 

@@ -19,7 +19,8 @@ from datetime import timedelta
 import attrs
 
 from mierloos_core import errors
-from mierloos_core.ports import Clock, ThrottleStore, UnitOfWork
+from mierloos_core.ports import ThrottleStore
+from mierloos_core.services.base import Service
 from mierloos_core.services.checkout import CheckoutPolicy, CheckoutRequest, PlacedOrder, checkout
 from mierloos_core.services.payments import PaymentOpening, Payments
 
@@ -51,9 +52,7 @@ class OrderPlaced:
 
 
 @attrs.define(eq=False)
-class Ordering:
-    uow: Callable[[], UnitOfWork]
-    clock: Clock
+class Ordering(Service):
     policy: CheckoutPolicy
     payments: Payments
     throttles: ThrottleStore

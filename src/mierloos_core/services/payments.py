@@ -12,7 +12,6 @@ from __future__ import annotations
 
 import logging
 import uuid
-from collections.abc import Callable
 from datetime import datetime, timedelta
 from typing import Literal
 
@@ -29,7 +28,9 @@ from mierloos_core.model.payments import (
     PaymentStatus,
     ProviderPayment,
 )
-from mierloos_core.ports import Clock, Links, PaymentGateway, ThrottleStore, UnitOfWork
+from mierloos_core.model.records import copied
+from mierloos_core.ports import Links, PaymentGateway, ThrottleStore, UnitOfWork
+from mierloos_core.services.base import Service
 from mierloos_core.services.fulfilment import enqueue_fulfilment
 from mierloos_core.services.jobs import enqueue
 from mierloos_core.services.order_lifecycle import (
@@ -74,9 +75,7 @@ POLL_EVERY = timedelta(seconds=10)
 
 
 @attrs.define(eq=False)
-class Payments:
-    uow: Callable[[], UnitOfWork]
-    clock: Clock
+class Payments(Service):
     gateway: PaymentGateway
     links: Links
     policy: PaymentPolicy = PaymentPolicy()
@@ -137,14 +136,12 @@ class Payments:
     ) -> None:
         """Store the payment the provider just opened for the locked order, and hold its seats
         while it can be paid; with `notify`, e-mail the visitor its link."""
-        payment = Payment(
+        # Its id at the provider, status, amount, checkout URL and expiry as the provider said.
+        payment = copied(
+            Payment,
+            provider,
             order_id=order.id,
             provider=self.gateway.name,
-            provider_payment_id=provider.provider_payment_id,
-            status=provider.status,
-            amount=provider.amount,
-            checkout_url=provider.checkout_url,
-            expires_at=provider.expires_at,
             created_at=now,
             updated_at=now,
         )

@@ -39,7 +39,7 @@ from __future__ import annotations
 import logging
 import re
 import uuid
-from collections.abc import Callable, Collection, Sequence
+from collections.abc import Collection, Sequence
 
 import attrs
 
@@ -54,7 +54,8 @@ from mierloos_core.model.payments import (
     RefundRequest,
     RefundStatus,
 )
-from mierloos_core.ports import Clock, PaymentGateway, UnitOfWork
+from mierloos_core.ports import PaymentGateway, UnitOfWork
+from mierloos_core.services.base import Service
 from mierloos_core.services.jobs import enqueue
 from mierloos_core.services.order_lifecycle import (
     close_refunded,
@@ -89,13 +90,9 @@ def committed(refunds: Sequence[Refund]) -> Money:
     return Money(sum(r.amount.cents for r in refunds if r.status.counts))
 
 
-class Refunds:
-    def __init__(
-        self, uow: Callable[[], UnitOfWork], clock: Clock, gateway: PaymentGateway
-    ) -> None:
-        self.uow = uow
-        self.clock = clock
-        self.gateway = gateway
+@attrs.define(eq=False)
+class Refunds(Service):
+    gateway: PaymentGateway
 
     def summary(self, order_id: uuid.UUID) -> RefundSummary:
         """What was paid and refunded, from our records only (no call to the provider)."""

@@ -10,7 +10,7 @@ holds for offers).
 from __future__ import annotations
 
 import uuid
-from collections.abc import Callable, Mapping, Sequence
+from collections.abc import Mapping, Sequence
 
 import attrs
 
@@ -27,7 +27,8 @@ from mierloos_core.model.seating import (
     SectionSpec,
     generate_plan,
 )
-from mierloos_core.ports import Clock, UnitOfWork
+from mierloos_core.ports import UnitOfWork
+from mierloos_core.services.base import Service
 from mierloos_core.services.order_lifecycle import get_performance
 
 
@@ -56,10 +57,7 @@ class SeatMap:
 
 
 @attrs.define(eq=False)
-class Seating:
-    uow: Callable[[], UnitOfWork]
-    clock: Clock
-
+class Seating(Service):
     def add_hall(self, name: str) -> Hall:
         """A new hall; its name is its own (a name in use, in any case, is refused)."""
         hall = Hall(name=" ".join(name.split()))

@@ -11,7 +11,7 @@ from __future__ import annotations
 import re
 import unicodedata
 import uuid
-from collections.abc import Callable, Mapping
+from collections.abc import Mapping
 from datetime import datetime
 from decimal import Decimal
 
@@ -24,7 +24,8 @@ from mierloos_core.model.ids import new_id
 from mierloos_core.model.money import Money
 from mierloos_core.model.orders import OrderStatus
 from mierloos_core.model.timeutil import AMSTERDAM, utc
-from mierloos_core.ports import Clock, UnitOfWork
+from mierloos_core.ports import UnitOfWork
+from mierloos_core.services.base import Service
 from mierloos_core.services.order_lifecycle import get_performance, seats_added
 from mierloos_core.services.performance_cancellation import (
     Cancellation,
@@ -132,10 +133,7 @@ class PerformanceDetails:
 
 
 @attrs.define(eq=False)
-class StaffCatalog:
-    uow: Callable[[], UnitOfWork]
-    clock: Clock
-
+class StaffCatalog(Service):
     # --- reading -----------------------------------------------------------------------------
 
     def overview(self) -> list[ShowSummary]:

@@ -8,7 +8,6 @@ from __future__ import annotations
 
 import re
 import uuid
-from collections.abc import Callable
 from datetime import datetime
 from decimal import Decimal
 
@@ -17,7 +16,8 @@ import attrs
 from mierloos_core import errors
 from mierloos_core.model.coupons import Coupon, DiscountKind, normalize_code
 from mierloos_core.model.money import Money
-from mierloos_core.ports import Clock, UnitOfWork
+from mierloos_core.ports import UnitOfWork
+from mierloos_core.services.base import Service
 from mierloos_core.services.staff_catalog import from_amsterdam, invalid
 
 MAX_CODE = 50
@@ -45,10 +45,7 @@ class CouponForm:
 
 
 @attrs.define(eq=False)
-class StaffCoupons:
-    uow: Callable[[], UnitOfWork]
-    clock: Clock
-
+class StaffCoupons(Service):
     def list(self) -> list[Coupon]:
         """Every coupon by code; `usage_count` counts the uses not given back."""
         with self.uow() as uow:

@@ -21,7 +21,7 @@ from __future__ import annotations
 import logging
 import re
 import uuid
-from collections.abc import Callable, Mapping
+from collections.abc import Mapping
 from datetime import timedelta
 
 import attrs
@@ -31,7 +31,8 @@ from mierloos_core.model.catalog import Performance, Show
 from mierloos_core.model.commands import GenerateTickets
 from mierloos_core.model.files import TicketDocument
 from mierloos_core.model.orders import Order, OrderStatus, Ticket, TicketsPdf
-from mierloos_core.ports import Clock, Links, ObjectStorage, TicketRenderer, UnitOfWork
+from mierloos_core.ports import Links, ObjectStorage, TicketRenderer, UnitOfWork
+from mierloos_core.services.base import Service
 from mierloos_core.services.fulfilment import mail_buyer
 from mierloos_core.services.notifications import PDF_CONTENT_TYPE, tickets_filename
 from mierloos_core.services.order_lifecycle import lock_order_if_any
@@ -84,9 +85,7 @@ class _Plan:
 
 
 @attrs.define(eq=False)
-class Tickets:
-    uow: Callable[[], UnitOfWork]
-    clock: Clock
+class Tickets(Service):
     renderer: TicketRenderer
     storage: ObjectStorage
     links: Links

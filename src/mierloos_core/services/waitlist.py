@@ -15,7 +15,7 @@ from __future__ import annotations
 import hashlib
 import hmac
 import uuid
-from collections.abc import Callable, Iterable
+from collections.abc import Iterable
 from datetime import datetime, timedelta
 
 import attrs
@@ -32,7 +32,8 @@ from mierloos_core.model.waitlist import (
     pick_entries,
     position,
 )
-from mierloos_core.ports import Clock, UnitOfWork
+from mierloos_core.ports import UnitOfWork
+from mierloos_core.services.base import Service
 from mierloos_core.services.cart import MAX_TICKETS_PER_LINE
 from mierloos_core.services.checkout import clean_email, clean_name
 from mierloos_core.services.jobs import enqueue
@@ -113,9 +114,7 @@ class StaffList:
 
 
 @attrs.define(eq=False)
-class Waitlists:
-    uow: Callable[[], UnitOfWork]
-    clock: Clock
+class Waitlists(Service):
     policy: WaitlistPolicy = WaitlistPolicy()
 
     # --- visitors ----------------------------------------------------------------------------

@@ -51,9 +51,15 @@ class ApiModel(BaseModel):
     )
 
     @classmethod
-    def from_record(cls, record: object) -> Self:
-        """The answer for a core record whose attributes carry this model's field names."""
-        return cls.model_validate(record, from_attributes=True)
+    def from_record(cls, record: object, **values: Any) -> Self:
+        """The answer for a core record whose attributes carry this model's field names;
+        `values` gives the fields the record names otherwise or holds in another shape."""
+        if not values:
+            return cls.model_validate(record, from_attributes=True)
+        for name in cls.model_fields:
+            if name not in values and hasattr(record, name):
+                values[name] = getattr(record, name)
+        return cls.model_validate(values, from_attributes=True)
 
 
 # --- field types ------------------------------------------------------------------------------

@@ -239,11 +239,8 @@ def door_list_answer(door_list: DoorList, key: bytes) -> DoorListAnswer:
 
 def offline_line(line: UploadLine) -> OfflineLine:
     admission = line.admission
-    return OfflineLine(
-        code=line.code,
-        result=line.result,
-        door=line.door,
-        scanned_at=line.scanned_at,
+    return OfflineLine.from_record(
+        line,
         admission=AdmissionInfo.from_record(admission)
         if admission is not None and line.result is ScanResult.ALREADY_ADMITTED
         else None,

@@ -124,7 +124,7 @@ class PerformanceReport(ApiModel):
 
 
 def _rows(rows: tuple[object, ...]) -> list[SalesRow]:
-    return [SalesRow.model_validate(row, from_attributes=True) for row in rows]
+    return [SalesRow.from_record(row) for row in rows]
 
 
 async def period_report(request: Request, parameters: PeriodParameters) -> PeriodReport:
@@ -142,26 +142,11 @@ async def period_report(request: Request, parameters: PeriodParameters) -> Perio
         label=period.label,
         start=period.start,
         end=period.end,
-        totals=Totals(
-            orders=report.totals.orders,
-            paid_orders=report.totals.paid_orders,
-            tickets=report.totals.tickets,
-            revenue_cents=report.totals.revenue_cents,
-            refunds_cents=report.totals.refunds_cents,
-            net_cents=report.totals.net_cents,
-        ),
+        totals=Totals.from_record(report.totals),
         shows=_rows(report.shows),
         performances=_rows(report.performances),
         occupancy=[
-            Occupancy(
-                performance_id=r.performance_id,
-                title=r.title,
-                starts_at=r.starts_at,
-                capacity=r.capacity,
-                sold=r.sold,
-                occupancy_percent=r.occupancy,
-            )
-            for r in report.occupancy
+            Occupancy.from_record(r, occupancy_percent=r.occupancy) for r in report.occupancy
         ],
         months=[MonthRevenue(month=label, revenue_cents=cents) for label, cents in view.months],
     )
@@ -173,23 +158,11 @@ async def performance_report(
     web = services(request)
     view = await run_in_threadpool(web.reporting.performance, parameters.performance_id)
     report = view.report
-    return PerformanceReport(
-        performance_id=report.performance_id,
-        show_title=report.show_title,
-        starts_at=report.starts_at,
-        capacity=report.capacity,
-        sold=report.sold,
-        held=report.held,
-        free=report.free,
-        refunded=report.refunded,
-        admitted=report.admitted,
-        revenue_cents=report.revenue_cents,
-        refunds_cents=report.refunds_cents,
-        by_category=[
-            CategoryRevenue.model_validate(c, from_attributes=True) for c in report.by_category
-        ],
-        by_method=[Method.model_validate(m, from_attributes=True) for m in report.by_method],
-        by_coupon=[Coupon.model_validate(c, from_attributes=True) for c in report.by_coupon],
+    return PerformanceReport.from_record(
+        report,
+        by_category=[CategoryRevenue.from_record(c) for c in report.by_category],
+        by_method=[Method.from_record(m) for m in report.by_method],
+        by_coupon=[Coupon.from_record(c) for c in report.by_coupon],
     )
 
 

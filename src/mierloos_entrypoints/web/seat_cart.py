@@ -16,6 +16,7 @@ from datetime import datetime
 from typing import Any
 
 from mierloos_core.model.cart import CartLine, CartValidation
+from mierloos_entrypoints.web.inputs import parse_uuid
 
 SEATS_KEY = "seats"
 MAX_PERFORMANCES = 10
@@ -27,13 +28,13 @@ def read_seats(session: dict[str, Any]) -> dict[uuid.UUID, dict[uuid.UUID, uuid.
         return {}
     chosen: dict[uuid.UUID, dict[uuid.UUID, uuid.UUID]] = {}
     for performance, seats in list(raw.items())[:MAX_PERFORMANCES]:
-        performance_id = _uuid(performance)
+        performance_id = parse_uuid(performance)
         if performance_id is None or not isinstance(seats, dict):
             continue
         parsed = {
             seat_id: category_id
             for seat, category in list(seats.items())[:100]
-            if (seat_id := _uuid(seat)) is not None and (category_id := _uuid(category))
+            if (seat_id := parse_uuid(seat)) is not None and (category_id := parse_uuid(category))
         }
         if parsed:
             chosen[performance_id] = parsed
@@ -105,12 +106,3 @@ def _write(
         str(performance): {str(seat): str(category) for seat, category in seats.items()}
         for performance, seats in chosen.items()
     }
-
-
-def _uuid(value: object) -> uuid.UUID | None:
-    if not isinstance(value, str) or len(value) != 36:
-        return None
-    try:
-        return uuid.UUID(value)
-    except ValueError:
-        return None

@@ -10,24 +10,13 @@ from __future__ import annotations
 from collections.abc import Iterable, Sequence
 
 from mierloos_core.model.price_categories import PriceCategory
+from mierloos_core.model.records import copied
 from mierloos_core.model.seating import PerformanceSeat, Seat, SeatPlan, SeatState
 from mierloos_entrypoints.web.seat_map import SeatMap, SeatView, ZoneView
 
 
 def _seat_view(seat: Seat, zone: str, state: SeatState) -> SeatView:
-    return SeatView(
-        id=str(seat.id),
-        section=seat.section,
-        row=seat.row,
-        number=str(seat.number),
-        x=seat.x,
-        y=seat.y,
-        zone=zone,
-        state=state,
-        wheelchair=seat.wheelchair,
-        companion=seat.companion,
-        restricted_view=seat.restricted_view,
-    )
+    return copied(SeatView, seat, id=str(seat.id), number=str(seat.number), zone=zone, state=state)
 
 
 def performance_map(

@@ -4,30 +4,28 @@ seats with a state (free, held, sold, blocked), and a performance's seating mode
 import sqlalchemy as sa
 from alembic import op
 
+from mierloos_adapters.migrations.shapes import (
+    check,
+    create_entity_table,
+    moment,
+    one_of,
+    references,
+)
+
 revision = "0016"
 down_revision = "0015"
 
 
 def upgrade() -> None:
-    op.create_table(
-        "halls",
-        sa.Column("id", sa.Uuid(), nullable=False),
-        sa.Column("name", sa.String(100), nullable=False),
-        sa.PrimaryKeyConstraint("id", name=op.f("pk_halls")),
-        sa.UniqueConstraint("name", name=op.f("uq_halls_name")),
-    )
-    op.create_table(
+    create_entity_table("halls", sa.Column("name", sa.String(100), nullable=False), unique=["name"])
+    create_entity_table(
         "seat_plans",
-        sa.Column("id", sa.Uuid(), nullable=False),
         sa.Column("hall_id", sa.Uuid(), nullable=False),
         sa.Column("version", sa.Integer(), nullable=False),
         sa.Column("name", sa.String(100), nullable=False),
-        sa.Column("created_at", sa.DateTime(timezone=True), nullable=False),
-        sa.PrimaryKeyConstraint("id", name=op.f("pk_seat_plans")),
-        sa.ForeignKeyConstraint(
-            ["hall_id"], ["halls.id"], name=op.f("fk_seat_plans_hall_id_halls")
-        ),
-        sa.UniqueConstraint("hall_id", "version", name="uq_seat_plans_hall_version"),
+        moment("created_at"),
+        references("seat_plans", "hall_id", "halls"),
+        unique=[sa.UniqueConstraint("hall_id", "version", name="uq_seat_plans_hall_version")],
     )
     _create_seats()
     _create_performance_seats()
@@ -49,9 +47,8 @@ def upgrade() -> None:
 
 
 def _create_seats() -> None:
-    op.create_table(
+    create_entity_table(
         "seats",
-        sa.Column("id", sa.Uuid(), nullable=False),
         sa.Column("plan_id", sa.Uuid(), nullable=False),
         sa.Column("section", sa.String(40), nullable=False),
         sa.Column("row_label", sa.String(40), nullable=False),
@@ -65,15 +62,14 @@ def _create_seats() -> None:
         sa.Column("companion", sa.Boolean(), nullable=False),
         sa.Column("restricted_view", sa.Boolean(), nullable=False),
         sa.Column("blocked", sa.Boolean(), nullable=False),
-        sa.PrimaryKeyConstraint("id", name=op.f("pk_seats")),
-        sa.ForeignKeyConstraint(
-            ["plan_id"], ["seat_plans.id"], name=op.f("fk_seats_plan_id_seat_plans")
-        ),
-        sa.UniqueConstraint(
-            "plan_id", "section", "row_label", "number", name="uq_seats_plan_number"
-        ),
+        references("seats", "plan_id", "seat_plans"),
+        unique=[
+            sa.UniqueConstraint(
+                "plan_id", "section", "row_label", "number", name="uq_seats_plan_number"
+            )
+        ],
+        indexes=[("plan_id",)],
     )
-    op.create_index(op.f("ix_seats_plan_id"), "seats", ["plan_id"])
 
 
 def _create_performance_seats() -> None:
@@ -86,33 +82,17 @@ def _create_performance_seats() -> None:
         sa.Column("order_id", sa.Uuid()),
         sa.Column("ticket_id", sa.Uuid()),
         sa.PrimaryKeyConstraint("performance_id", "seat_id", name=op.f("pk_performance_seats")),
-        sa.ForeignKeyConstraint(
-            ["performance_id"],
-            ["performances.id"],
-            name=op.f("fk_performance_seats_performance_id_performances"),
-        ),
-        sa.ForeignKeyConstraint(
-            ["seat_id"], ["seats.id"], name=op.f("fk_performance_seats_seat_id_seats")
-        ),
-        sa.ForeignKeyConstraint(
-            ["category_id"],
-            ["price_categories.id"],
-            name=op.f("fk_performance_seats_category_id_price_categories"),
-        ),
-        sa.ForeignKeyConstraint(
-            ["order_id"], ["orders.id"], name=op.f("fk_performance_seats_order_id_orders")
-        ),
-        sa.ForeignKeyConstraint(
-            ["ticket_id"], ["tickets.id"], name=op.f("fk_performance_seats_ticket_id_tickets")
-        ),
+        references("performance_seats", "performance_id", "performances"),
+        references("performance_seats", "seat_id", "seats"),
+        references("performance_seats", "category_id", "price_categories"),
+        references("performance_seats", "order_id", "orders"),
+        references("performance_seats", "ticket_id", "tickets"),
         sa.UniqueConstraint("ticket_id", name=op.f("uq_performance_seats_ticket_id")),
-        sa.CheckConstraint(
-            "state IN ('free', 'held', 'sold', 'blocked')",
-            name=op.f("ck_performance_seats_state_valid"),
-        ),
-        sa.CheckConstraint(
+        one_of("performance_seats", "state", ("free", "held", "sold", "blocked")),
+        check(
+            "performance_seats",
+            "taken_by_an_order",
             "(state IN ('held', 'sold')) = (order_id IS NOT NULL)",
-            name=op.f("ck_performance_seats_taken_by_an_order"),
         ),
     )
     op.create_index("ix_performance_seats_order_id", "performance_seats", ["order_id"])
@@ -125,9 +105,7 @@ def downgrade() -> None:
         batch.drop_constraint(op.f("fk_performances_seat_plan_id_seat_plans"), type_="foreignkey")
         batch.drop_column("seat_plan_id")
         batch.drop_column("seating_mode")
-    op.drop_index("ix_performance_seats_order_id", table_name="performance_seats")
-    op.drop_table("performance_seats")
-    op.drop_index(op.f("ix_seats_plan_id"), table_name="seats")
-    op.drop_table("seats")
+    op.drop_table("performance_seats")  # and its index
+    op.drop_table("seats")  # and its index
     op.drop_table("seat_plans")
     op.drop_table("halls")
