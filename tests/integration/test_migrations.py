@@ -103,3 +103,28 @@ def test_a_lock_held_too_long_answers_busy_not_a_hang(postgres_engine, postgres_
         assert catalog.seats_left(performance) == 5
     finally:
         impatient.dispose()
+
+
+def test_sqlite_migrates_with_foreign_keys_off_and_refuses_to_leave_one_broken(tmp_path):
+    engine = make_engine(f"sqlite:///{tmp_path}/mierloos.db")
+    upgrade(engine, "0016")
+    with engine.connect() as connection:
+        # A row pointing at no performance, as only a migration with foreign keys off could leave.
+        connection.connection.driver_connection.execute("PRAGMA foreign_keys = OFF")
+        connection.execute(
+            text("INSERT INTO waitlists (performance_id, enabled, held) VALUES (:id, 1, 0)"),
+            {"id": "0" * 32},
+        )
+        connection.commit()
+        connection.connection.driver_connection.execute("PRAGMA foreign_keys = ON")
+
+    with pytest.raises(RuntimeError, match=r"broken foreign keys in \['waitlists'\]"):
+        upgrade(engine)
+
+    with engine.connect() as connection:
+        assert connection.execute(text("SELECT version_num FROM alembic_version")).scalar() == (
+            "0016"
+        )
+        # The connection went back to the pool with its foreign keys on again.
+        assert connection.exec_driver_sql("PRAGMA foreign_keys").scalar() == 1
+    engine.dispose()

@@ -31,12 +31,15 @@ def run_migrations_online() -> None:
             context.configure(
                 connection=connection,
                 target_metadata=metadata,
-                render_as_batch=connection.dialect.name == "sqlite",
+                render_as_batch=sqlite,
+                # SQLite's DDL is transactional too: one migration run commits whole or not at all.
+                transactional_ddl=True,
                 compare_type=True,
             )
             with context.begin_transaction():
+                before = context.get_context().get_current_heads()
                 context.run_migrations()
-                if sqlite:
+                if sqlite and context.get_context().get_current_heads() != before:
                     _check_foreign_keys(connection)
             connection.commit()
         finally:
