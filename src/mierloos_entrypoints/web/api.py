@@ -29,6 +29,7 @@ from mierloos_core.model.price_categories import PriceCategory
 from mierloos_core.services.cart import validate_cart
 from mierloos_core.services.catalog import ShowListing, upcoming_shows
 from mierloos_core.services.checkout import CheckoutRequest
+from mierloos_core.services.door_devices import DeviceNotAuthorised
 from mierloos_core.services.order_views import OrderView
 from mierloos_core.services.ordering import CheckoutRefused
 from mierloos_entrypoints.observability import CHECKOUTS
@@ -37,6 +38,7 @@ from mierloos_entrypoints.web import report_api, seat_api
 from mierloos_entrypoints.web.api_refusals import refusal
 from mierloos_entrypoints.web.auth import staff_required
 from mierloos_entrypoints.web.checkin_api import OPERATIONS as CHECKIN_OPERATIONS
+from mierloos_entrypoints.web.checkin_api import bearer_token
 from mierloos_entrypoints.web.inputs import BadInput, client_address, coupon_code, is_secret
 from mierloos_entrypoints.web.language import accepted_language
 from mierloos_entrypoints.web.openapi import BODY_ERRORS, Operation, openapi_document
@@ -428,6 +430,8 @@ def endpoint(operation: Operation) -> Callable[[Request], Awaitable[Response]]:
     """The Starlette endpoint of an operation: parses with its models, answers with its model."""
 
     async def serve(request: Request) -> Response:
+        if operation.device_token and not bearer_token(request):
+            raise DeviceNotAuthorised()  # before the body: no token, nothing read or told
         if operation.body is not None:
             answer = await operation.handler(
                 request, _parse(operation.body, await json_object(request))

@@ -33,9 +33,10 @@ _AUTH_ERRORS = (401, 403, 404, 429)
 T = TypeVar("T")
 
 
-def _token(request: Request) -> str | None:
+def bearer_token(request: Request) -> str | None:
+    """The token of an `Authorization: Bearer ...` header; None without one."""
     scheme, _, token = request.headers.get("authorization", "").partition(" ")
-    return token.strip() if scheme.lower() == "bearer" else None
+    return token.strip() or None if scheme.lower() == "bearer" else None
 
 
 async def _guarded(request: Request, call: Callable[[uuid.UUID], T]) -> T:
@@ -48,14 +49,14 @@ async def _guarded(request: Request, call: Callable[[uuid.UUID], T]) -> T:
         web = services(request)
         key = f"checkin-auth:{client_address(request)}"
         limit, window = AUTH_FAILURES_PER_MINUTE, timedelta(minutes=1)
-        if _token(request) and not web.limiter.allow(key, limit, window):
+        if bearer_token(request) and not web.limiter.allow(key, limit, window):
             raise errors.TooManyAttempts() from None
         raise
 
 
 async def _authorise(request: Request) -> tuple[DeviceToken, uuid.UUID]:
     """The calling device and the performance of the path, or the refusal."""
-    token = _token(request)
+    token = bearer_token(request)
     devices = services(request).devices
     device = await _guarded(request, lambda performance: devices.authorise(token, performance))
     performance_id = parse_uuid(str(request.path_params.get("performance_id", "")))
@@ -65,7 +66,7 @@ async def _authorise(request: Request) -> tuple[DeviceToken, uuid.UUID]:
 
 
 async def scan(request: Request, body: models.ScanInput) -> models.CheckInAnswer:
-    token = _token(request)
+    token = bearer_token(request)
     devices = services(request).devices
 
     def scan_in(performance_id: uuid.UUID) -> ScanOutcome:

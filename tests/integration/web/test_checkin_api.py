@@ -128,6 +128,11 @@ def test_tokens_are_checked_on_every_call_and_scoped(site: Site, staff: TestClie
         assert not_json.status_code == 415
         no_door = app.post(scans_url(performance), json={"code": "x"}, headers=bearer(scoped))
         assert no_door.status_code == 400
+        # Without a token a bad body is not even read: the answer is the 401, not its problem.
+        for sent in ({"content": b"code=x"}, {"json": {"code": "x"}}):
+            anonymous = app.post(scans_url(performance), **sent)  # type: ignore[arg-type]
+            assert anonymous.status_code == 401
+            assert anonymous.json()["error"]["code"] == "unauthorized"
     assert site.count("door_scans", result="admitted") == 0
 
 
