@@ -223,7 +223,10 @@ def run(args, url: str, work: Path) -> dict[str, object]:
         for key, value in os.environ.items()
         if not key.startswith(("DATABASE_", "R2_", "S3_", "SMTP_", "MOLLIE_", "MIERLOOS_"))
     } | {
-        "PYTHONPATH": str(ROOT / "src"),
+        # This checkout's code first; then what the caller added (say, a package to try).
+        "PYTHONPATH": os.pathsep.join(
+            [str(ROOT / "src"), *filter(None, os.environ.get("PYTHONPATH", "").split(os.pathsep))]
+        ),
         "DATABASE_URL": url,
         "SECRET_KEY": "onsale-bench-Zr8Wq3Lm6Xt1Vb9Kp4Hy7Dn2Cs5Fg0Aj",
         "MIERLOOS_VAR_DIR": str(work / "var"),  # the fake provider's payments and the PDFs
