@@ -122,7 +122,7 @@ async def fake_payment_action(request: Request, form: FormData) -> Response:
         call_webhook,
         str(record["webhook_url"]),
         payment_id,
-        request.app.state.webhook_transport,
+        _webhook_client(request),
     )
     return RedirectResponse(
         _return_url(request, str(record["redirect_url"])), status_code=303, background=notify
@@ -136,15 +136,23 @@ def _tls_context() -> ssl.SSLContext:
     return httpx.create_ssl_context()
 
 
-async def call_webhook(
-    url: str, payment_id: str, transport: httpx.AsyncBaseTransport | None = None
-) -> None:
+def _webhook_client(request: Request) -> httpx.AsyncClient:
+    """The app's one client for webhook calls, made on first use (again when a test swaps the
+    transport): a client per call cost more of the event loop than the webhook request it
+    made, and its pooled connection spares a TCP connect per call."""
+    state = request.app.state
+    transport: httpx.AsyncBaseTransport | None = state.webhook_transport
+    client: httpx.AsyncClient | None = getattr(state, "webhook_client", None)
+    if client is None or getattr(state, "webhook_client_transport", None) is not transport:
+        client = httpx.AsyncClient(transport=transport, verify=_tls_context(), timeout=10.0)
+        state.webhook_client, state.webhook_client_transport = client, transport
+    return client
+
+
+async def call_webhook(url: str, payment_id: str, client: httpx.AsyncClient) -> None:
     """POST ``id=<payment id>`` to the webhook, as the provider would; failures are only logged."""
     try:
-        async with httpx.AsyncClient(
-            transport=transport, verify=_tls_context(), timeout=10.0
-        ) as client:
-            response = await client.post(url, data={"id": payment_id})
+        response = await client.post(url, data={"id": payment_id})
     except httpx.HTTPError as error:
         log.warning("fake provider: webhook %s failed: %s", url, type(error).__name__)
         return
