@@ -214,6 +214,61 @@ def test_ten_paid_webhooks_in_turn_confirm_once(store, clock, catalog, payments,
     assert len(emails(store, clock, "order_confirmed")) == 1
 
 
+@pytest.mark.parametrize(
+    ("status", "settled"),
+    [(PaymentStatus.PAID, OrderStatus.PAID), (PaymentStatus.FAILED, OrderStatus.CANCELLED)],
+)
+def test_a_webhook_that_settles_the_order_completes_checkouts_creation_job_unrun(
+    store, clock, catalog, payments, gateway, status, settled
+):
+    placed = place(store, clock, catalog.performance(), 2)
+    payments.start(placed.order_id)
+    pid = provider_id(store, clock, placed.order_id)
+    gateway.set_status(pid, status)
+
+    assert payments.sync(pid) is settled
+
+    [job] = jobs(store, clock, JobType.PAYMENT_CREATION)
+    assert job.status is JobStatus.COMPLETED
+    assert job.result == {"skipped": "order settled"}
+    assert job.completed_at == clock.now()
+    # A later delivery finds the job completed and queues no other.
+    payments.sync(pid)
+    assert [j.status for j in jobs(store, clock, JobType.PAYMENT_CREATION)] == [
+        JobStatus.COMPLETED
+    ]
+
+
+def test_a_webhook_leaves_a_creation_job_that_has_started_alone(
+    store, clock, catalog, payments, gateway
+):
+    placed = place(store, clock, catalog.performance(), 2)
+    payments.start(placed.order_id)
+    with MemoryUnitOfWork(store, clock) as uow:
+        [job] = uow.jobs.list(job_type=JobType.PAYMENT_CREATION)
+    store.jobs[job.id].status = JobStatus.PROCESSING  # a worker claimed it a moment ago
+    pid = provider_id(store, clock, placed.order_id)
+    gateway.set_status(pid, PaymentStatus.PAID)
+
+    assert payments.sync(pid) is OrderStatus.PAID
+
+    [job] = jobs(store, clock, JobType.PAYMENT_CREATION)
+    assert (job.status, job.result) == (JobStatus.PROCESSING, None)
+
+
+def test_a_webhook_that_leaves_the_order_pending_keeps_the_creation_job(
+    store, clock, catalog, payments, gateway
+):
+    placed = place(store, clock, catalog.performance(), 2)
+    payments.start(placed.order_id)
+    pid = provider_id(store, clock, placed.order_id)
+
+    assert payments.sync(pid) is OrderStatus.PENDING
+
+    [job] = jobs(store, clock, JobType.PAYMENT_CREATION)
+    assert job.status is JobStatus.PENDING
+
+
 def test_a_failure_after_paid_changes_nothing(store, clock, catalog, payments, gateway):
     performance = catalog.performance(capacity=10)
     placed = place(store, clock, performance, 2)

@@ -48,6 +48,13 @@ def enqueue(uow: UnitOfWork, command: Command, *, run_at: datetime | None = None
     )
 
 
+def skip_waiting(uow: UnitOfWork, command: Command, reason: str) -> bool:
+    """Complete `command`'s job unrun while it still waits, because `reason` made it moot
+    (`JobQueue.skip_pending`); False when it has no such job or the job has started."""
+    key = command.dedupe_key
+    return key is not None and uow.jobs.skip_pending(key, reason)
+
+
 class DoNotRetry(MierloosError):
     """The job cannot succeed however often it runs: mark it failed at once."""
 

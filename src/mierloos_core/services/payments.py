@@ -31,13 +31,8 @@ from mierloos_core.model.payments import (
 )
 from mierloos_core.ports import Clock, Links, PaymentGateway, ThrottleStore, UnitOfWork
 from mierloos_core.services.fulfilment import enqueue_fulfilment
-from mierloos_core.services.jobs import enqueue
-from mierloos_core.services.order_lifecycle import (
-    close_order,
-    first_start,
-    get_order,
-    lock_order,
-)
+from mierloos_core.services.jobs import enqueue, skip_waiting
+from mierloos_core.services.order_lifecycle import close_order, first_start, get_order, lock_order
 from mierloos_core.services.waitlist_seats import offer_paid
 
 log = logging.getLogger(__name__)
@@ -291,7 +286,11 @@ class Payments:
             self._record_status(uow, payment, provider, now, source)
             latest = uow.payments.latest_for_order(order.id)
             is_latest = latest is not None and latest.id == payment.id
+            was_pending = order.status is OrderStatus.PENDING
             self._follow(uow, order, payment, provider, now, is_latest=is_latest)
+            if was_pending and order.status is not OrderStatus.PENDING:
+                # checkout's payment_creation job, still to come, would find nothing to do
+                skip_waiting(uow, CreatePayment(order_id=order.id), "order settled")
             uow.commit()
             return order.status
 
