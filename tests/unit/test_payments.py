@@ -89,6 +89,27 @@ def test_start_opens_one_payment_and_reuses_it_while_open(store, clock, catalog,
     assert emails(store, clock, "payment_link") == []
 
 
+def test_start_for_an_order_just_placed_opens_the_same_payment(
+    store, clock, catalog, payments, gateway
+):
+    placed = place(store, clock, catalog.performance())
+
+    first = payments.start(placed.order_id, placed=placed)
+    again = payments.start(placed.order_id)
+
+    assert first.created
+    assert first.order_status is OrderStatus.PENDING
+    assert not again.created
+    assert again.checkout_url == first.checkout_url
+    [fake] = gateway.payments.values()
+    assert fake.request.order_id == placed.order_id
+    assert fake.request.amount == placed.total
+    assert placed.number in fake.request.description
+    assert fake.request.redirect_url.endswith(placed.secret)
+    assert fake.request.idempotency_key == f"mierloos-{placed.order_id}"
+    assert provider_id(store, clock, placed.order_id) is not None
+
+
 def payment_expiring_at(store, clock, order_id, expires_at):
     with MemoryUnitOfWork(store, clock) as uow:
         payment = uow.payments.latest_for_order(order_id)
