@@ -290,6 +290,24 @@ def test_a_webhook_that_leaves_the_order_pending_keeps_the_creation_job(
     assert job.status is JobStatus.PENDING
 
 
+def test_a_paid_orders_pdf_and_mails_are_queued_ahead_of_payment_syncs(
+    store, clock, catalog, payments, gateway
+):
+    placed = place(store, clock, catalog.performance(), 2)
+    payments.start(placed.order_id)
+    pid = provider_id(store, clock, placed.order_id)
+    gateway.set_status(pid, PaymentStatus.PAID)
+    assert queue_webhook(MemoryUnitOfWork(store, clock), pid)
+
+    payments.sync(pid)
+
+    [sync] = jobs(store, clock, JobType.PAYMENT_WEBHOOK)
+    [pdf] = jobs(store, clock, JobType.PDF_GENERATION)
+    [mail] = emails(store, clock, "order_confirmed")
+    [creation] = jobs(store, clock, JobType.PAYMENT_CREATION)
+    assert pdf.priority == mail.priority > sync.priority == creation.priority
+
+
 def test_a_failure_after_paid_changes_nothing(store, clock, catalog, payments, gateway):
     performance = catalog.performance(capacity=10)
     placed = place(store, clock, performance, 2)
