@@ -110,6 +110,23 @@ def test_start_for_an_order_just_placed_opens_the_same_payment(
     assert provider_id(store, clock, placed.order_id) is not None
 
 
+def test_start_for_an_order_a_coupon_paid_at_checkout_opens_no_payment(
+    store, clock, catalog, payments, gateway
+):
+    catalog.coupon("VRIJ", value=100)
+    placed = place(store, clock, catalog.performance(), 2, coupon="VRIJ")
+    assert placed.status is OrderStatus.PAID
+
+    start = payments.start(placed.order_id, placed=placed)
+
+    assert (start.order_status, start.checkout_url, start.created) == (
+        OrderStatus.PAID,
+        None,
+        False,
+    )
+    assert gateway.create_calls == 0
+
+
 def payment_expiring_at(store, clock, order_id, expires_at):
     with MemoryUnitOfWork(store, clock) as uow:
         payment = uow.payments.latest_for_order(order_id)

@@ -85,6 +85,7 @@ class PlacedOrder:
     discount: Money
     total: Money
     expires_at: datetime
+    status: OrderStatus = OrderStatus.PENDING  # PAID when a coupon covered it all
 
 
 def checkout(
@@ -140,6 +141,7 @@ def checkout(
         discount=order.discount,
         total=order.total,
         expires_at=order.expires_at,
+        status=order.status,
     )
 
 

@@ -97,6 +97,8 @@ class Payments:
         provider is asked without reading the order first.
         """
         now = self.clock.now()
+        if placed is not None and placed.status is not OrderStatus.PENDING:
+            return PaymentStart(order_status=placed.status, checkout_url=None, created=False)
         if placed is not None:
             request = self._request(placed, None)
         else:
