@@ -200,9 +200,21 @@ def server_figures(url: str, performance_id: str) -> dict[str, object]:
 
 
 def cpu_seconds(process: subprocess.Popen) -> float:
-    """CPU time (user and system) a running child has used so far (Linux)."""
-    fields = Path(f"/proc/{process.pid}/stat").read_text().rpartition(")")[2].split()
-    return (int(fields[11]) + int(fields[12])) / os.sysconf("SC_CLK_TCK")
+    """CPU time (user and system) a running child and its own children (the worker's
+    processes) have used so far (Linux)."""
+    stats = {}
+    for path in Path("/proc").glob("[0-9]*/stat"):
+        try:
+            fields = path.read_text().rpartition(")")[2].split()
+        except OSError:
+            continue  # gone meanwhile
+        stats[int(path.parent.name)] = (int(fields[1]), int(fields[11]) + int(fields[12]))
+    tree = {process.pid}
+    for pid, (parent, _) in sorted(stats.items()):
+        if parent in tree:
+            tree.add(pid)
+    ticks = sum(used for pid, (_, used) in stats.items() if pid in tree)
+    return ticks / os.sysconf("SC_CLK_TCK")
 
 
 def percentile(values: list[float], fraction: float) -> float:
@@ -223,7 +235,10 @@ def run(args, url: str, work: Path) -> dict[str, object]:
         for key, value in os.environ.items()
         if not key.startswith(("DATABASE_", "R2_", "S3_", "SMTP_", "MOLLIE_", "MIERLOOS_"))
     } | {
-        "PYTHONPATH": str(ROOT / "src"),
+        # This checkout's code first; then what the caller added (say, a package to try).
+        "PYTHONPATH": os.pathsep.join(
+            [str(ROOT / "src"), *filter(None, os.environ.get("PYTHONPATH", "").split(os.pathsep))]
+        ),
         "DATABASE_URL": url,
         "SECRET_KEY": "onsale-bench-Zr8Wq3Lm6Xt1Vb9Kp4Hy7Dn2Cs5Fg0Aj",
         "MIERLOOS_VAR_DIR": str(work / "var"),  # the fake provider's payments and the PDFs
@@ -248,7 +263,8 @@ def run(args, url: str, work: Path) -> dict[str, object]:
             wait_answering(processes[-1], f"http://127.0.0.1:{port}/health", log)
         health = free_port()
         log = work / "worker.log"
-        worker = start(["worker", "--threads", str(args.worker_threads), "--port", str(health)],
+        worker = start(["worker", "--processes", str(args.worker_processes),
+                        "--threads", str(args.worker_threads), "--port", str(health)],
                        env | {"HEALTH_HOST": "127.0.0.1"}, log, work)  # fmt: skip
         processes.append(worker)
         wait_answering(worker, f"http://127.0.0.1:{health}/health", log)
@@ -300,6 +316,7 @@ def run(args, url: str, work: Path) -> dict[str, object]:
         "buyers": args.buyers,
         "seats": args.seats,
         "concurrency": args.concurrency,
+        "worker_processes": args.worker_processes,
         **cpu,
     }
 
@@ -311,7 +328,8 @@ def main() -> None:
     parser.add_argument("--concurrency", type=int, default=64, help="buyers at once")
     parser.add_argument("--max-seats", type=int, default=4, help="seats a buyer takes, 1 to N")
     parser.add_argument("--servers", type=int, default=2, help="`mierloos serve` processes")
-    parser.add_argument("--worker-threads", type=int, default=8)
+    parser.add_argument("--worker-processes", type=int, default=1)
+    parser.add_argument("--worker-threads", type=int, default=8, help="per worker process")
     parser.add_argument("--mail-timeout", type=float, default=120, help="wait for the mails")
     args = parser.parse_args()
     with migrated_database(admin_url()) as url, tempfile.TemporaryDirectory() as work:

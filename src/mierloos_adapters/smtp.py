@@ -16,8 +16,14 @@ import logging
 import smtplib
 import ssl
 from datetime import UTC, datetime
-from email.message import EmailMessage
-from email.utils import format_datetime, make_msgid, parseaddr
+from email.charset import QP, Charset
+from email.encoders import encode_base64
+from email.header import Header
+from email.message import Message
+from email.mime.base import MIMEBase
+from email.mime.multipart import MIMEMultipart
+from email.mime.text import MIMEText
+from email.utils import format_datetime, formataddr, make_msgid, parseaddr
 from typing import Literal, NoReturn
 
 from mierloos_core.errors import DependencyUnavailable, PermanentFailure
@@ -53,30 +59,71 @@ def message_id_for(email: OutgoingEmail, sender: str) -> str:
     return f"<{given}@{domain}>"
 
 
-def build_message(
-    email: OutgoingEmail, *, sender: str, date: datetime | None = None
-) -> EmailMessage:
+def build_message(email: OutgoingEmail, *, sender: str, date: datetime | None = None) -> Message:
     """The MIME message for an e-mail: text/plain, or multipart/alternative with HTML,
     inside multipart/mixed when it has attachments.
 
     Parts are UTF-8 in quoted-printable and attachments base64, so the message is 7-bit clean
-    for any server.
+    for any server. Built with the classic `email.mime` classes: the same message as
+    `EmailMessage.set_content` makes, at a fraction of its CPU (that one parses every header
+    it sets, a fifth of a worker's time in an onsale).
     """
-    message = EmailMessage()
-    message["From"] = sender
-    message["To"] = email.to
-    message["Subject"] = " ".join(email.subject.split())
+    body: Message = _text_part(email.text, "plain")
+    if email.html is not None:
+        body = _multipart("alternative", [body, _text_part(email.html, "html")])
+    message = body
+    if email.attachments:
+        attached = [_attachment(a.data, a.content_type, a.filename) for a in email.attachments]
+        message = _multipart("mixed", [body, *attached])
+    message["From"] = _mailbox(sender)
+    message["To"] = _mailbox(email.to)
+    message["Subject"] = _header_text("Subject", " ".join(email.subject.split()))
     message["Date"] = format_datetime(date or datetime.now(UTC))
     message["Message-ID"] = message_id_for(email, sender)
-    message.set_content(email.text, charset="utf-8", cte="quoted-printable")
-    if email.html is not None:
-        message.add_alternative(email.html, subtype="html", charset="utf-8", cte="quoted-printable")
-    for attachment in email.attachments:
-        maintype, _, subtype = attachment.content_type.partition("/")
-        message.add_attachment(
-            attachment.data, maintype=maintype, subtype=subtype, filename=attachment.filename
-        )
+    message["MIME-Version"] = "1.0"
     return message
+
+
+_UTF8_QP = Charset("utf-8")
+_UTF8_QP.body_encoding = QP
+
+
+def _text_part(text: str, subtype: str) -> Message:
+    # Lines end in one newline each, the last one too, as `set_content` leaves them.
+    lines = b"\n".join(text.encode("utf-8").splitlines()).decode("utf-8") + "\n"
+    part = MIMEText(lines, subtype, _UTF8_QP)  # type: ignore[arg-type]  # a Charset is taken
+    del part["MIME-Version"]  # once, on the message itself
+    return part
+
+
+def _multipart(subtype: str, parts: list[Message]) -> Message:
+    whole = MIMEMultipart(subtype, _subparts=parts)
+    del whole["MIME-Version"]
+    return whole
+
+
+def _attachment(data: bytes, content_type: str, filename: str) -> Message:
+    maintype, _, subtype = content_type.partition("/")
+    part = MIMEBase(maintype, subtype)
+    del part["MIME-Version"]
+    part.set_payload(data)
+    encode_base64(part)
+    name: str | tuple[str, str, str] = filename if filename.isascii() else ("utf-8", "", filename)
+    part.add_header("Content-Disposition", "attachment", filename=name)
+    return part
+
+
+def _header_text(name: str, text: str) -> str:
+    """A header's text, as RFC 2047 encoded words folded to fit after `name` when not ASCII."""
+    return text if text.isascii() else Header(text, "utf-8", header_name=name).encode()
+
+
+def _mailbox(value: str) -> str:
+    """An address header's value, its display name RFC 2047-encoded when not ASCII."""
+    if value.isascii():
+        return value
+    name, address = parseaddr(value)
+    return formataddr((name, address), charset="utf-8") if address else value
 
 
 class SmtpMailer:
@@ -151,7 +198,7 @@ class SmtpMailer:
             self._ssl_context = ssl.create_default_context()
         return self._ssl_context
 
-    def _deliver(self, message: EmailMessage, recipient: str) -> None:
+    def _deliver(self, message: Message, recipient: str) -> None:
         client: smtplib.SMTP
         if self.security == "tls":
             client = smtplib.SMTP_SSL(

@@ -297,6 +297,38 @@ def test_jobs_are_enqueued_once_per_dedupe_key(make_uow, clock):
         assert len(uow.jobs.list(status="pending")) == 2
 
 
+def test_a_pending_job_is_completed_unrun_by_its_key(make_uow, clock):
+    with make_uow() as uow:
+        waiting = uow.jobs.enqueue(NewJob("payment_creation", {"n": 1}, dedupe_key="create:1"))
+        other = uow.jobs.enqueue(NewJob("payment_creation", {"n": 2}, dedupe_key="create:2"))
+        uow.commit()
+    with make_uow() as uow:
+        assert uow.jobs.skip_pending("create:1", "order settled")
+        assert not uow.jobs.skip_pending("create:1", "again")  # completed now
+        assert not uow.jobs.skip_pending("create:3", "order settled")  # no such job
+        uow.commit()
+    with make_uow() as uow:
+        done = uow.jobs.get(waiting)
+        assert (done.status, done.result, done.completed_at) == (
+            "completed",
+            {"skipped": "order settled"},
+            clock.now(),
+        )
+        # the key stays with the completed job
+        assert uow.jobs.enqueue(NewJob("payment_creation", {}, dedupe_key="create:1")) == waiting
+        assert uow.jobs.get(other).status == "pending"
+
+
+def test_a_job_skipped_in_a_rolled_back_unit_of_work_still_waits(make_uow):
+    with make_uow() as uow:
+        job_id = uow.jobs.enqueue(NewJob("payment_creation", {}, dedupe_key="create:1"))
+        uow.commit()
+    with make_uow() as uow:
+        assert uow.jobs.skip_pending("create:1", "order settled")
+    with make_uow() as uow:
+        assert uow.jobs.get(job_id).status == "pending"
+
+
 def test_enqueue_in_a_rolled_back_unit_of_work_leaves_no_job(make_uow):
     with make_uow() as uow:
         uow.jobs.enqueue(NewJob("email", {"to": "a@b.nl"}))

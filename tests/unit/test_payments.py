@@ -89,6 +89,44 @@ def test_start_opens_one_payment_and_reuses_it_while_open(store, clock, catalog,
     assert emails(store, clock, "payment_link") == []
 
 
+def test_start_for_an_order_just_placed_opens_the_same_payment(
+    store, clock, catalog, payments, gateway
+):
+    placed = place(store, clock, catalog.performance())
+
+    first = payments.start(placed.order_id, placed=placed)
+    again = payments.start(placed.order_id)
+
+    assert first.created
+    assert first.order_status is OrderStatus.PENDING
+    assert not again.created
+    assert again.checkout_url == first.checkout_url
+    [fake] = gateway.payments.values()
+    assert fake.request.order_id == placed.order_id
+    assert fake.request.amount == placed.total
+    assert placed.number in fake.request.description
+    assert fake.request.redirect_url.endswith(placed.secret)
+    assert fake.request.idempotency_key == f"mierloos-{placed.order_id}"
+    assert provider_id(store, clock, placed.order_id) is not None
+
+
+def test_start_for_an_order_a_coupon_paid_at_checkout_opens_no_payment(
+    store, clock, catalog, payments, gateway
+):
+    catalog.coupon("VRIJ", value=100)
+    placed = place(store, clock, catalog.performance(), 2, coupon="VRIJ")
+    assert placed.status is OrderStatus.PAID
+
+    start = payments.start(placed.order_id, placed=placed)
+
+    assert (start.order_status, start.checkout_url, start.created) == (
+        OrderStatus.PAID,
+        None,
+        False,
+    )
+    assert gateway.create_calls == 0
+
+
 def payment_expiring_at(store, clock, order_id, expires_at):
     with MemoryUnitOfWork(store, clock) as uow:
         payment = uow.payments.latest_for_order(order_id)
@@ -212,6 +250,79 @@ def test_ten_paid_webhooks_in_turn_confirm_once(store, clock, catalog, payments,
     assert {t.status for t in order.tickets} == {TicketStatus.VALID}
     assert len(jobs(store, clock, JobType.PDF_GENERATION)) == 1
     assert len(emails(store, clock, "order_confirmed")) == 1
+
+
+@pytest.mark.parametrize(
+    ("status", "settled"),
+    [(PaymentStatus.PAID, OrderStatus.PAID), (PaymentStatus.FAILED, OrderStatus.CANCELLED)],
+)
+def test_a_webhook_that_settles_the_order_completes_checkouts_creation_job_unrun(
+    store, clock, catalog, payments, gateway, status, settled
+):
+    placed = place(store, clock, catalog.performance(), 2)
+    payments.start(placed.order_id)
+    pid = provider_id(store, clock, placed.order_id)
+    gateway.set_status(pid, status)
+
+    assert payments.sync(pid) is settled
+
+    [job] = jobs(store, clock, JobType.PAYMENT_CREATION)
+    assert job.status is JobStatus.COMPLETED
+    assert job.result == {"skipped": "order settled"}
+    assert job.completed_at == clock.now()
+    # A later delivery finds the job completed and queues no other.
+    payments.sync(pid)
+    assert [j.status for j in jobs(store, clock, JobType.PAYMENT_CREATION)] == [
+        JobStatus.COMPLETED
+    ]
+
+
+def test_a_webhook_leaves_a_creation_job_that_has_started_alone(
+    store, clock, catalog, payments, gateway
+):
+    placed = place(store, clock, catalog.performance(), 2)
+    payments.start(placed.order_id)
+    with MemoryUnitOfWork(store, clock) as uow:
+        [job] = uow.jobs.list(job_type=JobType.PAYMENT_CREATION)
+    store.jobs[job.id].status = JobStatus.PROCESSING  # a worker claimed it a moment ago
+    pid = provider_id(store, clock, placed.order_id)
+    gateway.set_status(pid, PaymentStatus.PAID)
+
+    assert payments.sync(pid) is OrderStatus.PAID
+
+    [job] = jobs(store, clock, JobType.PAYMENT_CREATION)
+    assert (job.status, job.result) == (JobStatus.PROCESSING, None)
+
+
+def test_a_webhook_that_leaves_the_order_pending_keeps_the_creation_job(
+    store, clock, catalog, payments, gateway
+):
+    placed = place(store, clock, catalog.performance(), 2)
+    payments.start(placed.order_id)
+    pid = provider_id(store, clock, placed.order_id)
+
+    assert payments.sync(pid) is OrderStatus.PENDING
+
+    [job] = jobs(store, clock, JobType.PAYMENT_CREATION)
+    assert job.status is JobStatus.PENDING
+
+
+def test_a_paid_orders_pdf_and_mails_are_queued_ahead_of_payment_syncs(
+    store, clock, catalog, payments, gateway
+):
+    placed = place(store, clock, catalog.performance(), 2)
+    payments.start(placed.order_id)
+    pid = provider_id(store, clock, placed.order_id)
+    gateway.set_status(pid, PaymentStatus.PAID)
+    assert queue_webhook(MemoryUnitOfWork(store, clock), pid)
+
+    payments.sync(pid)
+
+    [sync] = jobs(store, clock, JobType.PAYMENT_WEBHOOK)
+    [pdf] = jobs(store, clock, JobType.PDF_GENERATION)
+    [mail] = emails(store, clock, "order_confirmed")
+    [creation] = jobs(store, clock, JobType.PAYMENT_CREATION)
+    assert pdf.priority == mail.priority > sync.priority == creation.priority
 
 
 def test_a_failure_after_paid_changes_nothing(store, clock, catalog, payments, gateway):

@@ -46,6 +46,16 @@ class MemoryJobQueue(TableRepository[Job]):
         job.dedupe_key = released_key(job.dedupe_key, job_id)
         return True
 
+    def skip_pending(self, dedupe_key: str, reason: str) -> bool:
+        job = next((row for row in self._rows.values() if row.dedupe_key == dedupe_key), None)
+        if job is None or job.status is not JobStatus.PENDING:
+            return False
+        now = self._clock.now()
+        job.status = JobStatus.COMPLETED
+        job.result = {"skipped": reason}
+        job.updated_at = job.completed_at = now
+        return True
+
     def list(self, *, job_type: str | None = None, status: str | None = None) -> list[Job]:
         return [
             detached_copy(job)

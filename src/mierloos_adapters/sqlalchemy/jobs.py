@@ -122,6 +122,22 @@ class SqlJobQueue(SqlRepository):
         )
         return bool(released.rowcount == 1)
 
+    def skip_pending(self, dedupe_key: str, reason: str) -> bool:
+        # One keyed, conditional update: a worker that claimed the job first holds its row
+        # (processing) and the update then finds nothing to do.
+        now = self.clock.now()
+        skipped = self.db.execute(
+            update(t.jobs)
+            .where(t.jobs.c.dedupe_key == dedupe_key, t.jobs.c.status == JobStatus.PENDING.value)
+            .values(
+                status=JobStatus.COMPLETED.value,
+                result={"skipped": reason},
+                updated_at=now,
+                completed_at=now,
+            )
+        )
+        return bool(skipped.rowcount == 1)
+
     def list(self, *, job_type: str | None = None, status: str | None = None) -> list[Job]:
         query = select(t.jobs).order_by(t.jobs.c.created_at)
         conditions = []

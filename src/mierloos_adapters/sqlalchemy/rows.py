@@ -10,6 +10,7 @@ repositories: their connection, and the statements they all write alike.
 from __future__ import annotations
 
 import enum
+import functools
 import uuid
 from collections.abc import Callable, Collection, Mapping, Sequence
 from operator import attrgetter, itemgetter
@@ -127,6 +128,14 @@ def locked(query: Select[Any], for_update: bool) -> Select[Any]:
     return query.with_for_update() if for_update else query
 
 
+@functools.cache
+def _update_by_id(table: Table, columns: tuple[str, ...]) -> Any:
+    """UPDATE of `columns` of the row whose id is `new_id`, built once per table and column
+    set; the parameters are the columns prefixed `new_` (see `SqlRepository._insert`)."""
+    values = {c: bindparam(f"new_{c}", type_=table.c[c].type) for c in columns if c != "id"}
+    return update(table).where(table.c.id == bindparam("new_id")).values(values)
+
+
 class SqlRepository:
     """A repository on the unit of work's connection."""
 
@@ -134,13 +143,15 @@ class SqlRepository:
         self.db = connection
 
     def _insert(self, rows: RowMap[T], item: T) -> None:
-        self.db.execute(insert(rows.table).values(rows.values(item)))
+        # The values as parameters, not in the statement: SQLAlchemy then finds the compiled
+        # INSERT by a cheap key instead of walking the literals on every call.
+        self.db.execute(insert(rows.table), rows.values(item))
 
     def _update(self, rows: RowMap[T], item: T, *, without: Collection[str] = ()) -> None:
         """Writes the columns of `item`, but its id and those in `without`, to its row."""
-        table = rows.table
         values = rows.values(item, without=without)
-        self.db.execute(update(table).where(table.c.id == values.pop("id")).values(values))
+        params = {f"new_{column}": value for column, value in values.items()}
+        self.db.execute(_update_by_id(rows.table, tuple(values)), params)
 
     def _find(self, rows: RowMap[T], *conditions: Any, for_update: bool = False) -> T | None:
         """The first row that meets `conditions`, locked (FOR UPDATE) when asked to."""

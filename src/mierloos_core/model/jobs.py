@@ -35,6 +35,12 @@ class JobType(enum.StrEnum):
     WAITLIST_PURGE = "waitlist_purge"
 
 
+JOB_PRIORITIES: dict[str, int] = {JobType.PDF_GENERATION: 1, JobType.EMAIL: 1}
+"""Among the jobs that are due, higher goes first (0 for the types not named). A paid order's
+PDF and mails finish the orders already underway before the next payment syncs of a backlog
+start new ones: the first buyers get their tickets first, instead of every buyer late."""
+
+
 @attrs.define(kw_only=True)
 class Job:
     type: str

@@ -42,6 +42,13 @@ class JobQueue(Protocol):
         job is pending (again) or gone, or has no key."""
         ...
 
+    def skip_pending(self, dedupe_key: str, reason: str) -> bool:
+        """Complete the job holding `dedupe_key` without running it, while it waits (pending,
+        not started): what it was queued to make sure of is done. Its result says `reason`;
+        the job keeps its key, so enqueueing the key again finds it completed. False (nothing
+        changed) when no job holds the key or it has started or ended."""
+        ...
+
 
 @attrs.frozen(kw_only=True)
 class JobSummary:

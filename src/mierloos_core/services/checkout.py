@@ -86,6 +86,7 @@ class PlacedOrder:
     discount: Money
     total: Money
     expires_at: datetime
+    status: OrderStatus = OrderStatus.PENDING  # PAID when a coupon covered it all
 
 
 def checkout(

@@ -27,6 +27,7 @@ import attrs
 
 from mierloos_core.errors import MierloosError, PermanentFailure, ValidationError
 from mierloos_core.model.commands import Command, PurgeJobs
+from mierloos_core.model.jobs import JOB_PRIORITIES
 from mierloos_core.ports import Clock, JobLedger, NewJob, UnitOfWork
 
 log = logging.getLogger(__name__)
@@ -42,10 +43,24 @@ C = TypeVar("C", bound=Command)
 
 
 def enqueue(uow: UnitOfWork, command: Command, *, run_at: datetime | None = None) -> uuid.UUID:
-    """Queue `command` in the open unit of work; with its dedupe key present, that job's id."""
+    """Queue `command` in the open unit of work (at its type's priority, `JOB_PRIORITIES`);
+    with its dedupe key present, that job's id."""
     return uow.jobs.enqueue(
-        NewJob(command.job_type, command.to_payload(), run_at=run_at, dedupe_key=command.dedupe_key)
+        NewJob(
+            command.job_type,
+            command.to_payload(),
+            priority=JOB_PRIORITIES.get(command.job_type, 0),
+            run_at=run_at,
+            dedupe_key=command.dedupe_key,
+        )
     )
+
+
+def skip_waiting(uow: UnitOfWork, command: Command, reason: str) -> bool:
+    """Complete `command`'s job unrun while it still waits, because `reason` made it moot
+    (`JobQueue.skip_pending`); False when it has no such job or the job has started."""
+    key = command.dedupe_key
+    return key is not None and uow.jobs.skip_pending(key, reason)
 
 
 class DoNotRetry(MierloosError):

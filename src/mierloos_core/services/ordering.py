@@ -65,12 +65,13 @@ class Ordering(Service):
             placed = self._place(request, client)
         except errors.MierloosError as error:
             return CheckoutRefused(error)
-        return OrderPlaced(order=placed, payment=self.pay(placed.order_id))
+        return OrderPlaced(order=placed, payment=self.pay(placed.order_id, placed))
 
-    def pay(self, order_id: uuid.UUID) -> PaymentOpening:
-        """Open the order's payment: the provider's page, or the e-mail when it is down."""
+    def pay(self, order_id: uuid.UUID, placed: PlacedOrder | None = None) -> PaymentOpening:
+        """Open the order's payment: the provider's page, or the e-mail when it is down
+        (`placed`: the order as checkout has just placed it, see `Payments.start`)."""
         with self.order_context(order_id):
-            return self.payments.open_or_defer(order_id)
+            return self.payments.open_or_defer(order_id, placed)
 
     def _place(self, request: CheckoutRequest, client: str) -> PlacedOrder:
         """The checkout, throttled per client (TooManyAttempts past the limit)."""

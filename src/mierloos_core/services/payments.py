@@ -18,7 +18,7 @@ from typing import Literal
 import attrs
 
 from mierloos_core import errors
-from mierloos_core.model.commands import CreatePayment, RefundOrder, SendEmail, SyncPayment
+from mierloos_core.model.commands import CreatePayment, RefundOrder, SendEmail
 from mierloos_core.model.jobs import JobStatus
 from mierloos_core.model.orders import Order, OrderStatus, PaymentMethod
 from mierloos_core.model.payments import (
@@ -31,14 +31,11 @@ from mierloos_core.model.payments import (
 from mierloos_core.model.records import copied
 from mierloos_core.ports import Links, PaymentGateway, ThrottleStore, UnitOfWork
 from mierloos_core.services.base import Service
+from mierloos_core.services.checkout import PlacedOrder
 from mierloos_core.services.fulfilment import enqueue_fulfilment
-from mierloos_core.services.jobs import enqueue
-from mierloos_core.services.order_lifecycle import (
-    close_order,
-    first_start,
-    get_order,
-    lock_order,
-)
+from mierloos_core.services.jobs import enqueue, skip_waiting
+from mierloos_core.services.order_lifecycle import close_order, first_start, get_order, lock_order
+from mierloos_core.services.payment_webhooks import queue_webhook
 from mierloos_core.services.waitlist_seats import offer_paid
 
 log = logging.getLogger(__name__)
@@ -72,6 +69,7 @@ class PaymentOpening:
 
 
 POLL_EVERY = timedelta(seconds=10)
+_Payable = tuple[Order, Payment | None]
 
 
 @attrs.define(eq=False)
@@ -86,14 +84,40 @@ class Payments(Service):
 
     # --- opening a payment ------------------------------------------------------------------
 
-    def start(self, order_id: uuid.UUID, *, notify: bool = False) -> PaymentStart:
+    def start(
+        self, order_id: uuid.UUID, *, notify: bool = False, placed: PlacedOrder | None = None
+    ) -> PaymentStart:
         """Open a payment for a pending order, or reuse the open one.
 
         Raises DependencyUnavailable when the provider is down (the payment_creation job will
         retry) and PermanentFailure when it refuses. With `notify`, a newly opened payment's
         link is e-mailed to the visitor (the retry path: they are no longer on the site).
+        `placed`: the order as checkout has just placed it (pending, no payment yet), so the
+        provider is asked without reading the order first.
         """
         now = self.clock.now()
+        if placed is not None and placed.status is not OrderStatus.PENDING:
+            return PaymentStart(order_status=placed.status, checkout_url=None, created=False)
+        if placed is not None:
+            request = self._request(placed, None)
+        else:
+            payable = self._payable(order_id, now)
+            if isinstance(payable, PaymentStart):
+                return payable
+            request = self._request(*payable)
+        provider = self.gateway.create_payment(request)
+        with self.uow() as uow:
+            order = lock_order(uow, order_id)
+            created = uow.payments.get_by_provider_id(provider.provider_payment_id) is None
+            if created:
+                self._record_new(uow, order, provider, now, notify=notify)
+            uow.commit()
+        return PaymentStart(
+            order_status=order.status, checkout_url=provider.checkout_url, created=created
+        )
+
+    def _payable(self, order_id: uuid.UUID, now: datetime) -> PaymentStart | _Payable:
+        """The order and its latest payment when a new payment is needed; else the answer."""
         with self.uow() as uow:
             order = get_order(uow, order_id)
             if order.status is not OrderStatus.PENDING:
@@ -112,18 +136,7 @@ class Payments(Service):
             return PaymentStart(
                 order_status=order.status, checkout_url=latest.checkout_url, created=False
             )
-
-        provider = self.gateway.create_payment(self._request(order, latest))
-
-        with self.uow() as uow:
-            order = lock_order(uow, order_id)
-            created = uow.payments.get_by_provider_id(provider.provider_payment_id) is None
-            if created:
-                self._record_new(uow, order, provider, now, notify=notify)
-            uow.commit()
-        return PaymentStart(
-            order_status=order.status, checkout_url=provider.checkout_url, created=created
-        )
+        return order, latest
 
     def _record_new(
         self,
@@ -160,7 +173,9 @@ class Payments(Service):
             )
             enqueue(uow, link)
 
-    def open_or_defer(self, order_id: uuid.UUID) -> PaymentOpening:
+    def open_or_defer(
+        self, order_id: uuid.UUID, placed: PlacedOrder | None = None
+    ) -> PaymentOpening:
         """The visitor wants to pay, at checkout or later from the order page.
 
         "redirect": the provider's page is open (or the order is no longer pending).
@@ -168,7 +183,7 @@ class Payments(Service):
         "refused": the provider refused the payment; the order is cancelled (`abandon`).
         """
         try:
-            start = self.start(order_id)
+            start = self.start(order_id, placed=placed)
         except errors.DependencyUnavailable:
             log.warning("payment provider unavailable; the link follows by e-mail")
             self.defer(order_id)
@@ -288,7 +303,11 @@ class Payments(Service):
             self._record_status(uow, payment, provider, now, source)
             latest = uow.payments.latest_for_order(order.id)
             is_latest = latest is not None and latest.id == payment.id
+            was_pending = order.status is OrderStatus.PENDING
             self._follow(uow, order, payment, provider, now, is_latest=is_latest)
+            if was_pending and order.status is not OrderStatus.PENDING:
+                # checkout's payment_creation job, still to come, would find nothing to do
+                skip_waiting(uow, CreatePayment(order_id=order.id), "order settled")
             uow.commit()
             return order.status
 
@@ -457,41 +476,18 @@ class Payments(Service):
             and (payment.expires_at is None or payment.expires_at > now)
         )
 
-    def _request(self, order: Order, previous: Payment | None) -> PaymentRequest:
+    def _request(self, order: Order | PlacedOrder, previous: Payment | None) -> PaymentRequest:
         # One key per payment attempt: retries of an attempt reuse it, so the provider opens
         # one payment however often we ask; a new attempt after a dead payment gets a new one.
-        key = f"mierloos-{order.id}"
+        order_id = order.id if isinstance(order, Order) else order.order_id
+        key = f"mierloos-{order_id}"
         if previous is not None:
             key += f"-after-{previous.provider_payment_id}"
         return PaymentRequest(
-            order_id=order.id,
+            order_id=order_id,
             amount=order.total,
             description=f"{THEATRE} bestelling {order.number}",
             redirect_url=self.links.order_page(order.secret),
             webhook_url=self.links.payment_webhook(),
             idempotency_key=key,
         )
-
-
-def queue_webhook(uow: UnitOfWork, provider_payment_id: str) -> bool:
-    """Queue a sync for one of our payments; an id we never opened queues nothing, so forged
-    webhook calls cost one indexed read each, never a job nor a provider call.
-
-    While a sync for the payment waits to run, further calls add nothing: that job will read
-    the provider's latest status anyway. The payment's newest sync job holds the command's
-    dedupe key, so finding it is one keyed lookup however many jobs wait; once that job has
-    started (or ended), its key is freed for a new one. The payment row's lock makes
-    concurrent calls take turns, so they cannot both see no waiting job."""
-    sync = SyncPayment(provider_payment_id=provider_payment_id)
-    with uow:
-        if uow.payments.get_by_provider_id(provider_payment_id, for_update=True) is None:
-            return False
-        job_id = enqueue(uow, sync)  # a new job, or the one holding the key
-        job = uow.jobs.get(job_id)
-        if job is None or job.status is not JobStatus.PENDING:
-            # It has started or ended: free the key and queue a new one (enqueue finds the
-            # job instead if a retry put it back to pending meanwhile).
-            uow.jobs.release_key(job_id)
-            enqueue(uow, sync)
-        uow.commit()
-    return True

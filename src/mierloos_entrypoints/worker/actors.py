@@ -8,7 +8,7 @@ from typing import Any
 import dramatiq
 from dramatiq.middleware import CurrentMessage
 
-from mierloos_core.model.jobs import JobType
+from mierloos_core.model.jobs import JOB_PRIORITIES, JobType
 from mierloos_entrypoints.observability import log_context, timed_job
 from mierloos_entrypoints.worker.handlers import registry
 
@@ -52,7 +52,13 @@ def _declare_actor(
 
     perform.__name__ = perform.__qualname__ = job_type.value
     return dramatiq.actor(
-        actor_name=job_type.value, queue_name=QUEUE, time_limit=_limit(job_type), broker=broker
+        actor_name=job_type.value,
+        queue_name=QUEUE,
+        time_limit=_limit(job_type),
+        # The jobs a worker holds run in this order (Dramatiq: lower first), as the claims
+        # take them from the table (higher JOB_PRIORITIES first).
+        priority=-JOB_PRIORITIES.get(job_type, 0),
+        broker=broker,
     )(perform)
 
 
