@@ -272,9 +272,7 @@ def test_a_webhook_that_settles_the_order_completes_checkouts_creation_job_unrun
     assert job.completed_at == clock.now()
     # A later delivery finds the job completed and queues no other.
     payments.sync(pid)
-    assert [j.status for j in jobs(store, clock, JobType.PAYMENT_CREATION)] == [
-        JobStatus.COMPLETED
-    ]
+    assert [j.status for j in jobs(store, clock, JobType.PAYMENT_CREATION)] == [JobStatus.COMPLETED]
 
 
 def test_a_webhook_leaves_a_creation_job_that_has_started_alone(
