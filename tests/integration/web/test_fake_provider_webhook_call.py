@@ -4,10 +4,22 @@ from __future__ import annotations
 
 import asyncio
 import logging
+from collections.abc import Coroutine
+from concurrent.futures import ThreadPoolExecutor
+from typing import Any, TypeVar
 
 import pytest
 
 from mierloos_entrypoints.web.payments import call_webhook, webhook_payment_id
+
+T = TypeVar("T")
+
+
+def run(coroutine: Coroutine[Any, Any, T]) -> T:
+    """`asyncio.run` in a thread of its own: a browser test in the same process may hold an
+    event loop running in this one."""
+    with ThreadPoolExecutor(1) as thread:
+        return thread.submit(asyncio.run, coroutine).result()
 
 
 async def _call_and_receive(status: str) -> tuple[bytes, bytes]:
@@ -31,7 +43,7 @@ async def _call_and_receive(status: str) -> tuple[bytes, bytes]:
 
 
 def test_the_call_posts_the_payment_id_as_a_form_to_the_webhook_path():
-    head, body = asyncio.run(_call_and_receive("200 OK"))
+    head, body = run(_call_and_receive("200 OK"))
 
     assert head.startswith(b"POST /webhooks/payments HTTP/1.1\r\n")
     content_type = head.lower().split(b"content-type: ")[1].split(b"\r\n")[0].decode()
@@ -40,13 +52,13 @@ def test_the_call_posts_the_payment_id_as_a_form_to_the_webhook_path():
 
 def test_a_webhook_that_does_not_answer_200_is_logged(caplog: pytest.LogCaptureFixture):
     with caplog.at_level(logging.WARNING, logger="mierloos_entrypoints.web.payments"):
-        asyncio.run(_call_and_receive("503 Service Unavailable"))
+        run(_call_and_receive("503 Service Unavailable"))
 
     assert "answered 503" in caplog.text
 
 
 def test_a_webhook_nobody_listens_on_is_logged(caplog: pytest.LogCaptureFixture):
     with caplog.at_level(logging.WARNING, logger="mierloos_entrypoints.web.payments"):
-        asyncio.run(call_webhook("http://127.0.0.1:9/webhooks/payments", "tr_Ab12"))
+        run(call_webhook("http://127.0.0.1:9/webhooks/payments", "tr_Ab12"))
 
     assert "failed: ConnectionRefusedError" in caplog.text
