@@ -10,7 +10,7 @@ from mierloos_core.model.admissions import ScanResult, secret_hash
 from mierloos_core.services.checkout import CheckoutPolicy, CheckoutRequest, checkout
 from mierloos_core.services.door import Door, Entrance
 from mierloos_core.services.door_offline import OfflineDoor
-from mierloos_core.services.order_lifecycle import close_refunded, lock_order
+from mierloos_core.services.order_lifecycle import close_refunded, lock_order, settle_paid
 from mierloos_entrypoints.web.checkin_models import check_in_answer
 from tests.catalog_builders import CatalogBuilder
 from tests.integration.test_uow_contract import make_uow  # noqa: F401  (the fixture)
@@ -33,10 +33,7 @@ def paid_seat(make_uow, clock, hall, seat, email):
     )
     placed = checkout(make_uow(), clock, request, CheckoutPolicy())
     with make_uow() as uow:
-        order = lock_order(uow, placed.order_id)
-        order.mark_paid(clock.now())
-        uow.orders.update(order)
-        uow.seating.sell(order.id)
+        settle_paid(uow, lock_order(uow, placed.order_id), clock.now())
         uow.commit()
     with make_uow() as uow:
         return uow.orders.get(placed.order_id)

@@ -20,17 +20,21 @@ from tests.integration.test_uow_contract import (
 )
 
 
+def published(show_id, starts_at, *, available: int) -> Performance:
+    return Performance(
+        show_id=show_id,
+        starts_at=starts_at,
+        price=Money(2500),
+        capacity=10,
+        available_seats=available,
+        status=PerformanceStatus.PUBLISHED,
+    )
+
+
 @pytest.fixture
 def performance(make_uow, clock) -> Performance:
     show = Show(title="Carmen", slug="carmen")
-    performance = Performance(
-        show_id=show.id,
-        starts_at=clock.now() + timedelta(days=3),
-        price=Money(2500),
-        capacity=10,
-        available_seats=4,
-        status=PerformanceStatus.PUBLISHED,
-    )
+    performance = published(show.id, clock.now() + timedelta(days=3), available=4)
     with make_uow() as uow:
         uow.shows.add(show)
         uow.performances.add(performance)
@@ -144,14 +148,7 @@ def test_one_entry_per_email_and_performance(make_uow, performance, clock) -> No
 def test_entries_of_performances_started_before_a_moment_are_forgotten(
     make_uow, performance, clock
 ) -> None:
-    past = Performance(
-        show_id=performance.show_id,
-        starts_at=clock.now() - timedelta(days=40),
-        price=Money(2500),
-        capacity=10,
-        available_seats=0,
-        status=PerformanceStatus.PUBLISHED,
-    )
+    past = published(performance.show_id, clock.now() - timedelta(days=40), available=0)
     with make_uow() as uow:
         uow.performances.add(past)
         uow.waitlists.hold(past.id, 0)

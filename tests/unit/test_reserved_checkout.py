@@ -20,7 +20,12 @@ from mierloos_core.ports.reports import LineFilter
 from mierloos_core.services.checkout import CheckoutPolicy, CheckoutRequest, checkout
 from mierloos_core.services.counter import Counter, CounterSale
 from mierloos_core.services.notifications import order_context
-from mierloos_core.services.order_lifecycle import close_order, close_refunded, lock_order
+from mierloos_core.services.order_lifecycle import (
+    close_order,
+    close_refunded,
+    lock_order,
+    settle_paid,
+)
 from mierloos_core.services.staff_catalog import PerformanceForm, StaffCatalog
 from mierloos_core.services.tickets import Tickets
 from mierloos_core.services.waitlist import JoinRequest, WaitlistPolicy, Waitlists
@@ -260,10 +265,7 @@ def test_a_plan_goes_on_a_performance_only_before_it_sold_anything(catalog, make
 def test_tickets_and_the_confirmation_mail_name_each_seat(hall, make_uow, clock):
     placed = buy(make_uow(), clock, hall, seats=[hall.seat("2", 7), hall.seat("2", 6)])
     with make_uow() as uow:
-        order = lock_order(uow, placed.order_id)
-        order.mark_paid(clock.now())
-        uow.orders.update(order)
-        uow.seating.sell(order.id)
+        settle_paid(uow, lock_order(uow, placed.order_id), clock.now())
         uow.commit()
     renderer = RecordingRenderer()
     tickets = Tickets(make_uow, clock, renderer, MemoryStorage(), SiteLinks("https://t.example"))
@@ -366,10 +368,7 @@ def test_seats_that_come_back_go_to_the_waiting_list_as_numbered_seats(
 def test_the_ticket_export_names_each_seat(hall, make_uow, clock, store):
     placed = buy(make_uow(), clock, hall, seats=[hall.seat("3", 5)], best=1)
     with make_uow() as uow:
-        order = lock_order(uow, placed.order_id)
-        order.mark_paid(clock.now())
-        uow.orders.update(order)
-        uow.seating.sell(order.id)
+        settle_paid(uow, lock_order(uow, placed.order_id), clock.now())
         uow.commit()
 
     lines = list(MemoryReports(store).ticket_lines(LineFilter()))

@@ -45,7 +45,7 @@ from mierloos_core.services.base import Service
 from mierloos_core.services.cart import check_quantities, validate_lines
 from mierloos_core.services.checkout import clean_email, clean_name, refusal, tickets_for
 from mierloos_core.services.fulfilment import enqueue_fulfilment, mail_buyer
-from mierloos_core.services.order_lifecycle import close_order, hold, lock_order
+from mierloos_core.services.order_lifecycle import close_order, hold, lock_order, settle_paid
 from mierloos_core.services.seat_holds import SeatRequest, chosen_seat_lines
 
 SALE_METHODS = (PaymentMethod.CASH, PaymentMethod.PIN, PaymentMethod.FREE)
@@ -344,11 +344,8 @@ class Counter(Service):
                 uow.commit()
             if order.status is not OrderStatus.PENDING:
                 raise BookingExpired(order_id=str(order_id), status=order.status.value)
-            order.mark_paid(now, method=method)
             order.sold_by = staff_id  # who took the money: the day-end overview counts it
-            uow.orders.update(order)
-            uow.seating.sell(order.id)
-            enqueue_fulfilment(uow, order)
+            settle_paid(uow, order, now, method)
             uow.commit()
         return CounterOrder.of(order)
 

@@ -37,13 +37,13 @@ from mierloos_core import errors
 from mierloos_core.model.catalog import Performance
 from mierloos_core.model.commands import CancelPayment
 from mierloos_core.model.coupons import Coupon, CouponUsage
-from mierloos_core.model.orders import Order, OrderStatus
+from mierloos_core.model.orders import Order, OrderStatus, PaymentMethod
 from mierloos_core.model.payments import PaymentStatus
 from mierloos_core.ports import UnitOfWork
-from mierloos_core.services.fulfilment import mail_buyer
+from mierloos_core.services.fulfilment import enqueue_fulfilment, mail_buyer
 from mierloos_core.services.jobs import enqueue
 from mierloos_core.services.seat_holds import SeatRequest, take_seats
-from mierloos_core.services.waitlist_seats import offer_closed, seats_returned
+from mierloos_core.services.waitlist_seats import offer_closed, offer_paid, seats_returned
 
 
 def get_order(uow: UnitOfWork, order_id: uuid.UUID) -> Order:
@@ -116,6 +116,18 @@ def hold(
     plans = uow.seats.reserve(order.seats_held())
     uow.seats.reserve_in_categories(order.category_seats_held())
     take_seats(uow, order, seats or SeatRequest(), plans)
+
+
+def settle_paid(
+    uow: UnitOfWork, order: Order, now: datetime, method: PaymentMethod | None = None
+) -> None:
+    """A locked pending order is paid (by `method`): its tickets become valid, its numbered
+    seats sold, a waiting-list offer it was converts, and its PDF and mails are queued."""
+    order.mark_paid(now, method=method)
+    uow.orders.update(order)
+    uow.seating.sell(order.id)
+    offer_paid(uow, order.id)
+    enqueue_fulfilment(uow, order)
 
 
 def close_order(

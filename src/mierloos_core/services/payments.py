@@ -32,11 +32,15 @@ from mierloos_core.model.records import copied
 from mierloos_core.ports import Links, PaymentGateway, ThrottleStore, UnitOfWork
 from mierloos_core.services.base import Service
 from mierloos_core.services.checkout import PlacedOrder
-from mierloos_core.services.fulfilment import enqueue_fulfilment
 from mierloos_core.services.jobs import enqueue, skip_waiting
-from mierloos_core.services.order_lifecycle import close_order, first_start, get_order, lock_order
+from mierloos_core.services.order_lifecycle import (
+    close_order,
+    first_start,
+    get_order,
+    lock_order,
+    settle_paid,
+)
 from mierloos_core.services.payment_webhooks import queue_webhook
-from mierloos_core.services.waitlist_seats import offer_paid
 
 log = logging.getLogger(__name__)
 
@@ -328,11 +332,7 @@ class Payments(Service):
                 # Paid after the performance began: too late for seats; the money goes back.
                 close_order(uow, order, OrderStatus.EXPIRED, now)
             if order.status is OrderStatus.PENDING:
-                order.mark_paid(now, method=PaymentMethod.MOLLIE)
-                uow.orders.update(order)
-                uow.seating.sell(order.id)
-                offer_paid(uow, order.id)
-                enqueue_fulfilment(uow, order)
+                settle_paid(uow, order, now, PaymentMethod.MOLLIE)
             elif order.status in _CLOSED:
                 self._refund_late(uow, order, payment)
             if order.status in _SOLD and provider.amount_charged_back.cents > 0:
