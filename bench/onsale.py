@@ -12,7 +12,10 @@ the show page, add 1-4 seats to their cart, check out and pay on the provider's 
 Figures: `placed_per_s` (orders placed until the last seat went, over `sellout_s`, from the
 first buyer's start), checkout latency (the POST that places the order, refusals included),
 and `paid_to_mail` (the webhook's job row written, i.e. the webhook received, to the tickets
-mail arriving at the SMTP server). `oversold` must be 0. Last line: one JSON object.
+mail arriving at the SMTP server). `oversold` must be 0. What bounds them: `sale_cpu_s`, the
+CPU seconds the web processes, the worker, the buyers and the PostgreSQL server used until the
+last seat went, and `sale_cores`, their sum over `sellout_s` (the machine's cores are the
+ceiling); `db_sessions`, the connections opened to the database. Last line: one JSON object.
 """
 
 from __future__ import annotations
@@ -31,6 +34,7 @@ import sys
 import tempfile
 import threading
 import time
+from collections.abc import Callable
 from pathlib import Path
 
 import httpx
@@ -195,26 +199,83 @@ def server_figures(url: str, performance_id: str) -> dict[str, object]:
             " JOIN orders o ON o.id = p.order_id WHERE j.type = 'payment_webhook'"
             " GROUP BY o.email"
         ).fetchall()
+        # Connections opened to this database: each one a server process started.
+        sessions = conn.execute(
+            "SELECT sessions FROM pg_stat_database WHERE datname = current_database()"
+        ).fetchone()[0]
     oversold = max(0, sold - capacity) + abs(capacity - available - sold)
-    return {"oversold": oversold, "sold": sold, "received": dict(received)}
+    return {"oversold": oversold, "sold": sold, "received": dict(received), "sessions": sessions}
 
 
-def cpu_seconds(process: subprocess.Popen) -> float:
-    """CPU time (user and system) a running child and its own children (the worker's
-    processes) have used so far (Linux)."""
+def cpu_seconds(pid: int, *, reaped: bool = False) -> float:
+    """CPU time (user and system) process `pid` and its living descendants have used so far
+    (Linux); with `reaped`, also that of its children that have exited (PostgreSQL's
+    connection processes come and go)."""
     stats = {}
     for path in Path("/proc").glob("[0-9]*/stat"):
         try:
             fields = path.read_text().rpartition(")")[2].split()
         except OSError:
             continue  # gone meanwhile
-        stats[int(path.parent.name)] = (int(fields[1]), int(fields[11]) + int(fields[12]))
-    tree = {process.pid}
-    for pid, (parent, _) in sorted(stats.items()):
+        own, children = int(fields[11]) + int(fields[12]), int(fields[13]) + int(fields[14])
+        stats[int(path.parent.name)] = (int(fields[1]), own, children)
+    tree = {pid}
+    for other, (parent, _, _) in sorted(stats.items()):
         if parent in tree:
-            tree.add(pid)
-    ticks = sum(used for pid, (_, used) in stats.items() if pid in tree)
+            tree.add(other)
+    ticks = sum(own for other, (_, own, _) in stats.items() if other in tree)
+    if reaped and pid in stats:
+        ticks += stats[pid][2]
     return ticks / os.sysconf("SC_CLK_TCK")
+
+
+def postmaster_pid(url: str) -> int | None:
+    """The PostgreSQL server's main process, when it runs on this machine."""
+    import psycopg
+
+    with psycopg.connect(url) as conn:
+        backend = conn.execute("SELECT pg_backend_pid()").fetchone()[0]
+    try:
+        return int(Path(f"/proc/{backend}/stat").read_text().rpartition(")")[2].split()[1])
+    except OSError:
+        return None  # another machine's server
+
+
+class CpuSampler:
+    """The CPU seconds of each group of processes, a few times a second, so that what the sale
+    itself cost (until its last seat went) can be told apart from the sold-out visits after."""
+
+    def __init__(self, groups: dict[str, Callable[[], float]], every: float = 0.25) -> None:
+        self.groups = groups
+        self.every = every
+        self.samples: list[tuple[float, dict[str, float]]] = []
+        self._stop = threading.Event()
+        self._thread = threading.Thread(target=self._run, daemon=True)
+
+    def _sample(self) -> None:
+        self.samples.append(
+            (time.perf_counter(), {name: used() for name, used in self.groups.items()})
+        )
+
+    def _run(self) -> None:
+        while not self._stop.wait(self.every):
+            self._sample()
+
+    def __enter__(self) -> CpuSampler:
+        self._sample()
+        self._thread.start()
+        return self
+
+    def __exit__(self, *_exc: object) -> None:
+        self._stop.set()
+        self._thread.join()
+        self._sample()
+
+    def used_until(self, moment: float) -> dict[str, float]:
+        """CPU seconds per group from the start to the first sample at or after `moment`."""
+        first = self.samples[0][1]
+        last = next((used for at, used in self.samples if at >= moment), self.samples[-1][1])
+        return {name: round(last[name] - first[name], 1) for name in first}
 
 
 def percentile(values: list[float], fraction: float) -> float:
@@ -269,15 +330,24 @@ def run(args, url: str, work: Path) -> dict[str, object]:
         processes.append(worker)
         wait_answering(worker, f"http://127.0.0.1:{health}/health", log)
         bases = [f"http://127.0.0.1:{port}" for port in ports]
-        began, results = asyncio.run(rush(bases, show, args))
+        groups: dict[str, Callable[[], float]] = {
+            "serve": lambda: sum(cpu_seconds(p.pid) for p in processes[:-1]),
+            "worker": lambda: cpu_seconds(worker.pid),
+            "buyers": lambda: sum(os.times()[:2]),
+        }
+        postmaster = postmaster_pid(url)
+        if postmaster is not None:
+            groups["postgres"] = lambda: cpu_seconds(postmaster, reaped=True)
+        with CpuSampler(groups) as sampler:
+            began, results = asyncio.run(rush(bases, show, args))
         paid = set(results["paid"])
         deadline = time.monotonic() + args.mail_timeout
         while time.monotonic() < deadline and not paid <= set(mail.arrived):
             time.sleep(0.2)
         figures = server_figures(url, performance_id)
         cpu = {
-            "serve_cpu_s": round(sum(cpu_seconds(p) for p in processes[:-1]), 1),
-            "worker_cpu_s": round(cpu_seconds(worker), 1),
+            "serve_cpu_s": round(sum(cpu_seconds(p.pid) for p in processes[:-1]), 1),
+            "worker_cpu_s": round(cpu_seconds(worker.pid), 1),
             "buyers_cpu_s": round(sum(os.times()[:2]), 1),
         }
     finally:
@@ -291,6 +361,7 @@ def run(args, url: str, work: Path) -> dict[str, object]:
         smtp.stop()
     placed = sorted(results["placed"])
     sellout = placed[-1][0] - began if placed else float("nan")
+    sale_cpu = sampler.used_until(placed[-1][0]) if placed else {}
     received: dict[str, float] = figures["received"]  # type: ignore[assignment]
     to_mail = [
         (mail.arrived[email] - received[email]) * 1000
@@ -318,6 +389,10 @@ def run(args, url: str, work: Path) -> dict[str, object]:
         "concurrency": args.concurrency,
         "worker_processes": args.worker_processes,
         **cpu,
+        # Until the last seat went; postgres: the whole server, other databases' work included.
+        "sale_cpu_s": sale_cpu,
+        "sale_cores": round(sum(sale_cpu.values()) / sellout, 2) if placed else 0,
+        "db_sessions": figures["sessions"],
     }
 
 

@@ -20,6 +20,12 @@ class Setting:
 SETTINGS: tuple[Setting, ...] = (
     Setting("DATABASE_URL", "`postgresql://user:pass@host/db` (psycopg 3) or `sqlite:///path`"),
     Setting(
+        "DATABASE_POOL_SIZE",
+        "PostgreSQL connections each web or worker process keeps open (default 20); a request"
+        " finding all in use waits for one. Keep processes x size under the server's"
+        " max_connections",
+    ),
+    Setting(
         "SECRET_KEY",
         "signs the session cookie; required outside the embedded setup, 32+ characters, 16+"
         " different ones and no placeholder (`change-me…`): those are refused",

@@ -82,7 +82,7 @@ def _engine(settings: Settings):  # type: ignore[no-untyped-def]
             # Created empty and private before SQLite opens it (accounts, orders, sessions).
             os.close(os.open(database, os.O_WRONLY | os.O_CREAT, 0o600))
             os.chmod(database, 0o600)
-    return make_engine(settings.database_url)
+    return make_engine(settings.database_url, pool_size=settings.database_pool_size)
 
 
 def _storage(settings: Settings) -> ObjectStorage:
