@@ -17,6 +17,7 @@ from mierloos_core.model.orders import OrderStatus, PaymentMethod
 from mierloos_core.model.seating import SeatState
 from mierloos_core.model.timeutil import local
 from mierloos_core.ports.reports import LineFilter
+from mierloos_core.services.catalog import show_page
 from mierloos_core.services.checkout import CheckoutPolicy, CheckoutRequest, checkout
 from mierloos_core.services.counter import Counter, CounterSale
 from mierloos_core.services.notifications import order_context
@@ -376,3 +377,18 @@ def test_the_ticket_export_names_each_seat(hall, make_uow, clock, store):
     _, seats = order_seats(make_uow, placed.order_id)
     assert sorted(line.seat for line in lines) == sorted(s.ref.describe() for s in seats.values())
     assert "Zaal, rij 3, stoel 5" in {line.seat for line in lines}
+
+
+def test_the_show_page_tells_numbered_seating_and_open_waiting_lists_apart(
+    hall, catalog, make_uow, clock
+):
+    with make_uow() as uow:
+        show = uow.shows.get(hall.performance.show_id)
+    free_seating = catalog.performance(show)
+    Waitlists(make_uow, clock, WaitlistPolicy(offer_hours=24)).set_enabled(free_seating.id, False)
+
+    page = show_page(make_uow(), clock.now(), show.slug)
+
+    assert {p.id for p in page.upcoming} == {hall.performance.id, free_seating.id}
+    assert page.numbered == {hall.performance.id}
+    assert page.waitlists_open == {hall.performance.id}

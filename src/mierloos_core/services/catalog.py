@@ -169,6 +169,9 @@ class ShowPage:
     upcoming: list[Performance]  # published and still to come, sold out ones included
     # Per performance, the categories visitors may buy (public ones), in their order.
     categories: dict[uuid.UUID, list[PriceCategory]] = attrs.field(factory=dict)
+    # Those of `upcoming` whose waiting list takes entries, and those that sell numbered seats.
+    waitlists_open: frozenset[uuid.UUID] = frozenset()
+    numbered: frozenset[uuid.UUID] = frozenset()
 
     def categories_of(self, performance: Performance) -> list[PriceCategory]:
         return self.categories.get(performance.id, [])
@@ -179,7 +182,8 @@ class ShowPage:
 
 
 def show_page(uow: UnitOfWork, now: datetime, slug: str) -> ShowPage:
-    """A show with its published performances still to come, soonest first."""
+    """A show with its published performances still to come, soonest first: all the show
+    page reads, in one transaction (the page is the one every visitor of a sale opens)."""
     with uow:
         show = uow.shows.get_by_slug(slug)
         if show is None:
@@ -188,9 +192,16 @@ def show_page(uow: UnitOfWork, now: datetime, slug: str) -> ShowPage:
         upcoming = [
             p for p in performances if p.status is PerformanceStatus.PUBLISHED and p.starts_at > now
         ]
-        categories = public_categories(uow, [p.id for p in upcoming])
+        ids = [p.id for p in upcoming]
+        categories = public_categories(uow, ids)
+        waitlists_open = frozenset(i for i in ids if uow.waitlists.get(i).enabled)
+        numbered = frozenset(i for i in ids if uow.seating.plan_of(i) is not None)
     return ShowPage(
-        show=show, upcoming=sorted(upcoming, key=lambda p: p.starts_at), categories=categories
+        show=show,
+        upcoming=sorted(upcoming, key=lambda p: p.starts_at),
+        categories=categories,
+        waitlists_open=waitlists_open,
+        numbered=numbered,
     )
 
 

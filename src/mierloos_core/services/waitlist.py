@@ -15,7 +15,6 @@ from __future__ import annotations
 import hashlib
 import hmac
 import uuid
-from collections.abc import Iterable
 from datetime import datetime, timedelta
 
 import attrs
@@ -162,11 +161,6 @@ class Waitlists(Service):
             enqueue(uow, _joined_mail(uow, entry, performance, token, place))
             uow.commit()
         return Joined(entry=entry, token=token, position=place, updated=updated)
-
-    def open_lists(self, performance_ids: Iterable[uuid.UUID]) -> frozenset[uuid.UUID]:
-        """Those of the performances whose list takes entries (the show page's join forms)."""
-        with self.uow() as uow:
-            return frozenset(i for i in performance_ids if uow.waitlists.get(i).enabled)
 
     def view(self, token: str) -> EntryView:
         """The entry behind a personal link; NotFound for an unknown link."""

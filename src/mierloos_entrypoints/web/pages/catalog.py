@@ -21,8 +21,7 @@ from mierloos_core.services.images import variant_key
 from mierloos_entrypoints.web.calendar_files import CalendarEntry, calendar_response
 from mierloos_entrypoints.web.inputs import is_slug, parse_uuid
 from mierloos_entrypoints.web.rendering import render
-from mierloos_entrypoints.web.seat_reading import reserved_performances
-from mierloos_entrypoints.web.services import WebServices, services
+from mierloos_entrypoints.web.services import services
 
 IMAGE_SIZES = frozenset({"sm", "md", "lg"})
 _MONTH = re.compile(r"20\d\d-(0[1-9]|1[0-2])")
@@ -58,23 +57,11 @@ async def show(request: Request) -> Response:
         raise HTTPException(status_code=404)
     web = services(request)
     try:
-        context = await run_in_threadpool(_show_context, web, slug)
+        page = await run_in_threadpool(show_page, web.uow(), web.clock.now(), slug)
     except errors.NotFound:
         raise HTTPException(status_code=404) from None
+    context = {"page": page, "max_quantity": web.checkout_policy.max_tickets_per_line}
     return render(request, "pages/show.html", context)
-
-
-def _show_context(web: WebServices, slug: str) -> dict[str, object]:
-    """What the show page shows, read on one worker thread: a hand-off to the thread pool
-    costs the event loop about as much as one of these reads."""
-    page = show_page(web.uow(), web.clock.now(), slug)
-    upcoming = [performance.id for performance in page.upcoming]
-    return {
-        "page": page,
-        "max_quantity": web.checkout_policy.max_tickets_per_line,
-        "page_waitlists": web.waitlists.open_lists(upcoming),
-        "reserved": reserved_performances(web.uow(), upcoming),
-    }
 
 
 async def performance_listing(request: Request) -> ShowListing:
