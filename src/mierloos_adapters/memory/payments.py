@@ -7,22 +7,15 @@ import threading
 import attrs
 
 from mierloos_core.errors import DependencyUnavailable, NotFound, PermanentFailure
+from mierloos_core.model import payments as model
 from mierloos_core.model.ids import new_secret
 from mierloos_core.model.money import Money
-from mierloos_core.model.payments import (
-    PaymentRequest,
-    PaymentStatus,
-    ProviderPayment,
-    ProviderRefund,
-    RefundRequest,
-    RefundStatus,
-)
 
 
 @attrs.define
 class _FakePayment:
-    payment: ProviderPayment
-    request: PaymentRequest
+    payment: model.ProviderPayment
+    request: model.PaymentRequest
 
 
 class MemoryPaymentGateway:
@@ -38,12 +31,12 @@ class MemoryPaymentGateway:
         self.refuse = False
         self.create_calls = 0
         self.get_calls = 0
-        self.refunds: dict[str, ProviderRefund] = {}
+        self.refunds: dict[str, model.ProviderRefund] = {}
         self._refund_keys: dict[str, str] = {}
         self.refund_calls = 0
         self.cancel_calls = 0
 
-    def create_payment(self, request: PaymentRequest) -> ProviderPayment:
+    def create_payment(self, request: model.PaymentRequest) -> model.ProviderPayment:
         with self._lock:
             self.create_calls += 1
             if self.down:
@@ -54,9 +47,9 @@ class MemoryPaymentGateway:
             if known is not None:
                 return self.payments[known].payment
             provider_id = "tr_" + new_secret()[:10]
-            payment = ProviderPayment(
+            payment = model.ProviderPayment(
                 provider_payment_id=provider_id,
-                status=PaymentStatus.OPEN,
+                status=model.PaymentStatus.OPEN,
                 amount=request.amount,
                 order_id=request.order_id,
                 checkout_url=f"https://pay.example/{provider_id}",
@@ -66,7 +59,7 @@ class MemoryPaymentGateway:
             self._by_key[request.idempotency_key] = provider_id
             return payment
 
-    def get_payment(self, provider_payment_id: str) -> ProviderPayment:
+    def get_payment(self, provider_payment_id: str) -> model.ProviderPayment:
         with self._lock:
             self.get_calls += 1
             if self.down:
@@ -76,10 +69,10 @@ class MemoryPaymentGateway:
             except KeyError:
                 raise NotFound(provider_payment_id=provider_payment_id) from None
 
-    def set_status(self, provider_payment_id: str, status: PaymentStatus) -> None:
+    def set_status(self, provider_payment_id: str, status: model.PaymentStatus) -> None:
         with self._lock:
             fake = self.payments[provider_payment_id]
-            cancelable = status is PaymentStatus.OPEN
+            cancelable = status is model.PaymentStatus.OPEN
             fake.payment = attrs.evolve(fake.payment, status=status, cancelable=cancelable)
 
     def charge_back(self, provider_payment_id: str, amount: Money) -> None:
@@ -88,7 +81,7 @@ class MemoryPaymentGateway:
             fake = self.payments[provider_payment_id]
             fake.payment = attrs.evolve(fake.payment, amount_charged_back=amount)
 
-    def cancel_payment(self, provider_payment_id: str) -> ProviderPayment:
+    def cancel_payment(self, provider_payment_id: str) -> model.ProviderPayment:
         """Open payments become `canceled`; any other is returned as it stands, like Mollie's."""
         with self._lock:
             self.cancel_calls += 1
@@ -100,13 +93,13 @@ class MemoryPaymentGateway:
             if fake.payment.cancelable:
                 fake.payment = attrs.evolve(
                     fake.payment,
-                    status=PaymentStatus.CANCELED,
+                    status=model.PaymentStatus.CANCELED,
                     cancelable=False,
                     checkout_url=None,
                 )
             return fake.payment
 
-    def create_refund(self, request: RefundRequest) -> ProviderRefund:
+    def create_refund(self, request: model.RefundRequest) -> model.ProviderRefund:
         """Refunds start `pending`, like Mollie's; tests move them with `set_refund_status`."""
         with self._lock:
             self.refund_calls += 1
@@ -116,7 +109,7 @@ class MemoryPaymentGateway:
             if known is not None:
                 return self.refunds[known]
             fake = self.payments.get(request.provider_payment_id)
-            if self.refuse or fake is None or fake.payment.status is not PaymentStatus.PAID:
+            if self.refuse or fake is None or fake.payment.status is not model.PaymentStatus.PAID:
                 raise PermanentFailure("refund refused by provider")
             refunded = sum(
                 r.amount.cents
@@ -125,17 +118,17 @@ class MemoryPaymentGateway:
             )
             if not 0 < request.amount.cents <= fake.payment.amount.cents - refunded:
                 raise PermanentFailure("refund amount exceeds what is refundable")
-            refund = ProviderRefund(
+            refund = model.ProviderRefund(
                 provider_refund_id="re_" + new_secret()[:10],
                 provider_payment_id=request.provider_payment_id,
-                status=RefundStatus.PENDING,
+                status=model.RefundStatus.PENDING,
                 amount=request.amount,
             )
             self.refunds[refund.provider_refund_id] = refund
             self._refund_keys[request.idempotency_key] = refund.provider_refund_id
             return refund
 
-    def get_refund(self, provider_payment_id: str, provider_refund_id: str) -> ProviderRefund:
+    def get_refund(self, provider_payment_id: str, provider_refund_id: str) -> model.ProviderRefund:
         with self._lock:
             if self.down:
                 raise DependencyUnavailable("payment provider is down")
@@ -144,7 +137,7 @@ class MemoryPaymentGateway:
                 raise NotFound(provider_refund_id=provider_refund_id)
             return refund
 
-    def set_refund_status(self, provider_refund_id: str, status: RefundStatus) -> None:
+    def set_refund_status(self, provider_refund_id: str, status: model.RefundStatus) -> None:
         with self._lock:
             refund = self.refunds[provider_refund_id]
             self.refunds[provider_refund_id] = attrs.evolve(refund, status=status)

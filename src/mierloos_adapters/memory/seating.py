@@ -3,12 +3,13 @@
 from __future__ import annotations
 
 import uuid
-from collections.abc import Callable, Collection, Mapping, Sequence
+from collections.abc import Callable, Collection, Sequence
 
 import attrs
 
 from mierloos_adapters.memory.store import MemoryStore
 from mierloos_core.model.seating import Hall, PerformanceSeat, Seat, SeatPlan, SeatState
+from mierloos_core.ports.seating import SeatTickets
 
 
 class MemorySeating:
@@ -67,11 +68,7 @@ class MemorySeating:
         }
 
     def take(
-        self,
-        performance_id: uuid.UUID,
-        tickets: Mapping[uuid.UUID, uuid.UUID],
-        order_id: uuid.UUID,
-        state: SeatState,
+        self, performance_id: uuid.UUID, tickets: SeatTickets, order_id: uuid.UUID, state: SeatState
     ) -> int:
         table = self._store.performance_seats.get(performance_id, {})
         taken = 0

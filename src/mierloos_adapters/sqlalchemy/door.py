@@ -10,19 +10,12 @@ from sqlalchemy import Row, and_, bindparam, func, insert, select, update
 
 from mierloos_adapters.sqlalchemy import tables as t
 from mierloos_adapters.sqlalchemy.rows import RowMap, SqlRepository, enum_value
-from mierloos_core.model.admissions import (
-    Admission,
-    CategoryCount,
-    DeviceToken,
-    DoorTicket,
-    Scan,
-    ScanResult,
-)
+from mierloos_core.model import admissions
 from mierloos_core.model.orders import OrderStatus, TicketStatus
 from mierloos_core.model.records import copied
 
-SCAN_ROWS = RowMap(Scan, t.door_scans, result=enum_value(ScanResult))
-DEVICE_ROWS = RowMap(DeviceToken, t.device_tokens)
+SCAN_ROWS = RowMap(admissions.Scan, t.door_scans, result=enum_value(admissions.ScanResult))
+DEVICE_ROWS = RowMap(admissions.DeviceToken, t.device_tokens)
 
 _tk, _or = t.tickets, t.orders
 _DOOR_TICKET = select(
@@ -61,7 +54,7 @@ _SEAT_ADMISSION = (
     .where(
         _ds.c.performance_id == bindparam("performance"),
         _ds.c.seat_id == bindparam("seat"),
-        _ds.c.result == ScanResult.ADMITTED.value,
+        _ds.c.result == admissions.ScanResult.ADMITTED.value,
         _tk.c.id != bindparam("other"),
         _tk.c.admitted_at.is_not(None),
     )
@@ -69,33 +62,37 @@ _SEAT_ADMISSION = (
 )
 
 
-def _door_ticket(row: Row[Any]) -> DoorTicket:
-    admission = (
-        Admission(at=row.admitted_at, door=row.admitted_door or "", by=row.admitted_by or "")
-        if row.admitted_at is not None
-        else None
+def _admission(row: Row[Any] | None) -> admissions.Admission | None:
+    """The admission in a ticket row's `admitted_*` columns; None when it was not let in."""
+    if row is None or row.admitted_at is None:
+        return None
+    return admissions.Admission(
+        at=row.admitted_at, door=row.admitted_door or "", by=row.admitted_by or ""
     )
+
+
+def _door_ticket(row: Row[Any]) -> admissions.DoorTicket:
     return copied(
-        DoorTicket,
+        admissions.DoorTicket,
         row,
         status=TicketStatus(row.status),
         order_paid=row.paid_at is not None or row.order_status == OrderStatus.PAID.value,
-        admission=admission,
+        admission=_admission(row),
     )
 
 
 class SqlAdmissions(SqlRepository):
-    def ticket_by_secret(self, secret: str) -> DoorTicket | None:
+    def ticket_by_secret(self, secret: str) -> admissions.DoorTicket | None:
         row = self.db.execute(_BY_SECRET, {"secret": secret}).first()
         return _door_ticket(row) if row else None
 
-    def tickets_for(self, performance_id: uuid.UUID) -> list[DoorTicket]:
+    def tickets_for(self, performance_id: uuid.UUID) -> list[admissions.DoorTicket]:
         query = _DOOR_TICKET.where(
             _tk.c.performance_id == performance_id, _tk.c.status.in_(_EVER_PAID)
         )
         return [_door_ticket(row) for row in self.db.execute(query)]
 
-    def admit(self, ticket_id: uuid.UUID, admission: Admission) -> bool:
+    def admit(self, ticket_id: uuid.UUID, admission: admissions.Admission) -> bool:
         values = {"at": admission.at, "door": admission.door, "by": admission.by}
         done = self.db.execute(_ADMIT, {"ticket_id": ticket_id, **values})
         return done.rowcount == 1
@@ -108,22 +105,20 @@ class SqlAdmissions(SqlRepository):
         )
         return done.rowcount == 1
 
-    def record(self, scan: Scan) -> None:
+    def record(self, scan: admissions.Scan) -> None:
         self.db.execute(_INSERT_SCAN, SCAN_ROWS.values(scan))
 
     def seat_admission(
         self, performance_id: uuid.UUID, seat_id: uuid.UUID, other_than: uuid.UUID
-    ) -> Admission | None:
+    ) -> admissions.Admission | None:
         row = self.db.execute(
             _SEAT_ADMISSION, {"performance": performance_id, "seat": seat_id, "other": other_than}
         ).first()
-        if row is None:
-            return None
-        return Admission(at=row.admitted_at, door=row.admitted_door or "", by=row.admitted_by or "")
+        return _admission(row)
 
     def last_scan(
         self, performance_id: uuid.UUID, door: str, staff: str, results: frozenset[str]
-    ) -> Scan | None:
+    ) -> admissions.Scan | None:
         scans = t.door_scans.c
         query = (
             select(t.door_scans)
@@ -140,7 +135,7 @@ class SqlAdmissions(SqlRepository):
         )
         return self._first(SCAN_ROWS, query)
 
-    def scans(self, performance_id: uuid.UUID, *, limit: int) -> list[Scan]:
+    def scans(self, performance_id: uuid.UUID, *, limit: int) -> list[admissions.Scan]:
         scans = t.door_scans.c
         query = (
             select(t.door_scans)
@@ -150,7 +145,7 @@ class SqlAdmissions(SqlRepository):
         )
         return self._all(SCAN_ROWS, query)
 
-    def counts(self, performance_id: uuid.UUID) -> list[CategoryCount]:
+    def counts(self, performance_id: uuid.UUID) -> list[admissions.CategoryCount]:
         query = (
             select(_tk.c.category_name, func.count(_tk.c.admitted_at), func.count())
             .where(_tk.c.performance_id == performance_id, _tk.c.status == TicketStatus.VALID.value)
@@ -158,19 +153,19 @@ class SqlAdmissions(SqlRepository):
             .order_by(_tk.c.category_name)
         )
         return [
-            CategoryCount(category_name=name, admitted=int(admitted), sold=int(sold))
+            admissions.CategoryCount(category_name=name, admitted=int(admitted), sold=int(sold))
             for name, admitted, sold in self.db.execute(query)
         ]
 
 
 class SqlDeviceTokens(SqlRepository):
-    def add(self, token: DeviceToken) -> None:
+    def add(self, token: admissions.DeviceToken) -> None:
         self._insert(DEVICE_ROWS, token)
 
-    def get_by_hash(self, token_hash: str) -> DeviceToken | None:
+    def get_by_hash(self, token_hash: str) -> admissions.DeviceToken | None:
         return self._find(DEVICE_ROWS, t.device_tokens.c.token_hash == token_hash)
 
-    def list(self) -> list[DeviceToken]:
+    def list(self) -> list[admissions.DeviceToken]:
         return self._find_all(DEVICE_ROWS, order_by=[t.device_tokens.c.created_at.desc()])
 
     def revoke(self, token_id: uuid.UUID, at: datetime) -> bool:

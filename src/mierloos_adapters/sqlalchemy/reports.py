@@ -33,26 +33,14 @@ from mierloos_adapters.sqlalchemy.report_queries import (
 )
 from mierloos_adapters.sqlalchemy.types import UtcDateTime
 from mierloos_core.model.catalog import PerformanceStatus
-from mierloos_core.ports.reports import (
-    CategoryFigures,
-    CouponFigures,
-    DailySales,
-    LineFilter,
-    MethodFigures,
-    MoneyLine,
-    OrderLine,
-    PerformanceReport,
-    Period,
-    PeriodReport,
-    TicketLine,
-)
+from mierloos_core.ports import reports
 
 
 class SqlReports:
     def __init__(self, engine: Engine) -> None:
         self.engine = engine
 
-    def performance(self, performance_id: uuid.UUID) -> PerformanceReport | None:
+    def performance(self, performance_id: uuid.UUID) -> reports.PerformanceReport | None:
         with reading(self.engine) as db:
             head = db.execute(
                 select(p.c.id, s.c.title, p.c.starts_at, p.c.status, p.c.capacity)
@@ -77,7 +65,7 @@ class SqlReports:
             refunded = db.execute(
                 select(total(refunds.c.part)).where(refunds.c.performance_id == performance_id)
             ).scalar_one()
-            return PerformanceReport(
+            return reports.PerformanceReport(
                 performance_id=head.id,
                 show_id=head.show_id,
                 show_title=head.title,
@@ -97,12 +85,12 @@ class SqlReports:
                 by_coupon=_by_coupon(db, lines, mine),
             )
 
-    def period(self, period: Period) -> PeriodReport:
+    def period(self, period: reports.Period) -> reports.PeriodReport:
         with reading(self.engine) as db:
             rows = db.execute(report_period.period_query(period)).all()
         return report_period.period_report(period, rows)
 
-    def daily_sales(self, performance_ids: Sequence[uuid.UUID]) -> list[DailySales]:
+    def daily_sales(self, performance_ids: Sequence[uuid.UUID]) -> list[reports.DailySales]:
         if not performance_ids:
             return []
         ids = list(performance_ids)
@@ -127,7 +115,7 @@ class SqlReports:
             per_day[row.id].append((int(row.days), row[4]))
         known = {row.id: row for row in heads}
         return [
-            DailySales(
+            reports.DailySales(
                 performance_id=i,
                 label=known[i].title,
                 starts_at=known[i].starts_at,
@@ -137,7 +125,7 @@ class SqlReports:
             if i in known
         ]
 
-    def revenue_per_bucket(self, buckets: Sequence[Period]) -> list[int]:
+    def revenue_per_bucket(self, buckets: Sequence[reports.Period]) -> list[int]:
         if not buckets:
             return []
         bounds = union_all(
@@ -166,16 +154,18 @@ class SqlReports:
             found = {int(n): int(cents) for n, cents in db.execute(query)}
         return [int(found.get(n, 0)) for n in range(len(buckets))]
 
-    def ticket_lines(self, only: LineFilter) -> Iterator[TicketLine]:
+    def ticket_lines(self, only: reports.LineFilter) -> Iterator[reports.TicketLine]:
         return report_lines.ticket_lines(self.engine, only)
 
-    def order_lines(self, only: LineFilter) -> Iterator[OrderLine]:
+    def order_lines(self, only: reports.LineFilter) -> Iterator[reports.OrderLine]:
         return report_lines.order_lines(self.engine, only)
 
-    def money_lines(self, only: LineFilter) -> Iterator[MoneyLine]:
+    def money_lines(self, only: reports.LineFilter) -> Iterator[reports.MoneyLine]:
         return report_lines.money_lines(self.engine, only)
 
-    def formatted_lines(self, form: str, kind: str, only: LineFilter) -> Iterator[str] | None:
+    def formatted_lines(
+        self, form: str, kind: str, only: reports.LineFilter
+    ) -> Iterator[str] | None:
         """An export's CSV lines or sheet rows formatted by Postgres (`report_formats`); None
         elsewhere."""
         if self.engine.dialect.name != "postgresql" or kind not in report_formats.KINDS:
@@ -196,7 +186,7 @@ def _days_before(db: Connection, later: Any, earlier: Any) -> Any:
     return case((days < 0, 0), else_=days)
 
 
-def _by_category(db: Connection, lines: Any, mine: Any) -> tuple[CategoryFigures, ...]:
+def _by_category(db: Connection, lines: Any, mine: Any) -> tuple[reports.CategoryFigures, ...]:
     rows = db.execute(
         select(
             lines.c.category_name,
@@ -209,11 +199,12 @@ def _by_category(db: Connection, lines: Any, mine: Any) -> tuple[CategoryFigures
         .order_by(lines.c.category_name)
     ).all()
     return tuple(
-        CategoryFigures(name=r[0], sold=r[1], refunded=r[2], revenue_cents=r[3]) for r in rows
+        reports.CategoryFigures(name=r[0], sold=r[1], refunded=r[2], revenue_cents=r[3])
+        for r in rows
     )
 
 
-def _by_method(db: Connection, lines: Any, mine: Any) -> tuple[MethodFigures, ...]:
+def _by_method(db: Connection, lines: Any, mine: Any) -> tuple[reports.MethodFigures, ...]:
     method = payment_method(lines.c.order_id).label("method")
     per_order = (
         select(lines.c.order_id, method, func.sum(lines.c.paid).label("paid"))
@@ -226,10 +217,10 @@ def _by_method(db: Connection, lines: Any, mine: Any) -> tuple[MethodFigures, ..
         .group_by(per_order.c.method)
         .order_by(per_order.c.method.asc().nulls_last())
     ).all()
-    return tuple(MethodFigures(method=r[0], orders=r[1], revenue_cents=r[2]) for r in rows)
+    return tuple(reports.MethodFigures(method=r[0], orders=r[1], revenue_cents=r[2]) for r in rows)
 
 
-def _by_coupon(db: Connection, lines: Any, mine: Any) -> tuple[CouponFigures, ...]:
+def _by_coupon(db: Connection, lines: Any, mine: Any) -> tuple[reports.CouponFigures, ...]:
     rows = db.execute(
         select(
             lines.c.coupon_code,
@@ -243,6 +234,8 @@ def _by_coupon(db: Connection, lines: Any, mine: Any) -> tuple[CouponFigures, ..
         .order_by(lines.c.coupon_code.asc().nulls_last())
     ).all()
     return tuple(
-        CouponFigures(code=r[0], orders=r[1], tickets=r[2], discount_cents=r[3], revenue_cents=r[4])
+        reports.CouponFigures(
+            code=r[0], orders=r[1], tickets=r[2], discount_cents=r[3], revenue_cents=r[4]
+        )
         for r in rows
     )

@@ -9,7 +9,7 @@ from __future__ import annotations
 
 import threading
 import uuid
-from collections.abc import Collection, Mapping, Sequence
+from collections.abc import Collection, Sequence
 from decimal import Decimal
 
 from sqlalchemy import ColumnElement, case, insert, select, update
@@ -24,6 +24,7 @@ from mierloos_core.model.seating import (
     SeatPlan,
     SeatState,
 )
+from mierloos_core.ports.seating import SeatTickets
 
 _PLANS: dict[uuid.UUID, SeatPlan] = {}
 _PLANS_LOCK = threading.Lock()
@@ -168,11 +169,7 @@ class SqlSeating(SqlRepository):
         return set(rows.scalars().all())
 
     def take(
-        self,
-        performance_id: uuid.UUID,
-        tickets: Mapping[uuid.UUID, uuid.UUID],
-        order_id: uuid.UUID,
-        state: SeatState,
+        self, performance_id: uuid.UUID, tickets: SeatTickets, order_id: uuid.UUID, state: SeatState
     ) -> int:
         if not tickets:
             return 0

@@ -18,6 +18,9 @@ from typing import Protocol
 
 from mierloos_core.model.seating import Hall, PerformanceSeat, Seat, SeatPlan, SeatState
 
+# Which ticket each seat goes to: seat id -> ticket id.
+SeatTickets = Mapping[uuid.UUID, uuid.UUID]
+
 
 class SeatingRepository(Protocol):
     def add_hall(self, hall: Hall) -> None: ...
@@ -57,11 +60,7 @@ class SeatingRepository(Protocol):
         ...
 
     def take(
-        self,
-        performance_id: uuid.UUID,
-        tickets: Mapping[uuid.UUID, uuid.UUID],
-        order_id: uuid.UUID,
-        state: SeatState,
+        self, performance_id: uuid.UUID, tickets: SeatTickets, order_id: uuid.UUID, state: SeatState
     ) -> int:
         """Give each free seat of `tickets` (seat id -> ticket id) to the order in `state`
         (held or sold); returns how many seats changed."""

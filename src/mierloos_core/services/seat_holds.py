@@ -21,6 +21,7 @@ from mierloos_core.model.orders import Order, OrderStatus, Ticket
 from mierloos_core.model.seating import PerformanceSeat, SeatPlan, SeatState, best_available
 from mierloos_core.model.seating.requests import check_chosen
 from mierloos_core.ports import UnitOfWork
+from mierloos_core.ports.seating import SeatTickets
 
 
 @attrs.frozen(kw_only=True)
@@ -126,7 +127,7 @@ def _taken_meanwhile(
     uow: UnitOfWork,
     plan: SeatPlan,
     performance_id: uuid.UUID,
-    wanted: Mapping[uuid.UUID, uuid.UUID],
+    wanted: SeatTickets,
 ) -> errors.SeatsUnavailable:
     now = {seat.seat_id: seat.state for seat in uow.seating.states(performance_id, wanted)}
     gone = [
