@@ -15,7 +15,8 @@ and `paid_to_mail` (the webhook's job row written, i.e. the webhook received, to
 mail arriving at the SMTP server). `oversold` must be 0. What bounds them: `sale_cpu_s`, the
 CPU seconds the web processes, the worker, the buyers and the PostgreSQL server used until the
 last seat went, and `sale_cores`, their sum over `sellout_s` (the machine's cores are the
-ceiling); `db_sessions`, the connections opened to the database. Last line: one JSON object.
+ceiling); `db_sessions` and `db_transactions`, the connections opened to the database and
+the transactions run in it. Last line: one JSON object.
 """
 
 from __future__ import annotations
@@ -200,11 +201,18 @@ def server_figures(url: str, performance_id: str) -> dict[str, object]:
             " GROUP BY o.email"
         ).fetchall()
         # Connections opened to this database: each one a server process started.
-        sessions = conn.execute(
-            "SELECT sessions FROM pg_stat_database WHERE datname = current_database()"
-        ).fetchone()[0]
+        sessions, transactions = conn.execute(
+            "SELECT sessions, xact_commit + xact_rollback FROM pg_stat_database"
+            " WHERE datname = current_database()"
+        ).fetchone()
     oversold = max(0, sold - capacity) + abs(capacity - available - sold)
-    return {"oversold": oversold, "sold": sold, "received": dict(received), "sessions": sessions}
+    return {
+        "oversold": oversold,
+        "sold": sold,
+        "received": dict(received),
+        "sessions": sessions,
+        "transactions": transactions,
+    }
 
 
 def cpu_seconds(pid: int, *, reaped: bool = False) -> float:
@@ -393,6 +401,7 @@ def run(args, url: str, work: Path) -> dict[str, object]:
         "sale_cpu_s": sale_cpu,
         "sale_cores": round(sum(sale_cpu.values()) / sellout, 2) if placed else 0,
         "db_sessions": figures["sessions"],
+        "db_transactions": figures["transactions"],
     }
 
 

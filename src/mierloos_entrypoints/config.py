@@ -113,8 +113,10 @@ class Settings:
     """Bearer token for the web site's /metrics; without one only loopback clients get it."""
     fake_payments: bool = False
     """MIERLOOS_FAKE_PAYMENTS=1: the fake provider outside the embedded setup (demos, tests)."""
-    database_pool_size: int = 20
+    database_pool_size: int = 10
     """PostgreSQL connections a process keeps open, all of them kept (see `make_engine`)."""
+    web_threads: int = 10
+    """Threads a web process runs the requests' blocking work on (database, files, PDFs)."""
     checkouts_per_client: int = 20
     """Orders one client address may place per 10 minutes; 0 = no limit."""
     waitlist_offer_hours: float = 24.0
@@ -224,7 +226,8 @@ class _Reader:
 
 # The numeric settings: the Settings field, its variable, default, kind, lowest and highest value.
 _NUMBERS: tuple[tuple[str, str, str, type[int] | type[float], float, float], ...] = (
-    ("database_pool_size", "DATABASE_POOL_SIZE", "20", int, 1, 500),
+    ("database_pool_size", "DATABASE_POOL_SIZE", "10", int, 1, 500),
+    ("web_threads", "WEB_THREADS", "10", int, 1, 500),
     ("order_ttl_minutes", "ORDER_TTL_MINUTES", "15", int, 1, math.inf),
     ("waitlist_offer_hours", "WAITLIST_OFFER_HOURS", "24", float, 0.1, math.inf),
     ("checkouts_per_client", "CHECKOUTS_PER_CLIENT", "20", int, 0, math.inf),

@@ -21,9 +21,14 @@ SETTINGS: tuple[Setting, ...] = (
     Setting("DATABASE_URL", "`postgresql://user:pass@host/db` (psycopg 3) or `sqlite:///path`"),
     Setting(
         "DATABASE_POOL_SIZE",
-        "PostgreSQL connections each web or worker process keeps open (default 20); a request"
+        "PostgreSQL connections each web or worker process keeps open (default 10); a request"
         " finding all in use waits for one. Keep processes x size under the server's"
         " max_connections",
+    ),
+    Setting(
+        "WEB_THREADS",
+        "threads each web process runs the requests' database work, file reads and PDF printing"
+        " on (default 10); more than DATABASE_POOL_SIZE only wait for a connection",
     ),
     Setting(
         "SECRET_KEY",

@@ -101,7 +101,7 @@ def test_the_pool_size_follows_database_pool_size(tmp_path: Path, postgres_url: 
     default = build_container(load_settings(environment)).engine()
     sized = build_container(load_settings(environment | {"DATABASE_POOL_SIZE": "7"})).engine()
     try:
-        assert default.pool.size() == 20  # type: ignore[attr-defined]
+        assert default.pool.size() == 10  # type: ignore[attr-defined]
         assert sized.pool.size() == 7  # type: ignore[attr-defined]
     finally:
         default.dispose()

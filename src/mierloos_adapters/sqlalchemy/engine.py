@@ -31,7 +31,7 @@ def normalize_database_url(url: str) -> str:
 def make_engine(
     url: str,
     *,
-    pool_size: int = 20,
+    pool_size: int = 10,
     max_overflow: int = 0,
     lock_timeout_ms: int = DEFAULT_LOCK_TIMEOUT_MS,
     echo: bool = False,
@@ -47,7 +47,7 @@ def make_engine(
     overflow connection is closed as soon as it is handed back to a full pool, so a busy site
     whose concurrency swings around the pool's size connected anew for many of its requests
     (an onsale opened over 400 PostgreSQL sessions, each a server process started and
-    authenticated, where 55 do). A thread finding every connection in use waits for one.
+    authenticated, where under 60 do). A thread finding every connection in use waits for one.
 
     Bound parameters never reach a log line or an error message: they hold job payloads,
     addresses and reset nonces, and LOG_LEVEL=DEBUG logs every statement."""

@@ -2,8 +2,11 @@
 
 from __future__ import annotations
 
-from typing import TYPE_CHECKING
+import contextlib
+from collections.abc import AsyncIterator, Mapping
+from typing import TYPE_CHECKING, Any
 
+import anyio.to_thread
 import httpx
 from starlette.applications import Starlette
 from starlette.exceptions import HTTPException
@@ -180,10 +183,30 @@ def create_app(
             MierloosError: errors.domain_error,
             Exception: errors.server_error_handler(headers),
         },
-        lifespan=lifespan,
+        lifespan=_with_thread_limit(web.settings.web_threads, lifespan),
     )
     app.state.container = container
     app.state.services = web
     app.state.templates = make_templates()
     app.state.webhook_transport = webhook_transport
     return app
+
+
+def _with_thread_limit(threads: int, lifespan: Lifespan[Starlette] | None) -> Lifespan[Starlette]:
+    """`lifespan`, first setting how many threads run the requests' blocking work (WEB_THREADS).
+
+    Past the database pool's size more threads only wait for a connection, and on a small
+    machine every extra runnable thread makes the GIL change hands more: in an onsale on two
+    cores, 10 threads per process placed about a quarter more orders a second than anyio's
+    default of 40, with a third of the checkout latency."""
+
+    @contextlib.asynccontextmanager
+    async def limited(app: Starlette) -> AsyncIterator[Mapping[str, Any] | None]:
+        anyio.to_thread.current_default_thread_limiter().total_tokens = threads
+        if lifespan is None:
+            yield None
+        else:
+            async with lifespan(app) as state:
+                yield state
+
+    return limited

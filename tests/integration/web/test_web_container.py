@@ -3,10 +3,14 @@ and the worker's handlers, meet."""
 
 from __future__ import annotations
 
+import contextlib
 import shutil
+from collections.abc import AsyncIterator
 from datetime import timedelta
 from pathlib import Path
 
+import anyio.to_thread
+import attrs
 import pytest
 from sqlalchemy import select
 from starlette.testclient import TestClient
@@ -70,3 +74,28 @@ def test_an_overridden_payment_gateway_reaches_the_job_handlers(
         registry.run(JobType.PAYMENT_CANCEL, {"provider_payment_id": "tr_unknown"})
 
     assert gateway.cancel_calls == 1
+
+
+def test_the_web_process_runs_blocking_work_on_web_threads_threads(
+    tmp_path: Path, web_template_db: Path
+) -> None:
+    var_dir = tmp_path / "var"
+    var_dir.mkdir()
+    shutil.copy(web_template_db, var_dir / "mierloos.db")
+    container = build_container(attrs.evolve(settings_for(var_dir), web_threads=3))
+    container.payment_gateway.override(MemoryPaymentGateway())
+    seen: list[int] = []
+
+    @contextlib.asynccontextmanager
+    async def lifespan(app: object) -> AsyncIterator[None]:
+        seen.append(anyio.to_thread.current_default_thread_limiter().total_tokens)
+        yield
+
+    with TestClient(create_app(container, lifespan=lifespan), base_url=BASE_URL) as client:
+        assert client.get("/").status_code == 200
+        tokens = client.portal.call(  # type: ignore[union-attr]
+            lambda: anyio.to_thread.current_default_thread_limiter().total_tokens
+        )
+    # Set before the app's own lifespan (the embedded worker) starts, and kept.
+    assert seen == [3]
+    assert tokens == 3
