@@ -98,6 +98,9 @@ class WorkerConfig:
 
 @attrs.frozen(kw_only=True)
 class Settings:
+    """The site's settings, one field per variable (their meaning is in
+    `config_variables.SETTINGS`); `worker` holds the worker's own."""
+
     var_dir: Path
     database_url: str
     base_url: str
@@ -110,31 +113,18 @@ class Settings:
     embedded_worker: bool
     sender: str
     metrics_token: str | None = attrs.field(default=None, repr=False)
-    """Bearer token for the web site's /metrics; without one only loopback clients get it."""
     fake_payments: bool = False
-    """MIERLOOS_FAKE_PAYMENTS=1: the fake provider outside the embedded setup (demos, tests)."""
     database_pool_size: int = 10
-    """PostgreSQL connections a process keeps open, all of them kept (see `make_engine`)."""
     web_threads: int = 10
-    """Threads a web process runs the requests' blocking work on (database, files, PDFs)."""
     checkouts_per_client: int = 20
-    """Orders one client address may place per 10 minutes; 0 = no limit."""
     waitlist_offer_hours: float = 24.0
-    """How long a waiting-list offer holds its seats (never past the performance's start)."""
     max_unpaid_tickets_per_performance: int = 10
-    """Unpaid tickets one e-mail or client address may hold per performance; 0 = no limit."""
     phone_pay_before_minutes: int = 30
-    """A phone booking's seats go back this long before the start unless it was paid."""
     counter_after_start_minutes: int = 30
-    """The counter may sell a performance until this long after its start."""
     local_storage: bool = False
-    """MIERLOOS_LOCAL_STORAGE=1: files under var outside the embedded setup, on purpose."""
     file_mailer: bool = False
-    """MIERLOOS_FILE_MAILER=1: .eml files outside the embedded setup, on purpose."""
     redis_url: str | None = attrs.field(default=None, repr=False)
-    """REDIS_URL: throttle counters in Redis instead of the database."""
     worker: WorkerSettings = attrs.field(factory=WorkerSettings)
-    """The worker's own variables, for `mierloos worker` and the worker inside `serve`."""
 
     @property
     def staff_email(self) -> str | None:
