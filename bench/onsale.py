@@ -241,12 +241,12 @@ def postmaster_pid(url: str) -> int | None:
     """The PostgreSQL server's main process, when it runs on this machine."""
     import psycopg
 
-    with psycopg.connect(url) as conn:
+    with psycopg.connect(url) as conn:  # read while the connection's process is there
         backend = conn.execute("SELECT pg_backend_pid()").fetchone()[0]
-    try:
-        return int(Path(f"/proc/{backend}/stat").read_text().rpartition(")")[2].split()[1])
-    except OSError:
-        return None  # another machine's server
+        try:
+            return int(Path(f"/proc/{backend}/stat").read_text().rpartition(")")[2].split()[1])
+        except OSError:
+            return None  # another machine's server
 
 
 class CpuSampler:
