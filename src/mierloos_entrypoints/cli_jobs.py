@@ -22,7 +22,7 @@ def _ledger() -> tuple[JobLedger, datetime]:
 
     settings = settings_or_exit()
     container = migrated_container(settings) if settings.is_embedded else build_container(settings)
-    return container.job_ledger(), container.clock().now()
+    return container.jobs(), container.clock().now()
 
 
 @click.group()

@@ -16,6 +16,7 @@ from contextlib import AbstractContextManager
 from datetime import timedelta
 from typing import Any
 
+import attrs
 from dependency_injector import containers, providers
 
 from mierloos_adapters.clock import SystemClock
@@ -166,13 +167,25 @@ def _checkout_policy(settings: Settings) -> CheckoutPolicy:
     )
 
 
+def _web_services(container: Container) -> WebServices:
+    """Each field of WebServices from the container's provider of the same name (`uow`: the
+    provider itself, a new unit of work per call)."""
+    resolved = {
+        name: provider if name == "uow" else provider()
+        for name, provider in (
+            (field.name, getattr(container, field.name)) for field in attrs.fields(WebServices)
+        )
+    }
+    return WebServices(**resolved)
+
+
 class Container(containers.DeclarativeContainer):
     settings = providers.Singleton(load_settings)
 
     clock = providers.Singleton(SystemClock)
     engine = providers.Singleton(_engine, settings)
     uow = providers.Factory(SqlUnitOfWork, engine=engine, clock=clock)
-    job_ledger = providers.Singleton(SqlJobLedger, engine=engine, clock=clock)
+    jobs = providers.Singleton(SqlJobLedger, engine=engine, clock=clock)
     reports = providers.Singleton(SqlReports, engine=engine)
 
     storage = providers.Singleton(_storage, settings)
@@ -251,13 +264,13 @@ class Container(containers.DeclarativeContainer):
     devices = providers.Singleton(DeviceTokens, uow=uow.provider, clock=clock)
     reporting = providers.Singleton(Reporting, uow=uow.provider, reports=reports)
     reset_tokens = providers.Singleton(ResetTokens, secret_key=settings.provided.secret_key)
-    rate_limiter = providers.Singleton(ThrottleLimiter, store=throttle_store)
+    limiter = providers.Singleton(ThrottleLimiter, store=throttle_store)
     accounts = providers.Singleton(
         Accounts,
         uow=uow.provider,
         clock=clock,
         hasher=password_hasher,
-        limiter=rate_limiter,
+        limiter=limiter,
         tokens=reset_tokens,
         logins=providers.Singleton(LoginThrottle, store=throttle_store),
     )
@@ -272,37 +285,9 @@ class Container(containers.DeclarativeContainer):
         storage=storage,
     )
 
+    __self__ = providers.Self()
     # Built anew by every create_app, so providers overridden before it reach the app.
-    web_services = providers.Factory(
-        WebServices,
-        settings=settings,
-        clock=clock,
-        uow=uow.provider,
-        payments=payments,
-        ordering=ordering,
-        order_views=order_views,
-        payment_gateway=payment_gateway,
-        checkout_policy=checkout_policy,
-        storage=storage,
-        accounts=accounts,
-        sessions=sessions,
-        jobs=job_ledger,
-        limiter=rate_limiter,
-        tickets=tickets,
-        counter=counter,
-        staff_orders=staff_orders,
-        refunds=refunds,
-        staff_catalog=staff_catalog,
-        staff_coupons=staff_coupons,
-        staff_price_categories=staff_price_categories,
-        staff_accounts=staff_accounts,
-        images=images,
-        door=door,
-        offline_door=offline_door,
-        devices=devices,
-        waitlists=waitlists,
-        reporting=reporting,
-    )
+    web_services = providers.Factory(_web_services, __self__)
 
 
 def register_job_handlers(registry: JobRegistry, container: Container | None = None) -> None:
@@ -330,9 +315,7 @@ def register_job_handlers(registry: JobRegistry, container: Container | None = N
     )
     registry.register_command(SendEmail, container.email_sender())
     registry.register_command(FollowUpRefunds, lambda _: {"orders": refunds.follow_up()})
-    registry.register_command(
-        PurgeJobs, jobs_purge_handler(container.job_ledger(), container.clock())
-    )
+    registry.register_command(PurgeJobs, jobs_purge_handler(container.jobs(), container.clock()))
     registry.register_command(RefundOrder, refunds.refund_job)
     waitlists = container.waitlists()
     registry.register_command(

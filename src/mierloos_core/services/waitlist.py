@@ -79,9 +79,9 @@ class EntryView:
     entry: WaitlistEntry
     performance: Performance
     show: Show
-    position: int | None
-    category: PriceCategory | None
     offer: Order | None
+    position: int | None = None  # its place in the list, on the visitor's own page
+    category: PriceCategory | None = None
 
 
 @attrs.frozen(kw_only=True)
@@ -166,17 +166,11 @@ class Waitlists(Service):
         """The entry behind a personal link; NotFound for an unknown link."""
         with self.uow() as uow:
             entry = _by_token(uow, token)
-            performance = get_performance(uow, entry.performance_id)
-            show = uow.shows.get(performance.show_id)
-            assert show is not None
-            category_id = entry.category_id
-            return EntryView(
-                entry=entry,
-                performance=performance,
-                show=show,
-                position=position(uow.waitlists.entries(performance.id), entry.id),
+            category_id, offer_id = entry.category_id, entry.offer_order_id
+            return attrs.evolve(
+                _entry_view(uow, entry, uow.orders.get(offer_id) if offer_id else None),
+                position=position(uow.waitlists.entries(entry.performance_id), entry.id),
                 category=uow.price_categories.get(category_id) if category_id else None,
-                offer=uow.orders.get(entry.offer_order_id) if entry.offer_order_id else None,
             )
 
     def leave(self, token: str) -> None:
@@ -193,17 +187,7 @@ class Waitlists(Service):
             if order is None or entry is None:
                 raise errors.NotFound()
             _check_open(order, self.clock.now())
-            performance = get_performance(uow, entry.performance_id)
-            show = uow.shows.get(performance.show_id)
-            assert show is not None
-            view = EntryView(
-                entry=entry,
-                performance=performance,
-                show=show,
-                position=None,
-                category=None,
-                offer=order,
-            )
+            view = _entry_view(uow, entry, order)
         return order, view
 
     def accept(self, order_secret: str, name: str) -> uuid.UUID:
@@ -428,6 +412,14 @@ _GONE = frozenset(
         UnavailableReason.CANCELLED,
     }
 )
+
+
+def _entry_view(uow: UnitOfWork, entry: WaitlistEntry, offer: Order | None) -> EntryView:
+    """The entry with its performance and show, inside an open `uow`."""
+    performance = get_performance(uow, entry.performance_id)
+    show = uow.shows.get(performance.show_id)
+    assert show is not None
+    return EntryView(entry=entry, performance=performance, show=show, offer=offer)
 
 
 def _by_token(uow: UnitOfWork, token: str) -> WaitlistEntry:

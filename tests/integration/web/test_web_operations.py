@@ -101,7 +101,7 @@ def test_with_a_token_metrics_need_the_bearer_from_anywhere(site):
 
 def test_metrics_still_answer_when_the_jobs_table_cannot_be_read(site, tmp_path):
     broken = make_engine(f"sqlite:///{tmp_path / 'missing' / 'nowhere.db'}")
-    site.container.job_ledger.override(providers.Object(SqlJobLedger(broken, site.clock)))
+    site.container.jobs.override(providers.Object(SqlJobLedger(broken, site.clock)))
     client = TestClient(
         create_app(site.container), base_url=BASE_URL, client=LOOPBACK, follow_redirects=False
     )
