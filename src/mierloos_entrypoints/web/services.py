@@ -1,7 +1,8 @@
 """What the web entry points need from the container, resolved once when the app is built.
 
-The container's `web_services` provider builds it; endpoints reach it through
-`services(request)`. Tests and embedders override container providers (clock, payment
+The container's `web_services` provider builds it, each field from the container's provider
+of the same name (a new service here needs a provider by that name); endpoints reach it
+through `services(request)`. Tests and embedders override container providers (clock, payment
 gateway, ...) before calling `create_app`.
 """
 
