@@ -16,7 +16,8 @@ mail arriving at the SMTP server). `oversold` must be 0. What bounds them: `sale
 CPU seconds the web processes, the worker, the buyers and the PostgreSQL server used until the
 last seat went, and `sale_cores`, their sum over `sellout_s` (the machine's cores are the
 ceiling); `db_sessions` and `db_transactions`, the connections opened to the database and
-the transactions run in it. Last line: one JSON object.
+the transactions run in it; `job_queued_to_done_ms`, each of the three jobs between the
+webhook and the mail (payment sync, PDF, mail) from queued to done. Last line: one JSON object.
 """
 
 from __future__ import annotations
@@ -200,6 +201,13 @@ def server_figures(url: str, performance_id: str) -> dict[str, object]:
             " JOIN orders o ON o.id = p.order_id WHERE j.type = 'payment_webhook'"
             " GROUP BY o.email"
         ).fetchall()
+        # Each job's time from queued to done, per type: the hops from webhook to mail.
+        hops = conn.execute(
+            "SELECT type, percentile_cont(ARRAY[0.5, 0.99]) WITHIN GROUP (ORDER BY"
+            " extract(epoch FROM completed_at - created_at)) FROM jobs"
+            " WHERE completed_at IS NOT NULL AND type IN ('payment_webhook', 'pdf_generation',"
+            " 'email') GROUP BY type"
+        ).fetchall()
         # Connections opened to this database: each one a server process started.
         sessions, transactions = conn.execute(
             "SELECT sessions, xact_commit + xact_rollback FROM pg_stat_database"
@@ -212,6 +220,7 @@ def server_figures(url: str, performance_id: str) -> dict[str, object]:
         "received": dict(received),
         "sessions": sessions,
         "transactions": transactions,
+        "job_ms": {kind: [round(q * 1000) for q in quantiles] for kind, quantiles in hops},
     }
 
 
@@ -402,6 +411,8 @@ def run(args, url: str, work: Path) -> dict[str, object]:
         "sale_cores": round(sum(sale_cpu.values()) / sellout, 2) if placed else 0,
         "db_sessions": figures["sessions"],
         "db_transactions": figures["transactions"],
+        # Queued to done, p50 and p99, of the three jobs between a webhook and its mail.
+        "job_queued_to_done_ms": figures["job_ms"],
     }
 
 
