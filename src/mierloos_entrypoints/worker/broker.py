@@ -36,7 +36,8 @@ def retry_policy(settings: WorkerSettings) -> RetryPolicy:
 def jobs_broker(database_url: str, settings: WorkerSettings) -> JobsBroker:
     """A JobsBroker over `database_url`, queueing the periodic jobs `settings` ask for."""
     # Worker threads settle their jobs concurrently; the consumer, heartbeat and scheduler
-    # threads need one each. Overflow connections close again when the rush is over.
+    # threads need one each. The pool keeps ten; an overflow connection beyond them closes as
+    # soon as it is handed back.
     # No pre-ping: the broker turns a lost connection into Dramatiq's ConnectionError and the
     # pool replaces it, so testing every checkout would only add a round trip per claim/ack.
     engine: Engine = make_engine(database_url, pool_size=10, max_overflow=20, pre_ping=False)
