@@ -34,35 +34,51 @@ from mierloos_entrypoints.demo_posters import draw_poster
 DEMO_STAFF_EMAIL = "kassa@ons-mierloos-theater.nl"
 STAFF_LOGIN_FILE = "staff-login.txt"
 
-# title, slug, description, (genre, minutes, age advice), performances as
-# (days from today, hour, minute, capacity, special)
+# Each show's fields, then its performances as (days from today, hour, minute, capacity, special).
 SHOWS = [
     (
-        "De Gebroeders Mierlo",
-        "gebroeders-mierlo",
-        "Een komedie over twee broers, één bakkerij en heel veel meel.",
-        ("Toneel", 110, "12+"),
+        {
+            "title": "De Gebroeders Mierlo",
+            "slug": "gebroeders-mierlo",
+            "description": "Een komedie over twee broers, één bakkerij en heel veel meel.",
+            "genre": "Toneel",
+            "duration_minutes": 110,
+            "age_advice": "12+",
+        },
         [(7, 20, 15, 120, None), (14, 20, 15, 120, None), (21, 14, 30, 120, "reserved")],
     ),
     (
-        "Het Zwanenmeer (Brabants Balletgezelschap)",
-        "zwanenmeer",
-        "Tsjaikovski's klassieker, in een intieme bewerking voor ons kleine podium.",
-        ("Dans", 95, "6+"),
+        {
+            "title": "Het Zwanenmeer (Brabants Balletgezelschap)",
+            "slug": "zwanenmeer",
+            "description": "Tsjaikovski's klassieker, in een intieme bewerking voor ons kleine"
+            " podium.",
+            "genre": "Dans",
+            "duration_minutes": 95,
+            "age_advice": "6+",
+        },
         [(10, 19, 30, 80, None), (11, 19, 30, 80, "sold_out")],
     ),
     (
-        "Jazz op Zondag",
-        "jazz-op-zondag",
-        "Het Mierlose Jazzkwartet met gasten. Vrije plaatsing, koffie inbegrepen.",
-        ("Muziek", 120, ""),
+        {
+            "title": "Jazz op Zondag",
+            "slug": "jazz-op-zondag",
+            "description": "Het Mierlose Jazzkwartet met gasten. Vrije plaatsing, koffie"
+            " inbegrepen.",
+            "genre": "Muziek",
+            "duration_minutes": 120,
+        },
         [(-3, 15, 0, 60, None), (5, 15, 0, 60, "cancelled"), (33, 15, 0, 60, None)],
     ),
     (
-        "Uitverkocht! Een avond cabaret",
-        "cabaret-uitverkocht",
-        "Cabaret met een knipoog naar het dorpsleven.",
-        ("Cabaret", 90, "16+"),
+        {
+            "title": "Uitverkocht! Een avond cabaret",
+            "slug": "cabaret-uitverkocht",
+            "description": "Cabaret met een knipoog naar het dorpsleven.",
+            "genre": "Cabaret",
+            "duration_minutes": 90,
+            "age_advice": "16+",
+        },
         [(3, 20, 30, 90, "sold_out")],
     ),
 ]
@@ -110,16 +126,8 @@ def load_demo_data(
         if uow.shows.list():
             return False
         today = now.astimezone(AMSTERDAM).date()
-        for title, slug, description, (genre, minutes, age), performances in SHOWS:
-            show = Show(
-                title=title,
-                slug=slug,
-                description=description,
-                genre=genre,
-                duration_minutes=minutes,
-                age_advice=age,
-                created_at=now,
-            )
+        for fields, performances in SHOWS:
+            show = Show(**fields, created_at=now)
             shows.append(show)
             uow.shows.add(show)
             uow.price_categories.replace_templates(show.id, _default_categories(show, Money(1750)))
