@@ -24,6 +24,7 @@ from mierloos_adapters.sqlalchemy.report_queries import (
     s,
     tk,
     total,
+    within,
 )
 from mierloos_core.model.orders import OrderStatus, TicketStatus
 from mierloos_core.model.payments import PaymentStatus
@@ -41,7 +42,7 @@ def _stream(engine: Engine, query: Select[Any]) -> Iterator[Any]:
 def _order_conditions(only: LineFilter) -> list[Any]:
     found: list[Any] = []
     if only.period is not None:
-        found += [o.c.created_at >= only.period.start, o.c.created_at < only.period.end]
+        found += within(only.period, o.c.created_at)
     if only.status is not None:
         found.append(o.c.status == only.status.value)
     return found
@@ -159,9 +160,7 @@ def money_lines(engine: Engine, only: LineFilter) -> Iterator[MoneyLine]:
     ).where(lines.c.status.in_(MONEY_IN))
     for row in _stream(engine, payments):
         yield _money_line("betaling", row, 1)
-    made = []
-    if only.period is not None:
-        made = [ref.c.created_at >= only.period.start, ref.c.created_at < only.period.end]
+    made = [] if only.period is None else [*within(only.period, ref.c.created_at)]
     if only.status is not None:
         made.append(ref.c.order_id.in_(select(o.c.id).where(o.c.status == only.status.value)))
     parts = refund_parts(*made)

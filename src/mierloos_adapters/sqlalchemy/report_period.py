@@ -39,6 +39,7 @@ from mierloos_adapters.sqlalchemy.report_queries import (
     s,
     tk,
     total,
+    within,
 )
 from mierloos_adapters.sqlalchemy.types import UtcDateTime
 from mierloos_core.model.catalog import PerformanceStatus
@@ -92,7 +93,7 @@ def _sales(period: Period) -> list[Select[Any]]:
     """Orders, tickets and revenue per performance and per show (orders placed in it): the
     tickets summed per order and performance once (`per_order`, narrow rows), both levels read
     that; an order counts once per performance and once per show (distinct)."""
-    lines = paid_tickets(o.c.created_at >= period.start, o.c.created_at < period.end)
+    lines = paid_tickets(*within(period, o.c.created_at))
     per_order = (
         select(
             lines.c.order_id,
@@ -125,7 +126,7 @@ def _sales(period: Period) -> list[Select[Any]]:
 
 def _refunds(period: Period) -> list[Select[Any]]:
     """Refunds made in the period per performance and per show."""
-    parts = refund_parts(ref.c.created_at >= period.start, ref.c.created_at < period.end)
+    parts = refund_parts(*within(period, ref.c.created_at))
     made = (
         select(parts.c.performance_id, p.c.show_id, p.c.starts_at, parts.c.part)
         .join(p, p.c.id == parts.c.performance_id)
@@ -137,8 +138,8 @@ def _refunds(period: Period) -> list[Select[Any]]:
 
 
 def period_query(period: Period) -> Select[Any]:
-    placed = (o.c.created_at >= period.start, o.c.created_at < period.end)
-    playing = (p.c.starts_at >= period.start, p.c.starts_at < period.end)
+    placed = within(period, o.c.created_at)
+    playing = within(period, p.c.starts_at)
     orders = select(
         *_shaped(
             "orders",

@@ -28,6 +28,7 @@ from sqlalchemy import (
 from mierloos_adapters.sqlalchemy import tables as t
 from mierloos_core.model.orders import PaymentMethod, TicketStatus
 from mierloos_core.model.payments import PaymentStatus, RefundStatus
+from mierloos_core.ports.reports import Period
 
 tk, o, p, s = t.tickets, t.orders, t.performances, t.shows
 pay, ref = t.payments, t.refunds
@@ -181,6 +182,11 @@ def reading(engine: Engine) -> Iterator[Connection]:
             db.exec_driver_sql("SET TRANSACTION READ ONLY")
             db.exec_driver_sql(f"SET LOCAL work_mem = '{REPORT_WORK_MEM}'")
         yield db
+
+
+def within(period: Period, moment: ColumnElement[Any]) -> tuple[ColumnElement[bool], ...]:
+    """`moment` in the period: from its start, up to but not including its end."""
+    return moment >= period.start, moment < period.end
 
 
 def count_if(condition: ColumnElement[bool]) -> ColumnElement[int]:
