@@ -12,20 +12,17 @@ from mierloos_core.model.jobs import JOB_PRIORITIES, JobType
 from mierloos_entrypoints.observability import log_context, timed_job
 from mierloos_entrypoints.worker.handlers import registry
 
-#: How long one run of each job type may take before Dramatiq's TimeLimit interrupts it
-#: (the attempt then fails and is retried like any other failure).
+#: How long one run of a job may take before Dramatiq's TimeLimit interrupts it (the attempt
+#: then fails and is retried like any other failure): a minute, enough for a call to the payment
+#: provider or the mail server, unless named here.
+DEFAULT_TIME_LIMIT = timedelta(minutes=1)
 TIME_LIMITS: dict[str, timedelta] = {
     JobType.PDF_GENERATION: timedelta(minutes=2),
-    JobType.EMAIL: timedelta(minutes=1),
+    # Resizing a large upload, and the sweeps over whole tables.
     JobType.IMAGE_PROCESSING: timedelta(minutes=5),
-    JobType.PAYMENT_CREATION: timedelta(minutes=1),
-    JobType.PAYMENT_WEBHOOK: timedelta(minutes=1),
     JobType.ORPHANED_ORDER_CLEANUP: timedelta(minutes=5),
     JobType.REFUND_FOLLOW_UP: timedelta(minutes=5),
     JobType.JOBS_PURGE: timedelta(minutes=5),
-    JobType.REFUND: timedelta(minutes=1),
-    JobType.PAYMENT_CANCEL: timedelta(minutes=1),
-    JobType.WAITLIST_OFFER: timedelta(minutes=1),
     JobType.WAITLIST_PURGE: timedelta(minutes=5),
 }
 
@@ -41,7 +38,7 @@ def run_job(job_type: str, data: Any) -> None:
 
 
 def _limit(job_type: JobType) -> int:
-    return int(TIME_LIMITS[job_type].total_seconds() * 1000)
+    return int(TIME_LIMITS.get(job_type, DEFAULT_TIME_LIMIT).total_seconds() * 1000)
 
 
 def _declare_actor(
@@ -65,6 +62,5 @@ def _declare_actor(
 def declare_actors(
     broker: dramatiq.Broker,
 ) -> dict[JobType, dramatiq.Actor[[dict[str, Any]], None]]:
-    """The actor of every job type, declared on `broker`; a job type without a time limit in
-    TIME_LIMITS fails here, at start, rather than at its first job."""
+    """The actor of every job type, declared on `broker`."""
     return {job_type: _declare_actor(broker, job_type) for job_type in JobType}
