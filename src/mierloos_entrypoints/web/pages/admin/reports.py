@@ -124,21 +124,16 @@ async def period_report(request: Request) -> Response:
     web = services(request)
     kind, value, until, period = requested_period(request, web.clock.now())
     view = await run_in_threadpool(web.reporting.period, period)
-    return render(
+    return _report_page(
         request,
         "admin/reports.html",
-        {
-            "view": view,
-            "report": view.report,
-            "kind": kind,
-            "value": value,
-            "until": until,
-            "kinds": KIND_LABELS,
-            "examples": EXAMPLES,
-            "money": money,
-            "when": dutch_datetime,
-            **_charts_of_period(view),
-        },
+        view,
+        kind=kind,
+        value=value,
+        until=until,
+        kinds=KIND_LABELS,
+        examples=EXAMPLES,
+        **_charts_of_period(view),
     )
 
 
@@ -177,18 +172,21 @@ async def performance_report(request: Request) -> Response:
         view = await run_in_threadpool(web.reporting.performance, performance_id)
     except errors.UnknownPerformance:
         raise HTTPException(status_code=404) from None
-    return render(
+    return _report_page(
         request,
         "admin/report_performance.html",
-        {
-            "view": view,
-            "report": view.report,
-            "money": money,
-            "when": dutch_datetime,
-            "curve_chart": _curve_chart(view),
-            "curve_rows": curve_table(view.curves),
-        },
+        view,
+        curve_chart=_curve_chart(view),
+        curve_rows=curve_table(view.curves),
     )
+
+
+def _report_page(
+    request: Request, template: str, view: PeriodView | PerformanceView, **context: Any
+) -> Response:
+    """A report page: its view and report, and the money and moment formatters it uses."""
+    page = {"view": view, "report": view.report, "money": money, "when": dutch_datetime}
+    return render(request, template, {**page, **context})
 
 
 async def exports_page(request: Request) -> Response:
