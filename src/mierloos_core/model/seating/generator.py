@@ -91,19 +91,24 @@ def generate_plan(
     """Version `version` of a hall's plan, from its sections (the first one nearest the stage)."""
     if not sections or len({s.name for s in sections}) != len(sections):
         raise ValueError("a plan needs sections with different names")
-    seats: list[Seat] = []
-    y_offset = 0.0
-    for spec in sections:
-        seats.extend(_section_seats(plan_id, spec, y_offset))
-        y_offset += (spec.rows - 1 + SECTION_SPACING) * ROW_DEPTH
     return SeatPlan(
         id=plan_id,
         hall_id=hall_id,
         version=version,
         name=name,
         created_at=created_at,
-        seats=seats,
+        seats=_stacked_seats(plan_id, sections),
     )
+
+
+def _stacked_seats(plan_id: uuid.UUID, sections: Sequence[SectionSpec]) -> list[Seat]:
+    """The seats of every section, each section behind the one before with a gap between."""
+    seats: list[Seat] = []
+    y_offset = 0.0
+    for spec in sections:
+        seats.extend(_section_seats(plan_id, spec, y_offset))
+        y_offset += (spec.rows - 1 + SECTION_SPACING) * ROW_DEPTH
+    return seats
 
 
 def _section_seats(plan_id: uuid.UUID, spec: SectionSpec, y_offset: float) -> list[Seat]:
