@@ -93,13 +93,10 @@ async def new_show(request: Request) -> Response:
 
 async def create_show(request: Request, form: FormData) -> Response:
     reader = FormReader(form)
-    show_form = _read_show(reader)
-    catalog = services(request).staff_catalog
-    if not reader.errors:
-        show = await reader.submit(catalog.create_show, show_form)
-        if show is not None:
-            flash(request, f'Voorstelling "{show.title}" is aangemaakt.', "ok")
-            return RedirectResponse(f"/beheer/voorstellingen/{show.id}", status_code=303)
+    show = await reader.read_and_submit(_read_show, services(request).staff_catalog.create_show)
+    if show is not None:
+        flash(request, f'Voorstelling "{show.title}" is aangemaakt.', "ok")
+        return RedirectResponse(f"/beheer/voorstellingen/{show.id}", status_code=303)
     return render(
         request,
         "admin/shows_new.html",
@@ -116,9 +113,8 @@ async def show_page(request: Request) -> Response:
 async def save_show(request: Request, form: FormData) -> Response:
     show_id: uuid.UUID = request.path_params["show_id"]
     reader = FormReader(form)
-    show_form = _read_show(reader)
     catalog = services(request).staff_catalog
-    if not reader.errors and await reader.submit(catalog.edit_show, show_id, show_form) is not None:
+    if await reader.read_and_submit(_read_show, catalog.edit_show, show_id) is not None:
         flash(request, "De voorstelling is opgeslagen.", "ok")
         return RedirectResponse(f"/beheer/voorstellingen/{show_id}", status_code=303)
     return await render_show(request, show_id, show_form=reader, status_code=422)
@@ -127,13 +123,11 @@ async def save_show(request: Request, form: FormData) -> Response:
 async def add_performance(request: Request, form: FormData) -> Response:
     show_id: uuid.UUID = request.path_params["show_id"]
     reader = FormReader(form)
-    performance_form = _read_performance(reader)
     catalog = services(request).staff_catalog
-    if performance_form is not None:
-        added = await reader.submit(catalog.add_performance, show_id, performance_form)
-        if added is not None:
-            flash(request, "De uitvoering is toegevoegd als concept.", "ok")
-            return RedirectResponse(f"/beheer/voorstellingen/{show_id}", status_code=303)
+    added = await reader.read_and_submit(_read_performance, catalog.add_performance, show_id)
+    if added is not None:
+        flash(request, "De uitvoering is toegevoegd als concept.", "ok")
+        return RedirectResponse(f"/beheer/voorstellingen/{show_id}", status_code=303)
     return await render_show(request, show_id, performance_form=reader, status_code=422)
 
 
@@ -172,12 +166,11 @@ async def performance_page(request: Request) -> Response:
 async def save_performance(request: Request, form: FormData) -> Response:
     performance_id: uuid.UUID = request.path_params["performance_id"]
     reader = FormReader(form)
-    performance_form = _read_performance(reader)
     catalog = services(request).staff_catalog
-    saved = None
     try:
-        if performance_form is not None:
-            saved = await reader.submit(catalog.edit_performance, performance_id, performance_form)
+        saved = await reader.read_and_submit(
+            _read_performance, catalog.edit_performance, performance_id
+        )
     except errors.InvalidTransition as error:
         return await render_performance(
             request, performance_id, reader=reader, status_error=error.message, status_code=409

@@ -52,13 +52,10 @@ async def new_coupon(request: Request) -> Response:
 
 async def create_coupon(request: Request, form: FormData) -> Response:
     reader = FormReader(form)
-    coupon_form = _read(reader)
-    staff = services(request).staff_coupons
-    if coupon_form is not None:
-        coupon = await reader.submit(staff.create, coupon_form)
-        if coupon is not None:
-            flash(request, f"Kortingscode {coupon.code} is aangemaakt.", "ok")
-            return RedirectResponse(COUPONS, status_code=303)
+    coupon = await reader.read_and_submit(_read, services(request).staff_coupons.create)
+    if coupon is not None:
+        flash(request, f"Kortingscode {coupon.code} is aangemaakt.", "ok")
+        return RedirectResponse(COUPONS, status_code=303)
     return _form_page(request, None, reader)
 
 
@@ -74,11 +71,7 @@ async def save_coupon(request: Request, form: FormData) -> Response:
     staff = services(request).staff_coupons
     coupon = await run_in_threadpool(staff.get, coupon_id)
     reader = FormReader(form)
-    coupon_form = _read(reader)
-    if (
-        coupon_form is not None
-        and await reader.submit(staff.edit, coupon_id, coupon_form) is not None
-    ):
+    if await reader.read_and_submit(_read, staff.edit, coupon_id) is not None:
         flash(request, "De kortingscode is opgeslagen.", "ok")
         return RedirectResponse(COUPONS, status_code=303)
     return _form_page(request, coupon, reader)

@@ -8,7 +8,7 @@ from __future__ import annotations
 
 from collections.abc import Callable
 from datetime import datetime
-from typing import Any, ParamSpec, TypeVar
+from typing import Any, ParamSpec, TypeVar, TypeVarTuple
 
 from starlette.concurrency import run_in_threadpool
 from starlette.datastructures import FormData
@@ -23,6 +23,8 @@ from mierloos_entrypoints.web.security import MAX_BODY_BYTES, Endpoint, FormHand
 
 _T = TypeVar("_T")
 _P = ParamSpec("_P")
+_F = TypeVar("_F")
+_Ts = TypeVarTuple("_Ts")
 
 # Typed values longer than this are not sent back into the form (they were refused anyway).
 _MAX_ECHO = 5000
@@ -67,6 +69,19 @@ class FormReader:
         except errors.ValidationError as error:
             self.add_service_errors(error)
             return None
+
+    async def read_and_submit(
+        self,
+        read: Callable[[FormReader], _F | None],
+        action: Callable[[*_Ts, _F], _T],
+        *args: *_Ts,
+    ) -> _T | None:
+        """`action(*args, form)` with the form as `read` reads it (see `submit`); None, with the
+        errors kept, when a field did not read or the service refused the form."""
+        form = read(self)
+        if form is None or self.errors:
+            return None
+        return await self.submit(action, *args, form)
 
     def add_service_errors(self, error: errors.ValidationError) -> None:
         fields = error.details.get("fields")

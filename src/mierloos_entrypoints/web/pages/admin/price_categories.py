@@ -49,13 +49,11 @@ def _performance_path(performance_id: uuid.UUID) -> str:
 async def add_category(request: Request, form: FormData) -> Response:
     performance_id: uuid.UUID = request.path_params["performance_id"]
     reader = FormReader(form)
-    category_form = read_category(reader)
     staff = services(request).staff_price_categories
-    if category_form is not None:
-        added = await reader.submit(staff.add, performance_id, category_form)
-        if added is not None:
-            flash(request, f'Prijscategorie "{added.name_nl}" is toegevoegd.', "ok")
-            return RedirectResponse(_performance_path(performance_id), status_code=303)
+    added = await reader.read_and_submit(read_category, staff.add, performance_id)
+    if added is not None:
+        flash(request, f'Prijscategorie "{added.name_nl}" is toegevoegd.', "ok")
+        return RedirectResponse(_performance_path(performance_id), status_code=303)
     return await render_performance(
         request, performance_id, category_reader=reader, status_code=422
     )
@@ -69,13 +67,11 @@ async def category_page(request: Request) -> Response:
 async def save_category(request: Request, form: FormData) -> Response:
     category = await _category(request)
     reader = FormReader(form)
-    category_form = read_category(reader)
     staff = services(request).staff_price_categories
-    if category_form is not None:
-        saved = await reader.submit(staff.edit, category.id, category_form)
-        if saved is not None:
-            flash(request, f'Prijscategorie "{saved.name_nl}" is opgeslagen.', "ok")
-            return RedirectResponse(_performance_path(category.performance_id), status_code=303)
+    saved = await reader.read_and_submit(read_category, staff.edit, category.id)
+    if saved is not None:
+        flash(request, f'Prijscategorie "{saved.name_nl}" is opgeslagen.', "ok")
+        return RedirectResponse(_performance_path(category.performance_id), status_code=303)
     return _render_edit(request, category, reader)
 
 
