@@ -1,6 +1,7 @@
 """The Reports port over SQL: each group of figures is one aggregate query (GROUP BY) over the
-indexed tables, never a loop over orders in Python; export lines stream from a server-side
-cursor (`report_lines`)."""
+indexed tables, never a loop over orders in Python. A performance's report is built in
+`report_performance`, a period's in `report_period`; export lines stream from a server-side
+cursor (`report_lines`) or come formatted by Postgres (`report_formats`)."""
 
 from __future__ import annotations
 
@@ -10,29 +11,24 @@ from typing import Any
 
 from sqlalchemy import Connection, Engine, Integer, case, func, literal, select, union_all
 
-from mierloos_adapters.sqlalchemy import report_formats, report_lines, report_period
+from mierloos_adapters.sqlalchemy import (
+    report_formats,
+    report_lines,
+    report_performance,
+    report_period,
+)
 from mierloos_adapters.sqlalchemy.report_queries import (
-    ADMITTED_AT,
-    CANCELLED,
-    CHECK_IN_RECORDED,
-    HELD,
     MONEY_IN,
-    REFUNDED,
-    SOLD,
-    count_if,
     o,
     p,
     paid_tickets,
-    payment_method,
     reading,
-    ref,
-    refund_parts,
     s,
     tk,
     total,
+    within,
 )
 from mierloos_adapters.sqlalchemy.types import UtcDateTime
-from mierloos_core.model.catalog import PerformanceStatus
 from mierloos_core.ports import reports
 
 
@@ -42,48 +38,7 @@ class SqlReports:
 
     def performance(self, performance_id: uuid.UUID) -> reports.PerformanceReport | None:
         with reading(self.engine) as db:
-            head = db.execute(
-                select(p.c.id, s.c.title, p.c.starts_at, p.c.status, p.c.capacity)
-                .add_columns(p.c.available_seats, p.c.show_id)
-                .join(s, s.c.id == p.c.show_id)
-                .where(p.c.id == performance_id)
-            ).first()
-            if head is None:
-                return None
-            counts = db.execute(
-                select(
-                    count_if(tk.c.status == SOLD),
-                    count_if(tk.c.status == HELD),
-                    count_if(tk.c.status == REFUNDED),
-                    count_if(tk.c.status == CANCELLED),
-                    func.count(ADMITTED_AT),
-                ).where(tk.c.performance_id == performance_id)
-            ).one()
-            lines = paid_tickets(o.c.id.in_(_orders_of(performance_id)))
-            mine = (lines.c.performance_id == performance_id, lines.c.status.in_(MONEY_IN))
-            refunds = refund_parts(ref.c.order_id.in_(_orders_of(performance_id)))
-            refunded = db.execute(
-                select(total(refunds.c.part)).where(refunds.c.performance_id == performance_id)
-            ).scalar_one()
-            return reports.PerformanceReport(
-                performance_id=head.id,
-                show_id=head.show_id,
-                show_title=head.title,
-                starts_at=head.starts_at,
-                status=PerformanceStatus(head.status),
-                capacity=head.capacity,
-                free=head.available_seats,
-                sold=counts[0],
-                held=counts[1],
-                refunded=counts[2],
-                cancelled=counts[3],
-                admitted=counts[4] if CHECK_IN_RECORDED else None,
-                revenue_cents=db.execute(select(total(lines.c.paid)).where(*mine)).scalar_one(),
-                refunds_cents=refunded,
-                by_category=_by_category(db, lines, mine),
-                by_method=_by_method(db, lines, mine),
-                by_coupon=_by_coupon(db, lines, mine),
-            )
+            return report_performance.performance_report(db, performance_id)
 
     def period(self, period: reports.Period) -> reports.PeriodReport:
         with reading(self.engine) as db:
@@ -139,7 +94,7 @@ class SqlReports:
             )
         ).subquery("buckets")
         first, last = min(b.start for b in buckets), max(b.end for b in buckets)
-        lines = paid_tickets(o.c.created_at >= first, o.c.created_at < last)
+        lines = paid_tickets(*within(reports.Period(start=first, end=last), o.c.created_at))
         query = (
             select(bounds.c.n, total(lines.c.paid))
             .select_from(lines)
@@ -173,10 +128,6 @@ class SqlReports:
         return report_formats.formatted_lines(self.engine, form, kind, only)
 
 
-def _orders_of(performance_id: uuid.UUID) -> Any:
-    return select(tk.c.order_id).where(tk.c.performance_id == performance_id)
-
-
 def _days_before(db: Connection, later: Any, earlier: Any) -> Any:
     """Whole days from `earlier` to `later` (0 when `earlier` is not before it)."""
     if db.dialect.name == "postgresql":
@@ -184,58 +135,3 @@ def _days_before(db: Connection, later: Any, earlier: Any) -> Any:
         return func.greatest(func.floor(seconds / 86400), 0)
     days = func.cast(func.julianday(later) - func.julianday(earlier), Integer)
     return case((days < 0, 0), else_=days)
-
-
-def _by_category(db: Connection, lines: Any, mine: Any) -> tuple[reports.CategoryFigures, ...]:
-    rows = db.execute(
-        select(
-            lines.c.category_name,
-            count_if(lines.c.status == SOLD),
-            count_if(lines.c.status == REFUNDED),
-            total(lines.c.paid),
-        )
-        .where(*mine)
-        .group_by(lines.c.category_name)
-        .order_by(lines.c.category_name)
-    ).all()
-    return tuple(
-        reports.CategoryFigures(name=r[0], sold=r[1], refunded=r[2], revenue_cents=r[3])
-        for r in rows
-    )
-
-
-def _by_method(db: Connection, lines: Any, mine: Any) -> tuple[reports.MethodFigures, ...]:
-    method = payment_method(lines.c.order_id).label("method")
-    per_order = (
-        select(lines.c.order_id, method, func.sum(lines.c.paid).label("paid"))
-        .where(*mine)
-        .group_by(lines.c.order_id)
-        .subquery("per_order")
-    )
-    rows = db.execute(
-        select(per_order.c.method, func.count(), total(per_order.c.paid))
-        .group_by(per_order.c.method)
-        .order_by(per_order.c.method.asc().nulls_last())
-    ).all()
-    return tuple(reports.MethodFigures(method=r[0], orders=r[1], revenue_cents=r[2]) for r in rows)
-
-
-def _by_coupon(db: Connection, lines: Any, mine: Any) -> tuple[reports.CouponFigures, ...]:
-    rows = db.execute(
-        select(
-            lines.c.coupon_code,
-            func.count(func.distinct(lines.c.order_id)),
-            func.count(),
-            total(lines.c.price_cents - lines.c.paid),
-            total(lines.c.paid),
-        )
-        .where(*mine)
-        .group_by(lines.c.coupon_code)
-        .order_by(lines.c.coupon_code.asc().nulls_last())
-    ).all()
-    return tuple(
-        reports.CouponFigures(
-            code=r[0], orders=r[1], tickets=r[2], discount_cents=r[3], revenue_cents=r[4]
-        )
-        for r in rows
-    )
