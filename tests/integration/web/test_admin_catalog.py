@@ -17,6 +17,14 @@ from mierloos_core.model.catalog import PerformanceStatus
 from mierloos_core.model.commands import ProcessImage
 from mierloos_core.model.money import Money
 from mierloos_core.model.payments import PaymentStatus
+from mierloos_core.services.staff_catalog import (
+    MAX_AGE_ADVICE,
+    MAX_DESCRIPTION,
+    MAX_GENRE,
+    MAX_HALL,
+    MAX_SLUG,
+    MAX_TITLE,
+)
 from tests.integration.web.web_support import (
     Site,
     add_to_cart,
@@ -530,3 +538,31 @@ def test_editing_a_cancelled_performance_shows_its_page_with_the_reason(
     )
     stored = site.performance(performance.id)
     assert (stored.status, stored.price) == (PerformanceStatus.CANCELLED, performance.price)
+
+
+def _limits(html: str) -> dict[str, int]:
+    """Each form field's name and maxlength (inputs and textareas)."""
+    found = {}
+    for tag in re.findall(r"<(?:input|textarea)\b[^>]*>", html):
+        name = re.search(r'name="([^"]+)"', tag)
+        most = re.search(r'maxlength="(\d+)"', tag)
+        if name and most:
+            found[name.group(1)] = int(most.group(1))
+    return found
+
+
+def test_the_show_forms_limit_each_field_to_what_the_catalogue_accepts(site: Site, staff):
+    expected = {
+        "title": MAX_TITLE,
+        "slug": MAX_SLUG,
+        "description": MAX_DESCRIPTION,
+        "genre": MAX_GENRE,
+        "age_advice": MAX_AGE_ADVICE,
+        "vat_rate": 10,
+    }
+    assert _limits(staff.get(SHOWS + "/nieuw").text) == expected
+    edit = staff.get(f"{SHOWS}/{show_id(site, 'gebroeders-mierlo')}").text
+    assert _limits(edit).items() >= {**expected, "hall": MAX_HALL}.items()
+    assert 'name="title" type="text" value="De Gebroeders Mierlo"' in edit
+    assert 'name="vat_rate" type="text" value="9,00"' in edit
+    assert 'name="duration_minutes" type="number" value="110"' in edit

@@ -224,28 +224,23 @@ async def change_status(request: Request, form: FormData) -> Response:
 # --- reading forms and rendering pages -----------------------------------------------------------
 
 
-# The forms' length limits, for the fields' maxlength.
-_LIMITS = {
-    "max_title": MAX_TITLE,
-    "max_slug": MAX_SLUG,
-    "max_description": MAX_DESCRIPTION,
-    "max_hall": MAX_HALL,
-    "max_genre": MAX_GENRE,
-    "max_age_advice": MAX_AGE_ADVICE,
-    "max_vat_text": MAX_VAT_TEXT,
+# The show form's text fields and the longest value of each.
+_SHOW_TEXTS = {
+    "title": MAX_TITLE,
+    "slug": MAX_SLUG,
+    "description": MAX_DESCRIPTION,
+    "genre": MAX_GENRE,
+    "age_advice": MAX_AGE_ADVICE,
+    "vat_rate": MAX_VAT_TEXT,
 }
+# The forms' length limits, for the fields' maxlength.
+_LIMITS = {f"max_{name}": most for name, most in _SHOW_TEXTS.items()} | {"max_hall": MAX_HALL}
 
 
 def _read_show(reader: FormReader) -> ShowForm:
-    return ShowForm(
-        title=reader.text("title", max_length=MAX_TITLE),
-        slug=reader.text("slug", max_length=MAX_SLUG),
-        description=reader.text("description", max_length=MAX_DESCRIPTION),
-        genre=reader.text("genre", max_length=MAX_GENRE),
-        duration_minutes=reader.parsed("duration_minutes", parse_whole_number, optional=True),
-        age_advice=reader.text("age_advice", max_length=MAX_AGE_ADVICE),
-        vat_rate=reader.text("vat_rate", max_length=MAX_VAT_TEXT),
-    )
+    texts = {name: reader.text(name, max_length=most) for name, most in _SHOW_TEXTS.items()}
+    minutes = reader.parsed("duration_minutes", parse_whole_number, optional=True)
+    return ShowForm(**texts, duration_minutes=minutes)
 
 
 def _read_performance(reader: FormReader) -> PerformanceForm | None:
@@ -259,13 +254,10 @@ def _read_performance(reader: FormReader) -> PerformanceForm | None:
 
 
 def _show_values(show: Show) -> dict[str, str]:
-    return {
-        "title": show.title,
-        "slug": show.slug,
-        "description": show.description,
-        "genre": show.genre,
+    """The form's fields as the show has them: its own text, the minutes and rate as typed."""
+    texts = {name: getattr(show, name) for name in _SHOW_TEXTS}
+    return texts | {
         "duration_minutes": str(show.duration_minutes or ""),
-        "age_advice": show.age_advice,
         "vat_rate": f"{show.vat_rate:.2f}".replace(".", ","),
     }
 
