@@ -9,6 +9,8 @@ the contract tests run against both. By concept:
   `MemoryUnitOfWork` over them, serialised by the store's lock and rolled back by snapshot.
 - `price_categories`: performances' price categories, shows' default sets, seats per category.
 - `door`: admissions, the scan log and the check-in API's device tokens.
+- `waitlists`, `seating`: waiting lists, and plans with each performance's seat states.
+- `reports`: the same figures and export lines as the SQL reports, computed in Python.
 - `jobs`: the job queue a unit of work writes to, and the job ledger staff read.
 - `services`: a fixed clock, object storage, mail, e-mail templates, the ticket renderer and
   the password hasher.

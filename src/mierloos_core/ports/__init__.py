@@ -7,6 +7,7 @@ same assertions against the fake and the real adapter. By concept:
 - `door`: admissions with the scan log, and the check-in API's device tokens;
 - `seating`: halls, seat plan versions and each reserved performance's seat states;
 - `jobs`: the job queue a unit of work writes to, and the ledger of jobs staff read;
+- `reports`: the read side of the staff reports (figures and export lines);
 - `services`: the rest of the outside world (time, payments, storage, mail, rendering,
   throttles, password hashing, images).
 
