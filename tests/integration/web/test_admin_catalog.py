@@ -17,14 +17,8 @@ from mierloos_core.model.catalog import PerformanceStatus
 from mierloos_core.model.commands import ProcessImage
 from mierloos_core.model.money import Money
 from mierloos_core.model.payments import PaymentStatus
-from mierloos_core.services.staff_catalog import (
-    MAX_AGE_ADVICE,
-    MAX_DESCRIPTION,
-    MAX_GENRE,
-    MAX_HALL,
-    MAX_SLUG,
-    MAX_TITLE,
-)
+from mierloos_core.services import staff_catalog
+from mierloos_entrypoints.web.pages.admin.catalog import MAX_VAT_TEXT
 from tests.integration.web.web_support import (
     Site,
     add_to_cart,
@@ -553,16 +547,16 @@ def _limits(html: str) -> dict[str, int]:
 
 def test_the_show_forms_limit_each_field_to_what_the_catalogue_accepts(site: Site, staff):
     expected = {
-        "title": MAX_TITLE,
-        "slug": MAX_SLUG,
-        "description": MAX_DESCRIPTION,
-        "genre": MAX_GENRE,
-        "age_advice": MAX_AGE_ADVICE,
-        "vat_rate": 10,
+        "title": staff_catalog.MAX_TITLE,
+        "slug": staff_catalog.MAX_SLUG,
+        "description": staff_catalog.MAX_DESCRIPTION,
+        "genre": staff_catalog.MAX_GENRE,
+        "age_advice": staff_catalog.MAX_AGE_ADVICE,
+        "vat_rate": MAX_VAT_TEXT,
     }
     assert _limits(staff.get(SHOWS + "/nieuw").text) == expected
     edit = staff.get(f"{SHOWS}/{show_id(site, 'gebroeders-mierlo')}").text
-    assert _limits(edit).items() >= {**expected, "hall": MAX_HALL}.items()
+    assert _limits(edit).items() >= {**expected, "hall": staff_catalog.MAX_HALL}.items()
     assert 'name="title" type="text" value="De Gebroeders Mierlo"' in edit
     assert 'name="vat_rate" type="text" value="9,00"' in edit
     assert 'name="duration_minutes" type="number" value="110"' in edit
